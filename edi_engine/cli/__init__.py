@@ -1,0 +1,51 @@
+"""The `edi-engine` command line: each command parses its arguments, calls one layer, prints.
+
+Business logic lives in the layers; errors from them (EdiEngineError) become one message on
+stderr and the error's exit code, never a traceback.
+"""
+
+from __future__ import annotations
+
+import functools
+import os
+import sys
+from collections.abc import Callable
+from typing import Any, TypeVar
+
+import click
+
+from edi_engine.errors import EdiEngineError
+
+__all__ = ["main", "handle_errors"]
+
+F = TypeVar("F", bound=Callable[..., Any])
+
+
+def handle_errors(func: F) -> F:
+    """Turn an EdiEngineError into a one-line message and its exit code."""
+
+    @functools.wraps(func)
+    def wrapper(*args: Any, **kwargs: Any) -> Any:
+        try:
+            return func(*args, **kwargs)
+        except EdiEngineError as exc:
+            click.echo(f"edi-engine: {exc}", err=True)
+            sys.exit(exc.exit_code)
+        except BrokenPipeError:  # `edi-engine parse big.835 | head`
+            os._exit(0)
+
+    return wrapper  # type: ignore[return-value]
+
+
+@click.group(context_settings={"help_option_names": ["-h", "--help"]})
+@click.option("--db", "db_url", envvar="EDI_ENGINE_DB", default=None, metavar="URL",
+              help="Database URL (default: SQLite file edi-engine.db here; env EDI_ENGINE_DB).")
+@click.version_option(package_name="edi-engine")
+@click.pass_context
+def main(ctx: click.Context, db_url: str | None) -> None:
+    """Credit balance management over HIPAA X12 835/837."""
+    ctx.obj = {"db_url": db_url}
+
+
+# Each command lives in its own module and registers itself on `main` when imported.
+from edi_engine.cli import commands_x12  # noqa: E402,F401

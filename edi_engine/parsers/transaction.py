@@ -1,0 +1,188 @@
+"""Transaction sets out of the segment stream: the envelope facts, and dispatch to a guide's walker.
+
+Owns cutting the stream into ST..SE runs and choosing the walker by ST01/ST03 (or GS08). Each
+walker consumes one run and yields its header, then each claim as it completes, then its
+trailer; nothing holds a whole transaction set in memory.
+
+A walker raises X12Error for a value it cannot read; here that becomes a Problem, the rest of the
+set is skipped, and reading goes on with the next set.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Iterator
+from dataclasses import dataclass
+from datetime import date
+
+from edi_engine.errors import Problem, X12Error
+from edi_engine.x12.segment import Segment
+
+__all__ = ["TransactionEnd", "TransactionInfo", "TransactionStart", "Walker", "split_transactions", "transaction_kind"]
+
+
+@dataclass(frozen=True, slots=True)
+class TransactionInfo:
+    """Envelope facts of one transaction set, for provenance and idempotent ingest."""
+
+    file: str
+    kind: str  # "835", "837P", "837I", "837D", or ST01 for sets we do not model
+    implementation: str  # ST03, else GS08, e.g. "005010X221A1"
+    interchange_control: str | None  # ISA13
+    interchange_sender: str | None  # ISA06, stripped
+    interchange_receiver: str | None  # ISA08, stripped
+    interchange_date: date | None  # ISA09 (YYMMDD)
+    group_control: str | None  # GS06
+    group_sender: str | None  # GS02
+    group_receiver: str | None  # GS03
+    group_date: date | None  # GS04
+    transaction_control: str | None  # ST02
+    segment: int  # ST's segment number in the file
+    offset: int  # ST's byte offset
+
+
+@dataclass(frozen=True, slots=True)
+class TransactionStart:
+    info: TransactionInfo
+    header: object  # the guide module's header model
+
+
+@dataclass(frozen=True, slots=True)
+class TransactionEnd:
+    info: TransactionInfo
+    trailer: object | None  # the guide module's trailer model; None when the set was broken
+    complete: bool  # False when a value could not be read and the rest of the set was skipped
+    segment_count: int  # segments ST..SE read
+
+
+Walker = Callable[[Segment, Iterator[Segment], TransactionInfo, list[Problem]], Iterator[object]]
+
+
+def transaction_kind(st: Segment) -> str:
+    st01 = st.get(1)
+    if st01 != "837":
+        return st01
+    version = st.envelope.implementation or st.get(3)
+    for marker, kind in (("X222", "837P"), ("X223", "837I"), ("X224", "837D")):
+        if marker in st.get(3):
+            return kind
+    for marker, kind in (("X222", "837P"), ("X223", "837I"), ("X224", "837D")):
+        if marker in version:
+            return kind
+    # No usable version (bare ST, masked ids): the first service line tells; the walker decides.
+    return "837"
+
+
+def _yymmdd(value: str) -> date | None:
+    value = value.strip()
+    if len(value) == 6 and value.isdigit():
+        try:
+            return date(2000 + int(value[:2]), int(value[2:4]), int(value[4:]))
+        except ValueError:
+            return None
+    return None
+
+
+def _ccyymmdd(value: str) -> date | None:
+    value = value.strip()
+    if len(value) == 8 and value.isdigit():
+        try:
+            return date(int(value[:4]), int(value[4:6]), int(value[6:]))
+        except ValueError:
+            return None
+    return None
+
+
+def make_info(st: Segment, kind: str) -> TransactionInfo:
+    env = st.envelope
+    isa, gs = env.isa, env.gs
+    return TransactionInfo(
+        file=env.file,
+        kind=kind,
+        implementation=env.implementation,
+        interchange_control=env.interchange_control,
+        interchange_sender=isa.get(6).strip() or None if isa else None,
+        interchange_receiver=isa.get(8).strip() or None if isa else None,
+        interchange_date=_yymmdd(isa.get(9)) if isa else None,
+        group_control=env.group_control,
+        group_sender=gs.get(2).strip() or None if gs else None,
+        group_receiver=gs.get(3).strip() or None if gs else None,
+        group_date=_ccyymmdd(gs.get(4)) if gs else None,
+        transaction_control=env.transaction_control,
+        segment=st.index,
+        offset=st.offset,
+    )
+
+
+class _Run:
+    """The segments after one ST, up to and including its SE; stops early at the next envelope header."""
+
+    def __init__(self, segments: Iterator[Segment]) -> None:
+        self._segments = segments
+        self.pending: Segment | None = None  # a segment read past the end of this run
+        self.count = 1  # the ST
+        self.done = False
+
+    def __iter__(self) -> Iterator[Segment]:
+        return self
+
+    def __next__(self) -> Segment:
+        if self.done:
+            raise StopIteration
+        for seg in self._segments:
+            sid = seg.id
+            if sid in ("ST", "GE", "IEA", "ISA", "GS"):
+                self.pending = seg
+                self.done = True
+                raise StopIteration
+            self.count += 1
+            if sid == "SE":
+                self.done = True
+            return seg
+        self.done = True
+        raise StopIteration
+
+    def drain(self) -> None:
+        for _ in self:
+            pass
+
+
+def split_transactions(
+    segments: Iterator[Segment], walkers: dict[str, Walker], problems: list[Problem]
+) -> Iterator[object]:
+    """Yield TransactionStart, the walker's items, TransactionEnd for each ST..SE in the stream."""
+    it = iter(segments)
+    pending: Segment | None = None
+    while True:
+        seg = pending if pending is not None else next(it, None)
+        pending = None
+        if seg is None:
+            return
+        if seg.id != "ST":
+            continue
+        kind = transaction_kind(seg)
+        info = make_info(seg, kind)
+        walker = walkers.get(kind) or walkers.get(seg.get(1))
+        run = _Run(it)
+        if walker is None:
+            problems.append(Problem("warning", "unsupported-transaction",
+                                    f"transaction set {seg.get(1) or '?'} is not an 835 or 837; skipped", seg.position))
+            run.drain()
+            pending = run.pending
+            continue
+        complete, trailer = True, None
+        try:
+            for item in walker(seg, run, info, problems):
+                if isinstance(item, TransactionEnd):
+                    trailer = item.trailer
+                    continue
+                if isinstance(item, TransactionStart):
+                    info = item.info  # the walker may settle the kind (an 837 without version)
+                yield item
+        except X12Error as exc:
+            complete = False
+            problems.append(Problem("error", "unreadable-value",
+                                    f"{exc.message}; the rest of this transaction set was skipped",
+                                    exc.position or seg.position))
+            run.drain()
+        yield TransactionEnd(info, trailer if complete else None, complete, run.count)
+        pending = run.pending
