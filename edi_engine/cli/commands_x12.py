@@ -1,5 +1,38 @@
-"""`parse` and `validate`: the X12 layer's commands."""
+"""`parse`: the typed models of an X12 file, as JSON or XML."""
 
 from __future__ import annotations
 
-from edi_engine.cli import main  # noqa: F401
+import sys
+
+import click
+
+from edi_engine.cli import handle_errors, main
+from edi_engine.errors import InputError, Position
+
+
+@main.command()
+@click.argument("file", type=click.Path(dir_okay=False, allow_dash=True))
+@click.option("--format", "fmt", type=click.Choice(["json", "xml"]), default="json", show_default=True)
+@handle_errors
+def parse(file: str, fmt: str) -> None:
+    """Print the typed 835/837 models of FILE, one document per transaction set.
+
+    Lenient: prints what it could read, reports envelope, structure and balancing problems on
+    stderr, and exits 0 unless nothing could be read.
+
+    Example: edi-engine parse remit.835 --format json
+    """
+    from edi_engine.parsers import parse_file
+    from edi_engine.parsers.export import write_json, write_xml
+
+    source = sys.stdin.buffer if file == "-" else file
+    run = parse_file(source, name="<stdin>" if file == "-" else file)
+    if fmt == "json":
+        documents = write_json(run, sys.stdout)
+    else:
+        documents = write_xml(run, sys.stdout.buffer)
+    sys.stdout.flush()
+    for problem in run.problems:
+        click.echo(str(problem), err=True)
+    if documents == 0:
+        raise InputError("no transaction set could be read", Position(run.name))

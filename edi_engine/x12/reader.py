@@ -82,7 +82,7 @@ class SegmentStream:
 
         def remap(segments: list[Segment]) -> Iterator[Segment]:
             for seg in segments:
-                yield seg._replace(offset=bom + 2 * (seg.offset - bom))
+                yield seg._replace(offset=bom + 2 * seg.offset)
 
         tokenizer._base = 0  # offsets are mapped by remap()
         chunk = first

@@ -108,7 +108,7 @@ class Tokenizer:
         if len(stripped) != len(buf):
             self._base += len(buf) - len(stripped)
             self._buf = buf = stripped
-        if not buf or (len(buf) < 3 and not eof):
+        if not buf or (len(buf) < 4 and not eof):
             return False
         if buf[:3] == b"ISA":
             return self._read_isa(out, eof)

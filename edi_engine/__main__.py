@@ -1,0 +1,3 @@
+from edi_engine.cli import main
+
+main()
