@@ -213,11 +213,11 @@ class Tokenizer:
         self._term = term
         self._esep = self.delimiters.element
 
-    def _join_continuations(self, pieces: list[bytes], term: bytes, esep: str) -> list[bytes]:
+    def _join_continuations(self, pieces: list[str], term: str, esep: str) -> list[str]:
         """Where newline terminates segments, a line that does not open with a segment id and the
         element separator is the rest of the line before it (a segment wrapped by an editor)."""
-        opener = re.compile(rb"\s*(?:[A-Z0-9]{2,3}" + re.escape(esep.encode("latin-1")) + rb"|[A-Z0-9]{2,3}\s*$|$)")
-        joined: list[bytes] = []
+        opener = re.compile(r"\s*(?:[A-Z0-9]{2,3}" + re.escape(esep) + r"|[A-Z0-9]{2,3}\s*$|$)")
+        joined: list[str] = []
         for piece in pieces:
             if joined and not opener.match(piece):
                 joined[-1] = joined[-1] + term + piece
@@ -226,9 +226,16 @@ class Tokenizer:
         return joined
 
     def _split(self, out: list[Segment], eof: bool) -> bool:
-        """Cut complete segments. True when it stopped at an interchange boundary (ISA/IEA)."""
-        buf, term = self._buf, self._term
-        assert term is not None
+        """Cut complete segments. True when it stopped at an interchange boundary (ISA/IEA).
+
+        The buffer is decoded as Latin-1, one character per byte, so string offsets are byte
+        offsets; a segment with bytes above 0x7F is then re-decoded as the UTF-8 it should be.
+        """
+        assert self._term is not None
+        buf = self._buf
+        text = buf.decode("latin-1")
+        ascii_only = buf.isascii()
+        term = self._term.decode("latin-1")
         tlen = len(term)
         esep = self._esep
         base = self._base
@@ -236,8 +243,11 @@ class Tokenizer:
         valid_ids = self._valid_ids
         env = tracker.envelope
         in_tx = tracker.in_transaction
-        newline_mode = term in (b"\n", b"\r")
-        pieces = buf.split(term)
+        newline_mode = term in ("\n", "\r")
+        index = self._index
+        append = out.append
+        new_segment = tuple.__new__
+        pieces = text.split(term)
         tail = pieces.pop()
         if newline_mode:
             if not eof and pieces:
@@ -247,9 +257,9 @@ class Tokenizer:
         if eof and tail.strip():
             # The last segment has no terminator: read it all the same, and say so.
             self._problem("warning", "missing-terminator", "the last segment has no segment terminator",
-                          base + len(buf) - len(tail) + (len(tail) - len(tail.lstrip())), self._index + 1)
+                          base + len(text) - len(tail) + (len(tail) - len(tail.lstrip())), index + 1)
             pieces.append(tail)
-            tail = b""
+            tail = ""
         pos = 0
         for piece in pieces:
             start = pos
@@ -258,43 +268,45 @@ class Tokenizer:
                 self._skipping = False
                 continue
             seg = piece.strip()
-            if newline_mode and term in seg:
-                seg = seg.replace(b"\r", b"").replace(b"\n", b"")
             if not seg:
                 if not piece and not newline_mode:
-                    self._problem("error", "empty-segment", "empty segment (two terminators in a row)", base + start, self._index)
+                    self._problem("error", "empty-segment", "empty segment (two terminators in a row)", base + start, index)
                 continue
+            if newline_mode and term in seg:
+                seg = seg.replace("\r", "").replace("\n", "")
             offset = base + start
-            if piece[0] <= 32:
+            if piece[0] <= " ":
                 offset += len(piece) - len(piece.lstrip())
             if len(seg) > MAX_SEGMENT_BYTES:
-                self._index += 1
+                index += 1
                 self._problem("error", "segment-too-long",
-                              f"segment of {len(seg)} bytes is longer than {MAX_SEGMENT_BYTES}; skipped", offset, self._index)
+                              f"segment of {len(seg)} bytes is longer than {MAX_SEGMENT_BYTES}; skipped", offset, index)
                 continue
-            try:
-                text = seg.decode()
-            except UnicodeDecodeError:
-                text = seg.decode("latin-1")
-                self._problem("warning", "not-utf8", "segment is not valid UTF-8; read as Latin-1", offset, self._index + 1)
-            elements = tuple(text.split(esep))
+            if not ascii_only and not seg.isascii():
+                try:
+                    seg = seg.encode("latin-1").decode("utf-8")
+                except UnicodeDecodeError:
+                    self._problem("warning", "not-utf8", "segment is not valid UTF-8; read as Latin-1", offset, index + 1)
+            elements = tuple(seg.split(esep))
             sid = elements[0]
             if sid not in valid_ids:
                 if _SEGMENT_ID.match(sid):
                     valid_ids.add(sid)
                 else:
                     self._problem("error", "bad-segment-id", "segment identifier is not 2-3 upper-case letters or digits",
-                                  offset, self._index + 1)
+                                  offset, index + 1)
             if sid in ENVELOPE_IDS:
                 if sid == "ISA":
                     # A new interchange (perhaps with other delimiters): detect them afresh from here.
+                    self._index = index
                     self._base = offset
                     self._buf = buf[offset - base :]
                     self._term = None
                     return True
-                self._index += 1
-                out.append(tracker.on_segment(elements, offset, self._index))
+                index += 1
+                append(tracker.on_segment(elements, offset, index))
                 if sid == "IEA":
+                    self._index = index
                     self._base = base + pos
                     self._buf = buf[pos:]
                     self._term = None
@@ -302,11 +314,13 @@ class Tokenizer:
                 env = tracker.envelope
                 in_tx = tracker.in_transaction
                 continue
-            self._index += 1
+            index += 1
             if not in_tx:
-                self._problem("error", "outside-transaction", f"{sid if valid_ids.__contains__(sid) else 'segment'} outside any transaction set (ST..SE)",
-                              offset, self._index)
-            out.append(Segment(sid, elements, offset, self._index, env))
+                self._problem("error", "outside-transaction",
+                              f"{sid if sid in valid_ids else 'segment'} outside any transaction set (ST..SE)", offset, index)
+            # tuple.__new__ skips the NamedTuple's Python-level __new__: this line runs once per segment.
+            append(new_segment(Segment, (sid, elements, offset, index, env)))
+        self._index = index
         self._base = base + pos
         if self._skipping or len(tail) > MAX_SEGMENT_BYTES:
             if not self._skipping:
@@ -315,6 +329,6 @@ class Tokenizer:
                               f"segment longer than {MAX_SEGMENT_BYTES} bytes (no terminator); skipped", self._base, self._index)
                 self._skipping = True
             self._base += len(tail)
-            tail = b""
-        self._buf = tail
+            tail = ""
+        self._buf = tail.encode("latin-1")
         return False
