@@ -1,0 +1,73 @@
+"""Schema versions: `db upgrade`, automatic creation of an empty database, refusal of a newer one."""
+
+from __future__ import annotations
+
+import pytest
+from alembic.autogenerate import compare_metadata
+from alembic.runtime.migration import MigrationContext
+from click.testing import CliRunner
+from sqlalchemy import inspect, text
+
+from edi_engine.cli import main
+from edi_engine.errors import InputError
+from edi_engine.store import create_store_engine, head_revision, open_store, upgrade
+from edi_engine.store.migrate import current_revision
+from edi_engine.store.schema import metadata
+
+
+def test_open_store_creates_an_empty_database_at_head(db_url: str) -> None:
+    engine = open_store(db_url)
+    with engine.connect() as conn:
+        assert current_revision(conn) == head_revision()
+        tables = set(inspect(conn).get_table_names())
+    assert {"source_file", "interchange", "claim", "claim_line", "payment", "claim_payment", "service_payment",
+            "adjustment", "provider_adjustment", "patient_payment", "fee_schedule", "payer_alias"} <= tables
+
+
+def test_migrations_build_exactly_the_declared_schema(db_url: str) -> None:
+    engine = open_store(db_url)
+    with engine.connect() as conn:
+        diffs = compare_metadata(MigrationContext.configure(conn, opts={"compare_type": True}), metadata)
+    assert diffs == []
+
+
+def test_upgrade_twice_is_a_no_op(db_url: str) -> None:
+    engine = create_store_engine(db_url)
+    assert upgrade(engine) == (None, head_revision())
+    assert upgrade(engine) == (head_revision(), head_revision())
+
+
+def test_a_newer_schema_is_refused(db_url: str) -> None:
+    engine = open_store(db_url)
+    with engine.begin() as conn:
+        conn.execute(text("UPDATE alembic_version SET version_num = 'ffff_future'"))
+    with pytest.raises(InputError, match="newer than this edi-engine"):
+        open_store(db_url)
+    with pytest.raises(InputError, match="newer"):
+        upgrade(create_store_engine(db_url))
+
+
+def test_a_foreign_database_is_refused(db_url: str) -> None:
+    engine = create_store_engine(db_url)
+    with engine.begin() as conn:
+        conn.execute(text("CREATE TABLE someone_elses (x INTEGER)"))
+    with pytest.raises(InputError, match="no edi-engine schema version"):
+        open_store(db_url)
+
+
+def test_cli_db_upgrade_and_current(db_url: str) -> None:
+    runner = CliRunner()
+    result = runner.invoke(main, ["--db", db_url, "db", "upgrade"])
+    assert result.exit_code == 0, result.output
+    assert f"schema at {head_revision()} (was empty)" in result.output
+    result = runner.invoke(main, ["--db", db_url, "db", "current", "--json"])
+    assert result.exit_code == 0 and f'"current": "{head_revision()}"' in result.output
+
+
+def test_cli_refuses_a_newer_schema_with_exit_1(db_url: str) -> None:
+    engine = open_store(db_url)
+    with engine.begin() as conn:
+        conn.execute(text("UPDATE alembic_version SET version_num = 'ffff_future'"))
+    result = CliRunner().invoke(main, ["--db", db_url, "db", "upgrade"])
+    assert result.exit_code == 1
+    assert "newer than this edi-engine" in result.output
