@@ -11,8 +11,9 @@ import json
 import click
 
 from edi_engine.cli import handle_errors, main
-from edi_engine.store import migrate
-from edi_engine.store.engine import create_store_engine
+from edi_engine.errors import UsageError
+from edi_engine.store import imports, migrate, payers
+from edi_engine.store.engine import create_store_engine, open_store
 from edi_engine.store.url import resolve_url, safe_url
 
 
@@ -53,3 +54,98 @@ def db_current(ctx: click.Context, as_json: bool) -> None:
         current = migrate.current_revision(conn)
     info = {"current": current, "head": migrate.head_revision()}
     click.echo(json.dumps(info) if as_json else f"current {current or 'none'}, head {info['head']}")
+
+
+@main.group("import")
+def import_group() -> None:
+    """Import CSV files: patient payments, fee schedules."""
+
+
+def _print_import(result: object, as_json: bool) -> None:
+    from dataclasses import asdict
+    data = asdict(result)  # type: ignore[call-overload]
+    click.echo(json.dumps(data) if as_json else f"{data['file']}: {data['status']}"
+               + (f", {data['rows']} rows" if data["status"] == "imported" else ""))
+
+
+@import_group.command("patient-payments")
+@click.argument("csv_file", type=click.Path(exists=True, dir_okay=False))
+@click.option("--json", "as_json", is_flag=True, help="Print JSON.")
+@click.pass_context
+@handle_errors
+def import_patient_payments(ctx: click.Context, csv_file: str, as_json: bool) -> None:
+    """Import patient payments: claim_id,payment_date,amount,method,reference (claim_id is CLM01).
+
+    Example: edi-engine import patient-payments payments.csv
+    """
+    _print_import(imports.import_patient_payments(open_store(_url(ctx)), csv_file), as_json)
+
+
+@import_group.command("fee-schedule")
+@click.argument("csv_file", type=click.Path(exists=True, dir_okay=False))
+@click.option("--json", "as_json", is_flag=True, help="Print JSON.")
+@click.pass_context
+@handle_errors
+def import_fee_schedule(ctx: click.Context, csv_file: str, as_json: bool) -> None:
+    """Import a fee schedule: payer_id,procedure_code,modifier,allowed_amount[,effective_from,effective_to].
+
+    Example: edi-engine import fee-schedule fees.csv
+    """
+    _print_import(imports.import_fee_schedule(open_store(_url(ctx)), csv_file), as_json)
+
+
+@main.group("payers")
+def payers_group() -> None:
+    """Payer identities."""
+
+
+@payers_group.group("alias")
+def alias_group() -> None:
+    """Other names a payer uses (e.g. on its 835s) for its 837 id (2010BB NM109)."""
+
+
+@alias_group.command("add")
+@click.argument("alias")
+@click.argument("payer_id")
+@click.pass_context
+@handle_errors
+def alias_add(ctx: click.Context, alias: str, payer_id: str) -> None:
+    """Make ALIAS another name of PAYER_ID.
+
+    Example: edi-engine payers alias add 1234567890 BCBSX
+    """
+    with open_store(_url(ctx)).begin() as conn:
+        target = payers.add_alias(conn, alias, payer_id)
+    click.echo(f"{alias} -> {target}")
+
+
+@alias_group.command("remove")
+@click.argument("alias")
+@click.pass_context
+@handle_errors
+def alias_remove(ctx: click.Context, alias: str) -> None:
+    """Remove ALIAS.
+
+    Example: edi-engine payers alias remove 1234567890
+    """
+    with open_store(_url(ctx)).begin() as conn:
+        if not payers.remove_alias(conn, alias):
+            raise UsageError(f"no alias {alias!r}")
+    click.echo(f"removed {alias}")
+
+
+@alias_group.command("list")
+@click.option("--json", "as_json", is_flag=True, help="Print JSON.")
+@click.pass_context
+@handle_errors
+def alias_list(ctx: click.Context, as_json: bool) -> None:
+    """List aliases as ALIAS -> PAYER_ID.
+
+    Example: edi-engine payers alias list --json
+    """
+    with open_store(_url(ctx)).connect() as conn:
+        rows = payers.list_aliases(conn)
+    if as_json:
+        click.echo(json.dumps([{"alias": a, "payer_id": p} for a, p in rows]))
+    for alias, payer in [] if as_json else rows:
+        click.echo(f"{alias} -> {payer}")

@@ -1,0 +1,180 @@
+"""CSV imports: patient payments and payer fee schedules.
+
+Owns the CSV formats. A file is all or nothing and idempotent like ingest: its content hash is
+its key, every row is checked, bad rows are reported together with their line numbers (values
+that may be PHI are not echoed) and nothing from a file with a bad row is stored.
+
+    patient payments: claim_id,payment_date,amount,method,reference   (claim_id is CLM01)
+    fee schedule:     payer_id,procedure_code,modifier,allowed_amount[,effective_from,effective_to]
+
+Dates are YYYY-MM-DD or CCYYMMDD; amounts are decimal dollars with at most two decimals.
+"""
+
+from __future__ import annotations
+
+import csv
+import os
+from collections.abc import Callable, Iterator
+from dataclasses import dataclass
+from datetime import date
+from decimal import Decimal, InvalidOperation
+from typing import Any
+
+from sqlalchemy import insert
+from sqlalchemy.engine import Connection, Engine
+
+from edi_engine.errors import InputError, Position
+from edi_engine.store import payers
+from edi_engine.store.schema import FeeSchedule, PatientPayment
+from edi_engine.store.sourcefile import claim_file, content_hash
+from edi_engine.store.types import to_cents
+
+__all__ = ["ImportResult", "import_fee_schedule", "import_patient_payments"]
+
+BATCH = 2000
+MAX_REPORTED = 50
+
+
+@dataclass(frozen=True, slots=True)
+class ImportResult:
+    file: str
+    status: str  # "imported" or "already imported"
+    rows: int
+
+
+class _RowError(ValueError):
+    pass
+
+
+def _text(row: dict[str, str], col: str, required: bool = True) -> str | None:
+    value = (row.get(col) or "").strip()
+    if not value and required:
+        raise _RowError(f"{col} is empty")
+    return value or None
+
+
+def _date(row: dict[str, str], col: str, required: bool = True) -> date | None:
+    value = _text(row, col, required)
+    if value is None:
+        return None
+    try:
+        if len(value) == 8 and value.isdigit():
+            return date(int(value[:4]), int(value[4:6]), int(value[6:]))
+        return date.fromisoformat(value)
+    except ValueError:
+        raise _RowError(f"{col} is not a date (YYYY-MM-DD or CCYYMMDD)") from None
+
+
+def _amount(row: dict[str, str], col: str) -> int:
+    value = _text(row, col)
+    try:
+        number = Decimal(value.replace("$", "").replace(",", ""))  # type: ignore[union-attr]
+    except InvalidOperation:
+        raise _RowError(f"{col} is not an amount") from None
+    if not number.is_finite():
+        raise _RowError(f"{col} is not an amount")
+    try:
+        return to_cents(number, col)  # type: ignore[return-value]
+    except InputError as exc:
+        raise _RowError(exc.message) from None
+
+
+def _patient_payment(row: dict[str, str], conn: Connection) -> dict[str, Any]:
+    return {
+        "patient_control_number": _text(row, "claim_id"),
+        "payment_date": _date(row, "payment_date"),
+        "amount": _amount(row, "amount"),
+        "method": _text(row, "method", required=False),
+        "reference": _text(row, "reference", required=False),
+    }
+
+
+def _fee(row: dict[str, str], conn: Connection, aliases: dict[str, str]) -> dict[str, Any]:
+    payer = _text(row, "payer_id")
+    values = {
+        "payer_id": aliases.get(payer, payer),  # type: ignore[arg-type]
+        "procedure_code": _text(row, "procedure_code"),
+        "modifier": _text(row, "modifier", required=False) or "",
+        "allowed_amount": _amount(row, "allowed_amount"),
+        "effective_from": _date(row, "effective_from", required=False),
+        "effective_to": _date(row, "effective_to", required=False),
+    }
+    if values["allowed_amount"] < 0:
+        raise _RowError("allowed_amount is negative")
+    if values["effective_from"] and values["effective_to"] and values["effective_to"] < values["effective_from"]:
+        raise _RowError("effective_to is before effective_from")
+    return values
+
+
+def _rows(path: str, required: list[str], optional: list[str]) -> Iterator[tuple[int, dict[str, str]]]:
+    with open(path, newline="", encoding="utf-8-sig") as handle:
+        reader = csv.DictReader(handle)
+        header = [h.strip() for h in (reader.fieldnames or [])]
+        missing = [c for c in required if c not in header]
+        unknown = [c for c in header if c not in required and c not in optional]
+        if missing or unknown:
+            raise InputError("CSV header must be " + ",".join(required + [f"[{c}]" for c in optional])
+                             + (f"; missing {','.join(missing)}" if missing else "")
+                             + (f"; unknown {','.join(unknown)}" if unknown else ""), Position(path))
+        reader.fieldnames = header
+        for row in reader:
+            if not any((v or "").strip() for v in row.values() if isinstance(v, str)):
+                continue  # blank line
+            if None in row:
+                yield reader.line_num, {"__extra__": "x"}
+                continue
+            yield reader.line_num, row
+
+
+def _import(engine: Engine, path: str | os.PathLike[str], kind: str, table: Any, required: list[str],
+            optional: list[str], convert: Callable[[dict[str, str], Connection], dict[str, Any]]) -> ImportResult:
+    name = os.fspath(path)
+    digest, size = content_hash(name)
+    errors: list[str] = []
+    count = 0
+    with engine.begin() as conn:
+        file_id = claim_file(conn, digest, name, size, kind)
+        if file_id is None:
+            return ImportResult(name, "already imported", 0)
+        batch: list[dict[str, Any]] = []
+        for line, row in _rows(name, required, optional):
+            try:
+                if "__extra__" in row:
+                    raise _RowError("more fields than the header")
+                values = convert(row, conn)
+            except _RowError as exc:
+                errors.append(f"line {line}: {exc}")
+                continue
+            count += 1
+            if errors:
+                continue  # keep checking, store nothing
+            batch.append({"source_file_id": file_id, "segment": line, **values})
+            if len(batch) >= BATCH:
+                conn.execute(insert(table), batch)
+                batch = []
+        if errors:
+            shown = errors[:MAX_REPORTED]
+            more = f"\n... and {len(errors) - MAX_REPORTED} more" if len(errors) > MAX_REPORTED else ""
+            raise InputError(f"{len(errors)} bad row(s); nothing was imported:\n" + "\n".join(shown) + more,
+                             Position(name))
+        if batch:
+            conn.execute(insert(table), batch)
+    return ImportResult(name, "imported", count)
+
+
+def import_patient_payments(engine: Engine, path: str | os.PathLike[str]) -> ImportResult:
+    return _import(engine, path, "patient-payments", PatientPayment.__table__,  # type: ignore[attr-defined]
+                   ["claim_id", "payment_date", "amount", "method", "reference"], [], _patient_payment)
+
+
+def import_fee_schedule(engine: Engine, path: str | os.PathLike[str]) -> ImportResult:
+    aliases: dict[str, str] = {}
+
+    def convert(row: dict[str, str], conn: Connection) -> dict[str, Any]:
+        if not aliases:
+            aliases.update(payers.alias_map(conn) or {"": ""})
+        return _fee(row, conn, aliases)
+
+    return _import(engine, path, "fee-schedule", FeeSchedule.__table__,  # type: ignore[attr-defined]
+                   ["payer_id", "procedure_code", "modifier", "allowed_amount"], ["effective_from", "effective_to"],
+                   convert)
