@@ -50,3 +50,4 @@ def main(ctx: click.Context, db_url: str | None) -> None:
 # Each command lives in its own module and registers itself on `main` when imported.
 from edi_engine.cli import commands_x12  # noqa: E402,F401
 from edi_engine.cli import commands_store  # noqa: E402,F401
+from edi_engine.cli import commands_validate  # noqa: E402,F401
