@@ -7,12 +7,18 @@ stderr only when stderr is a terminal; results go to stdout (as JSON with --json
 from __future__ import annotations
 
 import json
+import signal
+import sys
+import threading
+from dataclasses import asdict
 
 import click
 
 from edi_engine.cli import handle_errors, main
 from edi_engine.errors import UsageError
 from edi_engine.store import imports, migrate, payers
+from edi_engine.store.ingest import FileResult, IngestSummary, expand_paths, ingest_file
+from edi_engine.store.watch import watch
 from edi_engine.store.engine import create_store_engine, open_store
 from edi_engine.store.url import resolve_url, safe_url
 
@@ -149,3 +155,63 @@ def alias_list(ctx: click.Context, as_json: bool) -> None:
         click.echo(json.dumps([{"alias": a, "payer_id": p} for a, p in rows]))
     for alias, payer in [] if as_json else rows:
         click.echo(f"{alias} -> {payer}")
+
+
+def _line(r: FileResult) -> str:
+    counts = f" ({r.transactions} transactions, {r.claims} claims, {r.payments} payments)" if r.status == "ingested" else ""
+    return f"{r.file}: {r.status}{counts}" + (f": {r.error}" if r.error else "")
+
+
+def _report(summary: IngestSummary, as_json: bool) -> None:
+    t = summary.totals()
+    if as_json:
+        click.echo(json.dumps({"summary": t, "files": [asdict(r) for r in summary.results]}, indent=1))
+        return
+    for r in summary.results:
+        if not r.ok:
+            click.echo(_line(r))
+    click.echo(f"files {t['files']} ({t['ingested']} ingested, {t['already_ingested']} already ingested, "
+               f"{t['conflicts']} conflicts, {t['failed']} failed); transactions {t['transactions']}, "
+               f"claims {t['claims']}, payments {t['payments']}")
+
+
+def _ingest_all(engine: object, paths: tuple[str, ...]) -> IngestSummary:
+    files = list(expand_paths(paths))
+    summary = IngestSummary()
+    if not sys.stderr.isatty():  # progress only on a terminal
+        summary.results.extend(ingest_file(engine, path) for path in files)  # type: ignore[arg-type]
+        return summary
+    with click.progressbar(files, label="ingest", file=sys.stderr, show_pos=True,
+                           item_show_func=lambda p: p.name if p else None) as bar:
+        for path in bar:
+            summary.results.append(ingest_file(engine, path))  # type: ignore[arg-type]
+    return summary
+
+
+def _watch(engine: object, folder: str, poll: float, as_json: bool) -> IngestSummary:
+    stop = threading.Event()
+    for sig in (signal.SIGINT, signal.SIGTERM):
+        signal.signal(sig, lambda *_: stop.set())
+    click.echo(f"watching {folder} (Ctrl-C to stop)", err=True)
+    return watch(engine, folder, poll_interval=poll, stop=stop,  # type: ignore[arg-type]
+                 on_result=None if as_json else lambda r: click.echo(_line(r)))
+
+
+@main.command("ingest")
+@click.argument("paths", nargs=-1, type=click.Path(exists=True))
+@click.option("--watch", "watch_dir", type=click.Path(file_okay=False), help="Drop folder to watch instead.")
+@click.option("--poll", default=1.0, show_default=True, help="Seconds between scans of the drop folder.")
+@click.option("--json", "as_json", is_flag=True, help="Print the summary as JSON.")
+@click.pass_context
+@handle_errors
+def ingest(ctx: click.Context, paths: tuple[str, ...], watch_dir: str | None, poll: float, as_json: bool) -> None:
+    """Store 835/837 files (folders recursively), each completely or not at all, each once.
+
+    Exit status 1 when any file failed or conflicted. Example: edi-engine ingest inbox/ --json
+    """
+    if bool(paths) == bool(watch_dir):
+        raise UsageError("give files or folders to ingest, or --watch DIR (not both)")
+    engine = open_store(_url(ctx))
+    summary = _watch(engine, watch_dir, poll, as_json) if watch_dir else _ingest_all(engine, paths)
+    _report(summary, as_json)
+    sys.exit(1 if summary.failed else 0)

@@ -1,0 +1,270 @@
+"""Ingest: 835 and 837 files into the store, one database transaction per file, exactly once.
+
+Owns the per-file protocol and batching. A file is claimed by its content hash (sourcefile.py):
+the same content again is "already ingested". Each interchange is keyed by (ISA06 sender,
+ISA13): the same key from other content is a "conflict" and nothing of the file is stored. A
+file that cannot be read, or with a transaction set the parser could not finish
+(TransactionEnd.complete False), is rolled back whole and noted as `failed` with its error.
+
+Rows go in through SQLAlchemy Core executemany in batches of BATCH claims with their lines,
+services and adjustments; ids of parents come back through RETURNING (insertmanyvalues), so
+nothing is inserted one row at a time except the few envelope and header rows.
+
+Knows nothing of folders, watching or printing (watch.py and the CLI).
+"""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Callable, Iterable, Iterator
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+from sqlalchemy import insert, update
+from sqlalchemy.dialects import postgresql, sqlite
+from sqlalchemy.engine import Connection, Engine
+from sqlalchemy.exc import DataError, IntegrityError
+
+from edi_engine.errors import InputError
+from edi_engine.parsers import TransactionEnd, TransactionStart, parse_file
+from edi_engine.store import rows
+from edi_engine.store.schema import (
+    Adjustment, Claim, ClaimLine, ClaimPayment, Interchange, Payment, ProviderAdjustment, ServicePayment, SourceFile,
+    TransactionSet,
+)
+from edi_engine.store.sourcefile import INGESTED, claim_file, content_hash, existing_status, record_failure
+
+__all__ = ["BATCH", "FileResult", "IngestSummary", "expand_paths", "ingest_file", "ingest_paths"]
+
+BATCH = 2000  # claims per flush; their lines/services/adjustments go in the same flush
+
+INGESTED_STATUS, ALREADY, CONFLICT, FAILED_STATUS = "ingested", "already ingested", "conflict", "failed"
+
+_T = {name: model.__table__ for name, model in {  # type: ignore[attr-defined]
+    "file": SourceFile, "interchange": Interchange, "set": TransactionSet, "claim": Claim, "line": ClaimLine,
+    "payment": Payment, "clp": ClaimPayment, "svc": ServicePayment, "cas": Adjustment, "plb": ProviderAdjustment,
+}.items()}
+
+
+@dataclass(slots=True)
+class FileResult:
+    file: str
+    status: str  # ingested, already ingested, conflict, failed
+    kind: str = ""  # 835, 837, 835+837
+    transactions: int = 0
+    claims: int = 0  # 837 claims (CLM)
+    payments: int = 0  # 835 claim payments (CLP)
+    error: str | None = None
+
+    @property
+    def ok(self) -> bool:
+        return self.status in (INGESTED_STATUS, ALREADY)
+
+
+@dataclass(slots=True)
+class IngestSummary:
+    results: list[FileResult] = field(default_factory=list)
+
+    def count(self, status: str) -> int:
+        return sum(1 for r in self.results if r.status == status)
+
+    @property
+    def failed(self) -> bool:
+        return any(not r.ok for r in self.results)
+
+    def totals(self) -> dict[str, int]:
+        return {"files": len(self.results), "ingested": self.count(INGESTED_STATUS),
+                "already_ingested": self.count(ALREADY), "conflicts": self.count(CONFLICT),
+                "failed": self.count(FAILED_STATUS),
+                "transactions": sum(r.transactions for r in self.results),
+                "claims": sum(r.claims for r in self.results), "payments": sum(r.payments for r in self.results)}
+
+
+class _Conflict(Exception):
+    pass
+
+
+class _Unreadable(Exception):
+    pass
+
+
+def _insert_ignore(conn: Connection, table: Any, index_elements: list[str]) -> Any:
+    dialect = postgresql if conn.dialect.name == "postgresql" else sqlite
+    return dialect.insert(table).on_conflict_do_nothing(index_elements=index_elements)
+
+
+class _FileWriter:
+    """Turns one file's parse items into batched inserts on one connection (one transaction)."""
+
+    def __init__(self, conn: Connection, file_id: int, name: str, on_batch: Callable[[int], None] | None) -> None:
+        self.conn, self.file_id, self.name, self.on_batch = conn, file_id, name, on_batch
+        self.interchanges: dict[tuple[str | None, str | None], int] = {}
+        self.set_id = 0
+        self.payment_id: int | None = None
+        self.kinds: set[str] = set()
+        self.transactions = self.claims = self.payments = self.batches = 0
+        self.pending_837: list[tuple[int, Any]] = []  # (transaction_set_id, Claim837)
+        self.pending_835: list[tuple[int, Any]] = []  # (payment_id, ClaimPayment)
+
+    def add(self, item: object) -> None:
+        if isinstance(item, TransactionStart):
+            self._start(item)
+        elif isinstance(item, TransactionEnd):
+            self._end(item)
+        elif self.payment_id is not None:
+            self.pending_835.append((self.payment_id, item))
+            if len(self.pending_835) >= BATCH:
+                self.flush()
+        else:
+            self.pending_837.append((self.set_id, item))
+            if len(self.pending_837) >= BATCH:
+                self.flush()
+
+    def _interchange_id(self, info: Any) -> int | None:
+        if info.interchange_control is None:
+            return None  # a bare ST..SE without ISA
+        key = (info.interchange_sender, info.interchange_control)
+        if key not in self.interchanges:
+            row = rows.interchange_row(self.file_id, info, info.segment, info.offset)
+            stmt = _insert_ignore(self.conn, _T["interchange"], ["sender_id", "control_number"]).values(row)
+            new_id = self.conn.execute(stmt.returning(_T["interchange"].c.id)).scalar()
+            if new_id is None:
+                raise _Conflict(f"interchange control number {info.interchange_control} from sender "
+                                f"{info.interchange_sender} is already stored from another file")
+            self.interchanges[key] = new_id
+        return self.interchanges[key]
+
+    def _start(self, item: TransactionStart) -> None:
+        info = item.info
+        row = rows.transaction_set_row(self.file_id, self._interchange_id(info), info)
+        self.set_id = self.conn.execute(insert(_T["set"]).values(row).returning(_T["set"].c.id)).scalar_one()
+        self.kinds.add("835" if info.kind == "835" else "837")
+        self.payment_id = None
+        if info.kind == "835":
+            prow = rows.payment_row(self.file_id, self.set_id, item.header, self.name)
+            self.payment_id = self.conn.execute(insert(_T["payment"]).values(prow).returning(_T["payment"].c.id)).scalar_one()
+
+    def _end(self, item: TransactionEnd) -> None:
+        if not item.complete:
+            raise _Unreadable(f"transaction set {item.info.transaction_control or '?'} (segment {item.info.segment}) "
+                              "could not be read completely")
+        self.transactions += 1
+        self.conn.execute(update(_T["set"]).where(_T["set"].c.id == self.set_id).values(segment_count=item.segment_count))
+        if self.payment_id is not None:
+            plbs = rows.provider_adjustment_rows(self.file_id, self.payment_id, item.trailer, self.name)
+            if plbs:
+                self.conn.execute(insert(_T["plb"]), plbs)
+
+    def flush(self) -> None:
+        if self.pending_837:
+            self._flush_837()
+        if self.pending_835:
+            self._flush_835()
+        self.batches += 1
+        if self.on_batch is not None:
+            self.on_batch(self.batches)
+
+    def _ids(self, table: Any, batch: list[dict[str, Any]]) -> list[int]:
+        result = self.conn.execute(insert(table).returning(table.c.id, sort_by_parameter_order=True), batch)
+        return list(result.scalars())
+
+    def _flush_837(self) -> None:
+        pending, self.pending_837 = self.pending_837, []
+        fid, name = self.file_id, self.name
+        ids = self._ids(_T["claim"], [rows.claim_row(fid, set_id, clm, name) for set_id, clm in pending])
+        lines = [r for cid, (_, clm) in zip(ids, pending) for r in rows.claim_line_rows(fid, cid, clm, name)]
+        if lines:
+            self.conn.execute(insert(_T["line"]), lines)
+        self.claims += len(pending)
+
+    def _flush_835(self) -> None:
+        pending, self.pending_835 = self.pending_835, []
+        fid, name = self.file_id, self.name
+        ids = self._ids(_T["clp"], [rows.claim_payment_row(fid, pid, clp, name) for pid, clp in pending])
+        cas: list[dict[str, Any]] = []
+        svc_rows: list[dict[str, Any]] = []
+        svc_models: list[tuple[int, Any]] = []
+        for cid, (_, clp) in zip(ids, pending):
+            cas.extend(rows.adjustment_rows(fid, cid, None, clp.adjustments, name))
+            for svc in clp.services:
+                svc_rows.append(rows.service_payment_row(fid, cid, svc, name))
+                svc_models.append((cid, svc))
+        if svc_rows:
+            for sid, (cid, svc) in zip(self._ids(_T["svc"], svc_rows), svc_models):
+                if svc.adjustments:
+                    cas.extend(rows.adjustment_rows(fid, cid, sid, svc.adjustments, name))
+        if cas:
+            self.conn.execute(insert(_T["cas"]), cas)
+        self.payments += len(pending)
+
+    def finish(self) -> FileResult:
+        self.flush()
+        if not self.transactions:
+            raise _Unreadable("no 835 or 837 transaction set in the file")
+        kind = "+".join(sorted(self.kinds))
+        self.conn.execute(update(_T["file"]).where(_T["file"].c.id == self.file_id).values(
+            kind=kind, transactions=self.transactions, claims=self.claims, payments=self.payments))
+        return FileResult(self.name, INGESTED_STATUS, kind, self.transactions, self.claims, self.payments)
+
+
+def ingest_file(engine: Engine, path: str | os.PathLike[str], *, name: str | None = None,
+                on_batch: Callable[[int], None] | None = None) -> FileResult:
+    """Store one file completely, or not at all; never raises for a bad file (see FileResult.status).
+
+    `on_batch(n)` is called after the n-th batch is written, inside the file's transaction.
+    """
+    name = name or os.fspath(path)
+    try:
+        digest, size = content_hash(path)
+    except OSError as exc:
+        return FileResult(name, FAILED_STATUS, error=f"cannot read: {exc.strerror}")
+    if existing_status(engine, digest) == INGESTED:
+        return FileResult(name, ALREADY)
+    try:
+        with engine.begin() as conn:
+            file_id = claim_file(conn, digest, name, size, "unknown")
+            if file_id is None:
+                return FileResult(name, ALREADY)
+            writer = _FileWriter(conn, file_id, name, on_batch)
+            run = parse_file(path, name=name)
+            for item in run:
+                writer.add(item)
+            return writer.finish()
+    except _Conflict as exc:
+        return FileResult(name, CONFLICT, error=str(exc))
+    except (_Unreadable, InputError) as exc:
+        error = str(exc)
+    except IntegrityError as exc:  # a unique key raced by another process: the same interchange
+        error = f"database refused a row ({type(exc.orig).__name__}); nothing of the file was stored"
+        if "interchange" in str(exc.orig):
+            return FileResult(name, CONFLICT, error="interchange already stored from another file")
+    except DataError as exc:  # a value the database cannot hold; the message may hold PHI, so not echoed
+        error = f"database refused a value ({type(exc.orig).__name__}); nothing of the file was stored"
+    record_failure(engine, digest, name, size, "unknown", error)
+    return FileResult(name, FAILED_STATUS, error=error)
+
+
+def expand_paths(paths: Iterable[str | os.PathLike[str]]) -> Iterator[Path]:
+    """Files as given, and every file under a folder (recursively, sorted, hidden names skipped)."""
+    for given in paths:
+        path = Path(given)
+        if path.is_dir():
+            for root, dirs, files in os.walk(path):
+                dirs[:] = sorted(d for d in dirs if not d.startswith("."))
+                for f in sorted(files):
+                    if not f.startswith("."):
+                        yield Path(root) / f
+        else:
+            yield path
+
+
+def ingest_paths(engine: Engine, paths: Iterable[str | os.PathLike[str]],
+                 progress: Callable[[FileResult], None] | None = None) -> IngestSummary:
+    summary = IngestSummary()
+    for path in expand_paths(paths):
+        result = ingest_file(engine, path)
+        summary.results.append(result)
+        if progress is not None:
+            progress(result)
+    return summary
