@@ -12,7 +12,7 @@ from edi_engine.cli import main
 from edi_engine.errors import InputError
 from edi_engine.store import create_store_engine, head_revision, open_store, upgrade
 from edi_engine.store.migrate import current_revision
-from edi_engine.store.schema import metadata
+from edi_engine.store.migrate import all_tables_metadata
 
 
 def test_open_store_creates_an_empty_database_at_head(db_url: str) -> None:
@@ -27,7 +27,7 @@ def test_open_store_creates_an_empty_database_at_head(db_url: str) -> None:
 def test_migrations_build_exactly_the_declared_schema(db_url: str) -> None:
     engine = open_store(db_url)
     with engine.connect() as conn:
-        diffs = compare_metadata(MigrationContext.configure(conn, opts={"compare_type": True}), metadata)
+        diffs = compare_metadata(MigrationContext.configure(conn, opts={"compare_type": True}), all_tables_metadata())
     assert diffs == []
 
 

@@ -5,7 +5,7 @@ from __future__ import annotations
 
 from alembic import context
 
-from edi_engine.store.schema import metadata
+from edi_engine.store.migrate import all_tables_metadata
 
 connection = context.config.attributes.get("connection")
 if connection is None:  # pragma: no cover - guards against running `alembic` by hand
@@ -13,7 +13,7 @@ if connection is None:  # pragma: no cover - guards against running `alembic` by
 
 context.configure(
     connection=connection,
-    target_metadata=metadata,
+    target_metadata=all_tables_metadata(),
     render_as_batch=connection.dialect.name == "sqlite",  # SQLite alters tables by copying them
     compare_type=True,
 )
