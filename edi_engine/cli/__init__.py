@@ -51,3 +51,5 @@ def main(ctx: click.Context, db_url: str | None) -> None:
 from edi_engine.cli import commands_x12  # noqa: E402,F401
 from edi_engine.cli import commands_store  # noqa: E402,F401
 from edi_engine.cli import commands_validate  # noqa: E402,F401
+from edi_engine.cli import commands_simulate  # noqa: E402,F401
+from edi_engine.cli import commands_findings  # noqa: E402,F401

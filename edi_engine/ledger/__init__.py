@@ -1,0 +1,36 @@
+"""The ledger: 835 payments matched to 837 claims and lines, postings per claim/line/party, and
+balances derived from them. Reads the store; knows nothing of rule thresholds or documents.
+
+Public API:
+    load_store_facts(conn) -> StoreFacts          store-wide facts (payments, PLBs, fees, aliases)
+    iter_accounts(conn, facts, only=None)         Account per CLM01, streamed in chunks
+    match_account(account, facts) -> AccountMatches
+    analyse(account, matches, facts, fee_per_unit=True) -> AccountView
+    build_postings(view) -> list[Posting]; balance(), payer_side(), patient_side(), credit()
+    ledger_for(conn, clm01) -> (AccountView, list[Posting]) | None   one account, for explain
+"""
+
+from __future__ import annotations
+
+from sqlalchemy.engine import Connection
+
+from edi_engine.ledger.adjudication import AccountView, LineAdjudication, PayerView, analyse
+from edi_engine.ledger.facts import Account, StoreFacts, iter_accounts, load_store_facts
+from edi_engine.ledger.matching import AccountMatches, Match, Problem, match_account
+from edi_engine.ledger.postings import (
+    PATIENT, Posting, balance, build_postings, credit, patient_side, payer_side, to_decimal,
+)
+
+__all__ = [
+    "PATIENT", "Account", "AccountMatches", "AccountView", "LineAdjudication", "Match", "PayerView", "Posting",
+    "Problem", "StoreFacts", "analyse", "balance", "build_postings", "credit", "iter_accounts", "ledger_for",
+    "load_store_facts", "match_account", "patient_side", "payer_side", "to_decimal",
+]
+
+
+def ledger_for(conn: Connection, clm01: str, fee_per_unit: bool = True) -> tuple[AccountView, list[Posting]] | None:
+    facts = load_store_facts(conn)
+    for account in iter_accounts(conn, facts, only=[clm01]):
+        view = analyse(account, match_account(account, facts), facts, fee_per_unit)
+        return view, build_postings(view)
+    return None

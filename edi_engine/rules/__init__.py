@@ -1,0 +1,21 @@
+"""Credit-balance rules: the TOML rule pack, one module per finding category reading the ledger,
+deadlines, and the idempotent detect run that reconciles stored findings.
+
+Public API:
+    detect(engine, *, as_of=None, pack=None, rules_path=None, only=None) -> DetectSummary
+    load_pack(path=None) -> RulePack          packaged default.toml, a file merged over it
+    list_findings(conn, status="open", category=None) -> list[FindingRecord]
+    explain(conn, finding_id) -> Explanation
+    CATEGORIES, DECISIONS, AS_OF_ENV
+"""
+
+from __future__ import annotations
+
+from edi_engine.rules.pack import CATEGORIES, RulePack, load_pack
+from edi_engine.rules.run import AS_OF_ENV, DECISIONS, DetectSummary, detect, resolve_as_of
+from edi_engine.rules.report import Explanation, FindingRecord, explain, list_findings
+
+__all__ = [
+    "AS_OF_ENV", "CATEGORIES", "DECISIONS", "DetectSummary", "Explanation", "FindingRecord", "RulePack", "detect",
+    "explain", "list_findings", "load_pack", "resolve_as_of",
+]

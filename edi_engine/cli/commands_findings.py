@@ -1,0 +1,104 @@
+"""`detect`, `findings`, `explain`: each parses its arguments, calls one function of
+edi_engine.rules, prints."""
+
+from __future__ import annotations
+
+import csv
+import io
+import json
+from decimal import Decimal
+
+import click
+
+from edi_engine.cli import handle_errors, main
+from edi_engine.rules import CATEGORIES, detect, explain, list_findings
+from edi_engine.store.engine import open_store
+
+
+def _url(ctx: click.Context) -> str | None:
+    return (ctx.obj or {}).get("db_url")
+
+
+@main.command("detect")
+@click.option("--rules", "rules_path", type=click.Path(exists=True, dir_okay=False), help="Rule pack TOML file.")
+@click.option("--as-of", "as_of", metavar="DATE", envvar="EDI_ENGINE_AS_OF",
+              help="Date findings are identified on (default today; env EDI_ENGINE_AS_OF).")
+@click.option("--json", "as_json", is_flag=True, help="Print the summary as JSON.")
+@click.pass_context
+@handle_errors
+def detect_cmd(ctx: click.Context, rules_path: str | None, as_of: str | None, as_json: bool) -> None:
+    """Match payments to claims and find credit balances over everything stored. Safe to repeat.
+
+    Example: edi-engine detect --as-of 2025-01-31
+    """
+    s = detect(open_store(_url(ctx)), as_of=as_of, rules_path=rules_path)
+    data = {"as_of": s.as_of.isoformat(), "accounts": s.accounts, "new": s.inserted, "updated": s.updated,
+            "resolved": s.resolved, "reopened": s.reopened, "unchanged": s.unchanged, "open": s.open_by_category}
+    click.echo(json.dumps(data) if as_json else
+               f"{s.accounts} accounts: {s.inserted} new, {s.updated} updated, {s.resolved} resolved, "
+               f"{s.reopened} reopened findings; open: "
+               + (", ".join(f"{k} {v}" for k, v in sorted(s.open_by_category.items())) or "none"))
+
+
+_COLUMNS = ("id", "category", "claim_id", "payer_id", "amount", "refund_to", "status", "identified_on", "deadline")
+
+
+@main.command("findings")
+@click.option("--status", type=click.Choice(["open", "resolved", "all"]), default="open", show_default=True)
+@click.option("--category", type=click.Choice(CATEGORIES), default=None)
+@click.option("--format", "fmt", type=click.Choice(["table", "json", "csv"]), default="table", show_default=True)
+@click.pass_context
+@handle_errors
+def findings_cmd(ctx: click.Context, status: str, category: str | None, fmt: str) -> None:
+    """List findings.
+
+    Example: edi-engine findings --status all --format json
+    """
+    with open_store(_url(ctx)).connect() as conn:
+        rows = [r.to_json() for r in list_findings(conn, status, category)]
+    if fmt == "json":
+        click.echo(json.dumps(rows, indent=2))
+        return
+    if fmt == "csv":
+        out = io.StringIO()
+        writer = csv.writer(out, lineterminator="\n")
+        writer.writerow(_COLUMNS + ("evidence",))
+        for r in rows:
+            writer.writerow([r[c] if r[c] is not None else "" for c in _COLUMNS] + [r["evidence"].get("summary", "")])
+        click.echo(out.getvalue(), nl=False)
+        return
+    table = [[str(r[c] if r[c] is not None else "") for c in _COLUMNS] for r in rows]
+    widths = [max([len(c)] + [len(t[i]) for t in table]) for i, c in enumerate(_COLUMNS)]
+    click.echo("  ".join(c.ljust(w) for c, w in zip(_COLUMNS, widths)))
+    for t in table:
+        click.echo("  ".join(v.rjust(w) if c == "amount" else v.ljust(w) for v, c, w in zip(t, _COLUMNS, widths)))
+    click.echo(f"{len(rows)} findings, total {sum((Decimal(r['amount']) for r in rows), Decimal(0)):.2f}")
+
+
+@main.command("explain")
+@click.argument("finding_id", type=int)
+@click.pass_context
+@handle_errors
+def explain_cmd(ctx: click.Context, finding_id: int) -> None:
+    """Show a finding's ledger lines and the X12 segments behind it.
+
+    Example: edi-engine explain 12
+    """
+    with open_store(_url(ctx)).connect() as conn:
+        e = explain(conn, finding_id)
+    f = e.finding
+    click.echo(f"Finding {f.id}: {f.category} on claim {f.claim_id or '-'}, payer {f.payer_id or '-'}")
+    click.echo(f"  amount {f.amount:.2f} to {f.refund_to or '-'}; {f.status}; identified {f.identified_on}"
+               + (f", due {f.deadline}" if f.deadline else "") + (f", resolved {f.resolved_on}" if f.resolved_on else ""))
+    click.echo(f"  {f.evidence.get('summary', '')}")
+    if e.ledger:
+        click.echo("\nLedger (positive: owed to the provider; negative: paid or written off):")
+        for ln in e.ledger:
+            click.echo(f"  {ln.kind:<22} {ln.party:<12} {ln.amount:>12.2f}  {ln.code:<14} {ln.where}"
+                       + ("" if ln.counts else "  (detail, not in balance)"))
+        click.echo(f"  balance {e.balance:.2f}; payers' credit {e.payer_credit:.2f}; patient's credit "
+                   f"{e.patient_credit:.2f}")
+    click.echo("\nSegments:")
+    for s in e.segments:
+        shown = s.text if s.text is not None else f"({s.note})"
+        click.echo(f"  [{s.role}] {s.file} segment {s.segment}: {shown}")

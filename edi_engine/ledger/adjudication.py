@@ -1,0 +1,206 @@
+"""Which adjudications of an account still stand, in what order the payers paid, and what each
+line was allowed: the netted view every credit-balance rule reads (domain.md 1.10, 3, 4.1).
+
+Owns, per payer: the payments still standing after reversals (CLP02 22) and PLB recoupments;
+which of them repeat an earlier standing payment for the same services (duplicates) as against
+splits (disjoint lines) and corrections (the earlier one reversed); the primary adjudication of
+each line; the payers' order (CLP02 1/2/3, then payment date); the allowed amount of each line
+(fee schedule, else AMT*B6, else paid + patient responsibility; never above the billed charge
+except on bundled lines, OA-94 or SVC06); the patient's final responsibility once every payer
+adjudicated. Amounts are integer cents. Knows nothing of thresholds, categories or deadlines.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from datetime import date
+
+from edi_engine.ledger.facts import Account, ClaimFact, ClpFact, LineFact, PlbFact, StoreFacts, SvcFact
+from edi_engine.ledger.matching import FORWARDED, PAID_STATUSES, REVERSAL, AccountMatches
+
+__all__ = ["AccountView", "LineAdjudication", "PayerView", "analyse"]
+
+_RANK = {"1": 1, "19": 1, "2": 2, "20": 2, "3": 3, "21": 3}
+LineKey = tuple[object, ...]
+
+
+@dataclass(slots=True)
+class LineAdjudication:
+    """One line as its payer's standing adjudication left it."""
+
+    key: LineKey
+    line: LineFact | None
+    clp: ClpFact
+    services: list[SvcFact]
+    charge: int
+    paid: int
+    pr: int
+    allowed: int  # what the payer allowed (or, with a fee schedule, the contract allows)
+    allowed_source: str  # fee-schedule, amt-b6, paid+pr, clp
+    bundled: bool
+
+    @property
+    def owed(self) -> int:
+        return self.allowed - self.pr
+
+
+@dataclass(slots=True)
+class PayerView:
+    payer_id: str
+    clps: list[ClpFact] = field(default_factory=list)  # matched, in time order
+    standing: list[ClpFact] = field(default_factory=list)  # paid statuses, not reversed, not duplicates
+    duplicates: list[tuple[ClpFact, ClpFact]] = field(default_factory=list)  # (duplicate, the payment it repeats)
+    recovered: dict[int, int] = field(default_factory=dict)  # CLP id -> cents taken back by PLB
+    plbs: list[tuple[PlbFact, ClpFact]] = field(default_factory=list)
+    rank: int = 9
+    first_paid_on: date | None = None
+    last_paid_on: date | None = None
+    lines: dict[LineKey, LineAdjudication] = field(default_factory=dict)
+
+    @property
+    def net_paid(self) -> int:
+        return sum(c.paid for c in self.clps) - sum(self.recovered.values())
+
+    @property
+    def filing_indicator(self) -> str:
+        return self.clps[-1].filing if self.clps else ""
+
+
+@dataclass(slots=True)
+class AccountView:
+    account: Account
+    matches: AccountMatches
+    payers: dict[str, PayerView]
+    order: list[str]  # payers with standing payments, primary first
+    billed_claim: ClaimFact | None
+    pending: bool  # a payer billed or forwarded to has not adjudicated yet
+    final_pr: int | None
+    final_pr_clp: ClpFact | None
+
+    @property
+    def primary(self) -> PayerView | None:
+        return self.payers[self.order[0]] if self.order else None
+
+    @property
+    def patient_paid(self) -> int:
+        return sum(p.amount for p in self.account.patient_payments)
+
+    def reversed(self, clp: ClpFact) -> bool:
+        return clp.id in self.matches.reversed_by
+
+
+def _coverage(clp: ClpFact, m: AccountMatches) -> set[LineKey]:
+    keys: set[LineKey] = set()
+    for svc in clp.services:
+        line = m.line_of.get(svc.id)
+        keys.add(line.identity if line else ("svc", svc.procedure, svc.modifiers, svc.date_from, svc.charge))
+    if not keys:
+        claim = m.claim_of.get(clp.id)
+        keys = {ln.identity for ln in claim.lines} if claim and claim.lines else {("claim",)}
+    return keys
+
+
+def _recoveries(view: PayerView, account: Account, m: AccountMatches) -> None:
+    """PLB WO/FB/72 against a CLP07; a 72 that answers a WO of the same reference in the same
+    remittance is the cash side of the provider's own refund, so only the WO counts (RFI 1374)."""
+    for plb in account.plbs:
+        clp = m.plb_clp.get(plb.id)
+        if clp is None or clp.payer_id != view.payer_id:
+            continue
+        if plb.reason == "72" and any(o.reason == "WO" and o.reference == plb.reference and o.payment_id ==
+                                      plb.payment_id and o.amount == -plb.amount for o in account.plbs):
+            continue
+        view.plbs.append((plb, clp))
+        view.recovered[clp.id] = view.recovered.get(clp.id, 0) + plb.amount
+
+
+def _payer_view(payer_id: str, clps: list[ClpFact], account: Account, m: AccountMatches) -> PayerView:
+    view = PayerView(payer_id, clps)
+    _recoveries(view, account, m)
+    paid_events = [c for c in clps if c.status in PAID_STATUSES]
+    earlier: list[tuple[ClpFact, set[LineKey]]] = []
+    for clp in paid_events:
+        cover = _coverage(clp, m)
+        repeated = next((e for e, ecover in earlier if e.paid > 0 and e.id not in m.reversed_by and ecover & cover),
+                        None)
+        if repeated is not None and clp.paid > 0:
+            view.duplicates.append((clp, repeated))
+            continue
+        earlier.append((clp, cover))
+        if clp.id not in m.reversed_by:
+            view.standing.append(clp)
+    if view.standing:
+        first = view.standing[0]
+        view.rank = _RANK.get(first.status, 9)
+        dates = [c.payment.payment_date for c in view.standing if c.payment and c.payment.payment_date]
+        view.first_paid_on = min(dates) if dates else None
+        view.last_paid_on = max(dates) if dates else None
+    return view
+
+
+def _allowed(view: PayerView, facts: StoreFacts, fee_per_unit: bool, m: AccountMatches) -> None:
+    for clp in view.standing:
+        by_line: dict[LineKey, list[SvcFact]] = {}
+        lines: dict[LineKey, LineFact | None] = {}
+        for svc in clp.services:
+            line = m.line_of.get(svc.id)
+            key = line.identity if line else ("svc", svc.id)
+            by_line.setdefault(key, []).append(svc)
+            lines[key] = line
+        if not clp.services:
+            pr = clp.patient_responsibility()
+            allowed = min(clp.paid + pr, clp.charge)
+            view.lines[("claim", clp.id)] = LineAdjudication(("claim", clp.id), None, clp, [], clp.charge, clp.paid,
+                                                             pr, allowed, "clp", False)
+            continue
+        for key, svcs in by_line.items():
+            line = lines[key]
+            paid = sum(s.paid for s in svcs)
+            pr = sum(s.cas_total("PR") for s in svcs)
+            charge = line.charge if line else sum(s.charge for s in svcs)
+            bundled = any(s.sub_procedure or any(a.reason == "94" and a.amount < 0 for a in s.adjustments)
+                          for s in svcs)
+            fee = None
+            if line is not None:
+                fee = facts.fee(view.payer_id, line.procedure or svcs[0].procedure, line.modifiers,
+                                line.date_from or svcs[0].date_from)
+            if fee is not None:
+                units = line.units if (fee_per_unit and line is not None and line.units) else 1
+                allowed, source = int(fee.amount * units), "fee-schedule"
+            elif all(s.allowed is not None for s in svcs):
+                allowed, source = sum(s.allowed or 0 for s in svcs), "amt-b6"
+            else:
+                allowed, source = paid + pr, "paid+pr"
+            if not bundled:
+                allowed = min(allowed, charge)
+            view.lines[key] = LineAdjudication(key, line, clp, svcs, charge, paid, pr, allowed, source, bundled)
+
+
+def analyse(account: Account, m: AccountMatches, facts: StoreFacts, fee_per_unit: bool = True) -> AccountView:
+    by_payer: dict[str, list[ClpFact]] = {}
+    for clp in account.clps:
+        if clp.id in m.claim_of:
+            by_payer.setdefault(clp.payer_id, []).append(clp)
+    payers = {p: _payer_view(p, clps, account, m) for p, clps in by_payer.items()}
+    order = sorted((p for p, v in payers.items() if v.standing),
+                   key=lambda p: (payers[p].rank, payers[p].first_paid_on or date.min, p))
+    for p in order[:1]:
+        _allowed(payers[p], facts, fee_per_unit, m)
+    billed = None
+    if order:
+        billed = m.claim_of.get(payers[order[0]].standing[0].id)
+    if billed is None and account.claims:
+        billed = min(account.claims, key=lambda c: (c.segment, c.id))
+    # Every payer billed (837) or forwarded to (CLP02 19-21) must have adjudicated before the patient's
+    # share is final.
+    adjudicated = {p for p, v in payers.items() if any(c.status != REVERSAL for c in v.clps)}
+    billed_payers = {c.payer_id for c in account.claims}
+    last = max((c for v in payers.values() for c in v.standing), key=lambda c: c.order_key, default=None)
+    forwarded_open = last is not None and last.status in FORWARDED and adjudicated <= {last.payer_id}
+    pending = bool(billed_payers - adjudicated) or forwarded_open
+    final_pr = final_clp = None
+    if last is not None:
+        last_payer = payers[last.payer_id]
+        final_pr = sum(c.patient_responsibility() for c in last_payer.standing)
+        final_clp = last
+    return AccountView(account, m, payers, order, billed, pending, final_pr, final_clp)

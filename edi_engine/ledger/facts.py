@@ -1,0 +1,397 @@
+"""Stored 837/835 facts, read back account by account (one CLM01 with everything about it).
+
+Owns the bulk reads the ledger works from: claims and lines, claim and service payments with
+their adjustments, PLB adjustments, patient payments, fee schedules, payer aliases, file names
+and control numbers. Reads are set-based (one SELECT per table per chunk of CLM01 values, in the
+database's own order) and yield one `Account` at a time, so memory stays bounded on stores of
+any size. Money stays in integer cents here (exact, and cheap to add up); Decimal is for the
+boundary. Knows nothing of matching rules, findings or thresholds.
+"""
+
+from __future__ import annotations
+
+from collections import defaultdict
+from collections.abc import Iterator, Sequence
+from dataclasses import dataclass, field
+from datetime import date
+from decimal import Decimal
+
+from sqlalchemy import text
+from sqlalchemy.engine import Connection
+
+__all__ = [
+    "Account", "CasFact", "ClaimFact", "ClpFact", "FeeRow", "FileFact", "LineFact", "PatientPaymentFact",
+    "PaymentFact", "PlbFact", "StoreFacts", "SvcFact", "iter_accounts", "load_store_facts",
+]
+
+CHUNK = 2000  # CLM01 values per bulk read
+
+
+def _d(value: object) -> date | None:
+    if value is None or isinstance(value, date):
+        return value  # type: ignore[return-value]
+    return date.fromisoformat(str(value)[:10])  # SQLite returns ISO text through text()
+
+
+def _q(value: object) -> Decimal | None:
+    return None if value is None else Decimal(str(value))
+
+
+@dataclass(frozen=True, slots=True)
+class FileFact:
+    id: int
+    name: str
+
+
+@dataclass(frozen=True, slots=True)
+class LineFact:
+    id: int
+    claim_id: int
+    file_id: int
+    segment: int
+    offset: int
+    line_number: int
+    qualifier: str
+    procedure: str
+    modifiers: str
+    revenue: str
+    charge: int  # cents
+    units: Decimal | None
+    date_from: date | None
+    date_to: date | None
+    ref6r: str
+
+    @property
+    def identity(self) -> tuple[object, ...]:
+        """What a service is, whatever claim submission carried it."""
+        return (self.procedure or self.revenue, self.modifiers, self.date_from, self.units, self.line_number)
+
+
+@dataclass(slots=True)
+class ClaimFact:
+    id: int
+    file_id: int
+    segment: int
+    offset: int
+    clm01: str
+    payer_id: str
+    charge: int
+    frequency: str
+    original_reference: str  # REF*F8
+    member_id: str
+    patient_key: tuple[str, str, str]  # last, first, birth date: same person across claims
+    statement_from: date | None
+    statement_to: date | None
+    lines: list[LineFact] = field(default_factory=list)
+
+    @property
+    def service_range(self) -> tuple[date | None, date | None]:
+        starts = [d for d in [self.statement_from] + [ln.date_from for ln in self.lines] if d]
+        ends = [d for d in [self.statement_to] + [ln.date_to or ln.date_from for ln in self.lines] if d]
+        return (min(starts) if starts else None, max(ends) if ends else None)
+
+    @property
+    def signature(self) -> tuple[object, ...]:
+        return (self.charge, tuple(sorted((ln.identity[:4], ln.charge) for ln in self.lines)))
+
+
+@dataclass(frozen=True, slots=True)
+class CasFact:
+    id: int
+    file_id: int
+    segment: int
+    offset: int
+    group: str
+    reason: str
+    amount: int
+
+
+@dataclass(slots=True)
+class SvcFact:
+    id: int
+    file_id: int
+    segment: int
+    offset: int
+    qualifier: str
+    procedure: str
+    modifiers: str
+    charge: int
+    paid: int
+    revenue: str
+    units: Decimal | None
+    sub_procedure: str
+    sub_modifiers: str
+    original_units: Decimal | None
+    date_from: date | None
+    date_to: date | None
+    ref6r: str
+    allowed: int | None  # AMT*B6
+    adjustments: list[CasFact] = field(default_factory=list)
+
+    def cas_total(self, group: str, reasons: Sequence[str] | None = None) -> int:
+        return sum(a.amount for a in self.adjustments if a.group == group and (reasons is None or a.reason in reasons))
+
+
+@dataclass(frozen=True, slots=True)
+class PaymentFact:
+    """An 835 transaction's BPR/TRN with its envelope's control numbers."""
+
+    id: int
+    file_id: int
+    segment: int
+    offset: int
+    amount: int
+    payment_date: date | None
+    trace_number: str  # TRN02
+    payer_id: str  # canonical
+    isa13: str
+    st02: str
+
+
+@dataclass(slots=True)
+class ClpFact:
+    id: int
+    payment_id: int
+    file_id: int
+    segment: int
+    offset: int
+    clp01: str
+    status: str
+    charge: int
+    paid: int
+    pr: int | None
+    filing: str
+    clp07: str
+    member_id: str
+    statement_from: date | None
+    statement_to: date | None
+    payer_id: str = ""
+    payment: PaymentFact | None = None
+    services: list[SvcFact] = field(default_factory=list)
+    adjustments: list[CasFact] = field(default_factory=list)  # claim level (2100 CAS)
+
+    @property
+    def order_key(self) -> tuple[object, ...]:
+        """Time order from content only (never row ids), so ingest order cannot change results."""
+        p = self.payment
+        return (p.payment_date or date.min if p else date.min, p.trace_number if p else "", p.st02 if p else "",
+                self.segment)
+
+    def patient_responsibility(self) -> int:
+        if self.pr is not None:
+            return self.pr
+        return sum(a.amount for a in self.all_adjustments() if a.group == "PR")
+
+    def all_adjustments(self) -> Iterator[CasFact]:
+        yield from self.adjustments
+        for svc in self.services:
+            yield from svc.adjustments
+
+
+@dataclass(frozen=True, slots=True)
+class PlbFact:
+    id: int
+    payment_id: int
+    file_id: int
+    segment: int
+    offset: int
+    reason: str
+    reference: str
+    amount: int  # positive reduces the payment (money taken back)
+
+
+@dataclass(frozen=True, slots=True)
+class PatientPaymentFact:
+    id: int
+    file_id: int
+    segment: int  # CSV line
+    clm01: str
+    payment_date: date
+    amount: int
+    reference: str
+
+
+@dataclass(frozen=True, slots=True)
+class FeeRow:
+    modifier: str
+    amount: int
+    effective_from: date | None
+    effective_to: date | None
+    file_id: int
+    segment: int
+
+
+@dataclass(slots=True)
+class Account:
+    """Everything stored about one patient control number (CLM01 = CLP01)."""
+
+    clm01: str
+    claims: list[ClaimFact] = field(default_factory=list)
+    clps: list[ClpFact] = field(default_factory=list)
+    patient_payments: list[PatientPaymentFact] = field(default_factory=list)
+    plbs: list[PlbFact] = field(default_factory=list)  # tied to this account through CLP07
+
+
+@dataclass(slots=True)
+class StoreFacts:
+    """The small, store-wide facts every account needs: payments, PLBs, files, fees, aliases."""
+
+    aliases: dict[str, str]
+    files: dict[int, FileFact]
+    payments: dict[int, PaymentFact]
+    plbs_by_reference: dict[str, list[PlbFact]]
+    plb_reference_accounts: dict[str, set[str]]  # PLB reference -> CLM01s whose CLP07 it equals
+    fees: dict[tuple[str, str], list[FeeRow]]
+
+    def canonical(self, payer_id: str | None) -> str:
+        payer_id = (payer_id or "").strip()
+        return self.aliases.get(payer_id, payer_id)
+
+    def fee(self, payer_id: str, procedure: str, modifiers: str, on: date | None) -> FeeRow | None:
+        rows = self.fees.get((payer_id, procedure))
+        if not rows:
+            return None
+        first_mod = modifiers.split(":")[0] if modifiers else ""
+        for wanted in (first_mod, ""):
+            for row in rows:
+                if row.modifier == wanted and (on is None or (
+                        (row.effective_from is None or row.effective_from <= on)
+                        and (row.effective_to is None or on <= row.effective_to))):
+                    return row
+        return None
+
+
+def load_store_facts(conn: Connection) -> StoreFacts:
+    aliases = {r[0]: r[1] for r in conn.execute(text("SELECT alias, payer_id FROM payer_alias"))}
+    files = {r[0]: FileFact(r[0], r[1]) for r in conn.execute(text("SELECT id, name FROM source_file"))}
+    payments: dict[int, PaymentFact] = {}
+    for r in conn.execute(text(
+            "SELECT p.id, p.source_file_id, p.segment, p.byte_offset, p.amount, p.payment_date, p.trace_number,"
+            " p.payer_id, i.control_number, t.control_number FROM payment p"
+            " JOIN transaction_set t ON t.id = p.transaction_set_id"
+            " LEFT JOIN interchange i ON i.id = t.interchange_id")):
+        payer = (r[7] or "").strip()
+        payments[r[0]] = PaymentFact(r[0], r[1], r[2], r[3], r[4], _d(r[5]), r[6] or "",
+                                     aliases.get(payer, payer), r[8] or "", r[9] or "")
+    plbs: dict[str, list[PlbFact]] = defaultdict(list)
+    for r in conn.execute(text(
+            "SELECT id, payment_id, source_file_id, segment, byte_offset, reason_code, reference, amount"
+            " FROM provider_adjustment WHERE reference IS NOT NULL AND reference <> '' ORDER BY id")):
+        plbs[r[6].strip()].append(PlbFact(r[0], r[1], r[2], r[3], r[4], r[5], r[6].strip(), r[7]))
+    ref_accounts: dict[str, set[str]] = defaultdict(set)
+    refs = sorted(plbs)
+    for i in range(0, len(refs), 500):
+        part = refs[i:i + 500]
+        params = {f"r{j}": v for j, v in enumerate(part)}
+        sql = ("SELECT DISTINCT payer_claim_control_number, patient_control_number FROM claim_payment"
+               f" WHERE payer_claim_control_number IN ({', '.join(':' + k for k in params)})")
+        for r in conn.execute(text(sql), params):
+            ref_accounts[r[0]].add(r[1])
+    fees: dict[tuple[str, str], list[FeeRow]] = defaultdict(list)
+    for r in conn.execute(text(
+            "SELECT payer_id, procedure_code, modifier, allowed_amount, effective_from, effective_to,"
+            " source_file_id, segment FROM fee_schedule ORDER BY id")):
+        payer = aliases.get(r[0].strip(), r[0].strip())
+        fees[(payer, r[1].strip())].append(FeeRow((r[2] or "").strip(), r[3], _d(r[4]), _d(r[5]), r[6], r[7]))
+    return StoreFacts(aliases, files, payments, dict(plbs), dict(ref_accounts), dict(fees))
+
+
+def _account_keys(conn: Connection, only: Sequence[str] | None) -> list[str]:
+    if only is not None:
+        return sorted(set(only))
+    return [r[0] for r in conn.execute(text(
+        "SELECT k FROM (SELECT patient_control_number AS k FROM claim"
+        " UNION SELECT patient_control_number FROM claim_payment"
+        " UNION SELECT patient_control_number FROM patient_payment) u ORDER BY k"))]
+
+
+def _where(keys: list[str], column: str, explicit: bool) -> tuple[str, dict[str, str]]:
+    if explicit:
+        params = {f"k{j}": v for j, v in enumerate(keys)}
+        return f"{column} IN ({', '.join(':' + k for k in params)})", params
+    return f"{column} BETWEEN :lo AND :hi", {"lo": keys[0], "hi": keys[-1]}
+
+
+def iter_accounts(conn: Connection, facts: StoreFacts, only: Sequence[str] | None = None,
+                  chunk: int = CHUNK) -> Iterator[Account]:
+    """Every account (or only those CLM01s), with its facts, one at a time."""
+    keys = _account_keys(conn, only)
+    for start in range(0, len(keys), chunk):
+        part = keys[start:start + chunk]
+        yield from _load_chunk(conn, facts, part, only is not None)
+
+
+def _load_chunk(conn: Connection, facts: StoreFacts, keys: list[str], explicit: bool) -> Iterator[Account]:
+    accounts: dict[str, Account] = {}
+
+    def acct(k: str) -> Account:
+        a = accounts.get(k)
+        if a is None:
+            a = accounts[k] = Account(k)
+        return a
+
+    where, params = _where(keys, "c.patient_control_number", explicit)
+    claims: dict[int, ClaimFact] = {}
+    for r in conn.execute(text(
+            "SELECT c.id, c.source_file_id, c.segment, c.byte_offset, c.patient_control_number, c.payer_id, c.charge,"
+            " c.frequency_code, c.original_reference, c.subscriber_member_id, c.patient_last_name,"
+            " c.patient_first_name, c.patient_birth_date, c.statement_from, c.statement_to FROM claim c"
+            f" WHERE {where} ORDER BY c.id"), params):
+        claim = ClaimFact(r[0], r[1], r[2], r[3], r[4], facts.canonical(r[5]), r[6], r[7] or "", (r[8] or "").strip(),
+                          (r[9] or "").strip(), ((r[10] or "").upper(), (r[11] or "").upper(), str(r[12] or "")),
+                          _d(r[13]), _d(r[14]))
+        claims[claim.id] = claim
+        acct(claim.clm01).claims.append(claim)
+    for r in conn.execute(text(
+            "SELECT l.id, l.claim_id, l.source_file_id, l.segment, l.byte_offset, l.line_number,"
+            " l.procedure_qualifier, l.procedure_code, l.modifiers, l.revenue_code, l.charge, l.units,"
+            " l.service_date_from, l.service_date_to, l.line_control_number"
+            f" FROM claim_line l JOIN claim c ON c.id = l.claim_id WHERE {where} ORDER BY l.claim_id, l.line_number"),
+            params):
+        claims[r[1]].lines.append(LineFact(r[0], r[1], r[2], r[3], r[4], r[5], r[6] or "", r[7] or "", r[8] or "",
+                                           r[9] or "", r[10], _q(r[11]), _d(r[12]), _d(r[13]) or _d(r[12]),
+                                           (r[14] or "").strip()))
+    where, params = _where(keys, "c.patient_control_number", explicit)
+    clps: dict[int, ClpFact] = {}
+    for r in conn.execute(text(
+            "SELECT c.id, c.payment_id, c.source_file_id, c.segment, c.byte_offset, c.patient_control_number,"
+            " c.status_code, c.charge, c.paid, c.patient_responsibility, c.filing_indicator,"
+            " c.payer_claim_control_number, c.insured_member_id, c.patient_member_id, c.statement_from,"
+            f" c.statement_to FROM claim_payment c WHERE {where} ORDER BY c.id"), params):
+        payment = facts.payments.get(r[1])
+        clp = ClpFact(r[0], r[1], r[2], r[3], r[4], r[5], r[6], r[7], r[8], r[9], r[10] or "", (r[11] or "").strip(),
+                      (r[12] or r[13] or "").strip(), _d(r[14]), _d(r[15]),
+                      payment.payer_id if payment else "", payment)
+        clps[clp.id] = clp
+        acct(clp.clp01).clps.append(clp)
+    svcs: dict[int, SvcFact] = {}
+    for r in conn.execute(text(
+            "SELECT s.id, s.claim_payment_id, s.source_file_id, s.segment, s.byte_offset, s.procedure_qualifier,"
+            " s.procedure_code, s.modifiers, s.charge, s.paid, s.revenue_code, s.units, s.submitted_procedure_code,"
+            " s.submitted_modifiers, s.original_units, s.service_date_from, s.service_date_to,"
+            " s.line_control_number, s.allowed FROM service_payment s"
+            f" JOIN claim_payment c ON c.id = s.claim_payment_id WHERE {where} ORDER BY s.claim_payment_id, s.segment"),
+            params):
+        svc = SvcFact(r[0], r[2], r[3], r[4], r[5] or "", r[6] or "", r[7] or "", r[8], r[9], r[10] or "", _q(r[11]),
+                      r[12] or "", r[13] or "", _q(r[14]), _d(r[15]), _d(r[16]) or _d(r[15]), (r[17] or "").strip(),
+                      r[18])
+        svcs[svc.id] = svc
+        clps[r[1]].services.append(svc)
+    for r in conn.execute(text(
+            "SELECT a.id, a.claim_payment_id, a.service_payment_id, a.source_file_id, a.segment, a.byte_offset,"
+            " a.group_code, a.reason_code, a.amount FROM adjustment a"
+            f" JOIN claim_payment c ON c.id = a.claim_payment_id WHERE {where} ORDER BY a.id"), params):
+        cas = CasFact(r[0], r[3], r[4], r[5], r[6], r[7], r[8])
+        (svcs[r[2]].adjustments if r[2] is not None else clps[r[1]].adjustments).append(cas)
+    where, params = _where(keys, "p.patient_control_number", explicit)
+    for r in conn.execute(text(
+            "SELECT p.id, p.source_file_id, p.segment, p.patient_control_number, p.payment_date, p.amount, p.reference"
+            f" FROM patient_payment p WHERE {where} ORDER BY p.id"), params):
+        acct(r[3]).patient_payments.append(PatientPaymentFact(r[0], r[1], r[2], r[3], _d(r[4]) or date.min, r[5],
+                                                              r[6] or ""))
+    for account in accounts.values():
+        account.clps.sort(key=lambda c: c.order_key)
+        refs = {c.clp07 for c in account.clps if c.clp07}
+        for ref in sorted(refs):
+            account.plbs.extend(facts.plbs_by_reference.get(ref, ()))
+        yield account

@@ -1,0 +1,86 @@
+"""A finding as one detect run computes it, before it is reconciled with the stored findings, and
+the evidence records that prove it (file, segment number, byte offset, ISA13/ST02, TRN02, CLP07,
+amounts). Knows nothing of the database."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Any
+
+from edi_engine.ledger import StoreFacts, to_decimal
+from edi_engine.ledger.facts import ClaimFact, ClpFact, PatientPaymentFact, PlbFact, SvcFact
+
+__all__ = ["Candidate", "claim_evidence", "clp_evidence", "patient_payment_evidence", "plb_evidence",
+           "svc_evidence"]
+
+
+@dataclass(slots=True)
+class Candidate:
+    category: str
+    clm01: str | None
+    payer_id: str | None
+    amount: int  # cents
+    refund_to: str | None
+    cause: str = ""
+    line_key: str = ""
+    payer_type: str | None = None
+    status: str = "open"  # open, or resolved when a later remittance already recovered it
+    evidence: dict[str, Any] = field(default_factory=dict)
+
+    @property
+    def natural_key(self) -> str:
+        return "|".join((self.category, self.clm01 or "", self.payer_id or "", self.line_key, self.cause))
+
+
+def _money(cents: int | None) -> str | None:
+    return None if cents is None else str(to_decimal(cents))
+
+
+def _file(facts: StoreFacts, file_id: int) -> str:
+    f = facts.files.get(file_id)
+    return f.name if f else f"file #{file_id}"
+
+
+def clp_evidence(clp: ClpFact, facts: StoreFacts, role: str) -> dict[str, Any]:
+    p = clp.payment
+    return {
+        "role": role, "record": "CLP", "file": _file(facts, clp.file_id), "segment": clp.segment,
+        "offset": clp.offset, "isa13": p.isa13 if p else None, "st02": p.st02 if p else None,
+        "trn02": p.trace_number if p else None, "check_date": p.payment_date.isoformat() if p and p.payment_date
+        else None, "payer_id": clp.payer_id, "clp01": clp.clp01, "clp02": clp.status, "clp07": clp.clp07,
+        "charge": _money(clp.charge), "paid": _money(clp.paid), "patient_responsibility": _money(clp.pr),
+    }
+
+
+def svc_evidence(svc: SvcFact, clp: ClpFact, facts: StoreFacts, role: str) -> dict[str, Any]:
+    return {
+        "role": role, "record": "SVC", "file": _file(facts, svc.file_id), "segment": svc.segment,
+        "offset": svc.offset, "clp07": clp.clp07, "trn02": clp.payment.trace_number if clp.payment else None,
+        "procedure": svc.sub_procedure or svc.procedure, "ref6r": svc.ref6r or None,
+        "charge": _money(svc.charge), "paid": _money(svc.paid), "allowed": _money(svc.allowed),
+    }
+
+
+def plb_evidence(plb: PlbFact, facts: StoreFacts, role: str) -> dict[str, Any]:
+    p = facts.payments.get(plb.payment_id)
+    return {
+        "role": role, "record": "PLB", "file": _file(facts, plb.file_id), "segment": plb.segment,
+        "offset": plb.offset, "isa13": p.isa13 if p else None, "st02": p.st02 if p else None,
+        "trn02": p.trace_number if p else None, "reason": plb.reason, "reference": plb.reference,
+        "amount": _money(plb.amount),
+    }
+
+
+def claim_evidence(claim: ClaimFact, facts: StoreFacts, role: str) -> dict[str, Any]:
+    return {
+        "role": role, "record": "CLM", "file": _file(facts, claim.file_id), "segment": claim.segment,
+        "offset": claim.offset, "clm01": claim.clm01, "payer_id": claim.payer_id, "charge": _money(claim.charge),
+        "frequency": claim.frequency or None, "ref_f8": claim.original_reference or None,
+    }
+
+
+def patient_payment_evidence(pp: PatientPaymentFact, facts: StoreFacts, role: str) -> dict[str, Any]:
+    return {
+        "role": role, "record": "patient payment", "file": _file(facts, pp.file_id), "line": pp.segment,
+        "date": pp.payment_date.isoformat(), "amount": _money(pp.amount), "reference": pp.reference or None,
+    }

@@ -1,0 +1,41 @@
+"""duplicate_payment: the same claim or line paid more than once by the same payer and not
+reversed or recouped (domain.md 4.1). Not duplicates: a reversal followed by re-adjudication
+(the earlier payment is reversed), a claim split over several CLPs (disjoint lines), a
+duplicate-claim denial (CARC 18, CLP02 4: no payment). The ledger's adjudication view decides
+which payment repeats which; this module turns each repeat into a finding with its proof."""
+
+from __future__ import annotations
+
+from edi_engine.ledger import AccountView, StoreFacts, to_decimal
+from edi_engine.rules.candidate import Candidate, clp_evidence, plb_evidence
+
+__all__ = ["CATEGORY", "detect"]
+
+CATEGORY = "duplicate_payment"
+
+
+def detect(view: AccountView, facts: StoreFacts) -> list[Candidate]:
+    out: list[Candidate] = []
+    for payer in view.payers.values():
+        open_total = paid_total = 0
+        evidence: list[dict[str, object]] = []
+        recoveries: list[dict[str, object]] = []
+        for dup, first in payer.duplicates:
+            paid_total += dup.paid
+            reversal = view.matches.reversed_by.get(dup.id)
+            recovered = payer.recovered.get(dup.id, 0) + (dup.paid if reversal is not None else 0)
+            open_total += max(0, dup.paid - recovered)
+            evidence.append(clp_evidence(first, facts, "first payment"))
+            evidence.append(clp_evidence(dup, facts, "paid again"))
+            if reversal is not None:
+                recoveries.append(clp_evidence(reversal, facts, "reversed by payer"))
+            recoveries.extend(plb_evidence(plb, facts, "recouped") for plb, clp in payer.plbs if clp.id == dup.id)
+        if paid_total <= 0:
+            continue
+        out.append(Candidate(
+            CATEGORY, view.account.clm01, payer.payer_id, open_total if open_total else paid_total, "payer",
+            status="open" if open_total else "resolved",
+            evidence={"summary": f"paid {len(payer.duplicates) + 1} times for the same services; "
+                                 f"{to_decimal(paid_total)} paid again", "records": evidence + recoveries,
+                      "filing_indicator": payer.filing_indicator}))
+    return out

@@ -1,0 +1,94 @@
+"""The rule pack: tolerances, CARC sets, enabled categories, payer types and refund deadlines,
+read from TOML (the packaged default.toml, with an optional file merged over it).
+
+Owns the pack's format and its validation. Knows nothing of the ledger or the store.
+"""
+
+from __future__ import annotations
+
+import tomllib
+from dataclasses import dataclass
+from decimal import Decimal, InvalidOperation
+from importlib import resources
+from pathlib import Path
+from typing import Any
+
+from edi_engine.errors import UsageError
+
+__all__ = ["CATEGORIES", "RulePack", "load_pack"]
+
+CATEGORIES = ("duplicate_payment", "payer_overpayment", "cob_overpayment", "patient_overpayment",
+              "unmatched_payment", "unbalanced_remittance")
+
+
+def _merge(base: dict[str, Any], over: dict[str, Any]) -> dict[str, Any]:
+    out = dict(base)
+    for key, value in over.items():
+        out[key] = _merge(out[key], value) if isinstance(value, dict) and isinstance(out.get(key), dict) else value
+    return out
+
+
+def _cents(value: object, where: str) -> int:
+    try:
+        amount = Decimal(str(value))
+    except InvalidOperation:
+        raise UsageError(f"rule pack: {where} is not an amount: {value!r}") from None
+    return int(amount.scaleb(2).to_integral_value())
+
+
+@dataclass(frozen=True, slots=True)
+class RulePack:
+    enabled: frozenset[str]
+    credit_tolerance: int  # cents
+    balancing_tolerance: int  # cents
+    fee_per_unit: bool
+    duplicate_denial_carcs: frozenset[str]
+    bundling_carcs: frozenset[str]
+    payer_types_by_filing: dict[str, str]
+    payer_types_by_id: dict[str, str]
+    state: str
+    deadline_days: dict[str, int]  # medicare, medicaid, payer_default, patient_default
+    patient_days_by_state: dict[str, int]
+    payer_days_by_state: dict[str, int]
+    source: str
+
+    def payer_type(self, payer_id: str | None, filing_indicator: str | None) -> str:
+        if payer_id and payer_id in self.payer_types_by_id:
+            return self.payer_types_by_id[payer_id]
+        return self.payer_types_by_filing.get(filing_indicator or "", "commercial")
+
+
+def load_pack(path: str | Path | None = None) -> RulePack:
+    raw = tomllib.loads(resources.files("edi_engine.rules").joinpath("default.toml").read_text("utf-8"))
+    source = "default"
+    if path is not None:
+        try:
+            over = tomllib.loads(Path(path).read_text("utf-8"))
+        except OSError as exc:
+            raise UsageError(f"cannot read rule pack {path}: {exc.strerror}") from None
+        except tomllib.TOMLDecodeError as exc:
+            raise UsageError(f"rule pack {path} is not valid TOML: {exc}") from None
+        raw, source = _merge(raw, over), str(path)
+    try:
+        enabled = frozenset(raw["categories"]["enabled"])
+        unknown = enabled - set(CATEGORIES)
+        if unknown:
+            raise UsageError(f"rule pack: unknown categories {sorted(unknown)}")
+        deadlines = raw["deadlines"]
+        return RulePack(
+            enabled=enabled,
+            credit_tolerance=_cents(raw["tolerance"]["credit"], "tolerance.credit"),
+            balancing_tolerance=_cents(raw["tolerance"]["balancing"], "tolerance.balancing"),
+            fee_per_unit=bool(raw["fee_schedule"]["per_unit"]),
+            duplicate_denial_carcs=frozenset(raw["carc"]["duplicate_denial"]),
+            bundling_carcs=frozenset(raw["carc"]["bundling"]),
+            payer_types_by_filing={str(k): str(v) for k, v in raw.get("payer_types", {}).items()},
+            payer_types_by_id={str(k): str(v) for k, v in raw.get("payers", {}).items()},
+            state=str(raw.get("provider", {}).get("state", "")).upper(),
+            deadline_days={k: int(deadlines[k]) for k in ("medicare", "medicaid", "payer_default", "patient_default")},
+            patient_days_by_state={k.upper(): int(v) for k, v in deadlines.get("patient_by_state", {}).items()},
+            payer_days_by_state={k.upper(): int(v) for k, v in deadlines.get("payer_by_state", {}).items()},
+            source=source,
+        )
+    except (KeyError, TypeError, ValueError) as exc:
+        raise UsageError(f"rule pack {source}: missing or invalid setting ({exc})") from None

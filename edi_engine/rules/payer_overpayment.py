@@ -1,0 +1,55 @@
+"""payer_overpayment: the primary payer paid more for a line than it owed (domain.md 4.1).
+
+What it owed: the allowed amount (fee schedule when loaded, else its own AMT*B6, else what it
+paid plus patient responsibility), never more than the billed charge except on bundled lines,
+less the patient responsibility it assigned. The amount is the sum over lines of the payment's
+excess, less what the payer already recouped against that payment (PLB WO/72 on its CLP07).
+Only the primary: a later payer's excess is a COB overpayment (cob_overpayment.py)."""
+
+from __future__ import annotations
+
+from edi_engine.ledger import AccountView, StoreFacts, to_decimal
+from edi_engine.rules.candidate import Candidate, clp_evidence, plb_evidence, svc_evidence
+
+__all__ = ["CATEGORY", "excess", "detect"]
+
+CATEGORY = "payer_overpayment"
+
+
+def excess(view: AccountView) -> tuple[int, int]:
+    """(excess paid before recoveries, excess still open) of the primary payer, in cents."""
+    payer = view.primary
+    if payer is None:
+        return 0, 0
+    by_clp: dict[int, int] = {}
+    for adj in payer.lines.values():
+        over = adj.paid - adj.owed
+        if over > 0:
+            by_clp[adj.clp.id] = by_clp.get(adj.clp.id, 0) + over
+    total = sum(by_clp.values())
+    still = sum(max(0, over - payer.recovered.get(clp_id, 0)) for clp_id, over in by_clp.items())
+    return total, still
+
+
+def detect(view: AccountView, facts: StoreFacts) -> list[Candidate]:
+    total, still = excess(view)
+    payer = view.primary
+    if payer is None or total <= 0:
+        return []
+    records: list[dict[str, object]] = []
+    over_clps = set()
+    for adj in payer.lines.values():
+        if adj.paid - adj.owed > 0:
+            over_clps.add(adj.clp.id)
+            for svc in adj.services:
+                rec = svc_evidence(svc, adj.clp, facts, "paid above what was owed")
+                rec.update(owed=str(to_decimal(adj.owed)), allowed_from=adj.allowed_source,
+                           line_patient_responsibility=str(to_decimal(adj.pr)))
+                records.append(rec)
+            if not adj.services:
+                records.append(clp_evidence(adj.clp, facts, "paid above charge less patient responsibility"))
+    records.extend(plb_evidence(plb, facts, "recouped") for plb, clp in payer.plbs if clp.id in over_clps)
+    return [Candidate(CATEGORY, view.account.clm01, payer.payer_id, still or total, "payer",
+                      status="open" if still else "resolved",
+                      evidence={"summary": f"paid {to_decimal(total)} more than owed", "records": records,
+                                "filing_indicator": payer.filing_indicator})]

@@ -1,0 +1,155 @@
+"""Reading findings back: the list (`findings`) and one finding explained (`explain`) with the
+ledger lines of its account and the X12 segments behind it, re-read from the stored file path
+at the stored byte offset when the file is still there. Knows nothing of output formats."""
+
+from __future__ import annotations
+
+import json
+from dataclasses import dataclass
+from datetime import date
+from decimal import Decimal
+from pathlib import Path
+from typing import Any
+
+from sqlalchemy import select, text
+from sqlalchemy.engine import Connection
+
+from edi_engine.errors import UsageError
+from edi_engine.ledger import PATIENT, Posting, balance, credit, ledger_for, to_decimal
+from edi_engine.store.schema_findings import Finding
+
+__all__ = ["Explanation", "FindingRecord", "LedgerLine", "SegmentText", "explain", "list_findings", "read_segment"]
+
+_F = Finding.__table__  # type: ignore[attr-defined]
+STATUSES = ("open", "resolved", "all")
+
+
+@dataclass(frozen=True, slots=True)
+class FindingRecord:
+    id: int
+    category: str
+    claim_id: str | None
+    payer_id: str | None
+    line: str | None
+    amount: Decimal
+    refund_to: str | None
+    status: str
+    identified_on: date
+    deadline: date | None
+    resolved_on: date | None
+    payer_type: str | None
+    evidence: dict[str, Any]
+
+    def to_json(self) -> dict[str, Any]:
+        return {"id": self.id, "category": self.category, "claim_id": self.claim_id, "payer_id": self.payer_id,
+                "line": self.line, "amount": f"{self.amount:.2f}", "refund_to": self.refund_to,
+                "status": self.status, "identified_on": self.identified_on.isoformat(),
+                "deadline": self.deadline.isoformat() if self.deadline else None,
+                "resolved_on": self.resolved_on.isoformat() if self.resolved_on else None,
+                "payer_type": self.payer_type, "evidence": self.evidence}
+
+
+def _record(row: Any) -> FindingRecord:
+    return FindingRecord(row.id, row.category, row.patient_control_number, row.payer_id, row.line_key or None,
+                         row.amount, row.refund_to, row.status, row.identified_on, row.deadline, row.resolved_on,
+                         row.payer_type, json.loads(row.evidence))
+
+
+def list_findings(conn: Connection, status: str = "open", category: str | None = None) -> list[FindingRecord]:
+    if status not in STATUSES:
+        raise UsageError(f"--status must be one of {', '.join(STATUSES)}")
+    query = select(_F)
+    if status == "open":
+        query = query.where(_F.c.status == "open")
+    elif status == "resolved":
+        query = query.where(_F.c.status == "resolved")
+    if category:
+        query = query.where(_F.c.category == category)
+    query = query.order_by(_F.c.category, _F.c.patient_control_number, _F.c.payer_id, _F.c.id)
+    return [_record(r) for r in conn.execute(query)]
+
+
+@dataclass(frozen=True, slots=True)
+class SegmentText:
+    role: str
+    file: str
+    segment: int | None
+    text: str | None  # None when the file is gone or unreadable
+    note: str = ""
+
+
+@dataclass(frozen=True, slots=True)
+class LedgerLine:
+    kind: str
+    party: str
+    amount: Decimal
+    counts: bool
+    code: str
+    where: str  # file and segment
+
+
+@dataclass(frozen=True, slots=True)
+class Explanation:
+    finding: FindingRecord
+    ledger: list[LedgerLine]
+    balance: Decimal | None
+    payer_credit: Decimal | None
+    patient_credit: Decimal | None
+    segments: list[SegmentText]
+
+
+def read_segment(path: str, offset: int) -> str | None:
+    """The segment starting at `offset` in an X12 file, or None if the file cannot be read."""
+    try:
+        with open(path, "rb") as fh:
+            head = fh.read(108)
+            fh.seek(offset)
+            chunk = fh.read(8192)
+    except OSError:
+        return None
+    terminator = b"~"
+    if head.startswith(b"ISA") and len(head) >= 106:
+        terminator = head[105:106]
+    end = chunk.find(terminator)
+    body = chunk if end < 0 else chunk[:end]
+    return body.decode("latin-1").strip() + terminator.decode("latin-1")
+
+
+def _file_names(conn: Connection) -> dict[int, str]:
+    return {r[0]: r[1] for r in conn.execute(text("SELECT id, name FROM source_file"))}
+
+
+def _ledger_line(p: Posting, files: dict[int, str]) -> LedgerLine:
+    where = f"{Path(files.get(p.file_id, '?')).name} {'line' if p.source == 'patient_payment' else 'segment'} " \
+            f"{p.segment}"
+    return LedgerLine(p.kind, "patient" if p.party == PATIENT else p.party, to_decimal(p.amount), p.in_balance,
+                      p.code, where)
+
+
+def explain(conn: Connection, finding_id: int) -> Explanation:
+    row = conn.execute(select(_F).where(_F.c.id == finding_id)).first()
+    if row is None:
+        raise UsageError(f"no finding {finding_id}")
+    record = _record(row)
+    files = _file_names(conn)
+    ledger: list[LedgerLine] = []
+    bal = payer_credit = patient_credit = None
+    if record.claim_id:
+        found = ledger_for(conn, record.claim_id)
+        if found is not None:
+            _view, postings = found
+            ledger = [_ledger_line(p, files) for p in postings]
+            bal = to_decimal(balance([p for p in postings if p.claim_id is not None or p.party == PATIENT]))
+            pc, ptc = credit(postings)
+            payer_credit, patient_credit = to_decimal(pc), to_decimal(ptc)
+    segments: list[SegmentText] = []
+    records = list(record.evidence.get("records", []))
+    records += list(record.evidence.get("resolution", {}).get("records", []))
+    for rec in records:
+        file, offset = rec.get("file"), rec.get("offset")
+        if not file or offset is None:
+            continue
+        textual = read_segment(file, int(offset))
+        segments.append(SegmentText(str(rec.get("role", "")), str(file), rec.get("segment"), textual,
+                                    "" if textual is not None else "file no longer at this path"))
+    return Explanation(record, ledger, bal, payer_credit, patient_credit, segments)

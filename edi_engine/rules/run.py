@@ -1,0 +1,302 @@
+"""The detect run: match and analyse every account, compute findings, and reconcile them with the
+stored ones, idempotently and incrementally.
+
+Owns the reconciliation. A finding's identity is its natural key (category|CLM01|payer|line|
+cause). Against what is stored:
+  new key                       -> inserted (identified_on = the run's date)
+  stored open, computed again   -> amount/evidence/refund_to updated only if they changed
+  stored resolved, open again   -> reopened
+  stored open, gone or recovered-> resolved (resolved_on = the run's date) with the recovery's evidence
+  stored decision (approved, dismissed, refunded, offset) -> never touched
+So a second run over the same data writes nothing, and new files only change what they change.
+A credit is reported once: per account, open refund findings are capped, in the order
+duplicate, payer overpayment, COB, by the payers' credit and patient findings by the patient's
+credit (ledger.credit), so findings never add up to more than the credit balance.
+Match rows (payment_match) are diffed the same way. Knows nothing of X12 bytes or output formats.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+from collections import defaultdict
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+from datetime import date, datetime, timezone
+from typing import Any
+
+from sqlalchemy import delete, insert, select, update
+from sqlalchemy.engine import Connection, Engine
+
+from edi_engine.errors import UsageError
+from edi_engine.ledger import (
+    AccountView, StoreFacts, analyse, build_postings, credit, iter_accounts, load_store_facts, match_account,
+    patient_side,
+)
+from edi_engine.rules import (
+    cob_overpayment, duplicate_payment, patient_overpayment, payer_overpayment, unbalanced_remittance,
+    unmatched_payment,
+)
+from edi_engine.rules.candidate import Candidate, clp_evidence, plb_evidence
+from edi_engine.rules.deadlines import deadline_for
+from edi_engine.rules.pack import RulePack, load_pack
+from edi_engine.store.schema_findings import Finding, PaymentMatch
+
+__all__ = ["AS_OF_ENV", "DECISIONS", "DetectSummary", "detect", "resolve_as_of"]
+
+AS_OF_ENV = "EDI_ENGINE_AS_OF"
+DECISIONS = frozenset({"approved", "dismissed", "refunded", "offset"})
+_F = Finding.__table__  # type: ignore[attr-defined]
+_M = PaymentMatch.__table__  # type: ignore[attr-defined]
+_PAYER_ORDER = ("duplicate_payment", "payer_overpayment", "cob_overpayment")
+_FLUSH = 5000
+
+
+@dataclass(slots=True)
+class DetectSummary:
+    as_of: date
+    accounts: int = 0
+    matches_written: int = 0
+    inserted: int = 0
+    updated: int = 0
+    resolved: int = 0
+    reopened: int = 0
+    unchanged: int = 0
+    open_by_category: dict[str, int] = field(default_factory=dict)
+
+
+def resolve_as_of(as_of: date | str | None) -> date:
+    if isinstance(as_of, date):
+        return as_of
+    value = as_of or os.environ.get(AS_OF_ENV)
+    if not value:
+        return date.today()
+    try:
+        return date.fromisoformat(value)
+    except ValueError:
+        raise UsageError(f"--as-of must be a date YYYY-MM-DD, got {value!r}") from None
+
+
+def _account_candidates(view: AccountView, facts: StoreFacts, pack: RulePack) -> list[Candidate]:
+    postings = build_postings(view)
+    payer_credit, patient_credit = credit(postings)
+    found: dict[str, list[Candidate]] = defaultdict(list)
+    modules = {"duplicate_payment": duplicate_payment, "payer_overpayment": payer_overpayment,
+               "cob_overpayment": cob_overpayment, "patient_overpayment": patient_overpayment,
+               "unmatched_payment": unmatched_payment}
+    for name, module in modules.items():
+        if name in pack.enabled:
+            found[name] = module.detect(view, facts)
+    if "unbalanced_remittance" in pack.enabled:
+        found["unbalanced_remittance"] = unbalanced_remittance.detect(view, facts, pack.balancing_tolerance)
+    out: list[Candidate] = []
+    room = {"payer": payer_credit, "patient": patient_credit}
+    for name in _PAYER_ORDER + ("patient_overpayment",):
+        pool = "patient" if name == "patient_overpayment" else "payer"
+        for cand in found.get(name, []):
+            if cand.status == "open":
+                cand.amount = min(cand.amount, room[pool])
+                room[pool] -= cand.amount
+                if cand.amount <= pack.credit_tolerance:
+                    continue
+            out.append(cand)
+    out.extend(found.get("unmatched_payment", []))
+    out.extend(found.get("unbalanced_remittance", []))
+    return out
+
+
+def _payer_type(cand: Candidate, pack: RulePack) -> str | None:
+    return pack.payer_type(cand.payer_id, str(cand.evidence.get("filing_indicator") or ""))
+
+
+def _recovery_evidence(view: AccountView, payer_id: str | None, facts: StoreFacts) -> list[dict[str, Any]]:
+    payer = view.payers.get(payer_id or "")
+    if payer is None:
+        return []
+    out = [clp_evidence(rev, facts, "reversed by payer") for orig_id, rev in view.matches.reversed_by.items()
+           if rev.payer_id == payer.payer_id]
+    out.extend(plb_evidence(plb, facts, "recouped") for plb, _clp in payer.plbs)
+    return out
+
+
+class _Reconciler:
+    def __init__(self, conn: Connection, pack: RulePack, as_of: date, summary: DetectSummary) -> None:
+        self.conn, self.pack, self.as_of, self.summary = conn, pack, as_of, summary
+        self.now = datetime.now(timezone.utc)
+        self.stored: dict[str, Any] = {}
+        self.by_account: dict[str, list[str]] = defaultdict(list)
+        for row in conn.execute(select(_F)):
+            self.stored[row.natural_key] = row
+            self.by_account[row.patient_control_number or ""].append(row.natural_key)
+        self.seen: set[str] = set()
+        self.resolution: dict[str, list[dict[str, Any]]] = {}
+
+    def note_account(self, view: AccountView, facts: StoreFacts, keys: set[str]) -> None:
+        """Remember what recovered the stored open findings of this account that are gone now."""
+        for key in self.by_account.get(view.account.clm01, ()):
+            row = self.stored[key]
+            if key not in keys and row.status == "open":
+                self.resolution[key] = _recovery_evidence(view, row.payer_id, facts)
+
+    def apply(self, cands: list[Candidate]) -> None:
+        merged: dict[str, Candidate] = {}
+        for cand in cands:  # two identical unmatched payments share a key: one finding, both amounts
+            if cand.natural_key in merged:
+                merged[cand.natural_key].amount += cand.amount
+                merged[cand.natural_key].evidence["records"].extend(cand.evidence.get("records", []))
+            else:
+                merged[cand.natural_key] = cand
+        for key, cand in merged.items():
+            self.seen.add(key)
+            self._apply_one(key, cand)
+        for key, row in self.stored.items():
+            if key in self.seen or row.status != "open":
+                continue
+            evidence = json.loads(row.evidence)
+            evidence["resolution"] = {"on": self.as_of.isoformat(),
+                                      "summary": "no longer a credit: a later remittance recovered it or the "
+                                                 "data that raised it changed",
+                                      "records": self.resolution.get(key, [])}
+            self.conn.execute(update(_F).where(_F.c.id == row.id).values(
+                status="resolved", resolved_on=self.as_of, evidence=json.dumps(evidence, sort_keys=True),
+                updated_at=self.now))
+            self.summary.resolved += 1
+
+    def _apply_one(self, key: str, cand: Candidate) -> None:
+        payer_type = _payer_type(cand, self.pack)
+        evidence = json.dumps(cand.evidence, sort_keys=True, default=str)
+        row = self.stored.get(key)
+        if row is None:
+            self.conn.execute(insert(_F).values(
+                natural_key=key, category=cand.category, patient_control_number=cand.clm01, payer_id=cand.payer_id,
+                line_key=cand.line_key, cause=cand.cause, amount=cand.amount, refund_to=cand.refund_to,
+                payer_type=payer_type, identified_on=self.as_of,
+                deadline=deadline_for(self.pack, cand.refund_to, payer_type, self.as_of) if cand.status == "open"
+                else None, status=cand.status, resolved_on=self.as_of if cand.status == "resolved" else None,
+                evidence=evidence, updated_at=self.now))
+            self.summary.inserted += 1
+            return
+        if row.status in DECISIONS:
+            self.summary.unchanged += 1
+            return
+        values: dict[str, Any] = {}
+        if row.status != cand.status:
+            values["status"] = cand.status
+            values["resolved_on"] = self.as_of if cand.status == "resolved" else None
+            if cand.status == "open":
+                self.summary.reopened += 1
+            else:
+                self.summary.resolved += 1
+        cents = int(row.amount.scaleb(2))
+        if cents != cand.amount:
+            values["amount"] = cand.amount
+        if row.refund_to != cand.refund_to:
+            values["refund_to"] = cand.refund_to
+        if row.payer_type != payer_type:
+            values["payer_type"] = payer_type
+        if row.evidence != evidence:
+            values["evidence"] = evidence
+        deadline = deadline_for(self.pack, cand.refund_to, payer_type, row.identified_on) \
+            if cand.status == "open" else row.deadline
+        if row.deadline != deadline:
+            values["deadline"] = deadline
+        if values:
+            values["updated_at"] = self.now
+            self.conn.execute(update(_F).where(_F.c.id == row.id).values(**values))
+            self.summary.updated += 1
+        else:
+            self.summary.unchanged += 1
+
+
+class _MatchWriter:
+    """Diffs payment_match against this run's matches; writes only what changed."""
+
+    def __init__(self, conn: Connection) -> None:
+        self.conn = conn
+        self.stored = {(r[0], r[1]): (r[2], r[3], r[4], r[5], r[6])
+                       for r in conn.execute(select(_M.c.subject, _M.c.subject_id, _M.c.id, _M.c.claim_id,
+                                                    _M.c.claim_line_id, _M.c.claim_payment_id, _M.c.method))}
+        self.seen: set[tuple[str, int]] = set()
+        self.pending: list[dict[str, Any]] = []
+        self.written = 0
+
+    def add(self, match: Any) -> None:
+        key = (match.subject, match.subject_id)
+        if key in self.seen:
+            return
+        self.seen.add(key)
+        value = (match.claim_id, match.claim_line_id, match.claim_payment_id, match.method)
+        old = self.stored.get(key)
+        if old is not None and old[1:] == value:
+            return
+        if old is not None:
+            self.conn.execute(update(_M).where(_M.c.id == old[0]).values(
+                claim_id=value[0], claim_line_id=value[1], claim_payment_id=value[2], method=value[3]))
+            self.written += 1
+            return
+        self.pending.append({"subject": key[0], "subject_id": key[1], "claim_id": value[0], "claim_line_id": value[1],
+                             "claim_payment_id": value[2], "method": value[3]})
+        if len(self.pending) >= _FLUSH:
+            self.flush()
+
+    def flush(self) -> None:
+        if self.pending:
+            self.conn.execute(insert(_M), self.pending)
+            self.written += len(self.pending)
+            self.pending = []
+
+    def finish(self) -> None:
+        self.flush()
+        gone = [v[0] for k, v in self.stored.items() if k not in self.seen]
+        for i in range(0, len(gone), 500):
+            self.conn.execute(delete(_M).where(_M.c.id.in_(gone[i:i + 500])))
+        self.written += len(gone)
+
+
+def detect(engine: Engine, *, as_of: date | str | None = None, pack: RulePack | None = None,
+           rules_path: str | None = None, only: Sequence[str] | None = None) -> DetectSummary:
+    """Match, analyse and reconcile findings over everything stored (or only some CLM01s)."""
+    pack = pack or load_pack(rules_path)
+    summary = DetectSummary(resolve_as_of(as_of))
+    with engine.begin() as conn:
+        facts = load_store_facts(conn)
+        reconciler = _Reconciler(conn, pack, summary.as_of, summary)
+        matches = _MatchWriter(conn)
+        cands: list[Candidate] = []
+        open_patient: dict[tuple[str, str, str], int] = defaultdict(int)
+        patient_of: dict[int, tuple[str, str, str]] = {}
+        for account in iter_accounts(conn, facts, only):
+            summary.accounts += 1
+            m = match_account(account, facts)
+            for match in m.matches:
+                matches.add(match)
+            view = analyse(account, m, facts, pack.fee_per_unit)
+            found = _account_candidates(view, facts, pack)
+            reconciler.note_account(view, facts, {c.natural_key for c in found})
+            person = view.billed_claim.patient_key if view.billed_claim else ("", "", "")
+            if any(person) and view.final_pr is not None and not view.pending:
+                owed = patient_side(build_postings(view))
+                if owed > 0:
+                    open_patient[person] += owed
+            for cand in found:
+                if cand.category == "patient_overpayment":
+                    patient_of[id(cand)] = person
+            cands.extend(found)
+        matches.finish()
+        summary.matches_written = matches.written
+        if only is None:
+            if "unmatched_payment" in pack.enabled:
+                cands.extend(unmatched_payment.orphan_plbs(facts))
+            if "unbalanced_remittance" in pack.enabled:
+                cands.extend(unbalanced_remittance.transactions(conn, facts, pack.balancing_tolerance))
+        for cand in cands:
+            person = patient_of.get(id(cand))
+            if person and any(person) and open_patient.get(person, 0) > 0 and cand.status == "open":
+                cand.refund_to = "offset"
+        if only is not None:  # a partial run only reconciles the accounts it looked at
+            keep = set(only)
+            reconciler.stored = {k: v for k, v in reconciler.stored.items() if v.patient_control_number in keep}
+        reconciler.apply(cands)
+        for row in conn.execute(select(_F.c.category).where(_F.c.status == "open")):
+            summary.open_by_category[row[0]] = summary.open_by_category.get(row[0], 0) + 1
+    return summary
