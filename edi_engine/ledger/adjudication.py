@@ -164,13 +164,17 @@ def _allowed(view: PayerView, facts: StoreFacts, fee_per_unit: bool, m: AccountM
             if line is not None:
                 fee = facts.fee(view.payer_id, line.procedure or svcs[0].procedure, line.modifiers,
                                 line.date_from or svcs[0].date_from)
-            if fee is not None:
-                units = line.units if (fee_per_unit and line is not None and line.units) else 1
-                allowed, source = int(fee.amount * units), "fee-schedule"
-            elif all(s.allowed is not None for s in svcs):
+            if all(s.allowed is not None for s in svcs):
                 allowed, source = sum(s.allowed or 0 for s in svcs), "amt-b6"
             else:
                 allowed, source = paid + pr, "paid+pr"
+            if fee is not None:
+                # The contract caps what the payer owed; a payer that allowed less (a denial, an
+                # underpayment) is a receivable question, not a credit, so it never lowers a credit.
+                units = line.units if (fee_per_unit and line is not None and line.units) else 1
+                contract = int(fee.amount * units)
+                if contract < allowed:
+                    allowed, source = contract, "fee-schedule"
             if not bundled:
                 allowed = min(allowed, charge)
             view.lines[key] = LineAdjudication(key, line, clp, svcs, charge, paid, pr, allowed, source, bundled)

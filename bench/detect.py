@@ -1,0 +1,99 @@
+"""Benchmark: detect over a generated world (default 100,000 claims) on SQLite.
+
+Generates the world with edi_engine.simulate.generate_world (falls back to tests/store/world.py
+while the simulator is not installed), ingests it through the store's ingest and imports, then
+times `detect` twice (first run, then the idempotent re-run) and prints wall time and peak RSS.
+With --compare it also compares the findings with the world's expected.json (a measurement
+only: the engine never reads it).
+
+    python3 bench/detect.py --claims 100000 [--seed 7] [--keep DIR] [--compare]
+"""
+
+from __future__ import annotations
+
+import argparse
+import csv
+import resource
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
+
+from edi_engine.rules import detect, list_findings  # noqa: E402
+from edi_engine.store import open_store  # noqa: E402
+from edi_engine.store.ingest import ingest_paths  # noqa: E402
+
+
+def _rss_mb() -> float:
+    return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
+
+
+def load_world(engine, folder: Path) -> None:  # type: ignore[no-untyped-def]
+    """Ingest every X12 file of a world folder and import its CSVs (aliases, fees, patient payments)."""
+    from edi_engine.store import imports, payers
+    x12 = [p for p in sorted(folder.rglob("*")) if p.is_file() and p.suffix.lower() not in (".csv", ".json", ".md")]
+    summary = ingest_paths(engine, x12)
+    assert not summary.failed, [r for r in summary.results if not r.ok][:3]
+    aliases = folder / "payer_aliases.csv"
+    if aliases.exists():
+        with engine.begin() as conn, aliases.open() as fh:
+            for row in csv.DictReader(fh):
+                payers.add_alias(conn, row["alias"], row["payer_id"])
+    if (folder / "fee_schedule.csv").exists():
+        imports.import_fee_schedule(engine, folder / "fee_schedule.csv")
+    if (folder / "patient_payments.csv").exists():
+        imports.import_patient_payments(engine, folder / "patient_payments.csv")
+
+
+def generate(folder: Path, claims: int, seed: int) -> None:
+    try:
+        from edi_engine.simulate import generate_world
+    except ImportError:
+        from tests.store.world import write_world
+        write_world(folder, claims, seed=seed)
+        return
+    generate_world(claims, seed, out=folder)
+
+
+def main() -> None:
+    ap = argparse.ArgumentParser()
+    ap.add_argument("--claims", type=int, default=100_000)
+    ap.add_argument("--seed", type=int, default=7)
+    ap.add_argument("--keep", type=Path, default=None, help="work in this folder and keep it")
+    ap.add_argument("--compare", action="store_true", help="compare with the world's expected.json")
+    args = ap.parse_args()
+    work = args.keep or Path(tempfile.mkdtemp(prefix="edi-bench-"))
+    world = work / "world"
+    t = time.perf_counter()
+    if not world.exists():
+        generate(world, args.claims, args.seed)
+    print(f"world: {args.claims} claims in {time.perf_counter() - t:.1f}s", flush=True)
+    db = work / "bench.db"
+    engine = open_store(f"sqlite:///{db}")
+    t = time.perf_counter()
+    load_world(engine, world)
+    print(f"ingest: {time.perf_counter() - t:.1f}s", flush=True)
+    rss0 = _rss_mb()
+    t = time.perf_counter()
+    s = detect(engine, as_of="2025-06-30")
+    first = time.perf_counter() - t
+    print(f"detect: {first:.1f}s over {s.accounts} accounts; {s.inserted} findings, {s.matches_written} match rows; "
+          f"open {s.open_by_category}; peak RSS {_rss_mb():.0f} MB (before detect {rss0:.0f} MB)", flush=True)
+    t = time.perf_counter()
+    s2 = detect(engine, as_of="2025-06-30")
+    print(f"detect again: {time.perf_counter() - t:.1f}s; {s2.inserted} new, {s2.updated} updated, "
+          f"{s2.matches_written} match rows written", flush=True)
+    if args.compare and (world / "expected.json").exists():
+        from edi_engine.simulate.expected import Finding, compare, load_expected
+        expected = load_expected(world / "expected.json").findings
+        with engine.connect() as conn:
+            actual = [Finding.from_mapping(f.to_json()) for f in list_findings(conn, "all")
+                      if f.category != "unbalanced_remittance"]
+        result = compare(expected, actual)
+        print(result)
+
+
+if __name__ == "__main__":
+    main()
