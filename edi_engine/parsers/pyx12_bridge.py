@@ -225,7 +225,8 @@ class Pyx12Input:
     missing one was noticed. `set_lines[k]` is the file segment number of the k-th ST in the text,
     `group_segments[g]` that of the g-th GS (the ST's for a group header supplied here).
     `unmapped` lists (GS segment number, GS01, GS08) of groups pyx12 has no map for, `substituted`
-    the groups validated against the nearest map (see `pyx12_map`).
+    the groups validated against the nearest map (see `pyx12_map`), `mismatched` the ST segment
+    numbers of sets left out because their ST01 is not what the group's map is for.
     """
 
     def __init__(self, delimiters: Delimiters) -> None:
@@ -243,6 +244,8 @@ class Pyx12Input:
         self.group_segments: list[int] = []
         self.unmapped: list[tuple[int, str, str]] = []
         self.substituted: list[tuple[int, str, str]] = []  # (GS segment number, GS08, GS08 of the map used)
+        self.mismatched: list[int] = []  # ST segment numbers of sets the group's map is not for
+        self._map_file = ""
         self._isa: tuple[str, ...] | None = None
         self._in_group = False  # GS written and not yet closed
         self._skip_group = False  # inside a group left out (no map)
@@ -295,6 +298,7 @@ class Pyx12Input:
             return False
         if found[1] != gs08:
             self.substituted.append((seg.index, gs08, found[1]))
+        self._map_file = found[0]
         self._skip_group = False
         self._groups += 1
         self._group_sets = 0
@@ -321,6 +325,9 @@ class Pyx12Input:
                 if not self._open_group(seg, _FUNCTIONAL_IDS.get(seg.get(1), ""), seg.get(3)):
                     return
             if self._skip_group:
+                return
+            if not self._map_file.startswith(seg.get(1) or "?"):
+                self.mismatched.append(seg.index)  # an 837 in an 835 group: its map would judge nonsense
                 return
             self._group_sets += 1
             self._set_count = 1

@@ -27,6 +27,7 @@ from edi_engine.parsers.pyx12_bridge import Pyx12Finding, Pyx12Input, run_pyx12
 from edi_engine.parsers.transaction import Walker, split_transactions
 from edi_engine.x12.reader import Source, read_segments
 from edi_engine.x12.segment import Delimiters, Segment
+from edi_engine.x12.writer import functional_id_for
 
 __all__ = ["AckError", "GroupResult", "InterchangeResult", "SetResult", "ValidationReport", "validate_file"]
 
@@ -231,6 +232,13 @@ class _Collector:
                 if ic.isa is not None:
                     ic.codes.append("024")  # ST without GS
             self.set = SetResult(seg.get(1), seg.get(2), seg.get(3), seg.index, seg.offset, seg.index)
+            gs01 = self.group.gs[1].strip() if self.group.gs and len(self.group.gs) > 1 else ""
+            expected = functional_id_for(seg.get(1))
+            if gs01 and expected and gs01 != expected:
+                self.set.codes.append("6")
+                self.problems.append(Problem(
+                    "error", "st01-gs01", f"transaction set {seg.get(1)} in a functional group with GS01 {gs01} "
+                    f"(expected {expected})", seg.position))
             self.group.sets.append(self.set)
             self.sets.append(self.set)
         elif sid == "SE":
@@ -277,6 +285,12 @@ class _Collector:
             self.problems.append(Problem(
                 "warning", "pyx12-nearest-map",
                 f"pyx12 has no map for GS08 {gs08}; validated against its {used} map", position))
+        for st_index in pyx.mismatched:
+            st = next((s for g in ic.groups for s in g.sets if s.segment == st_index), None)
+            position = Position(self.file, st.offset if st else None, st_index, _control(ic.isa, 13))
+            self.problems.append(Problem(
+                "warning", "no-pyx12-map", "pyx12's map for this group is not for this transaction set type: "
+                "implementation-guide checks skipped for it", position))
         if not pyx.has_content:
             return
         sets = {s.segment: s for g in ic.groups for s in g.sets}
