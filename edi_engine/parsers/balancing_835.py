@@ -93,34 +93,32 @@ def check_claim(claim: ClaimPayment, position: Position, problems: list[Problem]
 
 
 class TransactionBalance:
-    """Running totals for sum(CLP04) - sum(PLB) = BPR02, so no claim is kept in memory."""
+    """Running totals for sum(CLP04) - sum(PLB) = BPR02, so no claim is kept in memory.
 
-    __slots__ = ("paid", "paid_cents", "provider", "provider_cents")
+    The totals are exact Decimal sums; they are compared in cents, which for amounts of at most two
+    decimals (all real 835s) is the same as summing cents.
+    """
+
+    __slots__ = ("paid", "provider")
 
     def __init__(self) -> None:
         self.paid = _ZERO
         self.provider = _ZERO
-        self.paid_cents = 0
-        self.provider_cents = 0
 
     def add_claim(self, claim: ClaimPayment) -> None:
         self.paid += claim.paid
-        self.paid_cents += cents(claim.paid)
 
     def add_provider_adjustment(self, adjustment: ProviderAdjustment) -> None:
         self.provider += adjustment.amount
-        self.provider_cents += cents(adjustment.amount)
 
     def check(self, total_payment: Decimal, position: Position, problems: list[Problem]) -> bool:
         """Compare with BPR02 at `position` (the SE, or the BPR); False when it does not balance."""
-        if self.paid - self.provider == total_payment:
-            return True
-        net = self.paid_cents - self.provider_cents
+        net = cents(self.paid) - cents(self.provider)
         if net == cents(total_payment):
             return True
         problems.append(Problem(
             "warning", "transaction-unbalanced",
-            f"transaction set does not balance: sum of CLP04 {_money(self.paid_cents)} - sum of PLB "
-            f"{_money(self.provider_cents)} = {_money(net)}, but BPR02 is {_money(total_payment)}",
+            f"transaction set does not balance: sum of CLP04 {_money(self.paid)} - sum of PLB "
+            f"{_money(self.provider)} = {_money(net)}, but BPR02 is {_money(total_payment)}",
             position))
         return False

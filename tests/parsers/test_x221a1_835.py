@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import string
+from dataclasses import FrozenInstanceError, fields
 from collections.abc import Iterator
 from datetime import date, time
 from decimal import Decimal
@@ -318,6 +319,18 @@ def test_claims_are_yielded_as_each_loop_completes() -> None:
     assert order == [("PCN1", 17), ("PCN2", 20)]
 
 
+def test_walker_models_are_real_frozen_instances() -> None:
+    [r], _ = remits(make_835(HEAD + CLAIM_A + CLAIM_B + TAIL))
+    claim = r.claims[0]
+    objects = [claim, claim.services[0], claim.services[0].adjustments[0], claim.patient]
+    assert [type(o) for o in objects] == [ClaimPayment, ServicePayment, Adjustment, Party]
+    for obj in objects:
+        with pytest.raises(FrozenInstanceError):
+            setattr(obj, fields(obj)[0].name, "changed")
+    assert hash(claim) == hash(ClaimPayment(**{f.name: getattr(claim, f.name) for f in fields(ClaimPayment)}))
+    assert claim.services[0].adjustments[0] == Adjustment("CO", "45", D(50))
+
+
 def test_transaction_start_and_end_wrap_the_claims() -> None:
     items = list(split_transactions(iter(read_segments(make_835(HEAD + CLAIM_A + TAIL))), {"835": walk_835}, []))
     assert isinstance(items[0], TransactionStart) and isinstance(items[0].header, RemittanceHeader)
@@ -339,7 +352,8 @@ def test_to_body_regroups_cas_and_packs_plb() -> None:
     assert cas == [("CAS", "CO", *[x for i in range(1, 7) for x in (str(i), str(i), "")][:-1]),
                    ("CAS", "CO", "7", "7"), ("CAS", "PR", "2", "5", "1")]
     plb = [s for s in body if s[0] == "PLB"]
-    assert [len(s) for s in plb] == [15, 5, 5] and plb[0][3] == "WO>R0" and plb[2] == ("PLB", "P2", "20261231", "L6", "-1")
+    assert [len(s) for s in plb] == [15, 5, 5] and plb[0][3] == "WO>R0"
+    assert plb[2] == ("PLB", "P2", "20261231", "L6", "-1")
 
 
 @pytest.mark.parametrize("name", [
@@ -364,6 +378,7 @@ DAY = st.dates(min_value=date(1990, 1, 1), max_value=date(2099, 12, 31))
 OPT_DAY = st.one_of(st.none(), DAY)
 PAIRS = st.lists(st.tuples(TEXT, TEXT), max_size=2).map(tuple)
 AMOUNTS = st.lists(st.tuples(TEXT, MONEY), max_size=2).map(tuple)
+REMARKS = st.lists(st.tuples(st.sampled_from(["HE", "RX"]), TEXT), max_size=2).map(tuple)
 RAW = st.lists(st.tuples(st.sampled_from(["K3", "ZZ1"]), TEXT), max_size=1).map(tuple)
 
 adjustments = st.lists(st.builds(Adjustment, st.sampled_from(["CO", "PR", "OA", "PI", "CR"]), TEXT, MONEY, UNITS),
@@ -394,8 +409,7 @@ def services(draw: st.DrawFn) -> ServicePayment:
         draw(optional(st.builds(Procedure, st.just("HC"), TEXT, st.lists(TEXT, max_size=4).map(tuple), OPT_TEXT))),
         draw(UNITS), start, end, draw(adjustments), draw(OPT_TEXT),
         draw(st.lists(st.tuples(st.sampled_from(["0K", "1S", "APC", "HPI"]), TEXT), max_size=2).map(tuple)),
-        draw(AMOUNTS), draw(AMOUNTS), draw(st.lists(st.tuples(st.sampled_from(["HE", "RX"]), TEXT), max_size=2).map(tuple)),
-        draw(RAW))
+        draw(AMOUNTS), draw(AMOUNTS), draw(REMARKS), draw(RAW))
 
 
 @st.composite
