@@ -315,7 +315,7 @@ class Tokenizer:
                 in_tx = tracker.in_transaction
                 continue
             index += 1
-            if not in_tx:
+            if not in_tx and sid != "TA1":  # a TA1 sits between ISA and GS by design
                 self._problem("error", "outside-transaction",
                               f"{sid if sid in valid_ids else 'segment'} outside any transaction set (ST..SE)", offset, index)
             # tuple.__new__ skips the NamedTuple's Python-level __new__: this line runs once per segment.
