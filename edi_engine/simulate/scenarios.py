@@ -1,0 +1,455 @@
+"""Named situations the generator places in a world, each with the findings it must produce.
+
+Owns what each scenario sends and receives and the ground-truth rule for its amount:
+
+category scenarios (an open finding unless said otherwise)
+- duplicate_payment: the payer pays the same claim on two checks under two CLP07s;
+  amount = CLP04 of the second payment, refund_to payer.
+- duplicate_reversed: as above, then the payer reverses the second payment (CLP02 22) on a later
+  check; the same finding, status resolved.
+- duplicate_recouped: as above, then a later check carries PLB WO (reference = the second
+  payment's CLP07, amount = its CLP04); the same finding, status resolved.
+- payer_overpayment (line level, refund_to payer), amount = SVC03 - (owed), owed = min(contract
+  allowed, SVC02) - line PR: variant contract (the payer priced the line above contract and says
+  so in AMT*B6: amount = B6 - contract allowed), allowed (paid above its own B6 - PR: amount =
+  the excess), charge (a line billed below contract, paid at contract: amount = contract - charge).
+- cob_overpayment: the secondary (CLP02 2) pays its own full allowed, ignoring the primary;
+  amount = primary CLP04 + secondary CLP04 - sum of the primary's AMT*B6, refund_to payer, payer =
+  the secondary (the one that paid last).
+- patient_overpayment: patient payments - final patient responsibility (the last payer's CLP05):
+  variant estimate (paid an estimate above PR at the visit), twice (paid the statement twice),
+  offset (as estimate, and the patient has another claim with an unpaid PR larger than the credit:
+  refund_to offset), cob_copay (paid a copay, then the secondary paid the whole PR).
+  payer_id = the claim's primary payer as billed.
+- unmatched_payment: a CLP whose CLP01 is no claim of this provider; amount = CLP04,
+  refund_to payer.
+
+traps (no finding at all)
+- reversal_repayment (an underpayment reversed and paid again correctly, on the same check or a
+  later one), reversal_only, split_claim (two CLPs, same CLP01, disjoint lines),
+  carc18_denial (a paid claim, then CLP02 4 with OA-18 for the resubmission), cob_correct
+  (secondary pays exactly the primary's PR), patient_exact (patient pays exactly the PR),
+  denied (whole claim denied CO-29), normal.
+
+Whenever a claim with a payer credit has patient responsibility, the patient pays exactly that
+responsibility, so a claim's credit balance is exactly its findings. Knows nothing of X12 text.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import replace
+from datetime import date, timedelta
+from decimal import Decimal
+
+from edi_engine.simulate.adjudicate import (
+    adjudicate, deny_duplicate, line_result, secondary_as_primary, secondary_correct, shares,
+)
+from edi_engine.simulate.builder import Builder
+from edi_engine.simulate.model import (
+    ZERO, Adj, Claim, ClaimResult, Coverage, LineResult, Patient, Payer, PlbItem, PriorPayment, money,
+)
+
+__all__ = ["SCENARIOS", "Scenario", "run_scenario"]
+
+ScenarioFn = Callable[[Builder, str], None]
+# Claims that carry a payer credit are adjudicated without denied or underpaid lines, so the
+# claim's credit balance is its findings whichever way an engine nets lines (contract or B6).
+_CLEAN: dict[str, bool] = {"allow_denials": False, "allow_underpayment": False}
+
+
+class Scenario:
+    def __init__(self, fn: ScenarioFn, variants: tuple[str, ...], summary: str) -> None:
+        self.fn, self.variants, self.summary = fn, variants, summary
+
+
+def _days(b: Builder, low: int, high: int) -> timedelta:
+    return timedelta(days=b.rng.randint(low, high))
+
+
+def _fresh(b: Builder, *, types: tuple[str, ...] | None = None, payer: Payer | None = None,
+           secondary: Payer | bool | None = None, institutional: bool | None = False) -> tuple[Claim, Coverage]:
+    payer = payer or b.pick_payer(types=types)
+    patient = b.new_patient(payer, secondary=secondary)
+    claim = b.new_claim(patient, institutional=institutional)
+    return claim, b.coverage_for(claim)
+
+
+def _paying(b: Builder, claim: Claim, coverage: Coverage, day: date, *, need_pr: bool = False,
+            **kwargs: object) -> ClaimResult:
+    """A normal adjudication that pays something (and leaves the patient a share when asked)."""
+    for _ in range(50):
+        result = adjudicate(claim, coverage, b.fees, b.rng, control_number=b.control_number(coverage.payer, day),
+                            **kwargs)  # type: ignore[arg-type]
+        if result.paid > 0 and (result.patient_responsibility > 0 or not need_pr):
+            return result
+    raise RuntimeError("could not draw a paying adjudication")  # pragma: no cover - 50 draws
+
+
+def _settle(b: Builder, claim: Claim, pr: Decimal, after: date, installments: int = 1) -> None:
+    """The patient pays exactly `pr`, in one or more payments after the remittance."""
+    if pr <= 0:
+        return
+    day = after + _days(b, 5, 30)
+    if installments > 1 and pr >= Decimal("2.00"):
+        first = money(pr / 2)
+        b.patient_pays(claim, day, first)
+        b.patient_pays(claim, day + _days(b, 20, 40), pr - first)
+    else:
+        b.patient_pays(claim, day, pr)
+
+
+def _submit_primary(b: Builder, claim: Claim, coverage: Coverage) -> None:
+    b.submit(claim, coverage, other=claim.patient.secondary)
+
+
+# -- normal claims and plain traps ---------------------------------------------------------
+
+def normal(b: Builder, variant: str) -> None:
+    rng = b.rng
+    payer = b.payer_by_id["PPN04"] if variant == "alias" else b.pick_payer()
+    secondary = b.secondary_for(payer) if variant != "alias" and rng.random() < 0.15 else None
+    patient = b.pool_patient(payer, secondary)
+    try:
+        claim = b.new_claim(patient)
+    except LookupError:  # a busy pool patient: a new one
+        claim = b.new_claim(b.new_patient(payer, secondary=secondary))
+        patient = claim.patient
+    coverage = b.coverage_for(claim)
+    _submit_primary(b, claim, coverage)
+    day = b.pay_date(coverage.payer, b.today)
+    result = adjudicate(claim, coverage, b.fees, b.rng, control_number=b.control_number(coverage.payer, day))
+    b.pay(result, day)
+    final_pr, last = result.patient_responsibility, day
+    if patient.secondary is not None:
+        sent = day + _days(b, 2, 6)
+        b.submit(claim, patient.secondary, sent, sequence="S", prior=PriorPayment(result, day), other=coverage)
+        last = b.pay_date(patient.secondary.payer, sent, 14, 30)
+        second = secondary_correct(result, patient.secondary, b.fees,
+                                   control_number=b.control_number(patient.secondary.payer, last))
+        b.pay(second, last)
+        final_pr = second.patient_responsibility
+    if final_pr > 0:
+        roll = rng.random()
+        if roll < 0.45:
+            _settle(b, claim, final_pr, last, rng.choice((1, 1, 2)))
+        elif roll < 0.65 and final_pr >= Decimal("1.00"):
+            b.patient_pays(claim, last + _days(b, 5, 30), money(final_pr * Decimal(rng.randint(10, 90)) / 100))
+
+
+def denied(b: Builder, variant: str) -> None:
+    claim, coverage = _fresh(b, institutional=None)
+    _submit_primary(b, claim, coverage)
+    day = b.pay_date(coverage.payer, b.today)
+    lines = tuple(LineResult(line, ZERO, (Adj("CO", "29", line.charge),)) for line in claim.lines)
+    b.pay(ClaimResult(claim, coverage, "4", b.control_number(coverage.payer, day), lines), day)
+
+
+def patient_exact(b: Builder, variant: str) -> None:
+    claim, coverage = _fresh(b, types=("medicare", "commercial"), institutional=None)
+    _submit_primary(b, claim, coverage)
+    day = b.pay_date(coverage.payer, b.today)
+    result = _paying(b, claim, coverage, day, need_pr=True)
+    b.pay(result, day)
+    _settle(b, claim, result.patient_responsibility, day, b.rng.choice((1, 2)))
+
+
+def split_claim(b: Builder, variant: str) -> None:
+    rng = b.rng
+    payer = b.pick_payer()
+    claim = b.new_claim(b.new_patient(payer), institutional=False, n_lines=rng.randint(3, 6))
+    coverage = b.coverage_for(claim)
+    _submit_primary(b, claim, coverage)
+    k = rng.randint(1, len(claim.lines) - 1)
+    day = b.pay_date(payer, b.today)
+    later = day if rng.random() < 0.5 else b.check_date(payer, day + _days(b, 7, 21))
+    first = _paying(b, claim, coverage, day, lines=claim.lines[:k])
+    second = _paying(b, claim, coverage, later, lines=claim.lines[k:])
+    b.pay(first, day)
+    b.pay(second, later)
+    if rng.random() < 0.5:
+        _settle(b, claim, first.patient_responsibility + second.patient_responsibility, later)
+
+
+def carc18_denial(b: Builder, variant: str) -> None:
+    claim, coverage = _fresh(b)
+    _submit_primary(b, claim, coverage)
+    day = b.pay_date(coverage.payer, b.today)
+    result = _paying(b, claim, coverage, day)
+    b.pay(result, day)
+    later = b.check_date(coverage.payer, day + _days(b, 7, 30))
+    b.pay(deny_duplicate(claim, coverage, control_number=b.control_number(coverage.payer, later)), later)
+    if b.rng.random() < 0.5:
+        _settle(b, claim, result.patient_responsibility, day)
+
+
+def _underpaid(b: Builder, result: ClaimResult) -> ClaimResult:
+    """The same adjudication with one paid line short by 15-50% (CO-45 larger, AMT*B6 lower)."""
+    paid_lines = [i for i, r in enumerate(result.lines) if r.paid > 0]
+    i = b.rng.choice(paid_lines)
+    r = result.lines[i]
+    delta = money(r.paid * Decimal(b.rng.randint(15, 50)) / 100)
+    adjustments = tuple(Adj(a.group, a.reason, a.amount + delta) if (a.group, a.reason) == ("CO", "45") else a
+                        for a in r.adjustments)
+    if not any((a.group, a.reason) == ("CO", "45") for a in r.adjustments):
+        adjustments = (Adj("CO", "45", delta),) + adjustments
+    short = replace(r, paid=r.paid - delta, adjustments=adjustments,
+                    allowed=None if r.allowed is None else r.allowed - delta)
+    return replace(result, lines=result.lines[:i] + (short,) + result.lines[i + 1:])
+
+
+def reversal_repayment(b: Builder, variant: str) -> None:
+    claim, coverage = _fresh(b)
+    payer = coverage.payer
+    _submit_primary(b, claim, coverage)
+    day = b.pay_date(payer, b.today)
+    correct = _paying(b, claim, coverage, day, allow_denials=False, allow_underpayment=False)
+    original = _underpaid(b, correct)
+    b.pay(original, day)
+    reverse_day = b.check_date(payer, day + _days(b, 7, 30))
+    b.pay(original.reversal(), reverse_day)
+    repay_day = reverse_day if variant == "same_check" else b.check_date(payer, reverse_day + _days(b, 7, 21))
+    if repay_day != reverse_day:
+        b.carrier(payer, claim.provider, reverse_day, original.paid)
+    b.pay(replace(correct, control_number=b.control_number(payer, repay_day)), repay_day)
+    if b.rng.random() < 0.5:
+        _settle(b, claim, correct.patient_responsibility, repay_day)
+
+
+def reversal_only(b: Builder, variant: str) -> None:
+    claim, coverage = _fresh(b)
+    _submit_primary(b, claim, coverage)
+    day = b.pay_date(coverage.payer, b.today)
+    result = _paying(b, claim, coverage, day)
+    b.pay(result, day)
+    later = b.check_date(coverage.payer, day + _days(b, 7, 40))
+    b.pay(result.reversal(), later)
+    b.carrier(coverage.payer, claim.provider, later, result.paid)
+
+
+# -- duplicates ----------------------------------------------------------------------------
+
+def _duplicate(b: Builder, variant: str) -> tuple[Claim, ClaimResult, date]:
+    payer = b.payer_by_id["PPN04"] if variant == "alias" else None
+    claim, coverage = _fresh(b, payer=payer)
+    _submit_primary(b, claim, coverage)
+    day = b.pay_date(coverage.payer, b.today)
+    first = _paying(b, claim, coverage, day, **_CLEAN)
+    b.pay(first, day)
+    again = b.check_date(coverage.payer, day + _days(b, 7, 35))
+    second = replace(first, control_number=b.control_number(coverage.payer, again))
+    b.pay(second, again)
+    _settle(b, claim, first.patient_responsibility, day)
+    return claim, second, again
+
+
+def duplicate_payment(b: Builder, variant: str) -> None:
+    claim, second, day = _duplicate(b, variant)
+    b.finding("duplicate_payment", claim, second.payer, second.paid, "payer",
+              note=f"paid again on {day} under CLP07 {second.control_number}")
+
+
+def duplicate_reversed(b: Builder, variant: str) -> None:
+    claim, second, day = _duplicate(b, variant)
+    later = b.check_date(second.payer, day + _days(b, 7, 30))
+    b.pay(second.reversal(), later)
+    b.carrier(second.payer, claim.provider, later, second.paid)
+    b.finding("duplicate_payment", claim, second.payer, second.paid, "payer", status="resolved",
+              note=f"duplicate CLP07 {second.control_number} reversed (CLP02 22) on {later}")
+
+
+def duplicate_recouped(b: Builder, variant: str) -> None:
+    claim, second, day = _duplicate(b, variant)
+    later = b.check_date(second.payer, day + _days(b, 7, 30))
+    b.plb(second.payer, claim.provider, later, PlbItem("WO", second.control_number, second.paid))
+    b.carrier(second.payer, claim.provider, later, second.paid)
+    b.finding("duplicate_payment", claim, second.payer, second.paid, "payer", status="resolved",
+              note=f"duplicate CLP07 {second.control_number} recouped by PLB WO on {later}")
+
+
+# -- payer and COB overpayments ------------------------------------------------------------
+
+def payer_overpayment(b: Builder, variant: str) -> None:
+    rng = b.rng
+    if variant == "contract":
+        payer = rng.choice([p for p in b.payers if p.fee_schedule_exported and p.payer_id != "MCRA1"])
+    else:
+        payer = rng.choice([p for p in b.payers if p.sends_allowed and p.payer_id != "MCRA1"]
+                           + [b.payer_by_id["HWT05"]] * 2)
+        if variant == "charge" and not payer.fee_schedule_exported:
+            payer = b.payer_by_id["AHP01"]
+    claim, coverage = _fresh(b, payer=payer)
+    day = b.pay_date(payer, b.today)
+    i = rng.randrange(len(claim.lines))
+    line = claim.lines[i]
+    contract = b.fees.allowed(payer.payer_id, line)
+    if variant == "charge":
+        pr = shares(payer.payer_type, line, contract, rng, [ZERO])
+        pr_total = sum(pr, ZERO)
+        line = replace(line, charge=money(pr_total + (contract - pr_total) * Decimal(rng.randint(50, 90)) / 100))
+        claim = replace(claim, lines=claim.lines[:i] + (line,) + claim.lines[i + 1:])
+        over = line_result(line, contract, pr, report_allowed=payer.sends_allowed)
+        excess = contract - line.charge
+        why = f"line billed {line.charge} below contract {contract}, paid at contract"
+    elif variant == "contract":
+        stated = min(money(contract * Decimal(rng.randint(110, 140)) / 100), line.charge)
+        pr = shares(payer.payer_type, line, stated, rng, [ZERO])
+        over = line_result(line, stated, pr, report_allowed=payer.sends_allowed)
+        excess = stated - contract
+        why = f"priced at {stated} against a contract of {contract}"
+    else:
+        pr = shares(payer.payer_type, line, contract, rng, [ZERO])
+        extra = min(money(contract * Decimal(rng.randint(10, 50)) / 100), line.charge - contract)
+        over = line_result(line, contract, pr, report_allowed=True, paid=contract - sum(pr, ZERO) + extra)
+        excess = extra
+        why = f"paid {over.paid} against its own allowed {contract} less PR {sum(pr, ZERO)}"
+    others = tuple(x for x in claim.lines if x is not line)
+    rest = adjudicate(claim, coverage, b.fees, rng, control_number=b.control_number(payer, day), lines=others,
+                      **_CLEAN) if others else None
+    lines = list(rest.lines) if rest else []
+    lines.insert(i, over)
+    result = ClaimResult(claim, coverage, "1", rest.control_number if rest else b.control_number(payer, day),
+                         tuple(lines))
+    assert excess > 0
+    _submit_primary(b, claim, coverage)  # after the line's charge is final
+    b.pay(result, day)
+    _settle(b, claim, result.patient_responsibility, day)
+    b.finding("payer_overpayment", claim, payer, excess, "payer", line=line, note=why)
+
+
+def _cob(b: Builder) -> tuple[Claim, Coverage, Patient]:
+    primary = b.rng.choice([p for p in b.payers if p.sends_allowed and p.payer_id != "MCRA1"])
+    patient = b.new_patient(primary, secondary=True)
+    claim = b.new_claim(patient, institutional=False)
+    return claim, b.coverage_for(claim), patient
+
+
+def cob_overpayment(b: Builder, variant: str) -> None:
+    for _ in range(50):
+        claim, coverage, patient = _cob(b)
+        second_cov = patient.secondary
+        assert second_cov is not None
+        day = b.pay_date(coverage.payer, b.today)
+        first = _paying(b, claim, coverage, day, **_CLEAN)
+        sent = day + _days(b, 2, 6)
+        later = b.pay_date(second_cov.payer, sent, 14, 30)
+        second = secondary_as_primary(first, second_cov, b.fees,
+                                      control_number=b.control_number(second_cov.payer, later))
+        excess = first.paid + second.paid - first.allowed
+        if excess > 0:
+            break
+        b.claims_made -= 1  # discarded draw: the claim is never sent
+    _submit_primary(b, claim, coverage)
+    b.pay(first, day)
+    b.submit(claim, second_cov, sent, sequence="S", prior=PriorPayment(first, day), other=coverage)
+    b.pay(second, later)
+    b.finding("cob_overpayment", claim, second_cov.payer, excess, "payer",
+              note=f"primary paid {first.paid} of allowed {first.allowed}; secondary paid {second.paid}")
+
+
+def cob_correct(b: Builder, variant: str) -> None:
+    claim, coverage, patient = _cob(b)
+    second_cov = patient.secondary
+    assert second_cov is not None
+    _submit_primary(b, claim, coverage)
+    day = b.pay_date(coverage.payer, b.today)
+    first = _paying(b, claim, coverage, day, need_pr=True, allow_underpayment=False)
+    b.pay(first, day)
+    sent = day + _days(b, 2, 6)
+    b.submit(claim, second_cov, sent, sequence="S", prior=PriorPayment(first, day), other=coverage)
+    later = b.pay_date(second_cov.payer, sent, 14, 30)
+    b.pay(secondary_correct(first, second_cov, b.fees, control_number=b.control_number(second_cov.payer, later)),
+          later)
+
+
+# -- patients ------------------------------------------------------------------------------
+
+def patient_overpayment(b: Builder, variant: str) -> None:
+    rng = b.rng
+    if variant == "cob_copay":
+        claim, coverage, patient = _cob(b)
+        second_cov = patient.secondary
+        assert second_cov is not None
+        _submit_primary(b, claim, coverage)
+        day = b.pay_date(coverage.payer, b.today)
+        first = _paying(b, claim, coverage, day, need_pr=True, **_CLEAN)
+        b.pay(first, day)
+        sent = day + _days(b, 2, 6)
+        b.submit(claim, second_cov, sent, sequence="S", prior=PriorPayment(first, day), other=coverage)
+        later = b.pay_date(second_cov.payer, sent, 14, 30)
+        b.pay(secondary_correct(first, second_cov, b.fees,
+                                control_number=b.control_number(second_cov.payer, later)), later)
+        copay = Decimal(rng.choice(("20.00", "25.00", "30.00", "40.00")))
+        b.patient_pays(claim, claim.service_from, copay)
+        b.finding("patient_overpayment", claim, coverage.payer, copay, "patient",
+                  note="copay collected at the visit; the secondary paid the whole patient share")
+        return
+    claim, coverage = _fresh(b, types=("medicare", "commercial"))
+    _submit_primary(b, claim, coverage)
+    day = b.pay_date(coverage.payer, b.today)
+    result = _paying(b, claim, coverage, day, need_pr=True, **_CLEAN)
+    b.pay(result, day)
+    pr = result.patient_responsibility
+    refund_to, note = "patient", ""
+    if variant == "twice":
+        paid_on = day + _days(b, 5, 30)
+        b.patient_pays(claim, paid_on, pr)
+        b.patient_pays(claim, paid_on + _days(b, 0, 3), pr)
+        excess, note = pr, "statement paid twice"
+    else:
+        excess = money(Decimal(rng.randint(500, 6000)) / 100)
+        if variant == "offset":
+            other = b.new_claim(claim.patient, institutional=False)
+            other_cov = b.coverage_for(other)
+            _submit_primary(b, other, other_cov)
+            other_day = b.pay_date(other_cov.payer, b.today)
+            other_result = _paying(b, other, other_cov, other_day, need_pr=True)
+            b.pay(other_result, other_day)
+            excess = min(excess, other_result.patient_responsibility - Decimal("0.01"))
+            refund_to, note = "offset", f"patient owes {other_result.patient_responsibility} on {other.claim_id}"
+        if excess <= 0:  # the other claim's share is a cent: refund instead of offset
+            excess, refund_to, note = Decimal("5.00"), "patient", ""
+        b.patient_pays(claim, claim.service_from, pr + excess)
+        note = note or "estimate collected at the visit above the final patient share"
+    b.finding("patient_overpayment", claim, coverage.payer, excess, refund_to, note=note)
+
+
+def unmatched_payment(b: Builder, variant: str) -> None:
+    payer = b.pick_payer()
+    patient = b.new_patient(payer)
+    provider = b.provider_for(False)
+    claim_id = b.foreign_claim_id()
+    claim = b.new_claim(patient, institutional=False, claim_id=claim_id, provider=provider)
+    coverage = b.coverage_for(claim)
+    day = b.pay_date(payer, b.today)
+    result = _paying(b, claim, coverage, day, **_CLEAN)
+    b.pay(result, day)
+    b.finding("unmatched_payment", claim_id, payer, result.paid, "payer",
+              note="CLP01 is no claim of this provider")
+
+
+SCENARIOS: dict[str, Scenario] = {
+    "normal": Scenario(normal, ("", "alias"), "a claim paid at contract; a secondary pays exactly the rest"),
+    "denied": Scenario(denied, ("",), "a claim denied whole (CLP02 4, CO-29)"),
+    "patient_exact": Scenario(patient_exact, ("",), "the patient pays exactly their share"),
+    "split_claim": Scenario(split_claim, ("",), "the payer splits the claim into two CLPs with disjoint lines"),
+    "carc18_denial": Scenario(carc18_denial, ("",), "a paid claim, then a CARC 18 duplicate-claim denial"),
+    "reversal_repayment": Scenario(reversal_repayment, ("same_check", "later_check"),
+                                   "an underpayment reversed (CLP02 22) and paid again correctly"),
+    "reversal_only": Scenario(reversal_only, ("",), "a payment reversed with no re-payment"),
+    "duplicate_payment": Scenario(duplicate_payment, ("", "alias"), "the same claim paid on two checks"),
+    "duplicate_reversed": Scenario(duplicate_reversed, ("",), "a duplicate payment the payer reverses later"),
+    "duplicate_recouped": Scenario(duplicate_recouped, ("",), "a duplicate payment recouped by PLB WO later"),
+    "payer_overpayment": Scenario(payer_overpayment, ("contract", "allowed", "charge"),
+                                  "a line paid above what the payer owed"),
+    "cob_overpayment": Scenario(cob_overpayment, ("",), "primary and secondary together pay above the allowed"),
+    "cob_correct": Scenario(cob_correct, ("",), "the secondary pays exactly the primary's patient share"),
+    "patient_overpayment": Scenario(patient_overpayment, ("estimate", "twice", "offset", "cob_copay"),
+                                    "the patient paid more than their final share"),
+    "unmatched_payment": Scenario(unmatched_payment, ("",), "a payment for a claim this provider never sent"),
+}
+
+
+def run_scenario(b: Builder, name: str, variant: str | None = None) -> None:
+    scenario = SCENARIOS[name]
+    scenario.fn(b, variant if variant is not None else b.rng.choice(scenario.variants))

@@ -1,0 +1,205 @@
+"""The expected findings agree with the generated files, re-derived from the bytes alone.
+
+Each rule is recomputed here from what an engine would read (835 CLPs/SVCs/PLBs, 837 claims,
+patient_payments.csv, fee_schedule.csv, payer_aliases.csv), never from the generator's plan.
+"""
+
+from __future__ import annotations
+
+from collections import defaultdict
+from decimal import Decimal
+
+import pytest
+
+from edi_engine.simulate import PACKS, generate_world
+from edi_engine.simulate.expected import Finding
+from tests.simulate._truth import ZERO, Payment, Read, read_world
+
+STANDING = {"1", "2", "3", "19", "20", "21"}
+
+
+@pytest.fixture(scope="module", params=[3, 11])
+def mixed(request: pytest.FixtureRequest) -> tuple[Read, tuple[Finding, ...]]:
+    world = generate_world(300, request.param)
+    assert world.contents is not None
+    return read_world(dict(world.contents)), world.findings
+
+
+def _reversed_ids(payments: list[Payment]) -> list[Payment]:
+    """The CLPs that stand: paid-type statuses not taken back by a later CLP02 22 with the same CLP07."""
+    reversals = defaultdict(int)
+    for p in payments:
+        if p.clp.status == "22":
+            reversals[(p.payer_id, p.clp.payer_claim_control_number)] += 1
+    out = []
+    for p in sorted(payments, key=lambda p: p.check_date):
+        key = (p.payer_id, p.clp.payer_claim_control_number)
+        if p.clp.status not in STANDING:
+            continue
+        if reversals[key]:
+            reversals[key] -= 1
+            continue
+        out.append(p)
+    return out
+
+
+def _primary_payer(read: Read, claim_id: str) -> str:
+    return next(c.payer_id for c in read.claims[claim_id] if c.subscriber and c.subscriber.payer_responsibility == "P")
+
+
+def _secondary_payer(read: Read, claim_id: str) -> str | None:
+    return next((c.payer_id for c in read.claims[claim_id]
+                 if c.subscriber and c.subscriber.payer_responsibility == "S"), None)
+
+
+def _line_owed_cap(read: Read, payer_id: str, svc) -> Decimal:  # type: ignore[no-untyped-def]
+    """min(contract, AMT*B6, SVC02) of a paid line; 0 for a denied one."""
+    pr = sum((a.amount for a in svc.adjustments if a.group == "PR"), ZERO)
+    if svc.paid == 0 and pr == 0:
+        return ZERO
+    caps = [svc.charge]
+    if svc.allowed_amount is not None:
+        caps.append(svc.allowed_amount)
+    assert svc.service_date_from is not None
+    contract = read.contract(payer_id, svc.procedure_code, svc.modifiers, svc.units_paid or Decimal(1),
+                             svc.service_date_from)
+    if contract is not None:
+        caps.append(contract)
+    assert len(caps) > 1, "a line with neither a contract nor AMT*B6"
+    return min(caps)
+
+
+def _collected_minus_allowed(read: Read, claim_id: str) -> Decimal:
+    payments = read.payments.get(claim_id, [])
+    primary = _primary_payer(read, claim_id)
+    controls = {(p.payer_id, p.clp.payer_claim_control_number) for p in payments}
+    collected = sum((p.clp.paid for p in payments), ZERO) + read.patient_paid.get(claim_id, ZERO)
+    collected -= sum((amt for payer, reason, ref, amt, _ in read.plb if reason == "WO" and (payer, ref) in controls),
+                     ZERO)
+    allowed, seen = ZERO, set()
+    for p in _reversed_ids(payments):
+        if p.payer_id != primary:
+            continue
+        for svc in p.clp.services:
+            key = svc.line_control_number or (svc.procedure_code, svc.modifiers, svc.service_date_from)
+            if key not in seen:
+                seen.add(key)
+                allowed += _line_owed_cap(read, primary, svc)
+    return collected - allowed
+
+
+def test_files_parse_clean_and_balance(mixed: tuple[Read, tuple[Finding, ...]]) -> None:
+    read, _ = mixed
+    assert read.problems == []
+    assert read.balances and all(bpr == total for _, bpr, total in read.balances)
+    assert all(bpr >= 0 for _, bpr, _ in read.balances)
+
+
+def test_every_finding_kind_occurs(mixed: tuple[Read, tuple[Finding, ...]]) -> None:
+    _, findings = mixed
+    kinds = {(f.category, f.status) for f in findings}
+    assert {("duplicate_payment", "open"), ("payer_overpayment", "open"), ("cob_overpayment", "open"),
+            ("patient_overpayment", "open"), ("unmatched_payment", "open")} <= kinds
+
+
+def test_credit_balance_of_each_claim_is_its_open_findings(mixed: tuple[Read, tuple[Finding, ...]]) -> None:
+    read, findings = mixed
+    open_by_claim: dict[str, Decimal] = defaultdict(lambda: ZERO)
+    for f in findings:
+        if f.status == "open" and f.category != "unmatched_payment":
+            open_by_claim[f.claim_id] += f.decimal_amount
+    for claim_id in read.claims:
+        credit = _collected_minus_allowed(read, claim_id)
+        if claim_id in open_by_claim:
+            assert credit == open_by_claim[claim_id], claim_id
+        else:
+            assert credit <= 0, claim_id
+
+
+def test_unmatched_payments_are_exactly_the_unknown_clp01s(mixed: tuple[Read, tuple[Finding, ...]]) -> None:
+    read, findings = mixed
+    unknown = sorted((pid, p.payer_id, p.clp.paid) for pid, ps in read.payments.items()
+                     if pid not in read.claims for p in ps)
+    assert unknown == sorted((f.claim_id, f.payer_id, f.decimal_amount) for f in findings
+                             if f.category == "unmatched_payment")
+
+
+def _check_duplicate(read: Read, f: Finding) -> None:
+    paid = [p for p in read.payments[f.claim_id] if p.payer_id == f.payer_id and p.clp.status == "1"]
+    assert len(paid) >= 2 and len({p.clp.payer_claim_control_number for p in paid}) == len(paid)
+    second = max(paid, key=lambda p: p.check_date)
+    assert f.decimal_amount == second.clp.paid
+    assert second.trace != min(paid, key=lambda p: p.check_date).trace  # two checks
+    ref = second.clp.payer_claim_control_number
+    reversed_ = any(p.clp.status == "22" and p.clp.payer_claim_control_number == ref and p.clp.paid == -second.clp.paid
+                    for p in read.payments[f.claim_id])
+    recouped = any(reason == "WO" and r == ref and amt == second.clp.paid for _, reason, r, amt, _ in read.plb)
+    assert f.status == ("resolved" if reversed_ or recouped else "open")
+
+
+def _check_cob(read: Read, f: Finding) -> None:
+    assert f.payer_id == _secondary_payer(read, f.claim_id)
+    standing = _reversed_ids(read.payments[f.claim_id])
+    primary = [p for p in standing if p.clp.status == "1"]
+    secondary = [p for p in standing if p.clp.status == "2"]
+    assert len(primary) == 1 and len(secondary) == 1 and secondary[0].payer_id == f.payer_id
+    allowed = sum((s.allowed_amount or ZERO for s in primary[0].clp.services), ZERO)
+    assert f.decimal_amount == primary[0].clp.paid + secondary[0].clp.paid - allowed > 0
+
+
+def _check_payer_overpayment(read: Read, f: Finding) -> None:
+    claim = read.claims[f.claim_id][0]
+    line = next(ln for ln in claim.lines if (ln.line_control_number or str(ln.line_number)) == f.line)
+    svc = next(s for p in read.payments[f.claim_id] for s in p.clp.services
+               if (s.line_control_number == line.line_control_number if line.line_control_number
+                   else (s.procedure_code, s.service_date_from) == (line.procedure_code, line.service_date_from)))
+    pr = sum((a.amount for a in svc.adjustments if a.group == "PR"), ZERO)
+    assert f.decimal_amount == svc.paid - (_line_owed_cap(read, f.payer_id, svc) - pr) > 0
+
+
+def _final_pr(read: Read, claim_id: str) -> Decimal:
+    standing = _reversed_ids(read.payments[claim_id])
+    last = _secondary_payer(read, claim_id) or _primary_payer(read, claim_id)
+    return sum((p.clp.patient_responsibility or ZERO for p in standing if p.payer_id == last), ZERO)
+
+
+def _check_patient(read: Read, f: Finding) -> None:
+    assert f.payer_id == _primary_payer(read, f.claim_id)
+    assert f.decimal_amount == read.patient_paid[f.claim_id] - _final_pr(read, f.claim_id) > 0
+    member = read.claims[f.claim_id][0].subscriber.name.id  # type: ignore[union-attr]
+    others = [c for c, subs in read.claims.items() if c != f.claim_id
+              and any(s.subscriber and s.subscriber.name and s.subscriber.name.id == member for s in subs)]
+    owes = [c for c in others if read.patient_paid.get(c, ZERO) < _final_pr(read, c)]
+    assert f.refund_to == ("offset" if owes else "patient")
+
+
+def test_each_finding_amount_follows_its_rule(mixed: tuple[Read, tuple[Finding, ...]]) -> None:
+    read, findings = mixed
+    checks = {"duplicate_payment": _check_duplicate, "cob_overpayment": _check_cob,
+              "payer_overpayment": _check_payer_overpayment, "patient_overpayment": _check_patient}
+    for f in findings:
+        if f.category in checks:
+            checks[f.category](read, f)
+
+
+@pytest.mark.parametrize("name", sorted(PACKS))
+def test_pack_ground_truth(name: str) -> None:
+    pack = PACKS[name]
+    world = generate_world(pack.claims, pack.seed, scenario=name)
+    assert world.contents is not None
+    read = read_world(dict(world.contents))
+    assert read.problems == []
+    assert all(bpr == total for _, bpr, total in read.balances)
+    categories = {i[0] for i in pack.instances}
+    traps = {"reversal_repayment", "reversal_only", "split_claim", "carc18_denial", "cob_correct", "patient_exact"}
+    if categories <= traps:
+        assert world.findings == ()
+    else:
+        assert world.findings
+    open_by_claim: dict[str, Decimal] = defaultdict(lambda: ZERO)
+    for f in world.findings:
+        if f.status == "open" and f.category != "unmatched_payment":
+            open_by_claim[f.claim_id] += f.decimal_amount
+    for claim_id in read.claims:
+        credit = _collected_minus_allowed(read, claim_id)
+        assert credit == open_by_claim[claim_id] if claim_id in open_by_claim else credit <= 0, claim_id
