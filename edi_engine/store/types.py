@@ -25,11 +25,11 @@ def to_cents(value: Decimal | None, what: str = "amount", position: Position | N
     """Decimal dollars to integer cents, exactly; a sub-cent amount is an input error, never rounded."""
     if value is None:
         return None
-    # A Decimal that is a whole number of cents has exponent >= -2 once normalised.
     cents = value.scaleb(2)
-    if cents != cents.to_integral_value():
+    whole = int(cents)
+    if whole != cents:
         raise InputError(f"{what} has more than two decimal places; amounts are stored to the cent", position)
-    return int(cents)
+    return whole
 
 
 def from_cents(cents: int | None) -> Decimal | None:
