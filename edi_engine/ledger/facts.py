@@ -15,6 +15,7 @@ from collections.abc import Iterator, Sequence
 from dataclasses import dataclass, field
 from datetime import date
 from decimal import Decimal
+from functools import lru_cache
 
 from sqlalchemy import text
 from sqlalchemy.engine import Connection
@@ -27,10 +28,15 @@ __all__ = [
 CHUNK = 2000  # CLM01 values per bulk read
 
 
+@lru_cache(maxsize=8192)
+def _iso(value: str) -> date:
+    return date.fromisoformat(value[:10])
+
+
 def _d(value: object) -> date | None:
     if value is None or isinstance(value, date):
         return value  # type: ignore[return-value]
-    return date.fromisoformat(str(value)[:10])  # SQLite returns ISO text through text()
+    return _iso(str(value))  # SQLite returns ISO text through text(); dates repeat, so cached
 
 
 def _q(value: object) -> Decimal | None:
@@ -336,7 +342,7 @@ def _load_chunk(conn: Connection, facts: StoreFacts, keys: list[str], explicit: 
             "SELECT c.id, c.source_file_id, c.segment, c.byte_offset, c.patient_control_number, c.payer_id, c.charge,"
             " c.frequency_code, c.original_reference, c.subscriber_member_id, c.patient_last_name,"
             " c.patient_first_name, c.patient_birth_date, c.statement_from, c.statement_to FROM claim c"
-            f" WHERE {where} ORDER BY c.id"), params):
+            f" WHERE {where} ORDER BY c.id"), params).fetchall():
         claim = ClaimFact(r[0], r[1], r[2], r[3], r[4], facts.canonical(r[5]), r[6], r[7] or "", (r[8] or "").strip(),
                           (r[9] or "").strip(), ((r[10] or "").upper(), (r[11] or "").upper(), str(r[12] or "")),
                           _d(r[13]), _d(r[14]))
@@ -347,7 +353,7 @@ def _load_chunk(conn: Connection, facts: StoreFacts, keys: list[str], explicit: 
             " l.procedure_qualifier, l.procedure_code, l.modifiers, l.revenue_code, l.charge, l.units,"
             " l.service_date_from, l.service_date_to, l.line_control_number"
             f" FROM claim_line l JOIN claim c ON c.id = l.claim_id WHERE {where} ORDER BY l.claim_id, l.line_number"),
-            params):
+            params).fetchall():
         claims[r[1]].lines.append(LineFact(r[0], r[1], r[2], r[3], r[4], r[5], r[6] or "", r[7] or "", r[8] or "",
                                            r[9] or "", r[10], _q(r[11]), _d(r[12]), _d(r[13]) or _d(r[12]),
                                            (r[14] or "").strip()))
@@ -357,7 +363,7 @@ def _load_chunk(conn: Connection, facts: StoreFacts, keys: list[str], explicit: 
             "SELECT c.id, c.payment_id, c.source_file_id, c.segment, c.byte_offset, c.patient_control_number,"
             " c.status_code, c.charge, c.paid, c.patient_responsibility, c.filing_indicator,"
             " c.payer_claim_control_number, c.insured_member_id, c.patient_member_id, c.statement_from,"
-            f" c.statement_to FROM claim_payment c WHERE {where} ORDER BY c.id"), params):
+            f" c.statement_to FROM claim_payment c WHERE {where} ORDER BY c.id"), params).fetchall():
         payment = facts.payments.get(r[1])
         clp = ClpFact(r[0], r[1], r[2], r[3], r[4], r[5], r[6], r[7], r[8], r[9], r[10] or "", (r[11] or "").strip(),
                       (r[12] or r[13] or "").strip(), _d(r[14]), _d(r[15]),
@@ -371,7 +377,7 @@ def _load_chunk(conn: Connection, facts: StoreFacts, keys: list[str], explicit: 
             " s.submitted_modifiers, s.original_units, s.service_date_from, s.service_date_to,"
             " s.line_control_number, s.allowed FROM service_payment s"
             f" JOIN claim_payment c ON c.id = s.claim_payment_id WHERE {where} ORDER BY s.claim_payment_id, s.segment"),
-            params):
+            params).fetchall():
         svc = SvcFact(r[0], r[2], r[3], r[4], r[5] or "", r[6] or "", r[7] or "", r[8], r[9], r[10] or "", _q(r[11]),
                       r[12] or "", r[13] or "", _q(r[14]), _d(r[15]), _d(r[16]) or _d(r[15]), (r[17] or "").strip(),
                       r[18])
@@ -380,13 +386,13 @@ def _load_chunk(conn: Connection, facts: StoreFacts, keys: list[str], explicit: 
     for r in conn.execute(text(
             "SELECT a.id, a.claim_payment_id, a.service_payment_id, a.source_file_id, a.segment, a.byte_offset,"
             " a.group_code, a.reason_code, a.amount FROM adjustment a"
-            f" JOIN claim_payment c ON c.id = a.claim_payment_id WHERE {where} ORDER BY a.id"), params):
+            f" JOIN claim_payment c ON c.id = a.claim_payment_id WHERE {where} ORDER BY a.id"), params).fetchall():
         cas = CasFact(r[0], r[3], r[4], r[5], r[6], r[7], r[8])
         (svcs[r[2]].adjustments if r[2] is not None else clps[r[1]].adjustments).append(cas)
     where, params = _where(keys, "p.patient_control_number", explicit)
     for r in conn.execute(text(
             "SELECT p.id, p.source_file_id, p.segment, p.patient_control_number, p.payment_date, p.amount, p.reference"
-            f" FROM patient_payment p WHERE {where} ORDER BY p.id"), params):
+            f" FROM patient_payment p WHERE {where} ORDER BY p.id"), params).fetchall():
         acct(r[3]).patient_payments.append(PatientPaymentFact(r[0], r[1], r[2], r[3], _d(r[4]) or date.min, r[5],
                                                               r[6] or ""))
     for account in accounts.values():

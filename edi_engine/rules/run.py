@@ -31,7 +31,6 @@ from sqlalchemy.engine import Connection, Engine
 from edi_engine.errors import UsageError
 from edi_engine.ledger import (
     AccountView, StoreFacts, analyse, build_postings, credit, iter_accounts, load_store_facts, match_account,
-    patient_side,
 )
 from edi_engine.rules import (
     cob_overpayment, duplicate_payment, patient_overpayment, payer_overpayment, unbalanced_remittance,
@@ -78,8 +77,6 @@ def resolve_as_of(as_of: date | str | None) -> date:
 
 
 def _account_candidates(view: AccountView, facts: StoreFacts, pack: RulePack) -> list[Candidate]:
-    postings = build_postings(view)
-    payer_credit, patient_credit = credit(postings)
     found: dict[str, list[Candidate]] = defaultdict(list)
     modules = {"duplicate_payment": duplicate_payment, "payer_overpayment": payer_overpayment,
                "cob_overpayment": cob_overpayment, "patient_overpayment": patient_overpayment,
@@ -90,6 +87,10 @@ def _account_candidates(view: AccountView, facts: StoreFacts, pack: RulePack) ->
     if "unbalanced_remittance" in pack.enabled:
         found["unbalanced_remittance"] = unbalanced_remittance.detect(view, facts, pack.balancing_tolerance)
     out: list[Candidate] = []
+    if any(found.get(name) for name in _PAYER_ORDER + ("patient_overpayment",)):
+        payer_credit, patient_credit = credit(build_postings(view))  # only where a credit is claimed
+    else:
+        payer_credit = patient_credit = 0
     room = {"payer": payer_credit, "patient": patient_credit}
     for name in _PAYER_ORDER + ("patient_overpayment",):
         pool = "patient" if name == "patient_overpayment" else "payer"
@@ -130,6 +131,7 @@ class _Reconciler:
             self.by_account[row.patient_control_number or ""].append(row.natural_key)
         self.seen: set[str] = set()
         self.resolution: dict[str, list[dict[str, Any]]] = {}
+        self.inserts: list[dict[str, Any]] = []
 
     def note_account(self, view: AccountView, facts: StoreFacts, keys: set[str]) -> None:
         """Remember what recovered the stored open findings of this account that are gone now."""
@@ -149,6 +151,8 @@ class _Reconciler:
         for key, cand in merged.items():
             self.seen.add(key)
             self._apply_one(key, cand)
+        for i in range(0, len(self.inserts), _FLUSH):
+            self.conn.execute(insert(_F), self.inserts[i:i + _FLUSH])
         for key, row in self.stored.items():
             if key in self.seen or row.status != "open":
                 continue
@@ -167,7 +171,7 @@ class _Reconciler:
         evidence = json.dumps(cand.evidence, sort_keys=True, default=str)
         row = self.stored.get(key)
         if row is None:
-            self.conn.execute(insert(_F).values(
+            self.inserts.append(dict(
                 natural_key=key, category=cand.category, patient_control_number=cand.clm01, payer_id=cand.payer_id,
                 line_key=cand.line_key, cause=cand.cause, amount=cand.amount, refund_to=cand.refund_to,
                 payer_type=payer_type, identified_on=self.as_of,
@@ -275,7 +279,7 @@ def detect(engine: Engine, *, as_of: date | str | None = None, pack: RulePack | 
             reconciler.note_account(view, facts, {c.natural_key for c in found})
             person = view.billed_claim.patient_key if view.billed_claim else ("", "", "")
             if any(person) and view.final_pr is not None and not view.pending:
-                owed = patient_side(build_postings(view))
+                owed = view.final_pr - view.patient_paid  # the patient side of the ledger (postings.patient_side)
                 if owed > 0:
                     open_patient[person] += owed
             for cand in found:

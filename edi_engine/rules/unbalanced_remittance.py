@@ -41,7 +41,8 @@ def transactions(conn: Connection, facts: StoreFacts, tolerance: int = 0) -> lis
         "SELECT p.id, p.amount, p.credit_debit,"
         " (SELECT COALESCE(SUM(c.paid), 0) FROM claim_payment c WHERE c.payment_id = p.id),"
         " (SELECT COALESCE(SUM(a.amount), 0) FROM provider_adjustment a WHERE a.payment_id = p.id) FROM payment p"))
-    for pid, bpr02, cd, clp_total, plb_total in rows:
+    for pid, bpr02, cd, clp_sum, plb_sum in rows:
+        clp_total, plb_total = int(clp_sum), int(plb_sum)  # PostgreSQL sums BIGINT as NUMERIC
         expected = (-bpr02 if cd == "D" else bpr02)
         diff = clp_total - plb_total - expected
         if abs(diff) <= tolerance:
