@@ -558,7 +558,7 @@ class _Walk:
         self.end_other_payer()
         self.end_line()
         text = seg.get(1).strip()
-        if text.isdigit():
+        if text.isdecimal():
             number = int(text)
         else:
             number = len(self.claim.lines) + 1
@@ -596,6 +596,10 @@ class _Walk:
             fields.update(revenue_code=seg.get(1), charge=amount(seg, 3), unit_basis=seg.get(4),
                           units=quantity(seg, 5), non_covered_charge=optional_amount(seg, 7))
         else:
+            # X224A2 SV3 (from the X12 SV3 definition and EdiFabric's X224 model; pyx12 ships no 5010
+            # 837D map, so nothing checks this layout against a guide here): SV301 AD composite,
+            # SV302 charge, SV303 place of service, SV304 oral cavity, SV305 prosthesis I/R,
+            # SV306 procedure count, SV311 diagnosis pointers.
             fields.update(charge=amount(seg, 2), place_of_service=seg.get(3), oral_cavity=self.split(seg, 4),
                           prosthesis=seg.get(5), units=quantity(seg, 6), diagnosis_pointers=self.split(seg, 11))
         fields["service_extra"] = self.extra(seg, _SV_KNOWN[sid])

@@ -340,7 +340,7 @@ class Claim837:
     claim_identifier: str = ""  # REF*D9 claim identifier for transmission intermediaries
     refs: tuple[Reference, ...] = ()  # other REFs (G1, 9F, EA, ...)
     dates: tuple[DateSpan, ...] = ()  # DTP: 434 statement, 435 admission, 431 onset, 472 (837D) ...
-    date_texts: tuple[DateText, ...] = ()  # DTP in DT/TM/... formats as written (435 DT, 096 TM)
+    date_texts: tuple[DateText, ...] = ()  # DTP in DT/TM/.. formats as written: DT ones first (435 DT, 096 TM)
     hi: tuple[tuple[tuple[str, ...], ...], ...] = ()  # HI segments -> composites -> components
     cl1: tuple[str, str, str] | None = None  # CL101 admission type, CL102 source, CL103 patient status (I)
     providers: tuple[Party, ...] = ()  # 2310x: DN referring, 82 rendering, 71, 72, ZZ, 77, DQ, ...
