@@ -78,6 +78,9 @@ _SV_KNOWN = {"SV1": frozenset({1, 2, 3, 4, 5, 7}), "SV2": frozenset({1, 2, 3, 4,
 
 # Loops, in the order they nest.
 _HDR, _2000A, _2000B, _2000C, _2300, _2320, _2400, _2410, _2430 = range(9)
+# NM101 -> LevelB slot: 2010AA/AB/AC, 2010BA/BB, 2010CA.
+_LEVEL_SLOTS = {_2000A: {"85": "name", "87": "second", "PE": "third"}, _2000B: {"IL": "name", "PR": "second"},
+                _2000C: {"QC": "name"}}
 
 class _Walk:
     """State of one 837 transaction set being read."""
@@ -390,8 +393,7 @@ class _Walk:
             self.line.providers.append(party)
         elif self.level is not None and loop in (_2000A, _2000B, _2000C):
             lv = self.level
-            slot = {_2000A: {"85": "name", "87": "second", "PE": "third"}, _2000B: {"IL": "name", "PR": "second"},
-                    _2000C: {"QC": "name"}}[loop].get(entity)
+            slot = _LEVEL_SLOTS[loop].get(entity)
             if slot is None or getattr(lv, slot) is not None:
                 self.party = None
                 self.other(seg)

@@ -30,6 +30,7 @@ __all__ = ["PERSON", "OTHER_PAYER", "ClaimB", "LevelB", "LineB", "AdjudicationB"
            "build_party", "remember"]
 
 _CONTEXT_MEMORY = 64  # HL contexts remembered for HL02 look-ups; files can hold 100,000 HLs
+_BLANK = ("",) * 10
 
 # Party builder kinds: plain, a person with DMG (2010BA/2010CA), the 2330B other payer (DTP*573, REF*F8).
 PLAIN, PERSON, OTHER_PAYER = range(3)
@@ -51,13 +52,14 @@ class PartyB:
         self.f8: str | None = None
 
     def build(self) -> Party:
-        g, n4 = self.nm1.get, self.n4
-        return Party(
-            g(1), g(2), g(3), g(4), g(5), g(6), g(7), g(8), g(9), self.address or (),
-            n4.get(1) if n4 else "", n4.get(2) if n4 else "", n4.get(3) if n4 else "",
-            n4.get(4) if n4 else "", n4.get(7) if n4 else "",
-            tuple(self.refs), tuple(self.contacts), tuple(self.other), self.nm1.index, self.nm1.offset,
-        )
+        e = self.nm1.elements
+        if len(e) < 10:
+            e = e + _BLANK[: 10 - len(e)]
+        n = self.n4.elements if self.n4 is not None else _BLANK
+        if len(n) < 8:
+            n = n + _BLANK[: 8 - len(n)]
+        return Party(e[1], e[2], e[3], e[4], e[5], e[6], e[7], e[8], e[9], self.address or (), n[1], n[2], n[3], n[4],
+                     n[7], tuple(self.refs), tuple(self.contacts), tuple(self.other), self.nm1.index, self.nm1.offset)
 
     def demographics(self) -> tuple[date | None, str]:
         return (optional_date(self.dmg, 2), self.dmg.get(3)) if self.dmg is not None else (None, "")
