@@ -51,7 +51,7 @@ def quantity(seg: Segment, n: int) -> Decimal | None:
 def parse_date(seg: Segment, n: int, text: str | None = None) -> date:
     """CCYYMMDD (D8)."""
     value = (seg.get(n) if text is None else text).strip()
-    if len(value) != 8 or not value.isdigit():
+    if len(value) != 8 or not value.isdecimal():
         raise X12Error(f"{seg.id}{n:02d} is not a CCYYMMDD date", seg.position)
     try:
         return date(int(value[:4]), int(value[4:6]), int(value[6:]))

@@ -102,7 +102,7 @@ def ta1_elements(ic: InterchangeResult, acknowledged_groups: int) -> tuple[str, 
     """TA1 for an interchange, or None when it has no envelope errors and ISA14 asked for none."""
     isa = ic.isa or ()
     get = lambda n: isa[n].strip() if n < len(isa) else ""  # noqa: E731
-    codes = [c for c in ic.codes if len(c) == 3 and c.isdigit()]
+    codes = [c for c in ic.codes if len(c) == 3 and c.isdecimal()]
     if not codes and get(14) != "1":
         return None
     if not codes:

@@ -180,7 +180,7 @@ def fixed_width_isa(elements: tuple[str, ...]) -> tuple[str, ...]:
     out = ["ISA"]
     for i, (value, width) in enumerate(zip(values, ISA_WIDTHS), start=1):
         value = value.strip() if i not in (2, 4) else value
-        if i == 13 and value.isdigit():
+        if i == 13 and value.isdecimal():
             value = value.zfill(width)
         out.append(value.ljust(width)[:width])
     return tuple(out)

@@ -74,7 +74,7 @@ def transaction_kind(st: Segment) -> str:
 
 def _yymmdd(value: str) -> date | None:
     value = value.strip()
-    if len(value) == 6 and value.isdigit():
+    if len(value) == 6 and value.isdecimal():
         try:
             return date(2000 + int(value[:2]), int(value[2:4]), int(value[4:]))
         except ValueError:
@@ -84,7 +84,7 @@ def _yymmdd(value: str) -> date | None:
 
 def _ccyymmdd(value: str) -> date | None:
     value = value.strip()
-    if len(value) == 8 and value.isdigit():
+    if len(value) == 8 and value.isdecimal():
         try:
             return date(int(value[:4]), int(value[4:6]), int(value[6:]))
         except ValueError:
@@ -113,36 +113,44 @@ def make_info(st: Segment, kind: str) -> TransactionInfo:
     )
 
 
+_RUN_STOPS = frozenset({"ST", "GE", "IEA", "ISA", "GS"})
+
+
 class _Run:
-    """The segments after one ST, up to and including its SE; stops early at the next envelope header."""
+    """The segments after one ST, up to and including its SE; stops early at the next envelope header.
+
+    Iterating it gives a generator, not a __next__ method: this sits on every segment's path and
+    a generator step is several times cheaper than a method call.
+    """
 
     def __init__(self, segments: Iterator[Segment]) -> None:
-        self._segments = segments
         self.pending: Segment | None = None  # a segment read past the end of this run
-        self.count = 1  # the ST
-        self.done = False
+        self.count = 1  # segments ST..SE read; the ST is counted
+        self._gen = self._segments(segments)
+
+    def _segments(self, segments: Iterator[Segment]) -> Iterator[Segment]:
+        count = 1
+        try:
+            for seg in segments:
+                sid = seg.id
+                if sid in _RUN_STOPS:
+                    self.pending = seg
+                    return
+                count += 1
+                yield seg
+                if sid == "SE":
+                    return
+        finally:
+            self.count = count
 
     def __iter__(self) -> Iterator[Segment]:
-        return self
+        return self._gen
 
     def __next__(self) -> Segment:
-        if self.done:
-            raise StopIteration
-        for seg in self._segments:
-            sid = seg.id
-            if sid in ("ST", "GE", "IEA", "ISA", "GS"):
-                self.pending = seg
-                self.done = True
-                raise StopIteration
-            self.count += 1
-            if sid == "SE":
-                self.done = True
-            return seg
-        self.done = True
-        raise StopIteration
+        return next(self._gen)
 
     def drain(self) -> None:
-        for _ in self:
+        for _ in self._gen:
             pass
 
 

@@ -135,7 +135,7 @@ def _valid_date(value: str) -> bool:
 
 
 def _valid_time(value: str) -> bool:
-    return len(value) == 4 and value.isdigit() and int(value[:2]) < 24 and int(value[2:]) < 60
+    return len(value) == 4 and value.isdecimal() and int(value[:2]) < 24 and int(value[2:]) < 60
 
 
 def isa_field_codes(isa: Segment) -> list[tuple[str, str]]:
@@ -151,7 +151,7 @@ def isa_field_codes(isa: Segment) -> list[tuple[str, str]]:
         (_valid_date(g(9)), "014", "ISA09 is not a date (YYMMDD)"),
         (_valid_time(g(10)), "015", "ISA10 is not a time (HHMM)"),
         (g(12) in ("00401", "00501"), "017", "ISA12 is not a supported version (00501)"),
-        (len(g(13)) == 9 and g(13).isdigit(), "018", "ISA13 is not a nine-digit control number"),
+        (len(g(13)) == 9 and g(13).isdecimal(), "018", "ISA13 is not a nine-digit control number"),
         (g(14) in ("0", "1"), "019", "ISA14 is not 0 or 1"),
         (g(15) in ("P", "T"), "020", "ISA15 is not P or T"),
     ]
@@ -249,7 +249,7 @@ class _Collector:
             self._close_set()
             if self.group is not None:
                 declared = seg.get(1).strip()
-                self.group.declared = int(declared) if declared.isdigit() else None
+                self.group.declared = int(declared) if declared.isdecimal() else None
                 self.group.trailer = seg.index
             self.group = None
         elif sid == "IEA":
@@ -323,7 +323,7 @@ class _Collector:
             st.codes.append(f.code)
         elif f.level == "group" and group is not None:
             group.codes.append(f.code)
-        elif f.level == "interchange" and f.code.isdigit():
+        elif f.level == "interchange" and f.code.isdecimal():
             ic.codes.append(f.code)
         code = "guide-" + f.level if f.code != "pyx12-failed" else "pyx12-failed"
         self.problems.append(Problem("error", code, f"{f.description} [pyx12 {f.code}]", position))

@@ -43,7 +43,7 @@ TRANSITIONS: dict[tuple[_State, str], _State] = {
 def _same_number(a: str, b: str) -> bool:
     # GS06/GE02 and ISA13/IEA02 are numeric (N0): "02" and "2" are the same control number.
     a, b = a.strip(), b.strip()
-    if a.isdigit() and b.isdigit():
+    if a.isdecimal() and b.isdecimal():
         return int(a) == int(b)
     return a == b
 
@@ -162,7 +162,7 @@ class EnvelopeTracker:
         if st is not None:
             counted = seg.index - st.index + 1
             declared = seg.get(1).strip()
-            if not declared.isdigit() or int(declared) != counted:
+            if not declared.isdecimal() or int(declared) != counted:
                 self._problem("error", "se01-count",
                               f"SE01 says {declared or 'nothing'} segments, the transaction set has {counted}", seg)
             if seg.get(2) != st.get(2):
@@ -171,7 +171,7 @@ class EnvelopeTracker:
 
     def _on_GE(self, seg: Segment) -> None:
         declared = seg.get(1).strip()
-        if not declared.isdigit() or int(declared) != self.transaction_count:
+        if not declared.isdecimal() or int(declared) != self.transaction_count:
             self._problem("error", "ge01-count",
                           f"GE01 says {declared or 'nothing'} transaction sets, the group has {self.transaction_count}", seg)
         gs = self.envelope.gs
@@ -181,7 +181,7 @@ class EnvelopeTracker:
 
     def _on_IEA(self, seg: Segment) -> None:
         declared = seg.get(1).strip()
-        if not declared.isdigit() or int(declared) != self.group_count:
+        if not declared.isdecimal() or int(declared) != self.group_count:
             self._problem("error", "iea01-count",
                           f"IEA01 says {declared or 'nothing'} groups, the interchange has {self.group_count}", seg)
         isa = self.envelope.isa
