@@ -17,7 +17,7 @@ from decimal import Decimal
 
 from edi_engine.simulate.adjudicate import adjudicate
 from edi_engine.simulate.catalog import (
-    CODES, FIRST_NAMES, INSTITUTIONAL_CODES, LAST_NAMES, PAYER_TABLE, PROVIDER_TABLE, STREETS, TOWNS,
+    CODES, FIRST_NAMES, INSTITUTIONAL_CODES, LAST_NAMES, PAYER_TABLE, PROVIDER_TABLE, STREETS, TOWNS, ProcedureCode,
     npi_with_check_digit,
 )
 from edi_engine.simulate.expected import Finding
@@ -31,6 +31,8 @@ __all__ = ["Builder", "Event"]
 
 _DIAGNOSES = ("E119", "I10", "J069", "M545", "Z0000", "E785", "M1711", "R051", "K219", "F419", "N390", "S93401A")
 _PAYMENT_METHODS = ("card", "cash", "check", "online")
+_CODE = {c.code: c for c in CODES}
+_EARLY_CODES = tuple(c for c in CODES if c.kind in ("em", "proc", "rad", "therapy"))
 
 
 @dataclass(frozen=True, slots=True)
@@ -55,8 +57,8 @@ class Builder:
             Provider(npi_with_check_digit(stem), tin, name, addr, city, state, zip_, taxonomy, inst)
             for stem, tin, name, addr, city, state, zip_, taxonomy, inst in PROVIDER_TABLE)
         self.payers = tuple(
-            Payer(r.payer_id, r.name, r.payer_type, r.filing_indicator, r.remit_filing_indicator, r.remit_id, r.tin, i % 5,
-                  r.sends_allowed, r.fee_schedule_exported, r.pays_by_eft)
+            Payer(r.payer_id, r.name, r.payer_type, r.filing_indicator, r.remit_filing_indicator, r.remit_id, r.tin,
+                  i % 5, r.sends_allowed, r.fee_schedule_exported, r.pays_by_eft)
             for i, r in enumerate(PAYER_TABLE))
         self.payer_by_id = {p.payer_id: p for p in self.payers}
         self._payer_index = {p.payer_id: i + 1 for i, p in enumerate(self.payers)}
@@ -188,7 +190,7 @@ class Builder:
             if code in used:
                 continue
             used.add(code)
-            spec = next((c for c in CODES if c.code == code), None)
+            spec = _CODE.get(code)
             units = Decimal(rng.randint(1, spec.max_units)) if spec else Decimal(1)
             modifiers = self._modifiers(code, lines, institutional)
             day = first_day + timedelta(days=rng.randint(0, stay)) if institutional else first_day
@@ -201,15 +203,15 @@ class Builder:
         return Claim(claim_id, "I" if institutional else "P", provider, patient, tuple(lines), diagnoses,
                      "13" if institutional else rng.choice(("11", "11", "11", "22")))
 
-    def _pick_code(self, lines: list[Line]):  # type: ignore[no-untyped-def]
+    def _pick_code(self, lines: list[Line]) -> ProcedureCode:
         rng = self.rng
         if not lines:
-            return rng.choice([c for c in CODES if c.kind in ("em", "proc", "rad", "therapy")])
+            return rng.choice(_EARLY_CODES)
         return rng.choice(CODES)
 
     def _modifiers(self, code: str, lines: list[Line], institutional: bool) -> tuple[str, ...]:
         rng = self.rng
-        spec = next((c for c in CODES if c.code == code), None)
+        spec = _CODE.get(code)
         if spec is None or institutional:
             return ()
         mods: list[str] = []
@@ -278,14 +280,6 @@ class Builder:
                                      None if line is None else line.key, note))
 
     # -- building blocks scenarios share --------------------------------------------------
-
-    def primary_result(self, claim: Claim, day: date, **kwargs: object) -> ClaimResult:
-        coverage = claim.patient.primary
-        if claim.variant == "I" and coverage.payer.payer_type == "medicare":
-            coverage = Coverage(self.payer_by_id["MCRA1"], coverage.member_id, coverage.subscriber,
-                                coverage.relationship, coverage.group_number)
-        return adjudicate(claim, coverage, self.fees, self.rng,
-                          control_number=self.control_number(coverage.payer, day), **kwargs)  # type: ignore[arg-type]
 
     def coverage_for(self, claim: Claim) -> Coverage:
         """The primary coverage as the claim is billed (Medicare institutional goes to Part A)."""

@@ -47,15 +47,15 @@ from edi_engine.simulate.adjudicate import (
 )
 from edi_engine.simulate.builder import Builder
 from edi_engine.simulate.model import (
-    ZERO, Adj, Claim, ClaimResult, Coverage, LineResult, Patient, Payer, PlbItem, PriorPayment, money,
+    ZERO, Adj, Claim, ClaimResult, Coverage, Line, LineResult, Patient, Payer, PlbItem, PriorPayment, money,
 )
 
 __all__ = ["SCENARIOS", "Scenario", "run_scenario"]
 
 ScenarioFn = Callable[[Builder, str], None]
-# Claims that carry a payer credit are adjudicated without denied or underpaid lines, so the
-# claim's credit balance is its findings whichever way an engine nets lines (contract or B6).
-_CLEAN: dict[str, bool] = {"allow_denials": False, "allow_underpayment": False}
+# Claims that carry a credit are adjudicated without denied or underpaid lines
+# (allow_denials=False, allow_underpayment=False), so the claim's credit balance is its findings
+# whichever way an engine nets lines (contract or AMT*B6).
 
 
 class Scenario:
@@ -76,11 +76,12 @@ def _fresh(b: Builder, *, types: tuple[str, ...] | None = None, payer: Payer | N
 
 
 def _paying(b: Builder, claim: Claim, coverage: Coverage, day: date, *, need_pr: bool = False,
-            **kwargs: object) -> ClaimResult:
+            lines: tuple[Line, ...] | None = None, allow_denials: bool = True,
+            allow_underpayment: bool = True) -> ClaimResult:
     """A normal adjudication that pays something (and leaves the patient a share when asked)."""
     for _ in range(50):
         result = adjudicate(claim, coverage, b.fees, b.rng, control_number=b.control_number(coverage.payer, day),
-                            **kwargs)  # type: ignore[arg-type]
+                            lines=lines, allow_denials=allow_denials, allow_underpayment=allow_underpayment)
         if result.paid > 0 and (result.patient_responsibility > 0 or not need_pr):
             return result
     raise RuntimeError("could not draw a paying adjudication")  # pragma: no cover - 50 draws
@@ -234,7 +235,7 @@ def _duplicate(b: Builder, variant: str) -> tuple[Claim, ClaimResult, date]:
     claim, coverage = _fresh(b, payer=payer)
     _submit_primary(b, claim, coverage)
     day = b.pay_date(coverage.payer, b.today)
-    first = _paying(b, claim, coverage, day, **_CLEAN)
+    first = _paying(b, claim, coverage, day, allow_denials=False, allow_underpayment=False)
     b.pay(first, day)
     again = b.check_date(coverage.payer, day + _days(b, 7, 35))
     second = replace(first, control_number=b.control_number(coverage.payer, again))
@@ -305,7 +306,7 @@ def payer_overpayment(b: Builder, variant: str) -> None:
         why = f"paid {over.paid} against its own allowed {contract} less PR {sum(pr, ZERO)}"
     others = tuple(x for x in claim.lines if x is not line)
     rest = adjudicate(claim, coverage, b.fees, rng, control_number=b.control_number(payer, day), lines=others,
-                      **_CLEAN) if others else None
+                      allow_denials=False, allow_underpayment=False) if others else None
     lines = list(rest.lines) if rest else []
     lines.insert(i, over)
     result = ClaimResult(claim, coverage, "1", rest.control_number if rest else b.control_number(payer, day),
@@ -330,7 +331,7 @@ def cob_overpayment(b: Builder, variant: str) -> None:
         second_cov = patient.secondary
         assert second_cov is not None
         day = b.pay_date(coverage.payer, b.today)
-        first = _paying(b, claim, coverage, day, **_CLEAN)
+        first = _paying(b, claim, coverage, day, allow_denials=False, allow_underpayment=False)
         sent = day + _days(b, 2, 6)
         later = b.pay_date(second_cov.payer, sent, 14, 30)
         second = secondary_as_primary(first, second_cov, b.fees,
@@ -372,7 +373,7 @@ def patient_overpayment(b: Builder, variant: str) -> None:
         assert second_cov is not None
         _submit_primary(b, claim, coverage)
         day = b.pay_date(coverage.payer, b.today)
-        first = _paying(b, claim, coverage, day, need_pr=True, **_CLEAN)
+        first = _paying(b, claim, coverage, day, need_pr=True, allow_denials=False, allow_underpayment=False)
         b.pay(first, day)
         sent = day + _days(b, 2, 6)
         b.submit(claim, second_cov, sent, sequence="S", prior=PriorPayment(first, day), other=coverage)
@@ -387,7 +388,7 @@ def patient_overpayment(b: Builder, variant: str) -> None:
     claim, coverage = _fresh(b, types=("medicare", "commercial"))
     _submit_primary(b, claim, coverage)
     day = b.pay_date(coverage.payer, b.today)
-    result = _paying(b, claim, coverage, day, need_pr=True, **_CLEAN)
+    result = _paying(b, claim, coverage, day, need_pr=True, allow_denials=False, allow_underpayment=False)
     b.pay(result, day)
     pr = result.patient_responsibility
     refund_to, note = "patient", ""
@@ -422,7 +423,7 @@ def unmatched_payment(b: Builder, variant: str) -> None:
     claim = b.new_claim(patient, institutional=False, claim_id=claim_id, provider=provider)
     coverage = b.coverage_for(claim)
     day = b.pay_date(payer, b.today)
-    result = _paying(b, claim, coverage, day, **_CLEAN)
+    result = _paying(b, claim, coverage, day, allow_denials=False, allow_underpayment=False)
     b.pay(result, day)
     b.finding("unmatched_payment", claim_id, payer, result.paid, "payer",
               note="CLP01 is no claim of this provider")

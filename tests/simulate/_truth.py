@@ -34,14 +34,17 @@ class Payment:
 class Read:
     claims: dict[str, list[Claim837]] = field(default_factory=lambda: defaultdict(list))  # CLM01 -> submissions
     payments: dict[str, list[Payment]] = field(default_factory=lambda: defaultdict(list))  # CLP01 -> CLPs
-    plb: list[tuple[str, str, Decimal, date]] = field(default_factory=list)  # (payer, reason, reference, amount, date)
+    # (payer, reason, reference, amount, check date)
+    plb: list[tuple[str, str, str, Decimal, date]] = field(default_factory=list)
     patient_paid: dict[str, Decimal] = field(default_factory=lambda: defaultdict(lambda: ZERO))
-    fees: dict[tuple[str, str, str], list[tuple[date, date, Decimal]]] = field(default_factory=lambda: defaultdict(list))
+    fees: dict[tuple[str, str, str], list[tuple[date, date, Decimal]]] = field(
+        default_factory=lambda: defaultdict(list))
     aliases: dict[str, str] = field(default_factory=dict)
     problems: list[str] = field(default_factory=list)
     balances: list[tuple[str, Decimal, Decimal]] = field(default_factory=list)  # (file, BPR02, sum CLP04 - PLB)
 
-    def contract(self, payer_id: str, code: str, modifiers: tuple[str, ...], units: Decimal, day: date) -> Decimal | None:
+    def contract(self, payer_id: str, code: str, modifiers: tuple[str, ...], units: Decimal,
+                 day: date) -> Decimal | None:
         """The documented fee-schedule rule, implemented independently of the generator."""
         for modifier in tuple(modifiers) + ("",):
             for start, end, fee in self.fees.get((payer_id, code, modifier), []):
