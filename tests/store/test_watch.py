@@ -67,6 +67,7 @@ def test_sigterm_stops_the_watcher_cleanly(db_url: str, tmp_path: Path) -> None:
     drop.mkdir()
     open_store(db_url)  # schema first, so the two processes do not race to create it
     proc = cli(db_url, "ingest", "--watch", str(drop), "--poll", "0.05")
+    assert proc.stderr is not None and proc.stderr.readline().startswith("watching")
     world = write_world(tmp_path / "src", claims=4, per_file=2)
     for f in world.all:
         os.replace(f, drop / f.name)
@@ -83,6 +84,8 @@ def test_two_watchers_store_each_file_once(db_url: str, tmp_path: Path) -> None:
     drop.mkdir()
     open_store(db_url)
     watchers = [cli(db_url, "ingest", "--watch", str(drop), "--poll", "0.02", "--json") for _ in range(2)]
+    for w in watchers:  # "watching ..." is printed once the signal handlers are in place
+        assert w.stderr is not None and w.stderr.readline().startswith("watching")
     world = write_world(tmp_path / "src", claims=40, per_file=2)
     for f in world.all:
         os.replace(f, drop / f.name)
