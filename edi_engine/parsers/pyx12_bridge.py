@@ -52,6 +52,8 @@ __all__ = [
 _log = logging.getLogger("pyx12")
 _log.addHandler(logging.NullHandler())
 _log.propagate = False
+# Their DEBUG lines quote element values (PHI): keep them from ever being created.
+_log.setLevel(logging.CRITICAL + 1)
 
 # ISA01..ISA16 are fixed width; the ISA is 106 characters with its terminator.
 ISA_WIDTHS = (2, 10, 2, 10, 2, 15, 2, 15, 6, 4, 1, 5, 9, 1, 1, 1)
