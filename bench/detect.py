@@ -47,14 +47,13 @@ def load_world(engine, folder: Path) -> None:  # type: ignore[no-untyped-def]
         imports.import_patient_payments(engine, folder / "patient_payments.csv")
 
 
-def generate(folder: Path, claims: int, seed: int) -> None:
-    try:
+def generate(folder: Path, claims: int, seed: int, generator: str) -> None:
+    if generator == "simulate":
         from edi_engine.simulate import generate_world
-    except ImportError:
-        from tests.store.world import write_world
-        write_world(folder, claims, seed=seed)
+        generate_world(claims, seed, out=folder)
         return
-    generate_world(claims, seed, out=folder)
+    from tests.store.world import write_world  # the store's simpler world: one 837P and one 835 per 1,000 claims
+    write_world(folder, claims, seed=seed)
 
 
 def main() -> None:
@@ -63,12 +62,14 @@ def main() -> None:
     ap.add_argument("--seed", type=int, default=7)
     ap.add_argument("--keep", type=Path, default=None, help="work in this folder and keep it")
     ap.add_argument("--compare", action="store_true", help="compare with the world's expected.json")
+    ap.add_argument("--generator", choices=["simulate", "store"], default="simulate",
+                    help="edi_engine.simulate (scenarios, expected.json) or tests/store/world.py")
     args = ap.parse_args()
     work = args.keep or Path(tempfile.mkdtemp(prefix="edi-bench-"))
     world = work / "world"
     t = time.perf_counter()
     if not world.exists():
-        generate(world, args.claims, args.seed)
+        generate(world, args.claims, args.seed, args.generator)
     print(f"world: {args.claims} claims in {time.perf_counter() - t:.1f}s", flush=True)
     db = work / "bench.db"
     engine = open_store(f"sqlite:///{db}")
