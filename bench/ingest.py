@@ -5,6 +5,7 @@ The world (tests/store/world.py) is written to bench/out/world-N/: 837P files of
 and one 835 per 837 file remitting every claim. Each backend gets a fresh database (SQLite file in
 bench/out/; for PostgreSQL a fresh schema, dropped afterwards) and one `ingest_paths` call.
 
+Each backend is measured with 1 and 2 worker processes (--jobs; `edi-engine ingest --jobs N`).
 Reported: wall time, and claims/s counted as 837 claims (CLM) plus 835 claim payments (CLP), so a
 world of 100,000 claims is 200,000 "claims" (the target counts 837 and 835 together); also the
 parse-only time of the same files, to show what the store itself costs. --pg defaults to env
@@ -43,15 +44,16 @@ def world(claims: int, per_file: int) -> list[Path]:
     return sorted(p for p in folder.iterdir() if not p.name.startswith("."))
 
 
-def run(label: str, url: str, files: list[Path]) -> None:
+def run(label: str, url: str, files: list[Path], jobs: int) -> None:
     engine = open_store(url)
     t = time.perf_counter()
-    summary = ingest_paths(engine, files)
+    summary = ingest_paths(engine, files, jobs=jobs)
     dt = time.perf_counter() - t
     s = summary.totals()
     assert s["failed"] == 0 and s["conflicts"] == 0, s
     items = s["claims"] + s["payments"]
-    print(f"{label:10s} {s['files']} files, {s['claims']} claims + {s['payments']} claim payments in {dt:.1f}s: "
+    label = f"{label} -j{jobs}"
+    print(f"{label:14s} {s['files']} files, {s['claims']} claims + {s['payments']} claim payments in {dt:.1f}s: "
           f"{items / dt:,.0f} claims/s (837+835 together), {s['claims'] / dt:,.0f} world claims/s")
     engine.dispose()
 
@@ -61,6 +63,7 @@ def main() -> None:
     ap.add_argument("--claims", type=int, default=100_000)
     ap.add_argument("--per-file", type=int, default=5000)
     ap.add_argument("--pg", default=os.environ.get("EDI_ENGINE_TEST_PG_URL"))
+    ap.add_argument("--jobs", default="1,2", help="worker counts to measure, e.g. 1,2")
     ap.add_argument("--skip-parse", action="store_true", help="do not measure parse-only time")
     args = ap.parse_args()
     OUT.mkdir(parents=True, exist_ok=True)
@@ -71,24 +74,25 @@ def main() -> None:
         n = sum(1 for f in files for _ in parse_file(f))
         dt = time.perf_counter() - t
         print(f"{'parse only':10s} {n} items in {dt:.1f}s: {2 * args.claims / dt:,.0f} claims/s (837+835 together)")
-    db = OUT / "ingest-bench.db"
-    for suffix in ("", "-wal", "-shm"):
-        Path(str(db) + suffix).unlink(missing_ok=True)
-    run("sqlite", "sqlite:///" + str(db), files)
-    if not args.pg:
-        print("postgresql skipped: pass --pg URL or set EDI_ENGINE_TEST_PG_URL")
-        return
-    schema = "bench_" + uuid.uuid4().hex[:12]
-    admin = create_engine(args.pg)
-    with admin.begin() as conn:
-        conn.execute(text(f'CREATE SCHEMA "{schema}"'))
-    try:
-        url = make_url(args.pg)
-        url = url.set(query={**url.query, "options": f"-csearch_path={schema}"})
-        run("postgresql", url.render_as_string(hide_password=False), files)
-    finally:
+    for jobs in (int(j) for j in args.jobs.split(",")):
+        db = OUT / "ingest-bench.db"
+        for suffix in ("", "-wal", "-shm"):
+            Path(str(db) + suffix).unlink(missing_ok=True)
+        run("sqlite", "sqlite:///" + str(db), files, jobs)
+        if not args.pg:
+            print("postgresql skipped: pass --pg URL or set EDI_ENGINE_TEST_PG_URL")
+            continue
+        schema = "bench_" + uuid.uuid4().hex[:12]
+        admin = create_engine(args.pg)
         with admin.begin() as conn:
-            conn.execute(text(f'DROP SCHEMA "{schema}" CASCADE'))
+            conn.execute(text(f'CREATE SCHEMA "{schema}"'))
+        try:
+            url = make_url(args.pg)
+            url = url.set(query={**url.query, "options": f"-csearch_path={schema}"})
+            run("postgresql", url.render_as_string(hide_password=False), files, jobs)
+        finally:
+            with admin.begin() as conn:
+                conn.execute(text(f'DROP SCHEMA "{schema}" CASCADE'))
 
 
 if __name__ == "__main__":

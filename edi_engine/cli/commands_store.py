@@ -17,7 +17,7 @@ import click
 from edi_engine.cli import handle_errors, main
 from edi_engine.errors import UsageError
 from edi_engine.store import imports, migrate, payers
-from edi_engine.store.ingest import FileResult, IngestSummary, expand_paths, ingest_file
+from edi_engine.store.ingest import FileResult, IngestSummary, expand_paths, ingest_paths
 from edi_engine.store.watch import watch
 from edi_engine.store.engine import create_store_engine, open_store
 from edi_engine.store.url import resolve_url, safe_url
@@ -175,17 +175,12 @@ def _report(summary: IngestSummary, as_json: bool) -> None:
                f"claims {t['claims']}, payments {t['payments']}")
 
 
-def _ingest_all(engine: object, paths: tuple[str, ...]) -> IngestSummary:
+def _ingest_all(engine: object, paths: tuple[str, ...], jobs: int) -> IngestSummary:
     files = list(expand_paths(paths))
-    summary = IngestSummary()
     if not sys.stderr.isatty():  # progress only on a terminal
-        summary.results.extend(ingest_file(engine, path) for path in files)  # type: ignore[arg-type]
-        return summary
-    with click.progressbar(files, label="ingest", file=sys.stderr, show_pos=True,
-                           item_show_func=lambda p: p.name if p else None) as bar:
-        for path in bar:
-            summary.results.append(ingest_file(engine, path))  # type: ignore[arg-type]
-    return summary
+        return ingest_paths(engine, files, jobs=jobs)  # type: ignore[arg-type]
+    with click.progressbar(length=len(files), label="ingest", file=sys.stderr, show_pos=True) as bar:
+        return ingest_paths(engine, files, progress=lambda _r: bar.update(1), jobs=jobs)  # type: ignore[arg-type]
 
 
 def _watch(engine: object, folder: str, poll: float, as_json: bool) -> IngestSummary:
@@ -201,10 +196,12 @@ def _watch(engine: object, folder: str, poll: float, as_json: bool) -> IngestSum
 @click.argument("paths", nargs=-1, type=click.Path(exists=True))
 @click.option("--watch", "watch_dir", type=click.Path(file_okay=False), help="Drop folder to watch instead.")
 @click.option("--poll", default=1.0, show_default=True, help="Seconds between scans of the drop folder.")
+@click.option("--jobs", "-j", default=1, show_default=True, help="Worker processes (files in parallel).")
 @click.option("--json", "as_json", is_flag=True, help="Print the summary as JSON.")
 @click.pass_context
 @handle_errors
-def ingest(ctx: click.Context, paths: tuple[str, ...], watch_dir: str | None, poll: float, as_json: bool) -> None:
+def ingest(ctx: click.Context, paths: tuple[str, ...], watch_dir: str | None, poll: float, jobs: int,
+           as_json: bool) -> None:
     """Store 835/837 files (folders recursively), each completely or not at all, each once.
 
     Exit status 1 when any file failed or conflicted. Example: edi-engine ingest inbox/ --json
@@ -212,6 +209,6 @@ def ingest(ctx: click.Context, paths: tuple[str, ...], watch_dir: str | None, po
     if bool(paths) == bool(watch_dir):
         raise UsageError("give files or folders to ingest, or --watch DIR (not both)")
     engine = open_store(_url(ctx))
-    summary = _watch(engine, watch_dir, poll, as_json) if watch_dir else _ingest_all(engine, paths)
+    summary = _watch(engine, watch_dir, poll, as_json) if watch_dir else _ingest_all(engine, paths, jobs)
     _report(summary, as_json)
     sys.exit(1 if summary.failed else 0)

@@ -38,6 +38,7 @@ from edi_engine.store.sourcefile import INGESTED, claim_file, content_hash, exis
 __all__ = ["BATCH", "FileResult", "IngestSummary", "expand_paths", "ingest_file", "ingest_paths"]
 
 BATCH = 2000  # claims per flush; their lines/services/adjustments go in the same flush
+PREPARSE_BYTES = 32 << 20  # files up to this size are parsed before their transaction begins
 
 INGESTED_STATUS, ALREADY, CONFLICT, FAILED_STATUS = "ingested", "already ingested", "conflict", "failed"
 
@@ -273,14 +274,17 @@ def ingest_file(engine: Engine, path: str | os.PathLike[str], *, name: str | Non
         return FileResult(name, FAILED_STATUS, error=f"cannot read: {exc.strerror}")
     if existing_status(engine, digest) == INGESTED:
         return FileResult(name, ALREADY)
+    items: list[object] | None = None
     try:
+        if size <= PREPARSE_BYTES:
+            # Parse before taking the write lock: parallel workers then parse while one writes.
+            items = list(parse_file(path, name=name))
         with engine.begin() as conn:
             file_id = claim_file(conn, digest, name, size, "unknown")
             if file_id is None:
                 return FileResult(name, ALREADY)
             writer = _FileWriter(conn, file_id, name, on_batch)
-            run = parse_file(path, name=name)
-            for item in run:
+            for item in items if items is not None else parse_file(path, name=name):
                 writer.add(item)
             return writer.finish()
     except _Conflict as exc:
@@ -311,12 +315,44 @@ def expand_paths(paths: Iterable[str | os.PathLike[str]]) -> Iterator[Path]:
             yield path
 
 
+_WORKER_ENGINE: Engine | None = None
+
+
+def _init_worker(url: str) -> None:
+    global _WORKER_ENGINE
+    from edi_engine.store.engine import create_store_engine
+    _WORKER_ENGINE = create_store_engine(url)
+
+
+def _worker_ingest(path: str) -> FileResult:
+    assert _WORKER_ENGINE is not None
+    return ingest_file(_WORKER_ENGINE, path)
+
+
 def ingest_paths(engine: Engine, paths: Iterable[str | os.PathLike[str]],
-                 progress: Callable[[FileResult], None] | None = None) -> IngestSummary:
+                 progress: Callable[[FileResult], None] | None = None, jobs: int = 1) -> IngestSummary:
+    """Ingest every file (folders recursively); with jobs > 1, in that many worker processes.
+
+    Each file is still one transaction of one worker; on SQLite the workers parse in parallel and
+    take turns at the write lock. Results are in the order of the paths.
+    """
+    files = [os.fspath(p) for p in expand_paths(paths)]
     summary = IngestSummary()
-    for path in expand_paths(paths):
-        result = ingest_file(engine, path)
-        summary.results.append(result)
-        if progress is not None:
-            progress(result)
+    if jobs <= 1 or len(files) <= 1:
+        for path in files:
+            summary.results.append(ingest_file(engine, path))
+            if progress is not None:
+                progress(summary.results[-1])
+        return summary
+    from concurrent.futures import ProcessPoolExecutor, as_completed
+
+    url = engine.url.render_as_string(hide_password=False)
+    results: dict[int, FileResult] = {}
+    with ProcessPoolExecutor(min(jobs, len(files)), initializer=_init_worker, initargs=(url,)) as pool:
+        futures = {pool.submit(_worker_ingest, path): i for i, path in enumerate(files)}
+        for future in as_completed(futures):
+            results[futures[future]] = result = future.result()
+            if progress is not None:
+                progress(result)
+    summary.results.extend(results[i] for i in range(len(files)))
     return summary

@@ -157,3 +157,16 @@ def test_corpus_files_are_stored_or_reported(tmp_path: Path, corpus: Path) -> No
     with open_store(url).connect() as conn:
         stored = conn.execute(select(func.sum(text("claims")), func.sum(text("payments"))).select_from(text("source_file"))).one()
     assert tuple(stored) == (t["claims"], t["payments"])
+
+
+def test_parallel_workers_store_the_same_as_one(db_url: str, tmp_path: Path) -> None:
+    world = write_world(tmp_path / "in", claims=40, per_file=5)
+    summary = ingest_paths(open_store(db_url), [tmp_path / "in", world.all[0]], jobs=2)
+    assert [r.file for r in summary.results] == [str(p) for p in sorted(world.all)] + [str(world.all[0])]
+    assert summary.totals()["ingested"] == len(world.all)
+    # the same file twice, in two workers at once: one stores it, the other finds it stored
+    assert sorted([summary.results[0].status, summary.results[-1].status]) == ["already ingested", "ingested"]
+    c = counts(db_url)
+    assert (c["claim"], c["claim_line"], c["claim_payment"], c["service_payment"]) == (40, world.lines, 40, world.lines)
+    code, out = _cli(db_url, "--jobs", "2", str(tmp_path / "in"))
+    assert code == 0 and f"{len(world.all)} already ingested" in out
