@@ -67,6 +67,11 @@ def findings_cmd(ctx: click.Context, status: str, category: str | None, fmt: str
             writer.writerow([r[c] if r[c] is not None else "" for c in _COLUMNS] + [r["evidence"].get("summary", "")])
         click.echo(out.getvalue(), nl=False)
         return
+    echo_table(rows)
+
+
+def echo_table(rows: list[dict]) -> None:  # type: ignore[type-arg]
+    """Findings (as FindingRecord.to_json() dicts) as an aligned table with a total line."""
     table = [[str(r[c] if r[c] is not None else "") for c in _COLUMNS] for r in rows]
     widths = [max([len(c)] + [len(t[i]) for t in table]) for i, c in enumerate(_COLUMNS)]
     click.echo("  ".join(c.ljust(w) for c, w in zip(_COLUMNS, widths)))

@@ -159,6 +159,8 @@ def split_claim(b: Builder, variant: str) -> None:
     rng = b.rng
     payer = b.pick_payer()
     claim = b.new_claim(b.new_patient(payer), institutional=False, n_lines=rng.randint(3, 6))
+    while len(claim.lines) < 2:  # new_claim drops repeated codes, so three draws can leave one line
+        claim = b.new_claim(b.new_patient(payer), institutional=False, n_lines=rng.randint(3, 6))
     coverage = b.coverage_for(claim)
     _submit_primary(b, claim, coverage)
     k = rng.randint(1, len(claim.lines) - 1)
