@@ -1,0 +1,77 @@
+"""`serve` and `users add|disable|list`: each parses its arguments, calls edi_engine.web, prints."""
+
+from __future__ import annotations
+
+import click
+
+from edi_engine.cli import handle_errors, main
+from edi_engine.store.engine import open_store
+from edi_engine.web import ROLES, add_user, disable_user, list_users, serve
+
+
+def _url(ctx: click.Context) -> str | None:
+    return (ctx.obj or {}).get("db_url")
+
+
+@main.command("serve")
+@click.option("--host", default="127.0.0.1", show_default=True, help="Address to listen on.")
+@click.option("--port", default=8080, show_default=True, type=click.IntRange(1, 65535), help="Port to listen on.")
+@click.option("--secure-cookies", is_flag=True, help="Mark cookies Secure (when served over https, e.g. behind a proxy).")
+@click.pass_context
+@handle_errors
+def serve_cmd(ctx: click.Context, host: str, port: int, secure_cookies: bool) -> None:
+    """Start the review web app on the same database (sign in with a user from `users add`).
+
+    Example: edi-engine serve --port 8080
+    """
+    engine = open_store(_url(ctx))
+    click.echo(f"edi-engine review app on http://{host}:{port}/ (Ctrl-C stops it)", err=True)
+    serve(engine, host, port, secure_cookies=secure_cookies)
+
+
+@main.group("users")
+def users_group() -> None:
+    """Manage the review app's users (reviewer, approver, admin)."""
+
+
+@users_group.command("add")
+@click.argument("username")
+@click.option("--role", type=click.Choice(ROLES), required=True, help="reviewer annotates and proposes; approver "
+              "approves refunds and releases letters and corrected claims; admin also manages users.")
+@click.password_option("--password", envvar="EDI_ENGINE_NEW_PASSWORD",
+                       help="Prompted for when omitted (env EDI_ENGINE_NEW_PASSWORD).")
+@click.pass_context
+@handle_errors
+def users_add(ctx: click.Context, username: str, role: str, password: str) -> None:
+    """Add a user.
+
+    Example: edi-engine users add alice --role approver
+    """
+    user = add_user(open_store(_url(ctx)), username, password, role)
+    click.echo(f"added {user.username} ({user.role})")
+
+
+@users_group.command("disable")
+@click.argument("username")
+@click.pass_context
+@handle_errors
+def users_disable(ctx: click.Context, username: str) -> None:
+    """Disable a user and end their sessions.
+
+    Example: edi-engine users disable alice
+    """
+    user = disable_user(open_store(_url(ctx)), username)
+    click.echo(f"disabled {user.username}")
+
+
+@users_group.command("list")
+@click.pass_context
+@handle_errors
+def users_list(ctx: click.Context) -> None:
+    """List users.
+
+    Example: edi-engine users list
+    """
+    for u in list_users(open_store(_url(ctx))):
+        click.echo(f"{u.username:<24} {u.role:<9} {'disabled' if u.disabled else 'active':<9} "
+                   f"{u.created_at:%Y-%m-%d}")

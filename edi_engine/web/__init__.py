@@ -1,0 +1,37 @@
+"""The review web app for billing teams: sign-in, findings queue, finding detail with decisions,
+letters and corrected claims, dashboard and ingest status, over the same database as the CLI.
+
+Public API:
+    create_app(engine, config=None) -> flask.Flask     the WSGI app (tests use app.test_client())
+    WebConfig(secure_cookies=False, rate_limit=RateLimit(), today=date.today)
+    serve(engine, host="127.0.0.1", port=8080, *, secure_cookies=False)   blocking (waitress)
+    auth: ROLES, add_user, disable_user, list_users, RateLimit
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from sqlalchemy.engine import Engine
+
+from edi_engine.web.auth import ROLES, RateLimit, User, add_user, disable_user, list_users
+
+__all__ = ["ROLES", "RateLimit", "User", "WebConfig", "add_user", "create_app", "disable_user", "list_users", "serve"]
+
+
+def __getattr__(name: str) -> Any:
+    # Flask is imported only when the app is wanted, so `edi-engine users ...` and every other command start fast.
+    if name in ("create_app", "WebConfig"):
+        from edi_engine.web import app
+        return getattr(app, name)
+    raise AttributeError(name)
+
+
+def serve(engine: Engine, host: str = "127.0.0.1", port: int = 8080, *, secure_cookies: bool = False) -> None:
+    """Serve the app with waitress until interrupted."""
+    import waitress
+
+    from edi_engine.web.app import WebConfig, create_app
+
+    waitress.serve(create_app(engine, WebConfig(secure_cookies=secure_cookies)), host=host, port=port, threads=8,
+                   ident="edi-engine")

@@ -1,0 +1,149 @@
+"""The Flask application: configuration, the sign-in guard, CSRF, role checks, errors, headers.
+
+Owns the HTTP side of auth.py's answers: the session cookie (HttpOnly, SameSite=Lax, Secure when
+served over https), the redirect to /login for every page, 401 for an unauthenticated POST, 403
+for a missing or wrong CSRF token and for an action the role may not take. Pages and actions
+live in routes.py. Nothing here logs request data: URLs carry ids and filters only, and an
+unexpected error is logged by its type, never its message (which may quote claim data).
+"""
+
+from __future__ import annotations
+
+import hmac
+import logging
+import secrets
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from datetime import date
+from typing import Any
+
+from flask import Flask, Response, abort, g, redirect, render_template, request, url_for
+from jinja2 import StrictUndefined
+from sqlalchemy.engine import Engine
+from werkzeug.exceptions import HTTPException
+
+from edi_engine.errors import EdiEngineError, UsageError
+from edi_engine.web.auth import RateLimit, SessionInfo, allowed, session_for
+from edi_engine.web.context import Chrome, chrome_for, money
+from edi_engine.web.pages import ErrorContext
+
+__all__ = ["SESSION_COOKIE", "WebConfig", "create_app", "current", "page_chrome", "require", "render"]
+
+SESSION_COOKIE = "edi_session"
+LOGIN_CSRF_COOKIE = "edi_login_csrf"
+PUBLIC_ENDPOINTS = frozenset({"web.login", "web.login_post", "static"})
+_log = logging.getLogger("edi_engine.web")
+
+
+@dataclass(frozen=True, slots=True)
+class WebConfig:
+    secure_cookies: bool = False  # set when served over https (or behind a TLS-terminating proxy)
+    rate_limit: RateLimit = field(default_factory=RateLimit)
+    today: Callable[[], date] = date.today  # injectable so tests can pin the queue's ages and deadlines
+
+
+def create_app(engine: Engine, config: WebConfig | None = None) -> Flask:
+    from edi_engine.web.routes import bp
+
+    app = Flask(__name__)
+    app.config.update(MAX_CONTENT_LENGTH=64 * 1024, SESSION_COOKIE_HTTPONLY=True, SESSION_COOKIE_SAMESITE="Lax")
+    app.extensions["edi_engine"] = engine
+    app.extensions["edi_web_config"] = config or WebConfig()
+    app.jinja_env.undefined = StrictUndefined
+    app.jinja_env.filters["money"] = money
+    app.register_blueprint(bp)
+    app.before_request(_guard)
+    app.after_request(_headers)
+    app.register_error_handler(HTTPException, _http_error)
+    app.register_error_handler(UsageError, _usage_error)
+    app.register_error_handler(Exception, _unexpected)
+    return app
+
+
+def engine() -> Engine:
+    from flask import current_app
+    return current_app.extensions["edi_engine"]  # type: ignore[no-any-return]
+
+
+def config() -> WebConfig:
+    from flask import current_app
+    return current_app.extensions["edi_web_config"]  # type: ignore[no-any-return]
+
+
+def current() -> SessionInfo:
+    return g.edi_session  # type: ignore[no-any-return]
+
+
+def page_chrome(active: str = "", message: str = "") -> Chrome:
+    return chrome_for(current(), config().today(), active=active, message=message or request.args.get("msg", "")[:200])
+
+
+def require(action: str) -> None:
+    """403 unless the signed-in user's role allows `action`."""
+    if not allowed(current().user.role, action):
+        abort(403, description=f"Your role ({current().user.role}) may not {action.replace('-', ' ')}.")
+
+
+def render(template: str, page: Any, status: int = 200) -> Response:
+    return Response(render_template(template, page=page), status=status, mimetype="text/html")
+
+
+def _guard() -> Any:
+    if request.endpoint in PUBLIC_ENDPOINTS:
+        if request.method == "POST":
+            _check_csrf(request.cookies.get(LOGIN_CSRF_COOKIE, ""))
+        return None
+    info = session_for(engine(), request.cookies.get(SESSION_COOKIE))
+    if info is None:
+        if request.method in ("GET", "HEAD"):
+            return redirect(url_for("web.login", next=request.full_path.rstrip("?")))
+        abort(401, description="Sign in first.")
+    g.edi_session = info
+    if request.method == "POST":
+        _check_csrf(info.csrf_token)
+    return None
+
+
+def _check_csrf(expected: str) -> None:
+    sent = request.form.get("csrf_token", "")
+    if not expected or not hmac.compare_digest(sent.encode(), expected.encode()):
+        abort(403, description="The form's security token is missing or stale; reload the page and try again.")
+
+
+def new_login_token() -> str:
+    return secrets.token_urlsafe(24)
+
+
+def _headers(resp: Response) -> Response:
+    resp.headers.setdefault("Content-Security-Policy", "default-src 'self'; img-src 'self' data:; "
+                            "frame-ancestors 'none'; form-action 'self'; base-uri 'none'")
+    resp.headers.setdefault("X-Content-Type-Options", "nosniff")
+    resp.headers.setdefault("Referrer-Policy", "same-origin")
+    resp.headers.setdefault("X-Frame-Options", "DENY")
+    if request.endpoint != "static":
+        resp.headers["Cache-Control"] = "no-store"  # pages and downloads carry PHI
+    return resp
+
+
+def _error_page(status: int, title: str, message: str) -> Response:
+    info: SessionInfo | None = g.get("edi_session")
+    chrome = chrome_for(info, config().today()) if info is not None else None
+    return render("error.html", ErrorContext(chrome, status, title, message), status)
+
+
+def _http_error(exc: HTTPException) -> Response:
+    if exc.code in (301, 302, 303, 307, 308):
+        return exc.get_response()  # type: ignore[return-value]
+    return _error_page(exc.code or 500, exc.name, exc.description or "")
+
+
+def _usage_error(exc: UsageError) -> Response:
+    return _error_page(400, "Not possible", str(exc))
+
+
+def _unexpected(exc: Exception) -> Response:
+    if isinstance(exc, EdiEngineError):
+        _log.warning("request %s %s failed: %s", request.method, request.endpoint, type(exc).__name__)
+        return _error_page(422, "Could not be done", str(exc))
+    _log.error("request %s %s failed: %s", request.method, request.endpoint, type(exc).__name__)
+    return _error_page(500, "Internal error", "Something went wrong; the error has been logged without its details.")

@@ -1,0 +1,192 @@
+"""Who may do what in the review app: users and roles, password hashing, sessions, sign-in rate limits.
+
+Owns the web_user, web_session and login_attempt tables (edi_engine/store/schema_users.py) and the
+role table below. Knows nothing of HTTP: app.py turns these answers into cookies, redirects and
+status codes. Roles are cumulative: an approver may do what a reviewer may, an admin what an
+approver may, and only an admin manages users.
+
+Passwords are argon2id (argon2-cffi's defaults); a session is a random token whose SHA-256 is
+stored, so the database alone cannot be replayed as a cookie. Messages never carry passwords.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import secrets
+from dataclasses import dataclass
+from datetime import datetime, timedelta, timezone
+
+from argon2 import PasswordHasher
+from argon2.exceptions import InvalidHashError, VerificationError, VerifyMismatchError
+from sqlalchemy import delete, func, insert, select, update
+from sqlalchemy.engine import Engine
+
+from edi_engine.errors import UsageError
+from edi_engine.store.schema_users import LoginAttempt, WebSession, WebUser
+
+__all__ = [
+    "ACTIONS", "ROLES", "RateLimit", "SessionInfo", "User", "add_user", "allowed", "create_session",
+    "disable_user", "end_session", "list_users", "rate_limited", "record_attempt", "session_for", "verify_login",
+]
+
+ROLES = ("reviewer", "approver", "admin")
+# The least role each server-side action needs; checked in app.py before any route body runs.
+ACTIONS = {
+    "view": "reviewer",
+    "note": "reviewer",
+    "propose": "reviewer",
+    "approve": "approver",
+    "offset": "approver",
+    "dismiss": "approver",
+    "mark-refunded": "approver",
+    "letter": "approver",
+    "corrected-claim": "approver",
+    "users": "admin",
+}
+SESSION_HOURS = 12
+_U = WebUser.__table__  # type: ignore[attr-defined]
+_S = WebSession.__table__  # type: ignore[attr-defined]
+_A = LoginAttempt.__table__  # type: ignore[attr-defined]
+_hasher = PasswordHasher()
+# Verified against when the username is unknown, so an unknown name costs as long as a wrong password.
+_DUMMY_HASH = _hasher.hash("not a password " + secrets.token_hex(8))
+
+
+def _now() -> datetime:
+    return datetime.now(timezone.utc)
+
+
+@dataclass(frozen=True, slots=True)
+class User:
+    id: int
+    username: str
+    role: str
+    disabled: bool
+    created_at: datetime
+
+
+@dataclass(frozen=True, slots=True)
+class SessionInfo:
+    user: User
+    csrf_token: str
+
+
+@dataclass(frozen=True, slots=True)
+class RateLimit:
+    """Failed sign-ins allowed inside `window` before further attempts are refused."""
+
+    per_username: int = 5
+    per_address: int = 20
+    window: timedelta = timedelta(minutes=15)
+
+
+def allowed(role: str, action: str) -> bool:
+    need = ACTIONS.get(action)
+    if need is None or role not in ROLES:
+        return False
+    return ROLES.index(role) >= ROLES.index(need)
+
+
+def _user(row: object) -> User:
+    return User(row.id, row.username, row.role, bool(row.disabled), row.created_at)  # type: ignore[attr-defined]
+
+
+def _check_username(username: str) -> str:
+    name = username.strip()
+    if not name or len(name) > 64 or any(c.isspace() for c in name):
+        raise UsageError("a username is 1-64 characters without spaces")
+    return name
+
+
+def add_user(engine: Engine, username: str, password: str, role: str) -> User:
+    name = _check_username(username)
+    if role not in ROLES:
+        raise UsageError(f"role must be one of {', '.join(ROLES)}")
+    if len(password) < 10:
+        raise UsageError("a password needs at least 10 characters")
+    with engine.begin() as conn:
+        if conn.execute(select(_U.c.id).where(_U.c.username == name)).first() is not None:
+            raise UsageError(f"user {name} exists already")
+        conn.execute(insert(_U).values(username=name, password_hash=_hasher.hash(password), role=role,
+                                       disabled=False, created_at=_now()))
+        return _user(conn.execute(select(_U).where(_U.c.username == name)).one())
+
+
+def disable_user(engine: Engine, username: str) -> User:
+    """Disable a user and end their sessions at once."""
+    with engine.begin() as conn:
+        row = conn.execute(select(_U).where(_U.c.username == username)).first()
+        if row is None:
+            raise UsageError(f"no user {username}")
+        conn.execute(update(_U).where(_U.c.id == row.id).values(disabled=True))
+        conn.execute(delete(_S).where(_S.c.user_id == row.id))
+        return _user(conn.execute(select(_U).where(_U.c.id == row.id)).one())
+
+
+def list_users(engine: Engine) -> list[User]:
+    with engine.connect() as conn:
+        return [_user(r) for r in conn.execute(select(_U).order_by(_U.c.username))]
+
+
+def rate_limited(engine: Engine, username: str, address: str, limit: RateLimit) -> bool:
+    since = _now() - limit.window
+    failed = select(func.count()).select_from(_A).where(_A.c.at >= since, _A.c.succeeded.is_(False))
+    with engine.connect() as conn:
+        by_name = conn.execute(failed.where(_A.c.username == username)).scalar_one()
+        by_address = conn.execute(failed.where(_A.c.address == address)).scalar_one()
+    return by_name >= limit.per_username or by_address >= limit.per_address
+
+
+def record_attempt(engine: Engine, username: str, address: str, succeeded: bool) -> None:
+    with engine.begin() as conn:
+        conn.execute(insert(_A).values(username=username[:64], address=address, at=_now(), succeeded=succeeded))
+
+
+def verify_login(engine: Engine, username: str, password: str) -> User | None:
+    """The enabled user with this password, or None (same answer and cost for every kind of failure)."""
+    with engine.connect() as conn:
+        row = conn.execute(select(_U).where(_U.c.username == username)).first()
+    try:
+        _hasher.verify(row.password_hash if row is not None else _DUMMY_HASH, password)
+    except (VerifyMismatchError, VerificationError, InvalidHashError):
+        return None
+    if row is None or row.disabled:
+        return None
+    if _hasher.check_needs_rehash(row.password_hash):
+        with engine.begin() as conn:
+            conn.execute(update(_U).where(_U.c.id == row.id).values(password_hash=_hasher.hash(password)))
+    return _user(row)
+
+
+def _digest(token: str) -> str:
+    return hashlib.sha256(token.encode()).hexdigest()
+
+
+def create_session(engine: Engine, user: User) -> str:
+    """A new session for `user`; returns the token for the cookie (stored only as its digest)."""
+    token = secrets.token_urlsafe(32)
+    now = _now()
+    with engine.begin() as conn:
+        conn.execute(delete(_S).where(_S.c.expires_at < now))
+        conn.execute(insert(_S).values(token_hash=_digest(token), user_id=user.id, csrf_token=secrets.token_urlsafe(32),
+                                       created_at=now, expires_at=now + timedelta(hours=SESSION_HOURS)))
+    return token
+
+
+def session_for(engine: Engine, token: str | None) -> SessionInfo | None:
+    """The live session of an enabled user for this cookie token, else None."""
+    if not token:
+        return None
+    query = (select(_U, _S.c.csrf_token, _S.c.expires_at).join(_S, _S.c.user_id == _U.c.id)
+             .where(_S.c.token_hash == _digest(token)))
+    with engine.connect() as conn:
+        row = conn.execute(query).first()
+    if row is None or row.disabled or row.expires_at < _now():
+        return None
+    return SessionInfo(_user(row), row.csrf_token)
+
+
+def end_session(engine: Engine, token: str | None) -> None:
+    if token:
+        with engine.begin() as conn:
+            conn.execute(delete(_S).where(_S.c.token_hash == _digest(token)))

@@ -1,0 +1,190 @@
+"""Routes of the review app: each a few lines over a function of pages.py, queue.py, auth.py or
+the outputs layer. Role checks (`require`) come first, before anything is read or written."""
+
+from __future__ import annotations
+
+from typing import Any
+from urllib.parse import quote
+
+from flask import Blueprint, Response, abort, make_response, redirect, request, url_for
+
+from edi_engine.errors import UsageError
+from edi_engine.web import auth
+from edi_engine.web.app import (
+    LOGIN_CSRF_COOKIE, SESSION_COOKIE, config, current, engine, new_login_token, page_chrome, render, require,
+)
+from edi_engine.web.pages import LoginContext, dashboard_page, detail_page, ingest_page, users_page
+from edi_engine.web.queue import parse_filters, queue_page
+
+bp = Blueprint("web", __name__)
+DECISIONS = {"approve": "approve", "offset": "offset", "dismiss": "dismiss", "mark-refunded": "mark-refunded"}
+PROPOSALS = ("refund", "offset", "dismiss")
+
+
+def _outputs() -> Any:
+    from edi_engine import outputs
+    if not hasattr(outputs, "decide"):
+        abort(503, description="Decisions, letters and corrected claims need the outputs layer, "
+                               "which this installation does not have yet.")
+    return outputs
+
+
+def _cookie(resp: Response, name: str, value: str, max_age: int | None) -> None:
+    resp.set_cookie(name, value, max_age=max_age, httponly=True, samesite="Lax", secure=config().secure_cookies,
+                    path="/")
+
+
+def _safe_next(target: str) -> str:
+    return target if target.startswith("/") and not target.startswith("//") and "\\" not in target else "/findings"
+
+
+def _back(finding_id: int, message: str) -> Response:
+    return redirect(url_for("web.finding", finding_id=finding_id) + "?msg=" + quote(message), code=303)
+
+
+def _download(data: bytes, filename: str, mimetype: str) -> Response:
+    resp = make_response(data)
+    resp.mimetype = mimetype
+    resp.headers["Content-Disposition"] = f'attachment; filename="{filename}"'
+    return resp
+
+
+@bp.get("/login")
+def login(error: str = "", status: int = 200) -> Response:
+    token = request.cookies.get(LOGIN_CSRF_COOKIE) or new_login_token()
+    ctx = LoginContext(token, request.form.get("username", "")[:64], error,
+                       _safe_next(request.values.get("next", "/findings")))
+    resp = render("login.html", ctx, status)
+    _cookie(resp, LOGIN_CSRF_COOKIE, token, 3600)
+    return resp
+
+
+@bp.post("/login")
+def login_post() -> Response:
+    name, password = request.form.get("username", "").strip()[:64], request.form.get("password", "")
+    address = request.remote_addr or "unknown"
+    if auth.rate_limited(engine(), name, address, config().rate_limit):
+        minutes = int(config().rate_limit.window.total_seconds() // 60)
+        return login(f"Too many failed sign-ins. Wait {minutes} minutes, then try again.", 429)
+    user = auth.verify_login(engine(), name, password)
+    auth.record_attempt(engine(), name, address, user is not None)
+    if user is None:
+        return login("Wrong username or password, or the account is disabled.", 401)
+    resp = redirect(_safe_next(request.form.get("next", "/findings")), code=303)
+    _cookie(resp, SESSION_COOKIE, auth.create_session(engine(), user), auth.SESSION_HOURS * 3600)
+    return resp  # type: ignore[return-value]
+
+
+@bp.post("/logout")
+def logout() -> Response:
+    auth.end_session(engine(), request.cookies.get(SESSION_COOKIE))
+    resp = redirect(url_for("web.login"), code=303)
+    resp.delete_cookie(SESSION_COOKIE, path="/")
+    return resp  # type: ignore[return-value]
+
+
+@bp.get("/")
+def home() -> Response:
+    return redirect(url_for("web.queue"))  # type: ignore[return-value]
+
+
+@bp.get("/findings")
+def queue() -> Response:
+    require("view")
+    return render("queue.html", queue_page(engine(), parse_filters(request.args), page_chrome("queue")))
+
+
+@bp.get("/findings/<int:finding_id>")
+def finding(finding_id: int) -> Response:
+    require("view")
+    try:
+        ctx = detail_page(engine(), finding_id, page_chrome("queue"))
+    except UsageError:
+        abort(404, description=f"There is no finding {finding_id}.")
+    return render("detail.html", ctx)
+
+
+@bp.post("/findings/<int:finding_id>/decide")
+def decide(finding_id: int) -> Response:
+    action = request.form.get("action", "")
+    if action not in DECISIONS:
+        abort(400, description="Unknown decision.")
+    require(action)
+    note = request.form.get("note", "").strip()[:2000]
+    if action == "dismiss" and not note:
+        return _back(finding_id, "A dismissal needs a reason.")
+    _outputs().decide(engine(), finding_id, DECISIONS[action], by=current().user.username, note=note)
+    return _back(finding_id, f"Recorded: {action.replace('-', ' ')}.")
+
+
+@bp.post("/findings/<int:finding_id>/note")
+def note(finding_id: int) -> Response:
+    proposal = request.form.get("proposal", "")
+    require("propose" if proposal else "note")
+    text = request.form.get("note", "").strip()[:2000]
+    if proposal and proposal not in PROPOSALS:
+        abort(400, description="Unknown proposal.")
+    if not text and not proposal:
+        return _back(finding_id, "The note is empty.")
+    body = f"Proposed {proposal}" + (f": {text}" if text else "") if proposal else text
+    _outputs().add_note(engine(), finding_id, by=current().user.username, note=body)
+    return _back(finding_id, "Proposal recorded." if proposal else "Note added.")
+
+
+@bp.post("/findings/<int:finding_id>/letter")
+def letter(finding_id: int) -> Response:
+    require("letter")
+    to = request.form.get("to", "payer")
+    if to not in ("payer", "patient"):
+        abort(400, description="A letter goes to the payer or the patient.")
+    data = _outputs().render_letter(engine(), finding_id, to=to, fmt="pdf", by=current().user.username)
+    return _download(data, f"finding-{finding_id}-{to}-letter.pdf", "application/pdf")
+
+
+@bp.post("/findings/<int:finding_id>/corrected-claim")
+def corrected_claim(finding_id: int) -> Response:
+    require("corrected-claim")
+    mode = request.form.get("mode", "replace")
+    if mode not in ("replace", "void"):
+        abort(400, description="A corrected claim replaces or voids.")
+    ctx = detail_page(engine(), finding_id, page_chrome())
+    if not ctx.explanation.finding.claim_id:
+        abort(400, description="This finding has no claim to correct.")
+    data = _outputs().corrected_claim(engine(), ctx.explanation.finding.claim_id, mode=mode,
+                                      by=current().user.username)
+    return _download(data, f"finding-{finding_id}-{mode}.837", "application/edi-x12")
+
+
+@bp.get("/dashboard")
+def dashboard() -> Response:
+    require("view")
+    return render("dashboard.html", dashboard_page(engine(), page_chrome("dashboard")))
+
+
+@bp.get("/ingest")
+def ingest() -> Response:
+    require("view")
+    return render("ingest.html", ingest_page(engine(), page_chrome("ingest")))
+
+
+@bp.get("/users")
+def users() -> Response:
+    require("users")
+    return render("users.html", users_page(engine(), page_chrome("users")))
+
+
+@bp.post("/users")
+def users_add() -> Response:
+    require("users")
+    f = request.form
+    auth.add_user(engine(), f.get("username", ""), f.get("password", ""), f.get("role", ""))
+    return redirect(url_for("web.users", msg=f"User {f.get('username', '').strip()} added."), code=303)  # type: ignore[return-value]
+
+
+@bp.post("/users/<username>/disable")
+def users_disable(username: str) -> Response:
+    require("users")
+    if username == current().user.username:
+        abort(400, description="You cannot disable your own account.")
+    auth.disable_user(engine(), username)
+    return redirect(url_for("web.users", msg=f"User {username} disabled."), code=303)  # type: ignore[return-value]
