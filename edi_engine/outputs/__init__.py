@@ -1,0 +1,24 @@
+"""Outputs: corrected 837s (through x12's writer), refund letters (Jinja2 + PDF), reports and the
+audit trail with the decisions it records. Reads the store, ledger and rules; knows nothing of
+HTTP or click.
+
+Public API:
+    decide(engine, finding_id, action, *, by, note="")    approve | dismiss | mark-refunded | offset
+    add_note(engine, finding_id, *, by, note)
+    audit_events(engine, finding_id=None) -> list[AuditEvent]
+    detect_with_audit(engine, **detect_kwargs) -> DetectSummary    detect + identified/resolved events
+    corrected_claim(engine, claim_id, *, mode="replace"|"void", payer_id=None, changes=None, by="system")
+        -> bytes (an 837)
+    corrected_claim_for_finding(engine, finding_id, *, by="system") -> bytes
+"""
+
+from __future__ import annotations
+
+from edi_engine.outputs.audit import AuditEvent, audit_events, detect_with_audit
+from edi_engine.outputs.corrected import corrected_claim, corrected_claim_for_finding
+from edi_engine.outputs.decisions import ACTIONS, add_note, decide
+
+__all__ = [
+    "ACTIONS", "AuditEvent", "add_note", "audit_events", "corrected_claim", "corrected_claim_for_finding", "decide",
+    "detect_with_audit",
+]

@@ -1,0 +1,115 @@
+"""The audit trail: append events, read them back, and the detect run that records what it did.
+
+Owns `audit_event` rows (store/schema_audit.py). Events are only ever inserted: the database
+refuses UPDATE and DELETE on the table (triggers of migration 0004_audit), and no code here tries.
+`record` takes the caller's open connection so an event commits or rolls back together with the
+change it describes.
+
+detect (edi_engine.rules) does not write events itself and must not import this layer, so
+`detect_with_audit` wraps it: it snapshots finding statuses, runs detect, and records
+`identified` (a finding with no identified event yet: new, or older than the audit trail),
+`resolved` (open -> resolved) and `reopened` (resolved -> open). Decisions (approved, ...) are
+never changed by detect, so they need no event here. Knows nothing of HTTP or click.
+"""
+
+from __future__ import annotations
+
+import json
+from dataclasses import dataclass
+from datetime import date, datetime, timezone
+from typing import Any
+
+from sqlalchemy import insert, select
+from sqlalchemy.engine import Connection, Engine
+
+from edi_engine.errors import UsageError
+from edi_engine.rules import DetectSummary, detect
+from edi_engine.store.schema_audit import EVENTS, AuditEvent as _AuditRow
+from edi_engine.store.schema_findings import Finding
+
+__all__ = ["AuditEvent", "audit_events", "detect_with_audit", "record"]
+
+_A = _AuditRow.__table__  # type: ignore[attr-defined]
+_F = Finding.__table__  # type: ignore[attr-defined]
+DETECT_ACTOR = "detect"
+
+
+@dataclass(frozen=True, slots=True)
+class AuditEvent:
+    id: int
+    finding_id: int | None
+    event: str
+    actor: str
+    at: datetime
+    note: str
+    details: dict[str, Any]
+
+
+def _utc(value: datetime) -> datetime:
+    # SQLite hands back naive datetimes; every stored time is UTC.
+    return value.replace(tzinfo=timezone.utc) if value.tzinfo is None else value.astimezone(timezone.utc)
+
+
+def record(conn: Connection, event: str, *, finding_id: int | None, actor: str, note: str = "",
+           details: dict[str, Any] | None = None, at: datetime | None = None) -> None:
+    """Append one event on the caller's connection (same transaction as the change it records)."""
+    if event not in EVENTS:
+        raise UsageError(f"unknown audit event {event!r}")
+    if not actor.strip():
+        raise UsageError("an audit event needs an actor (--by NAME)")
+    conn.execute(insert(_A).values(finding_id=finding_id, event=event, actor=actor.strip(), note=note,
+                                   at=at or datetime.now(timezone.utc),
+                                   details=json.dumps(details or {}, sort_keys=True, default=str)))
+
+
+def events_on(conn: Connection, finding_id: int | None = None) -> list[AuditEvent]:
+    query = select(_A).order_by(_A.c.id)
+    if finding_id is not None:
+        query = query.where(_A.c.finding_id == finding_id)
+    return [AuditEvent(r.id, r.finding_id, r.event, r.actor, _utc(r.at), r.note, json.loads(r.details or "{}"))
+            for r in conn.execute(query)]
+
+
+def audit_events(engine: Engine, finding_id: int | None = None) -> list[AuditEvent]:
+    """Every event (or one finding's), oldest first."""
+    with engine.connect() as conn:
+        return events_on(conn, finding_id)
+
+
+def _statuses(conn: Connection) -> dict[int, str]:
+    return {r[0]: r[1] for r in conn.execute(select(_F.c.id, _F.c.status))}
+
+
+def detect_with_audit(engine: Engine, **kwargs: Any) -> DetectSummary:
+    """`edi_engine.rules.detect(engine, **kwargs)`, then the identified/resolved/reopened events."""
+    with engine.connect() as conn:
+        before = _statuses(conn)
+    summary = detect(engine, **kwargs)
+    with engine.begin() as conn:
+        after = conn.execute(select(_F.c.id, _F.c.status, _F.c.category, _F.c.patient_control_number,
+                                    _F.c.payer_id, _F.c.amount, _F.c.identified_on, _F.c.resolved_on)).all()
+        identified = {r[0] for r in conn.execute(select(_A.c.finding_id).where(_A.c.event == "identified"))}
+        for row in sorted(after, key=lambda r: r.id):
+            facts = {"category": row.category, "claim_id": row.patient_control_number, "payer_id": row.payer_id,
+                     "amount": f"{row.amount:.2f}", "as_of": summary.as_of.isoformat()}
+            old = before.get(row.id)
+            if row.id not in identified:
+                backfilled = old is not None
+                record(conn, "identified", finding_id=row.id, actor=DETECT_ACTOR,
+                       details={**facts, "status": row.status, "identified_on": _iso(row.identified_on),
+                                **({"backfilled": True} if backfilled else {})})
+            if old == "open" and row.status == "resolved":
+                record(conn, "resolved", finding_id=row.id, actor=DETECT_ACTOR,
+                       note="a later remittance recovered the credit or the data that raised it changed",
+                       details={**facts, "from": "open", "to": "resolved", "resolved_on": _iso(row.resolved_on)})
+            elif old == "resolved" and row.status == "open":
+                record(conn, "reopened", finding_id=row.id, actor=DETECT_ACTOR,
+                       details={**facts, "from": "resolved", "to": "open"})
+            elif old is None and row.status == "resolved":
+                record(conn, "resolved", finding_id=row.id, actor=DETECT_ACTOR,
+                       details={**facts, "from": None, "to": "resolved", "resolved_on": _iso(row.resolved_on)})
+    return summary
+
+
+def _iso(value: date | None) -> str | None:
+    return value.isoformat() if value else None
