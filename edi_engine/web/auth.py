@@ -48,8 +48,15 @@ _U = WebUser.__table__  # type: ignore[attr-defined]
 _S = WebSession.__table__  # type: ignore[attr-defined]
 _A = LoginAttempt.__table__  # type: ignore[attr-defined]
 _hasher = PasswordHasher()
-# Verified against when the username is unknown, so an unknown name costs as long as a wrong password.
-_DUMMY_HASH = _hasher.hash("not a password " + secrets.token_hex(8))
+_dummy_hashes: dict[int, str] = {}
+
+
+def _dummy_hash() -> str:
+    """Verified against when the username is unknown, so an unknown name costs as long as a wrong password."""
+    key = id(_hasher)
+    if key not in _dummy_hashes:
+        _dummy_hashes[key] = _hasher.hash("not a password " + secrets.token_hex(8))
+    return _dummy_hashes[key]
 
 
 def _now() -> datetime:
@@ -147,7 +154,7 @@ def verify_login(engine: Engine, username: str, password: str) -> User | None:
     with engine.connect() as conn:
         row = conn.execute(select(_U).where(_U.c.username == username)).first()
     try:
-        _hasher.verify(row.password_hash if row is not None else _DUMMY_HASH, password)
+        _hasher.verify(row.password_hash if row is not None else _dummy_hash(), password)
     except (VerifyMismatchError, VerificationError, InvalidHashError):
         return None
     if row is None or row.disabled:

@@ -77,7 +77,6 @@ class DetailContext:
     claims: tuple[ClaimView, ...]
     history: tuple[HistoryItem, ...]
     letter_to: str  # payer or patient
-    decided: bool  # a human decision is recorded: no further decision buttons
     history_note: str  # why the history may be empty
 
 
@@ -200,8 +199,7 @@ def detail_page(engine: Engine, finding_id: int, chrome: Chrome) -> DetailContex
     history, note = history_for(engine, finding_id)
     return DetailContext(chrome, e, urgency(f.deadline, chrome.today, f.status),
                          _claims(engine, f.claim_id) if f.claim_id else (), history,
-                         "patient" if f.refund_to == "patient" else "payer",
-                         f.status not in ("open",), note)
+                         "patient" if f.refund_to == "patient" else "payer", note)
 
 
 def _bucket(age: int) -> int:

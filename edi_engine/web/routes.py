@@ -9,6 +9,7 @@ from urllib.parse import quote
 from flask import Blueprint, Response, abort, make_response, redirect, request, url_for
 
 from edi_engine.errors import UsageError
+from edi_engine.rules import explain
 from edi_engine.web import auth
 from edi_engine.web.app import (
     LOGIN_CSRF_COOKIE, SESSION_COOKIE, config, current, engine, new_login_token, page_chrome, render, require,
@@ -113,7 +114,10 @@ def decide(finding_id: int) -> Response:
     note = request.form.get("note", "").strip()[:2000]
     if action == "dismiss" and not note:
         return _back(finding_id, "A dismissal needs a reason.")
-    _outputs().decide(engine(), finding_id, DECISIONS[action], by=current().user.username, note=note)
+    try:
+        _outputs().decide(engine(), finding_id, DECISIONS[action], by=current().user.username, note=note)
+    except UsageError as exc:  # an illegal transition, e.g. decided meanwhile in another tab
+        return _back(finding_id, f"Not recorded: {exc}")
     return _back(finding_id, f"Recorded: {action.replace('-', ' ')}.")
 
 
@@ -127,7 +131,10 @@ def note(finding_id: int) -> Response:
     if not text and not proposal:
         return _back(finding_id, "The note is empty.")
     body = f"Proposed {proposal}" + (f": {text}" if text else "") if proposal else text
-    _outputs().add_note(engine(), finding_id, by=current().user.username, note=body)
+    try:
+        _outputs().add_note(engine(), finding_id, by=current().user.username, note=body)
+    except UsageError as exc:
+        return _back(finding_id, f"Not recorded: {exc}")
     return _back(finding_id, "Proposal recorded." if proposal else "Note added.")
 
 
@@ -137,7 +144,13 @@ def letter(finding_id: int) -> Response:
     to = request.form.get("to", "payer")
     if to not in ("payer", "patient"):
         abort(400, description="A letter goes to the payer or the patient.")
-    data = _outputs().render_letter(engine(), finding_id, to=to, fmt="pdf", by=current().user.username)
+    outputs = _outputs()
+    if not hasattr(outputs, "render_letter"):
+        abort(503, description="Letters need the outputs layer's letter writer, which this installation lacks.")
+    try:
+        data = outputs.render_letter(engine(), finding_id, to=to, fmt="pdf", by=current().user.username)
+    except UsageError as exc:
+        return _back(finding_id, f"No letter: {exc}")
     return _download(data, f"finding-{finding_id}-{to}-letter.pdf", "application/pdf")
 
 
@@ -145,13 +158,20 @@ def letter(finding_id: int) -> Response:
 def corrected_claim(finding_id: int) -> Response:
     require("corrected-claim")
     mode = request.form.get("mode", "replace")
-    if mode not in ("replace", "void"):
+    if mode not in ("finding", "replace", "void"):
         abort(400, description="A corrected claim replaces or voids.")
-    ctx = detail_page(engine(), finding_id, page_chrome())
-    if not ctx.explanation.finding.claim_id:
+    outputs, by = _outputs(), current().user.username
+    with engine().connect() as conn:
+        f = explain(conn, finding_id).finding
+    if not f.claim_id:
         abort(400, description="This finding has no claim to correct.")
-    data = _outputs().corrected_claim(engine(), ctx.explanation.finding.claim_id, mode=mode,
-                                      by=current().user.username)
+    try:
+        if mode == "finding":  # the correction the finding calls for (a duplicate voids the payment made again)
+            data = outputs.corrected_claim_for_finding(engine(), finding_id, by=by)
+        else:
+            data = outputs.corrected_claim(engine(), f.claim_id, mode=mode, payer_id=f.payer_id, by=by)
+    except UsageError as exc:
+        return _back(finding_id, f"No corrected claim: {exc}")
     return _download(data, f"finding-{finding_id}-{mode}.837", "application/edi-x12")
 
 

@@ -48,11 +48,13 @@ def _cheap_password_hashes() -> Iterator[None]:
 
 @pytest.fixture(scope="session")
 def world_db(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    from edi_engine import outputs
     from edi_engine.rules import detect
+    run = getattr(outputs, "detect_with_audit", detect)  # with it, each finding's history opens with "identified"
     path = tmp_path_factory.mktemp("web") / "world.db"
     engine = open_store(f"sqlite:///{path}")
     _load_world()(engine, REPO / "fixtures" / "mixed")
-    detect(engine, as_of=AS_OF)
+    run(engine, as_of=AS_OF)
     for name, role in USERS.items():
         add_user(engine, name, PASSWORD, role)
     engine.dispose()

@@ -1,0 +1,98 @@
+"""Actions on a finding through the app, each written by the outputs layer with its audit event.
+Skipped where the outputs layer (issue 5) lacks the function an action needs."""
+
+from __future__ import annotations
+
+import re
+
+import pytest
+from sqlalchemy import select
+
+from edi_engine import outputs
+from edi_engine.store.schema_findings import Finding
+from tests.web.conftest import page_token
+
+_F = Finding.__table__
+needs_decisions = pytest.mark.skipif(not hasattr(outputs, "decide"), reason="outputs.decide not available yet")
+
+
+def _status(engine, finding_id: int) -> str:  # type: ignore[no-untyped-def]
+    with engine.connect() as conn:
+        return conn.execute(select(_F.c.status).where(_F.c.id == finding_id)).scalar_one()
+
+
+def _first(engine, **where: str) -> int:  # type: ignore[no-untyped-def]
+    with engine.connect() as conn:
+        q = select(_F.c.id).where(*[getattr(_F.c, k) == v for k, v in where.items()]).order_by(_F.c.id)
+        return conn.execute(q).scalars().first()
+
+
+@needs_decisions
+def test_approve_then_offset_each_write_their_audit_event(engine, as_user) -> None:  # type: ignore[no-untyped-def]
+    abe = as_user("abe")
+    fid = _first(engine, status="open", refund_to="payer")
+    token = page_token(abe)
+    resp = abe.post(f"/findings/{fid}/decide", data={"action": "approve", "note": "checked EOB", "csrf_token": token})
+    assert resp.status_code == 303
+    assert _status(engine, fid) == "approved"
+    events = outputs.audit_events(engine, finding_id=fid)
+    assert (events[-1].event, events[-1].actor, events[-1].note) == ("approved", "abe", "checked EOB")
+    page = abe.get(resp.headers["Location"]).get_data(as_text=True)
+    assert "Recorded: approve." in page and re.search(r"<strong class=\"event\">approved</strong> by abe", page)
+    abe.post(f"/findings/{fid}/decide", data={"action": "offset", "csrf_token": token})
+    assert _status(engine, fid) == "offset"
+    assert outputs.audit_events(engine, finding_id=fid)[-1].event == "offset"
+
+
+@needs_decisions
+def test_an_illegal_transition_is_reported_and_changes_nothing(engine, as_user) -> None:  # type: ignore[no-untyped-def]
+    abe = as_user("abe")
+    fid = _first(engine, status="open")
+    before = len(outputs.audit_events(engine, finding_id=fid))
+    resp = abe.post(f"/findings/{fid}/decide", data={"action": "offset", "csrf_token": page_token(abe)},
+                    follow_redirects=True)
+    assert "Not recorded" in resp.get_data(as_text=True)
+    assert _status(engine, fid) == "open" and len(outputs.audit_events(engine, finding_id=fid)) == before
+
+
+@needs_decisions
+def test_dismiss_needs_a_reason(engine, as_user) -> None:  # type: ignore[no-untyped-def]
+    abe = as_user("abe")
+    fid = _first(engine, status="open")
+    resp = abe.post(f"/findings/{fid}/decide", data={"action": "dismiss", "note": " ", "csrf_token": page_token(abe)},
+                    follow_redirects=True)
+    assert "needs a reason" in resp.get_data(as_text=True) and _status(engine, fid) == "open"
+    abe.post(f"/findings/{fid}/decide", data={"action": "dismiss", "note": "payer confirmed no overpayment",
+                                              "csrf_token": page_token(abe)})
+    assert _status(engine, fid) == "dismissed"
+    assert outputs.audit_events(engine, finding_id=fid)[-1].note == "payer confirmed no overpayment"
+
+
+@needs_decisions
+def test_a_reviewer_annotates_and_proposes(engine, as_user) -> None:  # type: ignore[no-untyped-def]
+    rita = as_user("rita")
+    fid = _first(engine, status="open")
+    token = page_token(rita)
+    rita.post(f"/findings/{fid}/note", data={"note": "Called NSB02, ref 4411", "csrf_token": token})
+    rita.post(f"/findings/{fid}/note", data={"proposal": "refund", "note": "EOB shows double pay", "csrf_token": token})
+    notes = [(e.actor, e.note) for e in outputs.audit_events(engine, finding_id=fid)][-2:]
+    assert notes == [("rita", "Called NSB02, ref 4411"), ("rita", "Proposed refund: EOB shows double pay")]
+    assert _status(engine, fid) == "open"
+
+
+@pytest.mark.skipif(not hasattr(outputs, "render_letter"), reason="outputs.render_letter not available yet")
+def test_an_approver_downloads_the_letter_as_pdf(engine, as_user) -> None:  # type: ignore[no-untyped-def]
+    abe = as_user("abe")
+    fid = _first(engine, status="open", refund_to="payer")
+    resp = abe.post(f"/findings/{fid}/letter", data={"to": "payer", "csrf_token": page_token(abe)})
+    assert resp.status_code == 200 and resp.mimetype == "application/pdf"
+    assert resp.data.startswith(b"%PDF") and "attachment" in resp.headers["Content-Disposition"]
+
+
+@pytest.mark.skipif(not hasattr(outputs, "corrected_claim_for_finding"), reason="outputs corrected claims not available")
+def test_an_approver_downloads_the_corrected_claim(engine, as_user) -> None:  # type: ignore[no-untyped-def]
+    abe = as_user("abe")
+    fid = _first(engine, status="open", category="duplicate_payment")
+    resp = abe.post(f"/findings/{fid}/corrected-claim", data={"mode": "finding", "csrf_token": page_token(abe)})
+    assert resp.status_code == 200, resp.get_data(as_text=True)[:2000]
+    assert resp.data.startswith(b"ISA") and b"*837*" in resp.data and resp.headers["Content-Disposition"].endswith('.837"')

@@ -1,0 +1,45 @@
+"""`edi-engine users add|disable|list` and `serve --help` through click's runner."""
+
+from __future__ import annotations
+
+from click.testing import CliRunner
+from sqlalchemy import select
+
+from edi_engine.cli import main
+from edi_engine.store import open_store
+from edi_engine.store.schema_users import WebUser
+from edi_engine.web.auth import verify_login
+
+
+def test_users_add_list_disable(tmp_path) -> None:  # type: ignore[no-untyped-def]
+    url = f"sqlite:///{tmp_path / 'u.db'}"
+    run = CliRunner().invoke
+    r = run(main, ["--db", url, "users", "add", "alice", "--role", "approver"],
+            input="a long password\na long password\n")
+    assert r.exit_code == 0, r.output
+    assert "added alice (approver)" in r.output and "a long password" not in r.output
+    engine = open_store(url)
+    with engine.connect() as conn:
+        stored = conn.execute(select(WebUser.__table__.c.password_hash)).scalar_one()
+    assert stored.startswith("$argon2id$") and "a long password" not in stored
+    assert verify_login(engine, "alice", "a long password") is not None
+    r = run(main, ["--db", url, "users", "add", "alice", "--role", "admin", "--password", "another password"])
+    assert r.exit_code == 2 and "exists already" in r.output
+    r = run(main, ["--db", url, "users", "add", "bob", "--role", "reviewer", "--password", "short"])
+    assert r.exit_code == 2 and "at least 10" in r.output
+    r = run(main, ["--db", url, "users", "add", "bob", "--role", "boss", "--password", "x" * 12])
+    assert r.exit_code == 2
+    run(main, ["--db", url, "users", "add", "bob", "--role", "reviewer"], env={"EDI_ENGINE_NEW_PASSWORD": "y" * 12})
+    r = run(main, ["--db", url, "users", "disable", "alice"])
+    assert r.exit_code == 0 and "disabled alice" in r.output
+    assert verify_login(engine, "alice", "a long password") is None
+    r = run(main, ["--db", url, "users", "list"])
+    lines = r.output.splitlines()
+    assert [ln.split()[:3] for ln in lines] == [["alice", "approver", "disabled"], ["bob", "reviewer", "active"]]
+    r = run(main, ["--db", url, "users", "disable", "nobody"])
+    assert r.exit_code == 2 and "no user nobody" in r.output
+
+
+def test_serve_has_help_with_an_example() -> None:
+    r = CliRunner().invoke(main, ["serve", "--help"])
+    assert r.exit_code == 0 and "--port" in r.output and "Example:" in r.output

@@ -1,0 +1,107 @@
+"""Every template renders from a fixture context under StrictUndefined (habit 7): a field a template
+names that its context lacks fails here, not in front of a billing clerk."""
+
+from __future__ import annotations
+
+from datetime import date, datetime, timezone
+from decimal import Decimal
+from pathlib import Path
+
+import pytest
+from flask import Flask, render_template
+from jinja2 import StrictUndefined
+
+from edi_engine.rules.report import Explanation, FindingRecord, LedgerLine, SegmentText
+from edi_engine.web.auth import ACTIONS, User
+from edi_engine.web.context import Chrome
+from edi_engine.web.pages import (
+    AgingBucket, ClaimView, DashboardContext, DetailContext, ErrorContext, FileRow, GroupTotal, HistoryItem,
+    IngestContext, LineView, LoginContext, UsersContext,
+)
+from edi_engine.web.queue import QueueContext, QueueFilters, QueueRow, SortLink
+
+TEMPLATES = Path(__file__).resolve().parents[2] / "edi_engine" / "web" / "templates"
+TODAY = date(2025, 8, 5)
+CHROME = Chrome("abe", "approver", "tok123", TODAY, frozenset(ACTIONS) - {"users"}, "Recorded: approve.", "queue")
+ADMIN = Chrome("ada", "admin", "tok456", TODAY, frozenset(ACTIONS), "", "users")
+WHEN = datetime(2025, 8, 1, 9, 30, tzinfo=timezone.utc)
+
+
+def _finding(status: str = "open") -> FindingRecord:
+    return FindingRecord(7, "payer_overpayment", "PCN0001", "NSB02", None, Decimal("125.50"), "payer", status,
+                         date(2025, 6, 30), date(2025, 8, 29), None, "commercial",
+                         {"summary": "paid 125.50 above the allowed amount", "records": []})
+
+
+def _detail(status: str) -> DetailContext:
+    e = Explanation(_finding(status),
+                    [LedgerLine("charge", "NSB02", Decimal("300.00"), True, "", "a.837 segment 30"),
+                     LedgerLine("adjustment", "NSB02", Decimal("-10.00"), False, "CO-45", "b.835 segment 18")],
+                    Decimal("-125.50"), Decimal("125.50"), Decimal("0.00"),
+                    [SegmentText("payment", "/x/b.835", 16, "CLP*PCN0001*1*300*250~"),
+                     SegmentText("claim", "/x/gone.837", 30, None, "file no longer at this path")])
+    claim = ClaimView("P", "PCN0001", "1", "NSB02 (NORTHSTAR)", "DOE, JANE", "M123", Decimal("300.00"), "a.837", 30,
+                      (LineView(1, "99213", "", Decimal("300.00"), "1", date(2025, 5, 1), "L1"),))
+    return DetailContext(CHROME, e, "near", (claim,), (HistoryItem("2025-08-01 09:30 UTC", "approved", "abe", "ok"),),
+                         "payer", "")
+
+
+def _queue() -> QueueContext:
+    row = QueueRow(7, "payer_overpayment", "PCN0001", "NSB02", Decimal("125.50"), "payer", "open", date(2025, 6, 30),
+                   36, date(2025, 8, 1), -4, "past")
+    return QueueContext(CHROME, QueueFilters(category="payer_overpayment", desc=True), (row,), 1, Decimal("125.50"), 1,
+                        1, 2, "", "?page=2", (SortLink("amount", "Amount", "?sort=amount", "desc"),),
+                        ("payer_overpayment",), ("NSB02",), ("open", "all"), 30)
+
+
+def _file(status: str) -> FileRow:
+    return FileRow(3, "a.835", "835", status, WHEN, "ISA segment is short" if status == "failed" else "", 0, 12)
+
+
+CONTEXTS = {
+    "login.html": [LoginContext("tok", "abe", "Wrong username or password.", "/findings"), LoginContext("t", "", "", "/")],
+    "error.html": [ErrorContext(CHROME, 403, "Forbidden", "no"), ErrorContext(None, 404, "Not Found", "gone")],
+    "queue.html": [_queue()],
+    "detail.html": [_detail("open"), _detail("approved"), _detail("refunded")],
+    "dashboard.html": [DashboardContext(CHROME, (GroupTotal("NSB02", 2, Decimal("10.00")),),
+                                        (GroupTotal("cob_overpayment", 2, Decimal("10.00")),),
+                                        (AgingBucket("0-30 days", 2, Decimal("10.00"), 100),
+                                         AgingBucket("90+ days", 0, Decimal("0.00"), 0)), 2, Decimal("10.00"), 1, 1)],
+    "ingest.html": [IngestContext(CHROME, (_file("ingested"), _file("failed")), (_file("failed"),), 1, 1)],
+    "users.html": [UsersContext(ADMIN, (User(1, "ada", "admin", False, WHEN), User(2, "rita", "reviewer", True, WHEN)),
+                                ("reviewer", "approver", "admin"))],
+}
+
+
+@pytest.fixture
+def bare_app(engine) -> Flask:  # type: ignore[no-untyped-def]
+    from edi_engine.web import create_app
+    app = create_app(engine)
+    assert app.jinja_env.undefined is StrictUndefined
+    return app
+
+
+def test_every_page_template_has_a_fixture_context() -> None:
+    pages = {p.name for p in TEMPLATES.glob("*.html")} - {"base.html"}
+    assert pages == set(CONTEXTS)
+
+
+@pytest.mark.parametrize("name", sorted(CONTEXTS))
+def test_template_renders_from_its_context(bare_app: Flask, name: str) -> None:
+    with bare_app.test_request_context("/"):
+        for ctx in CONTEXTS[name]:
+            html = render_template(name, page=ctx)
+            assert "</html>" in html
+            if getattr(ctx, "chrome", None) is not None:
+                assert ctx.chrome.csrf_token in html  # sign-out form at least
+
+
+def test_detail_buttons_follow_status_and_role(bare_app: Flask) -> None:
+    with bare_app.test_request_context("/"):
+        opened = render_template("detail.html", page=_detail("open"))
+        approved = render_template("detail.html", page=_detail("approved"))
+        done = render_template("detail.html", page=_detail("refunded"))
+    assert "Approve refund" in opened and "Apply offset" not in opened
+    assert "Apply offset" in approved and "Mark refunded" in approved and "Approve refund" not in approved
+    assert "Approve refund" not in done and "Dismiss" not in done and "Add note" in done
+    assert "file no longer at this path" in opened and "DOE, JANE" in opened
