@@ -1,0 +1,68 @@
+"""edi_engine/web/auth.py on SQLite and PostgreSQL: hashes, sessions, disabling, rate limits, roles."""
+
+from __future__ import annotations
+
+from datetime import timedelta
+
+import pytest
+from sqlalchemy import select, update
+
+from edi_engine.errors import UsageError
+from edi_engine.store import open_store
+from edi_engine.store.schema_users import LoginAttempt, WebSession, WebUser
+from edi_engine.web import auth
+from tests.store.conftest import db_url, pg_url  # noqa: F401
+
+
+def test_roles_are_cumulative_and_unknown_actions_are_refused() -> None:
+    assert auth.allowed("reviewer", "note") and auth.allowed("reviewer", "propose")
+    assert not auth.allowed("reviewer", "approve") and not auth.allowed("reviewer", "letter")
+    assert auth.allowed("approver", "approve") and auth.allowed("approver", "corrected-claim")
+    assert not auth.allowed("approver", "users") and auth.allowed("admin", "users")
+    assert not auth.allowed("admin", "format-disk") and not auth.allowed("root", "view")
+
+
+def test_users_sessions_and_disabling(db_url: str) -> None:  # noqa: F811
+    engine = open_store(db_url)
+    user = auth.add_user(engine, "alice", "a long password", "approver")
+    with engine.connect() as conn:
+        stored = conn.execute(select(WebUser.__table__.c.password_hash)).scalar_one()
+    assert stored.startswith("$argon2") and "a long password" not in stored
+    with pytest.raises(UsageError):
+        auth.add_user(engine, "alice", "a long password", "approver")
+    with pytest.raises(UsageError):
+        auth.add_user(engine, "bad name", "a long password", "approver")
+    assert auth.verify_login(engine, "alice", "wrong password") is None
+    assert auth.verify_login(engine, "alice", "a long password") == user
+    token = auth.create_session(engine, user)
+    with engine.connect() as conn:
+        digest = conn.execute(select(WebSession.__table__.c.token_hash)).scalar_one()
+    assert token not in digest and len(digest) == 64
+    info = auth.session_for(engine, token)
+    assert info is not None and info.user.username == "alice" and len(info.csrf_token) >= 32
+    with engine.begin() as conn:  # an expired session is no session
+        conn.execute(update(WebSession.__table__).values(expires_at=auth._now() - timedelta(seconds=1)))
+    assert auth.session_for(engine, token) is None
+    token = auth.create_session(engine, user)
+    auth.disable_user(engine, "alice")
+    assert auth.session_for(engine, token) is None
+    assert auth.verify_login(engine, "alice", "a long password") is None
+    assert [u.disabled for u in auth.list_users(engine)] == [True]
+
+
+def test_rate_limit_counts_recent_failures_per_username_and_address(db_url: str) -> None:  # noqa: F811
+    engine = open_store(db_url)
+    limit = auth.RateLimit(per_username=3, per_address=5, window=timedelta(minutes=15))
+    for _ in range(3):
+        assert not auth.rate_limited(engine, "bob", "10.0.0.1", limit)
+        auth.record_attempt(engine, "bob", "10.0.0.1", False)
+    assert auth.rate_limited(engine, "bob", "10.0.0.2", limit)
+    assert not auth.rate_limited(engine, "carol", "10.0.0.2", limit)
+    auth.record_attempt(engine, "carol", "10.0.0.1", False)
+    auth.record_attempt(engine, "dave", "10.0.0.1", True)  # successes do not count
+    assert not auth.rate_limited(engine, "erin", "10.0.0.1", limit)
+    auth.record_attempt(engine, "erin", "10.0.0.1", False)
+    assert auth.rate_limited(engine, "frank", "10.0.0.1", limit)
+    with engine.begin() as conn:  # failures older than the window are forgotten
+        conn.execute(update(LoginAttempt.__table__).values(at=auth._now() - timedelta(minutes=16)))
+    assert not auth.rate_limited(engine, "bob", "10.0.0.1", limit)
