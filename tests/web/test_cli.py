@@ -43,3 +43,38 @@ def test_users_add_list_disable(tmp_path) -> None:  # type: ignore[no-untyped-de
 def test_serve_has_help_with_an_example() -> None:
     r = CliRunner().invoke(main, ["serve", "--help"])
     assert r.exit_code == 0 and "--port" in r.output and "Example:" in r.output
+
+
+def test_serve_answers_on_the_given_port_and_sends_strangers_to_sign_in(tmp_path) -> None:  # type: ignore[no-untyped-def]
+    import socket
+    import subprocess
+    import sys
+    import time
+    import urllib.error
+    import urllib.request
+
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        port = s.getsockname()[1]
+    proc = subprocess.Popen([sys.executable, "-m", "edi_engine", "--db", f"sqlite:///{tmp_path / 's.db'}", "serve",
+                             "--port", str(port)], stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
+
+    class NoRedirect(urllib.request.HTTPRedirectHandler):
+        def redirect_request(self, *args, **kwargs):  # type: ignore[no-untyped-def]
+            return None
+    opener = urllib.request.build_opener(NoRedirect)
+    try:
+        for _ in range(100):
+            try:
+                opener.open(f"http://127.0.0.1:{port}/findings", timeout=2)
+            except urllib.error.HTTPError as exc:
+                assert exc.code == 302 and exc.headers["Location"].startswith("/login")
+                break
+            except OSError:
+                time.sleep(0.1)
+        else:
+            raise AssertionError("serve did not answer")
+        assert b"Sign in" in urllib.request.urlopen(f"http://127.0.0.1:{port}/login", timeout=2).read()
+    finally:
+        proc.terminate()
+        proc.wait(timeout=10)

@@ -230,3 +230,28 @@ def test_pages_are_not_cached_and_carry_a_content_security_policy(as_user) -> No
     resp = as_user("rita").get("/findings/1")
     assert resp.headers["Cache-Control"] == "no-store"
     assert "default-src 'self'" in resp.headers["Content-Security-Policy"]
+
+
+def test_phi_never_reaches_the_log(app: Flask, as_user, caplog, monkeypatch) -> None:  # type: ignore[no-untyped-def]
+    import logging
+
+    import edi_engine.web.routes as routes
+    caplog.set_level(logging.DEBUG)
+    client = as_user("abe")
+    page = client.get("/findings/1").get_data(as_text=True)
+    assert "WILLIAMS, MATTHEW" in page  # shown behind sign-in ...
+
+    def boom(*_a, **_k):  # type: ignore[no-untyped-def]
+        raise ValueError("patient WILLIAMS, MATTHEW born 1961-02-03")
+    monkeypatch.setattr(routes, "detail_page", boom)
+    resp = client.get("/findings/1")
+    assert resp.status_code == 500 and "WILLIAMS" not in resp.get_data(as_text=True)
+    assert "ValueError" in caplog.text
+    assert "WILLIAMS" not in caplog.text and "1961" not in caplog.text  # ... never in the log
+
+
+def test_the_web_package_exports_its_declared_names() -> None:
+    import edi_engine.web as web
+    assert sorted(web.__all__) == ["ROLES", "RateLimit", "User", "WebConfig", "add_user", "create_app",
+                                   "disable_user", "list_users", "serve"]
+    assert all(getattr(web, n) is not None for n in web.__all__)
