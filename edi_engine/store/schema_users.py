@@ -3,7 +3,7 @@
 Declarations only; edi_engine/web/auth.py reads and writes them with SQLAlchemy Core. Kept apart
 from the claims schema: nothing below the web layer knows who is signed in. Passwords are stored
 only as argon2 hashes and session tokens only as SHA-256 digests, so a copy of the database does
-not let anyone sign in. Times are naive UTC.
+not let anyone sign in. Times are UTC.
 """
 
 from __future__ import annotations
