@@ -55,3 +55,4 @@ from edi_engine.cli import commands_simulate  # noqa: E402,F401
 from edi_engine.cli import commands_findings  # noqa: E402,F401
 from edi_engine.cli import commands_replay  # noqa: E402,F401
 from edi_engine.cli import commands_web  # noqa: E402,F401
+from edi_engine.cli import commands_outputs  # noqa: E402,F401

@@ -43,7 +43,7 @@ def detect_cmd(ctx: click.Context, rules_path: str | None, as_of: str | None, as
 _COLUMNS = ("id", "category", "claim_id", "payer_id", "amount", "refund_to", "status", "identified_on", "deadline")
 
 
-@main.command("findings")
+@main.group("findings", invoke_without_command=True)
 @click.option("--status", type=click.Choice(["open", "resolved", "all"]), default="open", show_default=True)
 @click.option("--category", type=click.Choice(CATEGORIES), default=None)
 @click.option("--format", "fmt", type=click.Choice(["table", "json", "csv"]), default="table", show_default=True)
@@ -54,6 +54,8 @@ def findings_cmd(ctx: click.Context, status: str, category: str | None, fmt: str
 
     Example: edi-engine findings --status all --format json
     """
+    if ctx.invoked_subcommand is not None:  # `findings approve ...` (commands_outputs.py)
+        return
     with open_store(_url(ctx)).connect() as conn:
         rows = [r.to_json() for r in list_findings(conn, status, category)]
     if fmt == "json":

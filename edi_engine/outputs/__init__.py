@@ -10,6 +10,11 @@ Public API:
     corrected_claim(engine, claim_id, *, mode="replace"|"void", payer_id=None, changes=None, by="system")
         -> bytes (an 837)
     corrected_claim_for_finding(engine, finding_id, *, by="system") -> bytes
+    render_letter(engine, finding_id, *, to="payer"|"patient"|None, fmt="pdf"|"html"|"txt", template=None,
+        by="system") -> bytes          (to=None: the patient for a patient overpayment, else the payer)
+    reconcile_report(engine, check=None) -> list[dict]
+    credit_balance_report(engine, as_of=None, medicare=False) -> list[dict]
+    render_report(rows, fmt="table"|"csv"|"pdf", title="Report") -> bytes
 """
 
 from __future__ import annotations
@@ -17,8 +22,11 @@ from __future__ import annotations
 from edi_engine.outputs.audit import AuditEvent, audit_events, detect_with_audit
 from edi_engine.outputs.corrected import corrected_claim, corrected_claim_for_finding
 from edi_engine.outputs.decisions import ACTIONS, add_note, decide
+from edi_engine.outputs.letters import PatientNotice, PayerLetter, build_context, render, render_letter
+from edi_engine.outputs.reports import credit_balance_report, reconcile_report, render_report
 
 __all__ = [
     "ACTIONS", "AuditEvent", "add_note", "audit_events", "corrected_claim", "corrected_claim_for_finding", "decide",
-    "detect_with_audit",
+    "PatientNotice", "PayerLetter", "build_context", "credit_balance_report", "detect_with_audit",
+    "reconcile_report", "render", "render_letter", "render_report",
 ]

@@ -1,0 +1,209 @@
+"""`correct`, `letter`, `letters`, `report`, `audit` and the decision subcommands of `findings`
+(approve, dismiss, mark-refunded, offset, note): each parses its arguments, calls one function of
+edi_engine.outputs, writes or prints."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import click
+from sqlalchemy import select
+
+from edi_engine.cli import handle_errors, main
+from edi_engine.cli.commands_findings import findings_cmd
+from edi_engine.errors import UsageError
+from edi_engine.outputs import (
+    add_note, audit_events, corrected_claim, corrected_claim_for_finding, credit_balance_report, decide,
+    reconcile_report, render_letter, render_report,
+)
+from edi_engine.outputs.letters import REFUND_CATEGORIES
+from edi_engine.store.engine import open_store
+from edi_engine.store.schema_findings import Finding
+
+
+def _url(ctx: click.Context) -> str | None:
+    return (ctx.find_root().obj or {}).get("db_url")
+
+
+def _write(out: str, data: bytes) -> None:
+    if out == "-":
+        click.get_binary_stream("stdout").write(data)
+    else:
+        Path(out).write_bytes(data)
+        click.echo(f"wrote {out} ({len(data)} bytes)", err=True)
+
+
+@main.command("correct")
+@click.argument("claim_id", required=False)
+@click.option("--replace", "mode", flag_value="replace", help="Replacement claim (CLM05-3 = 7).")
+@click.option("--void", "mode", flag_value="void", help="Void of the adjudicated claim (CLM05-3 = 8).")
+@click.option("--finding", "finding_id", type=int, help="The correction a finding calls for (a duplicate: void).")
+@click.option("--payer", "payer_id", help="Payer id, when the claim went to several payers.")
+@click.option("--set", "changes", multiple=True, metavar="FIELD=VALUE",
+              help="line.N.charge|units|procedure|modifiers|revenue=VALUE (replacement only).")
+@click.option("--by", default="system", show_default=True, help="Who writes it (audit trail).")
+@click.option("-o", "--output", "out", required=True, help="Output 837 file, or - for stdout.")
+@click.pass_context
+@handle_errors
+def correct_cmd(ctx: click.Context, claim_id: str | None, mode: str | None, finding_id: int | None,
+                payer_id: str | None, changes: tuple[str, ...], by: str, out: str) -> None:
+    """Write an 837 that replaces or voids an adjudicated claim (REF*F8 = the 835's CLP07).
+
+    Example: edi-engine correct PCN0001 --replace --set line.2.charge=120.00 -o corrected.837
+    """
+    if finding_id is not None:
+        data = corrected_claim_for_finding(open_store(_url(ctx)), finding_id, by=by)
+    else:
+        if not claim_id or not mode:
+            raise UsageError("give CLAIM_ID with --replace or --void (or --finding ID)")
+        pairs = dict(_pair(c) for c in changes)
+        data = corrected_claim(open_store(_url(ctx)), claim_id, mode=mode, payer_id=payer_id, changes=pairs, by=by)
+    _write(out, data)
+
+
+def _pair(text: str) -> tuple[str, str]:
+    field, sep, value = text.partition("=")
+    if not sep:
+        raise UsageError(f"--set takes FIELD=VALUE, got {text!r}")
+    return field.strip(), value
+
+
+def _fmt(out: str) -> str:
+    suffix = Path(out).suffix.lower().lstrip(".")
+    if suffix not in ("pdf", "html", "txt"):
+        raise UsageError("the output name must end in .pdf, .html or .txt")
+    return suffix
+
+
+@main.command("letter")
+@click.argument("finding_id", type=int)
+@click.option("--to", type=click.Choice(["payer", "patient"]), default=None,
+              help="Recipient (default: the patient for a patient overpayment, else the payer).")
+@click.option("--template", type=click.Path(exists=True, dir_okay=False), help="Your own Jinja2 template.")
+@click.option("--by", default="system", show_default=True, help="Who writes it (audit trail).")
+@click.option("-o", "--output", "out", required=True, help="OUT.pdf, OUT.html or OUT.txt.")
+@click.pass_context
+@handle_errors
+def letter_cmd(ctx: click.Context, finding_id: int, to: str | None, template: str | None, by: str, out: str) -> None:
+    """Write the refund letter of a finding.
+
+    Example: edi-engine letter 12 --to payer -o refund-12.pdf
+    """
+    _write(out, render_letter(open_store(_url(ctx)), finding_id, to=to, fmt=_fmt(out), template=template, by=by))
+
+
+@main.command("letters")
+@click.option("--status", default="approved", show_default=True, help="Findings in this status.")
+@click.option("--format", "fmt", type=click.Choice(["pdf", "html", "txt"]), default="pdf", show_default=True)
+@click.option("--by", default="system", show_default=True, help="Who writes them (audit trail).")
+@click.option("-o", "--output", "out", required=True, type=click.Path(file_okay=False), help="Output folder.")
+@click.pass_context
+@handle_errors
+def letters_cmd(ctx: click.Context, status: str, fmt: str, by: str, out: str) -> None:
+    """Write the refund letter of every refund finding in a status, one file each.
+
+    Example: edi-engine letters --status approved -o letters/
+    """
+    engine = open_store(_url(ctx))
+    f = Finding.__table__  # type: ignore[attr-defined]
+    with engine.connect() as conn:
+        ids = [r[0] for r in conn.execute(select(f.c.id).where(f.c.status == status,
+                                                              f.c.category.in_(REFUND_CATEGORIES)).order_by(f.c.id))]
+    Path(out).mkdir(parents=True, exist_ok=True)
+    for fid in ids:
+        (Path(out) / f"finding-{fid}.{fmt}").write_bytes(render_letter(engine, fid, fmt=fmt, by=by))
+    click.echo(f"{len(ids)} letters written to {out}")
+
+
+@main.group("report")
+def report_group() -> None:
+    """Reconciliation and credit-balance reports."""
+
+
+@report_group.command("reconcile")
+@click.option("--check", help="Only this check/EFT trace number (TRN02).")
+@click.option("--format", "fmt", type=click.Choice(["table", "csv", "pdf"]), default="table", show_default=True)
+@click.option("-o", "--output", "out", default="-", show_default=True, help="Output file, or - for stdout.")
+@click.pass_context
+@handle_errors
+def reconcile_cmd(ctx: click.Context, check: str | None, fmt: str, out: str) -> None:
+    """Per check: BPR amount, claim payments, PLB, difference, matched and unmatched claims.
+
+    Example: edi-engine report reconcile --check 24110150280374
+    """
+    rows = reconcile_report(open_store(_url(ctx)), check)
+    _write(out, render_report(rows, fmt, "Check reconciliation"))
+
+
+@report_group.command("credit-balances")
+@click.option("--as-of", "as_of", metavar="DATE", help="Age credits at this date (default today).")
+@click.option("--format", "fmt", type=click.Choice(["table", "csv", "pdf"]), default="table", show_default=True)
+@click.option("--medicare", is_flag=True, help="CMS-838 detail rows for Medicare credits.")
+@click.option("-o", "--output", "out", default="-", show_default=True, help="Output file, or - for stdout.")
+@click.pass_context
+@handle_errors
+def credit_balances_cmd(ctx: click.Context, as_of: str | None, fmt: str, medicare: bool, out: str) -> None:
+    """Open credits by payer and category, aged 0-30/31-60/61-90/90+ days, with deadlines.
+
+    Example: edi-engine report credit-balances --as-of 2025-01-31 --format csv
+    """
+    rows = credit_balance_report(open_store(_url(ctx)), as_of, medicare)
+    title = "Medicare credit balance detail (CMS-838)" if medicare else "Credit balances"
+    _write(out, render_report(rows, fmt, title))
+
+
+def _decision(action: str, summary: str) -> None:
+    @findings_cmd.command(action, help=f"{summary}\n\nExample: edi-engine findings {action} 12 --by maria --note "
+                                       "\"checked the EOB\"")
+    @click.argument("finding_id", type=int)
+    @click.option("--by", required=True, help="Who decides.")
+    @click.option("--note", default="", help="Why.")
+    @click.pass_context
+    @handle_errors
+    def command(ctx: click.Context, finding_id: int, by: str, note: str) -> None:
+        decide(open_store(_url(ctx)), finding_id, action, by=by, note=note)
+        click.echo(f"finding {finding_id}: {action} recorded")
+
+
+for _action, _summary in (("approve", "Approve an open finding for refund."),
+                          ("dismiss", "Dismiss an open or approved finding."),
+                          ("mark-refunded", "Record that an approved finding was refunded."),
+                          ("offset", "Record that an approved finding was offset.")):
+    _decision(_action, _summary)
+
+
+@findings_cmd.command("note")
+@click.argument("finding_id", type=int)
+@click.option("--by", required=True, help="Who writes the note.")
+@click.option("--note", required=True, help="The note.")
+@click.pass_context
+@handle_errors
+def note_cmd(ctx: click.Context, finding_id: int, by: str, note: str) -> None:
+    """Add a note to a finding's audit trail.
+
+    Example: edi-engine findings note 12 --by maria --note "called the payer"
+    """
+    add_note(open_store(_url(ctx)), finding_id, by=by, note=note)
+
+
+@main.command("audit")
+@click.argument("finding_id", type=int, required=False)
+@click.option("--json", "as_json", is_flag=True, help="Print the events as JSON.")
+@click.pass_context
+@handle_errors
+def audit_cmd(ctx: click.Context, finding_id: int | None, as_json: bool) -> None:
+    """List audit events (all, or one finding's), oldest first.
+
+    Example: edi-engine audit 12
+    """
+    events = audit_events(open_store(_url(ctx)), finding_id)
+    if as_json:
+        click.echo(json.dumps([{"id": e.id, "finding_id": e.finding_id, "event": e.event, "actor": e.actor,
+                                "at": e.at.isoformat(), "note": e.note, "details": e.details} for e in events],
+                              indent=2))
+        return
+    for e in events:
+        click.echo(f"{e.at:%Y-%m-%d %H:%M:%S}Z  {e.finding_id if e.finding_id is not None else '-':>6}  "
+                   f"{e.event:<24} {e.actor:<12} {e.note}")
+    click.echo(f"{len(events)} events")

@@ -1,0 +1,447 @@
+"""Refund letters: the payer refund letter and the patient refund notice (domain.md 6.1, 6.3).
+
+Owns the two letter contexts (frozen dataclasses, one per template) and building them from a
+finding, the ledger of its account (edi_engine.ledger, the one home of the sums) and the stored
+837/835 files (provider address, TIN and contact; payer address), then rendering through Jinja2
+with StrictUndefined. A billing office replaces a template by passing its own file; it sees the
+same context under the name `letter`. PDF comes from the text rendering (outputs/pdf.py).
+
+Minimum necessary (domain.md 5.8): a payer letter carries claim identifiers, dates, codes and
+amounts -- no diagnoses; a patient notice carries only that patient's account. Knows nothing of
+click or HTTP.
+"""
+
+from __future__ import annotations
+
+import json
+from dataclasses import dataclass
+from datetime import date, datetime, timezone
+from decimal import Decimal
+from pathlib import Path
+from typing import Any
+
+from jinja2 import Environment, FileSystemLoader, StrictUndefined, select_autoescape
+from sqlalchemy import select
+from sqlalchemy.engine import Connection, Engine
+
+from edi_engine.errors import InputError, UsageError
+from edi_engine.ledger import AccountView, ledger_for, to_decimal
+from edi_engine.outputs.audit import record
+from edi_engine.outputs.corrected import load_original
+from edi_engine.outputs.pdf import text_pdf
+from edi_engine.parsers import TransactionStart, parse_file
+from edi_engine.parsers.x837_models import Claim837, ClaimsHeader837, Party
+from edi_engine.store.schema import Payment, SourceFile
+from edi_engine.store.schema_findings import Finding
+
+__all__ = ["CARC_TEXT", "LetterLine", "PatientNotice", "PayerLetter", "PaymentProof", "Provider", "build_context",
+           "render", "render_letter", "REFUND_CATEGORIES", "TEMPLATES_DIR"]
+
+TEMPLATES_DIR = Path(__file__).resolve().parent / "templates"
+REFUND_CATEGORIES = ("duplicate_payment", "payer_overpayment", "cob_overpayment", "patient_overpayment")
+_F = Finding.__table__  # type: ignore[attr-defined]
+_P = Payment.__table__  # type: ignore[attr-defined]
+_SF = SourceFile.__table__  # type: ignore[attr-defined]
+
+# CARC texts (X12 list as published via OpenEMR, domain.md 4.2), for the codes a letter cites.
+CARC_TEXT = {
+    "1": "Deductible amount", "2": "Coinsurance amount", "3": "Co-payment amount",
+    "18": "Exact duplicate claim/service",
+    "22": "This care may be covered by another payer per coordination of benefits",
+    "23": "The impact of prior payer(s) adjudication including payments and/or adjustments",
+    "45": "Charge exceeds fee schedule/maximum allowable or contracted/legislated fee arrangement",
+    "94": "Processed in excess of charges", "96": "Non-covered charge(s)",
+    "97": "The benefit for this service is included in the payment/allowance for another service/procedure",
+    "195": "Refund issued to an erroneous priority payer", "253": "Sequestration - reduction in federal payment",
+    "A0": "Patient refund amount", "B13": "Previously paid",
+}
+_REASON_CARC = {"duplicate_payment": "18", "payer_overpayment": "45", "cob_overpayment": "22",
+                "patient_overpayment": "A0"}
+_CULPRIT_ROLES = ("paid again", "later payer paid", "paid above what was owed")
+
+
+@dataclass(frozen=True, slots=True)
+class Provider:
+    name: str
+    npi: str
+    tin: str
+    address: tuple[str, ...]
+    contact_name: str
+    contact_phone: str
+
+
+@dataclass(frozen=True, slots=True)
+class LetterLine:
+    line: int  # LX01
+    service_date: date | None
+    code: str  # procedure with modifiers, or revenue code / procedure (837I)
+    units: Decimal | None
+    billed: Decimal
+    allowed: Decimal | None
+    paid: Decimal
+
+
+@dataclass(frozen=True, slots=True)
+class PaymentProof:
+    role: str
+    check_number: str  # TRN02
+    check_date: date | None  # BPR16
+    payer_claim_number: str  # CLP07
+    billed: Decimal | None
+    paid: Decimal | None
+
+
+@dataclass(frozen=True, slots=True)
+class PayerLetter:
+    finding_id: int
+    category: str
+    today: date
+    provider: Provider
+    payer_name: str
+    payer_id: str
+    payer_address: tuple[str, ...]
+    patient_name: str
+    member_id: str
+    account_number: str  # CLM01
+    payer_claim_number: str  # CLP07 of the payment refunded
+    service_from: date | None
+    service_to: date | None
+    lines: tuple[LetterLine, ...]
+    billed: Decimal
+    allowed: Decimal | None
+    paid: Decimal
+    refund: Decimal
+    reason: str
+    reason_codes: tuple[str, ...]  # "CARC 18: Exact duplicate claim/service"
+    check_number: str  # TRN02 of the original payment
+    check_date: date | None  # BPR16
+    proof: tuple[PaymentProof, ...]
+    deadline: date | None
+    method: str
+
+
+@dataclass(frozen=True, slots=True)
+class PatientService:
+    service_date: date | None
+    code: str
+    charge: Decimal
+
+
+@dataclass(frozen=True, slots=True)
+class InsurerPayment:
+    payer_name: str
+    paid: Decimal
+
+
+@dataclass(frozen=True, slots=True)
+class PatientPaymentLine:
+    paid_on: date
+    amount: Decimal
+
+
+@dataclass(frozen=True, slots=True)
+class PatientNotice:
+    finding_id: int
+    today: date
+    provider: Provider
+    patient_name: str
+    patient_address: tuple[str, ...]
+    account_number: str
+    service_from: date | None
+    service_to: date | None
+    services: tuple[PatientService, ...]
+    charges: Decimal
+    insurer_payments: tuple[InsurerPayment, ...]
+    insurer_adjustments: Decimal  # charges less what insurers paid and the patient's share
+    patient_responsibility: Decimal
+    patient_payments: tuple[PatientPaymentLine, ...]
+    patient_paid: Decimal
+    refund: Decimal
+    reason: str
+    method: str
+    deadline: date | None
+
+
+def _money(value: Decimal | None) -> str:
+    return "n/a" if value is None else f"{value:,.2f}"
+
+
+def _date(value: date | None) -> str:
+    return "n/a" if value is None else value.strftime("%m/%d/%Y")
+
+
+def _environment(folder: Path) -> Environment:
+    env = Environment(loader=FileSystemLoader(str(folder)), undefined=StrictUndefined, keep_trailing_newline=True,
+                      autoescape=select_autoescape(["html", "htm"]), trim_blocks=True, lstrip_blocks=True)
+    env.filters["money"] = _money
+    env.filters["date"] = _date
+    return env
+
+
+def render(context: PayerLetter | PatientNotice, fmt: str = "txt", template: str | Path | None = None) -> str:
+    """One letter context through its template (or the office's own) as text or HTML."""
+    if template is not None:
+        path = Path(template)
+        if not path.is_file():
+            raise UsageError(f"no template file {path}")
+        return _environment(path.parent).get_template(path.name).render(letter=context)
+    name = "payer_refund" if isinstance(context, PayerLetter) else "patient_refund"
+    return _environment(TEMPLATES_DIR).get_template(f"{name}.{'html' if fmt == 'html' else 'txt'}").render(
+        letter=context)
+
+
+# -- building the contexts ------------------------------------------------------------------------
+
+def _address(lines: tuple[str, ...], city: str, state: str, postal: str) -> tuple[str, ...]:
+    last = " ".join(x for x in (f"{city}," if city else "", state, postal) if x).strip()
+    return tuple(x for x in (*lines, last) if x)
+
+
+def _contact(parties: tuple[Party | None, ...]) -> tuple[str, str]:
+    for p in parties:
+        for c in (p.contacts if p else ()):
+            phone = next((v for q, v in c.communications if q == "TE"), "")
+            if c.name or phone:
+                return c.name, phone
+    return "", ""
+
+
+def _provider(claim: Claim837 | None, header: ClaimsHeader837 | None, row: Any) -> Provider:
+    bp = claim.billing_provider if claim else None
+    p = bp.provider if bp else None
+    if p is None:
+        return Provider(row.billing_provider_name or "", row.billing_provider_id or "", "", (), "", "")
+    name, phone = _contact((p, header.submitter if header else None))
+    return Provider(p.name, p.npi, bp.tin if bp else "", _address(p.address, p.city, p.state, p.postal_code),
+                    name, phone)
+
+
+def _original(conn: Connection, clm01: str, payer_id: str | None) -> tuple[Claim837 | None, ClaimsHeader837 | None]:
+    for payer in (payer_id, None):
+        try:
+            original = load_original(conn, clm01, payer)
+            return original.claim, original.header
+        except (UsageError, InputError):
+            continue
+    return None, None
+
+
+def _payer_address(conn: Connection, payment_id: int | None) -> tuple[str, ...]:
+    """N3/N4 of the 835's 1000A payer loop, re-read from the stored file (not kept in the store)."""
+    if payment_id is None:
+        return ()
+    row = conn.execute(select(_P.c.segment, _SF.c.name).join(_SF, _SF.c.id == _P.c.source_file_id)
+                       .where(_P.c.id == payment_id)).first()
+    if row is None or not Path(row.name).is_file():
+        return ()
+    try:
+        for item in parse_file(row.name):
+            if isinstance(item, TransactionStart):
+                header: Any = item.header
+                if getattr(header, "segment", None) == row.segment and header.payer and header.payer.address:
+                    a = header.payer.address
+                    return _address(tuple(x for x in (a.line1, a.line2) if x), a.city, a.state, a.postal_code)
+    except InputError:
+        return ()
+    return ()
+
+
+def _line_code(ln: Any) -> str:
+    code = ln.procedure or ""
+    if ln.modifiers:
+        code += "-" + ln.modifiers.replace(":", "-")
+    if ln.revenue:
+        code = f"{ln.revenue} {code}".strip()
+    return code
+
+
+def _finding(conn: Connection, finding_id: int) -> Any:
+    row = conn.execute(select(_F).where(_F.c.id == finding_id)).first()
+    if row is None:
+        raise UsageError(f"no finding {finding_id}")
+    if row.category not in REFUND_CATEGORIES:
+        raise UsageError(f"finding {finding_id} is a {row.category}, not a refund: no letter follows from it")
+    return row
+
+
+def _claim_row(conn: Connection, clm01: str) -> Any:
+    from edi_engine.store.schema import Claim
+    c = Claim.__table__  # type: ignore[attr-defined]
+    return conn.execute(select(c).where(c.c.patient_control_number == clm01).order_by(c.c.id)).all()
+
+
+def _view(conn: Connection, clm01: str) -> AccountView:
+    found = ledger_for(conn, clm01)
+    if found is None or found[0].billed_claim is None:
+        raise UsageError(f"claim {clm01} is not stored: a letter needs the billed claim")
+    return found[0]
+
+
+def _payment_date(conn: Connection, trace: str, payer_clps: list[Any]) -> date | None:
+    for clp in payer_clps:
+        if clp.payment and clp.payment.trace_number == trace:
+            return clp.payment.payment_date
+    return None
+
+
+def _payer_letter(conn: Connection, f: Any, today: date) -> PayerLetter:
+    evidence = json.loads(f.evidence)
+    view = _view(conn, f.patient_control_number)
+    billed_claim = view.billed_claim
+    assert billed_claim is not None
+    payer = view.payers.get(f.payer_id or "")
+    clps = payer.clps if payer else []
+    records = [r for r in evidence.get("records", []) if r.get("record") in ("CLP", "SVC")]
+    mine = [r for r in records if r.get("payer_id", f.payer_id) == f.payer_id] or records
+    culprit = next((r for r in reversed(mine) if r.get("role") in _CULPRIT_ROLES), mine[-1] if mine else {})
+    proof = tuple(PaymentProof(
+        str(r.get("role", "")), str(r.get("trn02", "")),
+        date.fromisoformat(r["check_date"]) if r.get("check_date") else _payment_date(conn, r.get("trn02", ""), clps),
+        str(r.get("clp07", "")), Decimal(r["charge"]) if r.get("charge") else None,
+        Decimal(r["paid"]) if r.get("paid") else None) for r in records)
+    culprit_proof = proof[records.index(culprit)] if culprit in records else None
+    rows = [r for r in _claim_row(conn, f.patient_control_number) if r.payer_id == f.payer_id] or \
+        _claim_row(conn, f.patient_control_number)
+    row = rows[-1]
+    claim, header = _original(conn, f.patient_control_number, f.payer_id)
+    # Keyed by what the service is, not the row: a secondary's SVCs match the lines of its own 837.
+    paid_by_line: dict[tuple[object, ...], int] = {}
+    allowed_by_line: dict[tuple[object, ...], int] = {}
+    for clp in clps:  # every payment of this payer, reversals (negative) included: the lines tie to CLP04
+        for svc in clp.services:
+            line = view.matches.line_of.get(svc.id)
+            if line is None:
+                continue
+            paid_by_line[line.identity] = paid_by_line.get(line.identity, 0) + svc.paid
+            if svc.allowed is not None and clp.status != "22":
+                allowed_by_line[line.identity] = svc.allowed
+    lines = [LetterLine(ln.line_number, ln.date_from, _line_code(ln), ln.units, to_decimal(ln.charge),
+                        to_decimal(allowed_by_line[ln.identity]) if ln.identity in allowed_by_line else None,
+                        to_decimal(paid_by_line.get(ln.identity, 0))) for ln in billed_claim.lines]
+    allowed_total = sum((x.allowed for x in lines if x.allowed is not None), Decimal("0")) \
+        if any(x.allowed is not None for x in lines) else None
+    codes = [_REASON_CARC[f.category]]
+    for clp in clps:
+        for adj in clp.adjustments + [a for s in clp.services for a in getattr(s, "adjustments", [])]:
+            if adj.reason not in codes and adj.group != "PR":
+                codes.append(adj.reason)
+    payer_name = next((clp.payment and _payer_name(conn, clp.payment.id) for clp in reversed(clps)), None) or \
+        (row.payer_name or f.payer_id or "")
+    start, end = billed_claim.service_range
+    return PayerLetter(
+        finding_id=f.id, category=f.category, today=today, provider=_provider(claim, header, row),
+        payer_name=payer_name, payer_id=f.payer_id or "",
+        payer_address=_payer_address(conn, clps[-1].payment.id if clps and clps[-1].payment else None),
+        patient_name=_person(row.patient_first_name, row.patient_last_name),
+        member_id=row.subscriber_member_id or (clps[-1].member_id if clps else ""),
+        account_number=f.patient_control_number, payer_claim_number=str(culprit.get("clp07", "")),
+        service_from=start, service_to=end, lines=tuple(lines), billed=to_decimal(billed_claim.charge),
+        allowed=allowed_total, paid=to_decimal(payer.net_paid) if payer else Decimal("0.00"), refund=f.amount,
+        reason=_reason(f, evidence, payer_name),
+        reason_codes=tuple(f"CARC {c}: {CARC_TEXT.get(c, 'see the X12 CARC list')}" for c in codes),
+        check_number=str(culprit.get("trn02", "")),
+        check_date=culprit_proof.check_date if culprit_proof else None, proof=proof, deadline=f.deadline,
+        method=("Please recoup this amount from a future payment (835 PLB WO with this claim number) or tell us "
+                "where to send a check." if f.refund_to != "payer" else
+                "A refund check for the amount above is enclosed; alternatively you may recoup it through an "
+                "835 PLB WO adjustment referencing the payer claim number."))
+
+
+def _payer_name(conn: Connection, payment_id: int) -> str | None:
+    return conn.execute(select(_P.c.payer_name).where(_P.c.id == payment_id)).scalar()
+
+
+def _person(first: str | None, last: str | None) -> str:
+    return " ".join(x for x in (first, last) if x).strip()
+
+
+def _reason(f: Any, evidence: dict[str, Any], payer_name: str) -> str:
+    amount = f"{f.amount:,.2f}"
+    if f.category == "duplicate_payment":
+        return (f"{payer_name} paid this claim more than once for the same services. The later payment of "
+                f"{amount} duplicates the earlier one and is returned.")
+    if f.category == "payer_overpayment":
+        return (f"{payer_name} paid more for these services than it owed under the allowed amount less the "
+                f"patient's share; the excess of {amount} is returned.")
+    if f.category == "cob_overpayment":
+        return (f"The payments of all insurers together exceed the amount allowed by the primary insurer "
+                f"({evidence.get('allowed', 'n/a')}). Under coordination of benefits the excess of {amount} "
+                f"paid by {payer_name} is returned.")
+    return f"The patient paid more than their share; {amount} is returned to the patient."
+
+
+def _patient_notice(conn: Connection, f: Any, today: date) -> PatientNotice:
+    view = _view(conn, f.patient_control_number)
+    billed_claim = view.billed_claim
+    assert billed_claim is not None
+    rows = _claim_row(conn, f.patient_control_number)
+    row = rows[-1]
+    claim, header = _original(conn, f.patient_control_number, None if len({r.payer_id for r in rows}) == 1
+                              else billed_claim.payer_id)
+    address: tuple[str, ...] = ()
+    if claim is not None:
+        who = claim.patient.name if claim.patient and claim.patient.name and claim.patient.name.address else \
+            (claim.subscriber.name if claim.subscriber else None)
+        if who is not None:
+            address = _address(who.address, who.city, who.state, who.postal_code)
+    charges = to_decimal(billed_claim.charge)
+    insurers = tuple(InsurerPayment(_insurer_name(conn, pv) or payer_id, to_decimal(pv.net_paid))
+                     for payer_id, pv in view.payers.items() if pv.clps)
+    pr = to_decimal(view.final_pr or 0)
+    paid = tuple(PatientPaymentLine(p.payment_date, to_decimal(p.amount)) for p in view.account.patient_payments)
+    start, end = billed_claim.service_range
+    method = ("We have applied this credit to your open balance for another visit; the statement shows it."
+              if f.refund_to == "offset" else "A refund check for this amount is enclosed.")
+    return PatientNotice(
+        finding_id=f.id, today=today, provider=_provider(claim, header, row),
+        patient_name=_person(row.patient_first_name, row.patient_last_name), patient_address=address,
+        account_number=f.patient_control_number, service_from=start, service_to=end,
+        services=tuple(PatientService(ln.date_from, _line_code(ln), to_decimal(ln.charge)) for ln in billed_claim.lines),
+        charges=charges, insurer_payments=insurers,
+        insurer_adjustments=charges - sum((i.paid for i in insurers), Decimal("0")) - pr,
+        patient_responsibility=pr, patient_payments=paid, patient_paid=to_decimal(view.patient_paid),
+        refund=f.amount, method=method, deadline=f.deadline,
+        reason=(f"Your share of these charges, after your insurance paid, is {pr:,.2f}. You paid "
+                f"{to_decimal(view.patient_paid):,.2f}, so you paid {f.amount:,.2f} more than you owe."))
+
+
+def _insurer_name(conn: Connection, pv: Any) -> str | None:
+    for clp in reversed(pv.clps):
+        if clp.payment is not None:
+            return _payer_name(conn, clp.payment.id)
+    return None
+
+
+def build_context(engine: Engine, finding_id: int, to: str = "payer", today: date | None = None) -> PayerLetter | PatientNotice:
+    if to not in ("payer", "patient"):
+        raise UsageError("--to must be payer or patient")
+    today = today or datetime.now(timezone.utc).date()
+    with engine.connect() as conn:
+        f = _finding(conn, finding_id)
+        if to == "patient" and f.category != "patient_overpayment":
+            raise UsageError(f"finding {finding_id} is a {f.category}: the refund goes to the payer, not the patient")
+        if to == "payer" and f.category == "patient_overpayment":
+            raise UsageError(f"finding {finding_id} is a patient overpayment: use --to patient")
+        return _payer_letter(conn, f, today) if to == "payer" else _patient_notice(conn, f, today)
+
+
+def default_recipient(engine: Engine, finding_id: int) -> str:
+    with engine.connect() as conn:
+        return "patient" if _finding(conn, finding_id).category == "patient_overpayment" else "payer"
+
+
+def render_letter(engine: Engine, finding_id: int, *, to: str | None = None, fmt: str = "pdf",
+                  template: str | Path | None = None, by: str = "system", today: date | None = None) -> bytes:
+    """The letter for a finding as PDF, HTML or text bytes; records a letter_written event."""
+    if fmt not in ("pdf", "html", "txt"):
+        raise UsageError("letter format must be pdf, html or txt")
+    to = to or default_recipient(engine, finding_id)
+    context = build_context(engine, finding_id, to, today)
+    body = render(context, "txt" if fmt == "pdf" else fmt, template)
+    title = "Refund of overpayment" if to == "payer" else "Refund notice"
+    data = text_pdf(body, title=title) if fmt == "pdf" else body.encode("utf-8")
+    with engine.begin() as conn:
+        record(conn, "letter_written", finding_id=finding_id, actor=by,
+               details={"to": to, "format": fmt, "template": str(template) if template else "default",
+                        "refund": f"{context.refund:.2f}", "bytes": len(data)})
+    return data

@@ -1,0 +1,183 @@
+"""Reports: check reconciliation and credit balances (with the CMS-838 detail, domain.md 5.2).
+
+Owns the report rows (lists of plain dicts, money as Decimal) and their table/CSV/PDF renderings.
+Reconciliation reads the stored 835 facts (BPR, CLP, PLB) and the match rows of detect; credit
+balances read the findings, whose amounts the rules layer derived from the ledger. Sums are
+exact Decimal additions of stored cents. Knows nothing of click or HTTP.
+"""
+
+from __future__ import annotations
+
+import csv
+import io
+import json
+from collections import defaultdict
+from collections.abc import Sequence
+from datetime import date
+from decimal import Decimal
+from typing import Any
+
+from sqlalchemy import select
+from sqlalchemy.engine import Engine
+
+from edi_engine.outputs.letters import REFUND_CATEGORIES
+from edi_engine.outputs.pdf import table_pdf
+from edi_engine.rules import resolve_as_of
+from edi_engine.store.schema import Claim, ClaimPayment, Payment, ProviderAdjustment
+from edi_engine.store.schema_findings import Finding, PaymentMatch
+
+__all__ = ["BUCKETS", "credit_balance_report", "reconcile_report", "render_report"]
+
+_ZERO = Decimal("0.00")
+_P = Payment.__table__  # type: ignore[attr-defined]
+_CP = ClaimPayment.__table__  # type: ignore[attr-defined]
+_PLB = ProviderAdjustment.__table__  # type: ignore[attr-defined]
+_M = PaymentMatch.__table__  # type: ignore[attr-defined]
+_F = Finding.__table__  # type: ignore[attr-defined]
+_C = Claim.__table__  # type: ignore[attr-defined]
+BUCKETS = (("0-30", 0, 30), ("31-60", 31, 60), ("61-90", 61, 90), ("90+", 91, None))
+OPEN_CREDIT = ("open", "approved")  # a credit is on the books until refunded, offset, dismissed or resolved
+
+
+def reconcile_report(engine: Engine, check: str | None = None) -> list[dict[str, Any]]:
+    """Per 835 payment (check/EFT): BPR02, the CLP04 sum, the PLB sum, the difference, match counts."""
+    with engine.connect() as conn:
+        query = select(_P).order_by(_P.c.payment_date, _P.c.trace_number, _P.c.id)
+        if check:
+            query = query.where(_P.c.trace_number == check)
+        payments = conn.execute(query).all()
+        ids = [p.id for p in payments]
+        clps: dict[int, list[Any]] = defaultdict(list)
+        plbs: dict[int, Decimal] = defaultdict(lambda: _ZERO)
+        for i in range(0, len(ids), 500):
+            chunk = ids[i:i + 500]
+            for r in conn.execute(select(_CP.c.id, _CP.c.payment_id, _CP.c.paid).where(_CP.c.payment_id.in_(chunk))):
+                clps[r.payment_id].append(r)
+            for r in conn.execute(select(_PLB.c.payment_id, _PLB.c.amount).where(_PLB.c.payment_id.in_(chunk))):
+                plbs[r.payment_id] += r.amount
+        matched = {r[0] for r in conn.execute(select(_M.c.subject_id).where(
+            _M.c.subject.in_(("claim_payment", "reversal")),
+            (_M.c.claim_id.is_not(None)) | (_M.c.claim_payment_id.is_not(None))))}
+    out = []
+    for p in payments:
+        bpr = -p.amount if p.credit_debit == "D" else p.amount
+        paid = sum((c.paid for c in clps[p.id]), _ZERO)
+        n_matched = sum(1 for c in clps[p.id] if c.id in matched)
+        out.append({"check": p.trace_number or "", "payer_id": p.payer_id or "", "payer_name": p.payer_name or "",
+                    "payment_date": p.payment_date, "method": p.method or "", "bpr_amount": bpr,
+                    "claim_payments": paid, "plb": plbs[p.id], "difference": bpr - (paid - plbs[p.id]),
+                    "claims": len(clps[p.id]), "matched": n_matched, "unmatched": len(clps[p.id]) - n_matched})
+    return out
+
+
+def _credit_date(row: Any) -> date:
+    """When the credit arose: the latest payment date in its evidence, else the day it was identified."""
+    dates = []
+    for rec in json.loads(row.evidence).get("records", []):
+        value = rec.get("check_date") or rec.get("date")
+        if value:
+            try:
+                dates.append(date.fromisoformat(str(value)))
+            except ValueError:
+                continue
+    return max(dates) if dates else row.identified_on
+
+
+def _bucket(age: int) -> str:
+    for name, low, high in BUCKETS:
+        if age >= low and (high is None or age <= high):
+            return name
+    return BUCKETS[0][0]  # a credit dated after as-of ages 0
+
+
+def credit_balance_report(engine: Engine, as_of: date | str | None = None,
+                          medicare: bool = False) -> list[dict[str, Any]]:
+    """Open credits by payer and category with aging buckets; `medicare` gives CMS-838 detail rows."""
+    as_of = resolve_as_of(as_of)
+    with engine.connect() as conn:
+        statuses = OPEN_CREDIT + (("refunded", "offset") if medicare else ())
+        query = select(_F).where(_F.c.category.in_(REFUND_CATEGORIES), _F.c.status.in_(statuses))
+        if medicare:
+            query = query.where(_F.c.payer_type == "medicare")
+        rows = conn.execute(query.order_by(_F.c.payer_id, _F.c.category, _F.c.id)).all()
+        if medicare:
+            claims = {r.patient_control_number: r for r in conn.execute(select(_C).where(
+                _C.c.patient_control_number.in_([f.patient_control_number for f in rows])).order_by(_C.c.id))}
+            return [_cms838(f, claims.get(f.patient_control_number)) for f in rows]
+    groups: dict[tuple[str, str], dict[str, Any]] = {}
+    for f in rows:
+        key = (f.payer_id or "", f.category)
+        g = groups.setdefault(key, {"payer_id": key[0], "category": key[1], "findings": 0, "total": _ZERO,
+                                    **{name: _ZERO for name, _, _ in BUCKETS}, "next_deadline": None,
+                                    "overdue": 0, "overdue_amount": _ZERO})
+        g["findings"] += 1
+        g["total"] += f.amount
+        g[_bucket((as_of - _credit_date(f)).days)] += f.amount
+        if f.deadline is not None:
+            if g["next_deadline"] is None or f.deadline < g["next_deadline"]:
+                g["next_deadline"] = f.deadline
+            if f.deadline < as_of:
+                g["overdue"] += 1
+                g["overdue_amount"] += f.amount
+    return [groups[k] for k in sorted(groups)]
+
+
+def _cms838(f: Any, claim: Any) -> dict[str, Any]:
+    evidence = json.loads(f.evidence)
+    records = [r for r in evidence.get("records", []) if r.get("record") in ("CLP", "SVC")]
+    culprit = next((r for r in reversed(records) if r.get("payer_id", f.payer_id) == f.payer_id), records[-1]
+                   if records else {})
+    repaid = f.amount if f.status in ("refunded", "offset") else _ZERO
+    tob = ""
+    if claim is not None and claim.variant == "I" and claim.facility_code:
+        tob = f"{claim.facility_code}{claim.frequency_code or ''}"
+    reason = {"duplicate_payment": "1", "cob_overpayment": "2"}.get(f.category, "3")
+    explanation = evidence.get("summary", "")
+    if f.category == "cob_overpayment":
+        explanation = f"primary payer {evidence.get('primary_payer', '')}".strip()
+    name = " ".join(x for x in ((claim.patient_last_name, claim.patient_first_name) if claim else ()) if x)
+    return {
+        "finding_id": f.id, "beneficiary_name": name,
+        "mbi": (claim.subscriber_member_id if claim else "") or "",
+        "icn": str(culprit.get("clp07", "")), "type_of_bill": tob,
+        "from_date": claim.statement_from if claim else None, "to_date": claim.statement_to if claim else None,
+        "paid_date": date.fromisoformat(culprit["check_date"]) if culprit.get("check_date") else None,
+        "cost_report": "", "credit_balance": f.amount, "amount_repaid": repaid,
+        "method": {"refunded": "C", "offset": "X"}.get(f.status, ""), "amount_outstanding": f.amount - repaid,
+        "reason": reason, "msp_code": "", "primary_insurer_or_explanation": explanation,
+    }
+
+
+def _text(value: Any) -> str:
+    if value is None:
+        return ""
+    if isinstance(value, Decimal):
+        return f"{value:.2f}"
+    if isinstance(value, date):
+        return value.isoformat()
+    return str(value)
+
+
+def render_report(rows: Sequence[dict[str, Any]], fmt: str = "table", title: str = "Report") -> bytes:
+    """Rows as an aligned text table (with a totals line), CSV, or a PDF table."""
+    if not rows:
+        return b"no rows\n" if fmt == "table" else b""
+    headers = list(rows[0])
+    cells = [[_text(r[h]) for h in headers] for r in rows]
+    money = [h for h in headers if isinstance(rows[0][h], Decimal)]
+    totals = {h: sum((r[h] for r in rows), _ZERO) for h in money}
+    footer = "Totals: " + ", ".join(f"{h} {v:.2f}" for h, v in totals.items())
+    if fmt == "csv":
+        out = io.StringIO()
+        writer = csv.writer(out, lineterminator="\n")
+        writer.writerow(headers)
+        writer.writerows(cells)
+        return out.getvalue().encode("utf-8")
+    if fmt == "pdf":
+        return table_pdf(title, headers, cells, footer=f"{len(rows)} rows. {footer}")
+    widths = [max(len(h), *(len(c[i]) for c in cells)) for i, h in enumerate(headers)]
+    lines = ["  ".join(h.ljust(w) for h, w in zip(headers, widths))]
+    for c in cells:
+        lines.append("  ".join(v.rjust(w) if h in totals else v.ljust(w) for v, h, w in zip(c, headers, widths)))
+    lines.append(f"{len(rows)} rows. {footer}")
+    return ("\n".join(lines) + "\n").encode("utf-8")

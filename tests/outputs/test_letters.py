@@ -1,0 +1,144 @@
+"""Letters: PDF text (extracted with pypdf) carries the figures and identifiers; every template
+renders a fixture context under StrictUndefined; a patient notice holds only that patient's data."""
+
+from __future__ import annotations
+
+import io
+import json
+from datetime import date
+from decimal import Decimal
+
+import jinja2
+import pytest
+from pypdf import PdfReader
+from sqlalchemy import text
+
+from edi_engine.errors import UsageError
+from edi_engine.outputs import audit_events, render, render_letter
+from edi_engine.outputs.letters import (
+    InsurerPayment, LetterLine, PatientNotice, PatientPaymentLine, PatientService, PayerLetter, PaymentProof,
+    Provider,
+)
+from edi_engine.parsers.x837 import iter_submissions
+
+from tests.outputs.conftest import FIXTURES
+
+D = Decimal
+
+
+def _pdf_text(data: bytes) -> str:
+    assert data.startswith(b"%PDF")
+    text_ = "\n".join(page.extract_text() for page in PdfReader(io.BytesIO(data)).pages)
+    return " ".join(text_.split())  # column padding and wrapping are layout, not content
+
+
+def _claim(pack: str, clm01: str):  # type: ignore[no-untyped-def]
+    for path in sorted((FIXTURES / pack).glob("*.837")):
+        for sub in iter_submissions(path):
+            for claim in sub.claims:
+                if claim.patient_control_number == clm01:
+                    return claim
+    raise AssertionError(clm01)
+
+
+def test_payer_letter_pdf_for_a_duplicate(pack_store) -> None:  # type: ignore[no-untyped-def]
+    engine = pack_store("duplicate_payment")
+    with engine.connect() as conn:
+        finding = conn.execute(text("SELECT * FROM finding")).one()
+    evidence = json.loads(finding.evidence)
+    first, again = evidence["records"]
+    claim = _claim("duplicate_payment", finding.patient_control_number)
+    pdf = _pdf_text(render_letter(engine, finding.id, to="payer", fmt="pdf", by="maria", today=date(2025, 1, 20)))
+    bp = claim.billing_provider
+    expected = [
+        bp.provider.name, f"NPI {bp.npi}", f"TIN {bp.tin}", bp.provider.address[0], "CLAIMS DESK", "2175550100",
+        "NORTHSTAR BLUE", "NSB02", f"{claim.subscriber.name.first} {claim.subscriber.name.name}",
+        claim.subscriber.member_id, claim.patient_control_number, again["clp07"], again["trn02"],
+        date.fromisoformat(again["check_date"]).strftime("%m/%d/%Y"), first["clp07"], first["trn02"],
+        f"REFUND: {finding.amount / 100:.2f}", f"Billed: {claim.charge:.2f}", "CARC 18", "03/16/2025",
+        "01/20/2025",
+    ]
+    for value in expected:
+        assert value in pdf, value
+    for line in claim.lines:
+        assert line.procedure_code in pdf and f"{line.charge:.2f}" in pdf
+    for _qualifier, code in claim.health_codes:  # minimum necessary: no diagnoses
+        assert code not in pdf
+    (event,) = [e for e in audit_events(engine, finding.id) if e.event == "letter_written"]
+    assert event.actor == "maria" and event.details["to"] == "payer" and event.details["format"] == "pdf"
+
+
+def test_cob_letter_names_both_payments(pack_store) -> None:  # type: ignore[no-untyped-def]
+    engine = pack_store("cob_overpayment")
+    txt = render_letter(engine, 1, fmt="txt").decode()
+    txt = " ".join(txt.split())
+    assert "CARC 22" in txt and "REFUND: 434.42" in txt and "Paid: 524.40" in txt
+    assert "6243020065640" in txt and "4243330065646" in txt and "(452.24)" in txt
+
+
+def test_patient_notice_pdf_has_only_that_patients_account(pack_store) -> None:  # type: ignore[no-untyped-def]
+    engine = pack_store("patient_overpayment")
+    with engine.connect() as conn:
+        finding = conn.execute(text("SELECT * FROM finding WHERE id = 1")).one()
+        others = {r[0] for r in conn.execute(text("SELECT patient_control_number FROM claim"))}
+        member_ids = {r[0] for r in conn.execute(text("SELECT subscriber_member_id FROM claim"))}
+    claim = _claim("patient_overpayment", finding.patient_control_number)
+    pdf = _pdf_text(render_letter(engine, 1, fmt="pdf"))
+    for value in (finding.patient_control_number, "REFUND NOTICE", "34.37", "43.27", "8.90", "35.61",
+                  f"{claim.charge:.2f}", claim.patient.name.name if claim.patient else claim.subscriber.name.name):
+        assert value in pdf, value
+    assert not any(o in pdf for o in others - {finding.patient_control_number})
+    assert not any(m and m in pdf for m in member_ids)
+    assert not any(code in pdf for _q, code in claim.health_codes)
+    with pytest.raises(UsageError, match="--to patient"):
+        render_letter(engine, 1, to="payer")
+
+
+def _provider() -> Provider:
+    return Provider("RIVERSIDE <FAMILY> MEDICINE", "1654321987", "471234501", ("120 RIVER ROAD", "SPRINGFIELD, IL"),
+                    "CLAIMS DESK", "2175550100")
+
+
+PAYER = PayerLetter(
+    finding_id=7, category="duplicate_payment", today=date(2025, 1, 20), provider=_provider(), payer_name="NORTHSTAR",
+    payer_id="NSB02", payer_address=("PO BOX 1",), patient_name="LAURA WILLIAMS", member_id="M1",
+    account_number="PCN1", payer_claim_number="ICN2", service_from=date(2024, 9, 29), service_to=date(2024, 9, 29),
+    lines=(LetterLine(1, date(2024, 9, 29), "97140", D("3"), D("165.00"), D("99.15"), D("138.80")),
+           LetterLine(2, None, "J3301", None, D("25.00"), None, D("0.00"))),
+    billed=D("190.00"), allowed=None, paid=D("138.80"), refund=D("1234.50"), reason="paid twice",
+    reason_codes=("CARC 18: Exact duplicate claim/service",), check_number="TRN2", check_date=date(2024, 11, 22),
+    proof=(PaymentProof("first payment", "TRN1", date(2024, 11, 1), "ICN1", D("190.00"), D("69.40")),
+           PaymentProof("paid again", "TRN2", None, "ICN2", None, None)),
+    deadline=None, method="check enclosed")
+PATIENT = PatientNotice(
+    finding_id=8, today=date(2025, 1, 20), provider=_provider(), patient_name="WILLIAM <WILLIAMS>",
+    patient_address=(), account_number="PCN2", service_from=date(2024, 9, 26), service_to=None,
+    services=(PatientService(date(2024, 9, 26), "97140", D("57.00")),), charges=D("57.00"),
+    insurer_payments=(InsurerPayment("MEDICARE", D("35.61")),), insurer_adjustments=D("12.49"),
+    patient_responsibility=D("8.90"), patient_payments=(PatientPaymentLine(date(2024, 9, 26), D("43.27")),),
+    patient_paid=D("43.27"), refund=D("34.37"), reason="you paid more", method="check enclosed",
+    deadline=date(2025, 3, 16))
+
+
+@pytest.mark.parametrize("context", [PAYER, PATIENT], ids=["payer", "patient"])
+@pytest.mark.parametrize("fmt", ["txt", "html"])
+def test_every_template_renders_its_fixture_context(context, fmt: str) -> None:  # type: ignore[no-untyped-def]
+    out = render(context, fmt)
+    assert context.account_number in out and f"{context.refund:,.2f}" in out and "1654321987" not in out \
+        or isinstance(context, PayerLetter)
+    if isinstance(context, PayerLetter):
+        assert "1,234.50" in out and "ICN1" in out and "TRN2" in out and "11/22/2024" in out and "n/a" in out
+    if fmt == "html":
+        assert "<FAMILY>" not in out and "&lt;FAMILY&gt;" in out  # autoescaped
+    else:
+        assert "<FAMILY>" in out
+
+
+def test_an_office_template_is_strict(tmp_path) -> None:  # type: ignore[no-untyped-def]
+    good = tmp_path / "mine.txt"
+    good.write_text("Refund {{ letter.refund | money }} on {{ letter.account_number }}\n")
+    assert render(PAYER, "txt", good) == "Refund 1,234.50 on PCN1\n"
+    bad = tmp_path / "bad.txt"
+    bad.write_text("{{ letter.diagnosis }}")
+    with pytest.raises(jinja2.UndefinedError):
+        render(PAYER, "txt", bad)
