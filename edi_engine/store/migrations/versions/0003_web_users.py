@@ -21,7 +21,7 @@ def upgrade() -> None:
     sa.Column('password_hash', sa.String(), nullable=False, comment='argon2id hash (PHC string)'),
     sa.Column('role', sa.String(), nullable=False, comment='reviewer, approver or admin'),
     sa.Column('disabled', sa.Boolean(), nullable=False),
-    sa.Column('created_at', sa.DateTime(), nullable=False, comment='UTC'),
+    sa.Column('created_at', sa.DateTime(timezone=True), nullable=False, comment='UTC'),
     sa.PrimaryKeyConstraint('id', name=op.f('pk_web_user')),
     sa.UniqueConstraint('username', name=op.f('uq_web_user_username'))
     )
@@ -30,8 +30,8 @@ def upgrade() -> None:
     sa.Column('token_hash', sa.String(length=64), nullable=False, comment="SHA-256 hex of the cookie's token"),
     sa.Column('user_id', sa.Integer(), nullable=False),
     sa.Column('csrf_token', sa.String(), nullable=False, comment='echoed by every form of this session'),
-    sa.Column('created_at', sa.DateTime(), nullable=False, comment='UTC'),
-    sa.Column('expires_at', sa.DateTime(), nullable=False, comment='UTC'),
+    sa.Column('created_at', sa.DateTime(timezone=True), nullable=False, comment='UTC'),
+    sa.Column('expires_at', sa.DateTime(timezone=True), nullable=False, comment='UTC'),
     sa.ForeignKeyConstraint(['user_id'], ['web_user.id'], name=op.f('fk_web_session_user_id_web_user')),
     sa.PrimaryKeyConstraint('id', name=op.f('pk_web_session')),
     sa.UniqueConstraint('token_hash', name=op.f('uq_web_session_token_hash'))
@@ -42,7 +42,7 @@ def upgrade() -> None:
     sa.Column('id', sa.Integer(), nullable=False),
     sa.Column('username', sa.String(), nullable=False),
     sa.Column('address', sa.String(), nullable=False, comment='client IP address'),
-    sa.Column('at', sa.DateTime(), nullable=False, comment='UTC'),
+    sa.Column('at', sa.DateTime(timezone=True), nullable=False, comment='UTC'),
     sa.Column('succeeded', sa.Boolean(), nullable=False),
     sa.PrimaryKeyConstraint('id', name=op.f('pk_login_attempt')),
     )
