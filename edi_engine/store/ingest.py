@@ -94,11 +94,11 @@ _SQL_CACHE: dict[tuple[str, str, tuple[str, ...]], tuple[str, tuple[bool, ...]]]
 
 
 def bulk_insert(conn: Connection, table: Any, batch: list[dict[str, Any]]) -> None:
-    """executemany of one prepared INSERT through the Core connection (exec_driver_sql).
+    """One batch into one table, in database form (money as int cents, quantities as text).
 
-    The rows are already in database form (money as int cents, quantities as text), so
-    SQLAlchemy's per-row parameter processing, which costs more than SQLite's own insert,
-    is skipped. Dates go as ISO text on SQLite (SQLAlchemy's own SQLite DATE format).
+    SQLite: executemany of one prepared INSERT through the Core connection (exec_driver_sql),
+    skipping SQLAlchemy's per-row parameter processing, which costs more than SQLite's own insert;
+    dates go as ISO text (SQLAlchemy's own SQLite DATE format). PostgreSQL: COPY (see _pg_copy).
     """
     if not batch:
         return
@@ -113,6 +113,9 @@ def bulk_insert(conn: Connection, table: Any, batch: list[dict[str, Any]]) -> No
         is_date = tuple(dialect.name == "sqlite" and isinstance(table.c[c].type, Date) for c in cols)
         _SQL_CACHE[key] = (sql, is_date)
     sql, is_date = _SQL_CACHE[key]
+    if dialect.name == "postgresql":
+        _pg_copy(conn, table, cols, [tuple(row.values()) for row in batch])
+        return
     dates = [i for i, d in enumerate(is_date) if d]
     if dates:
         params = [list(row.values()) for row in batch]
@@ -123,6 +126,17 @@ def bulk_insert(conn: Connection, table: Any, batch: list[dict[str, Any]]) -> No
         conn.exec_driver_sql(sql, [tuple(p) for p in params])
     else:
         conn.exec_driver_sql(sql, [tuple(row.values()) for row in batch])
+
+
+def _pg_copy(conn: Connection, table: Any, cols: tuple[str, ...], params: list[tuple[Any, ...]]) -> None:
+    """PostgreSQL: COPY ... FROM STDIN on the transaction's own connection (psycopg's executemany
+    costs a server round of parse/bind/execute per row; COPY streams the batch)."""
+    quote = conn.dialect.identifier_preparer.quote
+    raw = conn.connection.driver_connection
+    with raw.cursor() as cur:  # type: ignore[union-attr]
+        with cur.copy(f"COPY {quote(table.name)} ({', '.join(quote(c) for c in cols)}) FROM STDIN") as copy:
+            for row in params:
+                copy.write_row(row)
 
 
 def _insert_ignore(conn: Connection, table: Any, index_elements: list[str]) -> Any:
