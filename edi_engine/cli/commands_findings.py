@@ -11,7 +11,8 @@ from decimal import Decimal
 import click
 
 from edi_engine.cli import handle_errors, main
-from edi_engine.rules import CATEGORIES, detect, explain, list_findings
+from edi_engine.outputs import detect_with_audit
+from edi_engine.rules import CATEGORIES, explain, list_findings
 from edi_engine.store.engine import open_store
 
 
@@ -31,7 +32,8 @@ def detect_cmd(ctx: click.Context, rules_path: str | None, as_of: str | None, as
 
     Example: edi-engine detect --as-of 2025-01-31
     """
-    s = detect(open_store(_url(ctx)), as_of=as_of, rules_path=rules_path)
+    # Through the audit wrapper: each finding identified, resolved or reopened gets its audit event.
+    s = detect_with_audit(open_store(_url(ctx)), as_of=as_of, rules_path=rules_path)
     data = {"as_of": s.as_of.isoformat(), "accounts": s.accounts, "new": s.inserted, "updated": s.updated,
             "resolved": s.resolved, "reopened": s.reopened, "unchanged": s.unchanged, "open": s.open_by_category}
     click.echo(json.dumps(data) if as_json else

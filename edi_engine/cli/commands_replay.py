@@ -57,7 +57,8 @@ def demo_cmd(ctx: click.Context, as_of: str | None) -> None:
 
     Example: edi-engine demo
     """
-    from edi_engine.rules import detect, list_findings
+    from edi_engine.outputs import detect_with_audit
+    from edi_engine.rules import list_findings
     from edi_engine.store import open_store
     from edi_engine.store.packs import load_folder
 
@@ -74,7 +75,7 @@ def demo_cmd(ctx: click.Context, as_of: str | None) -> None:
     totals = loaded.ingest.totals()
     click.echo(f"Loaded {pack.name}: {totals['files']} files ({totals['ingested']} new, "
                f"{totals['already_ingested']} already stored), {totals['claims']} claims, {totals['payments']} payments.")
-    summary = detect(engine, as_of=as_of)
+    summary = detect_with_audit(engine, as_of=as_of)
     click.echo(f"Detect: {summary.accounts} accounts, {summary.inserted} new findings, {summary.resolved} resolved.\n")
     with engine.connect() as conn:
         rows = [r.to_json() for r in list_findings(conn, "open")]

@@ -193,12 +193,6 @@ def _next_control(conn: Connection, sender: str) -> int:
     return (max(used) + 1) % 1_000_000_000 or 1
 
 
-def _rd8_statement_dates(body: list[tuple[str, ...]]) -> list[tuple[str, ...]]:
-    # X223A2 allows only RD8 in DTP*434; to_body writes a one-day span as D8, which pyx12 rejects.
-    return [("DTP", "434", "RD8", f"{seg[3]}-{seg[3]}") if seg[:3] == ("DTP", "434", "D8") else seg
-            for seg in body]
-
-
 def corrected_claim(engine: Engine, claim_id: str, *, mode: str = "replace", payer_id: str | None = None,
                     changes: dict[str, str] | None = None, by: str = "system",
                     payer_claim_number: str | None = None, finding_id: int | None = None,
@@ -225,7 +219,7 @@ def corrected_claim(engine: Engine, claim_id: str, *, mode: str = "replace", pay
         control = _next_control(conn, sender)
         header = dataclasses.replace(original.header, purpose="00", reference_id=f"C{control:09d}",
                                      date=at.date(), time=at.strftime("%H%M"))
-        body = _rd8_statement_dates(to_body(ClaimSubmission837(None, header, (claim,))))
+        body = to_body(ClaimSubmission837(None, header, (claim,)))
         out = write_interchange(
             [Transaction("837", "0001", info.implementation, body)],
             sender_id=sender, receiver_id=receiver, control_number=control, date=at.date(), time=at.time(),

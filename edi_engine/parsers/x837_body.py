@@ -117,6 +117,10 @@ def _person(p: Party | None, birth: date | None, gender: str, c: str) -> Body:
     return _party(p, c, dmg)
 
 
+# X223A2 2300 DTP*434 (statement dates) admits only RD8, even for a one-day stay.
+_RANGE_ONLY = frozenset({"434"})
+
+
 def _dates(dates: Sequence[DateSpan], texts: Sequence[DateText]) -> Body:
     """DTPs in order; a DT-format date is written back as it was read."""
     pending = list(texts)
@@ -130,7 +134,8 @@ def _dates(dates: Sequence[DateSpan], texts: Sequence[DateText]) -> Body:
                 written = True
                 break
         if not written:
-            out.append(("DTP", q, "D8", _d(start)) if start == end else ("DTP", q, "RD8", f"{_d(start)}-{_d(end)}"))
+            one_day = start == end and q not in _RANGE_ONLY
+            out.append(("DTP", q, "D8", _d(start)) if one_day else ("DTP", q, "RD8", f"{_d(start)}-{_d(end)}"))
     out.extend(("DTP", q, fmt, value) for q, fmt, value in pending)
     return out
 

@@ -60,6 +60,9 @@ def test_demo_loads_the_mixed_pack_and_is_safe_to_repeat(tmp_path: Path) -> None
     second = CliRunner().invoke(main, ["--db", db, "demo", "--as-of", "2026-06-30"])
     assert second.exit_code == 0
     assert "0 new" in second.output and "0 new findings" in second.output
+    events = json.loads(CliRunner().invoke(main, ["--db", db, "audit", "--json"]).output)
+    identified = [e for e in events if e["event"] == "identified"]
+    assert len(identified) == len(json.loads((FIXTURES / "mixed" / "expected.json").read_text())["findings"])
 
 
 def _by_category(findings: tuple[Finding, ...]) -> dict[str, Counter]:  # type: ignore[type-arg]
