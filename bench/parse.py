@@ -121,18 +121,24 @@ def measure(kind: str, path: str) -> dict[str, float]:
             if node.id == "2100":
                 claims += 1
     seconds = time.perf_counter() - start
-    return {"seconds": seconds, "bytes": size, "claims": claims}
+    return {"seconds": seconds, "bytes": size, "claims": claims, "peak_rss_mb": _peak_rss_mb()}
+
+
+def _peak_rss_mb() -> float:
+    # VmHWM belongs to this process image alone; ru_maxrss would carry over the parent's peak
+    # across fork and exec (Linux keeps it), hiding any measurement below the parent's size.
+    with open("/proc/self/status") as status:
+        for line in status:
+            if line.startswith("VmHWM:"):
+                return int(line.split()[1]) / 1024
+    return float("nan")
 
 
 def run_child(kind: str, path: Path) -> dict[str, float]:
-    proc = subprocess.Popen([sys.executable, __file__, "--measure", kind, str(path)], stdout=subprocess.PIPE, text=True)
-    _, status, usage = os.wait4(proc.pid, 0)
-    out = proc.stdout.read() if proc.stdout else ""
-    if status != 0:
+    proc = subprocess.run([sys.executable, __file__, "--measure", kind, str(path)], stdout=subprocess.PIPE, text=True)
+    if proc.returncode != 0:
         raise SystemExit(f"{kind} failed")
-    result = json.loads(out)
-    result["peak_rss_mb"] = usage.ru_maxrss / 1024  # Linux reports KiB
-    return result
+    return json.loads(proc.stdout)
 
 
 def main() -> None:

@@ -267,8 +267,8 @@ def detect(engine: Engine, *, as_of: date | str | None = None, pack: RulePack | 
         reconciler = _Reconciler(conn, pack, summary.as_of, summary)
         matches = _MatchWriter(conn)
         cands: list[Candidate] = []
-        open_patient: dict[tuple[str, str, str], int] = defaultdict(int)
-        patient_of: dict[int, tuple[str, str, str]] = {}
+        open_patient: dict[tuple[str, ...], int] = defaultdict(int)
+        patient_of: dict[int, tuple[str, ...]] = {}
         for account in iter_accounts(conn, facts, only):
             summary.accounts += 1
             m = match_account(account, facts)
@@ -277,7 +277,10 @@ def detect(engine: Engine, *, as_of: date | str | None = None, pack: RulePack | 
             view = analyse(account, m, facts, pack.fee_per_unit)
             found = _account_candidates(view, facts, pack)
             reconciler.note_account(view, facts, {c.natural_key for c in found})
-            person = view.billed_claim.patient_key if view.billed_claim else ("", "", "")
+            # The same person: name and birth date are not enough across 100,000 claims (two patients
+            # share both), so the member id the claim was billed under must agree too.
+            billed = view.billed_claim
+            person = (billed.member_id,) + billed.patient_key if billed else ("", "", "", "")
             if any(person) and view.final_pr is not None and not view.pending:
                 owed = view.final_pr - view.patient_paid  # the patient side of the ledger (postings.patient_side)
                 if owed > 0:
@@ -295,7 +298,9 @@ def detect(engine: Engine, *, as_of: date | str | None = None, pack: RulePack | 
                 cands.extend(unbalanced_remittance.transactions(conn, facts, pack.balancing_tolerance))
         for cand in cands:
             person = patient_of.get(id(cand))
-            if person and any(person) and open_patient.get(person, 0) > 0 and cand.status == "open":
+            # Offset only when the patient's other open balances can take the whole credit; a
+            # finding has one destination, and a partial offset would leave a refund unreported.
+            if person and any(person) and open_patient.get(person, 0) >= cand.amount and cand.status == "open":
                 cand.refund_to = "offset"
         if only is not None:  # a partial run only reconciles the accounts it looked at
             keep = set(only)

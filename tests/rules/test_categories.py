@@ -152,11 +152,22 @@ def test_patient_overpayment(store: Store) -> None:
 
 
 def test_patient_overpayment_goes_to_offset_against_another_open_balance(store: Store) -> None:
+    # PCN2 leaves the same patient owing 16.00: a credit of 14.00 fits in it whole.
+    store.ingest(store.add("c.837", file_837([claim(), claim("PCN2")])),
+                 store.add("a.835", file_835("P1", "CHK1", "20240201", [paid(), paid("ICN5", clm01="PCN2")])))
+    store.patient_payments("pp.csv", [("PCN1", "2024-01-05", "30.00")])
+    detect(store.engine, as_of=AS_OF)
+    assert found(store) == [("patient_overpayment", "PCN1", "P1", "14.00", "offset", "open")]
+
+
+def test_patient_credit_larger_than_the_other_balance_is_refunded(store: Store) -> None:
+    # 24.00 does not fit in the 16.00 the patient owes on PCN2: a partial offset would leave
+    # part of the refund unreported, so the whole credit is a refund to the patient.
     store.ingest(store.add("c.837", file_837([claim(), claim("PCN2")])),
                  store.add("a.835", file_835("P1", "CHK1", "20240201", [paid(), paid("ICN5", clm01="PCN2")])))
     store.patient_payments("pp.csv", [("PCN1", "2024-01-05", "40.00")])
     detect(store.engine, as_of=AS_OF)
-    assert found(store) == [("patient_overpayment", "PCN1", "P1", "24.00", "offset", "open")]
+    assert found(store) == [("patient_overpayment", "PCN1", "P1", "24.00", "patient", "open")]
 
 
 def test_patient_share_is_not_final_while_the_secondary_has_not_answered(store: Store) -> None:
