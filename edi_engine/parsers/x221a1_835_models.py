@@ -16,6 +16,7 @@ from dataclasses import dataclass, field
 from datetime import date
 from decimal import Decimal
 
+from edi_engine.parsers.common_models import Adjustment, Contact, RawSegment
 from edi_engine.parsers.transaction import TransactionInfo
 
 __all__ = [
@@ -35,26 +36,10 @@ __all__ = [
     "ServicePayment",
 ]
 
-RawSegment = tuple[str, ...]  # element tuple of a segment kept as read; [0] is the segment id
 
 # MIA and MOA positions (1-based) that carry remittance advice remark codes (RARCs).
 _MIA_REMARKS = (5, 20, 21, 22, 23)
 _MOA_REMARKS = (3, 4, 5, 6, 7)
-
-
-@dataclass(frozen=True, slots=True)
-class Adjustment:
-    """One CAS triplet: CAS01 group with CAS02/05/.. reason, CAS03/06/.. amount, CAS04/07/.. quantity.
-
-    A positive amount reduces the payment, a negative one increases it (domain.md 1.5).
-    """
-
-    group: str  # CAS01: CO, PR, OA, PI (and CR in 4010 files)
-    reason: str  # CARC
-    amount: Decimal
-    quantity: Decimal | None = None
-    segment: int = field(default=0, compare=False)
-    offset: int = field(default=0, compare=False)
 
 
 @dataclass(frozen=True, slots=True)
@@ -82,15 +67,6 @@ class Address:
     postal_code: str = ""  # N403
     country: str = ""  # N404
     country_subdivision: str = ""  # N407
-
-
-@dataclass(frozen=True, slots=True)
-class Contact:
-    """PER: PER01 function (CX business, BL technical, IC web site), PER02 name, PER03..08 pairs."""
-
-    function: str
-    name: str = ""
-    communications: tuple[tuple[str, str], ...] = ()  # (qualifier, number) e.g. ("TE", "8005551212")
 
 
 @dataclass(frozen=True, slots=True)

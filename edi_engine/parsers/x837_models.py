@@ -20,6 +20,7 @@ from dataclasses import dataclass, field
 from datetime import date
 from decimal import Decimal
 
+from edi_engine.parsers.common_models import Adjustment, Contact, RawSegment
 from edi_engine.parsers.transaction import TransactionInfo
 
 __all__ = [
@@ -43,7 +44,6 @@ __all__ = [
     "Tooth",
 ]
 
-RawSegment = tuple[str, ...]  # a segment kept as read; [0] is the segment id
 Reference = tuple[str, str]  # REF01 qualifier, REF02 value
 DateSpan = tuple[str, date, date]  # DTP01 qualifier, from, to (D8 gives from == to; DT gives its date)
 DateText = tuple[str, str, str]  # DTP01, DTP02 format, DTP03 as written, for formats other than D8/RD8
@@ -61,27 +61,6 @@ def _span(dates: tuple[DateSpan, ...], qualifier: str) -> tuple[date, date] | No
         if q == qualifier:
             return start, end
     return None
-
-
-@dataclass(frozen=True, slots=True)
-class Adjustment:
-    """One CAS triplet: CAS01 group with CAS02/05/.. reason, CAS03/06/.. amount, CAS04/07/.. quantity."""
-
-    group: str  # CAS01: CO, PR, OA, PI (CR still appears in 2320/2430)
-    reason: str  # CARC
-    amount: Decimal
-    quantity: Decimal | None = None
-    segment: int = field(default=0, compare=False)
-    offset: int = field(default=0, compare=False)
-
-
-@dataclass(frozen=True, slots=True)
-class Contact:
-    """PER: PER01 function (IC), PER02 name, PER03..08 (qualifier, number) pairs."""
-
-    function: str
-    name: str = ""
-    communications: tuple[tuple[str, str], ...] = ()  # e.g. ("TE", "8005551212"), ("EX", "123")
 
 
 @dataclass(frozen=True, slots=True)
