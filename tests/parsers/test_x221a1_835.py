@@ -482,3 +482,23 @@ def test_any_segments_give_models_or_x12error(segments: list[tuple[str, list[str
         remits(data)
     except X12Error:  # pragma: no cover - the dispatcher turns walker X12Errors into problems
         pass
+
+
+_PYX12_CLEAN_835 = ["badX12/X221-multiple-claims-single-check.edi", "badX12/X221-era-sample.edi",
+                    "keironstoddart__edi-835-parser/emedny_sample.txt", "pyx12/835_mult_loops.txt"]
+
+
+@pytest.mark.parametrize("name", _PYX12_CLEAN_835)
+def test_writer_output_is_accepted_by_pyx12(corpus: Path, name: str) -> None:
+    """What pyx12 accepts as read, it accepts as our models written back by our writer."""
+    from edi_engine.parsers.validation import validate_file
+    from edi_engine.x12.writer import Transaction, write_interchange
+
+    assert validate_file(corpus / name).ok
+    remittances = list(iter_remittances(corpus / name))
+    data = write_interchange(
+        [Transaction("835", f"{i + 1:04d}", "005010X221A1", to_body(r)) for i, r in enumerate(remittances)],
+        sender_id="PAYER", receiver_id="PROVIDER", control_number=7, date=date(2026, 1, 2), time=time(8, 30))
+    report = validate_file(data, name="rewritten.835")
+    assert report.ok, [str(p) for p in report.errors]
+    assert list(iter_remittances(data)) == remittances
