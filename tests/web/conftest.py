@@ -1,14 +1,13 @@
-"""Web app fixtures: one world database (the `mixed` scenario pack, ingested the way bench/detect.py
-does and detected as of 2025-06-30), copied per test so actions never leak between tests; users of
+"""Web app fixtures: one world database (the `mixed` scenario pack, loaded with store.packs.load_folder
+and detected as of 2025-06-30), copied per test so actions never leak between tests; users of
 each role; a signed-in in-process client. The app's today is pinned to 2025-08-05, so deadlines
 60 days after identification fall due within the queue's 30-day window."""
 
 from __future__ import annotations
 
-import importlib.util
 import re
 import shutil
-from collections.abc import Callable, Iterator
+from collections.abc import Iterator
 from datetime import date
 from pathlib import Path
 
@@ -18,6 +17,7 @@ from flask.testing import FlaskClient
 from sqlalchemy.engine import Engine
 
 from edi_engine.store import open_store
+from edi_engine.store.packs import load_folder
 from edi_engine.web import RateLimit, WebConfig, add_user, create_app
 
 REPO = Path(__file__).resolve().parents[2]
@@ -25,14 +25,6 @@ AS_OF = "2025-06-30"
 TODAY = date(2025, 8, 5)
 PASSWORD = "correct horse battery"
 USERS = {"rita": "reviewer", "abe": "approver", "ada": "admin"}
-
-
-def _load_world() -> Callable[[Engine, Path], None]:
-    spec = importlib.util.spec_from_file_location("bench_detect", REPO / "bench" / "detect.py")
-    assert spec is not None and spec.loader is not None
-    module = importlib.util.module_from_spec(spec)
-    spec.loader.exec_module(module)
-    return module.load_world  # type: ignore[no-any-return]
 
 
 @pytest.fixture(scope="session", autouse=True)
@@ -53,7 +45,7 @@ def world_db(tmp_path_factory: pytest.TempPathFactory) -> Path:
     run = getattr(outputs, "detect_with_audit", detect)  # with it, each finding's history opens with "identified"
     path = tmp_path_factory.mktemp("web") / "world.db"
     engine = open_store(f"sqlite:///{path}")
-    _load_world()(engine, REPO / "fixtures" / "mixed")
+    load_folder(engine, REPO / "fixtures" / "mixed")
     run(engine, as_of=AS_OF)
     for name, role in USERS.items():
         add_user(engine, name, PASSWORD, role)
