@@ -183,7 +183,7 @@ def _ingest_all(engine: object, paths: tuple[str, ...], jobs: int) -> IngestSumm
         return ingest_paths(engine, files, progress=lambda _r: bar.update(1), jobs=jobs)  # type: ignore[arg-type]
 
 
-def _watch(engine: object, folder: str, poll: float, as_json: bool) -> IngestSummary:
+def _watch(engine: object, folder: str, poll: float, as_json: bool) -> IngestSummary:  # float ok: seconds
     stop = threading.Event()
     for sig in (signal.SIGINT, signal.SIGTERM):
         signal.signal(sig, lambda *_: stop.set())
@@ -200,7 +200,7 @@ def _watch(engine: object, folder: str, poll: float, as_json: bool) -> IngestSum
 @click.option("--json", "as_json", is_flag=True, help="Print the summary as JSON.")
 @click.pass_context
 @handle_errors
-def ingest(ctx: click.Context, paths: tuple[str, ...], watch_dir: str | None, poll: float, jobs: int,
+def ingest(ctx: click.Context, paths: tuple[str, ...], watch_dir: str | None, poll: float, jobs: int,  # float ok: seconds
            as_json: bool) -> None:
     """Store 835/837 files (folders recursively), each completely or not at all, each once.
 

@@ -56,6 +56,14 @@ def _ref(refs: tuple[Reference, ...], qualifier: str) -> str:
     return ""
 
 
+def _taxonomy(other_segments: tuple[RawSegment, ...]) -> str:
+    """PRV03 (provider taxonomy code) of the first PRV kept in a loop."""
+    for raw in other_segments:
+        if raw[0] == "PRV" and len(raw) > 3:
+            return raw[3]
+    return ""
+
+
 def _span(dates: tuple[DateSpan, ...], qualifier: str) -> tuple[date, date] | None:
     for q, start, end in dates:
         if q == qualifier:
@@ -99,10 +107,7 @@ class Party:
     @property
     def taxonomy(self) -> str:
         """PRV03 of the loop's PRV (rendering, attending, ... specialty)."""
-        for raw in self.other_segments:
-            if raw[0] == "PRV" and len(raw) > 3:
-                return raw[3]
-        return ""
+        return _taxonomy(self.other_segments)
 
 
 @dataclass(frozen=True, slots=True)
@@ -147,10 +152,7 @@ class BillingProvider:
     @property
     def taxonomy(self) -> str:
         """PRV03 of PRV*BI."""
-        for raw in self.other_segments:
-            if raw[0] == "PRV" and len(raw) > 3:
-                return raw[3]
-        return ""
+        return _taxonomy(self.other_segments)
 
 
 @dataclass(frozen=True, slots=True)

@@ -76,7 +76,7 @@ def _file_away(claimed: Path, dest_dir: Path, name: str, error: str | None) -> P
     return target
 
 
-def watch(engine: Engine, folder: str | os.PathLike[str], *, poll_interval: float = 1.0,
+def watch(engine: Engine, folder: str | os.PathLike[str], *, poll_interval: float = 1.0,  # float ok: seconds
           stop: threading.Event | None = None, stop_when_idle: bool = False,
           on_result: Callable[[FileResult], None] | None = None) -> IngestSummary:
     """Ingest files dropped into `folder` until `stop` is set (or, with stop_when_idle, it is empty)."""
