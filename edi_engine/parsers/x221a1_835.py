@@ -29,7 +29,7 @@ from itertools import chain
 
 from edi_engine.errors import Position, Problem
 from edi_engine.parsers._elements import amount as _checked_amount
-from edi_engine.parsers._elements import date_range, format_amount, parse_date
+from edi_engine.parsers._elements import date_range, parse_date
 from edi_engine.parsers.balancing_835 import TransactionBalance, check_claim
 from edi_engine.parsers.transaction import TransactionEnd, TransactionInfo, TransactionStart, split_transactions
 from edi_engine.parsers.x221a1_835_models import (
@@ -48,6 +48,8 @@ from edi_engine.parsers.x221a1_835_models import (
     RemittanceTrailer,
     ServicePayment,
 )
+from edi_engine.parsers.x221a1_835_body import CLAIM_DATES as _CLAIM_DATES
+from edi_engine.parsers.x221a1_835_body import to_body
 from edi_engine.x12.reader import Source, read_segments
 from edi_engine.x12.segment import Segment
 
@@ -62,7 +64,6 @@ _DATES: dict[str, date] = {}
 _LOOP_ENDS = frozenset({"CLP", "LX", "PLB", "SE"})
 _CLAIM_ONLY = frozenset({"NM1", "MIA", "MOA", "PER"})
 _CLAIM_PARTIES = ("QC", "IL", "74", "82", "TT", "PR", "GB")
-_CLAIM_DATES = ("232", "233", "036", "050")
 
 
 # -- fast construction of the frozen models --------------------------------------------------
@@ -568,179 +569,6 @@ def _orphan_lx(seg: Segment, other: list[RawSegment], trailer_other: list[RawSeg
     problems.append(Problem("warning", "empty-loop", "header number loop (LX) without claim payments", seg.position))
     trailer_other.append(_raw(seg.elements))
     trailer_other.extend(other)
-
-
-# -- models back to segments ---------------------------------------------------------------
-
-
-def _trim(*elements: str) -> RawSegment:
-    return _raw(elements)
-
-
-def _amt(value: Decimal | None) -> str:
-    return "" if value is None else format_amount(value)
-
-
-def _day(value: date | None) -> str:
-    return "" if value is None else value.strftime("%Y%m%d")
-
-
-def _composite(separator: str, *parts: str) -> str:
-    n = len(parts)
-    while n > 1 and not parts[n - 1]:
-        n -= 1
-    return separator.join(parts[:n])
-
-
-def _procedure_text(p: Procedure, separator: str) -> str:
-    modifiers = tuple(p.modifiers) + ("",) * (4 - len(p.modifiers))
-    return _composite(separator, p.qualifier, p.code, *modifiers, p.description)
-
-
-def _nm1(p: Party) -> RawSegment:
-    return _trim("NM1", p.entity, p.entity_type, p.last_or_organization, p.first, p.middle, "", p.suffix,
-                 p.id_qualifier, p.id)
-
-
-def _per(c: Contact) -> RawSegment:
-    return _trim("PER", c.function, c.name, *(value for pair in c.communications for value in pair))
-
-
-def _cas(adjustments: tuple[Adjustment, ...]) -> list[RawSegment]:
-    """Consecutive triplets of one group share a CAS, at most six to a segment."""
-    out: list[RawSegment] = []
-    i, n = 0, len(adjustments)
-    while i < n:
-        group = adjustments[i].group
-        elements = ["CAS", group]
-        j = i
-        while j < n and j - i < 6 and adjustments[j].group == group:
-            a = adjustments[j]
-            elements += [a.reason, format_amount(a.amount), _amt(a.quantity)]
-            j += 1
-        out.append(_raw(tuple(elements)))
-        i = j
-    return out
-
-
-def _party_loop(loop: PartyLoop) -> list[RawSegment]:
-    p = loop.party
-    out = [_trim("N1", p.entity, p.last_or_organization, p.id_qualifier, p.id)]
-    a = loop.address
-    if a is not None:
-        if a.line1 or a.line2:
-            out.append(_trim("N3", a.line1, a.line2))
-        if a.city or a.state or a.postal_code or a.country or a.country_subdivision:
-            out.append(_trim("N4", a.city, a.state, a.postal_code, a.country, "", "", a.country_subdivision))
-    out += [_trim("REF", q, v) for q, v in loop.references]
-    out += [_per(c) for c in loop.contacts]
-    out += loop.other_segments
-    return out
-
-
-def _service(s: ServicePayment, separator: str) -> list[RawSegment]:
-    svc01 = _procedure_text(Procedure(s.qualifier, s.procedure_code, s.modifiers, s.description), separator)
-    svc06 = _procedure_text(s.submitted_procedure, separator) if s.submitted_procedure is not None else ""
-    out = [_trim("SVC", svc01, format_amount(s.charge), format_amount(s.paid), s.revenue_code, _amt(s.units_paid),
-                 svc06, _amt(s.original_units))]
-    start, end = s.service_date_from, s.service_date_to
-    if start is not None and start == end:
-        out.append(("DTM", "472", _day(start)))
-    else:
-        if start is not None:
-            out.append(("DTM", "150", _day(start)))
-        if end is not None:
-            out.append(("DTM", "151", _day(end)))
-    out += _cas(s.adjustments)
-    if s.line_control_number:
-        out.append(("REF", "6R", s.line_control_number))
-    out += [_trim("REF", q, v) for q, v in s.references]
-    out += [("AMT", q, format_amount(v)) for q, v in s.amounts]
-    out += [("QTY", q, format_amount(v)) for q, v in s.quantities]
-    out += [_trim("LQ", q, v) for q, v in s.remarks]
-    out += s.other_segments
-    return out
-
-
-def _claim(c: ClaimPayment, separator: str) -> list[RawSegment]:
-    out = [_trim("CLP", c.patient_control_number, c.status, format_amount(c.charge), format_amount(c.paid),
-                 _amt(c.patient_responsibility), c.filing_indicator, c.payer_claim_control_number, c.facility_type,
-                 c.frequency, "", c.drg_code, _amt(c.drg_weight), _amt(c.discharge_fraction))]
-    out += _cas(c.adjustments)
-    for party in (c.patient, c.insured, c.corrected_patient, c.rendering_provider, c.crossover_carrier,
-                  c.corrected_payer, c.other_subscriber):
-        if party is not None:
-            out.append(_nm1(party))
-    if c.inpatient is not None:
-        out.append(("MIA",) + c.inpatient)
-    if c.outpatient is not None:
-        out.append(("MOA",) + c.outpatient)
-    out += [_trim("REF", q, v) for q, v in c.references]
-    for qualifier, day in zip(_CLAIM_DATES, (c.statement_from, c.statement_to, c.coverage_expiration,
-                                             c.received_date)):
-        if day is not None:
-            out.append(("DTM", qualifier, _day(day)))
-    out += [_per(p) for p in c.contacts]
-    out += [("AMT", q, format_amount(v)) for q, v in c.amounts]
-    out += [("QTY", q, format_amount(v)) for q, v in c.quantities]
-    out += c.other_segments
-    for service in c.services:
-        out += _service(service, separator)
-    return out
-
-
-def _plb(adjustments: tuple[ProviderAdjustment, ...], separator: str) -> list[RawSegment]:
-    """Consecutive pairs of one provider and fiscal date share a PLB, at most six to a segment."""
-    out: list[RawSegment] = []
-    i, n = 0, len(adjustments)
-    while i < n:
-        key = (adjustments[i].provider_id, adjustments[i].fiscal_period_date)
-        elements = ["PLB", key[0], _day(key[1])]
-        j = i
-        while j < n and j - i < 6 and (adjustments[j].provider_id, adjustments[j].fiscal_period_date) == key:
-            a = adjustments[j]
-            elements += [_composite(separator, a.reason, a.reference), format_amount(a.amount)]
-            j += 1
-        out.append(tuple(elements))
-        i = j
-    return out
-
-
-def to_body(remittance: Remittance835, component: str = ":") -> list[tuple[str, ...]]:
-    """The segments between ST and SE that reproduce `remittance` when read back.
-
-    Order follows the guide; within a loop, segments the walker kept raw come after the modelled
-    ones. Claims with equal header numbers in a row share one LX.
-    """
-    h = remittance.header
-    out: list[RawSegment] = [
-        _trim("BPR", h.handling_code, format_amount(h.total_payment), h.credit_debit, h.payment_method,
-              h.payment_format, *(tuple(h.banking) + ("",) * (10 - len(h.banking))), _day(h.payment_date))]
-    if h.trace_type or h.trace_number or h.payer_identifier or h.originating_supplemental_code:
-        out.append(_trim("TRN", h.trace_type, h.trace_number, h.payer_identifier, h.originating_supplemental_code))
-    if h.currency_entity or h.currency:
-        out.append(_trim("CUR", h.currency_entity, h.currency))
-    if h.receiver_id:
-        out.append(("REF", "EV", h.receiver_id))
-    if h.version_id:
-        out.append(("REF", "F2", h.version_id))
-    if h.production_date is not None:
-        out.append(("DTM", "405", _day(h.production_date)))
-    out += h.other_segments
-    for loop in (h.payer, h.payee):
-        if loop is not None:
-            out += _party_loop(loop)
-    previous: HeaderNumber | None = None
-    for claim in remittance.claims:
-        lx = claim.header_number
-        if lx is not None and lx != previous:
-            out.append(("LX", lx.number))
-            out += lx.other_segments
-        previous = lx
-        out += _claim(claim, component)
-    out += _plb(remittance.provider_adjustments, component)
-    out += remittance.trailer_segments
-    return out
 
 
 def iter_remittances(source: Source, name: str | None = None,

@@ -15,11 +15,10 @@ from __future__ import annotations
 
 from collections.abc import Iterable, Sequence
 from datetime import date
-from decimal import Decimal
 
 from edi_engine.parsers._elements import format_amount
+from edi_engine.parsers.common_body import amount_text, cas_segments, composite, date_text
 from edi_engine.parsers.x837_models import (
-    Adjustment,
     BillingProvider,
     Claim837,
     ClaimSubmission837,
@@ -47,19 +46,7 @@ _LINE_RANK = {"SV5": 1, "PWK": 1, "CR1": 1, "CR3": 1, "CRC": 1, "TOO": 1, "DTP":
 _HEADER_RANK = {"BHT": 0, "REF": 1}
 
 
-def _d(value: date | None) -> str:
-    return value.strftime("%Y%m%d") if value is not None else ""
 
-
-def _n(value: Decimal | None) -> str:
-    return format_amount(value) if value is not None else ""
-
-
-def _join(parts: Sequence[str], c: str) -> str:
-    n = len(parts)
-    while n and not parts[n - 1]:
-        n -= 1
-    return c.join(parts[:n])
 
 
 def _conv(raw: RawSegment, c: str) -> tuple[str, ...]:
@@ -81,7 +68,7 @@ def _procedure(qualifier: str, code: str, modifiers: Sequence[str], description:
     parts = [qualifier, code, *modifiers]
     if description:
         parts += [""] * (6 - len(parts)) + [description]
-    return _join(parts, c)
+    return composite(c, *parts)
 
 
 def _ranked(items: list[tuple[int, tuple[str, ...]]]) -> Body:
@@ -113,7 +100,7 @@ def _party(p: Party, c: str, extra: Sequence[tuple[str, ...]] = ()) -> Body:
 def _person(p: Party | None, birth: date | None, gender: str, c: str) -> Body:
     if p is None:
         return []
-    dmg = [("DMG", "D8" if birth else "", _d(birth), gender)] if birth or gender else []
+    dmg = [("DMG", "D8" if birth else "", date_text(birth), gender)] if birth or gender else []
     return _party(p, c, dmg)
 
 
@@ -128,25 +115,17 @@ def _dates(dates: Sequence[DateSpan], texts: Sequence[DateText]) -> Body:
     for q, start, end in dates:
         written = False
         for i, (tq, fmt, value) in enumerate(pending):
-            if tq == q and fmt == "DT" and value[:8] == _d(start) and start == end:
+            if tq == q and fmt == "DT" and value[:8] == date_text(start) and start == end:
                 out.append(("DTP", q, fmt, value))
                 del pending[i]
                 written = True
                 break
         if not written:
             one_day = start == end and q not in _RANGE_ONLY
-            out.append(("DTP", q, "D8", _d(start)) if one_day else ("DTP", q, "RD8", f"{_d(start)}-{_d(end)}"))
+            out.append(("DTP", q, "D8", date_text(start)) if one_day else ("DTP", q, "RD8", f"{date_text(start)}-{date_text(end)}"))
     out.extend(("DTP", q, fmt, value) for q, fmt, value in pending)
     return out
 
-
-def _cas(adjustments: Sequence[Adjustment]) -> Body:
-    out: list[list[str]] = []
-    for a in adjustments:
-        if not out or out[-1][1] != a.group or len(out[-1]) >= 20:
-            out.append(["CAS", a.group])
-        out[-1] += [a.reason, format_amount(a.amount), _n(a.quantity)]
-    return [tuple(seg) for seg in out]
 
 
 def _billing(bp: BillingProvider | None, c: str) -> Body:
@@ -180,7 +159,7 @@ def _patient(p: Patient, c: str) -> Body:
 def _other_payer(op: OtherPayer, c: str) -> Body:
     out: Body = [("SBR", op.payer_responsibility, op.relationship, op.group_number, op.group_name, op.insurance_type,
                   "", "", "", op.claim_filing_indicator)]
-    out += _cas(op.adjustments)
+    out += cas_segments(op.adjustments)
     for q, value in (("D", op.paid_amount), ("A8", op.non_covered_amount), ("EAF", op.remaining_patient_liability)):
         if value is not None:
             out.append(("AMT", q, format_amount(value)))
@@ -191,7 +170,7 @@ def _other_payer(op: OtherPayer, c: str) -> Body:
     if op.payer is not None:
         extra: list[tuple[str, ...]] = []
         if op.adjudication_date is not None:
-            extra.append(("DTP", "573", "D8", _d(op.adjudication_date)))
+            extra.append(("DTP", "573", "D8", date_text(op.adjudication_date)))
         if op.payer_claim_control_number:
             extra.append(("REF", "F8", op.payer_claim_control_number))  # before the other REFs: read first
         out += _party(op.payer, c, extra)
@@ -203,10 +182,10 @@ def _other_payer(op: OtherPayer, c: str) -> Body:
 def _adjudication(a: LineAdjudication, c: str) -> Body:
     out: Body = [("SVD", a.payer_id, format_amount(a.paid),
                   _procedure(a.procedure_qualifier, a.procedure_code, a.modifiers, a.procedure_description, c),
-                  a.revenue_code, _n(a.paid_units), a.bundled_line_number)]
-    out += _cas(a.adjustments)
+                  a.revenue_code, amount_text(a.paid_units), a.bundled_line_number)]
+    out += cas_segments(a.adjustments)
     if a.adjudication_date is not None:
-        out.append(("DTP", "573", "D8", _d(a.adjudication_date)))
+        out.append(("DTP", "573", "D8", date_text(a.adjudication_date)))
     if a.remaining_patient_liability is not None:
         out.append(("AMT", "EAF", format_amount(a.remaining_patient_liability)))
     return out + [_conv(raw, c) for raw in a.other_segments]
@@ -216,20 +195,20 @@ def _service(line: ServiceLine, variant: str, c: str) -> tuple[str, ...]:
     proc = _procedure(line.procedure_qualifier, line.procedure_code, line.modifiers, line.procedure_description, c)
     if variant == "I":
         values = {1: line.revenue_code, 2: proc, 3: format_amount(line.charge), 4: line.unit_basis,
-                  5: _n(line.units), 7: _n(line.non_covered_charge)}
+                  5: amount_text(line.units), 7: amount_text(line.non_covered_charge)}
         return _positional("SV2", values, line.service_extra, c)
     if variant == "D":
-        values = {1: proc, 2: format_amount(line.charge), 3: line.place_of_service, 4: _join(line.oral_cavity, c),
-                  5: line.prosthesis, 6: _n(line.units), 11: _join(line.diagnosis_pointers, c)}
+        values = {1: proc, 2: format_amount(line.charge), 3: line.place_of_service, 4: composite(c, *line.oral_cavity),
+                  5: line.prosthesis, 6: amount_text(line.units), 11: composite(c, *line.diagnosis_pointers)}
         return _positional("SV3", values, line.service_extra, c)
-    values = {1: proc, 2: format_amount(line.charge), 3: line.unit_basis, 4: _n(line.units),
-              5: line.place_of_service, 7: _join(line.diagnosis_pointers, c)}
+    values = {1: proc, 2: format_amount(line.charge), 3: line.unit_basis, 4: amount_text(line.units),
+              5: line.place_of_service, 7: composite(c, *line.diagnosis_pointers)}
     return _positional("SV1", values, line.service_extra, c)
 
 
 def _line(line: ServiceLine, variant: str, c: str) -> Body:
     items: list[tuple[int, tuple[str, ...]]] = [(0, ("LX", str(line.line_number))), (0, _service(line, variant, c))]
-    items += [(1, ("TOO", t.qualifier, t.number, _join(t.surfaces, c))) for t in line.teeth]
+    items += [(1, ("TOO", t.qualifier, t.number, composite(c, *t.surfaces))) for t in line.teeth]
     items += [(2, seg) for seg in _dates(line.dates, line.date_texts)]
     if line.line_control_number:
         items.append((4, ("REF", "6R", line.line_control_number)))
@@ -245,10 +224,10 @@ def _line(line: ServiceLine, variant: str, c: str) -> Body:
 
 def _claim(claim: Claim837, c: str) -> Body:
     clm = {1: claim.patient_control_number, 2: format_amount(claim.charge),
-           5: _join((claim.facility_code, claim.facility_qualifier, claim.frequency), c),
+           5: composite(c, claim.facility_code, claim.facility_qualifier, claim.frequency),
            6: claim.provider_signature, 7: claim.assignment, 8: claim.benefits_assignment,
            9: claim.release_of_information, 10: claim.patient_signature_source,
-           11: _join(claim.related_causes, c), 12: claim.special_program, 20: claim.delay_reason}
+           11: composite(c, *claim.related_causes), 12: claim.special_program, 20: claim.delay_reason}
     items: list[tuple[int, tuple[str, ...]]] = [(0, _positional("CLM", clm, claim.clm_extra, c))]
     items += [(1, seg) for seg in _dates(claim.dates, claim.date_texts)]
     if claim.cl1 is not None:
@@ -258,7 +237,7 @@ def _claim(claim: Claim837, c: str) -> Body:
         if v:
             items.append((6, ("REF", q, v)))
     items += [(6, ("REF", q, v)) for q, v in claim.refs]
-    items += [(11, ("HI", *(_join(comp, c) for comp in seg))) for seg in claim.hi]
+    items += [(11, ("HI", *(composite(c, *comp) for comp in seg))) for seg in claim.hi]
     items += [(_CLAIM_RANK.get(raw[0], 8), _conv(raw, c)) for raw in claim.other_segments]
     out = _ranked(items)
     for p in claim.providers:
@@ -301,7 +280,7 @@ def to_body(submission: ClaimSubmission837, component: str = ":") -> Body:
     c = component
     h = submission.header
     items: list[tuple[int, tuple[str, ...]]] = [
-        (0, ("BHT", h.structure, h.purpose, h.reference_id, _d(h.date), h.time, h.transaction_type))]
+        (0, ("BHT", h.structure, h.purpose, h.reference_id, date_text(h.date), h.time, h.transaction_type))]
     items += [(_HEADER_RANK.get(raw[0], 1), _conv(raw, c)) for raw in h.other_segments]
     out = _ranked(items)
     for p in (h.submitter, h.receiver):
