@@ -13,7 +13,6 @@ from sqlalchemy.engine import Engine
 from edi_engine.outputs import detect_with_audit
 from edi_engine.store import imports, open_store, payers
 from edi_engine.store.ingest import ingest_paths
-from tests.store.conftest import db_url, pg_url  # noqa: F401
 
 FIXTURES = Path(__file__).resolve().parents[2] / "fixtures"
 AS_OF = "2025-01-15"

@@ -11,7 +11,6 @@ from edi_engine.errors import UsageError
 from edi_engine.store import open_store
 from edi_engine.store.schema_users import LoginAttempt, WebSession, WebUser
 from edi_engine.web import auth
-from tests.store.conftest import db_url, pg_url  # noqa: F401
 
 
 def test_roles_are_cumulative_and_unknown_actions_are_refused() -> None:
