@@ -68,7 +68,8 @@ class SegmentStream:
     def _read(self, handle: BinaryIO) -> Iterator[Segment]:
         first = handle.read(self.chunk_size)
         bom, codec = _sniff(first)
-        self.tokenizer = tokenizer = Tokenizer(self.name, self.problems, base_offset=bom)
+        # UTF-16 offsets are mapped back to the file by remap() below, from a transcoded base of 0.
+        self.tokenizer = tokenizer = Tokenizer(self.name, self.problems, base_offset=bom if codec is None else 0)
         first = first[bom:]
         if codec is None:
             chunk = first
@@ -86,7 +87,6 @@ class SegmentStream:
             for seg in segments:
                 yield seg._replace(offset=bom + 2 * seg.offset)
 
-        tokenizer._base = 0  # offsets are mapped by remap()
         chunk = first
         while chunk:
             yield from remap(tokenizer.feed(decoder.decode(chunk).encode("utf-8")))
