@@ -96,3 +96,33 @@ def test_two_watchers_store_each_file_once(db_url: str, tmp_path: Path) -> None:
     c = counts(db_url)
     assert c["source_file"] == len(world.all) and c["claim"] == 40 and c["claim_payment"] == 40
     assert list((drop / "failed").iterdir()) == []
+
+
+def test_a_file_is_taken_only_once_it_stops_growing(db_url: str, tmp_path: Path) -> None:
+    import threading
+
+    source = tmp_path / "source"
+    world = write_world(source, claims=4, per_file=4)
+    data = world.all[0].read_bytes()
+    drop = tmp_path / "drop"
+    drop.mkdir()
+    stop = threading.Event()
+    results = []
+    watcher = threading.Thread(target=watch, args=(open_store(db_url), drop),
+                               kwargs={"poll_interval": 0.5, "stop": stop, "on_result": results.append})
+    watcher.start()
+    try:
+        target = drop / world.all[0].name
+        step = max(1, len(data) // 30)
+        with open(target, "wb") as out:  # a slow upload: a piece every 50 ms for 1.5 s
+            for i in range(0, len(data), step):
+                out.write(data[i : i + step])
+                out.flush()
+                time.sleep(0.05)
+                assert target.exists() and results == [], "taken while still growing"
+        wait_for(lambda: bool(results), timeout=30)
+    finally:
+        stop.set()
+        watcher.join()
+    assert [r.status for r in results] == ["ingested"]
+    assert (drop / "processed" / target.name).read_bytes() == data
