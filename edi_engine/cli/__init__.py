@@ -16,7 +16,7 @@ import click
 
 from edi_engine.errors import EdiEngineError
 
-__all__ = ["main", "handle_errors"]
+__all__ = ["db_url", "handle_errors", "main"]
 
 F = TypeVar("F", bound=Callable[..., Any])
 
@@ -35,6 +35,11 @@ def handle_errors(func: F) -> F:
             os._exit(0)
 
     return wrapper  # type: ignore[return-value]
+
+
+def db_url(ctx: click.Context) -> str | None:
+    """The --db URL (or EDI_ENGINE_DB) given to the command group; None means the default."""
+    return (ctx.find_root().obj or {}).get("db_url")
 
 
 @click.group(context_settings={"help_option_names": ["-h", "--help"]})

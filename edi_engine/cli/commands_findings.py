@@ -10,14 +10,11 @@ from decimal import Decimal
 
 import click
 
-from edi_engine.cli import handle_errors, main
+from edi_engine.cli import db_url, handle_errors, main
 from edi_engine.outputs import detect_with_audit
 from edi_engine.rules import CATEGORIES, explain, list_findings
 from edi_engine.store.engine import open_store
 
-
-def _url(ctx: click.Context) -> str | None:
-    return (ctx.obj or {}).get("db_url")
 
 
 @main.command("detect")
@@ -33,7 +30,7 @@ def detect_cmd(ctx: click.Context, rules_path: str | None, as_of: str | None, as
     Example: edi-engine detect --as-of 2025-01-31
     """
     # Through the audit wrapper: each finding identified, resolved or reopened gets its audit event.
-    s = detect_with_audit(open_store(_url(ctx)), as_of=as_of, rules_path=rules_path)
+    s = detect_with_audit(open_store(db_url(ctx)), as_of=as_of, rules_path=rules_path)
     data = {"as_of": s.as_of.isoformat(), "accounts": s.accounts, "new": s.inserted, "updated": s.updated,
             "resolved": s.resolved, "reopened": s.reopened, "unchanged": s.unchanged, "open": s.open_by_category}
     click.echo(json.dumps(data) if as_json else
@@ -58,7 +55,7 @@ def findings_cmd(ctx: click.Context, status: str, category: str | None, fmt: str
     """
     if ctx.invoked_subcommand is not None:  # `findings approve ...` (commands_outputs.py)
         return
-    with open_store(_url(ctx)).connect() as conn:
+    with open_store(db_url(ctx)).connect() as conn:
         rows = [r.to_json() for r in list_findings(conn, status, category)]
     if fmt == "json":
         click.echo(json.dumps(rows, indent=2))
@@ -93,7 +90,7 @@ def explain_cmd(ctx: click.Context, finding_id: int) -> None:
 
     Example: edi-engine explain 12
     """
-    with open_store(_url(ctx)).connect() as conn:
+    with open_store(db_url(ctx)).connect() as conn:
         e = explain(conn, finding_id)
     f = e.finding
     click.echo(f"Finding {f.id}: {f.category} on claim {f.claim_id or '-'}, payer {f.payer_id or '-'}")

@@ -10,7 +10,7 @@ from pathlib import Path
 import click
 from sqlalchemy import select
 
-from edi_engine.cli import handle_errors, main
+from edi_engine.cli import db_url, handle_errors, main
 from edi_engine.cli.commands_findings import findings_cmd
 from edi_engine.errors import UsageError
 from edi_engine.outputs import (
@@ -21,9 +21,6 @@ from edi_engine.outputs.letters import REFUND_CATEGORIES
 from edi_engine.store.engine import open_store
 from edi_engine.store.schema_findings import Finding
 
-
-def _url(ctx: click.Context) -> str | None:
-    return (ctx.find_root().obj or {}).get("db_url")
 
 
 def _write(out: str, data: bytes) -> None:
@@ -53,12 +50,12 @@ def correct_cmd(ctx: click.Context, claim_id: str | None, mode: str | None, find
     Example: edi-engine correct PCN0001 --replace --set line.2.charge=120.00 -o corrected.837
     """
     if finding_id is not None:
-        data = corrected_claim_for_finding(open_store(_url(ctx)), finding_id, by=by)
+        data = corrected_claim_for_finding(open_store(db_url(ctx)), finding_id, by=by)
     else:
         if not claim_id or not mode:
             raise UsageError("give CLAIM_ID with --replace or --void (or --finding ID)")
         pairs = dict(_pair(c) for c in changes)
-        data = corrected_claim(open_store(_url(ctx)), claim_id, mode=mode, payer_id=payer_id, changes=pairs, by=by)
+        data = corrected_claim(open_store(db_url(ctx)), claim_id, mode=mode, payer_id=payer_id, changes=pairs, by=by)
     _write(out, data)
 
 
@@ -90,7 +87,7 @@ def letter_cmd(ctx: click.Context, finding_id: int, to: str | None, template: st
 
     Example: edi-engine letter 12 --to payer -o refund-12.pdf
     """
-    _write(out, render_letter(open_store(_url(ctx)), finding_id, to=to, fmt=_fmt(out), template=template, by=by))
+    _write(out, render_letter(open_store(db_url(ctx)), finding_id, to=to, fmt=_fmt(out), template=template, by=by))
 
 
 @main.command("letters")
@@ -105,7 +102,7 @@ def letters_cmd(ctx: click.Context, status: str, fmt: str, by: str, out: str) ->
 
     Example: edi-engine letters --status approved -o letters/
     """
-    engine = open_store(_url(ctx))
+    engine = open_store(db_url(ctx))
     f = Finding.__table__  # type: ignore[attr-defined]
     with engine.connect() as conn:
         ids = [r[0] for r in conn.execute(select(f.c.id).where(f.c.status == status,
@@ -132,7 +129,7 @@ def reconcile_cmd(ctx: click.Context, check: str | None, fmt: str, out: str) -> 
 
     Example: edi-engine report reconcile --check 24110150280374
     """
-    rows = reconcile_report(open_store(_url(ctx)), check)
+    rows = reconcile_report(open_store(db_url(ctx)), check)
     _write(out, render_report(rows, fmt, "Check reconciliation"))
 
 
@@ -148,7 +145,7 @@ def credit_balances_cmd(ctx: click.Context, as_of: str | None, fmt: str, medicar
 
     Example: edi-engine report credit-balances --as-of 2025-01-31 --format csv
     """
-    rows = credit_balance_report(open_store(_url(ctx)), as_of, medicare)
+    rows = credit_balance_report(open_store(db_url(ctx)), as_of, medicare)
     title = "Medicare credit balance detail (CMS-838)" if medicare else "Credit balances"
     _write(out, render_report(rows, fmt, title))
 
@@ -162,7 +159,7 @@ def _decision(action: str, summary: str) -> None:
     @click.pass_context
     @handle_errors
     def command(ctx: click.Context, finding_id: int, by: str, note: str) -> None:
-        decide(open_store(_url(ctx)), finding_id, action, by=by, note=note)
+        decide(open_store(db_url(ctx)), finding_id, action, by=by, note=note)
         click.echo(f"finding {finding_id}: {action} recorded")
 
 
@@ -184,7 +181,7 @@ def note_cmd(ctx: click.Context, finding_id: int, by: str, note: str) -> None:
 
     Example: edi-engine findings note 12 --by maria --note "called the payer"
     """
-    add_note(open_store(_url(ctx)), finding_id, by=by, note=note)
+    add_note(open_store(db_url(ctx)), finding_id, by=by, note=note)
 
 
 @main.command("audit")
@@ -197,7 +194,7 @@ def audit_cmd(ctx: click.Context, finding_id: int | None, as_json: bool) -> None
 
     Example: edi-engine audit 12
     """
-    events = audit_events(open_store(_url(ctx)), finding_id)
+    events = audit_events(open_store(db_url(ctx)), finding_id)
     if as_json:
         click.echo(json.dumps([{"id": e.id, "finding_id": e.finding_id, "event": e.event, "actor": e.actor,
                                 "at": e.at.isoformat(), "note": e.note, "details": e.details} for e in events],

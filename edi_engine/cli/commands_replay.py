@@ -10,7 +10,7 @@ from pathlib import Path
 
 import click
 
-from edi_engine.cli import handle_errors, main
+from edi_engine.cli import db_url, handle_errors, main
 from edi_engine.cli.commands_findings import echo_table
 
 # The bundled demo pack: fixtures/mixed in a checkout; regenerated (deterministically, same
@@ -62,7 +62,7 @@ def demo_cmd(ctx: click.Context, as_of: str | None) -> None:
     from edi_engine.store import open_store
     from edi_engine.store.packs import load_folder
 
-    engine = open_store((ctx.obj or {}).get("db_url"))
+    engine = open_store(db_url(ctx))
     with tempfile.TemporaryDirectory(prefix="edi-demo-") as tmp:
         pack = _CHECKOUT_MIXED
         if not (pack / "expected.json").is_file():

@@ -14,7 +14,7 @@ from dataclasses import asdict
 
 import click
 
-from edi_engine.cli import handle_errors, main
+from edi_engine.cli import db_url, handle_errors, main
 from edi_engine.errors import UsageError
 from edi_engine.store import imports, migrate, payers
 from edi_engine.store.ingest import FileResult, IngestSummary, expand_paths, ingest_paths
@@ -22,9 +22,6 @@ from edi_engine.store.watch import watch
 from edi_engine.store.engine import create_store_engine, open_store
 from edi_engine.store.url import resolve_url, safe_url
 
-
-def _url(ctx: click.Context) -> str | None:
-    return (ctx.obj or {}).get("db_url")
 
 
 @main.group("db")
@@ -40,9 +37,9 @@ def db_upgrade(ctx: click.Context) -> None:
 
     Example: edi-engine --db postgresql+psycopg://edi@db/edi db upgrade
     """
-    engine = create_store_engine(_url(ctx))
+    engine = create_store_engine(db_url(ctx))
     before, after = migrate.upgrade(engine)
-    where = safe_url(resolve_url(_url(ctx)))
+    where = safe_url(resolve_url(db_url(ctx)))
     click.echo(f"{where}: schema at {after}" + ("" if before == after else f" (was {before or 'empty'})"))
 
 
@@ -55,7 +52,7 @@ def db_current(ctx: click.Context, as_json: bool) -> None:
 
     Example: edi-engine db current
     """
-    engine = create_store_engine(_url(ctx))
+    engine = create_store_engine(db_url(ctx))
     with engine.connect() as conn:
         current = migrate.current_revision(conn)
     info = {"current": current, "head": migrate.head_revision()}
@@ -84,7 +81,7 @@ def import_patient_payments(ctx: click.Context, csv_file: str, as_json: bool) ->
 
     Example: edi-engine import patient-payments payments.csv
     """
-    _print_import(imports.import_patient_payments(open_store(_url(ctx)), csv_file), as_json)
+    _print_import(imports.import_patient_payments(open_store(db_url(ctx)), csv_file), as_json)
 
 
 @import_group.command("fee-schedule")
@@ -97,7 +94,7 @@ def import_fee_schedule(ctx: click.Context, csv_file: str, as_json: bool) -> Non
 
     Example: edi-engine import fee-schedule fees.csv
     """
-    _print_import(imports.import_fee_schedule(open_store(_url(ctx)), csv_file), as_json)
+    _print_import(imports.import_fee_schedule(open_store(db_url(ctx)), csv_file), as_json)
 
 
 @main.group("payers")
@@ -120,7 +117,7 @@ def alias_add(ctx: click.Context, alias: str, payer_id: str) -> None:
 
     Example: edi-engine payers alias add 1234567890 BCBSX
     """
-    with open_store(_url(ctx)).begin() as conn:
+    with open_store(db_url(ctx)).begin() as conn:
         target = payers.add_alias(conn, alias, payer_id)
     click.echo(f"{alias} -> {target}")
 
@@ -134,7 +131,7 @@ def alias_remove(ctx: click.Context, alias: str) -> None:
 
     Example: edi-engine payers alias remove 1234567890
     """
-    with open_store(_url(ctx)).begin() as conn:
+    with open_store(db_url(ctx)).begin() as conn:
         if not payers.remove_alias(conn, alias):
             raise UsageError(f"no alias {alias!r}")
     click.echo(f"removed {alias}")
@@ -149,7 +146,7 @@ def alias_list(ctx: click.Context, as_json: bool) -> None:
 
     Example: edi-engine payers alias list --json
     """
-    with open_store(_url(ctx)).connect() as conn:
+    with open_store(db_url(ctx)).connect() as conn:
         rows = payers.list_aliases(conn)
     if as_json:
         click.echo(json.dumps([{"alias": a, "payer_id": p} for a, p in rows]))
@@ -208,7 +205,7 @@ def ingest(ctx: click.Context, paths: tuple[str, ...], watch_dir: str | None, po
     """
     if bool(paths) == bool(watch_dir):
         raise UsageError("give files or folders to ingest, or --watch DIR (not both)")
-    engine = open_store(_url(ctx))
+    engine = open_store(db_url(ctx))
     summary = _watch(engine, watch_dir, poll, as_json) if watch_dir else _ingest_all(engine, paths, jobs)
     _report(summary, as_json)
     sys.exit(1 if summary.failed else 0)

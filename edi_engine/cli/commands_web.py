@@ -4,13 +4,10 @@ from __future__ import annotations
 
 import click
 
-from edi_engine.cli import handle_errors, main
+from edi_engine.cli import db_url, handle_errors, main
 from edi_engine.store.engine import open_store
 from edi_engine.web import ROLES, add_user, disable_user, list_users, serve
 
-
-def _url(ctx: click.Context) -> str | None:
-    return (ctx.obj or {}).get("db_url")
 
 
 @main.command("serve")
@@ -24,7 +21,7 @@ def serve_cmd(ctx: click.Context, host: str, port: int, secure_cookies: bool) ->
 
     Example: edi-engine serve --port 8080
     """
-    engine = open_store(_url(ctx))
+    engine = open_store(db_url(ctx))
     click.echo(f"edi-engine review app on http://{host}:{port}/ (Ctrl-C stops it)", err=True)
     serve(engine, host, port, secure_cookies=secure_cookies)
 
@@ -47,7 +44,7 @@ def users_add(ctx: click.Context, username: str, role: str, password: str) -> No
 
     Example: edi-engine users add alice --role approver
     """
-    user = add_user(open_store(_url(ctx)), username, password, role)
+    user = add_user(open_store(db_url(ctx)), username, password, role)
     click.echo(f"added {user.username} ({user.role})")
 
 
@@ -60,7 +57,7 @@ def users_disable(ctx: click.Context, username: str) -> None:
 
     Example: edi-engine users disable alice
     """
-    user = disable_user(open_store(_url(ctx)), username)
+    user = disable_user(open_store(db_url(ctx)), username)
     click.echo(f"disabled {user.username}")
 
 
@@ -72,6 +69,6 @@ def users_list(ctx: click.Context) -> None:
 
     Example: edi-engine users list
     """
-    for u in list_users(open_store(_url(ctx))):
+    for u in list_users(open_store(db_url(ctx))):
         click.echo(f"{u.username:<24} {u.role:<9} {'disabled' if u.disabled else 'active':<9} "
                    f"{u.created_at:%Y-%m-%d}")
