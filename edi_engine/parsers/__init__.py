@@ -11,6 +11,7 @@ from __future__ import annotations
 from collections.abc import Iterator
 
 from edi_engine.errors import Problem
+from edi_engine.parsers.items import ParseItem, TransactionHeader, TransactionTrailer
 from edi_engine.parsers.transaction import (
     TransactionEnd,
     TransactionInfo,
@@ -21,10 +22,13 @@ from edi_engine.parsers.transaction import (
 from edi_engine.x12.reader import CHUNK_SIZE, SegmentStream, Source, read_segments
 
 __all__ = [
+    "ParseItem",
     "ParseRun",
     "TransactionEnd",
     "TransactionInfo",
+    "TransactionHeader",
     "TransactionStart",
+    "TransactionTrailer",
     "parse_file",
     "walkers",
 ]
@@ -50,7 +54,7 @@ class ParseRun:
     def name(self) -> str:
         return self.stream.name
 
-    def __iter__(self) -> Iterator[object]:
+    def __iter__(self) -> Iterator[ParseItem]:
         for item in split_transactions(iter(self.stream), walkers(), self.problems):
             if isinstance(item, TransactionEnd):
                 self.transactions += 1

@@ -76,17 +76,19 @@ def _set_loop(st: SetResult, component: str) -> list[tuple[str, ...]]:
     if st.accepted:
         out.append(("IK5", "A"))
     else:
-        codes = _unique(st.codes, _IK5_CODES)
-        if (st.errors or st.failed) and "5" not in codes:
-            codes.append("5")
-        out.append(("IK5", "R", *codes[:5]))
+        ik5_codes = _unique(st.codes, _IK5_CODES)
+        if (st.errors or st.failed) and "5" not in ik5_codes:
+            ik5_codes.append("5")
+        out.append(("IK5", "R", *ik5_codes[:5]))
     return out
 
 
 def body_999(group: GroupResult, component: str = ":") -> list[tuple[str, ...]]:
     """The segments between ST and SE of the 999 acknowledging one functional group."""
     gs = group.gs or ()
-    get = lambda n: gs[n].strip() if n < len(gs) else ""  # noqa: E731
+    def get(n: int) -> str:
+        return gs[n].strip() if n < len(gs) else ""
+
     body: list[tuple[str, ...]] = [("AK1", get(1), get(6), get(8))]
     for st in group.sets:
         body.extend(_set_loop(st, component))
@@ -101,7 +103,9 @@ def body_999(group: GroupResult, component: str = ":") -> list[tuple[str, ...]]:
 def ta1_elements(ic: InterchangeResult, acknowledged_groups: int) -> tuple[str, ...] | None:
     """TA1 for an interchange, or None when it has no envelope errors and ISA14 asked for none."""
     isa = ic.isa or ()
-    get = lambda n: isa[n].strip() if n < len(isa) else ""  # noqa: E731
+    def get(n: int) -> str:
+        return isa[n].strip() if n < len(isa) else ""
+
     codes = [c for c in ic.codes if len(c) == 3 and c.isdecimal()]
     if not codes and get(14) != "1":
         return None

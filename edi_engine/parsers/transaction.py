@@ -13,9 +13,13 @@ from __future__ import annotations
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from datetime import date
+from typing import TYPE_CHECKING
 
 from edi_engine.errors import Problem, X12Error
 from edi_engine.x12.segment import Segment
+
+if TYPE_CHECKING:  # the guides' models import TransactionInfo from here; the union is in items.py
+    from edi_engine.parsers.items import ParseItem, TransactionHeader, TransactionTrailer
 
 __all__ = ["TransactionEnd", "TransactionInfo", "TransactionStart", "Walker", "split_transactions", "transaction_kind"]
 
@@ -43,18 +47,18 @@ class TransactionInfo:
 @dataclass(frozen=True, slots=True)
 class TransactionStart:
     info: TransactionInfo
-    header: object  # the guide module's header model
+    header: TransactionHeader  # the guide module's header model
 
 
 @dataclass(frozen=True, slots=True)
 class TransactionEnd:
     info: TransactionInfo
-    trailer: object | None  # the guide module's trailer model; None when the set was broken
+    trailer: TransactionTrailer | None  # the guide module's trailer model; None when the set was broken
     complete: bool  # False when a value could not be read and the rest of the set was skipped
     segment_count: int  # segments ST..SE read
 
 
-Walker = Callable[[Segment, Iterator[Segment], TransactionInfo, list[Problem]], Iterator[object]]
+Walker = Callable[[Segment, Iterator[Segment], TransactionInfo, list[Problem]], Iterator["ParseItem"]]
 
 
 def transaction_kind(st: Segment) -> str:
@@ -156,7 +160,7 @@ class _Run:
 
 def split_transactions(
     segments: Iterator[Segment], walkers: dict[str, Walker], problems: list[Problem]
-) -> Iterator[object]:
+) -> Iterator[ParseItem]:
     """Yield TransactionStart, the walker's items, TransactionEnd for each ST..SE in the stream."""
     it = iter(segments)
     pending: Segment | None = None

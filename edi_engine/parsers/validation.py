@@ -140,7 +140,9 @@ def _valid_time(value: str) -> bool:
 
 def isa_field_codes(isa: Segment) -> list[tuple[str, str]]:
     """(TA105 code, what is wrong) for each bad ISA field; messages carry no values."""
-    g = lambda n: isa.get(n).strip()  # noqa: E731
+    def g(n: int) -> str:
+        return isa.get(n).strip()
+
     checks = [
         (g(1) in ("00", "03"), "010", "ISA01 is not an authorization qualifier (00 or 03)"),
         (g(3) in ("00", "01"), "012", "ISA03 is not a security qualifier (00 or 01)"),

@@ -31,6 +31,7 @@ from edi_engine.errors import Position, Problem
 from edi_engine.parsers._elements import amount as _checked_amount
 from edi_engine.parsers._elements import date_range, parse_date
 from edi_engine.parsers.balancing_835 import TransactionBalance, check_claim
+from edi_engine.parsers.items import ParseItem
 from edi_engine.parsers.transaction import TransactionEnd, TransactionInfo, TransactionStart, split_transactions
 from edi_engine.parsers.x221a1_835_models import (
     Address,
@@ -473,7 +474,7 @@ def _provider_adjustments(seg: Segment, separator: str, out: list[ProviderAdjust
 
 
 def walk_835(st: Segment, run: Iterator[Segment], info: TransactionInfo,
-             problems: list[Problem]) -> Iterator[object]:
+             problems: list[Problem]) -> Iterator[ParseItem]:
     """Walk one 835 ST..SE: TransactionStart(header), each ClaimPayment as it completes, TransactionEnd."""
     segments = iter(run)
     separator = st.envelope.delimiters.component
@@ -589,7 +590,8 @@ def iter_remittances(source: Source, name: str | None = None,
         if isinstance(item, ClaimPayment):
             claims.append(item)
         elif isinstance(item, TransactionStart):
-            info, header, claims = item.info, item.header, []  # type: ignore[assignment]
+            info, claims = item.info, []
+            header = item.header if isinstance(item.header, RemittanceHeader) else None
         elif isinstance(item, TransactionEnd):
             trailer = item.trailer
             if item.complete and isinstance(trailer, RemittanceTrailer) and header is not None:

@@ -26,6 +26,7 @@ from collections.abc import Iterator
 
 from edi_engine.errors import Position, Problem, X12Error
 from edi_engine.parsers._elements import amount, date_range, optional_amount, optional_date, parse_date, quantity
+from edi_engine.parsers.items import ParseItem
 from edi_engine.parsers.transaction import (
     TransactionEnd,
     TransactionInfo,
@@ -106,8 +107,9 @@ class _Walk:
         self.subscriber: Subscriber | None = None
         self.payer: Party | None = None
         self.patient: Patient | None = None
-        self.billings: dict[str, object] = {}
-        self.subscribers: dict[str, object] = {}
+        self.billings: dict[str, BillingProvider] = {}
+        # HL03 22 id -> the (billing provider, subscriber, payer) a patient HL under it inherits
+        self.subscribers: dict[str, tuple[BillingProvider | None, Subscriber, Party | None]] = {}
         self.claim: ClaimB | None = None
         self.other_payer: OtherPayerB | None = None
         self.line: LineB | None = None
@@ -309,7 +311,7 @@ class _Walk:
                 if parent or self.billing is None:
                     self.warn("hl-parent", "a subscriber HL has no billing provider HL as its parent (HL02)", seg)
             else:
-                self.billing = billing  # type: ignore[assignment]
+                self.billing = billing
             self.patient = None
             self.loop = _2000B
         elif code == "23":
@@ -317,7 +319,7 @@ class _Walk:
             if context is None:
                 self.warn("hl-parent", "a patient HL has no subscriber HL as its parent (HL02)", seg)
             else:
-                self.billing, self.subscriber, self.payer = context  # type: ignore[misc]
+                self.billing, self.subscriber, self.payer = context
             self.loop = _2000C
         else:
             self.subscriber = self.payer = self.patient = None
@@ -647,7 +649,7 @@ class _Walk:
 
     # -- the run ------------------------------------------------------------------------------------
 
-    def run(self, run: Iterator[Segment]) -> Iterator[object]:
+    def run(self, run: Iterator[Segment]) -> Iterator[ParseItem]:
         started = False
         handlers = self.handlers
         try:
@@ -696,7 +698,7 @@ def _position(walk: _Walk) -> Position:
                     info.transaction_control)
 
 
-def walk_837(st: Segment, run: Iterator[Segment], info: TransactionInfo, problems: list[Problem]) -> Iterator[object]:
+def walk_837(st: Segment, run: Iterator[Segment], info: TransactionInfo, problems: list[Problem]) -> Iterator[ParseItem]:
     """The transaction-set walker for 837P/I/D (see transaction.py for the contract)."""
     return _Walk(info, problems, st.envelope.delimiters.component).run(run)
 
@@ -712,7 +714,8 @@ def iter_submissions(source: Source, problems: list[Problem] | None = None) -> I
     claims: list[Claim837] = []
     for item in split_transactions(iter(stream), _WALKERS, sink):
         if isinstance(item, TransactionStart):
-            header, claims = item.header, []  # type: ignore[assignment]
+            header = item.header if isinstance(item.header, ClaimsHeader837) else None
+            claims = []
         elif isinstance(item, TransactionEnd):
             if header is not None:
                 yield ClaimSubmission837(item.info, header, tuple(claims))

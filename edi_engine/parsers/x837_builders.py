@@ -6,8 +6,10 @@ the walker module stays readable; knows nothing of segment order or of the guide
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from datetime import date
 from decimal import Decimal
+from typing import TypeVar
 
 from edi_engine.parsers._elements import optional_date
 from edi_engine.parsers.x837_models import (
@@ -159,7 +161,7 @@ class ClaimB:
     __slots__ = ("clm", "fields", "context", "f8", "d9", "refs", "dates", "texts", "hi", "cl1", "providers",
                  "other_payers", "lines", "other")
 
-    def __init__(self, clm: Segment, fields: dict[str, object], context: dict[str, object]) -> None:
+    def __init__(self, clm: Segment, fields: dict[str, object], context: Mapping[str, object]) -> None:
         self.clm = clm
         self.fields = fields
         self.context = context
@@ -185,7 +187,10 @@ class ClaimB:
             offset=self.clm.offset)
 
 
-def remember(memory: dict[str, object], key: str, value: object) -> None:
+_V = TypeVar("_V")
+
+
+def remember(memory: dict[str, _V], key: str, value: _V) -> None:
     memory[key] = value
     if len(memory) > _CONTEXT_MEMORY:
         del memory[next(iter(memory))]

@@ -12,7 +12,7 @@ from __future__ import annotations
 
 from enum import Enum
 
-from edi_engine.errors import Position, Problem
+from edi_engine.errors import Position, Problem, Severity
 from edi_engine.x12.segment import Delimiters, Envelope, Segment
 
 __all__ = ["ENVELOPE_IDS", "EnvelopeTracker"]
@@ -63,9 +63,9 @@ class EnvelopeTracker:
     def in_transaction(self) -> bool:
         return self.state is _T
 
-    def _problem(self, severity: str, code: str, message: str, seg: Segment | None) -> None:
+    def _problem(self, severity: Severity, code: str, message: str, seg: Segment | None) -> None:
         position = seg.position if seg is not None else Position(self.file)
-        self.problems.append(Problem(severity, code, message, position))  # type: ignore[arg-type]
+        self.problems.append(Problem(severity, code, message, position))
 
     def start_interchange(self, delimiters: Delimiters) -> None:
         """Called by the tokenizer when it has read an ISA's delimiters, before the ISA itself."""

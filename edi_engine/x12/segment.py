@@ -64,7 +64,9 @@ class Segment(NamedTuple):
     id: str
     elements: tuple[str, ...]
     offset: int  # byte offset of the segment's first byte in the file
-    index: int  # 1-based segment number in the file
+    # 1-based segment number in the file. The name shadows tuple.index, which mypy reports; a
+    # segment is a NamedTuple because one is built per segment of every file (cheaper than a class).
+    index: int  # type: ignore[assignment]
     envelope: Envelope
 
     def get(self, n: int) -> str:

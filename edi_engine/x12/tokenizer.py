@@ -17,7 +17,7 @@ from __future__ import annotations
 
 import re
 
-from edi_engine.errors import Position, Problem, X12Error
+from edi_engine.errors import Position, Problem, Severity, X12Error
 from edi_engine.x12.envelope import ENVELOPE_IDS, EnvelopeTracker
 from edi_engine.x12.segment import Delimiters, Segment
 
@@ -80,8 +80,8 @@ class Tokenizer:
 
     # -- machinery -----------------------------------------------------------------------
 
-    def _problem(self, severity: str, code: str, message: str, offset: int, segment: int | None) -> None:
-        self.problems.append(Problem(severity, code, message, Position(self.file, offset=offset, segment=segment)))  # type: ignore[arg-type]
+    def _problem(self, severity: Severity, code: str, message: str, offset: int, segment: int | None) -> None:
+        self.problems.append(Problem(severity, code, message, Position(self.file, offset=offset, segment=segment)))
 
     def _fail(self, message: str, offset: int) -> None:
         """Unreadable data: fatal at the start of a file; after an interchange, reported and the rest skipped."""
