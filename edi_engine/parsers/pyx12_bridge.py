@@ -180,7 +180,7 @@ def fixed_width_isa(elements: tuple[str, ...]) -> tuple[str, ...]:
     """The ISA's elements padded (or cut) to their fixed widths; numbers are zero-padded."""
     values = list(elements[1:17]) + [""] * (16 - len(elements[1:17]))
     out = ["ISA"]
-    for i, (value, width) in enumerate(zip(values, ISA_WIDTHS), start=1):
+    for i, (value, width) in enumerate(zip(values, ISA_WIDTHS, strict=True), start=1):
         value = value.strip() if i not in (2, 4) else value
         if i == 13 and value.isdecimal():
             value = value.zfill(width)
@@ -304,7 +304,8 @@ class Pyx12Input:
         self._skip_group = False
         self._groups += 1
         self._group_sets = 0
-        gs = seg.elements if seg.id == "GS" else ("GS", gs01, "EDI-ENGINE", "EDI-ENGINE", "20000101", "0000", "", "X", gs08)
+        gs = seg.elements if seg.id == "GS" else (
+            "GS", gs01, "EDI-ENGINE", "EDI-ENGINE", "20000101", "0000", "", "X", gs08)
         gs = tuple(gs[:6]) + (str(self._groups), gs[7] if len(gs) > 7 else "X", found[1])
         self._write(gs, seg)
         self.group_segments.append(seg.index)
@@ -322,10 +323,10 @@ class Pyx12Input:
             self._open_group(seg, seg.get(1), seg.get(8))
         elif sid == "ST":
             self._close_set(seg)
-            if not self._in_group and not self._skip_group:
-                # ST without GS: a group header is supplied from ST01/ST03.
-                if not self._open_group(seg, _FUNCTIONAL_IDS.get(seg.get(1), ""), seg.get(3)):
-                    return
+            # ST without GS: a group header is supplied from ST01/ST03.
+            if (not self._in_group and not self._skip_group
+                    and not self._open_group(seg, _FUNCTIONAL_IDS.get(seg.get(1), ""), seg.get(3))):
+                return
             if self._skip_group:
                 return
             if not self._map_file.startswith(seg.get(1) or "?"):
@@ -409,12 +410,12 @@ def _findings(doc: dict[str, Any]) -> Iterator[Pyx12Finding]:
                 for err in st.get("errors", []):
                     code = str(err.get("err_cde"))
                     if code not in _ENVELOPE_CODES["transaction"]:
-                        yield Pyx12Finding("transaction", code, SET_CODES.get(code, f"pyx12 transaction set error {code}"),
-                                           group=g, transaction=t)
+                        message = SET_CODES.get(code, f"pyx12 transaction set error {code}")
+                        yield Pyx12Finding("transaction", code, message, group=g, transaction=t)
                 for seg in st.get("segments", []):
-                    common = dict(line=_int(seg.get("cur_line")), group=g, transaction=t,
-                                  segment_id=str(seg.get("seg_id") or ""), set_position=_int(seg.get("seg_count")),
-                                  loop_id=str(seg.get("ls_id") or ""))
+                    common = {"line": _int(seg.get("cur_line")), "group": g, "transaction": t,
+                              "segment_id": str(seg.get("seg_id") or ""), "set_position": _int(seg.get("seg_count")),
+                              "loop_id": str(seg.get("ls_id") or "")}
                     for err in seg.get("errors", []):
                         code = str(err.get("err_cde"))
                         yield Pyx12Finding("segment", code, _describe_segment(seg, code, str(err.get("err_str") or "")),

@@ -301,8 +301,10 @@ class _Collector:
 
     def _apply(self, f: Pyx12Finding, pyx: Pyx12Input, ic: InterchangeResult,
                groups: dict[int, GroupResult], sets: dict[int, SetResult]) -> None:
-        st = sets.get(pyx.set_segments[f.transaction]) if f.transaction is not None and f.transaction < len(pyx.set_segments) else None
-        group = groups.get(pyx.group_segments[f.group]) if f.group is not None and f.group < len(pyx.group_segments) else None
+        in_sets = f.transaction is not None and f.transaction < len(pyx.set_segments)
+        st = sets.get(pyx.set_segments[f.transaction]) if in_sets and f.transaction is not None else None
+        in_groups = f.group is not None and f.group < len(pyx.group_segments)
+        group = groups.get(pyx.group_segments[f.group]) if in_groups and f.group is not None else None
         if group is None and st is not None:
             group = next((g for g in ic.groups if st in g.sets), None)
         at = pyx.segment_of(f.line)

@@ -33,6 +33,8 @@ from edi_engine.parsers._elements import date_range, parse_date
 from edi_engine.parsers.balancing_835 import TransactionBalance, check_claim
 from edi_engine.parsers.items import ParseItem
 from edi_engine.parsers.transaction import TransactionEnd, TransactionInfo, TransactionStart, split_transactions
+from edi_engine.parsers.x221a1_835_body import CLAIM_DATES as _CLAIM_DATES
+from edi_engine.parsers.x221a1_835_body import to_body
 from edi_engine.parsers.x221a1_835_models import (
     Address,
     Adjustment,
@@ -49,8 +51,6 @@ from edi_engine.parsers.x221a1_835_models import (
     RemittanceTrailer,
     ServicePayment,
 )
-from edi_engine.parsers.x221a1_835_body import CLAIM_DATES as _CLAIM_DATES
-from edi_engine.parsers.x221a1_835_body import to_body
 from edi_engine.x12.reader import Source, read_segments
 from edi_engine.x12.segment import Segment
 

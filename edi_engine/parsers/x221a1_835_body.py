@@ -71,8 +71,8 @@ def _party_loop(loop: PartyLoop) -> list[RawSegment]:
 def _service(s: ServicePayment, separator: str) -> list[RawSegment]:
     svc01 = _procedure_text(Procedure(s.qualifier, s.procedure_code, s.modifiers, s.description), separator)
     svc06 = _procedure_text(s.submitted_procedure, separator) if s.submitted_procedure is not None else ""
-    out = [_trim("SVC", svc01, format_amount(s.charge), format_amount(s.paid), s.revenue_code, amount_text(s.units_paid),
-                 svc06, amount_text(s.original_units))]
+    out = [_trim("SVC", svc01, format_amount(s.charge), format_amount(s.paid), s.revenue_code,
+                 amount_text(s.units_paid), svc06, amount_text(s.original_units))]
     start, end = s.service_date_from, s.service_date_to
     if start is not None and start == end:
         out.append(("DTM", "472", date_text(start)))
@@ -94,8 +94,9 @@ def _service(s: ServicePayment, separator: str) -> list[RawSegment]:
 
 def _claim(c: ClaimPayment, separator: str) -> list[RawSegment]:
     out = [_trim("CLP", c.patient_control_number, c.status, format_amount(c.charge), format_amount(c.paid),
-                 amount_text(c.patient_responsibility), c.filing_indicator, c.payer_claim_control_number, c.facility_type,
-                 c.frequency, "", c.drg_code, amount_text(c.drg_weight), amount_text(c.discharge_fraction))]
+                 amount_text(c.patient_responsibility), c.filing_indicator, c.payer_claim_control_number,
+                 c.facility_type, c.frequency, "", c.drg_code, amount_text(c.drg_weight),
+                 amount_text(c.discharge_fraction))]
     out += cas_segments(c.adjustments)
     for party in (c.patient, c.insured, c.corrected_patient, c.rendering_provider, c.crossover_carrier,
                   c.corrected_payer, c.other_subscriber):
@@ -107,7 +108,7 @@ def _claim(c: ClaimPayment, separator: str) -> list[RawSegment]:
         out.append(("MOA",) + c.outpatient)
     out += [_trim("REF", q, v) for q, v in c.references]
     for qualifier, day in zip(CLAIM_DATES, (c.statement_from, c.statement_to, c.coverage_expiration,
-                                             c.received_date)):
+                                             c.received_date), strict=True):
         if day is not None:
             out.append(("DTM", qualifier, date_text(day)))
     out += [_per(p) for p in c.contacts]

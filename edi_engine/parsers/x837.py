@@ -228,8 +228,8 @@ class _Walk:
         self.level = None
         hl = lv.hl
         if self.level_code == "20":
-            self.billing = BillingProvider(build_party(lv.name), build_party(lv.second), build_party(lv.third), tuple(lv.other),
-                                           hl.index, hl.offset)
+            self.billing = BillingProvider(build_party(lv.name), build_party(lv.second), build_party(lv.third),
+                                           tuple(lv.other), hl.index, hl.offset)
             remember(self.billings, self.level_id, self.billing)
         elif self.level_code == "22":
             s = lv.head.get if lv.head is not None else (lambda n: "")
@@ -698,7 +698,8 @@ def _position(walk: _Walk) -> Position:
                     info.transaction_control)
 
 
-def walk_837(st: Segment, run: Iterator[Segment], info: TransactionInfo, problems: list[Problem]) -> Iterator[ParseItem]:
+def walk_837(st: Segment, run: Iterator[Segment], info: TransactionInfo,
+             problems: list[Problem]) -> Iterator[ParseItem]:
     """The transaction-set walker for 837P/I/D (see transaction.py for the contract)."""
     return _Walk(info, problems, st.envelope.delimiters.component).run(run)
 

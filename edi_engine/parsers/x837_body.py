@@ -122,7 +122,8 @@ def _dates(dates: Sequence[DateSpan], texts: Sequence[DateText]) -> Body:
                 break
         if not written:
             one_day = start == end and q not in _RANGE_ONLY
-            out.append(("DTP", q, "D8", date_text(start)) if one_day else ("DTP", q, "RD8", f"{date_text(start)}-{date_text(end)}"))
+            out.append(("DTP", q, "D8", date_text(start)) if one_day
+                       else ("DTP", q, "RD8", f"{date_text(start)}-{date_text(end)}"))
     out.extend(("DTP", q, fmt, value) for q, fmt, value in pending)
     return out
 

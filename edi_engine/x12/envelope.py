@@ -173,7 +173,8 @@ class EnvelopeTracker:
         declared = seg.get(1).strip()
         if not declared.isdecimal() or int(declared) != self.transaction_count:
             self._problem("error", "ge01-count",
-                          f"GE01 says {declared or 'nothing'} transaction sets, the group has {self.transaction_count}", seg)
+                          f"GE01 says {declared or 'nothing'} transaction sets, "
+                          f"the group has {self.transaction_count}", seg)
         gs = self.envelope.gs
         if gs is not None and not _same_number(seg.get(2), gs.get(6)):
             self._problem("error", "ge02-control", "GE02 does not match GS06", seg)

@@ -80,7 +80,8 @@ class SegmentStream:
             return
         # UTF-16: transcode to UTF-8. X12 text is ASCII, so a transcoded offset maps back exactly.
         self.encoding = codec
-        self.problems.append(Problem("warning", "utf16", f"file is {codec.upper()}; read as text", Position(self.name, offset=0)))
+        self.problems.append(Problem("warning", "utf16", f"file is {codec.upper()}; read as text",
+                                     Position(self.name, offset=0)))
         decoder = codecs.getincrementaldecoder(codec)("replace")
 
         def remap(segments: list[Segment]) -> Iterator[Segment]:

@@ -74,7 +74,8 @@ class Tokenizer:
         if not self._stopped:
             self._run(out, eof=True)
         if self._index == 0 and not self._stopped:
-            raise X12Error("the file is empty: it holds no X12 segments", Position(self.file, offset=self._base, segment=0))
+            raise X12Error("the file is empty: it holds no X12 segments",
+                           Position(self.file, offset=self._base, segment=0))
         self.tracker.close(self._base + len(self._buf), self._index)
         return out
 
@@ -122,7 +123,8 @@ class Tokenizer:
         elif buf[:2] == b"GS" and not _is_alnum(buf[2:3]):
             self._fail("GS without ISA: the interchange header (ISA) is missing", self._base)
         elif re.match(rb"[A-Z0-9]{2,3}[^A-Za-z0-9\s]", buf[:4]):
-            self._fail(f"X12 without an ISA interchange header: it starts with {buf[:3].decode('ascii', 'replace').rstrip()!r}", self._base)
+            start = buf[:3].decode("ascii", "replace").rstrip()
+            self._fail(f"X12 without an ISA interchange header: it starts with {start!r}", self._base)
         else:
             self._fail("not X12: the data does not start with an ISA segment", self._base)
         return False
@@ -148,7 +150,8 @@ class Tokenizer:
                 self._fail("ISA segment is cut off: the file ends before its segment terminator", self._base)
             else:
                 found = n if p >= 0 else n - 1
-                self._fail(f"ISA segment is incomplete: {found} of its 16 elements found (an ISA is 106 characters)", self._base)
+                self._fail(f"ISA segment is incomplete: {found} of its 16 elements found (an ISA is 106 characters)",
+                           self._base)
             return False
         component = buf[p + 1 : p + 2]
         t = buf[p + 2 : p + 3]
@@ -172,7 +175,8 @@ class Tokenizer:
         text = raw.decode("latin-1")
         if len(text) + 1 != 106:  # 106 counts the terminator
             self._problem("warning", "isa-width",
-                          f"ISA is {len(text) + 1} characters long; the standard fixes it at 106", self._base, self._index + 1)
+                          f"ISA is {len(text) + 1} characters long; the standard fixes it at 106",
+                          self._base, self._index + 1)
         esep_s, comp_s, term_s = esep.decode("latin-1"), component.decode("latin-1"), term.decode("latin-1")
         elements = tuple(text.split(esep_s))
         rep = elements[11] if len(elements) > 11 else ""
@@ -205,7 +209,8 @@ class Tokenizer:
         for candidate in (b":", b">", b"|", b"!", b"\\", b"^"):
             if candidate in (esep, term):
                 continue
-            hits = len(re.findall(re.escape(esep) + _COMPOSITE_QUALIFIERS + re.escape(candidate) + rb"[A-Z0-9]", sample))
+            pattern = re.escape(esep) + _COMPOSITE_QUALIFIERS + re.escape(candidate) + rb"[A-Z0-9]"
+            hits = len(re.findall(pattern, sample))
             if hits > best:
                 component, best = candidate, hits
         self.delimiters = Delimiters(esep.decode("latin-1"), component.decode("latin-1"), None, term.decode("latin-1"))
@@ -270,7 +275,8 @@ class Tokenizer:
             seg = piece.strip()
             if not seg:
                 if not piece and not newline_mode:
-                    self._problem("error", "empty-segment", "empty segment (two terminators in a row)", base + start, index)
+                    self._problem("error", "empty-segment", "empty segment (two terminators in a row)",
+                                  base + start, index)
                 continue
             if newline_mode and term in seg:
                 seg = seg.replace("\r", "").replace("\n", "")
@@ -286,15 +292,16 @@ class Tokenizer:
                 try:
                     seg = seg.encode("latin-1").decode("utf-8")
                 except UnicodeDecodeError:
-                    self._problem("warning", "not-utf8", "segment is not valid UTF-8; read as Latin-1", offset, index + 1)
+                    self._problem("warning", "not-utf8", "segment is not valid UTF-8; read as Latin-1",
+                                  offset, index + 1)
             elements = tuple(seg.split(esep))
             sid = elements[0]
             if sid not in valid_ids:
                 if _SEGMENT_ID.match(sid):
                     valid_ids.add(sid)
                 else:
-                    self._problem("error", "bad-segment-id", "segment identifier is not 2-3 upper-case letters or digits",
-                                  offset, index + 1)
+                    self._problem("error", "bad-segment-id",
+                                  "segment identifier is not 2-3 upper-case letters or digits", offset, index + 1)
             if sid in ENVELOPE_IDS:
                 if sid == "ISA":
                     # A new interchange (perhaps with other delimiters): detect them afresh from here.
@@ -317,7 +324,8 @@ class Tokenizer:
             index += 1
             if not in_tx and sid != "TA1":  # a TA1 sits between ISA and GS by design
                 self._problem("error", "outside-transaction",
-                              f"{sid if sid in valid_ids else 'segment'} outside any transaction set (ST..SE)", offset, index)
+                              f"{sid if sid in valid_ids else 'segment'} outside any transaction set (ST..SE)",
+                              offset, index)
             # tuple.__new__ skips the NamedTuple's Python-level __new__: this line runs once per segment.
             append(new_segment(Segment, (sid, elements, offset, index, env)))
         self._index = index
@@ -326,7 +334,8 @@ class Tokenizer:
             if not self._skipping:
                 self._index += 1
                 self._problem("error", "segment-too-long",
-                              f"segment longer than {MAX_SEGMENT_BYTES} bytes (no terminator); skipped", self._base, self._index)
+                              f"segment longer than {MAX_SEGMENT_BYTES} bytes (no terminator); skipped",
+                              self._base, self._index)
                 self._skipping = True
             self._base += len(tail)
             tail = ""
