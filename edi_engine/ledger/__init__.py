@@ -18,13 +18,13 @@ from edi_engine.ledger.adjudication import AccountView, LineAdjudication, PayerV
 from edi_engine.ledger.facts import Account, StoreFacts, iter_accounts, load_store_facts
 from edi_engine.ledger.matching import AccountMatches, Match, Problem, match_account
 from edi_engine.ledger.postings import (
-    PATIENT, Posting, balance, build_postings, credit, patient_side, payer_side, to_decimal,
+    PATIENT, Posting, balance, build_postings, credit, patient_side, payer_side,
 )
 
 __all__ = [
     "PATIENT", "Account", "AccountMatches", "AccountView", "LineAdjudication", "Match", "PayerView", "Posting",
     "Problem", "StoreFacts", "analyse", "balance", "build_postings", "credit", "iter_accounts", "ledger_for",
-    "load_store_facts", "match_account", "patient_side", "payer_side", "to_decimal",
+    "load_store_facts", "match_account", "patient_side", "payer_side",
 ]
 
 

@@ -9,7 +9,8 @@ from __future__ import annotations
 
 from datetime import date
 
-from edi_engine.ledger import AccountView, StoreFacts, to_decimal
+from edi_engine.ledger import AccountView, StoreFacts
+from edi_engine.money import from_cents
 from edi_engine.rules import payer_overpayment
 from edi_engine.rules.candidate import Candidate, clp_evidence
 
@@ -47,7 +48,7 @@ def detect(view: AccountView, facts: StoreFacts) -> list[Candidate]:
         records.extend(clp_evidence(c, facts, "later payer paid") for c in view.payers[payer_id].standing)
     last = view.payers[last_id]
     return [Candidate(CATEGORY, view.account.clm01, last_id, amount, "payer",
-                      evidence={"summary": f"payers paid {to_decimal(sum(legit.values()))} together against "
-                                           f"{to_decimal(allowed)} allowed by the primary",
-                                "primary_payer": view.order[0], "allowed": str(to_decimal(allowed)),
+                      evidence={"summary": f"payers paid {from_cents(sum(legit.values()))} together against "
+                                           f"{from_cents(allowed)} allowed by the primary",
+                                "primary_payer": view.order[0], "allowed": str(from_cents(allowed)),
                                 "records": records, "filing_indicator": last.filing_indicator})]

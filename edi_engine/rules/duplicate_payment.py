@@ -6,7 +6,8 @@ which payment repeats which; this module turns each repeat into a finding with i
 
 from __future__ import annotations
 
-from edi_engine.ledger import AccountView, StoreFacts, to_decimal
+from edi_engine.ledger import AccountView, StoreFacts
+from edi_engine.money import from_cents
 from edi_engine.rules.candidate import Candidate, clp_evidence, plb_evidence
 
 __all__ = ["CATEGORY", "detect"]
@@ -36,6 +37,6 @@ def detect(view: AccountView, facts: StoreFacts) -> list[Candidate]:
             CATEGORY, view.account.clm01, payer.payer_id, open_total if open_total else paid_total, "payer",
             status="open" if open_total else "resolved",
             evidence={"summary": f"paid {len(payer.duplicates) + 1} times for the same services; "
-                                 f"{to_decimal(paid_total)} paid again", "records": evidence + recoveries,
+                                 f"{from_cents(paid_total)} paid again", "records": evidence + recoveries,
                       "filing_indicator": payer.filing_indicator}))
     return out
