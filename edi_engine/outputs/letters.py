@@ -25,7 +25,7 @@ from sqlalchemy import select
 from sqlalchemy.engine import Connection, Engine
 
 from edi_engine.errors import InputError, UsageError
-from edi_engine.ledger import AccountView, ledger_for
+from edi_engine.ledger import AccountView, ledger_for, line_totals
 from edi_engine.money import format_amount, from_cents
 from edi_engine.outputs.audit import record
 from edi_engine.outputs.corrected import load_original
@@ -305,17 +305,8 @@ def _payer_letter(conn: Connection, f: Any, today: date) -> PayerLetter:
         _claim_row(conn, f.patient_control_number)
     row = rows[-1]
     claim, header = _original(conn, f.patient_control_number, f.payer_id)
-    # Keyed by what the service is, not the row: a secondary's SVCs match the lines of its own 837.
-    paid_by_line: dict[tuple[object, ...], int] = {}
-    allowed_by_line: dict[tuple[object, ...], int] = {}
-    for clp in clps:  # every payment of this payer, reversals (negative) included: the lines tie to CLP04
-        for svc in clp.services:
-            line = view.matches.line_of.get(svc.id)
-            if line is None:
-                continue
-            paid_by_line[line.identity] = paid_by_line.get(line.identity, 0) + svc.paid
-            if svc.allowed is not None and clp.status != "22":
-                allowed_by_line[line.identity] = svc.allowed
+    totals = line_totals(view, clps)  # every payment of this payer, reversals included
+    paid_by_line, allowed_by_line = totals.paid, totals.allowed
     lines = [LetterLine(ln.line_number, ln.date_from, _line_code(ln), ln.units, from_cents(ln.charge),
                         from_cents(allowed_by_line[ln.identity]) if ln.identity in allowed_by_line else None,
                         from_cents(paid_by_line.get(ln.identity, 0))) for ln in billed_claim.lines]

@@ -6,7 +6,7 @@ which payment repeats which; this module turns each repeat into a finding with i
 
 from __future__ import annotations
 
-from edi_engine.ledger import AccountView, StoreFacts
+from edi_engine.ledger import AccountView, StoreFacts, duplicate_totals
 from edi_engine.money import from_cents
 from edi_engine.rules.candidate import Candidate, clp_evidence, plb_evidence
 
@@ -18,14 +18,12 @@ CATEGORY = "duplicate_payment"
 def detect(view: AccountView, facts: StoreFacts) -> list[Candidate]:
     out: list[Candidate] = []
     for payer in view.payers.values():
-        open_total = paid_total = 0
+        totals = duplicate_totals(view, payer)
+        open_total, paid_total = totals.still_open, totals.paid_again
         evidence: list[dict[str, object]] = []
         recoveries: list[dict[str, object]] = []
         for dup, first in payer.duplicates:
-            paid_total += dup.paid
             reversal = view.matches.reversed_by.get(dup.id)
-            recovered = payer.recovered.get(dup.id, 0) + (dup.paid if reversal is not None else 0)
-            open_total += max(0, dup.paid - recovered)
             evidence.append(clp_evidence(first, facts, "first payment"))
             evidence.append(clp_evidence(dup, facts, "paid again"))
             if reversal is not None:
