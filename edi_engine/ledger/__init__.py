@@ -7,6 +7,7 @@ Public API:
     match_account(account, facts) -> AccountMatches
     analyse(account, matches, facts, fee_per_unit=True) -> AccountView
     build_postings(view) -> list[Posting]; balance(), payer_side(), patient_side(), credit()
+    duplicate_totals(), primary_excess(), combined_payments(), line_totals()   the sums rules and letters show
     ledger_for(conn, clm01) -> (AccountView, list[Posting]) | None   one account, for explain
 """
 
@@ -15,16 +16,20 @@ from __future__ import annotations
 from sqlalchemy.engine import Connection
 
 from edi_engine.ledger.adjudication import AccountView, LineAdjudication, PayerView, analyse
+from edi_engine.ledger.balances import (
+    CombinedPayments, DuplicateTotals, LineTotals, combined_payments, duplicate_totals, line_totals, primary_excess,
+)
 from edi_engine.ledger.facts import Account, StoreFacts, iter_accounts, load_store_facts
 from edi_engine.ledger.matching import AccountMatches, Match, Problem, match_account
 from edi_engine.ledger.postings import (
-    PATIENT, Posting, balance, build_postings, credit, patient_side, payer_side, to_decimal,
+    PATIENT, Posting, balance, build_postings, credit, patient_side, payer_side,
 )
 
 __all__ = [
-    "PATIENT", "Account", "AccountMatches", "AccountView", "LineAdjudication", "Match", "PayerView", "Posting",
-    "Problem", "StoreFacts", "analyse", "balance", "build_postings", "credit", "iter_accounts", "ledger_for",
-    "load_store_facts", "match_account", "patient_side", "payer_side", "to_decimal",
+    "PATIENT", "Account", "AccountMatches", "AccountView", "CombinedPayments", "DuplicateTotals",
+    "LineAdjudication", "LineTotals", "Match", "PayerView", "Posting", "Problem", "StoreFacts", "analyse",
+    "balance", "build_postings", "combined_payments", "credit", "duplicate_totals", "iter_accounts", "ledger_for",
+    "line_totals", "load_store_facts", "match_account", "patient_side", "payer_side", "primary_excess",
 ]
 
 

@@ -11,24 +11,19 @@ the contractual one, charge less the allowed amount of the primary adjudication 
 so a payer that paid above its allowed shows as a credit.
 
 Balances: `balance(postings)` for the account; `payer_side` / `patient_side` for who holds a
-credit. Amounts are integer cents; `to_decimal` gives the exact Decimal.
+credit. Amounts are integer cents (edi_engine.money converts them, nowhere here).
 """
 
 from __future__ import annotations
 
 from dataclasses import dataclass
-from decimal import Decimal
 
 from edi_engine.ledger.adjudication import AccountView
 from edi_engine.ledger.matching import REVERSAL
 
-__all__ = ["PATIENT", "Posting", "balance", "build_postings", "credit", "patient_side", "payer_side", "to_decimal"]
+__all__ = ["PATIENT", "Posting", "balance", "build_postings", "credit", "patient_side", "payer_side"]
 
 PATIENT = "patient"
-
-
-def to_decimal(cents: int) -> Decimal:
-    return Decimal(cents).scaleb(-2).quantize(Decimal("0.01"))
 
 
 @dataclass(frozen=True, slots=True)

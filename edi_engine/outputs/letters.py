@@ -25,7 +25,8 @@ from sqlalchemy import select
 from sqlalchemy.engine import Connection, Engine
 
 from edi_engine.errors import InputError, UsageError
-from edi_engine.ledger import AccountView, ledger_for, to_decimal
+from edi_engine.ledger import AccountView, ledger_for, line_totals
+from edi_engine.money import format_amount, from_cents
 from edi_engine.outputs.audit import record
 from edi_engine.outputs.corrected import load_original
 from edi_engine.outputs.pdf import text_pdf
@@ -163,7 +164,7 @@ class PatientNotice:
 
 
 def _money(value: Decimal | None) -> str:
-    return "n/a" if value is None else f"{value:,.2f}"
+    return "n/a" if value is None else format_amount(value)
 
 
 def _date(value: date | None) -> str:
@@ -304,20 +305,11 @@ def _payer_letter(conn: Connection, f: Any, today: date) -> PayerLetter:
         _claim_row(conn, f.patient_control_number)
     row = rows[-1]
     claim, header = _original(conn, f.patient_control_number, f.payer_id)
-    # Keyed by what the service is, not the row: a secondary's SVCs match the lines of its own 837.
-    paid_by_line: dict[tuple[object, ...], int] = {}
-    allowed_by_line: dict[tuple[object, ...], int] = {}
-    for clp in clps:  # every payment of this payer, reversals (negative) included: the lines tie to CLP04
-        for svc in clp.services:
-            line = view.matches.line_of.get(svc.id)
-            if line is None:
-                continue
-            paid_by_line[line.identity] = paid_by_line.get(line.identity, 0) + svc.paid
-            if svc.allowed is not None and clp.status != "22":
-                allowed_by_line[line.identity] = svc.allowed
-    lines = [LetterLine(ln.line_number, ln.date_from, _line_code(ln), ln.units, to_decimal(ln.charge),
-                        to_decimal(allowed_by_line[ln.identity]) if ln.identity in allowed_by_line else None,
-                        to_decimal(paid_by_line.get(ln.identity, 0))) for ln in billed_claim.lines]
+    totals = line_totals(view, clps)  # every payment of this payer, reversals included
+    paid_by_line, allowed_by_line = totals.paid, totals.allowed
+    lines = [LetterLine(ln.line_number, ln.date_from, _line_code(ln), ln.units, from_cents(ln.charge),
+                        from_cents(allowed_by_line[ln.identity]) if ln.identity in allowed_by_line else None,
+                        from_cents(paid_by_line.get(ln.identity, 0))) for ln in billed_claim.lines]
     allowed_total = sum((x.allowed for x in lines if x.allowed is not None), Decimal("0")) \
         if any(x.allowed is not None for x in lines) else None
     codes = [_REASON_CARC[f.category]]
@@ -335,8 +327,8 @@ def _payer_letter(conn: Connection, f: Any, today: date) -> PayerLetter:
         patient_name=_person(row.patient_first_name, row.patient_last_name),
         member_id=row.subscriber_member_id or (clps[-1].member_id if clps else ""),
         account_number=f.patient_control_number, payer_claim_number=str(culprit.get("clp07", "")),
-        service_from=start, service_to=end, lines=tuple(lines), billed=to_decimal(billed_claim.charge),
-        allowed=allowed_total, paid=to_decimal(payer.net_paid) if payer else Decimal("0.00"), refund=f.amount,
+        service_from=start, service_to=end, lines=tuple(lines), billed=from_cents(billed_claim.charge),
+        allowed=allowed_total, paid=from_cents(payer.net_paid) if payer else Decimal("0.00"), refund=f.amount,
         reason=_reason(f, evidence, payer_name),
         reason_codes=tuple(f"CARC {c}: {CARC_TEXT.get(c, 'see the X12 CARC list')}" for c in codes),
         check_number=str(culprit.get("trn02", "")),
@@ -356,7 +348,7 @@ def _person(first: str | None, last: str | None) -> str:
 
 
 def _reason(f: Any, evidence: dict[str, Any], payer_name: str) -> str:
-    amount = f"{f.amount:,.2f}"
+    amount = format_amount(f.amount)
     if f.category == "duplicate_payment":
         return (f"{payer_name} paid this claim more than once for the same services. The later payment of "
                 f"{amount} duplicates the earlier one and is returned.")
@@ -384,11 +376,11 @@ def _patient_notice(conn: Connection, f: Any, today: date) -> PatientNotice:
             (claim.subscriber.name if claim.subscriber else None)
         if who is not None:
             address = _address(who.address, who.city, who.state, who.postal_code)
-    charges = to_decimal(billed_claim.charge)
-    insurers = tuple(InsurerPayment(_insurer_name(conn, pv) or payer_id, to_decimal(pv.net_paid))
+    charges = from_cents(billed_claim.charge)
+    insurers = tuple(InsurerPayment(_insurer_name(conn, pv) or payer_id, from_cents(pv.net_paid))
                      for payer_id, pv in view.payers.items() if pv.clps)
-    pr = to_decimal(view.final_pr or 0)
-    paid = tuple(PatientPaymentLine(p.payment_date, to_decimal(p.amount)) for p in view.account.patient_payments)
+    pr = from_cents(view.final_pr or 0)
+    paid = tuple(PatientPaymentLine(p.payment_date, from_cents(p.amount)) for p in view.account.patient_payments)
     start, end = billed_claim.service_range
     method = ("We have applied this credit to your open balance for another visit; the statement shows it."
               if f.refund_to == "offset" else "A refund check for this amount is enclosed.")
@@ -396,13 +388,14 @@ def _patient_notice(conn: Connection, f: Any, today: date) -> PatientNotice:
         finding_id=f.id, today=today, provider=_provider(claim, header, row),
         patient_name=_person(row.patient_first_name, row.patient_last_name), patient_address=address,
         account_number=f.patient_control_number, service_from=start, service_to=end,
-        services=tuple(PatientService(ln.date_from, _line_code(ln), to_decimal(ln.charge)) for ln in billed_claim.lines),
+        services=tuple(PatientService(ln.date_from, _line_code(ln), from_cents(ln.charge)) for ln in billed_claim.lines),
         charges=charges, insurer_payments=insurers,
         insurer_adjustments=charges - sum((i.paid for i in insurers), Decimal("0")) - pr,
-        patient_responsibility=pr, patient_payments=paid, patient_paid=to_decimal(view.patient_paid),
+        patient_responsibility=pr, patient_payments=paid, patient_paid=from_cents(view.patient_paid),
         refund=f.amount, method=method, deadline=f.deadline,
-        reason=(f"Your share of these charges, after your insurance paid, is {pr:,.2f}. You paid "
-                f"{to_decimal(view.patient_paid):,.2f}, so you paid {f.amount:,.2f} more than you owe."))
+        reason=(f"Your share of these charges, after your insurance paid, is {format_amount(pr)}. You paid "
+                f"{format_amount(from_cents(view.patient_paid))}, so you paid {format_amount(f.amount)} more than "
+                "you owe."))
 
 
 def _insurer_name(conn: Connection, pv: Any) -> str | None:

@@ -22,6 +22,7 @@ from sqlalchemy.engine import Engine
 
 from edi_engine.outputs.letters import REFUND_CATEGORIES
 from edi_engine.outputs.pdf import table_pdf
+from edi_engine.parsers.balancing_835 import signed_total, transaction_difference
 from edi_engine.rules import resolve_as_of
 from edi_engine.store.schema import Claim, ClaimPayment, Payment, ProviderAdjustment
 from edi_engine.store.schema_findings import Finding, PaymentMatch
@@ -60,12 +61,14 @@ def reconcile_report(engine: Engine, check: str | None = None) -> list[dict[str,
             (_M.c.claim_id.is_not(None)) | (_M.c.claim_payment_id.is_not(None))))}
     out = []
     for p in payments:
-        bpr = -p.amount if p.credit_debit == "D" else p.amount
+        bpr = signed_total(p.amount, p.credit_debit)
         paid = sum((c.paid for c in clps[p.id]), _ZERO)
         n_matched = sum(1 for c in clps[p.id] if c.id in matched)
+        # The report shows BPR02 less what the claims and PLBs account for: the equation's other sign.
+        difference = -transaction_difference(paid, plbs[p.id], p.amount, p.credit_debit)
         out.append({"check": p.trace_number or "", "payer_id": p.payer_id or "", "payer_name": p.payer_name or "",
                     "payment_date": p.payment_date, "method": p.method or "", "bpr_amount": bpr,
-                    "claim_payments": paid, "plb": plbs[p.id], "difference": bpr - (paid - plbs[p.id]),
+                    "claim_payments": paid, "plb": plbs[p.id], "difference": difference,
                     "claims": len(clps[p.id]), "matched": n_matched, "unmatched": len(clps[p.id]) - n_matched})
     return out
 

@@ -561,7 +561,7 @@ def walk_835(st: Segment, run: Iterator[Segment], info: TransactionInfo,
             yield done
     if lx_seg is not None:
         _orphan_lx(lx_seg, lx_other, trailer_other, problems)
-    balance.check(header.total_payment, (se or st).position, problems)
+    balance.check(header.total_payment, (se or st).position, problems, header.credit_debit)
     yield TransactionEnd(info, RemittanceTrailer(tuple(plbs), tuple(trailer_other)), True, 0)
 
 

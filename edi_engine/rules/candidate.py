@@ -7,8 +7,9 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from typing import Any
 
-from edi_engine.ledger import StoreFacts, to_decimal
+from edi_engine.ledger import StoreFacts
 from edi_engine.ledger.facts import ClaimFact, ClpFact, PatientPaymentFact, PlbFact, SvcFact
+from edi_engine.money import from_cents
 
 __all__ = ["Candidate", "claim_evidence", "clp_evidence", "patient_payment_evidence", "plb_evidence",
            "svc_evidence"]
@@ -33,7 +34,7 @@ class Candidate:
 
 
 def _money(cents: int | None) -> str | None:
-    return None if cents is None else str(to_decimal(cents))
+    return None if cents is None else str(from_cents(cents))
 
 
 def _file(facts: StoreFacts, file_id: int) -> str:

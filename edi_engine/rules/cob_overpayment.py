@@ -9,8 +9,8 @@ from __future__ import annotations
 
 from datetime import date
 
-from edi_engine.ledger import AccountView, StoreFacts, to_decimal
-from edi_engine.rules import payer_overpayment
+from edi_engine.ledger import AccountView, StoreFacts, combined_payments
+from edi_engine.money import from_cents
 from edi_engine.rules.candidate import Candidate, clp_evidence
 
 __all__ = ["CATEGORY", "detect"]
@@ -18,24 +18,14 @@ __all__ = ["CATEGORY", "detect"]
 CATEGORY = "cob_overpayment"
 
 
-def _duplicate_open(view: AccountView, payer_id: str) -> int:
-    payer = view.payers[payer_id]
-    total = 0
-    for dup, _first in payer.duplicates:
-        recovered = payer.recovered.get(dup.id, 0) + (dup.paid if dup.id in view.matches.reversed_by else 0)
-        total += max(0, dup.paid - recovered)
-    return total
-
-
 def detect(view: AccountView, facts: StoreFacts) -> list[Candidate]:
     if len(view.order) < 2 or view.primary is None:
         return []
-    allowed = sum(adj.allowed for adj in view.primary.lines.values())
-    legit: dict[str, int] = {}
-    for payer_id in view.order:
-        legit[payer_id] = view.payers[payer_id].net_paid - _duplicate_open(view, payer_id)
-    legit[view.order[0]] -= payer_overpayment.excess(view)[1]
-    over = sum(legit.values()) - allowed
+    combined = combined_payments(view)
+    if combined is None:
+        return []
+    legit, allowed = combined.by_payer, combined.allowed
+    over = combined.total - allowed
     if over <= 0:
         return []
     last_id = max(view.order[1:], key=lambda p: (view.payers[p].last_paid_on or date.min, view.payers[p].rank, p))
@@ -47,7 +37,7 @@ def detect(view: AccountView, facts: StoreFacts) -> list[Candidate]:
         records.extend(clp_evidence(c, facts, "later payer paid") for c in view.payers[payer_id].standing)
     last = view.payers[last_id]
     return [Candidate(CATEGORY, view.account.clm01, last_id, amount, "payer",
-                      evidence={"summary": f"payers paid {to_decimal(sum(legit.values()))} together against "
-                                           f"{to_decimal(allowed)} allowed by the primary",
-                                "primary_payer": view.order[0], "allowed": str(to_decimal(allowed)),
+                      evidence={"summary": f"payers paid {from_cents(combined.total)} together against "
+                                           f"{from_cents(allowed)} allowed by the primary",
+                                "primary_payer": view.order[0], "allowed": str(from_cents(allowed)),
                                 "records": records, "filing_indicator": last.filing_indicator})]

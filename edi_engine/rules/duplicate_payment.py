@@ -6,7 +6,8 @@ which payment repeats which; this module turns each repeat into a finding with i
 
 from __future__ import annotations
 
-from edi_engine.ledger import AccountView, StoreFacts, to_decimal
+from edi_engine.ledger import AccountView, StoreFacts, duplicate_totals
+from edi_engine.money import from_cents
 from edi_engine.rules.candidate import Candidate, clp_evidence, plb_evidence
 
 __all__ = ["CATEGORY", "detect"]
@@ -17,14 +18,12 @@ CATEGORY = "duplicate_payment"
 def detect(view: AccountView, facts: StoreFacts) -> list[Candidate]:
     out: list[Candidate] = []
     for payer in view.payers.values():
-        open_total = paid_total = 0
+        totals = duplicate_totals(view, payer)
+        open_total, paid_total = totals.still_open, totals.paid_again
         evidence: list[dict[str, object]] = []
         recoveries: list[dict[str, object]] = []
         for dup, first in payer.duplicates:
-            paid_total += dup.paid
             reversal = view.matches.reversed_by.get(dup.id)
-            recovered = payer.recovered.get(dup.id, 0) + (dup.paid if reversal is not None else 0)
-            open_total += max(0, dup.paid - recovered)
             evidence.append(clp_evidence(first, facts, "first payment"))
             evidence.append(clp_evidence(dup, facts, "paid again"))
             if reversal is not None:
@@ -36,6 +35,6 @@ def detect(view: AccountView, facts: StoreFacts) -> list[Candidate]:
             CATEGORY, view.account.clm01, payer.payer_id, open_total if open_total else paid_total, "payer",
             status="open" if open_total else "resolved",
             evidence={"summary": f"paid {len(payer.duplicates) + 1} times for the same services; "
-                                 f"{to_decimal(paid_total)} paid again", "records": evidence + recoveries,
+                                 f"{from_cents(paid_total)} paid again", "records": evidence + recoveries,
                       "filing_indicator": payer.filing_indicator}))
     return out

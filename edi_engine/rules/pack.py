@@ -13,7 +13,8 @@ from importlib import resources
 from pathlib import Path
 from typing import Any
 
-from edi_engine.errors import UsageError
+from edi_engine.errors import InputError, UsageError
+from edi_engine.money import Cents, to_cents
 
 __all__ = ["CATEGORIES", "RulePack", "load_pack"]
 
@@ -28,19 +29,25 @@ def _merge(base: dict[str, Any], over: dict[str, Any]) -> dict[str, Any]:
     return out
 
 
-def _cents(value: object, where: str) -> int:
+def _cents(value: object, where: str) -> Cents:
+    """A TOML amount (string, int or float as written) to cents through edi_engine.money, exactly."""
     try:
         amount = Decimal(str(value))
     except InvalidOperation:
         raise UsageError(f"rule pack: {where} is not an amount: {value!r}") from None
-    return int(amount.scaleb(2).to_integral_value())
+    if not amount.is_finite():
+        raise UsageError(f"rule pack: {where} is not an amount: {value!r}")
+    try:
+        return to_cents(amount, where)
+    except InputError as exc:  # the pack is the operator's configuration: a usage error, not bad input data
+        raise UsageError(f"rule pack: {exc.message}") from None
 
 
 @dataclass(frozen=True, slots=True)
 class RulePack:
     enabled: frozenset[str]
-    credit_tolerance: int  # cents
-    balancing_tolerance: int  # cents
+    credit_tolerance: Cents
+    balancing_tolerance: Cents
     fee_per_unit: bool
     duplicate_denial_carcs: frozenset[str]
     bundling_carcs: frozenset[str]

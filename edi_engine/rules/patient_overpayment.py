@@ -7,7 +7,8 @@ balance the credit can go against."""
 
 from __future__ import annotations
 
-from edi_engine.ledger import AccountView, StoreFacts, to_decimal
+from edi_engine.ledger import AccountView, StoreFacts
+from edi_engine.money import from_cents
 from edi_engine.rules.candidate import Candidate, clp_evidence, patient_payment_evidence
 
 __all__ = ["CATEGORY", "detect"]
@@ -27,6 +28,6 @@ def detect(view: AccountView, facts: StoreFacts) -> list[Candidate]:
     if view.final_pr_clp is not None:
         records.append(clp_evidence(view.final_pr_clp, facts, "final patient responsibility"))
     return [Candidate(CATEGORY, view.account.clm01, payer_id, over, "patient",
-                      evidence={"summary": f"patient paid {to_decimal(view.patient_paid)} against a responsibility "
-                                           f"of {to_decimal(view.final_pr)}", "records": records,
+                      evidence={"summary": f"patient paid {from_cents(view.patient_paid)} against a responsibility "
+                                           f"of {from_cents(view.final_pr)}", "records": records,
                                 "filing_indicator": primary.filing_indicator if primary else ""})]

@@ -8,31 +8,17 @@ Only the primary: a later payer's excess is a COB overpayment (cob_overpayment.p
 
 from __future__ import annotations
 
-from edi_engine.ledger import AccountView, StoreFacts, to_decimal
+from edi_engine.ledger import AccountView, StoreFacts, primary_excess
+from edi_engine.money import from_cents
 from edi_engine.rules.candidate import Candidate, clp_evidence, plb_evidence, svc_evidence
 
-__all__ = ["CATEGORY", "excess", "detect"]
+__all__ = ["CATEGORY", "detect"]
 
 CATEGORY = "payer_overpayment"
 
 
-def excess(view: AccountView) -> tuple[int, int]:
-    """(excess paid before recoveries, excess still open) of the primary payer, in cents."""
-    payer = view.primary
-    if payer is None:
-        return 0, 0
-    by_clp: dict[int, int] = {}
-    for adj in payer.lines.values():
-        over = adj.paid - adj.owed
-        if over > 0:
-            by_clp[adj.clp.id] = by_clp.get(adj.clp.id, 0) + over
-    total = sum(by_clp.values())
-    still = sum(max(0, over - payer.recovered.get(clp_id, 0)) for clp_id, over in by_clp.items())
-    return total, still
-
-
 def detect(view: AccountView, facts: StoreFacts) -> list[Candidate]:
-    total, still = excess(view)
+    total, still = primary_excess(view)
     payer = view.primary
     if payer is None or total <= 0:
         return []
@@ -43,13 +29,13 @@ def detect(view: AccountView, facts: StoreFacts) -> list[Candidate]:
             over_clps.add(adj.clp.id)
             for svc in adj.services:
                 rec = svc_evidence(svc, adj.clp, facts, "paid above what was owed")
-                rec.update(owed=str(to_decimal(adj.owed)), allowed_from=adj.allowed_source,
-                           line_patient_responsibility=str(to_decimal(adj.pr)))
+                rec.update(owed=str(from_cents(adj.owed)), allowed_from=adj.allowed_source,
+                           line_patient_responsibility=str(from_cents(adj.pr)))
                 records.append(rec)
             if not adj.services:
                 records.append(clp_evidence(adj.clp, facts, "paid above charge less patient responsibility"))
     records.extend(plb_evidence(plb, facts, "recouped") for plb, clp in payer.plbs if clp.id in over_clps)
     return [Candidate(CATEGORY, view.account.clm01, payer.payer_id, still or total, "payer",
                       status="open" if still else "resolved",
-                      evidence={"summary": f"paid {to_decimal(total)} more than owed", "records": records,
+                      evidence={"summary": f"paid {from_cents(total)} more than owed", "records": records,
                                 "filing_indicator": payer.filing_indicator})]

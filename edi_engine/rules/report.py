@@ -15,7 +15,8 @@ from sqlalchemy import select, text
 from sqlalchemy.engine import Connection
 
 from edi_engine.errors import UsageError
-from edi_engine.ledger import PATIENT, Posting, balance, credit, ledger_for, to_decimal
+from edi_engine.ledger import PATIENT, Posting, balance, credit, ledger_for
+from edi_engine.money import from_cents
 from edi_engine.store.schema_findings import Finding
 
 __all__ = ["Explanation", "FindingRecord", "LedgerLine", "SegmentText", "explain", "list_findings", "read_segment"]
@@ -122,7 +123,7 @@ def _file_names(conn: Connection) -> dict[int, str]:
 def _ledger_line(p: Posting, files: dict[int, str]) -> LedgerLine:
     where = f"{Path(files.get(p.file_id, '?')).name} {'line' if p.source == 'patient_payment' else 'segment'} " \
             f"{p.segment}"
-    return LedgerLine(p.kind, "patient" if p.party == PATIENT else p.party, to_decimal(p.amount), p.in_balance,
+    return LedgerLine(p.kind, "patient" if p.party == PATIENT else p.party, from_cents(p.amount), p.in_balance,
                       p.code, where)
 
 
@@ -139,9 +140,9 @@ def explain(conn: Connection, finding_id: int) -> Explanation:
         if found is not None:
             _view, postings = found
             ledger = [_ledger_line(p, files) for p in postings]
-            bal = to_decimal(balance([p for p in postings if p.claim_id is not None or p.party == PATIENT]))
+            bal = from_cents(balance([p for p in postings if p.claim_id is not None or p.party == PATIENT]))
             pc, ptc = credit(postings)
-            payer_credit, patient_credit = to_decimal(pc), to_decimal(ptc)
+            payer_credit, patient_credit = from_cents(pc), from_cents(ptc)
     segments: list[SegmentText] = []
     records = list(record.evidence.get("records", []))
     records += list(record.evidence.get("resolution", {}).get("records", []))

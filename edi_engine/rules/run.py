@@ -32,6 +32,7 @@ from edi_engine.errors import UsageError
 from edi_engine.ledger import (
     AccountView, StoreFacts, analyse, build_postings, credit, iter_accounts, load_store_facts, match_account,
 )
+from edi_engine.money import to_cents
 from edi_engine.rules import (
     cob_overpayment, duplicate_payment, patient_overpayment, payer_overpayment, unbalanced_remittance,
     unmatched_payment,
@@ -191,7 +192,7 @@ class _Reconciler:
                 self.summary.reopened += 1
             else:
                 self.summary.resolved += 1
-        cents = int(row.amount.scaleb(2))
+        cents = to_cents(row.amount)
         if cents != cand.amount:
             values["amount"] = cand.amount
         if row.refund_to != cand.refund_to:

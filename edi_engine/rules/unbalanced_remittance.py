@@ -1,13 +1,16 @@
 """unbalanced_remittance: an 835 whose amounts do not balance (domain.md 1.9): line
 SVC02 - sum(CAS) = SVC03, claim CLP03 - sum(CAS) = CLP04, transaction sum(CLP04) - sum(PLB) =
-BPR02. A data-quality finding: the remittance is posted as sent, never silently corrected."""
+BPR02 (signed by BPR03). A data-quality finding: the remittance is posted as sent, never silently
+corrected. The equations are parsers.balancing_835's, the same the parser warns with, over stored cents."""
 
 from __future__ import annotations
 
 from sqlalchemy import text
 from sqlalchemy.engine import Connection
 
-from edi_engine.ledger import AccountView, StoreFacts, to_decimal
+from edi_engine.ledger import AccountView, StoreFacts
+from edi_engine.money import from_cents
+from edi_engine.parsers.balancing_835 import adjustment_difference, transaction_difference
 from edi_engine.rules.candidate import Candidate, clp_evidence, svc_evidence
 
 __all__ = ["CATEGORY", "detect", "transactions"]
@@ -18,15 +21,14 @@ CATEGORY = "unbalanced_remittance"
 def detect(view: AccountView, facts: StoreFacts, tolerance: int = 0) -> list[Candidate]:
     out = []
     for clp in view.account.clps:
-        adjustments = sum(a.amount for a in clp.all_adjustments())
-        diff = clp.charge - adjustments - clp.paid
+        diff = adjustment_difference(clp.charge, (a.amount for a in clp.all_adjustments()), clp.paid)
         records = []
         if abs(diff) > tolerance:
-            records.append(clp_evidence(clp, facts, f"CLP03 - CAS - CLP04 = {to_decimal(diff)}"))
+            records.append(clp_evidence(clp, facts, f"CLP03 - CAS - CLP04 = {from_cents(diff)}"))
         for svc in clp.services:
-            line_diff = svc.charge - sum(a.amount for a in svc.adjustments) - svc.paid
+            line_diff = adjustment_difference(svc.charge, (a.amount for a in svc.adjustments), svc.paid)
             if abs(line_diff) > tolerance:
-                records.append(svc_evidence(svc, clp, facts, f"SVC02 - CAS - SVC03 = {to_decimal(line_diff)}"))
+                records.append(svc_evidence(svc, clp, facts, f"SVC02 - CAS - SVC03 = {from_cents(line_diff)}"))
         if records:
             trn = clp.payment.trace_number if clp.payment else ""
             out.append(Candidate(CATEGORY, clp.clp01, clp.payer_id, abs(diff), None,
@@ -43,19 +45,18 @@ def transactions(conn: Connection, facts: StoreFacts, tolerance: int = 0) -> lis
         " (SELECT COALESCE(SUM(a.amount), 0) FROM provider_adjustment a WHERE a.payment_id = p.id) FROM payment p"))
     for pid, bpr02, cd, clp_sum, plb_sum in rows:
         clp_total, plb_total = int(clp_sum), int(plb_sum)  # PostgreSQL sums BIGINT as NUMERIC
-        expected = (-bpr02 if cd == "D" else bpr02)
-        diff = clp_total - plb_total - expected
+        diff = transaction_difference(clp_total, plb_total, bpr02, cd)
         if abs(diff) <= tolerance:
             continue
         p = facts.payments[pid]
         out.append(Candidate(CATEGORY, None, p.payer_id, abs(diff), None,
                              cause=f"transaction:TRN02={p.trace_number}:ST02={p.st02}:ISA13={p.isa13}",
-                             evidence={"summary": f"sum(CLP04) - sum(PLB) - BPR02 = {to_decimal(diff)}",
+                             evidence={"summary": f"sum(CLP04) - sum(PLB) - BPR02 = {from_cents(diff)}",
                                        "records": [{"role": "payment", "record": "BPR",
                                                     "file": facts.files[p.file_id].name if p.file_id in facts.files
                                                     else None, "segment": p.segment, "offset": p.offset,
                                                     "isa13": p.isa13, "st02": p.st02, "trn02": p.trace_number,
-                                                    "bpr02": str(to_decimal(bpr02)),
-                                                    "sum_clp04": str(to_decimal(clp_total)),
-                                                    "sum_plb": str(to_decimal(plb_total))}]}))
+                                                    "bpr02": str(from_cents(bpr02)),
+                                                    "sum_clp04": str(from_cents(clp_total)),
+                                                    "sum_plb": str(from_cents(plb_total))}]}))
     return out

@@ -9,19 +9,19 @@ Public API (other layers import only these names):
     watch(engine, folder, ...) -> IngestSummary
     import_patient_payments(engine, csv), import_fee_schedule(engine, csv) -> ImportResult
     alias_map(conn), canonical_payer_id(conn, id), payer_id_835(n104, ref_2u, trn03)
-    to_cents(Decimal) / from_cents(int)     the store's money boundary
+    to_cents(Decimal) / from_cents(int)     the store's money boundary (re-exported from edi_engine.money)
     schema                                  the SQLModel table classes
 """
 
 from __future__ import annotations
 
+from edi_engine.money import from_cents, to_cents
 from edi_engine.store import schema
 from edi_engine.store.engine import create_store_engine, open_store
 from edi_engine.store.imports import ImportResult, import_fee_schedule, import_patient_payments
 from edi_engine.store.ingest import FileResult, IngestSummary, ingest_file, ingest_paths
 from edi_engine.store.migrate import ensure_schema, head_revision, upgrade
 from edi_engine.store.payers import alias_map, canonical_payer_id, payer_id_835
-from edi_engine.store.types import from_cents, to_cents
 from edi_engine.store.url import resolve_url
 from edi_engine.store.watch import watch
 

@@ -24,10 +24,10 @@ from sqlalchemy import insert
 from sqlalchemy.engine import Connection, Engine
 
 from edi_engine.errors import InputError, Position
+from edi_engine.money import Cents, to_cents
 from edi_engine.store import payers
 from edi_engine.store.schema import FeeSchedule, PatientPayment
 from edi_engine.store.sourcefile import claim_file, content_hash
-from edi_engine.store.types import to_cents
 
 __all__ = ["ImportResult", "import_fee_schedule", "import_patient_payments"]
 
@@ -65,7 +65,7 @@ def _date(row: dict[str, str], col: str, required: bool = True) -> date | None:
         raise _RowError(f"{col} is not a date (YYYY-MM-DD or CCYYMMDD)") from None
 
 
-def _amount(row: dict[str, str], col: str) -> int:
+def _amount(row: dict[str, str], col: str) -> Cents:
     value = _text(row, col)
     try:
         number = Decimal(value.replace("$", "").replace(",", ""))  # type: ignore[union-attr]
@@ -74,7 +74,7 @@ def _amount(row: dict[str, str], col: str) -> int:
     if not number.is_finite():
         raise _RowError(f"{col} is not an amount")
     try:
-        return to_cents(number, col)  # type: ignore[return-value]
+        return to_cents(number, col)
     except InputError as exc:
         raise _RowError(exc.message) from None
 

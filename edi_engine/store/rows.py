@@ -1,8 +1,8 @@
 """Parsed 835/837 models to row dicts for the store's tables.
 
 Owns which model field lands in which column, and the money boundary (Decimal to integer cents,
-exact, with the segment's position on a sub-cent amount). Reads the parsers' models by attribute
-name only; knows nothing of connections or batching (ingest.py does that).
+exact, through edi_engine.money, with the segment's position on a sub-cent amount). Reads the
+parsers' models by attribute name only; knows nothing of connections or batching (ingest.py does that).
 """
 
 from __future__ import annotations
@@ -10,10 +10,10 @@ from __future__ import annotations
 from decimal import Decimal
 from typing import Any
 
-from edi_engine.errors import Position
+from edi_engine.errors import InputError, Position
+from edi_engine.money import Cents, to_cents
 from edi_engine.parsers.transaction import TransactionInfo
 from edi_engine.store.payers import payer_id_835
-from edi_engine.store.types import to_cents
 
 __all__ = ["adjustment_rows", "claim_line_rows", "claim_payment_row", "claim_row", "interchange_row", "payment_row",
            "provider_adjustment_rows", "service_payment_row", "transaction_set_row"]
@@ -21,15 +21,14 @@ __all__ = ["adjustment_rows", "claim_line_rows", "claim_payment_row", "claim_row
 Row = dict[str, Any]
 
 
-def _money(value: Decimal | None, what: str, file: str, model: Any) -> int | None:
-    """to_cents, inlined: this runs for every amount of every file, and the Position is built only on error."""
+def _money(value: Decimal | None, what: str, file: str, model: Any) -> Cents | None:
+    """money.to_cents with the segment's Position, built only on error: this runs for every amount of every file."""
     if value is None:
         return None
-    cents = value.scaleb(2)
-    whole = int(cents)
-    if whole != cents:
-        to_cents(value, what, Position(file, offset=model.offset, segment=model.segment))  # raises
-    return whole
+    try:
+        return to_cents(value, what)
+    except InputError as exc:
+        raise InputError(exc.message, Position(file, offset=model.offset, segment=model.segment)) from None
 
 
 def _qty(value: Decimal | None) -> str | None:

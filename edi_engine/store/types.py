@@ -2,8 +2,9 @@
 
 SQLite has no exact decimal type (SQLAlchemy warns it "does not support Decimal objects
 natively"): a NUMERIC column there rounds through a float. So money is stored as integer cents
-(BigInteger, exact on every backend) and read back as Decimal; units and other quantities, which
-may be fractional, are stored as canonical decimal text. Nothing here knows a table.
+(BigInteger, exact on every backend) and read back as Decimal, both ways through edi_engine.money
+(the one converter); units and other quantities, which may be fractional, are stored as canonical
+decimal text. Nothing here knows a table.
 """
 
 from __future__ import annotations
@@ -14,28 +15,9 @@ from typing import Any
 from sqlalchemy import BigInteger, String
 from sqlalchemy.types import TypeDecorator
 
-from edi_engine.errors import InputError, Position
+from edi_engine.money import from_cents, to_cents
 
-__all__ = ["Money", "DecimalText", "to_cents", "from_cents"]
-
-_CENT = Decimal("0.01")
-
-
-def to_cents(value: Decimal | None, what: str = "amount", position: Position | None = None) -> int | None:
-    """Decimal dollars to integer cents, exactly; a sub-cent amount is an input error, never rounded."""
-    if value is None:
-        return None
-    cents = value.scaleb(2)
-    whole = int(cents)
-    if whole != cents:
-        raise InputError(f"{what} has more than two decimal places; amounts are stored to the cent", position)
-    return whole
-
-
-def from_cents(cents: int | None) -> Decimal | None:
-    if cents is None:
-        return None
-    return Decimal(cents).scaleb(-2).quantize(_CENT)
+__all__ = ["Money", "DecimalText"]
 
 
 class Money(TypeDecorator[Decimal]):
@@ -50,7 +32,7 @@ class Money(TypeDecorator[Decimal]):
         return to_cents(value)
 
     def process_result_value(self, value: Any, dialect: Any) -> Decimal | None:
-        return from_cents(value)
+        return None if value is None else from_cents(value)
 
 
 class DecimalText(TypeDecorator[Decimal]):

@@ -7,6 +7,7 @@ from dataclasses import dataclass
 from datetime import date
 from decimal import Decimal
 
+from edi_engine.money import format_amount
 from edi_engine.web.auth import ACTIONS, SessionInfo, allowed
 
 __all__ = ["Chrome", "NEAR_DAYS", "chrome_for", "money", "urgency"]
@@ -34,7 +35,7 @@ def chrome_for(session: SessionInfo, today: date, *, message: str = "", active: 
 
 
 def money(value: Decimal | None) -> str:
-    return "" if value is None else f"{value:,.2f}"
+    return "" if value is None else format_amount(value)
 
 
 def urgency(deadline: date | None, today: date, status: str) -> str:

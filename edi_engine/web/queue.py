@@ -13,7 +13,8 @@ from urllib.parse import urlencode
 from sqlalchemy import func, select
 from sqlalchemy.engine import Engine
 
-from edi_engine.errors import UsageError
+from edi_engine.errors import InputError, UsageError
+from edi_engine.money import from_cents, to_cents
 from edi_engine.store.schema_findings import Finding
 from edi_engine.store.types import Money
 from edi_engine.web.context import NEAR_DAYS, Chrome, urgency
@@ -61,7 +62,10 @@ def _decimal(text: str, what: str) -> Decimal | None:
         raise UsageError(f"{what} must be an amount such as 125.00") from None
     if not value.is_finite():
         raise UsageError(f"{what} must be an amount such as 125.00")
-    return value.quantize(Decimal("0.01"))
+    try:  # exact, as every amount: a bound below the cent is a mistake to report, not to round
+        return from_cents(to_cents(value, what))
+    except (InputError, InvalidOperation):
+        raise UsageError(f"{what} must be an amount such as 125.00") from None
 
 
 def _int(text: str, what: str) -> int | None:

@@ -14,7 +14,7 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from edi_engine.errors import Problem, X12Error
-from edi_engine.parsers.balancing_835 import cents
+from edi_engine.money import round_cents as cents
 from edi_engine.parsers.transaction import TransactionEnd, TransactionStart, split_transactions
 from edi_engine.parsers.x221a1_835 import iter_remittances, to_body, walk_835
 from edi_engine.parsers.x221a1_835_models import (

@@ -1,0 +1,94 @@
+"""Derived sums of an account the rules and outputs show: the ledger's, so no other layer adds money.
+
+ARCHITECTURE: "the ledger is the only place that adds them up, and every rule reads balances from
+it rather than re-deriving them". Each function here names one sum a finding category or a
+document needs, over the adjudication view (adjudication.py); amounts are integer cents. Knows
+nothing of thresholds (the rules decide what a sum means) or of wording (the outputs do).
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from edi_engine.ledger.adjudication import AccountView, PayerView
+from edi_engine.ledger.facts import ClpFact
+from edi_engine.ledger.matching import REVERSAL
+
+__all__ = ["CombinedPayments", "DuplicateTotals", "LineTotals", "combined_payments", "duplicate_totals",
+           "line_totals", "primary_excess"]
+
+
+@dataclass(frozen=True, slots=True)
+class DuplicateTotals:
+    paid_again: int  # what the duplicates paid
+    still_open: int  # what of it the payer has not reversed or recouped (never below 0 per duplicate)
+
+
+def duplicate_totals(view: AccountView, payer: PayerView) -> DuplicateTotals:
+    """A payer's repeated payments: paid again, and still open after reversals (whole CLP) and PLB recoupments."""
+    paid_again = still_open = 0
+    for dup, _first in payer.duplicates:
+        paid_again += dup.paid
+        recovered = payer.recovered.get(dup.id, 0) + (dup.paid if dup.id in view.matches.reversed_by else 0)
+        still_open += max(0, dup.paid - recovered)
+    return DuplicateTotals(paid_again, still_open)
+
+
+def primary_excess(view: AccountView) -> tuple[int, int]:
+    """(excess paid before recoveries, excess still open) of the primary payer over what it owed, per CLP."""
+    payer = view.primary
+    if payer is None:
+        return 0, 0
+    by_clp: dict[int, int] = {}
+    for adj in payer.lines.values():
+        over = adj.paid - adj.owed
+        if over > 0:
+            by_clp[adj.clp.id] = by_clp.get(adj.clp.id, 0) + over
+    total = sum(by_clp.values())
+    still = sum(max(0, over - payer.recovered.get(clp_id, 0)) for clp_id, over in by_clp.items())
+    return total, still
+
+
+@dataclass(frozen=True, slots=True)
+class CombinedPayments:
+    by_payer: dict[str, int]  # each payer's standing payment, less what is already another finding
+    total: int  # all payers together
+    allowed: int  # the primary adjudication's allowed amount, the most the payers together owe
+
+
+def combined_payments(view: AccountView) -> CombinedPayments | None:
+    """What the payers paid together against the primary's allowed (COB), or None without a primary.
+
+    Each payer counts net of reversals and recoupments, less its open duplicates, and the primary
+    less its own open overpayment, so a credit already reported elsewhere is not counted twice.
+    """
+    if view.primary is None:
+        return None
+    allowed = sum(adj.allowed for adj in view.primary.lines.values())
+    by_payer = {payer_id: view.payers[payer_id].net_paid - duplicate_totals(view, view.payers[payer_id]).still_open
+                for payer_id in view.order}
+    if view.order:
+        by_payer[view.order[0]] -= primary_excess(view)[1]
+    return CombinedPayments(by_payer, sum(by_payer.values()), allowed)
+
+
+@dataclass(frozen=True, slots=True)
+class LineTotals:
+    paid: dict[tuple[object, ...], int]  # line identity -> sum of SVC03, reversals (negative) included
+    allowed: dict[tuple[object, ...], int]  # line identity -> the last non-reversal AMT*B6
+
+
+def line_totals(view: AccountView, clps: list[ClpFact]) -> LineTotals:
+    """Per billed line (keyed by what the service is, not the row, so a secondary's SVCs match the lines of its own
+    837): what the given payments paid, and the allowed amount the last of them reported."""
+    paid: dict[tuple[object, ...], int] = {}
+    allowed: dict[tuple[object, ...], int] = {}
+    for clp in clps:  # reversals (negative) included: the lines tie to CLP04
+        for svc in clp.services:
+            line = view.matches.line_of.get(svc.id)
+            if line is None:
+                continue
+            paid[line.identity] = paid.get(line.identity, 0) + svc.paid
+            if svc.allowed is not None and clp.status != REVERSAL:
+                allowed[line.identity] = svc.allowed
+    return LineTotals(paid, allowed)
