@@ -8,10 +8,14 @@ once. The amount is at most what the last payer paid."""
 from __future__ import annotations
 
 from datetime import date
+from typing import TYPE_CHECKING
 
 from edi_engine.ledger import AccountView, StoreFacts, to_decimal
 from edi_engine.rules import payer_overpayment
 from edi_engine.rules.candidate import Candidate, clp_evidence
+
+if TYPE_CHECKING:  # pack.py validates its names against the registry, which imports this module
+    from edi_engine.rules.pack import RulePack
 
 __all__ = ["CATEGORY", "detect"]
 
@@ -27,7 +31,7 @@ def _duplicate_open(view: AccountView, payer_id: str) -> int:
     return total
 
 
-def detect(view: AccountView, facts: StoreFacts) -> list[Candidate]:
+def detect(view: AccountView, facts: StoreFacts, pack: RulePack) -> list[Candidate]:
     if len(view.order) < 2 or view.primary is None:
         return []
     allowed = sum(adj.allowed for adj in view.primary.lines.values())

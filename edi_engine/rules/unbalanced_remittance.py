@@ -4,18 +4,24 @@ BPR02. A data-quality finding: the remittance is posted as sent, never silently 
 
 from __future__ import annotations
 
+from typing import TYPE_CHECKING
+
 from sqlalchemy import text
 from sqlalchemy.engine import Connection
 
 from edi_engine.ledger import AccountView, StoreFacts, to_decimal
 from edi_engine.rules.candidate import Candidate, clp_evidence, svc_evidence
 
+if TYPE_CHECKING:  # pack.py validates its names against the registry, which imports this module
+    from edi_engine.rules.pack import RulePack
+
 __all__ = ["CATEGORY", "detect", "transactions"]
 
 CATEGORY = "unbalanced_remittance"
 
 
-def detect(view: AccountView, facts: StoreFacts, tolerance: int = 0) -> list[Candidate]:
+def detect(view: AccountView, facts: StoreFacts, pack: RulePack) -> list[Candidate]:
+    tolerance = pack.balancing_tolerance
     out = []
     for clp in view.account.clps:
         adjustments = sum(a.amount for a in clp.all_adjustments())
