@@ -12,7 +12,7 @@ import click
 
 from edi_engine.cli import db_url, handle_errors, main
 from edi_engine.outputs import detect_with_audit
-from edi_engine.rules import CATEGORIES, explain, list_findings
+from edi_engine.rules import categories, explain, list_findings
 from edi_engine.store.engine import open_store
 
 
@@ -44,7 +44,7 @@ _COLUMNS = ("id", "category", "claim_id", "payer_id", "amount", "refund_to", "st
 
 @main.group("findings", invoke_without_command=True)
 @click.option("--status", type=click.Choice(["open", "resolved", "all"]), default="open", show_default=True)
-@click.option("--category", type=click.Choice(CATEGORIES), default=None)
+@click.option("--category", type=click.Choice(categories.names()), default=None)
 @click.option("--format", "fmt", type=click.Choice(["table", "json", "csv"]), default="table", show_default=True)
 @click.pass_context
 @handle_errors

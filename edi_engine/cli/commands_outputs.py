@@ -17,7 +17,7 @@ from edi_engine.outputs import (
     add_note, audit_events, corrected_claim, corrected_claim_for_finding, credit_balance_report, decide,
     reconcile_report, render_letter, render_report,
 )
-from edi_engine.outputs.letters import REFUND_CATEGORIES
+from edi_engine.rules import categories
 from edi_engine.store.engine import open_store
 from edi_engine.store.schema_findings import Finding
 
@@ -106,7 +106,7 @@ def letters_cmd(ctx: click.Context, status: str, fmt: str, by: str, out: str) ->
     f = Finding.__table__  # type: ignore[attr-defined]
     with engine.connect() as conn:
         ids = [r[0] for r in conn.execute(select(f.c.id).where(f.c.status == status,
-                                                              f.c.category.in_(REFUND_CATEGORIES)).order_by(f.c.id))]
+                                                              f.c.category.in_(categories.refund_names())).order_by(f.c.id))]
     Path(out).mkdir(parents=True, exist_ok=True)
     for fid in ids:
         (Path(out) / f"finding-{fid}.{fmt}").write_bytes(render_letter(engine, fid, fmt=fmt, by=by))

@@ -21,12 +21,12 @@ from __future__ import annotations
 
 from edi_engine.outputs.audit import AuditEvent, audit_events, detect_with_audit
 from edi_engine.outputs.corrected import corrected_claim, corrected_claim_for_finding
-from edi_engine.outputs.decisions import ACTIONS, add_note, decide
+from edi_engine.outputs.decisions import DECISION_NAMES, add_note, decide
 from edi_engine.outputs.letters import PatientNotice, PayerLetter, build_context, render, render_letter
 from edi_engine.outputs.reports import credit_balance_report, reconcile_report, render_report
 
 __all__ = [
-    "ACTIONS", "AuditEvent", "add_note", "audit_events", "corrected_claim", "corrected_claim_for_finding", "decide",
+    "AuditEvent", "DECISION_NAMES", "add_note", "audit_events", "corrected_claim", "corrected_claim_for_finding", "decide",
     "PatientNotice", "PayerLetter", "build_context", "credit_balance_report", "detect_with_audit",
     "reconcile_report", "render", "render_letter", "render_report",
 ]

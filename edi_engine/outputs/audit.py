@@ -24,7 +24,8 @@ from sqlalchemy.engine import Connection, Engine
 
 from edi_engine.errors import UsageError
 from edi_engine.rules import DetectSummary, detect
-from edi_engine.store.schema_audit import EVENTS, AuditEvent as _AuditRow
+from edi_engine.store.schema_audit import EVENTS
+from edi_engine.store.schema_audit import AuditEvent as _AuditRow
 from edi_engine.store.schema_findings import Finding
 
 __all__ = ["AuditEvent", "audit_events", "detect_with_audit", "record"]

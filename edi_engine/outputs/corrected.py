@@ -35,6 +35,8 @@ from edi_engine.parsers import TransactionStart, parse_file
 from edi_engine.parsers.transaction import TransactionInfo
 from edi_engine.parsers.x837_body import to_body
 from edi_engine.parsers.x837_models import Claim837, ClaimsHeader837, ClaimSubmission837, ServiceLine
+from edi_engine.rules import categories
+from edi_engine.rules.categories import Correction
 from edi_engine.store.payers import canonical_payer_id
 from edi_engine.store.schema import Claim, ClaimPayment, Payment, SourceFile
 from edi_engine.store.schema_audit import AuditEvent as _AuditRow
@@ -240,7 +242,7 @@ def corrected_claim_for_finding(engine: Engine, finding_id: int, *, by: str = "s
         row = conn.execute(select(_F).where(_F.c.id == finding_id)).first()
     if row is None:
         raise UsageError(f"no finding {finding_id}")
-    if row.category != "duplicate_payment":
+    if categories.get(row.category).correction is not Correction.VOID:
         raise UsageError(f"finding {finding_id} is a {row.category}: no corrected claim follows from it; "
                          "use `correct CLAIM_ID --replace --set ...` when the claim itself was wrong")
     records = json.loads(row.evidence).get("records", [])

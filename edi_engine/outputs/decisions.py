@@ -1,8 +1,8 @@
 """Human decisions on a finding: approve, dismiss, mark refunded, offset, and notes.
 
-Owns the allowed transitions (a table, as h11 keeps its state machine) and writing the status
-change and its audit event in one transaction. The status column belongs to the rules layer's
-`finding` table; detect never overwrites a decision (rules/run.py DECISIONS), so a decision
+Owns applying a decision: writing the status change and its audit event in one transaction. Which
+decision may start from which status is the lifecycle's one transition table (rules/lifecycle.py),
+the same table detect's moves go through; no engine move leaves a decided status, so a decision
 recorded here stands across re-runs. Knows nothing of click or HTTP.
 """
 
@@ -13,37 +13,33 @@ from sqlalchemy.engine import Engine
 
 from edi_engine.errors import UsageError
 from edi_engine.outputs.audit import record
+from edi_engine.rules.lifecycle import DECISION_NAMES, Decision, next_status, sources
 from edi_engine.store.schema_findings import Finding
 
-__all__ = ["ACTIONS", "TRANSITIONS", "add_note", "decide"]
+__all__ = ["DECISION_NAMES", "add_note", "decide"]
 
 _F = Finding.__table__  # type: ignore[attr-defined]
 
-# action -> (statuses it may start from, status it leads to, audit event)
-TRANSITIONS: dict[str, tuple[frozenset[str], str, str]] = {
-    "approve": (frozenset({"open"}), "approved", "approved"),
-    "dismiss": (frozenset({"open", "approved"}), "dismissed", "dismissed"),
-    "mark-refunded": (frozenset({"approved"}), "refunded", "refunded"),
-    "offset": (frozenset({"approved"}), "offset", "offset"),
-}
-ACTIONS = tuple(TRANSITIONS)
-
 
 def decide(engine: Engine, finding_id: int, action: str, *, by: str, note: str = "") -> None:
-    """Apply `action` to a finding and record who, when and why, atomically."""
-    if action not in TRANSITIONS:
-        raise UsageError(f"unknown action {action!r}; use one of {', '.join(ACTIONS)}")
+    """Apply decision `action` to a finding and record who, when and why, atomically.
+    The audit event is named for the status the decision leads to (approved, dismissed, ...)."""
+    if action not in DECISION_NAMES:
+        raise UsageError(f"unknown action {action!r}; use one of {', '.join(DECISION_NAMES)}")
     if not by or not by.strip():
         raise UsageError("a decision needs who made it (--by NAME)")
-    sources, target, event = TRANSITIONS[action]
+    decision = Decision(action)
+    starts = sources(decision)
     with engine.begin() as conn:
         row = conn.execute(select(_F.c.status, _F.c.amount, _F.c.category, _F.c.refund_to)
                            .where(_F.c.id == finding_id)).first()
         if row is None:
             raise UsageError(f"no finding {finding_id}")
-        if row.status not in sources:
+        target = next_status(row.status, decision)
+        if target is None:
             raise UsageError(f"finding {finding_id} is {row.status}; {action} needs it "
-                             f"{' or '.join(sorted(sources))}")
+                             f"{' or '.join(sorted(starts))}")
+        event = target.value
         # Guarded on the status read: a concurrent decision makes this update match nothing.
         done = conn.execute(update(_F).where(_F.c.id == finding_id, _F.c.status == row.status)
                             .values(status=target))

@@ -5,6 +5,8 @@ finding, the ledger of its account (edi_engine.ledger, the one home of the sums)
 837/835 files (provider address, TIN and contact; payer address), then rendering through Jinja2
 with StrictUndefined. A billing office replaces a template by passing its own file; it sees the
 same context under the name `letter`. PDF comes from the text rendering (outputs/pdf.py).
+Which letter a finding gets, the CARC it cites first and its wording are the category's
+(rules/categories.py): a category with no letter, or not registered, is an error, never a default.
 
 Minimum necessary (domain.md 5.8): a payer letter carries claim identifiers, dates, codes and
 amounts -- no diagnoses; a patient notice carries only that patient's account. Knows nothing of
@@ -32,14 +34,15 @@ from edi_engine.outputs.corrected import load_original
 from edi_engine.outputs.pdf import text_pdf
 from edi_engine.parsers import TransactionStart, parse_file
 from edi_engine.parsers.x837_models import Claim837, ClaimsHeader837, Party
+from edi_engine.rules import categories
+from edi_engine.rules.categories import Category, Letter, Owed
 from edi_engine.store.schema import Payment, SourceFile
 from edi_engine.store.schema_findings import Finding
 
 __all__ = ["CARC_TEXT", "LetterLine", "PatientNotice", "PayerLetter", "PaymentProof", "Provider", "build_context",
-           "render", "render_letter", "REFUND_CATEGORIES", "TEMPLATES_DIR"]
+           "render", "render_letter", "TEMPLATES_DIR"]
 
 TEMPLATES_DIR = Path(__file__).resolve().parent / "templates"
-REFUND_CATEGORIES = ("duplicate_payment", "payer_overpayment", "cob_overpayment", "patient_overpayment")
 _F = Finding.__table__  # type: ignore[attr-defined]
 _P = Payment.__table__  # type: ignore[attr-defined]
 _SF = SourceFile.__table__  # type: ignore[attr-defined]
@@ -56,8 +59,6 @@ CARC_TEXT = {
     "195": "Refund issued to an erroneous priority payer", "253": "Sequestration - reduction in federal payment",
     "A0": "Patient refund amount", "B13": "Previously paid",
 }
-_REASON_CARC = {"duplicate_payment": "18", "payer_overpayment": "45", "cob_overpayment": "22",
-                "patient_overpayment": "A0"}
 _CULPRIT_ROLES = ("paid again", "later payer paid", "paid above what was owed")
 
 
@@ -260,9 +261,14 @@ def _finding(conn: Connection, finding_id: int) -> Any:
     row = conn.execute(select(_F).where(_F.c.id == finding_id)).first()
     if row is None:
         raise UsageError(f"no finding {finding_id}")
-    if row.category not in REFUND_CATEGORIES:
-        raise UsageError(f"finding {finding_id} is a {row.category}, not a refund: no letter follows from it")
+    _letter_of(categories.get(row.category), finding_id)
     return row
+
+
+def _letter_of(category: Category, finding_id: int) -> Letter:
+    if not category.refund or category.letter is None:
+        raise UsageError(f"finding {finding_id} is a {category.name}, not a refund: no letter follows from it")
+    return category.letter
 
 
 def _claim_row(conn: Connection, clm01: str) -> Any:
@@ -312,7 +318,8 @@ def _payer_letter(conn: Connection, f: Any, today: date) -> PayerLetter:
                         from_cents(paid_by_line.get(ln.identity, 0))) for ln in billed_claim.lines]
     allowed_total = sum((x.allowed for x in lines if x.allowed is not None), Decimal("0")) \
         if any(x.allowed is not None for x in lines) else None
-    codes = [_REASON_CARC[f.category]]
+    wording = _letter_of(categories.get(f.category), f.id)
+    codes = [wording.carc]
     for clp in clps:
         for adj in clp.adjustments + [a for s in clp.services for a in getattr(s, "adjustments", [])]:
             if adj.reason not in codes and adj.group != "PR":
@@ -329,7 +336,8 @@ def _payer_letter(conn: Connection, f: Any, today: date) -> PayerLetter:
         account_number=f.patient_control_number, payer_claim_number=str(culprit.get("clp07", "")),
         service_from=start, service_to=end, lines=tuple(lines), billed=from_cents(billed_claim.charge),
         allowed=allowed_total, paid=from_cents(payer.net_paid) if payer else Decimal("0.00"), refund=f.amount,
-        reason=_reason(f, evidence, payer_name),
+        reason=wording.reason.format(payer_name=payer_name, amount=f"{f.amount:,.2f}",
+                                     allowed=evidence.get("allowed", "n/a")),
         reason_codes=tuple(f"CARC {c}: {CARC_TEXT.get(c, 'see the X12 CARC list')}" for c in codes),
         check_number=str(culprit.get("trn02", "")),
         check_date=culprit_proof.check_date if culprit_proof else None, proof=proof, deadline=f.deadline,
@@ -345,21 +353,6 @@ def _payer_name(conn: Connection, payment_id: int) -> str | None:
 
 def _person(first: str | None, last: str | None) -> str:
     return " ".join(x for x in (first, last) if x).strip()
-
-
-def _reason(f: Any, evidence: dict[str, Any], payer_name: str) -> str:
-    amount = format_amount(f.amount)
-    if f.category == "duplicate_payment":
-        return (f"{payer_name} paid this claim more than once for the same services. The later payment of "
-                f"{amount} duplicates the earlier one and is returned.")
-    if f.category == "payer_overpayment":
-        return (f"{payer_name} paid more for these services than it owed under the allowed amount less the "
-                f"patient's share; the excess of {amount} is returned.")
-    if f.category == "cob_overpayment":
-        return (f"The payments of all insurers together exceed the amount allowed by the primary insurer "
-                f"({evidence.get('allowed', 'n/a')}). Under coordination of benefits the excess of {amount} "
-                f"paid by {payer_name} is returned.")
-    return f"The patient paid more than their share; {amount} is returned to the patient."
 
 
 def _patient_notice(conn: Connection, f: Any, today: date) -> PatientNotice:
@@ -393,9 +386,8 @@ def _patient_notice(conn: Connection, f: Any, today: date) -> PatientNotice:
         insurer_adjustments=charges - sum((i.paid for i in insurers), Decimal("0")) - pr,
         patient_responsibility=pr, patient_payments=paid, patient_paid=from_cents(view.patient_paid),
         refund=f.amount, method=method, deadline=f.deadline,
-        reason=(f"Your share of these charges, after your insurance paid, is {format_amount(pr)}. You paid "
-                f"{format_amount(from_cents(view.patient_paid))}, so you paid {format_amount(f.amount)} more than "
-                "you owe."))
+        reason=_letter_of(categories.get(f.category), f.id).reason.format(
+            share=f"{pr:,.2f}", paid=f"{from_cents(view.patient_paid):,.2f}", amount=f"{f.amount:,.2f}"))
 
 
 def _insurer_name(conn: Connection, pv: Any) -> str | None:
@@ -411,16 +403,17 @@ def build_context(engine: Engine, finding_id: int, to: str = "payer", today: dat
     today = today or datetime.now(timezone.utc).date()
     with engine.connect() as conn:
         f = _finding(conn, finding_id)
-        if to == "patient" and f.category != "patient_overpayment":
+        owed = categories.get(f.category).owed
+        if to == "patient" and owed is not Owed.PATIENT:
             raise UsageError(f"finding {finding_id} is a {f.category}: the refund goes to the payer, not the patient")
-        if to == "payer" and f.category == "patient_overpayment":
-            raise UsageError(f"finding {finding_id} is a patient overpayment: use --to patient")
+        if to == "payer" and owed is Owed.PATIENT:
+            raise UsageError(f"finding {finding_id} is a {categories.get(f.category).label}: use --to patient")
         return _payer_letter(conn, f, today) if to == "payer" else _patient_notice(conn, f, today)
 
 
 def default_recipient(engine: Engine, finding_id: int) -> str:
     with engine.connect() as conn:
-        return "patient" if _finding(conn, finding_id).category == "patient_overpayment" else "payer"
+        return categories.get(_finding(conn, finding_id).category).letter_to
 
 
 def render_letter(engine: Engine, finding_id: int, *, to: str | None = None, fmt: str = "pdf",

@@ -20,10 +20,10 @@ from typing import Any
 from sqlalchemy import select
 from sqlalchemy.engine import Engine
 
-from edi_engine.outputs.letters import REFUND_CATEGORIES
 from edi_engine.outputs.pdf import table_pdf
 from edi_engine.parsers.balancing_835 import signed_total, transaction_difference
-from edi_engine.rules import resolve_as_of
+from edi_engine.rules import categories, resolve_as_of
+from edi_engine.rules.lifecycle import ON_BOOKS, REPAID, Status
 from edi_engine.store.schema import Claim, ClaimPayment, Payment, ProviderAdjustment
 from edi_engine.store.schema_findings import Finding, PaymentMatch
 
@@ -37,7 +37,7 @@ _M = PaymentMatch.__table__  # type: ignore[attr-defined]
 _F = Finding.__table__  # type: ignore[attr-defined]
 _C = Claim.__table__  # type: ignore[attr-defined]
 BUCKETS = (("0-30", 0, 30), ("31-60", 31, 60), ("61-90", 61, 90), ("90+", 91, None))
-OPEN_CREDIT = ("open", "approved")  # a credit is on the books until refunded, offset, dismissed or resolved
+OPEN_CREDIT = ON_BOOKS  # a credit is on the books until refunded, offset, dismissed or resolved
 
 
 def reconcile_report(engine: Engine, check: str | None = None) -> list[dict[str, Any]]:
@@ -98,8 +98,8 @@ def credit_balance_report(engine: Engine, as_of: date | str | None = None,
     """Open credits by payer and category with aging buckets; `medicare` gives CMS-838 detail rows."""
     as_of = resolve_as_of(as_of)
     with engine.connect() as conn:
-        statuses = OPEN_CREDIT + (("refunded", "offset") if medicare else ())
-        query = select(_F).where(_F.c.category.in_(REFUND_CATEGORIES), _F.c.status.in_(statuses))
+        statuses = OPEN_CREDIT + (REPAID if medicare else ())
+        query = select(_F).where(_F.c.category.in_(categories.refund_names()), _F.c.status.in_(statuses))
         if medicare:
             query = query.where(_F.c.payer_type == "medicare")
         rows = conn.execute(query.order_by(_F.c.payer_id, _F.c.category, _F.c.id)).all()
@@ -130,14 +130,15 @@ def _cms838(f: Any, claim: Any) -> dict[str, Any]:
     records = [r for r in evidence.get("records", []) if r.get("record") in ("CLP", "SVC")]
     culprit = next((r for r in reversed(records) if r.get("payer_id", f.payer_id) == f.payer_id), records[-1]
                    if records else {})
-    repaid = f.amount if f.status in ("refunded", "offset") else _ZERO
+    repaid = f.amount if f.status in REPAID else _ZERO
     tob = ""
     if claim is not None and claim.variant == "I" and claim.facility_code:
         tob = f"{claim.facility_code}{claim.frequency_code or ''}"
-    reason = {"duplicate_payment": "1", "cob_overpayment": "2"}.get(f.category, "3")
+    cms838 = categories.get(f.category).cms838
+    reason = cms838.reason if cms838 else "3"  # 3: other
     explanation = evidence.get("summary", "")
-    if f.category == "cob_overpayment":
-        explanation = f"primary payer {evidence.get('primary_payer', '')}".strip()
+    if cms838 and cms838.explanation:
+        explanation = cms838.explanation.format_map(defaultdict(str, evidence)).strip()
     name = " ".join(x for x in ((claim.patient_last_name, claim.patient_first_name) if claim else ()) if x)
     return {
         "finding_id": f.id, "beneficiary_name": name,
@@ -146,7 +147,7 @@ def _cms838(f: Any, claim: Any) -> dict[str, Any]:
         "from_date": claim.statement_from if claim else None, "to_date": claim.statement_to if claim else None,
         "paid_date": date.fromisoformat(culprit["check_date"]) if culprit.get("check_date") else None,
         "cost_report": "", "credit_balance": f.amount, "amount_repaid": repaid,
-        "method": {"refunded": "C", "offset": "X"}.get(f.status, ""), "amount_outstanding": f.amount - repaid,
+        "method": {Status.REFUNDED: "C", Status.OFFSET: "X"}.get(f.status, ""), "amount_outstanding": f.amount - repaid,
         "reason": reason, "msp_code": "", "primary_insurer_or_explanation": explanation,
     }
 

@@ -10,6 +10,7 @@ from typing import Any
 from edi_engine.ledger import StoreFacts
 from edi_engine.ledger.facts import ClaimFact, ClpFact, PatientPaymentFact, PlbFact, SvcFact
 from edi_engine.money import from_cents
+from edi_engine.rules.lifecycle import Status
 
 __all__ = ["Candidate", "claim_evidence", "clp_evidence", "patient_payment_evidence", "plb_evidence",
            "svc_evidence"]
@@ -25,7 +26,7 @@ class Candidate:
     cause: str = ""
     line_key: str = ""
     payer_type: str | None = None
-    status: str = "open"  # open, or resolved when a later remittance already recovered it
+    status: Status = Status.OPEN  # or RESOLVED when a later remittance already recovered it
     evidence: dict[str, Any] = field(default_factory=dict)
 
     @property

@@ -8,17 +8,21 @@ once. The amount is at most what the last payer paid."""
 from __future__ import annotations
 
 from datetime import date
+from typing import TYPE_CHECKING
 
 from edi_engine.ledger import AccountView, StoreFacts, combined_payments
 from edi_engine.money import from_cents
 from edi_engine.rules.candidate import Candidate, clp_evidence
+
+if TYPE_CHECKING:  # pack.py validates its names against the registry, which imports this module
+    from edi_engine.rules.pack import RulePack
 
 __all__ = ["CATEGORY", "detect"]
 
 CATEGORY = "cob_overpayment"
 
 
-def detect(view: AccountView, facts: StoreFacts) -> list[Candidate]:
+def detect(view: AccountView, facts: StoreFacts, pack: RulePack) -> list[Candidate]:
     if len(view.order) < 2 or view.primary is None:
         return []
     combined = combined_payments(view)

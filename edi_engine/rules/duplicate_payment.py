@@ -6,16 +6,22 @@ which payment repeats which; this module turns each repeat into a finding with i
 
 from __future__ import annotations
 
+from typing import TYPE_CHECKING
+
 from edi_engine.ledger import AccountView, StoreFacts, duplicate_totals
 from edi_engine.money import from_cents
 from edi_engine.rules.candidate import Candidate, clp_evidence, plb_evidence
+from edi_engine.rules.lifecycle import Status
+
+if TYPE_CHECKING:  # pack.py validates its names against the registry, which imports this module
+    from edi_engine.rules.pack import RulePack
 
 __all__ = ["CATEGORY", "detect"]
 
 CATEGORY = "duplicate_payment"
 
 
-def detect(view: AccountView, facts: StoreFacts) -> list[Candidate]:
+def detect(view: AccountView, facts: StoreFacts, pack: RulePack) -> list[Candidate]:
     out: list[Candidate] = []
     for payer in view.payers.values():
         totals = duplicate_totals(view, payer)
@@ -33,7 +39,7 @@ def detect(view: AccountView, facts: StoreFacts) -> list[Candidate]:
             continue
         out.append(Candidate(
             CATEGORY, view.account.clm01, payer.payer_id, open_total if open_total else paid_total, "payer",
-            status="open" if open_total else "resolved",
+            status=Status.OPEN if open_total else Status.RESOLVED,
             evidence={"summary": f"paid {len(payer.duplicates) + 1} times for the same services; "
                                  f"{from_cents(paid_total)} paid again", "records": evidence + recoveries,
                       "filing_indicator": payer.filing_indicator}))

@@ -1,7 +1,10 @@
 """The rule pack: tolerances, CARC sets, enabled categories, payer types and refund deadlines,
 read from TOML (the packaged default.toml, with an optional file merged over it).
 
-Owns the pack's format and its validation. Knows nothing of the ledger or the store.
+Owns the pack's format and its validation. Which categories exist is the registry's
+(rules/categories.py); a pack only says which of them run, every registered one unless it lists
+`categories.enabled`, and a name the registry does not know is an error. Knows nothing of the
+ledger or the store.
 """
 
 from __future__ import annotations
@@ -15,11 +18,9 @@ from typing import Any
 
 from edi_engine.errors import InputError, UsageError
 from edi_engine.money import Cents, to_cents
+from edi_engine.rules import categories
 
-__all__ = ["CATEGORIES", "RulePack", "load_pack"]
-
-CATEGORIES = ("duplicate_payment", "payer_overpayment", "cob_overpayment", "patient_overpayment",
-              "unmatched_payment", "unbalanced_remittance")
+__all__ = ["RulePack", "load_pack"]
 
 
 def _merge(base: dict[str, Any], over: dict[str, Any]) -> dict[str, Any]:
@@ -77,8 +78,9 @@ def load_pack(path: str | Path | None = None) -> RulePack:
             raise UsageError(f"rule pack {path} is not valid TOML: {exc}") from None
         raw, source = _merge(raw, over), str(path)
     try:
-        enabled = frozenset(raw["categories"]["enabled"])
-        unknown = enabled - set(CATEGORIES)
+        listed = raw.get("categories", {}).get("enabled")
+        enabled = frozenset(categories.names() if listed is None else listed)
+        unknown = enabled - set(categories.names())
         if unknown:
             raise UsageError(f"rule pack: unknown categories {sorted(unknown)}")
         deadlines = raw["deadlines"]

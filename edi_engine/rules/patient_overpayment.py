@@ -7,16 +7,21 @@ balance the credit can go against."""
 
 from __future__ import annotations
 
+from typing import TYPE_CHECKING
+
 from edi_engine.ledger import AccountView, StoreFacts
 from edi_engine.money import from_cents
 from edi_engine.rules.candidate import Candidate, clp_evidence, patient_payment_evidence
+
+if TYPE_CHECKING:  # pack.py validates its names against the registry, which imports this module
+    from edi_engine.rules.pack import RulePack
 
 __all__ = ["CATEGORY", "detect"]
 
 CATEGORY = "patient_overpayment"
 
 
-def detect(view: AccountView, facts: StoreFacts) -> list[Candidate]:
+def detect(view: AccountView, facts: StoreFacts, pack: RulePack) -> list[Candidate]:
     if view.pending or view.final_pr is None or not view.account.patient_payments:
         return []
     over = view.patient_paid - view.final_pr

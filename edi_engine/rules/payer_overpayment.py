@@ -8,16 +8,22 @@ Only the primary: a later payer's excess is a COB overpayment (cob_overpayment.p
 
 from __future__ import annotations
 
+from typing import TYPE_CHECKING
+
 from edi_engine.ledger import AccountView, StoreFacts, primary_excess
 from edi_engine.money import from_cents
 from edi_engine.rules.candidate import Candidate, clp_evidence, plb_evidence, svc_evidence
+from edi_engine.rules.lifecycle import Status
+
+if TYPE_CHECKING:  # pack.py validates its names against the registry, which imports this module
+    from edi_engine.rules.pack import RulePack
 
 __all__ = ["CATEGORY", "detect"]
 
 CATEGORY = "payer_overpayment"
 
 
-def detect(view: AccountView, facts: StoreFacts) -> list[Candidate]:
+def detect(view: AccountView, facts: StoreFacts, pack: RulePack) -> list[Candidate]:
     total, still = primary_excess(view)
     payer = view.primary
     if payer is None or total <= 0:
@@ -36,6 +42,6 @@ def detect(view: AccountView, facts: StoreFacts) -> list[Candidate]:
                 records.append(clp_evidence(adj.clp, facts, "paid above charge less patient responsibility"))
     records.extend(plb_evidence(plb, facts, "recouped") for plb, clp in payer.plbs if clp.id in over_clps)
     return [Candidate(CATEGORY, view.account.clm01, payer.payer_id, still or total, "payer",
-                      status="open" if still else "resolved",
+                      status=Status.OPEN if still else Status.RESOLVED,
                       evidence={"summary": f"paid {from_cents(total)} more than owed", "records": records,
                                 "filing_indicator": payer.filing_indicator})]

@@ -8,10 +8,10 @@ cause). Against what is stored:
   stored resolved, open again   -> reopened
   stored open, gone or recovered-> resolved (resolved_on = the run's date) with the recovery's evidence
   stored decision (approved, dismissed, refunded, offset) -> never touched
-So a second run over the same data writes nothing, and new files only change what they change.
-A credit is reported once: per account, open refund findings are capped, in the order
-duplicate, payer overpayment, COB, by the payers' credit and patient findings by the patient's
-credit (ledger.credit), so findings never add up to more than the credit balance.
+These moves are rules/lifecycle.py's table (EngineMove.FOUND / RECOVERED), the same one people's
+decisions go through. So a second run over the same data writes nothing, and new files only
+change what they change. Which categories run, in what order, and which credit caps each, is
+the registry's (rules/categories.py): a credit is reported once, never more than the balance.
 Match rows (payment_match) are diffed the same way. Knows nothing of X12 bytes or output formats.
 """
 
@@ -30,25 +30,29 @@ from sqlalchemy.engine import Connection, Engine
 
 from edi_engine.errors import UsageError
 from edi_engine.ledger import (
-    AccountView, StoreFacts, analyse, build_postings, credit, iter_accounts, load_store_facts, match_account,
+    AccountView,
+    StoreFacts,
+    analyse,
+    build_postings,
+    credit,
+    iter_accounts,
+    load_store_facts,
+    match_account,
 )
 from edi_engine.money import to_cents
-from edi_engine.rules import (
-    cob_overpayment, duplicate_payment, patient_overpayment, payer_overpayment, unbalanced_remittance,
-    unmatched_payment,
-)
+from edi_engine.rules import categories
 from edi_engine.rules.candidate import Candidate, clp_evidence, plb_evidence
+from edi_engine.rules.categories import Owed, Pool
 from edi_engine.rules.deadlines import deadline_for
+from edi_engine.rules.lifecycle import EngineMove, Status, next_status
 from edi_engine.rules.pack import RulePack, load_pack
 from edi_engine.store.schema_findings import Finding, PaymentMatch
 
-__all__ = ["AS_OF_ENV", "DECISIONS", "DetectSummary", "detect", "resolve_as_of"]
+__all__ = ["AS_OF_ENV", "DetectSummary", "detect", "resolve_as_of"]
 
 AS_OF_ENV = "EDI_ENGINE_AS_OF"
-DECISIONS = frozenset({"approved", "dismissed", "refunded", "offset"})
 _F = Finding.__table__  # type: ignore[attr-defined]
 _M = PaymentMatch.__table__  # type: ignore[attr-defined]
-_PAYER_ORDER = ("duplicate_payment", "payer_overpayment", "cob_overpayment")
 _FLUSH = 5000
 
 
@@ -78,32 +82,28 @@ def resolve_as_of(as_of: date | str | None) -> date:
 
 
 def _account_candidates(view: AccountView, facts: StoreFacts, pack: RulePack) -> list[Candidate]:
-    found: dict[str, list[Candidate]] = defaultdict(list)
-    modules = {"duplicate_payment": duplicate_payment, "payer_overpayment": payer_overpayment,
-               "cob_overpayment": cob_overpayment, "patient_overpayment": patient_overpayment,
-               "unmatched_payment": unmatched_payment}
-    for name, module in modules.items():
-        if name in pack.enabled:
-            found[name] = module.detect(view, facts)
-    if "unbalanced_remittance" in pack.enabled:
-        found["unbalanced_remittance"] = unbalanced_remittance.detect(view, facts, pack.balancing_tolerance)
+    enabled = [c for c in categories.all_categories() if c.name in pack.enabled]
+    found = {c.name: c.detect(view, facts, pack) for c in enabled}
+    capped = [c for c in enabled if c.pool is not None]
     out: list[Candidate] = []
-    if any(found.get(name) for name in _PAYER_ORDER + ("patient_overpayment",)):
+    if any(found[c.name] for c in capped):
         payer_credit, patient_credit = credit(build_postings(view))  # only where a credit is claimed
     else:
         payer_credit = patient_credit = 0
-    room = {"payer": payer_credit, "patient": patient_credit}
-    for name in _PAYER_ORDER + ("patient_overpayment",):
-        pool = "patient" if name == "patient_overpayment" else "payer"
-        for cand in found.get(name, []):
-            if cand.status == "open":
-                cand.amount = min(cand.amount, room[pool])
-                room[pool] -= cand.amount
+    room = {Pool.PAYER: payer_credit, Pool.PATIENT: patient_credit}
+    # Payers' pool before the patient's, each in registry order: duplicate, payer overpayment, COB.
+    for c in sorted(capped, key=lambda c: c.pool is Pool.PATIENT):
+        assert c.pool is not None
+        for cand in found[c.name]:
+            if cand.status == Status.OPEN:
+                cand.amount = min(cand.amount, room[c.pool])
+                room[c.pool] -= cand.amount
                 if cand.amount <= pack.credit_tolerance:
                     continue
             out.append(cand)
-    out.extend(found.get("unmatched_payment", []))
-    out.extend(found.get("unbalanced_remittance", []))
+    for c in enabled:
+        if c.pool is None:
+            out.extend(found[c.name])
     return out
 
 
@@ -138,7 +138,7 @@ class _Reconciler:
         """Remember what recovered the stored open findings of this account that are gone now."""
         for key in self.by_account.get(view.account.clm01, ()):
             row = self.stored[key]
-            if key not in keys and row.status == "open":
+            if key not in keys and row.status == Status.OPEN:
                 self.resolution[key] = _recovery_evidence(view, row.payer_id, facts)
 
     def apply(self, cands: list[Candidate]) -> None:
@@ -155,7 +155,7 @@ class _Reconciler:
         for i in range(0, len(self.inserts), _FLUSH):
             self.conn.execute(insert(_F), self.inserts[i:i + _FLUSH])
         for key, row in self.stored.items():
-            if key in self.seen or row.status != "open":
+            if key in self.seen or row.status != Status.OPEN:
                 continue
             evidence = json.loads(row.evidence)
             evidence["resolution"] = {"on": self.as_of.isoformat(),
@@ -176,19 +176,20 @@ class _Reconciler:
                 natural_key=key, category=cand.category, patient_control_number=cand.clm01, payer_id=cand.payer_id,
                 line_key=cand.line_key, cause=cand.cause, amount=cand.amount, refund_to=cand.refund_to,
                 payer_type=payer_type, identified_on=self.as_of,
-                deadline=deadline_for(self.pack, cand.refund_to, payer_type, self.as_of) if cand.status == "open"
-                else None, status=cand.status, resolved_on=self.as_of if cand.status == "resolved" else None,
+                deadline=deadline_for(self.pack, cand.refund_to, payer_type, self.as_of) if cand.status == Status.OPEN
+                else None, status=cand.status, resolved_on=self.as_of if cand.status == Status.RESOLVED else None,
                 evidence=evidence, updated_at=self.now))
             self.summary.inserted += 1
             return
-        if row.status in DECISIONS:
+        move = EngineMove.FOUND if cand.status == Status.OPEN else EngineMove.RECOVERED
+        if next_status(row.status, move) is None:  # a person's decision: no engine move leaves it
             self.summary.unchanged += 1
             return
         values: dict[str, Any] = {}
         if row.status != cand.status:
             values["status"] = cand.status
-            values["resolved_on"] = self.as_of if cand.status == "resolved" else None
-            if cand.status == "open":
+            values["resolved_on"] = self.as_of if cand.status == Status.RESOLVED else None
+            if cand.status == Status.OPEN:
                 self.summary.reopened += 1
             else:
                 self.summary.resolved += 1
@@ -202,7 +203,7 @@ class _Reconciler:
         if row.evidence != evidence:
             values["evidence"] = evidence
         deadline = deadline_for(self.pack, cand.refund_to, payer_type, row.identified_on) \
-            if cand.status == "open" else row.deadline
+            if cand.status == Status.OPEN else row.deadline
         if row.deadline != deadline:
             values["deadline"] = deadline
         if values:
@@ -287,21 +288,20 @@ def detect(engine: Engine, *, as_of: date | str | None = None, pack: RulePack | 
                 if owed > 0:
                     open_patient[person] += owed
             for cand in found:
-                if cand.category == "patient_overpayment":
+                if categories.get(cand.category).owed is Owed.PATIENT:
                     patient_of[id(cand)] = person
             cands.extend(found)
         matches.finish()
         summary.matches_written = matches.written
         if only is None:
-            if "unmatched_payment" in pack.enabled:
-                cands.extend(unmatched_payment.orphan_plbs(facts))
-            if "unbalanced_remittance" in pack.enabled:
-                cands.extend(unbalanced_remittance.transactions(conn, facts, pack.balancing_tolerance))
+            for c in categories.all_categories():
+                if c.detect_store is not None and c.name in pack.enabled:
+                    cands.extend(c.detect_store(conn, facts, pack))
         for cand in cands:
             person = patient_of.get(id(cand))
             # Offset only when the patient's other open balances can take the whole credit; a
             # finding has one destination, and a partial offset would leave a refund unreported.
-            if person and any(person) and open_patient.get(person, 0) >= cand.amount and cand.status == "open":
+            if person and any(person) and open_patient.get(person, 0) >= cand.amount and cand.status == Status.OPEN:
                 cand.refund_to = "offset"
         if only is not None:  # a partial run only reconciles the accounts it looked at
             keep = set(only)

@@ -5,6 +5,8 @@ corrected. The equations are parsers.balancing_835's, the same the parser warns 
 
 from __future__ import annotations
 
+from typing import TYPE_CHECKING
+
 from sqlalchemy import text
 from sqlalchemy.engine import Connection
 
@@ -13,12 +15,16 @@ from edi_engine.money import from_cents
 from edi_engine.parsers.balancing_835 import adjustment_difference, transaction_difference
 from edi_engine.rules.candidate import Candidate, clp_evidence, svc_evidence
 
+if TYPE_CHECKING:  # pack.py validates its names against the registry, which imports this module
+    from edi_engine.rules.pack import RulePack
+
 __all__ = ["CATEGORY", "detect", "transactions"]
 
 CATEGORY = "unbalanced_remittance"
 
 
-def detect(view: AccountView, facts: StoreFacts, tolerance: int = 0) -> list[Candidate]:
+def detect(view: AccountView, facts: StoreFacts, pack: RulePack) -> list[Candidate]:
+    tolerance = pack.balancing_tolerance
     out = []
     for clp in view.account.clps:
         diff = adjustment_difference(clp.charge, (a.amount for a in clp.all_adjustments()), clp.paid)

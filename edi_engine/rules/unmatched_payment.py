@@ -4,9 +4,14 @@ is unapplied until someone says where it belongs; `refund_to` is payer, who sent
 
 from __future__ import annotations
 
+from typing import TYPE_CHECKING
+
 from edi_engine.ledger import AccountView, StoreFacts
 from edi_engine.ledger.matching import Problem
 from edi_engine.rules.candidate import Candidate, clp_evidence, plb_evidence, svc_evidence
+
+if TYPE_CHECKING:  # pack.py validates its names against the registry, which imports this module
+    from edi_engine.rules.pack import RulePack
 
 __all__ = ["CATEGORY", "detect", "from_problem", "orphan_plbs"]
 
@@ -49,7 +54,7 @@ def _plb_candidate(plb, facts: StoreFacts, cause: str) -> Candidate:  # type: ig
                                "records": [plb_evidence(plb, facts, "provider adjustment")]})
 
 
-def detect(view: AccountView, facts: StoreFacts) -> list[Candidate]:
+def detect(view: AccountView, facts: StoreFacts, pack: RulePack) -> list[Candidate]:
     out = []
     for problem in view.matches.problems:
         cand = from_problem(problem, facts, view.account.clm01)

@@ -8,6 +8,7 @@ from datetime import date
 from decimal import Decimal
 
 from edi_engine.money import format_amount
+from edi_engine.rules.lifecycle import ON_BOOKS
 from edi_engine.web.auth import ACTIONS, SessionInfo, allowed
 
 __all__ = ["Chrome", "NEAR_DAYS", "chrome_for", "money", "urgency"]
@@ -40,7 +41,7 @@ def money(value: Decimal | None) -> str:
 
 def urgency(deadline: date | None, today: date, status: str) -> str:
     """'past' or 'near' for an undecided finding whose deadline is gone or within NEAR_DAYS, else ''."""
-    if deadline is None or status not in ("open", "approved"):
+    if deadline is None or status not in ON_BOOKS:
         return ""
     days = (deadline - today).days
     return "past" if days < 0 else "near" if days <= NEAR_DAYS else ""

@@ -15,7 +15,8 @@ from typing import Any
 from sqlalchemy import func, select
 from sqlalchemy.engine import Engine
 
-from edi_engine.rules import explain
+from edi_engine.rules import categories, explain
+from edi_engine.rules.lifecycle import ON_BOOKS, Decision, next_status
 from edi_engine.rules.report import Explanation
 from edi_engine.store.schema import Claim, ClaimLine, SourceFile
 from edi_engine.store.schema_findings import Finding
@@ -33,7 +34,7 @@ _F = Finding.__table__  # type: ignore[attr-defined]
 _C = Claim.__table__  # type: ignore[attr-defined]
 _L = ClaimLine.__table__  # type: ignore[attr-defined]
 _SF = SourceFile.__table__  # type: ignore[attr-defined]
-OPEN_STATUSES = ("open", "approved")  # credit still on the books: found, or approved but not yet paid back
+OPEN_STATUSES = ON_BOOKS  # credit still on the books: found, or approved but not yet paid back
 
 
 @dataclass(frozen=True, slots=True)
@@ -78,6 +79,21 @@ class DetailContext:
     history: tuple[HistoryItem, ...]
     letter_to: str  # payer or patient
     history_note: str  # why the history may be empty
+
+    # What the template may offer is read from the lifecycle and the registry, never named in Jinja.
+    def may(self, decision: str) -> bool:
+        """The signed-in user may take this decision and the lifecycle allows it from the finding's status."""
+        return self.chrome.can(decision) and \
+            next_status(self.explanation.finding.status, Decision(decision)) is not None
+
+    @property
+    def on_books(self) -> bool:
+        return self.explanation.finding.status in ON_BOOKS
+
+    @property
+    def correction(self) -> str:
+        """The corrected 837 the finding's category proposes: replace, void or none."""
+        return categories.get(self.explanation.finding.category).correction.value
 
 
 @dataclass(frozen=True, slots=True)
@@ -199,7 +215,7 @@ def detail_page(engine: Engine, finding_id: int, chrome: Chrome) -> DetailContex
     history, note = history_for(engine, finding_id)
     return DetailContext(chrome, e, urgency(f.deadline, chrome.today, f.status),
                          _claims(engine, f.claim_id) if f.claim_id else (), history,
-                         "patient" if f.refund_to == "patient" else "payer", note)
+                         categories.get(f.category).letter_to, note)
 
 
 def _bucket(age: int) -> int:

@@ -15,6 +15,7 @@ from sqlalchemy.engine import Engine
 
 from edi_engine.errors import InputError, UsageError
 from edi_engine.money import from_cents, to_cents
+from edi_engine.rules.lifecycle import Status
 from edi_engine.store.schema_findings import Finding
 from edi_engine.store.types import Money
 from edi_engine.web.context import NEAR_DAYS, Chrome, urgency
@@ -23,7 +24,7 @@ __all__ = ["PAGE_SIZE", "QueueContext", "QueueFilters", "QueueRow", "SortLink", 
 
 PAGE_SIZE = 50
 _F = Finding.__table__  # type: ignore[attr-defined]
-STATUSES = ("open", "approved", "dismissed", "refunded", "offset", "resolved", "all")
+STATUSES = (*(s.value for s in Status), "all")  # the lifecycle's order
 DEADLINES = ("", "past", "near", "none")
 SORTS = {"id": _F.c.id, "category": _F.c.category, "payer": _F.c.payer_id, "amount": _F.c.amount,
          "identified": _F.c.identified_on, "deadline": _F.c.deadline, "status": _F.c.status,

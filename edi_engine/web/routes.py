@@ -10,15 +10,23 @@ from flask import Blueprint, Response, abort, make_response, redirect, request, 
 
 from edi_engine.errors import UsageError
 from edi_engine.rules import explain
+from edi_engine.rules.lifecycle import DECISION_NAMES
 from edi_engine.web import auth
 from edi_engine.web.app import (
-    LOGIN_CSRF_COOKIE, SESSION_COOKIE, config, current, engine, new_login_token, page_chrome, render, require,
+    LOGIN_CSRF_COOKIE,
+    SESSION_COOKIE,
+    config,
+    current,
+    engine,
+    new_login_token,
+    page_chrome,
+    render,
+    require,
 )
 from edi_engine.web.pages import LoginContext, dashboard_page, detail_page, ingest_page, users_page
 from edi_engine.web.queue import parse_filters, queue_page
 
 bp = Blueprint("web", __name__)
-DECISIONS = {"approve": "approve", "offset": "offset", "dismiss": "dismiss", "mark-refunded": "mark-refunded"}
 PROPOSALS = ("refund", "offset", "dismiss")
 
 
@@ -108,14 +116,14 @@ def finding(finding_id: int) -> Response:
 @bp.post("/findings/<int:finding_id>/decide")
 def decide(finding_id: int) -> Response:
     action = request.form.get("action", "")
-    if action not in DECISIONS:
+    if action not in DECISION_NAMES:
         abort(400, description="Unknown decision.")
     require(action)
     note = request.form.get("note", "").strip()[:2000]
     if action == "dismiss" and not note:
         return _back(finding_id, "A dismissal needs a reason.")
     try:
-        _outputs().decide(engine(), finding_id, DECISIONS[action], by=current().user.username, note=note)
+        _outputs().decide(engine(), finding_id, action, by=current().user.username, note=note)
     except UsageError as exc:  # an illegal transition, e.g. decided meanwhile in another tab
         return _back(finding_id, f"Not recorded: {exc}")
     return _back(finding_id, f"Recorded: {action.replace('-', ' ')}.")
