@@ -19,7 +19,7 @@ from edi_engine.outputs import (
 )
 from edi_engine.outputs.letters import REFUND_CATEGORIES
 from edi_engine.store.engine import open_store
-from edi_engine.store.schema_findings import Finding
+from edi_engine.store import tables
 
 
 
@@ -103,7 +103,7 @@ def letters_cmd(ctx: click.Context, status: str, fmt: str, by: str, out: str) ->
     Example: edi-engine letters --status approved -o letters/
     """
     engine = open_store(db_url(ctx))
-    f = Finding.__table__  # type: ignore[attr-defined]
+    f = tables.finding
     with engine.connect() as conn:
         ids = [r[0] for r in conn.execute(select(f.c.id).where(f.c.status == status,
                                                               f.c.category.in_(REFUND_CATEGORIES)).order_by(f.c.id))]

@@ -1,6 +1,6 @@
 """The audit trail: append events, read them back, and the detect run that records what it did.
 
-Owns `audit_event` rows (store/schema_audit.py). Events are only ever inserted: the database
+Owns `audit_event` rows (store/tables.py). Events are only ever inserted: the database
 refuses UPDATE and DELETE on the table (triggers of migration 0004_audit), and no code here tries.
 `record` takes the caller's open connection so an event commits or rolls back together with the
 change it describes.
@@ -24,13 +24,13 @@ from sqlalchemy.engine import Connection, Engine
 
 from edi_engine.errors import UsageError
 from edi_engine.rules import DetectSummary, detect
-from edi_engine.store.schema_audit import EVENTS, AuditEvent as _AuditRow
-from edi_engine.store.schema_findings import Finding
+from edi_engine.store import tables
+from edi_engine.store.tables import EVENTS
 
 __all__ = ["AuditEvent", "audit_events", "detect_with_audit", "record"]
 
-_A = _AuditRow.__table__  # type: ignore[attr-defined]
-_F = Finding.__table__  # type: ignore[attr-defined]
+_A = tables.audit_event
+_F = tables.finding
 DETECT_ACTOR = "detect"
 
 

@@ -36,22 +36,20 @@ from edi_engine.parsers.transaction import TransactionInfo
 from edi_engine.parsers.x837_body import to_body
 from edi_engine.parsers.x837_models import Claim837, ClaimsHeader837, ClaimSubmission837, ServiceLine
 from edi_engine.store.payers import canonical_payer_id
-from edi_engine.store.schema import Claim, ClaimPayment, Payment, SourceFile
-from edi_engine.store.schema_audit import AuditEvent as _AuditRow
-from edi_engine.store.schema_findings import Finding, PaymentMatch
+from edi_engine.store import tables
 from edi_engine.x12.writer import Transaction, write_interchange
 
 __all__ = ["FREQUENCY", "LineChange", "OriginalClaim", "corrected_claim", "corrected_claim_for_finding",
            "load_original", "parse_changes"]
 
 FREQUENCY = {"replace": "7", "void": "8"}
-_C = Claim.__table__  # type: ignore[attr-defined]
-_CP = ClaimPayment.__table__  # type: ignore[attr-defined]
-_P = Payment.__table__  # type: ignore[attr-defined]
-_SF = SourceFile.__table__  # type: ignore[attr-defined]
-_M = PaymentMatch.__table__  # type: ignore[attr-defined]
-_F = Finding.__table__  # type: ignore[attr-defined]
-_A = _AuditRow.__table__  # type: ignore[attr-defined]
+_C = tables.claim
+_CP = tables.claim_payment
+_P = tables.payment
+_SF = tables.source_file
+_M = tables.payment_match
+_F = tables.finding
+_A = tables.audit_event
 _FIELD = re.compile(r"^line\.(\d+)\.(charge|units|procedure|modifiers|revenue)$")
 _CODE = re.compile(r"^[A-Za-z0-9]{1,48}$")
 

@@ -13,11 +13,11 @@ from sqlalchemy.engine import Engine
 
 from edi_engine.errors import UsageError
 from edi_engine.outputs.audit import record
-from edi_engine.store.schema_findings import Finding
+from edi_engine.store import tables
 
 __all__ = ["ACTIONS", "TRANSITIONS", "add_note", "decide"]
 
-_F = Finding.__table__  # type: ignore[attr-defined]
+_F = tables.finding
 
 # action -> (statuses it may start from, status it leads to, audit event)
 TRANSITIONS: dict[str, tuple[frozenset[str], str, str]] = {

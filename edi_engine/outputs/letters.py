@@ -31,17 +31,16 @@ from edi_engine.outputs.corrected import load_original
 from edi_engine.outputs.pdf import text_pdf
 from edi_engine.parsers import TransactionStart, parse_file
 from edi_engine.parsers.x837_models import Claim837, ClaimsHeader837, Party
-from edi_engine.store.schema import Payment, SourceFile
-from edi_engine.store.schema_findings import Finding
+from edi_engine.store import tables
 
 __all__ = ["CARC_TEXT", "LetterLine", "PatientNotice", "PayerLetter", "PaymentProof", "Provider", "build_context",
            "render", "render_letter", "REFUND_CATEGORIES", "TEMPLATES_DIR"]
 
 TEMPLATES_DIR = Path(__file__).resolve().parent / "templates"
 REFUND_CATEGORIES = ("duplicate_payment", "payer_overpayment", "cob_overpayment", "patient_overpayment")
-_F = Finding.__table__  # type: ignore[attr-defined]
-_P = Payment.__table__  # type: ignore[attr-defined]
-_SF = SourceFile.__table__  # type: ignore[attr-defined]
+_F = tables.finding
+_P = tables.payment
+_SF = tables.source_file
 
 # CARC texts (X12 list as published via OpenEMR, domain.md 4.2), for the codes a letter cites.
 CARC_TEXT = {
@@ -265,8 +264,7 @@ def _finding(conn: Connection, finding_id: int) -> Any:
 
 
 def _claim_row(conn: Connection, clm01: str) -> Any:
-    from edi_engine.store.schema import Claim
-    c = Claim.__table__  # type: ignore[attr-defined]
+    c = tables.claim
     return conn.execute(select(c).where(c.c.patient_control_number == clm01).order_by(c.c.id)).all()
 
 

@@ -23,18 +23,17 @@ from sqlalchemy.engine import Engine
 from edi_engine.outputs.letters import REFUND_CATEGORIES
 from edi_engine.outputs.pdf import table_pdf
 from edi_engine.rules import resolve_as_of
-from edi_engine.store.schema import Claim, ClaimPayment, Payment, ProviderAdjustment
-from edi_engine.store.schema_findings import Finding, PaymentMatch
+from edi_engine.store import tables
 
 __all__ = ["BUCKETS", "credit_balance_report", "reconcile_report", "render_report"]
 
 _ZERO = Decimal("0.00")
-_P = Payment.__table__  # type: ignore[attr-defined]
-_CP = ClaimPayment.__table__  # type: ignore[attr-defined]
-_PLB = ProviderAdjustment.__table__  # type: ignore[attr-defined]
-_M = PaymentMatch.__table__  # type: ignore[attr-defined]
-_F = Finding.__table__  # type: ignore[attr-defined]
-_C = Claim.__table__  # type: ignore[attr-defined]
+_P = tables.payment
+_CP = tables.claim_payment
+_PLB = tables.provider_adjustment
+_M = tables.payment_match
+_F = tables.finding
+_C = tables.claim
 BUCKETS = (("0-30", 0, 30), ("31-60", 31, 60), ("61-90", 61, 90), ("90+", 91, None))
 OPEN_CREDIT = ("open", "approved")  # a credit is on the books until refunded, offset, dismissed or resolved
 

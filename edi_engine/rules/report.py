@@ -16,11 +16,11 @@ from sqlalchemy.engine import Connection
 
 from edi_engine.errors import UsageError
 from edi_engine.ledger import PATIENT, Posting, balance, credit, ledger_for, to_decimal
-from edi_engine.store.schema_findings import Finding
+from edi_engine.store import tables
 
 __all__ = ["Explanation", "FindingRecord", "LedgerLine", "SegmentText", "explain", "list_findings", "read_segment"]
 
-_F = Finding.__table__  # type: ignore[attr-defined]
+_F = tables.finding
 STATUSES = ("open", "resolved", "all")
 
 

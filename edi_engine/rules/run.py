@@ -39,14 +39,14 @@ from edi_engine.rules import (
 from edi_engine.rules.candidate import Candidate, clp_evidence, plb_evidence
 from edi_engine.rules.deadlines import deadline_for
 from edi_engine.rules.pack import RulePack, load_pack
-from edi_engine.store.schema_findings import Finding, PaymentMatch
+from edi_engine.store import tables
 
 __all__ = ["AS_OF_ENV", "DECISIONS", "DetectSummary", "detect", "resolve_as_of"]
 
 AS_OF_ENV = "EDI_ENGINE_AS_OF"
 DECISIONS = frozenset({"approved", "dismissed", "refunded", "offset"})
-_F = Finding.__table__  # type: ignore[attr-defined]
-_M = PaymentMatch.__table__  # type: ignore[attr-defined]
+_F = tables.finding
+_M = tables.payment_match
 _PAYER_ORDER = ("duplicate_payment", "payer_overpayment", "cob_overpayment")
 _FLUSH = 5000
 

@@ -29,10 +29,7 @@ from sqlalchemy.exc import DataError, IntegrityError
 from edi_engine.errors import InputError
 from edi_engine.parsers import TransactionEnd, TransactionStart, parse_file
 from edi_engine.store import rows
-from edi_engine.store.schema import (
-    Adjustment, Claim, ClaimLine, ClaimPayment, Interchange, Payment, ProviderAdjustment, ServicePayment, SourceFile,
-    TransactionSet,
-)
+from edi_engine.store import tables
 from edi_engine.store.sourcefile import INGESTED, claim_file, content_hash, existing_status, record_failure
 
 __all__ = ["BATCH", "FileResult", "IngestSummary", "expand_paths", "ingest_file", "ingest_paths"]
@@ -42,10 +39,11 @@ PREPARSE_BYTES = 32 << 20  # files up to this size are parsed before their trans
 
 INGESTED_STATUS, ALREADY, CONFLICT, FAILED_STATUS = "ingested", "already ingested", "conflict", "failed"
 
-_T = {name: model.__table__ for name, model in {  # type: ignore[attr-defined]
-    "file": SourceFile, "interchange": Interchange, "set": TransactionSet, "claim": Claim, "line": ClaimLine,
-    "payment": Payment, "clp": ClaimPayment, "svc": ServicePayment, "cas": Adjustment, "plb": ProviderAdjustment,
-}.items()}
+_T = {
+    "file": tables.source_file, "interchange": tables.interchange, "set": tables.transaction_set, "claim": tables.claim,
+    "line": tables.claim_line, "payment": tables.payment, "clp": tables.claim_payment, "svc": tables.service_payment,
+    "cas": tables.adjustment, "plb": tables.provider_adjustment,
+}
 
 
 @dataclass(slots=True)

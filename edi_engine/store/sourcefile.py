@@ -19,13 +19,13 @@ from sqlalchemy import delete, select
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.engine import Connection, Engine
 
-from edi_engine.store.schema import SourceFile
+from edi_engine.store import tables
 
 __all__ = ["INGESTED", "FAILED", "content_hash", "claim_file", "record_failure", "existing_status"]
 
 INGESTED = "ingested"
 FAILED = "failed"
-_TABLE = SourceFile.__table__  # type: ignore[attr-defined]
+_TABLE = tables.source_file
 
 
 def content_hash(source: str | os.PathLike[str] | BinaryIO) -> tuple[str, int]:

@@ -1,6 +1,6 @@
 """Who may do what in the review app: users and roles, password hashing, sessions, sign-in rate limits.
 
-Owns the web_user, web_session and login_attempt tables (edi_engine/store/schema_users.py) and the
+Owns the web_user, web_session and login_attempt tables (edi_engine/store/tables.py) and the
 role table below. Knows nothing of HTTP: app.py turns these answers into cookies, redirects and
 status codes. Roles are cumulative: an approver may do what a reviewer may, an admin what an
 approver may, and only an admin manages users.
@@ -22,7 +22,7 @@ from sqlalchemy import delete, func, insert, select, update
 from sqlalchemy.engine import Engine
 
 from edi_engine.errors import UsageError
-from edi_engine.store.schema_users import LoginAttempt, WebSession, WebUser
+from edi_engine.store import tables
 
 __all__ = [
     "ACTIONS", "ROLES", "RateLimit", "SessionInfo", "User", "add_user", "allowed", "create_session",
@@ -44,9 +44,9 @@ ACTIONS = {
     "users": "admin",
 }
 SESSION_HOURS = 12
-_U = WebUser.__table__  # type: ignore[attr-defined]
-_S = WebSession.__table__  # type: ignore[attr-defined]
-_A = LoginAttempt.__table__  # type: ignore[attr-defined]
+_U = tables.web_user
+_S = tables.web_session
+_A = tables.login_attempt
 _hasher = PasswordHasher()
 _dummy_hashes: dict[int, str] = {}
 

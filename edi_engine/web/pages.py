@@ -17,8 +17,7 @@ from sqlalchemy.engine import Engine
 
 from edi_engine.rules import explain
 from edi_engine.rules.report import Explanation
-from edi_engine.store.schema import Claim, ClaimLine, SourceFile
-from edi_engine.store.schema_findings import Finding
+from edi_engine.store import tables
 from edi_engine.store.types import Money
 from edi_engine.web.auth import User, list_users
 from edi_engine.web.context import Chrome, urgency
@@ -29,10 +28,10 @@ __all__ = [
     "history_for", "ingest_page", "users_page",
 ]
 
-_F = Finding.__table__  # type: ignore[attr-defined]
-_C = Claim.__table__  # type: ignore[attr-defined]
-_L = ClaimLine.__table__  # type: ignore[attr-defined]
-_SF = SourceFile.__table__  # type: ignore[attr-defined]
+_F = tables.finding
+_C = tables.claim
+_L = tables.claim_line
+_SF = tables.source_file
 OPEN_STATUSES = ("open", "approved")  # credit still on the books: found, or approved but not yet paid back
 
 

@@ -14,14 +14,14 @@ from sqlalchemy import func, select
 from sqlalchemy.engine import Engine
 
 from edi_engine.errors import UsageError
-from edi_engine.store.schema_findings import Finding
+from edi_engine.store import tables
 from edi_engine.store.types import Money
 from edi_engine.web.context import NEAR_DAYS, Chrome, urgency
 
 __all__ = ["PAGE_SIZE", "QueueContext", "QueueFilters", "QueueRow", "SortLink", "parse_filters", "queue_page"]
 
 PAGE_SIZE = 50
-_F = Finding.__table__  # type: ignore[attr-defined]
+_F = tables.finding
 STATUSES = ("open", "approved", "dismissed", "refunded", "offset", "resolved", "all")
 DEADLINES = ("", "past", "near", "none")
 SORTS = {"id": _F.c.id, "category": _F.c.category, "payer": _F.c.payer_id, "amount": _F.c.amount,
