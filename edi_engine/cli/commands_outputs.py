@@ -8,7 +8,6 @@ import json
 from pathlib import Path
 
 import click
-from sqlalchemy import select
 
 from edi_engine.cli import db_url, handle_errors, main
 from edi_engine.cli.commands_findings import findings_cmd
@@ -19,7 +18,7 @@ from edi_engine.outputs import (
 )
 from edi_engine.outputs.letters import REFUND_CATEGORIES
 from edi_engine.store.engine import open_store
-from edi_engine.store import tables
+from edi_engine.store.findings import finding_ids
 
 
 
@@ -103,10 +102,8 @@ def letters_cmd(ctx: click.Context, status: str, fmt: str, by: str, out: str) ->
     Example: edi-engine letters --status approved -o letters/
     """
     engine = open_store(db_url(ctx))
-    f = tables.finding
     with engine.connect() as conn:
-        ids = [r[0] for r in conn.execute(select(f.c.id).where(f.c.status == status,
-                                                              f.c.category.in_(REFUND_CATEGORIES)).order_by(f.c.id))]
+        ids = finding_ids(conn, status=status, categories=REFUND_CATEGORIES)
     Path(out).mkdir(parents=True, exist_ok=True)
     for fid in ids:
         (Path(out) / f"finding-{fid}.{fmt}").write_bytes(render_letter(engine, fid, fmt=fmt, by=by))

@@ -15,7 +15,7 @@ from __future__ import annotations
 from sqlalchemy.engine import Connection
 
 from edi_engine.ledger.adjudication import AccountView, LineAdjudication, PayerView, analyse
-from edi_engine.ledger.facts import Account, StoreFacts, iter_accounts, load_store_facts
+from edi_engine.store.read import Account, StoreFacts, iter_accounts, load_store_facts
 from edi_engine.ledger.matching import AccountMatches, Match, Problem, match_account
 from edi_engine.ledger.postings import (
     PATIENT, Posting, balance, build_postings, credit, patient_side, payer_side, to_decimal,

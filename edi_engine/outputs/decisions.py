@@ -8,16 +8,13 @@ recorded here stands across re-runs. Knows nothing of click or HTTP.
 
 from __future__ import annotations
 
-from sqlalchemy import select, update
 from sqlalchemy.engine import Engine
 
 from edi_engine.errors import UsageError
 from edi_engine.outputs.audit import record
-from edi_engine.store import tables
+from edi_engine.store import findings as stored
 
 __all__ = ["ACTIONS", "TRANSITIONS", "add_note", "decide"]
-
-_F = tables.finding
 
 # action -> (statuses it may start from, status it leads to, audit event)
 TRANSITIONS: dict[str, tuple[frozenset[str], str, str]] = {
@@ -37,17 +34,14 @@ def decide(engine: Engine, finding_id: int, action: str, *, by: str, note: str =
         raise UsageError("a decision needs who made it (--by NAME)")
     sources, target, event = TRANSITIONS[action]
     with engine.begin() as conn:
-        row = conn.execute(select(_F.c.status, _F.c.amount, _F.c.category, _F.c.refund_to)
-                           .where(_F.c.id == finding_id)).first()
+        row = stored.finding_by_id(conn, finding_id)
         if row is None:
             raise UsageError(f"no finding {finding_id}")
         if row.status not in sources:
             raise UsageError(f"finding {finding_id} is {row.status}; {action} needs it "
                              f"{' or '.join(sorted(sources))}")
         # Guarded on the status read: a concurrent decision makes this update match nothing.
-        done = conn.execute(update(_F).where(_F.c.id == finding_id, _F.c.status == row.status)
-                            .values(status=target))
-        if done.rowcount != 1:
+        if not stored.set_status_if(conn, finding_id, row.status, target):
             raise UsageError(f"finding {finding_id} changed while deciding; look again and retry")
         record(conn, event, finding_id=finding_id, actor=by, note=note,
                details={"from": row.status, "to": target, "amount": f"{row.amount:.2f}",
@@ -58,6 +52,6 @@ def add_note(engine: Engine, finding_id: int, *, by: str, note: str) -> None:
     if not note.strip():
         raise UsageError("a note needs text (--note TEXT)")
     with engine.begin() as conn:
-        if conn.execute(select(_F.c.id).where(_F.c.id == finding_id)).first() is None:
+        if stored.finding_by_id(conn, finding_id) is None:
             raise UsageError(f"no finding {finding_id}")
         record(conn, "note", finding_id=finding_id, actor=by, note=note)

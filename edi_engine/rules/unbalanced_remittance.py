@@ -4,11 +4,11 @@ BPR02. A data-quality finding: the remittance is posted as sent, never silently 
 
 from __future__ import annotations
 
-from sqlalchemy import text
 from sqlalchemy.engine import Connection
 
 from edi_engine.ledger import AccountView, StoreFacts, to_decimal
 from edi_engine.rules.candidate import Candidate, clp_evidence, svc_evidence
+from edi_engine.store.read import payment_totals
 
 __all__ = ["CATEGORY", "detect", "transactions"]
 
@@ -37,12 +37,8 @@ def detect(view: AccountView, facts: StoreFacts, tolerance: int = 0) -> list[Can
 
 def transactions(conn: Connection, facts: StoreFacts, tolerance: int = 0) -> list[Candidate]:
     out = []
-    rows = conn.execute(text(
-        "SELECT p.id, p.amount, p.credit_debit,"
-        " (SELECT COALESCE(SUM(c.paid), 0) FROM claim_payment c WHERE c.payment_id = p.id),"
-        " (SELECT COALESCE(SUM(a.amount), 0) FROM provider_adjustment a WHERE a.payment_id = p.id) FROM payment p"))
-    for pid, bpr02, cd, clp_sum, plb_sum in rows:
-        clp_total, plb_total = int(clp_sum), int(plb_sum)  # PostgreSQL sums BIGINT as NUMERIC
+    for t in payment_totals(conn):
+        pid, bpr02, cd, clp_total, plb_total = t.payment_id, t.bpr02, t.credit_debit, t.sum_clp04, t.sum_plb
         expected = (-bpr02 if cd == "D" else bpr02)
         diff = clp_total - plb_total - expected
         if abs(diff) <= tolerance:

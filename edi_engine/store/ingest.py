@@ -192,14 +192,16 @@ class _FileWriter:
         self.payment_id = None
         if info.kind == "835":
             prow = rows.payment_row(self.file_id, self.set_id, item.header, self.name)
-            self.payment_id = self.conn.execute(insert(_T["payment"]).values(prow).returning(_T["payment"].c.id)).scalar_one()
+            self.payment_id = self.conn.execute(
+                insert(_T["payment"]).values(prow).returning(_T["payment"].c.id)).scalar_one()
 
     def _end(self, item: TransactionEnd) -> None:
         if not item.complete:
             raise _Unreadable(f"transaction set {item.info.transaction_control or '?'} (segment {item.info.segment}) "
                               "could not be read completely")
         self.transactions += 1
-        self.conn.execute(update(_T["set"]).where(_T["set"].c.id == self.set_id).values(segment_count=item.segment_count))
+        self.conn.execute(update(_T["set"]).where(_T["set"].c.id == self.set_id)
+                          .values(segment_count=item.segment_count))
         if self.payment_id is not None:
             plbs = rows.provider_adjustment_rows(self.file_id, self.payment_id, item.trailer, self.name)
             if plbs:

@@ -20,7 +20,8 @@ from sqlalchemy.engine import Connection, Engine
 
 from edi_engine.errors import InputError
 
-__all__ = ["MIGRATIONS_DIR", "alembic_config", "all_tables_metadata", "current_revision", "ensure_schema", "head_revision", "upgrade"]
+__all__ = ["MIGRATIONS_DIR", "alembic_config", "all_tables_metadata", "current_revision", "ensure_schema",
+           "head_revision", "upgrade"]
 
 MIGRATIONS_DIR = Path(__file__).resolve().parent / "migrations"
 _PG_LOCK_KEY = 0x6564_6965_6E67  # "edieng": any fixed 64-bit key shared by all edi-engine processes

@@ -61,4 +61,5 @@ def remove_alias(conn: Connection, alias: str) -> bool:
 
 
 def list_aliases(conn: Connection) -> list[tuple[str, str]]:
-    return [(r.alias, r.payer_id) for r in conn.execute(select(_T.c.alias, _T.c.payer_id).order_by(_T.c.payer_id, _T.c.alias))]
+    query = select(_T.c.alias, _T.c.payer_id).order_by(_T.c.payer_id, _T.c.alias)
+    return [(r.alias, r.payer_id) for r in conn.execute(query)]

@@ -35,8 +35,10 @@ from __future__ import annotations
 
 from datetime import UTC, datetime
 
-from sqlalchemy import (BigInteger, Boolean, Column, Date, DateTime, ForeignKey, Index, Integer, MetaData, String,
-                        Table, Text, UniqueConstraint)
+from sqlalchemy import (
+    BigInteger, Boolean, Column, Date, DateTime, ForeignKey, Index, Integer, MetaData, String, Table, Text,
+    UniqueConstraint,
+)
 from sqlalchemy.engine import Dialect
 from sqlalchemy.types import TypeDecorator
 
@@ -147,7 +149,8 @@ claim = Table(
     Column('charge', Money, nullable=False, comment='CLM02'),
     Column('facility_code', String, nullable=True, comment='CLM05-1: place of service or TOB digits 1-2'),
     Column('frequency_code', String, nullable=True, comment='CLM05-3'),
-    Column('original_reference', String, nullable=True, comment='REF*F8: payer claim control number of the claim replaced'),
+    Column('original_reference', String, nullable=True,
+            comment='REF*F8: payer claim control number of the claim replaced'),
     Column('payer_id', String, nullable=True, index=True, comment='2010BB NM109'),
     Column('payer_name', String, nullable=True, comment='2010BB NM103'),
     Column('subscriber_member_id', String, nullable=True, comment='2010BA NM109'),
@@ -197,7 +200,8 @@ payment = Table(
     Column('payment_date', Date, nullable=True, comment='BPR16'),
     Column('trace_number', String, nullable=True, index=True, comment='TRN02: check or EFT number'),
     Column('trace_payer_id', String, nullable=True, comment='TRN03'),
-    Column('payer_id', String, nullable=True, index=True, comment='N1*PR N104, else REF*2U, else TRN03; see payer_alias'),
+    Column('payer_id', String, nullable=True, index=True,
+            comment='N1*PR N104, else REF*2U, else TRN03; see payer_alias'),
     Column('payer_name', String, nullable=True, comment='N1*PR N102'),
     Column('payee_id_qualifier', String, nullable=True, comment='N1*PE N103'),
     Column('payee_id', String, nullable=True, comment='N1*PE N104'),
@@ -328,7 +332,8 @@ payer_alias = Table(
 payment_match = Table(
     'payment_match', metadata,
     Column('id', Integer, primary_key=True),
-    Column('subject', String, nullable=False, comment='claim_payment, service_payment, reversal or provider_adjustment'),
+    Column('subject', String, nullable=False,
+            comment='claim_payment, service_payment, reversal or provider_adjustment'),
     Column('subject_id', Integer, nullable=False, comment="id of the row in the subject's table"),
     Column('claim_id', Integer, nullable=True, index=True, comment='837 claim matched'),
     Column('claim_line_id', Integer, nullable=True, comment='837 line matched (service payments)'),
@@ -341,7 +346,8 @@ payment_match = Table(
 finding = Table(
     'finding', metadata,
     Column('id', Integer, primary_key=True),
-    Column('natural_key', Text, nullable=False, unique=True, comment='category|CLM01|payer|line|cause: stable across runs'),
+    Column('natural_key', Text, nullable=False, unique=True,
+            comment='category|CLM01|payer|line|cause: stable across runs'),
     Column('category', String, nullable=False, index=True),
     Column('patient_control_number', String, nullable=True, index=True, comment='CLM01 / CLP01'),
     Column('payer_id', String, nullable=True, comment='canonical payer id'),
@@ -352,7 +358,8 @@ finding = Table(
     Column('payer_type', String, nullable=True, comment='medicare, medicaid, commercial, ...'),
     Column('identified_on', Date, nullable=False),
     Column('deadline', Date, nullable=True),
-    Column('status', String, nullable=False, index=True, comment='open, resolved; decisions: approved, dismissed, refunded, offset'),
+    Column('status', String, nullable=False, index=True,
+            comment='open, resolved; decisions: approved, dismissed, refunded, offset'),
     Column('resolved_on', Date, nullable=True),
     Column('evidence', Text, nullable=False, comment='JSON: files, segments, control and check numbers, amounts'),
     Column('updated_at', UTCDateTime(), nullable=True, comment='UTC time of the last change by detect'),
