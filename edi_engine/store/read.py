@@ -38,7 +38,7 @@ def _iso(value: str) -> date:
 
 def _d(value: object) -> date | None:
     if value is None or isinstance(value, date):
-        return value  # type: ignore[return-value]
+        return value
     return _iso(str(value))  # SQLite returns ISO text through text(); dates repeat, so cached
 
 

@@ -71,8 +71,8 @@ def reconciliation_facts(conn: Connection, check: str | None = None) -> Reconcil
         chunk = ids[i:i + 500]
         for r in conn.execute(select(_CP.c.id, _CP.c.payment_id, _CP.c.paid).where(_CP.c.payment_id.in_(chunk))):
             clps[r.payment_id].append(ClaimPaid(r.id, r.paid))
-        for r in conn.execute(select(_PLB.c.payment_id, _PLB.c.amount).where(_PLB.c.payment_id.in_(chunk))):
-            plbs[r.payment_id].append(r.amount)
+        for plb in conn.execute(select(_PLB.c.payment_id, _PLB.c.amount).where(_PLB.c.payment_id.in_(chunk))):
+            plbs[plb.payment_id].append(plb.amount)
     matched = {r[0] for r in conn.execute(select(_M.c.subject_id).where(
         _M.c.subject.in_(("claim_payment", "reversal")),
         (_M.c.claim_id.is_not(None)) | (_M.c.claim_payment_id.is_not(None))))}
