@@ -16,7 +16,6 @@ from edi_engine.rules import categories, explain, list_findings
 from edi_engine.store.engine import open_store
 
 
-
 @main.command("detect")
 @click.option("--rules", "rules_path", type=click.Path(exists=True, dir_okay=False), help="Rule pack TOML file.")
 @click.option("--as-of", "as_of", metavar="DATE", envvar="EDI_ENGINE_AS_OF",

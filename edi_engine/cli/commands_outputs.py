@@ -8,19 +8,24 @@ import json
 from pathlib import Path
 
 import click
-from sqlalchemy import select
 
 from edi_engine.cli import db_url, handle_errors, main
 from edi_engine.cli.commands_findings import findings_cmd
 from edi_engine.errors import UsageError
 from edi_engine.outputs import (
-    add_note, audit_events, corrected_claim, corrected_claim_for_finding, credit_balance_report, decide,
-    reconcile_report, render_letter, render_report,
+    add_note,
+    audit_events,
+    corrected_claim,
+    corrected_claim_for_finding,
+    credit_balance_report,
+    decide,
+    reconcile_report,
+    render_letter,
+    render_report,
 )
 from edi_engine.rules import categories
 from edi_engine.store.engine import open_store
-from edi_engine.store.schema_findings import Finding
-
+from edi_engine.store.findings import finding_ids
 
 
 def _write(out: str, data: bytes) -> None:
@@ -103,10 +108,8 @@ def letters_cmd(ctx: click.Context, status: str, fmt: str, by: str, out: str) ->
     Example: edi-engine letters --status approved -o letters/
     """
     engine = open_store(db_url(ctx))
-    f = Finding.__table__  # type: ignore[attr-defined]
     with engine.connect() as conn:
-        ids = [r[0] for r in conn.execute(select(f.c.id).where(f.c.status == status,
-                                                              f.c.category.in_(categories.refund_names())).order_by(f.c.id))]
+        ids = finding_ids(conn, status=status, categories=categories.refund_names())
     Path(out).mkdir(parents=True, exist_ok=True)
     for fid in ids:
         (Path(out) / f"finding-{fid}.{fmt}").write_bytes(render_letter(engine, fid, fmt=fmt, by=by))

@@ -17,11 +17,10 @@ import click
 from edi_engine.cli import db_url, handle_errors, main
 from edi_engine.errors import UsageError
 from edi_engine.store import imports, migrate, payers
-from edi_engine.store.ingest import FileResult, IngestSummary, expand_paths, ingest_paths
-from edi_engine.store.watch import watch
 from edi_engine.store.engine import create_store_engine, open_store
+from edi_engine.store.ingest import FileResult, IngestSummary, expand_paths, ingest_paths
 from edi_engine.store.url import resolve_url, safe_url
-
+from edi_engine.store.watch import watch
 
 
 @main.group("db")

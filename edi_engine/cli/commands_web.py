@@ -9,7 +9,6 @@ from edi_engine.store.engine import open_store
 from edi_engine.web import ROLES, add_user, disable_user, list_users, serve
 
 
-
 @main.command("serve")
 @click.option("--host", default="127.0.0.1", show_default=True, help="Address to listen on.")
 @click.option("--port", default=8080, show_default=True, type=click.IntRange(1, 65535), help="Port to listen on.")

@@ -17,13 +17,25 @@ from sqlalchemy.engine import Connection
 
 from edi_engine.ledger.adjudication import AccountView, LineAdjudication, PayerView, analyse
 from edi_engine.ledger.balances import (
-    CombinedPayments, DuplicateTotals, LineTotals, combined_payments, duplicate_totals, line_totals, primary_excess,
+    CombinedPayments,
+    DuplicateTotals,
+    LineTotals,
+    combined_payments,
+    duplicate_totals,
+    line_totals,
+    primary_excess,
 )
-from edi_engine.ledger.facts import Account, StoreFacts, iter_accounts, load_store_facts
 from edi_engine.ledger.matching import AccountMatches, Match, Problem, match_account
 from edi_engine.ledger.postings import (
-    PATIENT, Posting, balance, build_postings, credit, patient_side, payer_side,
+    PATIENT,
+    Posting,
+    balance,
+    build_postings,
+    credit,
+    patient_side,
+    payer_side,
 )
+from edi_engine.store.read import Account, StoreFacts, iter_accounts, load_store_facts
 
 __all__ = [
     "PATIENT", "Account", "AccountMatches", "AccountView", "CombinedPayments", "DuplicateTotals",

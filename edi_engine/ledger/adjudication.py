@@ -15,8 +15,8 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from datetime import date
 
-from edi_engine.ledger.facts import Account, ClaimFact, ClpFact, LineFact, PlbFact, StoreFacts, SvcFact
 from edi_engine.ledger.matching import FORWARDED, PAID_STATUSES, REVERSAL, AccountMatches
+from edi_engine.store.read import Account, ClaimFact, ClpFact, LineFact, PlbFact, StoreFacts, SvcFact
 
 __all__ = ["AccountView", "LineAdjudication", "PayerView", "analyse"]
 

@@ -11,7 +11,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 from edi_engine.ledger.adjudication import AccountView, PayerView
-from edi_engine.ledger.facts import ClpFact
+from edi_engine.store.read import ClpFact
 from edi_engine.ledger.matching import REVERSAL
 
 __all__ = ["CombinedPayments", "DuplicateTotals", "LineTotals", "combined_payments", "duplicate_totals",

@@ -18,7 +18,7 @@ from __future__ import annotations
 from collections.abc import Callable
 from dataclasses import dataclass, field
 
-from edi_engine.ledger.facts import Account, ClaimFact, ClpFact, LineFact, PlbFact, StoreFacts, SvcFact
+from edi_engine.store.read import Account, ClaimFact, ClpFact, LineFact, PlbFact, StoreFacts, SvcFact
 
 __all__ = ["AccountMatches", "Match", "Problem", "match_account", "REVERSAL", "FORWARDED", "PAID_STATUSES"]
 

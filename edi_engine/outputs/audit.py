@@ -1,6 +1,6 @@
 """The audit trail: append events, read them back, and the detect run that records what it did.
 
-Owns `audit_event` rows (store/schema_audit.py). Events are only ever inserted: the database
+Owns `audit_event` rows (store/tables.py). Events are only ever inserted: the database
 refuses UPDATE and DELETE on the table (triggers of migration 0004_audit), and no code here tries.
 `record` takes the caller's open connection so an event commits or rolls back together with the
 change it describes.
@@ -19,19 +19,15 @@ from dataclasses import dataclass
 from datetime import date, datetime, timezone
 from typing import Any
 
-from sqlalchemy import insert, select
 from sqlalchemy.engine import Connection, Engine
 
 from edi_engine.errors import UsageError
 from edi_engine.rules import DetectSummary, detect
-from edi_engine.store.schema_audit import EVENTS
-from edi_engine.store.schema_audit import AuditEvent as _AuditRow
-from edi_engine.store.schema_findings import Finding
+from edi_engine.store import findings as stored
+from edi_engine.store.findings import EVENTS
 
 __all__ = ["AuditEvent", "audit_events", "detect_with_audit", "record"]
 
-_A = _AuditRow.__table__  # type: ignore[attr-defined]
-_F = Finding.__table__  # type: ignore[attr-defined]
 DETECT_ACTOR = "detect"
 
 
@@ -58,17 +54,14 @@ def record(conn: Connection, event: str, *, finding_id: int | None, actor: str, 
         raise UsageError(f"unknown audit event {event!r}")
     if not actor.strip():
         raise UsageError("an audit event needs an actor (--by NAME)")
-    conn.execute(insert(_A).values(finding_id=finding_id, event=event, actor=actor.strip(), note=note,
-                                   at=at or datetime.now(timezone.utc),
-                                   details=json.dumps(details or {}, sort_keys=True, default=str)))
+    stored.insert_audit_event(conn, finding_id=finding_id, event=event, actor=actor.strip(), note=note,
+                              at=at or datetime.now(timezone.utc),
+                              details=json.dumps(details or {}, sort_keys=True, default=str))
 
 
 def events_on(conn: Connection, finding_id: int | None = None) -> list[AuditEvent]:
-    query = select(_A).order_by(_A.c.id)
-    if finding_id is not None:
-        query = query.where(_A.c.finding_id == finding_id)
     return [AuditEvent(r.id, r.finding_id, r.event, r.actor, _utc(r.at), r.note, json.loads(r.details or "{}"))
-            for r in conn.execute(query)]
+            for r in stored.audit_rows(conn, finding_id)]
 
 
 def audit_events(engine: Engine, finding_id: int | None = None) -> list[AuditEvent]:
@@ -78,7 +71,7 @@ def audit_events(engine: Engine, finding_id: int | None = None) -> list[AuditEve
 
 
 def _statuses(conn: Connection) -> dict[int, str]:
-    return {r[0]: r[1] for r in conn.execute(select(_F.c.id, _F.c.status))}
+    return stored.finding_statuses(conn)
 
 
 def detect_with_audit(engine: Engine, **kwargs: Any) -> DetectSummary:
@@ -87,9 +80,8 @@ def detect_with_audit(engine: Engine, **kwargs: Any) -> DetectSummary:
         before = _statuses(conn)
     summary = detect(engine, **kwargs)
     with engine.begin() as conn:
-        after = conn.execute(select(_F.c.id, _F.c.status, _F.c.category, _F.c.patient_control_number,
-                                    _F.c.payer_id, _F.c.amount, _F.c.identified_on, _F.c.resolved_on)).all()
-        identified = {r[0] for r in conn.execute(select(_A.c.finding_id).where(_A.c.event == "identified"))}
+        after = stored.all_findings(conn)
+        identified = stored.identified_finding_ids(conn)
         for row in sorted(after, key=lambda r: r.id):
             facts = {"category": row.category, "claim_id": row.patient_control_number, "payer_id": row.payer_id,
                      "amount": f"{row.amount:.2f}", "as_of": summary.as_of.isoformat()}

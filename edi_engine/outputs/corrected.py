@@ -1,7 +1,7 @@
 """Corrected claims: an 837 that replaces (CLM05-3 = 7) or voids (8) a claim the payer adjudicated.
 
 Owns choosing the claim, its payer claim control number and the changes, and rebuilding the
-837. The claim is re-read from its stored source file (the claim row keeps file and segment), so
+837. The claim is re-read from its stored source file by the store (store.account.original_837), so
 everything the original carried -- HI codes, providers, 2320/2430 COB loops, kept segments --
 goes out again; a complete replacement resends every line (domain.md 7). REF*F8 is the payer's
 claim control number (835 CLP07) of the adjudication being replaced or voided. Envelopes come from
@@ -23,37 +23,25 @@ import re
 from dataclasses import dataclass
 from datetime import datetime, timezone
 from decimal import Decimal, InvalidOperation
-from pathlib import Path
-from typing import Any
 
-from sqlalchemy import select, text
 from sqlalchemy.engine import Connection, Engine
 
-from edi_engine.errors import InputError, UsageError
+from edi_engine.errors import UsageError
 from edi_engine.outputs.audit import record
-from edi_engine.parsers import TransactionStart, parse_file
 from edi_engine.parsers.transaction import TransactionInfo
 from edi_engine.parsers.x837_body import to_body
 from edi_engine.parsers.x837_models import Claim837, ClaimsHeader837, ClaimSubmission837, ServiceLine
 from edi_engine.rules import categories
 from edi_engine.rules.categories import Correction
+from edi_engine.store import account as stored
+from edi_engine.store.findings import finding_by_id
 from edi_engine.store.payers import canonical_payer_id
-from edi_engine.store.schema import Claim, ClaimPayment, Payment, SourceFile
-from edi_engine.store.schema_audit import AuditEvent as _AuditRow
-from edi_engine.store.schema_findings import Finding, PaymentMatch
 from edi_engine.x12.writer import Transaction, write_interchange
 
 __all__ = ["FREQUENCY", "LineChange", "OriginalClaim", "corrected_claim", "corrected_claim_for_finding",
            "load_original", "parse_changes"]
 
 FREQUENCY = {"replace": "7", "void": "8"}
-_C = Claim.__table__  # type: ignore[attr-defined]
-_CP = ClaimPayment.__table__  # type: ignore[attr-defined]
-_P = Payment.__table__  # type: ignore[attr-defined]
-_SF = SourceFile.__table__  # type: ignore[attr-defined]
-_M = PaymentMatch.__table__  # type: ignore[attr-defined]
-_F = Finding.__table__  # type: ignore[attr-defined]
-_A = _AuditRow.__table__  # type: ignore[attr-defined]
 _FIELD = re.compile(r"^line\.(\d+)\.(charge|units|procedure|modifiers|revenue)$")
 _CODE = re.compile(r"^[A-Za-z0-9]{1,48}$")
 
@@ -130,9 +118,8 @@ def apply_changes(claim: Claim837, changes: list[LineChange]) -> Claim837:
     return dataclasses.replace(claim, lines=new_lines, charge=charge)
 
 
-def _claim_row(conn: Connection, clm01: str, payer_id: str | None) -> Any:
-    query = select(_C).where(_C.c.patient_control_number == clm01)
-    rows = [r for r in conn.execute(query.order_by(_C.c.id)) if r.frequency_code != "8"]
+def _claim_row(conn: Connection, clm01: str, payer_id: str | None) -> stored.ClaimRow:
+    rows = [r for r in stored.claims_of(conn, clm01) if r.frequency_code != "8"]
     if payer_id:
         wanted = canonical_payer_id(conn, payer_id)
         rows = [r for r in rows if canonical_payer_id(conn, r.payer_id or "") == wanted]
@@ -145,52 +132,33 @@ def _claim_row(conn: Connection, clm01: str, payer_id: str | None) -> Any:
     return rows[-1]  # the latest submission to that payer carries the current data
 
 
-def _payer_claim_number(conn: Connection, claim_row: Any, payer_id: str) -> str:
+def _payer_claim_number(conn: Connection, claim_row: stored.ClaimRow, payer_id: str) -> str:
     """CLP07 of the latest standing (not reversal) adjudication of this claim by this payer."""
-    query = (select(_CP.c.payer_claim_control_number, _P.c.payment_date, _CP.c.id)
-             .join(_P, _P.c.id == _CP.c.payment_id)
-             .where(_CP.c.status_code != "22", _CP.c.payer_claim_control_number.is_not(None)))
-    matched = conn.execute(query.join(_M, (_M.c.subject == "claim_payment") & (_M.c.subject_id == _CP.c.id))
-                           .where(_M.c.claim_id == claim_row.id)).all()
+    matched = stored.adjudications_matched(conn, claim_row.id)
     if not matched:  # detect has not run yet: CLP01 and payer (through aliases) instead
-        rows = conn.execute(query.add_columns(_P.c.payer_id)
-                            .where(_CP.c.patient_control_number == claim_row.patient_control_number)).all()
+        rows = stored.adjudications_of(conn, claim_row.patient_control_number)
         matched = [r for r in rows if canonical_payer_id(conn, r.payer_id or "") == payer_id]
     if not matched:
         return ""
-    latest = max(matched, key=lambda r: (r.payment_date or datetime.min.date(), r.id))
+    latest = max(matched, key=lambda r: (r.payment_date or datetime.min.date(), r.claim_payment_id))
     return str(latest.payer_claim_control_number)
 
 
 def load_original(conn: Connection, clm01: str, payer_id: str | None = None) -> OriginalClaim:
     row = _claim_row(conn, clm01, payer_id)
-    path = conn.execute(select(_SF.c.name).where(_SF.c.id == row.source_file_id)).scalar_one()
-    if not Path(path).is_file():
-        raise UsageError(f"the 837 that carried claim {clm01} is no longer at {path}; the claim cannot be "
-                         "rebuilt completely without it")
-    found: tuple[Claim837, ClaimsHeader837, TransactionInfo] | None = None
-    start: TransactionStart | None = None
-    for item in parse_file(path):
-        if isinstance(item, TransactionStart):
-            start = item
-        elif isinstance(item, Claim837) and item.segment == row.segment and start is not None:
-            found = (item, start.header, start.info)  # type: ignore[arg-type]
-            break
-    if found is None or found[0].patient_control_number != clm01:
-        raise InputError(f"{path} changed since it was stored: segment {row.segment} is not claim {clm01}")
+    found = stored.original_837(conn, row)
     payer = canonical_payer_id(conn, row.payer_id or "")
-    return OriginalClaim(row.id, found[0], found[1], found[2], payer, _payer_claim_number(conn, row, payer))
+    return OriginalClaim(row.id, found.claim, found.header, found.info, payer, _payer_claim_number(conn, row, payer))
 
 
 def _next_control(conn: Connection, sender: str) -> int:
     """One more than any ISA13 this sender used in a stored file or a corrected claim written before."""
     used = [0]
-    for (value,) in conn.execute(text("SELECT control_number FROM interchange WHERE sender_id = :s"), {"s": sender}):
-        if value and value.isdigit():
+    for value in stored.interchange_control_numbers(conn, sender):
+        if value.isdigit():
             used.append(int(value))
-    for (details,) in conn.execute(select(_A.c.details).where(_A.c.event == "corrected_claim_written")):
-        isa13 = json.loads(details).get("isa13", "")
-        if str(isa13).isdigit():
+    for isa13 in stored.corrected_claim_isa13s(conn):
+        if isa13.isdigit():
             used.append(int(isa13))
     return (max(used) + 1) % 1_000_000_000 or 1
 
@@ -239,7 +207,7 @@ def corrected_claim_for_finding(engine: Engine, finding_id: int, *, by: str = "s
                                 at: datetime | None = None) -> bytes:
     """The correction a finding calls for: a duplicate payment voids the adjudication paid again."""
     with engine.connect() as conn:
-        row = conn.execute(select(_F).where(_F.c.id == finding_id)).first()
+        row = finding_by_id(conn, finding_id)
     if row is None:
         raise UsageError(f"no finding {finding_id}")
     if categories.get(row.category).correction is not Correction.VOID:
@@ -249,5 +217,5 @@ def corrected_claim_for_finding(engine: Engine, finding_id: int, *, by: str = "s
     again = [r for r in records if r.get("role") == "paid again" and r.get("clp07")]
     if not again:
         raise UsageError(f"finding {finding_id} names no payer claim number for the payment made again")
-    return corrected_claim(engine, row.patient_control_number, mode="void", payer_id=row.payer_id, by=by,
+    return corrected_claim(engine, row.patient_control_number or "", mode="void", payer_id=row.payer_id, by=by,
                            payer_claim_number=str(again[-1]["clp07"]), finding_id=finding_id, at=at)

@@ -8,17 +8,15 @@ recorded here stands across re-runs. Knows nothing of click or HTTP.
 
 from __future__ import annotations
 
-from sqlalchemy import select, update
 from sqlalchemy.engine import Engine
 
 from edi_engine.errors import UsageError
 from edi_engine.outputs.audit import record
 from edi_engine.rules.lifecycle import DECISION_NAMES, Decision, next_status, sources
-from edi_engine.store.schema_findings import Finding
+from edi_engine.store import findings as stored
 
 __all__ = ["DECISION_NAMES", "add_note", "decide"]
 
-_F = Finding.__table__  # type: ignore[attr-defined]
 
 
 def decide(engine: Engine, finding_id: int, action: str, *, by: str, note: str = "") -> None:
@@ -31,8 +29,7 @@ def decide(engine: Engine, finding_id: int, action: str, *, by: str, note: str =
     decision = Decision(action)
     starts = sources(decision)
     with engine.begin() as conn:
-        row = conn.execute(select(_F.c.status, _F.c.amount, _F.c.category, _F.c.refund_to)
-                           .where(_F.c.id == finding_id)).first()
+        row = stored.finding_by_id(conn, finding_id)
         if row is None:
             raise UsageError(f"no finding {finding_id}")
         target = next_status(row.status, decision)
@@ -41,9 +38,7 @@ def decide(engine: Engine, finding_id: int, action: str, *, by: str, note: str =
                              f"{' or '.join(sorted(starts))}")
         event = target.value
         # Guarded on the status read: a concurrent decision makes this update match nothing.
-        done = conn.execute(update(_F).where(_F.c.id == finding_id, _F.c.status == row.status)
-                            .values(status=target))
-        if done.rowcount != 1:
+        if not stored.set_status_if(conn, finding_id, row.status, target):
             raise UsageError(f"finding {finding_id} changed while deciding; look again and retry")
         record(conn, event, finding_id=finding_id, actor=by, note=note,
                details={"from": row.status, "to": target, "amount": f"{row.amount:.2f}",
@@ -54,6 +49,6 @@ def add_note(engine: Engine, finding_id: int, *, by: str, note: str) -> None:
     if not note.strip():
         raise UsageError("a note needs text (--note TEXT)")
     with engine.begin() as conn:
-        if conn.execute(select(_F.c.id).where(_F.c.id == finding_id)).first() is None:
+        if stored.finding_by_id(conn, finding_id) is None:
             raise UsageError(f"no finding {finding_id}")
         record(conn, "note", finding_id=finding_id, actor=by, note=note)

@@ -1,8 +1,9 @@
 """Refund letters: the payer refund letter and the patient refund notice (domain.md 6.1, 6.3).
 
 Owns the two letter contexts (frozen dataclasses, one per template) and building them from a
-finding, the ledger of its account (edi_engine.ledger, the one home of the sums) and the stored
-837/835 files (provider address, TIN and contact; payer address), then rendering through Jinja2
+finding, the ledger of its account (edi_engine.ledger, the one home of the sums) and what the store
+gives back of the original 837/835 (provider address, TIN and contact; payer address: the store
+re-reads those from the stored files for now), then rendering through Jinja2
 with StrictUndefined. A billing office replaces a template by passing its own file; it sees the
 same context under the name `letter`. PDF comes from the text rendering (outputs/pdf.py).
 Which letter a finding gets, the CARC it cites first and its wording are the category's
@@ -23,7 +24,6 @@ from pathlib import Path
 from typing import Any
 
 from jinja2 import Environment, FileSystemLoader, StrictUndefined, select_autoescape
-from sqlalchemy import select
 from sqlalchemy.engine import Connection, Engine
 
 from edi_engine.errors import InputError, UsageError
@@ -32,20 +32,16 @@ from edi_engine.money import format_amount, from_cents
 from edi_engine.outputs.audit import record
 from edi_engine.outputs.corrected import load_original
 from edi_engine.outputs.pdf import text_pdf
-from edi_engine.parsers import TransactionStart, parse_file
 from edi_engine.parsers.x837_models import Claim837, ClaimsHeader837, Party
 from edi_engine.rules import categories
 from edi_engine.rules.categories import Category, Letter, Owed
-from edi_engine.store.schema import Payment, SourceFile
-from edi_engine.store.schema_findings import Finding
+from edi_engine.store import account as stored
+from edi_engine.store.findings import StoredFinding, finding_by_id
 
 __all__ = ["CARC_TEXT", "LetterLine", "PatientNotice", "PayerLetter", "PaymentProof", "Provider", "build_context",
            "render", "render_letter", "TEMPLATES_DIR"]
 
 TEMPLATES_DIR = Path(__file__).resolve().parent / "templates"
-_F = Finding.__table__  # type: ignore[attr-defined]
-_P = Payment.__table__  # type: ignore[attr-defined]
-_SF = SourceFile.__table__  # type: ignore[attr-defined]
 
 # CARC texts (X12 list as published via OpenEMR, domain.md 4.2), for the codes a letter cites.
 CARC_TEXT = {
@@ -208,7 +204,7 @@ def _contact(parties: tuple[Party | None, ...]) -> tuple[str, str]:
     return "", ""
 
 
-def _provider(claim: Claim837 | None, header: ClaimsHeader837 | None, row: Any) -> Provider:
+def _provider(claim: Claim837 | None, header: ClaimsHeader837 | None, row: stored.ClaimRow) -> Provider:
     bp = claim.billing_provider if claim else None
     p = bp.provider if bp else None
     if p is None:
@@ -229,23 +225,11 @@ def _original(conn: Connection, clm01: str, payer_id: str | None) -> tuple[Claim
 
 
 def _payer_address(conn: Connection, payment_id: int | None) -> tuple[str, ...]:
-    """N3/N4 of the 835's 1000A payer loop, re-read from the stored file (not kept in the store)."""
-    if payment_id is None:
+    """N3/N4 of the 835's 1000A payer loop."""
+    a = stored.payer_address(conn, payment_id) if payment_id is not None else None
+    if a is None:
         return ()
-    row = conn.execute(select(_P.c.segment, _SF.c.name).join(_SF, _SF.c.id == _P.c.source_file_id)
-                       .where(_P.c.id == payment_id)).first()
-    if row is None or not Path(row.name).is_file():
-        return ()
-    try:
-        for item in parse_file(row.name):
-            if isinstance(item, TransactionStart):
-                header: Any = item.header
-                if getattr(header, "segment", None) == row.segment and header.payer and header.payer.address:
-                    a = header.payer.address
-                    return _address(tuple(x for x in (a.line1, a.line2) if x), a.city, a.state, a.postal_code)
-    except InputError:
-        return ()
-    return ()
+    return _address(tuple(x for x in (a.line1, a.line2) if x), a.city, a.state, a.postal_code)
 
 
 def _line_code(ln: Any) -> str:
@@ -257,8 +241,8 @@ def _line_code(ln: Any) -> str:
     return code
 
 
-def _finding(conn: Connection, finding_id: int) -> Any:
-    row = conn.execute(select(_F).where(_F.c.id == finding_id)).first()
+def _finding(conn: Connection, finding_id: int) -> StoredFinding:
+    row = finding_by_id(conn, finding_id)
     if row is None:
         raise UsageError(f"no finding {finding_id}")
     _letter_of(categories.get(row.category), finding_id)
@@ -271,10 +255,8 @@ def _letter_of(category: Category, finding_id: int) -> Letter:
     return category.letter
 
 
-def _claim_row(conn: Connection, clm01: str) -> Any:
-    from edi_engine.store.schema import Claim
-    c = Claim.__table__  # type: ignore[attr-defined]
-    return conn.execute(select(c).where(c.c.patient_control_number == clm01).order_by(c.c.id)).all()
+def _claim_row(conn: Connection, clm01: str) -> list[stored.ClaimRow]:
+    return stored.claims_of(conn, clm01)
 
 
 def _view(conn: Connection, clm01: str) -> AccountView:
@@ -348,7 +330,7 @@ def _payer_letter(conn: Connection, f: Any, today: date) -> PayerLetter:
 
 
 def _payer_name(conn: Connection, payment_id: int) -> str | None:
-    return conn.execute(select(_P.c.payer_name).where(_P.c.id == payment_id)).scalar()
+    return stored.payer_name(conn, payment_id)
 
 
 def _person(first: str | None, last: str | None) -> str:

@@ -17,25 +17,18 @@ from datetime import date
 from decimal import Decimal
 from typing import Any
 
-from sqlalchemy import select
 from sqlalchemy.engine import Engine
 
 from edi_engine.outputs.pdf import table_pdf
 from edi_engine.parsers.balancing_835 import signed_total, transaction_difference
 from edi_engine.rules import categories, resolve_as_of
 from edi_engine.rules.lifecycle import ON_BOOKS, REPAID, Status
-from edi_engine.store.schema import Claim, ClaimPayment, Payment, ProviderAdjustment
-from edi_engine.store.schema_findings import Finding, PaymentMatch
+from edi_engine.store import reports as stored
+from edi_engine.store.findings import StoredFinding
 
 __all__ = ["BUCKETS", "credit_balance_report", "reconcile_report", "render_report"]
 
 _ZERO = Decimal("0.00")
-_P = Payment.__table__  # type: ignore[attr-defined]
-_CP = ClaimPayment.__table__  # type: ignore[attr-defined]
-_PLB = ProviderAdjustment.__table__  # type: ignore[attr-defined]
-_M = PaymentMatch.__table__  # type: ignore[attr-defined]
-_F = Finding.__table__  # type: ignore[attr-defined]
-_C = Claim.__table__  # type: ignore[attr-defined]
 BUCKETS = (("0-30", 0, 30), ("31-60", 31, 60), ("61-90", 61, 90), ("90+", 91, None))
 OPEN_CREDIT = ON_BOOKS  # a credit is on the books until refunded, offset, dismissed or resolved
 
@@ -43,27 +36,17 @@ OPEN_CREDIT = ON_BOOKS  # a credit is on the books until refunded, offset, dismi
 def reconcile_report(engine: Engine, check: str | None = None) -> list[dict[str, Any]]:
     """Per 835 payment (check/EFT): BPR02, the CLP04 sum, the PLB sum, the difference, match counts."""
     with engine.connect() as conn:
-        query = select(_P).order_by(_P.c.payment_date, _P.c.trace_number, _P.c.id)
-        if check:
-            query = query.where(_P.c.trace_number == check)
-        payments = conn.execute(query).all()
-        ids = [p.id for p in payments]
-        clps: dict[int, list[Any]] = defaultdict(list)
-        plbs: dict[int, Decimal] = defaultdict(lambda: _ZERO)
-        for i in range(0, len(ids), 500):
-            chunk = ids[i:i + 500]
-            for r in conn.execute(select(_CP.c.id, _CP.c.payment_id, _CP.c.paid).where(_CP.c.payment_id.in_(chunk))):
-                clps[r.payment_id].append(r)
-            for r in conn.execute(select(_PLB.c.payment_id, _PLB.c.amount).where(_PLB.c.payment_id.in_(chunk))):
-                plbs[r.payment_id] += r.amount
-        matched = {r[0] for r in conn.execute(select(_M.c.subject_id).where(
-            _M.c.subject.in_(("claim_payment", "reversal")),
-            (_M.c.claim_id.is_not(None)) | (_M.c.claim_payment_id.is_not(None))))}
+        facts = stored.reconciliation_facts(conn, check)
+    payments, matched = facts.payments, facts.matched
+    clps: dict[int, list[stored.ClaimPaid]] = defaultdict(list, facts.clps)
+    plbs: dict[int, Decimal] = defaultdict(lambda: _ZERO)
+    for payment_id, amounts in facts.plbs.items():
+        plbs[payment_id] = sum(amounts, _ZERO)
     out = []
     for p in payments:
         bpr = signed_total(p.amount, p.credit_debit)
         paid = sum((c.paid for c in clps[p.id]), _ZERO)
-        n_matched = sum(1 for c in clps[p.id] if c.id in matched)
+        n_matched = sum(1 for c in clps[p.id] if c.claim_payment_id in matched)
         # The report shows BPR02 less what the claims and PLBs account for: the equation's other sign.
         difference = -transaction_difference(paid, plbs[p.id], p.amount, p.credit_debit)
         out.append({"check": p.trace_number or "", "payer_id": p.payer_id or "", "payer_name": p.payer_name or "",
@@ -73,7 +56,7 @@ def reconcile_report(engine: Engine, check: str | None = None) -> list[dict[str,
     return out
 
 
-def _credit_date(row: Any) -> date:
+def _credit_date(row: StoredFinding) -> date:
     """When the credit arose: the latest payment date in its evidence, else the day it was identified."""
     dates = []
     for rec in json.loads(row.evidence).get("records", []):
@@ -99,14 +82,11 @@ def credit_balance_report(engine: Engine, as_of: date | str | None = None,
     as_of = resolve_as_of(as_of)
     with engine.connect() as conn:
         statuses = OPEN_CREDIT + (REPAID if medicare else ())
-        query = select(_F).where(_F.c.category.in_(categories.refund_names()), _F.c.status.in_(statuses))
+        rows = stored.credit_findings(conn, categories=categories.refund_names(), statuses=statuses,
+                                      payer_type="medicare" if medicare else None)
         if medicare:
-            query = query.where(_F.c.payer_type == "medicare")
-        rows = conn.execute(query.order_by(_F.c.payer_id, _F.c.category, _F.c.id)).all()
-        if medicare:
-            claims = {r.patient_control_number: r for r in conn.execute(select(_C).where(
-                _C.c.patient_control_number.in_([f.patient_control_number for f in rows])).order_by(_C.c.id))}
-            return [_cms838(f, claims.get(f.patient_control_number)) for f in rows]
+            claims = stored.claims_for_cms838(conn, [f.patient_control_number for f in rows])
+            return [_cms838(f, claims.get(f.patient_control_number or "")) for f in rows]
     groups: dict[tuple[str, str], dict[str, Any]] = {}
     for f in rows:
         key = (f.payer_id or "", f.category)
@@ -125,7 +105,7 @@ def credit_balance_report(engine: Engine, as_of: date | str | None = None,
     return [groups[k] for k in sorted(groups)]
 
 
-def _cms838(f: Any, claim: Any) -> dict[str, Any]:
+def _cms838(f: StoredFinding, claim: stored.Cms838Claim | None) -> dict[str, Any]:
     evidence = json.loads(f.evidence)
     records = [r for r in evidence.get("records", []) if r.get("record") in ("CLP", "SVC")]
     culprit = next((r for r in reversed(records) if r.get("payer_id", f.payer_id) == f.payer_id), records[-1]

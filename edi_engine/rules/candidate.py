@@ -8,9 +8,9 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from edi_engine.ledger import StoreFacts
-from edi_engine.ledger.facts import ClaimFact, ClpFact, PatientPaymentFact, PlbFact, SvcFact
 from edi_engine.money import from_cents
 from edi_engine.rules.lifecycle import Status
+from edi_engine.store.read import ClaimFact, ClpFact, PatientPaymentFact, PlbFact, SvcFact
 
 __all__ = ["Candidate", "claim_evidence", "clp_evidence", "patient_payment_evidence", "plb_evidence",
            "svc_evidence"]

@@ -1,6 +1,7 @@
 """Reading findings back: the list (`findings`) and one finding explained (`explain`) with the
-ledger lines of its account and the X12 segments behind it, re-read from the stored file path
-at the stored byte offset when the file is still there. Knows nothing of output formats."""
+ledger lines of its account and the X12 segments behind it (the store re-reads them from the
+stored file path at the stored byte offset when the file is still there). Knows nothing of output
+formats, SQL or X12 bytes."""
 
 from __future__ import annotations
 
@@ -11,17 +12,17 @@ from decimal import Decimal
 from pathlib import Path
 from typing import Any
 
-from sqlalchemy import select, text
 from sqlalchemy.engine import Connection
 
 from edi_engine.errors import UsageError
 from edi_engine.ledger import PATIENT, Posting, balance, credit, ledger_for
 from edi_engine.money import from_cents
-from edi_engine.store.schema_findings import Finding
+from edi_engine.store import findings as stored
+from edi_engine.store.read import file_names
+from edi_engine.store.sourcefile import read_segment
 
 __all__ = ["Explanation", "FindingRecord", "LedgerLine", "SegmentText", "explain", "list_findings", "read_segment"]
 
-_F = Finding.__table__  # type: ignore[attr-defined]
 STATUSES = ("open", "resolved", "all")
 
 
@@ -50,7 +51,7 @@ class FindingRecord:
                 "payer_type": self.payer_type, "evidence": self.evidence}
 
 
-def _record(row: Any) -> FindingRecord:
+def _record(row: stored.StoredFinding) -> FindingRecord:
     return FindingRecord(row.id, row.category, row.patient_control_number, row.payer_id, row.line_key or None,
                          row.amount, row.refund_to, row.status, row.identified_on, row.deadline, row.resolved_on,
                          row.payer_type, json.loads(row.evidence))
@@ -59,15 +60,8 @@ def _record(row: Any) -> FindingRecord:
 def list_findings(conn: Connection, status: str = "open", category: str | None = None) -> list[FindingRecord]:
     if status not in STATUSES:
         raise UsageError(f"--status must be one of {', '.join(STATUSES)}")
-    query = select(_F)
-    if status == "open":
-        query = query.where(_F.c.status == "open")
-    elif status == "resolved":
-        query = query.where(_F.c.status == "resolved")
-    if category:
-        query = query.where(_F.c.category == category)
-    query = query.order_by(_F.c.category, _F.c.patient_control_number, _F.c.payer_id, _F.c.id)
-    return [_record(r) for r in conn.execute(query)]
+    rows = stored.findings(conn, status=None if status == "all" else status, category=category)
+    return [_record(r) for r in rows]
 
 
 @dataclass(frozen=True, slots=True)
@@ -99,27 +93,6 @@ class Explanation:
     segments: list[SegmentText]
 
 
-def read_segment(path: str, offset: int) -> str | None:
-    """The segment starting at `offset` in an X12 file, or None if the file cannot be read."""
-    try:
-        with open(path, "rb") as fh:
-            head = fh.read(108)
-            fh.seek(offset)
-            chunk = fh.read(8192)
-    except OSError:
-        return None
-    terminator = b"~"
-    if head.startswith(b"ISA") and len(head) >= 106:
-        terminator = head[105:106]
-    end = chunk.find(terminator)
-    body = chunk if end < 0 else chunk[:end]
-    return body.decode("latin-1").strip() + terminator.decode("latin-1")
-
-
-def _file_names(conn: Connection) -> dict[int, str]:
-    return {r[0]: r[1] for r in conn.execute(text("SELECT id, name FROM source_file"))}
-
-
 def _ledger_line(p: Posting, files: dict[int, str]) -> LedgerLine:
     where = f"{Path(files.get(p.file_id, '?')).name} {'line' if p.source == 'patient_payment' else 'segment'} " \
             f"{p.segment}"
@@ -128,11 +101,11 @@ def _ledger_line(p: Posting, files: dict[int, str]) -> LedgerLine:
 
 
 def explain(conn: Connection, finding_id: int) -> Explanation:
-    row = conn.execute(select(_F).where(_F.c.id == finding_id)).first()
+    row = stored.finding_by_id(conn, finding_id)
     if row is None:
         raise UsageError(f"no finding {finding_id}")
     record = _record(row)
-    files = _file_names(conn)
+    files = file_names(conn)
     ledger: list[LedgerLine] = []
     bal = payer_credit = patient_credit = None
     if record.claim_id:

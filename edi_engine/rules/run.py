@@ -25,7 +25,6 @@ from dataclasses import dataclass, field
 from datetime import date, datetime, timezone
 from typing import Any
 
-from sqlalchemy import delete, insert, select, update
 from sqlalchemy.engine import Connection, Engine
 
 from edi_engine.errors import UsageError
@@ -46,13 +45,11 @@ from edi_engine.rules.categories import Owed, Pool
 from edi_engine.rules.deadlines import deadline_for
 from edi_engine.rules.lifecycle import EngineMove, Status, next_status
 from edi_engine.rules.pack import RulePack, load_pack
-from edi_engine.store.schema_findings import Finding, PaymentMatch
+from edi_engine.store import findings as stored
 
 __all__ = ["AS_OF_ENV", "DetectSummary", "detect", "resolve_as_of"]
 
 AS_OF_ENV = "EDI_ENGINE_AS_OF"
-_F = Finding.__table__  # type: ignore[attr-defined]
-_M = PaymentMatch.__table__  # type: ignore[attr-defined]
 _FLUSH = 5000
 
 
@@ -125,9 +122,9 @@ class _Reconciler:
     def __init__(self, conn: Connection, pack: RulePack, as_of: date, summary: DetectSummary) -> None:
         self.conn, self.pack, self.as_of, self.summary = conn, pack, as_of, summary
         self.now = datetime.now(timezone.utc)
-        self.stored: dict[str, Any] = {}
+        self.stored: dict[str, stored.StoredFinding] = {}
         self.by_account: dict[str, list[str]] = defaultdict(list)
-        for row in conn.execute(select(_F)):
+        for row in stored.all_findings(conn):
             self.stored[row.natural_key] = row
             self.by_account[row.patient_control_number or ""].append(row.natural_key)
         self.seen: set[str] = set()
@@ -153,7 +150,7 @@ class _Reconciler:
             self.seen.add(key)
             self._apply_one(key, cand)
         for i in range(0, len(self.inserts), _FLUSH):
-            self.conn.execute(insert(_F), self.inserts[i:i + _FLUSH])
+            stored.insert_findings(self.conn, self.inserts[i:i + _FLUSH])
         for key, row in self.stored.items():
             if key in self.seen or row.status != Status.OPEN:
                 continue
@@ -162,9 +159,9 @@ class _Reconciler:
                                       "summary": "no longer a credit: a later remittance recovered it or the "
                                                  "data that raised it changed",
                                       "records": self.resolution.get(key, [])}
-            self.conn.execute(update(_F).where(_F.c.id == row.id).values(
-                status="resolved", resolved_on=self.as_of, evidence=json.dumps(evidence, sort_keys=True),
-                updated_at=self.now))
+            stored.update_finding(self.conn, row.id, {
+                "status": "resolved", "resolved_on": self.as_of, "evidence": json.dumps(evidence, sort_keys=True),
+                "updated_at": self.now})
             self.summary.resolved += 1
 
     def _apply_one(self, key: str, cand: Candidate) -> None:
@@ -208,7 +205,7 @@ class _Reconciler:
             values["deadline"] = deadline
         if values:
             values["updated_at"] = self.now
-            self.conn.execute(update(_F).where(_F.c.id == row.id).values(**values))
+            stored.update_finding(self.conn, row.id, values)
             self.summary.updated += 1
         else:
             self.summary.unchanged += 1
@@ -219,9 +216,8 @@ class _MatchWriter:
 
     def __init__(self, conn: Connection) -> None:
         self.conn = conn
-        self.stored = {(r[0], r[1]): (r[2], r[3], r[4], r[5], r[6])
-                       for r in conn.execute(select(_M.c.subject, _M.c.subject_id, _M.c.id, _M.c.claim_id,
-                                                    _M.c.claim_line_id, _M.c.claim_payment_id, _M.c.method))}
+        self.stored = {key: (m.id, m.claim_id, m.claim_line_id, m.claim_payment_id, m.method)
+                       for key, m in stored.stored_matches(conn).items()}
         self.seen: set[tuple[str, int]] = set()
         self.pending: list[dict[str, Any]] = []
         self.written = 0
@@ -236,8 +232,8 @@ class _MatchWriter:
         if old is not None and old[1:] == value:
             return
         if old is not None:
-            self.conn.execute(update(_M).where(_M.c.id == old[0]).values(
-                claim_id=value[0], claim_line_id=value[1], claim_payment_id=value[2], method=value[3]))
+            stored.update_match(self.conn, old[0], claim_id=value[0], claim_line_id=value[1],
+                                claim_payment_id=value[2], method=value[3])
             self.written += 1
             return
         self.pending.append({"subject": key[0], "subject_id": key[1], "claim_id": value[0], "claim_line_id": value[1],
@@ -247,15 +243,14 @@ class _MatchWriter:
 
     def flush(self) -> None:
         if self.pending:
-            self.conn.execute(insert(_M), self.pending)
+            stored.insert_matches(self.conn, self.pending)
             self.written += len(self.pending)
             self.pending = []
 
     def finish(self) -> None:
         self.flush()
         gone = [v[0] for k, v in self.stored.items() if k not in self.seen]
-        for i in range(0, len(gone), 500):
-            self.conn.execute(delete(_M).where(_M.c.id.in_(gone[i:i + 500])))
+        stored.delete_matches(self.conn, gone)
         self.written += len(gone)
 
 
@@ -307,6 +302,6 @@ def detect(engine: Engine, *, as_of: date | str | None = None, pack: RulePack | 
             keep = set(only)
             reconciler.stored = {k: v for k, v in reconciler.stored.items() if v.patient_control_number in keep}
         reconciler.apply(cands)
-        for row in conn.execute(select(_F.c.category).where(_F.c.status == "open")):
-            summary.open_by_category[row[0]] = summary.open_by_category.get(row[0], 0) + 1
+        for category in stored.open_categories(conn):
+            summary.open_by_category[category] = summary.open_by_category.get(category, 0) + 1
     return summary

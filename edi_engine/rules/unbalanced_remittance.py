@@ -7,13 +7,13 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING
 
-from sqlalchemy import text
 from sqlalchemy.engine import Connection
 
 from edi_engine.ledger import AccountView, StoreFacts
 from edi_engine.money import from_cents
 from edi_engine.parsers.balancing_835 import adjustment_difference, transaction_difference
 from edi_engine.rules.candidate import Candidate, clp_evidence, svc_evidence
+from edi_engine.store.read import payment_totals
 
 if TYPE_CHECKING:  # pack.py validates its names against the registry, which imports this module
     from edi_engine.rules.pack import RulePack
@@ -45,12 +45,8 @@ def detect(view: AccountView, facts: StoreFacts, pack: RulePack) -> list[Candida
 
 def transactions(conn: Connection, facts: StoreFacts, tolerance: int = 0) -> list[Candidate]:
     out = []
-    rows = conn.execute(text(
-        "SELECT p.id, p.amount, p.credit_debit,"
-        " (SELECT COALESCE(SUM(c.paid), 0) FROM claim_payment c WHERE c.payment_id = p.id),"
-        " (SELECT COALESCE(SUM(a.amount), 0) FROM provider_adjustment a WHERE a.payment_id = p.id) FROM payment p"))
-    for pid, bpr02, cd, clp_sum, plb_sum in rows:
-        clp_total, plb_total = int(clp_sum), int(plb_sum)  # PostgreSQL sums BIGINT as NUMERIC
+    for t in payment_totals(conn):
+        pid, bpr02, cd, clp_total, plb_total = t.payment_id, t.bpr02, t.credit_debit, t.sum_clp04, t.sum_plb
         diff = transaction_difference(clp_total, plb_total, bpr02, cd)
         if abs(diff) <= tolerance:
             continue

@@ -39,7 +39,14 @@ Public API:
 from __future__ import annotations
 
 from edi_engine.simulate.expected import (
-    CATEGORIES, Comparison, ExpectedPack, Finding, compare, dump_expected, dumps_expected, load_expected,
+    CATEGORIES,
+    Comparison,
+    ExpectedPack,
+    Finding,
+    compare,
+    dump_expected,
+    dumps_expected,
+    load_expected,
 )
 from edi_engine.simulate.packs import MIX, PACKS, Pack
 from edi_engine.simulate.world import DEFAULT_START, World, generate_world

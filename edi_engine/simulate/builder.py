@@ -17,14 +17,34 @@ from decimal import Decimal
 
 from edi_engine.simulate.adjudicate import adjudicate
 from edi_engine.simulate.catalog import (
-    CODES, FIRST_NAMES, INSTITUTIONAL_CODES, LAST_NAMES, PAYER_TABLE, PROVIDER_TABLE, STREETS, TOWNS, ProcedureCode,
+    CODES,
+    FIRST_NAMES,
+    INSTITUTIONAL_CODES,
+    LAST_NAMES,
+    PAYER_TABLE,
+    PROVIDER_TABLE,
+    STREETS,
+    TOWNS,
+    ProcedureCode,
     npi_with_check_digit,
 )
 from edi_engine.simulate.expected import Finding
 from edi_engine.simulate.fees import Chargemaster, FeeSchedule
 from edi_engine.simulate.model import (
-    ZERO, Claim, ClaimResult, Coverage, Line, Patient, PatientPayment, Payer, Person, PlbItem, PriorPayment,
-    Provider, Submission, money,
+    ZERO,
+    Claim,
+    ClaimResult,
+    Coverage,
+    Line,
+    Patient,
+    PatientPayment,
+    Payer,
+    Person,
+    PlbItem,
+    PriorPayment,
+    Provider,
+    Submission,
+    money,
 )
 
 __all__ = ["Builder", "Event"]

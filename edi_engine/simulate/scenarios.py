@@ -43,11 +43,27 @@ from datetime import date, timedelta
 from decimal import Decimal
 
 from edi_engine.simulate.adjudicate import (
-    adjudicate, deny_duplicate, line_result, secondary_as_primary, secondary_correct, shares,
+    adjudicate,
+    deny_duplicate,
+    line_result,
+    secondary_as_primary,
+    secondary_correct,
+    shares,
 )
 from edi_engine.simulate.builder import Builder
 from edi_engine.simulate.model import (
-    ZERO, Adj, Claim, ClaimResult, Coverage, Line, LineResult, Patient, Payer, PlbItem, PriorPayment, money,
+    ZERO,
+    Adj,
+    Claim,
+    ClaimResult,
+    Coverage,
+    Line,
+    LineResult,
+    Patient,
+    Payer,
+    PlbItem,
+    PriorPayment,
+    money,
 )
 
 __all__ = ["SCENARIOS", "Scenario", "run_scenario"]

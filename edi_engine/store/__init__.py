@@ -10,13 +10,13 @@ Public API (other layers import only these names):
     import_patient_payments(engine, csv), import_fee_schedule(engine, csv) -> ImportResult
     alias_map(conn), canonical_payer_id(conn, id), payer_id_835(n104, ref_2u, trn03)
     to_cents(Decimal) / from_cents(int)     the store's money boundary (re-exported from edi_engine.money)
-    schema                                  the SQLModel table classes
+    tables                                  the Core tables (only store modules use them)
 """
 
 from __future__ import annotations
 
 from edi_engine.money import from_cents, to_cents
-from edi_engine.store import schema
+from edi_engine.store import tables
 from edi_engine.store.engine import create_store_engine, open_store
 from edi_engine.store.imports import ImportResult, import_fee_schedule, import_patient_payments
 from edi_engine.store.ingest import FileResult, IngestSummary, ingest_file, ingest_paths
@@ -28,5 +28,5 @@ from edi_engine.store.watch import watch
 __all__ = [
     "FileResult", "ImportResult", "IngestSummary", "alias_map", "canonical_payer_id", "create_store_engine",
     "ensure_schema", "from_cents", "head_revision", "import_fee_schedule", "import_patient_payments", "ingest_file",
-    "ingest_paths", "open_store", "payer_id_835", "resolve_url", "schema", "to_cents", "upgrade", "watch",
+    "ingest_paths", "open_store", "payer_id_835", "resolve_url", "tables", "to_cents", "upgrade", "watch",
 ]

@@ -25,8 +25,7 @@ from sqlalchemy.engine import Connection, Engine
 
 from edi_engine.errors import InputError, Position
 from edi_engine.money import Cents, to_cents
-from edi_engine.store import payers
-from edi_engine.store.schema import FeeSchedule, PatientPayment
+from edi_engine.store import payers, tables
 from edi_engine.store.sourcefile import claim_file, content_hash
 
 __all__ = ["ImportResult", "import_fee_schedule", "import_patient_payments"]
@@ -163,7 +162,7 @@ def _import(engine: Engine, path: str | os.PathLike[str], kind: str, table: Any,
 
 
 def import_patient_payments(engine: Engine, path: str | os.PathLike[str]) -> ImportResult:
-    return _import(engine, path, "patient-payments", PatientPayment.__table__,  # type: ignore[attr-defined]
+    return _import(engine, path, "patient-payments", tables.patient_payment,  # type: ignore[attr-defined]
                    ["claim_id", "payment_date", "amount", "method", "reference"], [], _patient_payment)
 
 
@@ -175,6 +174,6 @@ def import_fee_schedule(engine: Engine, path: str | os.PathLike[str]) -> ImportR
             aliases.update(payers.alias_map(conn) or {"": ""})
         return _fee(row, conn, aliases)
 
-    return _import(engine, path, "fee-schedule", FeeSchedule.__table__,  # type: ignore[attr-defined]
+    return _import(engine, path, "fee-schedule", tables.fee_schedule,  # type: ignore[attr-defined]
                    ["payer_id", "procedure_code", "modifier", "allowed_amount"], ["effective_from", "effective_to"],
                    convert)

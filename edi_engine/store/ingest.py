@@ -28,11 +28,7 @@ from sqlalchemy.exc import DataError, IntegrityError
 
 from edi_engine.errors import InputError
 from edi_engine.parsers import TransactionEnd, TransactionStart, parse_file
-from edi_engine.store import rows
-from edi_engine.store.schema import (
-    Adjustment, Claim, ClaimLine, ClaimPayment, Interchange, Payment, ProviderAdjustment, ServicePayment, SourceFile,
-    TransactionSet,
-)
+from edi_engine.store import rows, tables
 from edi_engine.store.sourcefile import INGESTED, claim_file, content_hash, existing_status, record_failure
 
 __all__ = ["BATCH", "FileResult", "IngestSummary", "expand_paths", "ingest_file", "ingest_paths"]
@@ -42,10 +38,11 @@ PREPARSE_BYTES = 32 << 20  # files up to this size are parsed before their trans
 
 INGESTED_STATUS, ALREADY, CONFLICT, FAILED_STATUS = "ingested", "already ingested", "conflict", "failed"
 
-_T = {name: model.__table__ for name, model in {  # type: ignore[attr-defined]
-    "file": SourceFile, "interchange": Interchange, "set": TransactionSet, "claim": Claim, "line": ClaimLine,
-    "payment": Payment, "clp": ClaimPayment, "svc": ServicePayment, "cas": Adjustment, "plb": ProviderAdjustment,
-}.items()}
+_T = {
+    "file": tables.source_file, "interchange": tables.interchange, "set": tables.transaction_set, "claim": tables.claim,
+    "line": tables.claim_line, "payment": tables.payment, "clp": tables.claim_payment, "svc": tables.service_payment,
+    "cas": tables.adjustment, "plb": tables.provider_adjustment,
+}
 
 
 @dataclass(slots=True)
@@ -194,14 +191,16 @@ class _FileWriter:
         self.payment_id = None
         if info.kind == "835":
             prow = rows.payment_row(self.file_id, self.set_id, item.header, self.name)
-            self.payment_id = self.conn.execute(insert(_T["payment"]).values(prow).returning(_T["payment"].c.id)).scalar_one()
+            self.payment_id = self.conn.execute(
+                insert(_T["payment"]).values(prow).returning(_T["payment"].c.id)).scalar_one()
 
     def _end(self, item: TransactionEnd) -> None:
         if not item.complete:
             raise _Unreadable(f"transaction set {item.info.transaction_control or '?'} (segment {item.info.segment}) "
                               "could not be read completely")
         self.transactions += 1
-        self.conn.execute(update(_T["set"]).where(_T["set"].c.id == self.set_id).values(segment_count=item.segment_count))
+        self.conn.execute(update(_T["set"]).where(_T["set"].c.id == self.set_id)
+                          .values(segment_count=item.segment_count))
         if self.payment_id is not None:
             plbs = rows.provider_adjustment_rows(self.file_id, self.payment_id, item.trailer, self.name)
             if plbs:

@@ -9,33 +9,28 @@ once) wait for each other instead of racing to create the same tables.
 
 from __future__ import annotations
 
-import importlib
-import pkgutil
 from pathlib import Path
 
 from alembic import command
 from alembic.config import Config
 from alembic.runtime.migration import MigrationContext
 from alembic.script import ScriptDirectory
-from sqlalchemy import inspect, text
+from sqlalchemy import MetaData, inspect, text
 from sqlalchemy.engine import Connection, Engine
 
 from edi_engine.errors import InputError
 
-__all__ = ["MIGRATIONS_DIR", "alembic_config", "all_tables_metadata", "current_revision", "ensure_schema", "head_revision", "upgrade"]
+__all__ = ["MIGRATIONS_DIR", "alembic_config", "all_tables_metadata", "current_revision", "ensure_schema",
+           "head_revision", "upgrade"]
 
 MIGRATIONS_DIR = Path(__file__).resolve().parent / "migrations"
 _PG_LOCK_KEY = 0x6564_6965_6E67  # "edieng": any fixed 64-bit key shared by all edi-engine processes
 
 
-def all_tables_metadata():  # type: ignore[no-untyped-def]
-    """The one MetaData with every table of every layer: each `edi_engine.store.schema*` module imported."""
-    import edi_engine.store as store_pkg
-    from edi_engine.store.schema import metadata
+def all_tables_metadata() -> MetaData:
+    """The one MetaData with every table of every layer (all declared in store/tables.py)."""
+    from edi_engine.store.tables import metadata
 
-    for mod in pkgutil.iter_modules(store_pkg.__path__):
-        if mod.name.startswith("schema"):
-            importlib.import_module(f"edi_engine.store.{mod.name}")
     return metadata
 
 

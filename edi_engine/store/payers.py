@@ -13,11 +13,11 @@ from sqlalchemy import delete, insert, select
 from sqlalchemy.engine import Connection
 
 from edi_engine.errors import UsageError
-from edi_engine.store.schema import PayerAlias
+from edi_engine.store import tables
 
 __all__ = ["add_alias", "alias_map", "canonical_payer_id", "list_aliases", "payer_id_835", "remove_alias"]
 
-_T = PayerAlias.__table__  # type: ignore[attr-defined]
+_T = tables.payer_alias
 
 
 def payer_id_835(n1_pr_n104: str | None, ref_2u: str | None, trn03: str | None) -> str | None:
@@ -61,4 +61,5 @@ def remove_alias(conn: Connection, alias: str) -> bool:
 
 
 def list_aliases(conn: Connection) -> list[tuple[str, str]]:
-    return [(r.alias, r.payer_id) for r in conn.execute(select(_T.c.alias, _T.c.payer_id).order_by(_T.c.payer_id, _T.c.alias))]
+    query = select(_T.c.alias, _T.c.payer_id).order_by(_T.c.payer_id, _T.c.alias)
+    return [(r.alias, r.payer_id) for r in conn.execute(query)]

@@ -6,6 +6,9 @@ inserted with ON CONFLICT DO NOTHING. The process whose insert returns an id sto
 any other finds the content already there (on PostgreSQL it waits on the unique index until the
 first commits or rolls back, so a crashed or failed first attempt leaves the key free).
 A `failed` row is only a note: the next attempt at the same content replaces it.
+
+Also the one place outside ingest that opens a stored file again (`read_segment`, for the segments
+a finding shows): the bytes are not stored yet, so the file's path is read while it is still there.
 """
 
 from __future__ import annotations
@@ -19,13 +22,13 @@ from sqlalchemy import delete, select
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.engine import Connection, Engine
 
-from edi_engine.store.schema import SourceFile
+from edi_engine.store import tables
 
-__all__ = ["INGESTED", "FAILED", "content_hash", "claim_file", "record_failure", "existing_status"]
+__all__ = ["INGESTED", "FAILED", "content_hash", "claim_file", "record_failure", "existing_status", "read_segment"]
 
 INGESTED = "ingested"
 FAILED = "failed"
-_TABLE = SourceFile.__table__  # type: ignore[attr-defined]
+_TABLE = tables.source_file
 
 
 def content_hash(source: str | os.PathLike[str] | BinaryIO) -> tuple[str, int]:
@@ -74,3 +77,20 @@ def record_failure(engine: Engine, digest: str, name: str, size: int, kind: str,
             content_hash=digest, name=name, size=size, kind=kind, received_at=datetime.now(timezone.utc),
             status=FAILED, error=error, transactions=0, claims=0, payments=0,
         ).on_conflict_do_nothing(index_elements=["content_hash"]))
+
+
+def read_segment(path: str, offset: int) -> str | None:
+    """The segment starting at `offset` in an X12 file, or None if the file cannot be read."""
+    try:
+        with open(path, "rb") as fh:
+            head = fh.read(108)
+            fh.seek(offset)
+            chunk = fh.read(8192)
+    except OSError:
+        return None
+    terminator = b"~"
+    if head.startswith(b"ISA") and len(head) >= 106:
+        terminator = head[105:106]
+    end = chunk.find(terminator)
+    body = chunk if end < 0 else chunk[:end]
+    return body.decode("latin-1").strip() + terminator.decode("latin-1")

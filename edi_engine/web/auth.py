@@ -1,7 +1,7 @@
 """Who may do what in the review app: users and roles, password hashing, sessions, sign-in rate limits.
 
-Owns the web_user, web_session and login_attempt tables (edi_engine/store/schema_users.py) and the
-role table below. Knows nothing of HTTP: app.py turns these answers into cookies, redirects and
+Owns what the web_user, web_session and login_attempt rows mean (edi_engine/store/users.py reads
+and writes them) and the role table below. Knows nothing of HTTP: app.py turns these answers into cookies, redirects and
 status codes. Roles are cumulative: an approver may do what a reviewer may, an admin what an
 approver may, and only an admin manages users.
 
@@ -18,11 +18,10 @@ from datetime import datetime, timedelta, timezone
 
 from argon2 import PasswordHasher
 from argon2.exceptions import InvalidHashError, VerificationError, VerifyMismatchError
-from sqlalchemy import delete, func, insert, select, update
 from sqlalchemy.engine import Engine
 
 from edi_engine.errors import UsageError
-from edi_engine.store.schema_users import LoginAttempt, WebSession, WebUser
+from edi_engine.store import users as stored
 
 __all__ = [
     "ACTIONS", "ROLES", "RateLimit", "SessionInfo", "User", "add_user", "allowed", "create_session",
@@ -44,9 +43,6 @@ ACTIONS = {
     "users": "admin",
 }
 SESSION_HOURS = 12
-_U = WebUser.__table__  # type: ignore[attr-defined]
-_S = WebSession.__table__  # type: ignore[attr-defined]
-_A = LoginAttempt.__table__  # type: ignore[attr-defined]
 _hasher = PasswordHasher()
 _dummy_hashes: dict[int, str] = {}
 
@@ -94,8 +90,8 @@ def allowed(role: str, action: str) -> bool:
     return ROLES.index(role) >= ROLES.index(need)
 
 
-def _user(row: object) -> User:
-    return User(row.id, row.username, row.role, bool(row.disabled), row.created_at)  # type: ignore[attr-defined]
+def _user(row: stored.UserRow) -> User:
+    return User(row.id, row.username, row.role, row.disabled, row.created_at)
 
 
 def _check_username(username: str) -> str:
@@ -112,47 +108,45 @@ def add_user(engine: Engine, username: str, password: str, role: str) -> User:
     if len(password) < 10:
         raise UsageError("a password needs at least 10 characters")
     with engine.begin() as conn:
-        if conn.execute(select(_U.c.id).where(_U.c.username == name)).first() is not None:
+        if stored.user_by_name(conn, name) is not None:
             raise UsageError(f"user {name} exists already")
-        conn.execute(insert(_U).values(username=name, password_hash=_hasher.hash(password), role=role,
-                                       disabled=False, created_at=_now()))
-        return _user(conn.execute(select(_U).where(_U.c.username == name)).one())
+        return _user(stored.insert_user(conn, username=name, password_hash=_hasher.hash(password), role=role,
+                                        created_at=_now()))
 
 
 def disable_user(engine: Engine, username: str) -> User:
     """Disable a user and end their sessions at once."""
     with engine.begin() as conn:
-        row = conn.execute(select(_U).where(_U.c.username == username)).first()
+        row = stored.user_by_name(conn, username)
         if row is None:
             raise UsageError(f"no user {username}")
-        conn.execute(update(_U).where(_U.c.id == row.id).values(disabled=True))
-        conn.execute(delete(_S).where(_S.c.user_id == row.id))
-        return _user(conn.execute(select(_U).where(_U.c.id == row.id)).one())
+        stored.set_disabled(conn, row.id)
+        stored.delete_sessions_of(conn, row.id)
+        return _user(stored.user_by_id(conn, row.id))
 
 
 def list_users(engine: Engine) -> list[User]:
     with engine.connect() as conn:
-        return [_user(r) for r in conn.execute(select(_U).order_by(_U.c.username))]
+        return [_user(r) for r in stored.users(conn)]
 
 
 def rate_limited(engine: Engine, username: str, address: str, limit: RateLimit) -> bool:
     since = _now() - limit.window
-    failed = select(func.count()).select_from(_A).where(_A.c.at >= since, _A.c.succeeded.is_(False))
     with engine.connect() as conn:
-        by_name = conn.execute(failed.where(_A.c.username == username)).scalar_one()
-        by_address = conn.execute(failed.where(_A.c.address == address)).scalar_one()
+        by_name = stored.failed_attempts(conn, since, username=username)
+        by_address = stored.failed_attempts(conn, since, address=address)
     return by_name >= limit.per_username or by_address >= limit.per_address
 
 
 def record_attempt(engine: Engine, username: str, address: str, succeeded: bool) -> None:
     with engine.begin() as conn:
-        conn.execute(insert(_A).values(username=username[:64], address=address, at=_now(), succeeded=succeeded))
+        stored.insert_attempt(conn, username=username[:64], address=address, at=_now(), succeeded=succeeded)
 
 
 def verify_login(engine: Engine, username: str, password: str) -> User | None:
     """The enabled user with this password, or None (same answer and cost for every kind of failure)."""
     with engine.connect() as conn:
-        row = conn.execute(select(_U).where(_U.c.username == username)).first()
+        row = stored.user_by_name(conn, username)
     try:
         _hasher.verify(row.password_hash if row is not None else _dummy_hash(), password)
     except (VerifyMismatchError, VerificationError, InvalidHashError):
@@ -161,7 +155,7 @@ def verify_login(engine: Engine, username: str, password: str) -> User | None:
         return None
     if _hasher.check_needs_rehash(row.password_hash):
         with engine.begin() as conn:
-            conn.execute(update(_U).where(_U.c.id == row.id).values(password_hash=_hasher.hash(password)))
+            stored.set_password_hash(conn, row.id, _hasher.hash(password))
     return _user(row)
 
 
@@ -174,9 +168,9 @@ def create_session(engine: Engine, user: User) -> str:
     token = secrets.token_urlsafe(32)
     now = _now()
     with engine.begin() as conn:
-        conn.execute(delete(_S).where(_S.c.expires_at < now))
-        conn.execute(insert(_S).values(token_hash=_digest(token), user_id=user.id, csrf_token=secrets.token_urlsafe(32),
-                                       created_at=now, expires_at=now + timedelta(hours=SESSION_HOURS)))
+        stored.delete_expired_sessions(conn, now)
+        stored.insert_session(conn, token_hash=_digest(token), user_id=user.id, csrf_token=secrets.token_urlsafe(32),
+                              created_at=now, expires_at=now + timedelta(hours=SESSION_HOURS))
     return token
 
 
@@ -184,16 +178,14 @@ def session_for(engine: Engine, token: str | None) -> SessionInfo | None:
     """The live session of an enabled user for this cookie token, else None."""
     if not token:
         return None
-    query = (select(_U, _S.c.csrf_token, _S.c.expires_at).join(_S, _S.c.user_id == _U.c.id)
-             .where(_S.c.token_hash == _digest(token)))
     with engine.connect() as conn:
-        row = conn.execute(query).first()
-    if row is None or row.disabled or row.expires_at < _now():
+        row = stored.session_by_digest(conn, _digest(token))
+    if row is None or row.user.disabled or row.expires_at < _now():
         return None
-    return SessionInfo(_user(row), row.csrf_token)
+    return SessionInfo(_user(row.user), row.csrf_token)
 
 
 def end_session(engine: Engine, token: str | None) -> None:
     if token:
         with engine.begin() as conn:
-            conn.execute(delete(_S).where(_S.c.token_hash == _digest(token)))
+            stored.delete_session(conn, _digest(token))

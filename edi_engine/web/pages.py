@@ -12,15 +12,13 @@ from decimal import Decimal
 from pathlib import Path
 from typing import Any
 
-from sqlalchemy import func, select
 from sqlalchemy.engine import Engine
 
 from edi_engine.rules import categories, explain
 from edi_engine.rules.lifecycle import ON_BOOKS, Decision, next_status
 from edi_engine.rules.report import Explanation
-from edi_engine.store.schema import Claim, ClaimLine, SourceFile
-from edi_engine.store.schema_findings import Finding
-from edi_engine.store.types import Money
+from edi_engine.store import queue as stored
+from edi_engine.store.account import claims_of
 from edi_engine.web.auth import User, list_users
 from edi_engine.web.context import Chrome, urgency
 
@@ -30,10 +28,6 @@ __all__ = [
     "history_for", "ingest_page", "users_page",
 ]
 
-_F = Finding.__table__  # type: ignore[attr-defined]
-_C = Claim.__table__  # type: ignore[attr-defined]
-_L = ClaimLine.__table__  # type: ignore[attr-defined]
-_SF = SourceFile.__table__  # type: ignore[attr-defined]
 OPEN_STATUSES = ON_BOOKS  # credit still on the books: found, or approved but not yet paid back
 
 
@@ -174,16 +168,13 @@ def _name(last: str | None, first: str | None) -> str:
 
 def _claims(engine: Engine, clm01: str) -> tuple[ClaimView, ...]:
     with engine.connect() as conn:
-        claims = conn.execute(select(_C, _SF.c.name.label("file_name")).join(_SF, _SF.c.id == _C.c.source_file_id)
-                              .where(_C.c.patient_control_number == clm01).order_by(_C.c.id)).all()
-        lines = conn.execute(select(_L).where(_L.c.claim_id.in_([c.id for c in claims]))
-                             .order_by(_L.c.claim_id, _L.c.line_number)).all() if claims else []
+        claims = claims_of(conn, clm01)
     out = []
     for c in claims:
         views = tuple(LineView(ln.line_number, ":".join(p for p in (ln.procedure_code, ln.modifiers) if p),
                                ln.revenue_code or "", ln.charge, "" if ln.units is None else f"{ln.units}",
                                ln.service_date_from, ln.line_control_number or "")
-                      for ln in lines if ln.claim_id == c.id)
+                      for ln in c.lines)
         out.append(ClaimView(c.variant, c.patient_control_number, c.frequency_code or "",
                              " ".join(p for p in (c.payer_id, f"({c.payer_name})" if c.payer_name else "") if p),
                              _name(c.patient_last_name, c.patient_first_name), c.subscriber_member_id or "",
@@ -224,24 +215,17 @@ def _bucket(age: int) -> int:
 
 def dashboard_page(engine: Engine, chrome: Chrome) -> DashboardContext:
     today = chrome.today
-    open_ = _F.c.status.in_(OPEN_STATUSES)
-    total_sum = func.coalesce(func.sum(_F.c.amount), 0).cast(Money)
     with engine.connect() as conn:
-        by_payer = tuple(GroupTotal(r[0] or "(none)", r[1], r[2]) for r in conn.execute(
-            select(_F.c.payer_id, func.count(), total_sum).where(open_).group_by(_F.c.payer_id)
-            .order_by(total_sum.desc())))
-        by_category = tuple(GroupTotal(r[0], r[1], r[2]) for r in conn.execute(
-            select(_F.c.category, func.count(), total_sum).where(open_).group_by(_F.c.category)
-            .order_by(total_sum.desc())))
-        # Per identification date, then bucketed here: date arithmetic differs between SQLite and PostgreSQL.
-        by_day = conn.execute(select(_F.c.identified_on, func.count(), total_sum).where(open_)
-                              .group_by(_F.c.identified_on)).all()
-        deadlines = [r[0] for r in conn.execute(select(_F.c.deadline).where(open_, _F.c.deadline.is_not(None)))]
+        sums = stored.dashboard_sums(conn, OPEN_STATUSES)
+    by_payer = tuple(GroupTotal(str(g.key or "(none)"), g.count, g.amount) for g in sums.by_payer)
+    by_category = tuple(GroupTotal(str(g.key), g.count, g.amount) for g in sums.by_category)
+    deadlines = sums.deadlines
     counts, amounts = [0, 0, 0, 0], [Decimal("0.00")] * 4
-    for day, n, amount in by_day:
-        b = _bucket((today - day).days)
-        counts[b] += n
-        amounts[b] += amount
+    for g in sums.by_day:  # bucketed here: date arithmetic differs between SQLite and PostgreSQL
+        assert isinstance(g.key, date)
+        b = _bucket((today - g.key).days)
+        counts[b] += g.count
+        amounts[b] += g.amount
     top = max(amounts) or Decimal(1)
     aging = tuple(AgingBucket(label, counts[i], amounts[i], int(amounts[i] * 100 / top))
                   for i, label in enumerate(("0-30 days", "31-60 days", "61-90 days", "90+ days")))
@@ -251,17 +235,16 @@ def dashboard_page(engine: Engine, chrome: Chrome) -> DashboardContext:
                             past, near)
 
 
-def _file(r: Any) -> FileRow:
+def _file(r: stored.FileRow) -> FileRow:
     return FileRow(r.id, Path(r.name).name, r.kind, r.status, r.received_at, r.error or "", r.claims, r.payments)
 
 
 def ingest_page(engine: Engine, chrome: Chrome, limit: int = 50) -> IngestContext:
     with engine.connect() as conn:
-        recent = tuple(_file(r) for r in conn.execute(select(_SF).order_by(_SF.c.received_at.desc(), _SF.c.id.desc())
-                                                      .limit(limit)))
-        failures = tuple(_file(r) for r in conn.execute(select(_SF).where(_SF.c.status == "failed")
-                                                        .order_by(_SF.c.received_at.desc()).limit(limit)))
-        counts = dict(conn.execute(select(_SF.c.status, func.count()).group_by(_SF.c.status)).all())
+        files = stored.file_activity(conn, limit)
+    recent = tuple(_file(r) for r in files.recent)
+    failures = tuple(_file(r) for r in files.failures)
+    counts = files.counts
     return IngestContext(chrome, recent, failures, counts.get("ingested", 0), counts.get("failed", 0))
 
 

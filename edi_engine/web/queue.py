@@ -1,5 +1,6 @@
-"""The findings queue: filters read from the query string, one SQL query for the page, one for
-the totals of everything the filters select. Knows nothing of HTTP beyond a mapping of strings."""
+"""The findings queue: filters read from the query string, turned into the store's `QueueQuery`
+(one query for the page, one for the totals of everything the filters select, both in
+edi_engine/store/queue.py). Knows nothing of HTTP beyond a mapping of strings, nor of SQL."""
 
 from __future__ import annotations
 
@@ -10,25 +11,20 @@ from decimal import Decimal, InvalidOperation
 from typing import Any
 from urllib.parse import urlencode
 
-from sqlalchemy import func, select
 from sqlalchemy.engine import Engine
 
 from edi_engine.errors import InputError, UsageError
 from edi_engine.money import from_cents, to_cents
 from edi_engine.rules.lifecycle import Status
-from edi_engine.store.schema_findings import Finding
-from edi_engine.store.types import Money
+from edi_engine.store import queue as stored
 from edi_engine.web.context import NEAR_DAYS, Chrome, urgency
 
 __all__ = ["PAGE_SIZE", "QueueContext", "QueueFilters", "QueueRow", "SortLink", "parse_filters", "queue_page"]
 
 PAGE_SIZE = 50
-_F = Finding.__table__  # type: ignore[attr-defined]
 STATUSES = (*(s.value for s in Status), "all")  # the lifecycle's order
 DEADLINES = ("", "past", "near", "none")
-SORTS = {"id": _F.c.id, "category": _F.c.category, "payer": _F.c.payer_id, "amount": _F.c.amount,
-         "identified": _F.c.identified_on, "deadline": _F.c.deadline, "status": _F.c.status,
-         "claim": _F.c.patient_control_number}
+SORTS = stored.SORT_KEYS
 COLUMNS = (("id", "#"), ("category", "Category"), ("claim", "Claim (CLM01)"), ("payer", "Payer"),
            ("amount", "Amount"), ("status", "Status"), ("identified", "Identified"), ("deadline", "Deadline"))
 
@@ -138,36 +134,21 @@ class QueueContext:
     near_days: int
 
 
-def _where(f: QueueFilters, today: date) -> list[Any]:
-    cond: list[Any] = []
-    if f.status == "all":
-        pass
-    else:
-        cond.append(_F.c.status == f.status)
-    if f.category:
-        cond.append(_F.c.category == f.category)
-    if f.payer:
-        cond.append(_F.c.payer_id == f.payer)
-    lo, hi = _decimal(f.min_amount, "minimum amount"), _decimal(f.max_amount, "maximum amount")
-    if lo is not None:
-        cond.append(_F.c.amount >= lo)
-    if hi is not None:
-        cond.append(_F.c.amount <= hi)
+def _query(f: QueueFilters, today: date) -> stored.QueueQuery:
     min_age, max_age = _int(f.min_age, "minimum age"), _int(f.max_age, "maximum age")
-    if min_age is not None:  # identified at least min_age days ago
-        cond.append(_F.c.identified_on <= today - timedelta(days=min_age))
-    if max_age is not None:
-        cond.append(_F.c.identified_on >= today - timedelta(days=max_age))
-    if f.deadline == "past":
-        cond.append(_F.c.deadline < today)
-    elif f.deadline == "near":
-        cond.append(_F.c.deadline <= today + timedelta(days=NEAR_DAYS))
-    elif f.deadline == "none":
-        cond.append(_F.c.deadline.is_(None))
-    return cond
+    return stored.QueueQuery(
+        urgent_by=today + timedelta(days=NEAR_DAYS), status=None if f.status == "all" else f.status,
+        category=f.category, payer_id=f.payer,
+        min_amount=_decimal(f.min_amount, "minimum amount"), max_amount=_decimal(f.max_amount, "maximum amount"),
+        # at least min_age days ago, at most max_age days ago
+        identified_to=today - timedelta(days=min_age) if min_age is not None else None,
+        identified_from=today - timedelta(days=max_age) if max_age is not None else None,
+        deadline_before=today if f.deadline == "past" else None,
+        deadline_by=today + timedelta(days=NEAR_DAYS) if f.deadline == "near" else None,
+        no_deadline=f.deadline == "none", sort=f.sort, desc=f.desc, page=f.page, page_size=PAGE_SIZE)
 
 
-def _row(r: Any, today: date) -> QueueRow:
+def _row(r: stored.QueueItem, today: date) -> QueueRow:
     return QueueRow(r.id, r.category, r.patient_control_number or "", r.payer_id or "", r.amount, r.refund_to or "",
                     r.status, r.identified_on, (today - r.identified_on).days, r.deadline,
                     (r.deadline - today).days if r.deadline else None, urgency(r.deadline, today, r.status))
@@ -175,26 +156,12 @@ def _row(r: Any, today: date) -> QueueRow:
 
 def queue_page(engine: Engine, f: QueueFilters, chrome: Chrome) -> QueueContext:
     today = chrome.today
-    cond = _where(f, today)
-    col = SORTS[f.sort]
-    # Findings without a deadline sort after those with one, whichever the direction.
-    order = [col.is_(None), col.desc() if f.desc else col.asc(), _F.c.id]
     with engine.connect() as conn:
-        count, total = conn.execute(select(func.count(), func.coalesce(func.sum(_F.c.amount), 0).cast(Money))
-                                    .select_from(_F).where(*cond)).one()
-        urgent = conn.execute(select(func.count()).select_from(_F).where(
-            *cond, _F.c.status.in_(("open", "approved")),
-            _F.c.deadline <= today + timedelta(days=NEAR_DAYS))).scalar_one()
-        pages = max(1, -(-count // PAGE_SIZE))
-        page = min(max(f.page, 1), pages)
-        rows = conn.execute(select(_F.c.id, _F.c.category, _F.c.patient_control_number, _F.c.payer_id, _F.c.amount,
-                                   _F.c.refund_to, _F.c.status, _F.c.identified_on, _F.c.deadline)
-                            .where(*cond).order_by(*order).limit(PAGE_SIZE).offset((page - 1) * PAGE_SIZE)).all()
-        categories = tuple(sorted(r[0] for r in conn.execute(select(_F.c.category).distinct())))
-        payers = tuple(sorted(r[0] for r in conn.execute(select(_F.c.payer_id).distinct()) if r[0]))
+        found = stored.queue_page(conn, _query(f, today))
+    page, pages = found.page, found.pages
     links = tuple(SortLink(k, label, "?" + f.query(sort=k, desc=(f.sort == k and not f.desc), page=1),
                            ("desc" if f.desc else "asc") if f.sort == k else "") for k, label in COLUMNS)
     return QueueContext(
-        chrome, f, tuple(_row(r, today) for r in rows), count, total if total is not None else Decimal("0.00"),
-        urgent, page, pages, "?" + f.query(page=page - 1) if page > 1 else "",
-        "?" + f.query(page=page + 1) if page < pages else "", links, categories, payers, STATUSES, NEAR_DAYS)
+        chrome, f, tuple(_row(r, today) for r in found.items), found.total_count, found.total_amount,
+        found.urgent_count, page, pages, "?" + f.query(page=page - 1) if page > 1 else "",
+        "?" + f.query(page=page + 1) if page < pages else "", links, found.categories, found.payer_ids, STATUSES, NEAR_DAYS)

@@ -9,11 +9,11 @@ from sqlalchemy import select
 
 from edi_engine.rules import detect, list_findings
 from edi_engine.store import open_store
-from edi_engine.store.schema_findings import PaymentMatch
+from edi_engine.store import tables
 from tests.ledger.build import Claim, Clp, Line, Store, Svc, file_835, file_837
 from tests.ledger.scenarios import claim, paid
 
-_M = PaymentMatch.__table__  # type: ignore[attr-defined]
+_M = tables.payment_match
 
 
 @pytest.fixture

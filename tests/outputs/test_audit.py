@@ -19,11 +19,11 @@ from edi_engine.rules import detect
 from edi_engine.store import create_store_engine, imports, payers, upgrade
 from edi_engine.store.ingest import ingest_paths
 from edi_engine.store.migrate import alembic_config
-from edi_engine.store.schema_findings import Finding
+from edi_engine.store import tables
 
 from tests.outputs.conftest import AS_OF, FIXTURES, load_pack
 
-_F = Finding.__table__
+_F = tables.finding
 
 
 def _status(engine, finding_id: int) -> str:  # type: ignore[no-untyped-def]

@@ -12,12 +12,12 @@ from sqlalchemy import select, update
 from edi_engine.cli import main
 from edi_engine.rules import detect, explain, list_findings
 from edi_engine.store import open_store
-from edi_engine.store.schema_findings import Finding, PaymentMatch
+from edi_engine.store import tables
 from tests.ledger.build import Store, file_835, file_837
 from tests.ledger.scenarios import claim, paid, reversal
 
-_F = Finding.__table__  # type: ignore[attr-defined]
-_M = PaymentMatch.__table__  # type: ignore[attr-defined]
+_F = tables.finding
+_M = tables.payment_match
 
 
 @pytest.fixture

@@ -8,11 +8,11 @@ from decimal import Decimal
 from pathlib import Path
 
 from click.testing import CliRunner
-from sqlalchemy import func, select
+from sqlalchemy import Table, func, select
 
 from edi_engine.cli import main
 from edi_engine.store import open_store
-from edi_engine.store.schema import FeeSchedule, PatientPayment, SourceFile
+from edi_engine.store import tables
 
 
 def _run(db_url: str, *args: str) -> tuple[int, str]:
@@ -20,9 +20,9 @@ def _run(db_url: str, *args: str) -> tuple[int, str]:
     return result.exit_code, result.output
 
 
-def _count(db_url: str, model: type) -> int:
+def _count(db_url: str, model: Table) -> int:
     with open_store(db_url).connect() as conn:
-        return conn.execute(select(func.count()).select_from(model.__table__)).scalar_one()  # type: ignore[attr-defined]
+        return conn.execute(select(func.count()).select_from(model)).scalar_one()
 
 
 def test_patient_payments_import_once(db_url: str, tmp_path: Path) -> None:
@@ -36,7 +36,7 @@ def test_patient_payments_import_once(db_url: str, tmp_path: Path) -> None:
     code, out = _run(db_url, "import", "patient-payments", str(csv))
     assert code == 0 and "already imported" in out
     with open_store(db_url).connect() as conn:
-        rows = conn.execute(select(PatientPayment.__table__).order_by("segment")).all()  # type: ignore[attr-defined]
+        rows = conn.execute(select(tables.patient_payment).order_by("segment")).all()  # type: ignore[attr-defined]
     assert [(r.patient_control_number, r.payment_date, r.amount, r.method, r.reference, r.segment) for r in rows] == [
         ("PCN001", date(2024, 3, 1), Decimal("25.00"), "card", "R1", 2),
         ("PCN002", date(2024, 3, 2), Decimal("1234.50"), "check", None, 3),
@@ -57,8 +57,8 @@ def test_bad_rows_are_reported_by_line_and_nothing_is_stored(db_url: str, tmp_pa
     for line, what in [(3, "payment_date"), (4, "claim_id is empty"), (5, "more than two decimal"), (6, "amount is not")]:
         assert f"line {line}: " in out and what in out
     assert "line 2:" not in out
-    assert _count(db_url, PatientPayment) == 0
-    assert _count(db_url, SourceFile) == 0
+    assert _count(db_url, tables.patient_payment) == 0
+    assert _count(db_url, tables.source_file) == 0
 
 
 def test_wrong_header_is_refused(db_url: str, tmp_path: Path) -> None:
@@ -77,7 +77,7 @@ def test_fee_schedule_with_optional_dates_and_aliases(db_url: str, tmp_path: Pat
     code, out = _run(db_url, "import", "fee-schedule", str(csv))
     assert code == 0 and "2 rows" in out, out
     with open_store(db_url).connect() as conn:
-        rows = conn.execute(select(FeeSchedule.__table__).order_by("segment")).all()  # type: ignore[attr-defined]
+        rows = conn.execute(select(tables.fee_schedule).order_by("segment")).all()  # type: ignore[attr-defined]
     assert [(r.payer_id, r.procedure_code, r.modifier, r.allowed_amount, r.effective_from, r.effective_to)
             for r in rows] == [
         ("PAYER837", "99213", "", Decimal("80.00"), date(2024, 1, 1), date(2024, 12, 31)),

@@ -72,9 +72,9 @@ def test_world_is_stored_completely_and_traceably(db_url: str, tmp_path: Path) -
                 if column:
                     assert seg.get(1) == getattr(row, column)
     # Read back through the schema types: Decimal, never float.
-    from edi_engine.store.schema import Claim
+    from edi_engine.store import tables
     with engine.connect() as conn:
-        total = conn.execute(select(Claim.__table__.c.charge).where(Claim.__table__.c.patient_control_number == "PCN00000002")).scalar()
+        total = conn.execute(select(tables.claim.c.charge).where(tables.claim.c.patient_control_number == "PCN00000002")).scalar()
     assert total == Decimal("144.75")
 
 

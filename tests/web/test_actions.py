@@ -9,10 +9,10 @@ import pytest
 from sqlalchemy import select
 
 from edi_engine import outputs
-from edi_engine.store.schema_findings import Finding
+from edi_engine.store import tables
 from tests.web.conftest import page_token
 
-_F = Finding.__table__
+_F = tables.finding
 needs_decisions = pytest.mark.skipif(not hasattr(outputs, "decide"), reason="outputs.decide not available yet")
 
 

@@ -9,7 +9,7 @@ from sqlalchemy import select, update
 
 from edi_engine.errors import UsageError
 from edi_engine.store import open_store
-from edi_engine.store.schema_users import LoginAttempt, WebSession, WebUser
+from edi_engine.store import tables
 from edi_engine.web import auth
 
 
@@ -25,7 +25,7 @@ def test_users_sessions_and_disabling(db_url: str) -> None:  # noqa: F811
     engine = open_store(db_url)
     user = auth.add_user(engine, "alice", "a long password", "approver")
     with engine.connect() as conn:
-        stored = conn.execute(select(WebUser.__table__.c.password_hash)).scalar_one()
+        stored = conn.execute(select(tables.web_user.c.password_hash)).scalar_one()
     assert stored.startswith("$argon2") and "a long password" not in stored
     with pytest.raises(UsageError):
         auth.add_user(engine, "alice", "a long password", "approver")
@@ -35,12 +35,12 @@ def test_users_sessions_and_disabling(db_url: str) -> None:  # noqa: F811
     assert auth.verify_login(engine, "alice", "a long password") == user
     token = auth.create_session(engine, user)
     with engine.connect() as conn:
-        digest = conn.execute(select(WebSession.__table__.c.token_hash)).scalar_one()
+        digest = conn.execute(select(tables.web_session.c.token_hash)).scalar_one()
     assert token not in digest and len(digest) == 64
     info = auth.session_for(engine, token)
     assert info is not None and info.user.username == "alice" and len(info.csrf_token) >= 32
     with engine.begin() as conn:  # an expired session is no session
-        conn.execute(update(WebSession.__table__).values(expires_at=auth._now() - timedelta(seconds=1)))
+        conn.execute(update(tables.web_session).values(expires_at=auth._now() - timedelta(seconds=1)))
     assert auth.session_for(engine, token) is None
     token = auth.create_session(engine, user)
     auth.disable_user(engine, "alice")
@@ -63,5 +63,5 @@ def test_rate_limit_counts_recent_failures_per_username_and_address(db_url: str)
     auth.record_attempt(engine, "erin", "10.0.0.1", False)
     assert auth.rate_limited(engine, "frank", "10.0.0.1", limit)
     with engine.begin() as conn:  # failures older than the window are forgotten
-        conn.execute(update(LoginAttempt.__table__).values(at=auth._now() - timedelta(minutes=16)))
+        conn.execute(update(tables.login_attempt).values(at=auth._now() - timedelta(minutes=16)))
     assert not auth.rate_limited(engine, "bob", "10.0.0.1", limit)

@@ -7,7 +7,7 @@ from sqlalchemy import select
 
 from edi_engine.cli import main
 from edi_engine.store import open_store
-from edi_engine.store.schema_users import WebUser
+from edi_engine.store import tables
 from edi_engine.web.auth import verify_login
 
 
@@ -20,7 +20,7 @@ def test_users_add_list_disable(tmp_path) -> None:  # type: ignore[no-untyped-de
     assert "added alice (approver)" in r.output and "a long password" not in r.output
     engine = open_store(url)
     with engine.connect() as conn:
-        stored = conn.execute(select(WebUser.__table__.c.password_hash)).scalar_one()
+        stored = conn.execute(select(tables.web_user.c.password_hash)).scalar_one()
     assert stored.startswith("$argon2id$") and "a long password" not in stored
     assert verify_login(engine, "alice", "a long password") is not None
     r = run(main, ["--db", url, "users", "add", "alice", "--role", "admin", "--password", "another password"])

@@ -9,10 +9,10 @@ from decimal import Decimal
 from flask import Flask
 from sqlalchemy import select, text
 
-from edi_engine.store.schema_findings import Finding
+from edi_engine.store import tables
 from tests.web.conftest import PASSWORD, TODAY, login_token, page_token, sign_in
 
-_F = Finding.__table__
+_F = tables.finding
 
 GET_ROUTES = ["/", "/findings", "/findings?status=all", "/findings/1", "/dashboard", "/ingest", "/users"]
 POST_ROUTES = ["/findings/1/decide", "/findings/1/note", "/findings/1/letter", "/findings/1/corrected-claim",

@@ -1,4 +1,4 @@
-"""Review web app: users, sign-in sessions, sign-in attempts (edi_engine/store/schema_users.py).
+"""Review web app: users, sign-in sessions, sign-in attempts (edi_engine/store/tables.py).
 
 Revision ID: 0003_web_users
 Revises: 0002

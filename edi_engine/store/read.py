@@ -1,4 +1,5 @@
-"""Stored 837/835 facts, read back account by account (one CLM01 with everything about it).
+"""The store's read side for the ledger: stored 837/835 facts, read back account by account (one
+CLM01 with everything about it), as typed records (the ledger imports them from here).
 
 Owns the bulk reads the ledger works from: claims and lines, claim and service payments with
 their adjustments, PLB adjustments, patient payments, fee schedules, payer aliases, file names
@@ -6,6 +7,7 @@ and control numbers. Reads are set-based (one SELECT per table per chunk of CLM0
 database's own order) and yield one `Account` at a time, so memory stays bounded on stores of
 any size. Money stays in integer cents here (exact, and cheap to add up); Decimal is for the
 boundary. Knows nothing of matching rules, findings or thresholds.
+Other reads (findings, the queue, reports, users) live in the store's other modules.
 """
 
 from __future__ import annotations
@@ -22,7 +24,8 @@ from sqlalchemy.engine import Connection
 
 __all__ = [
     "Account", "CasFact", "ClaimFact", "ClpFact", "FeeRow", "FileFact", "LineFact", "PatientPaymentFact",
-    "PaymentFact", "PlbFact", "StoreFacts", "SvcFact", "iter_accounts", "load_store_facts",
+    "PaymentFact", "PaymentTotals", "PlbFact", "StoreFacts", "SvcFact", "iter_accounts", "load_store_facts",
+    "file_names", "payment_totals",
 ]
 
 CHUNK = 2000  # CLM01 values per bulk read
@@ -35,7 +38,7 @@ def _iso(value: str) -> date:
 
 def _d(value: object) -> date | None:
     if value is None or isinstance(value, date):
-        return value  # type: ignore[return-value]
+        return value
     return _iso(str(value))  # SQLite returns ISO text through text(); dates repeat, so cached
 
 
@@ -401,3 +404,29 @@ def _load_chunk(conn: Connection, facts: StoreFacts, keys: list[str], explicit: 
         for ref in sorted(refs):
             account.plbs.extend(facts.plbs_by_reference.get(ref, ()))
         yield account
+
+
+@dataclass(frozen=True, slots=True)
+class PaymentTotals:
+    """One 835 transaction's BPR02/BPR03 and the sums of its CLP04 and PLB amounts, in cents."""
+
+    payment_id: int
+    bpr02: int
+    credit_debit: str | None  # BPR03
+    sum_clp04: int
+    sum_plb: int
+
+
+def payment_totals(conn: Connection) -> list[PaymentTotals]:
+    """Every stored 835 payment with the totals the transaction balancing check needs."""
+    rows = conn.execute(text(
+        "SELECT p.id, p.amount, p.credit_debit,"
+        " (SELECT COALESCE(SUM(c.paid), 0) FROM claim_payment c WHERE c.payment_id = p.id),"
+        " (SELECT COALESCE(SUM(a.amount), 0) FROM provider_adjustment a WHERE a.payment_id = p.id) FROM payment p"))
+    # PostgreSQL sums BIGINT as NUMERIC, hence int().
+    return [PaymentTotals(pid, bpr02, cd, int(clp_sum), int(plb_sum)) for pid, bpr02, cd, clp_sum, plb_sum in rows]
+
+
+def file_names(conn: Connection) -> dict[int, str]:
+    """source_file id -> the path it was ingested from."""
+    return {r[0]: r[1] for r in conn.execute(text("SELECT id, name FROM source_file"))}

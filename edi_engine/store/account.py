@@ -1,0 +1,193 @@
+"""The store's reads for one account (one CLM01): its claims, their adjudications, and the source
+documents behind them, for letters, corrected claims and the web detail page.
+
+Owns the SQL behind those reads and, for now, re-reading a stored file: the store keeps a claim's
+file and segment but not everything the 837 carried (HI codes, providers, COB loops) nor the 835
+payer's address, so `original_837` and `payer_address` parse the file again at its stored path.
+A later issue keeps the bytes in the store; callers do not change then. Outputs do no file I/O.
+"""
+
+from __future__ import annotations
+
+import json
+from dataclasses import dataclass
+from datetime import date
+from decimal import Decimal
+from pathlib import Path
+from typing import Any
+
+from sqlalchemy import select
+from sqlalchemy.engine import Connection, Row
+
+from edi_engine.errors import InputError, UsageError
+from edi_engine.parsers import TransactionStart, parse_file
+from edi_engine.parsers.transaction import TransactionInfo
+from edi_engine.parsers.x221a1_835_models import Address, RemittanceHeader
+from edi_engine.parsers.x837_models import Claim837, ClaimsHeader837
+from edi_engine.store import tables
+
+__all__ = [
+    "Adjudication", "ClaimLineRow", "ClaimRow", "OriginalDocument", "adjudications_matched", "adjudications_of",
+    "claims_of", "corrected_claim_isa13s", "interchange_control_numbers", "original_837", "payer_address",
+    "payer_name",
+]
+
+_C = tables.claim
+_L = tables.claim_line
+_SF = tables.source_file
+_CP = tables.claim_payment
+_P = tables.payment
+_M = tables.payment_match
+_A = tables.audit_event
+
+
+@dataclass(frozen=True, slots=True)
+class ClaimLineRow:
+    """A stored 837 service line (2400)."""
+
+    id: int
+    line_number: int  # LX01
+    procedure_code: str | None
+    modifiers: str
+    revenue_code: str | None
+    charge: Decimal
+    units: Decimal | None
+    service_date_from: date | None
+    line_control_number: str | None  # REF*6R
+
+
+@dataclass(frozen=True, slots=True)
+class ClaimRow:
+    """A stored 837 claim (2300 CLM) with the file it came from; `id` is the row id, CLM01 is
+    `patient_control_number`."""
+
+    id: int
+    source_file_id: int
+    file_name: str
+    segment: int
+    variant: str
+    patient_control_number: str
+    charge: Decimal
+    frequency_code: str | None
+    payer_id: str | None
+    payer_name: str | None
+    subscriber_member_id: str | None
+    patient_last_name: str | None
+    patient_first_name: str | None
+    billing_provider_id: str | None
+    billing_provider_name: str | None
+    lines: tuple[ClaimLineRow, ...]
+
+
+def _line(r: Row[Any]) -> ClaimLineRow:
+    return ClaimLineRow(r.id, r.line_number, r.procedure_code, r.modifiers or "", r.revenue_code, r.charge, r.units,
+                        r.service_date_from, r.line_control_number)
+
+
+def claims_of(conn: Connection, clm01: str) -> list[ClaimRow]:
+    """Every stored submission of claim CLM01 (originals, replacements, voids), oldest row first."""
+    claims = conn.execute(select(_C, _SF.c.name.label("file_name")).join(_SF, _SF.c.id == _C.c.source_file_id)
+                          .where(_C.c.patient_control_number == clm01).order_by(_C.c.id)).all()
+    lines = conn.execute(select(_L).where(_L.c.claim_id.in_([c.id for c in claims]))
+                         .order_by(_L.c.claim_id, _L.c.line_number)).all() if claims else []
+    return [ClaimRow(c.id, c.source_file_id, c.file_name, c.segment, c.variant, c.patient_control_number, c.charge,
+                     c.frequency_code, c.payer_id, c.payer_name, c.subscriber_member_id, c.patient_last_name,
+                     c.patient_first_name, c.billing_provider_id, c.billing_provider_name,
+                     tuple(_line(ln) for ln in lines if ln.claim_id == c.id)) for c in claims]
+
+
+@dataclass(frozen=True, slots=True)
+class Adjudication:
+    """A standing (not reversal) 835 claim payment with a payer claim control number."""
+
+    claim_payment_id: int
+    payer_claim_control_number: str  # CLP07
+    payment_date: date | None  # BPR16
+    payer_id: str | None  # as the 835 names it (not canonical)
+
+
+def _adjudications() -> Any:
+    return (select(_CP.c.payer_claim_control_number, _P.c.payment_date, _CP.c.id, _P.c.payer_id)
+            .join(_P, _P.c.id == _CP.c.payment_id)
+            .where(_CP.c.status_code != "22", _CP.c.payer_claim_control_number.is_not(None)))
+
+
+def _adjudication(r: Row[Any]) -> Adjudication:
+    return Adjudication(r.id, r.payer_claim_control_number, r.payment_date, r.payer_id)
+
+
+def adjudications_matched(conn: Connection, claim_id: int) -> list[Adjudication]:
+    """Adjudications detect matched to the claim row `claim_id`."""
+    query = _adjudications().join(_M, (_M.c.subject == "claim_payment") & (_M.c.subject_id == _CP.c.id))
+    return [_adjudication(r) for r in conn.execute(query.where(_M.c.claim_id == claim_id))]
+
+
+def adjudications_of(conn: Connection, clm01: str) -> list[Adjudication]:
+    """Adjudications whose CLP01 is `clm01`, matched or not (before detect has run)."""
+    return [_adjudication(r) for r in conn.execute(_adjudications().where(_CP.c.patient_control_number == clm01))]
+
+
+def payer_name(conn: Connection, payment_id: int) -> str | None:
+    """N1*PR N102 of an 835 payment."""
+    value = conn.execute(select(_P.c.payer_name).where(_P.c.id == payment_id)).scalar()
+    return None if value is None else str(value)
+
+
+def interchange_control_numbers(conn: Connection, sender_id: str) -> list[str]:
+    """ISA13 of every stored interchange from this sender (ISA06)."""
+    return [r[0] for r in conn.execute(select(tables.interchange.c.control_number)
+                                       .where(tables.interchange.c.sender_id == sender_id)) if r[0]]
+
+
+def corrected_claim_isa13s(conn: Connection) -> list[str]:
+    """ISA13 of every corrected claim written before (kept in the audit trail's details)."""
+    out = []
+    for (details,) in conn.execute(select(_A.c.details).where(_A.c.event == "corrected_claim_written")):
+        out.append(str(json.loads(details).get("isa13", "")))
+    return out
+
+
+@dataclass(frozen=True, slots=True)
+class OriginalDocument:
+    """A claim as its 837 carried it, re-read from the stored file."""
+
+    claim: Claim837
+    header: ClaimsHeader837
+    info: TransactionInfo
+
+
+def original_837(conn: Connection, row: ClaimRow) -> OriginalDocument:
+    """The claim `row` parsed again from its file; UsageError when the file is gone, InputError when it changed."""
+    path = row.file_name
+    if not Path(path).is_file():
+        raise UsageError(f"the 837 that carried claim {row.patient_control_number} is no longer at {path}; the "
+                         "claim cannot be rebuilt completely without it")
+    start: TransactionStart | None = None
+    for item in parse_file(path):
+        if isinstance(item, TransactionStart):
+            start = item
+        elif isinstance(item, Claim837) and item.segment == row.segment and start is not None:
+            if item.patient_control_number != row.patient_control_number or \
+                    not isinstance(start.header, ClaimsHeader837):
+                break
+            return OriginalDocument(item, start.header, start.info)
+    raise InputError(f"{path} changed since it was stored: segment {row.segment} is not claim "
+                     f"{row.patient_control_number}")
+
+
+def payer_address(conn: Connection, payment_id: int) -> Address | None:
+    """N3/N4 of the 835's 1000A payer loop, re-read from the stored file (not kept in the store)."""
+    row = conn.execute(select(_P.c.segment, _SF.c.name).join(_SF, _SF.c.id == _P.c.source_file_id)
+                       .where(_P.c.id == payment_id)).first()
+    if row is None or not Path(row.name).is_file():
+        return None
+    try:
+        for item in parse_file(row.name):
+            if isinstance(item, TransactionStart):
+                header = item.header
+                if isinstance(header, RemittanceHeader) and header.segment == row.segment and header.payer \
+                        and header.payer.address:
+                    return header.payer.address
+    except InputError:
+        return None
+    return None

@@ -1,0 +1,182 @@
+"""The store's side of findings, payment matches and the audit trail: named, typed reads and writes.
+
+Owns every SQL statement on `finding`, `payment_match` and `audit_event`. Callers (rules' detect,
+the outputs' decisions and audit trail, the CLI and the web app) get frozen records, never rows read
+by position; they decide what a finding is, this module only keeps it. Writes take the caller's
+connection so a change and its audit event commit or roll back together.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Collection, Iterable, Mapping, Sequence
+from dataclasses import dataclass
+from datetime import date, datetime
+from decimal import Decimal
+from typing import Any
+
+from sqlalchemy import delete, insert, select, update
+from sqlalchemy.engine import Connection, Row
+
+from edi_engine.store import tables
+from edi_engine.store.tables import EVENTS
+
+__all__ = [
+    "EVENTS", "AuditRow", "MatchKey", "StoredFinding", "StoredMatch", "all_findings", "audit_rows",
+    "delete_matches", "finding_by_id", "finding_ids", "finding_record", "finding_statuses", "findings",
+    "identified_finding_ids", "insert_audit_event", "insert_findings", "insert_matches", "open_categories",
+    "set_status_if", "stored_matches", "update_finding", "update_match",
+]
+
+_F = tables.finding
+_M = tables.payment_match
+_A = tables.audit_event
+
+
+@dataclass(frozen=True, slots=True)
+class StoredFinding:
+    """One `finding` row as stored: `evidence` is the JSON text, `patient_control_number` the CLM01."""
+
+    id: int
+    natural_key: str
+    category: str
+    patient_control_number: str | None
+    payer_id: str | None
+    line_key: str
+    cause: str
+    amount: Decimal
+    refund_to: str | None
+    payer_type: str | None
+    identified_on: date
+    deadline: date | None
+    status: str
+    resolved_on: date | None
+    evidence: str
+    updated_at: datetime | None
+
+
+def finding_record(r: Row[Any]) -> StoredFinding:
+    """A `finding` row read by another store module, as its typed record."""
+    return StoredFinding(r.id, r.natural_key, r.category, r.patient_control_number, r.payer_id, r.line_key or "",
+                         r.cause or "", r.amount, r.refund_to, r.payer_type, r.identified_on, r.deadline, r.status,
+                         r.resolved_on, r.evidence, r.updated_at)
+
+
+def findings(conn: Connection, *, status: str | None = None, category: str | None = None,
+             categories: Collection[str] | None = None) -> list[StoredFinding]:
+    """Findings (of one status and/or category when given), by category, CLM01, payer and id."""
+    query = select(_F)
+    if status is not None:
+        query = query.where(_F.c.status == status)
+    if category:
+        query = query.where(_F.c.category == category)
+    if categories is not None:
+        query = query.where(_F.c.category.in_(sorted(categories)))
+    query = query.order_by(_F.c.category, _F.c.patient_control_number, _F.c.payer_id, _F.c.id)
+    return [finding_record(r) for r in conn.execute(query)]
+
+
+def all_findings(conn: Connection) -> list[StoredFinding]:
+    """Every finding, in the database's order (detect's reconciliation reads them all once)."""
+    return [finding_record(r) for r in conn.execute(select(_F))]
+
+
+def finding_by_id(conn: Connection, finding_id: int) -> StoredFinding | None:
+    row = conn.execute(select(_F).where(_F.c.id == finding_id)).first()
+    return None if row is None else finding_record(row)
+
+
+def finding_ids(conn: Connection, *, status: str, categories: Collection[str]) -> list[int]:
+    """Ids of the findings in `status` of any of `categories`, oldest first."""
+    return [r[0] for r in conn.execute(select(_F.c.id).where(_F.c.status == status,
+                                                             _F.c.category.in_(sorted(categories))).order_by(_F.c.id))]
+
+
+def finding_statuses(conn: Connection) -> dict[int, str]:
+    return {r[0]: r[1] for r in conn.execute(select(_F.c.id, _F.c.status))}
+
+
+def open_categories(conn: Connection) -> list[str]:
+    """The category of every open finding (one entry per finding)."""
+    return [r[0] for r in conn.execute(select(_F.c.category).where(_F.c.status == "open"))]
+
+
+def insert_findings(conn: Connection, rows: Sequence[Mapping[str, Any]]) -> None:
+    if rows:
+        conn.execute(insert(_F), list(rows))
+
+
+def update_finding(conn: Connection, finding_id: int, values: Mapping[str, Any]) -> None:
+    conn.execute(update(_F).where(_F.c.id == finding_id).values(**values))
+
+
+def set_status_if(conn: Connection, finding_id: int, current: str, target: str) -> bool:
+    """Move a finding from `current` to `target`; False when it is no longer `current` (a concurrent change)."""
+    done = conn.execute(update(_F).where(_F.c.id == finding_id, _F.c.status == current).values(status=target))
+    return bool(done.rowcount == 1)
+
+
+MatchKey = tuple[str, int]  # (subject, subject_id)
+
+
+@dataclass(frozen=True, slots=True)
+class StoredMatch:
+    id: int
+    claim_id: int | None  # claim.id (a row id, not a CLM01)
+    claim_line_id: int | None
+    claim_payment_id: int | None
+    method: str
+
+
+def stored_matches(conn: Connection) -> dict[MatchKey, StoredMatch]:
+    return {(r.subject, r.subject_id): StoredMatch(r.id, r.claim_id, r.claim_line_id, r.claim_payment_id, r.method)
+            for r in conn.execute(select(_M.c.subject, _M.c.subject_id, _M.c.id, _M.c.claim_id,
+                                         _M.c.claim_line_id, _M.c.claim_payment_id, _M.c.method))}
+
+
+def update_match(conn: Connection, match_id: int, *, claim_id: int | None, claim_line_id: int | None,
+                 claim_payment_id: int | None, method: str) -> None:
+    conn.execute(update(_M).where(_M.c.id == match_id).values(
+        claim_id=claim_id, claim_line_id=claim_line_id, claim_payment_id=claim_payment_id, method=method))
+
+
+def insert_matches(conn: Connection, rows: Sequence[Mapping[str, Any]]) -> None:
+    if rows:
+        conn.execute(insert(_M), list(rows))
+
+
+def delete_matches(conn: Connection, match_ids: Iterable[int]) -> None:
+    ids = list(match_ids)
+    for i in range(0, len(ids), 500):
+        conn.execute(delete(_M).where(_M.c.id.in_(ids[i:i + 500])))
+
+
+@dataclass(frozen=True, slots=True)
+class AuditRow:
+    """One `audit_event` row as stored: `details` is the JSON text, `at` aware UTC."""
+
+    id: int
+    finding_id: int | None
+    event: str
+    actor: str
+    at: datetime
+    note: str
+    details: str
+
+
+def insert_audit_event(conn: Connection, *, finding_id: int | None, event: str, actor: str, note: str,
+                       at: datetime, details: str) -> None:
+    conn.execute(insert(_A).values(finding_id=finding_id, event=event, actor=actor, note=note, at=at,
+                                   details=details))
+
+
+def audit_rows(conn: Connection, finding_id: int | None = None) -> list[AuditRow]:
+    """Every event (or one finding's), oldest first."""
+    query = select(_A).order_by(_A.c.id)
+    if finding_id is not None:
+        query = query.where(_A.c.finding_id == finding_id)
+    return [AuditRow(r.id, r.finding_id, r.event, r.actor, r.at, r.note, r.details) for r in conn.execute(query)]
+
+
+def identified_finding_ids(conn: Connection) -> set[int]:
+    """Findings that already have an `identified` event."""
+    return {r[0] for r in conn.execute(select(_A.c.finding_id).where(_A.c.event == "identified"))}

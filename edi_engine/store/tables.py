@@ -1,0 +1,421 @@
+"""The tables the engine keeps: SQLAlchemy Core `Table`s on one MetaData, declared once; Alembic
+migrations create them, and only edi_engine.store reads or writes them.
+
+Owns table and column names. Names are plain and come from the implementation guides; a column's
+comment names the X12 element it holds (e.g. `payer_claim_control_number` -- CLP07). Every row
+from a file carries `source_file_id`, `segment` (1-based segment number of its anchor segment in
+that file) and `byte_offset`, so any fact can be shown with the segment that proves it; rows from
+CSV imports carry the CSV line number in `segment`.
+
+Money columns are `Money` (integer cents in the database, Decimal in Python); quantities are
+`DecimalText`; times are `UTCDateTime` (aware, UTC). Strings are unbounded (VARCHAR without a
+length): senders do not all keep to the guides' maxima, and a value must not be rejected on
+PostgreSQL yet accepted on SQLite. Rows are written with Core in batches (see ingest.py), never one
+object per row: these were SQLModel classes once, but nothing ever instantiated them, so the tables
+are plain Core and `sqlmodel` is not a dependency. A table keeps the name of its SQL table, so
+`claim_payment` (the stored CLP rows) is never confused with the parsers' `ClaimPayment` model.
+
+The ledger's and rules' tables (`payment_match`, `finding`), the audit trail and the web app's users
+are declared here too: one schema, one MetaData, so Alembic sees all of it. Their owners' notes:
+
+- `payment_match` is derived data: `detect` rewrites only the rows whose match changed. `finding`
+  is reconciled, never rebuilt: its `natural_key` (category + claim + payer + line + cause) is
+  unique, so a re-run updates a finding instead of adding another, and a human decision in
+  `status` is never overwritten by the engine.
+- `audit_event` is append-only: migration 0003 adds triggers that make UPDATE and DELETE fail on
+  SQLite and PostgreSQL. `finding_id` is deliberately not a foreign key: a later SQLite batch
+  migration of `finding` copies and drops that table, and a foreign key from an append-only table
+  would make that drop fail; events must outlive any such rebuild.
+- `web_user`, `web_session`, `login_attempt`: nothing below the web layer knows who is signed in.
+  Passwords are stored only as argon2 hashes and session tokens only as SHA-256 digests, so a copy
+  of the database does not let anyone sign in.
+"""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime
+
+from sqlalchemy import (
+    BigInteger,
+    Boolean,
+    Column,
+    Date,
+    DateTime,
+    ForeignKey,
+    Index,
+    Integer,
+    MetaData,
+    String,
+    Table,
+    Text,
+    UniqueConstraint,
+)
+from sqlalchemy.engine import Dialect
+from sqlalchemy.types import TypeDecorator
+
+from edi_engine.store.types import DecimalText, Money
+
+__all__ = [
+    "EVENTS", "UTCDateTime", "adjustment", "audit_event", "claim", "claim_line", "claim_payment", "fee_schedule",
+    "finding", "interchange", "login_attempt", "metadata", "patient_payment", "payer_alias", "payment",
+    "payment_match", "provider_adjustment", "service_payment", "source_file", "transaction_set", "web_session",
+    "web_user",
+]
+
+metadata = MetaData(naming_convention={
+    # Stable constraint names, so later migrations (and SQLite batch mode) can refer to them.
+    "ix": "ix_%(table_name)s_%(column_0_N_name)s",
+    "uq": "uq_%(table_name)s_%(column_0_N_name)s",
+    "ck": "ck_%(table_name)s_%(constraint_name)s",
+    "fk": "fk_%(table_name)s_%(column_0_name)s_%(referred_table_name)s",
+    "pk": "pk_%(table_name)s",
+})
+
+# The events of a finding's (or claim's) life the audit trail records.
+EVENTS = ("identified", "approved", "refunded", "offset", "dismissed", "resolved", "reopened",
+          "letter_written", "corrected_claim_written", "note")
+
+
+class UTCDateTime(TypeDecorator[datetime]):
+    """Aware datetimes, stored as UTC and read back as UTC; SQLite keeps no offset, so a naive value read
+    from it is UTC by construction. A naive value written is refused rather than guessed."""
+
+    impl = DateTime
+    cache_ok = True
+
+    def __init__(self) -> None:
+        super().__init__(timezone=True)
+
+    def process_bind_param(self, value: datetime | None, dialect: Dialect) -> datetime | None:
+        if value is None:
+            return None
+        if value.utcoffset() is None:
+            raise ValueError("datetimes must carry a time zone (datetime.now(UTC))")
+        return value.astimezone(UTC)
+
+    def process_result_value(self, value: datetime | None, dialect: Dialect) -> datetime | None:
+        if value is None:
+            return None
+        return value.replace(tzinfo=UTC) if value.utcoffset() is None else value.astimezone(UTC)
+
+
+# One file handed to ingest or import: stored completely (`ingested`) or recorded as `failed`.
+source_file = Table(
+    'source_file', metadata,
+    Column('id', Integer, primary_key=True),
+    Column('content_hash', String(64), nullable=False, unique=True, comment="SHA-256 of the file's bytes"),
+    Column('name', Text, nullable=False, comment='path as given when it was ingested'),
+    Column('size', BigInteger, nullable=False, comment='bytes'),
+    Column('kind', String, nullable=False, comment='835, 837, 835+837, patient-payments, fee-schedule, unknown'),
+    Column('received_at', UTCDateTime(), nullable=False, comment='UTC time the store took the file'),
+    Column('status', String, nullable=False, comment='ingested or failed'),
+    Column('error', Text, nullable=True),
+    Column('transactions', Integer, nullable=False, comment='transaction sets stored'),
+    Column('claims', Integer, nullable=False, comment='837 claims (CLM) stored'),
+    Column('payments', Integer, nullable=False, comment='835 claim payments (CLP) stored'),
+)
+
+# ISA..IEA. (sender_id, control_number) is unique: the same ISA13 from the same sender twice is a conflict.
+interchange = Table(
+    'interchange', metadata,
+    Column('id', Integer, primary_key=True),
+    Column('source_file_id', Integer, ForeignKey('source_file.id'), nullable=False, index=True),
+    Column('segment', Integer, nullable=False),
+    Column('byte_offset', Integer, nullable=False),
+    Column('sender_id', String, nullable=True, comment='ISA06'),
+    Column('receiver_id', String, nullable=True, comment='ISA08'),
+    Column('control_number', String, nullable=True, comment='ISA13'),
+    Column('interchange_date', Date, nullable=True, comment='ISA09'),
+    UniqueConstraint('sender_id', 'control_number'),
+)
+
+# ST..SE with its functional group's facts.
+transaction_set = Table(
+    'transaction_set', metadata,
+    Column('id', Integer, primary_key=True),
+    Column('source_file_id', Integer, ForeignKey('source_file.id'), nullable=False, index=True),
+    Column('interchange_id', Integer, ForeignKey('interchange.id'), nullable=True),
+    Column('segment', Integer, nullable=False),
+    Column('byte_offset', Integer, nullable=False),
+    Column('kind', String, nullable=False, comment='835, 837P, 837I, 837D'),
+    Column('implementation', String, nullable=False, comment='ST03, else GS08'),
+    Column('control_number', String, nullable=True, comment='ST02'),
+    Column('group_control_number', String, nullable=True, comment='GS06'),
+    Column('group_sender_id', String, nullable=True, comment='GS02'),
+    Column('group_receiver_id', String, nullable=True, comment='GS03'),
+    Column('group_date', Date, nullable=True, comment='GS04'),
+    Column('segment_count', Integer, nullable=False, comment='segments ST..SE as read'),
+)
+
+# An 837 claim (2300 CLM) with its payer, subscriber and patient.
+claim = Table(
+    'claim', metadata,
+    Column('id', Integer, primary_key=True),
+    Column('source_file_id', Integer, ForeignKey('source_file.id'), nullable=False, index=True),
+    Column('transaction_set_id', Integer, ForeignKey('transaction_set.id'), nullable=False),
+    Column('segment', Integer, nullable=False),
+    Column('byte_offset', Integer, nullable=False),
+    Column('variant', String, nullable=False, comment='P, I or D'),
+    Column('patient_control_number', String, nullable=False, index=True, comment='CLM01'),
+    Column('charge', Money, nullable=False, comment='CLM02'),
+    Column('facility_code', String, nullable=True, comment='CLM05-1: place of service or TOB digits 1-2'),
+    Column('frequency_code', String, nullable=True, comment='CLM05-3'),
+    Column('original_reference', String, nullable=True,
+            comment='REF*F8: payer claim control number of the claim replaced'),
+    Column('payer_id', String, nullable=True, index=True, comment='2010BB NM109'),
+    Column('payer_name', String, nullable=True, comment='2010BB NM103'),
+    Column('subscriber_member_id', String, nullable=True, comment='2010BA NM109'),
+    Column('subscriber_last_name', String, nullable=True, comment='2010BA NM103'),
+    Column('subscriber_first_name', String, nullable=True, comment='2010BA NM104'),
+    Column('subscriber_birth_date', Date, nullable=True, comment='2010BA DMG02'),
+    Column('patient_last_name', String, nullable=True, comment='2010CA NM103, else the subscriber'),
+    Column('patient_first_name', String, nullable=True, comment='2010CA NM104, else the subscriber'),
+    Column('patient_birth_date', Date, nullable=True, comment='2010CA DMG02, else the subscriber'),
+    Column('billing_provider_id', String, nullable=True, comment='2010AA NM109 (NPI)'),
+    Column('billing_provider_name', String, nullable=True, comment='2010AA NM103'),
+    Column('statement_from', Date, nullable=True, comment='DTP*434 from (837I)'),
+    Column('statement_to', Date, nullable=True, comment='DTP*434 to (837I)'),
+)
+
+# An 837 service line (2400): SV1/SV2/SV3 with its date and REF*6R.
+claim_line = Table(
+    'claim_line', metadata,
+    Column('id', Integer, primary_key=True),
+    Column('claim_id', Integer, ForeignKey('claim.id'), nullable=False, index=True),
+    Column('source_file_id', Integer, ForeignKey('source_file.id'), nullable=False),
+    Column('segment', Integer, nullable=False),
+    Column('byte_offset', Integer, nullable=False),
+    Column('line_number', Integer, nullable=False, comment='LX01'),
+    Column('procedure_qualifier', String, nullable=True, comment='SV101-1 / SV202-1 / SV301-1'),
+    Column('procedure_code', String, nullable=True, comment='SV101-2 / SV202-2 / SV301-2'),
+    Column('modifiers', String, nullable=False, comment="procedure modifiers joined by ':'"),
+    Column('revenue_code', String, nullable=True, comment='SV201 (837I)'),
+    Column('charge', Money, nullable=False, comment='SV102 / SV203 / SV302'),
+    Column('units', DecimalText, nullable=True, comment='SV104 / SV205'),
+    Column('service_date_from', Date, nullable=True, comment='DTP*472'),
+    Column('service_date_to', Date, nullable=True, comment='DTP*472 (RD8 end)'),
+    Column('line_control_number', String, nullable=True, comment='REF*6R'),
+)
+
+# An 835 transaction's payment: BPR, TRN, payer (1000A) and payee (1000B).
+payment = Table(
+    'payment', metadata,
+    Column('id', Integer, primary_key=True),
+    Column('source_file_id', Integer, ForeignKey('source_file.id'), nullable=False, index=True),
+    Column('transaction_set_id', Integer, ForeignKey('transaction_set.id'), nullable=False),
+    Column('segment', Integer, nullable=False, comment='the BPR segment'),
+    Column('byte_offset', Integer, nullable=False),
+    Column('amount', Money, nullable=False, comment='BPR02'),
+    Column('credit_debit', String, nullable=True, comment='BPR03'),
+    Column('method', String, nullable=True, comment='BPR04: ACH, CHK, NON, ...'),
+    Column('payment_date', Date, nullable=True, comment='BPR16'),
+    Column('trace_number', String, nullable=True, index=True, comment='TRN02: check or EFT number'),
+    Column('trace_payer_id', String, nullable=True, comment='TRN03'),
+    Column('payer_id', String, nullable=True, index=True,
+            comment='N1*PR N104, else REF*2U, else TRN03; see payer_alias'),
+    Column('payer_name', String, nullable=True, comment='N1*PR N102'),
+    Column('payee_id_qualifier', String, nullable=True, comment='N1*PE N103'),
+    Column('payee_id', String, nullable=True, comment='N1*PE N104'),
+    Column('payee_name', String, nullable=True, comment='N1*PE N102'),
+    Column('production_date', Date, nullable=True, comment='DTM*405'),
+)
+
+# An 835 claim payment (2100 CLP).
+claim_payment = Table(
+    'claim_payment', metadata,
+    Column('id', Integer, primary_key=True),
+    Column('payment_id', Integer, ForeignKey('payment.id'), nullable=False, index=True),
+    Column('source_file_id', Integer, ForeignKey('source_file.id'), nullable=False),
+    Column('segment', Integer, nullable=False),
+    Column('byte_offset', Integer, nullable=False),
+    Column('patient_control_number', String, nullable=False, index=True, comment='CLP01'),
+    Column('status_code', String, nullable=False, comment='CLP02'),
+    Column('charge', Money, nullable=False, comment='CLP03'),
+    Column('paid', Money, nullable=False, comment='CLP04'),
+    Column('patient_responsibility', Money, nullable=True, comment='CLP05'),
+    Column('filing_indicator', String, nullable=True, comment='CLP06'),
+    Column('payer_claim_control_number', String, nullable=True, index=True, comment='CLP07'),
+    Column('facility_code', String, nullable=True, comment='CLP08'),
+    Column('frequency_code', String, nullable=True, comment='CLP09'),
+    Column('patient_last_name', String, nullable=True, comment='NM1*QC NM103'),
+    Column('patient_first_name', String, nullable=True, comment='NM1*QC NM104'),
+    Column('patient_member_id', String, nullable=True, comment='NM1*QC NM109'),
+    Column('insured_last_name', String, nullable=True, comment='NM1*IL NM103'),
+    Column('insured_first_name', String, nullable=True, comment='NM1*IL NM104'),
+    Column('insured_member_id', String, nullable=True, comment='NM1*IL NM109'),
+    Column('statement_from', Date, nullable=True, comment='DTM*232'),
+    Column('statement_to', Date, nullable=True, comment='DTM*233'),
+    Column('received_date', Date, nullable=True, comment='DTM*050'),
+)
+
+# An 835 service payment (2110 SVC).
+service_payment = Table(
+    'service_payment', metadata,
+    Column('id', Integer, primary_key=True),
+    Column('claim_payment_id', Integer, ForeignKey('claim_payment.id'), nullable=False, index=True),
+    Column('source_file_id', Integer, ForeignKey('source_file.id'), nullable=False),
+    Column('segment', Integer, nullable=False),
+    Column('byte_offset', Integer, nullable=False),
+    Column('procedure_qualifier', String, nullable=True, comment='SVC01-1'),
+    Column('procedure_code', String, nullable=True, comment='SVC01-2'),
+    Column('modifiers', String, nullable=False, comment="SVC01-3..6 joined by ':'"),
+    Column('charge', Money, nullable=False, comment='SVC02'),
+    Column('paid', Money, nullable=False, comment='SVC03'),
+    Column('revenue_code', String, nullable=True, comment='SVC04'),
+    Column('units', DecimalText, nullable=True, comment='SVC05'),
+    Column('submitted_procedure_qualifier', String, nullable=True, comment='SVC06-1'),
+    Column('submitted_procedure_code', String, nullable=True, comment='SVC06-2'),
+    Column('submitted_modifiers', String, nullable=False, comment="SVC06-3..6 joined by ':'"),
+    Column('original_units', DecimalText, nullable=True, comment='SVC07'),
+    Column('service_date_from', Date, nullable=True, comment='DTM*472 or DTM*150'),
+    Column('service_date_to', Date, nullable=True, comment='DTM*472 or DTM*151'),
+    Column('line_control_number', String, nullable=True, comment='REF*6R'),
+    Column('allowed', Money, nullable=True, comment='AMT*B6'),
+)
+
+# One CAS triplet, claim level (service_payment_id NULL) or line level.
+adjustment = Table(
+    'adjustment', metadata,
+    Column('id', Integer, primary_key=True),
+    Column('claim_payment_id', Integer, ForeignKey('claim_payment.id'), nullable=False, index=True),
+    Column('service_payment_id', Integer, ForeignKey('service_payment.id'), nullable=True, index=True),
+    Column('source_file_id', Integer, ForeignKey('source_file.id'), nullable=False),
+    Column('segment', Integer, nullable=False, comment='the CAS segment'),
+    Column('byte_offset', Integer, nullable=False),
+    Column('group_code', String, nullable=False, comment='CAS01: CO, PR, OA, PI (CR in 4010)'),
+    Column('reason_code', String, nullable=False, comment='CAS02/05/...: CARC'),
+    Column('amount', Money, nullable=False, comment='CAS03/06/...'),
+    Column('quantity', DecimalText, nullable=True, comment='CAS04/07/...'),
+)
+
+# One PLB reason/amount pair.
+provider_adjustment = Table(
+    'provider_adjustment', metadata,
+    Column('id', Integer, primary_key=True),
+    Column('payment_id', Integer, ForeignKey('payment.id'), nullable=False, index=True),
+    Column('source_file_id', Integer, ForeignKey('source_file.id'), nullable=False),
+    Column('segment', Integer, nullable=False),
+    Column('byte_offset', Integer, nullable=False),
+    Column('provider_id', String, nullable=False, comment='PLB01'),
+    Column('fiscal_period_date', Date, nullable=True, comment='PLB02'),
+    Column('reason_code', String, nullable=False, comment='PLB03-1/05-1/...: e.g. WO, FB, L6, 72'),
+    Column('reference', String, nullable=True, comment='PLB03-2/05-2/...'),
+    Column('amount', Money, nullable=False, comment='PLB04/06/...: positive reduces the payment'),
+)
+
+# A payment by the patient, imported from CSV; `segment` is the CSV line number.
+patient_payment = Table(
+    'patient_payment', metadata,
+    Column('id', Integer, primary_key=True),
+    Column('source_file_id', Integer, ForeignKey('source_file.id'), nullable=False, index=True),
+    Column('segment', Integer, nullable=False, comment='CSV line number'),
+    Column('patient_control_number', String, nullable=False, index=True, comment='claim_id column: CLM01'),
+    Column('payment_date', Date, nullable=False),
+    Column('amount', Money, nullable=False),
+    Column('method', String, nullable=True),
+    Column('reference', String, nullable=True),
+)
+
+# A payer's allowed amount per procedure and modifier, imported from CSV; `segment` is the CSV line number.
+fee_schedule = Table(
+    'fee_schedule', metadata,
+    Column('id', Integer, primary_key=True),
+    Column('source_file_id', Integer, ForeignKey('source_file.id'), nullable=False, index=True),
+    Column('segment', Integer, nullable=False, comment='CSV line number'),
+    Column('payer_id', String, nullable=False, comment='canonical payer id (837 2010BB NM109)'),
+    Column('procedure_code', String, nullable=False),
+    Column('modifier', String, nullable=False, comment="'' when the amount is for any modifier"),
+    Column('allowed_amount', Money, nullable=False),
+    Column('effective_from', Date, nullable=True),
+    Column('effective_to', Date, nullable=True),
+    Index('ix_fee_schedule_lookup', 'payer_id', 'procedure_code', 'modifier'),
+)
+
+# Another name a payer uses (typically on the 835 side) for the canonical 837 payer id.
+payer_alias = Table(
+    'payer_alias', metadata,
+    Column('alias', String, primary_key=True),
+    Column('payer_id', String, nullable=False, index=True, comment='canonical: 837 2010BB NM109'),
+    Column('created_at', UTCDateTime(), nullable=False),
+)
+
+# How an 835 fact was tied to the 837 (or a reversal/PLB to the payment it concerns).
+payment_match = Table(
+    'payment_match', metadata,
+    Column('id', Integer, primary_key=True),
+    Column('subject', String, nullable=False,
+            comment='claim_payment, service_payment, reversal or provider_adjustment'),
+    Column('subject_id', Integer, nullable=False, comment="id of the row in the subject's table"),
+    Column('claim_id', Integer, nullable=True, index=True, comment='837 claim matched'),
+    Column('claim_line_id', Integer, nullable=True, comment='837 line matched (service payments)'),
+    Column('claim_payment_id', Integer, nullable=True, comment='CLP reversed or recouped'),
+    Column('method', String, nullable=False, comment='e.g. clp01+payer+charge, ref6r, svc06+date+units, clp07'),
+    UniqueConstraint('subject', 'subject_id'),
+)
+
+# A credit balance (refund finding) or a data problem (unmatched_payment, unbalanced_remittance).
+finding = Table(
+    'finding', metadata,
+    Column('id', Integer, primary_key=True),
+    Column('natural_key', Text, nullable=False, unique=True,
+            comment='category|CLM01|payer|line|cause: stable across runs'),
+    Column('category', String, nullable=False, index=True),
+    Column('patient_control_number', String, nullable=True, index=True, comment='CLM01 / CLP01'),
+    Column('payer_id', String, nullable=True, comment='canonical payer id'),
+    Column('line_key', String, nullable=False, comment='REF*6R or LX01 when the finding is per line'),
+    Column('cause', String, nullable=False, comment='what distinguishes findings of one category on one claim'),
+    Column('amount', Money, nullable=False),
+    Column('refund_to', String, nullable=True, comment='payer, patient or offset'),
+    Column('payer_type', String, nullable=True, comment='medicare, medicaid, commercial, ...'),
+    Column('identified_on', Date, nullable=False),
+    Column('deadline', Date, nullable=True),
+    Column('status', String, nullable=False, index=True,
+            comment='open, resolved; decisions: approved, dismissed, refunded, offset'),
+    Column('resolved_on', Date, nullable=True),
+    Column('evidence', Text, nullable=False, comment='JSON: files, segments, control and check numbers, amounts'),
+    Column('updated_at', UTCDateTime(), nullable=True, comment='UTC time of the last change by detect'),
+)
+
+# Who did what to a finding (or claim), when and why. Never updated, never deleted.
+audit_event = Table(
+    'audit_event', metadata,
+    Column('id', Integer, primary_key=True),
+    Column('finding_id', Integer, nullable=True, index=True, comment='finding.id; NULL for claim-level events'),
+    Column('event', String, nullable=False, index=True, comment=', '.join(EVENTS)),
+    Column('actor', String, nullable=False, comment='who: a user name, or detect/system'),
+    Column('at', DateTime(timezone=True), nullable=False, comment='UTC time of the event'),
+    Column('note', Text, nullable=False, comment="why, in the actor's words"),
+    Column('details', Text, nullable=False, comment='JSON: status before/after, amounts, files, control numbers'),
+)
+
+# A person who signs in to the review app.
+web_user = Table(
+    'web_user', metadata,
+    Column('id', Integer, primary_key=True),
+    Column('username', String, nullable=False, unique=True),
+    Column('password_hash', String, nullable=False, comment='argon2id hash (PHC string)'),
+    Column('role', String, nullable=False, comment='reviewer, approver or admin'),
+    Column('disabled', Boolean, nullable=False),
+    Column('created_at', UTCDateTime(), nullable=False, comment='UTC'),
+)
+
+# A signed-in browser: the cookie holds a random token, the row only its digest.
+web_session = Table(
+    'web_session', metadata,
+    Column('id', Integer, primary_key=True),
+    Column('token_hash', String(64), nullable=False, unique=True, comment="SHA-256 hex of the cookie's token"),
+    Column('user_id', Integer, ForeignKey('web_user.id'), nullable=False, index=True),
+    Column('csrf_token', String, nullable=False, comment='echoed by every form of this session'),
+    Column('created_at', UTCDateTime(), nullable=False, comment='UTC'),
+    Column('expires_at', UTCDateTime(), nullable=False, comment='UTC'),
+)
+
+# One sign-in attempt, kept for rate limiting per username and per client address.
+login_attempt = Table(
+    'login_attempt', metadata,
+    Column('id', Integer, primary_key=True),
+    Column('username', String, nullable=False, index=True),
+    Column('address', String, nullable=False, index=True, comment='client IP address'),
+    Column('at', UTCDateTime(), nullable=False, index=True, comment='UTC'),
+    Column('succeeded', Boolean, nullable=False),
+)
