@@ -127,19 +127,26 @@ class _Run:
     a generator step is several times cheaper than a method call.
     """
 
-    def __init__(self, segments: Iterator[Segment]) -> None:
+    def __init__(self, st: Segment, segments: Iterator[Segment]) -> None:
         self.pending: Segment | None = None  # a segment read past the end of this run
         self.count = 1  # segments ST..SE read; the ST is counted
-        self._gen = self._segments(segments)
+        self._gen = self._segments(st, segments)
 
-    def _segments(self, segments: Iterator[Segment]) -> Iterator[Segment]:
+    def _segments(self, st: Segment, segments: Iterator[Segment]) -> Iterator[Segment]:
         count = 1
+        expected = st.index + 1
         try:
             for seg in segments:
                 sid = seg.id
                 if sid in _RUN_STOPS:
                     self.pending = seg
                     return
+                if seg.index != expected:
+                    # The tokenizer numbered a segment it could not read (over-long, skipped): what
+                    # follows would attach to the loop before it, so the set cannot be trusted.
+                    raise X12Error(f"segment {expected} before this one could not be read (segment-too-long), so "
+                                   "this segment cannot be placed in its loop", seg.position)
+                expected += 1
                 count += 1
                 yield seg
                 if sid == "SE":
@@ -174,10 +181,12 @@ def split_transactions(
         kind = transaction_kind(seg)
         info = make_info(seg, kind)
         walker = walkers.get(kind) or walkers.get(seg.get(1))
-        run = _Run(it)
+        run = _Run(seg, it)
         if walker is None:
+            st01 = seg.get(1)
+            named = st01 if len(st01) == 3 and st01.isdecimal() else "with an unreadable ST01"
             problems.append(Problem("warning", "unsupported-transaction",
-                                    f"transaction set {seg.get(1) or '?'} is not an 835 or 837; skipped", seg.position))
+                                    f"transaction set {named} is not an 835 or 837; skipped", seg.position))
             run.drain()
             pending = run.pending
             continue
