@@ -14,14 +14,18 @@ Messages name the file, segment number and byte offset, never element values tha
 
 from __future__ import annotations
 
+import dataclasses
+from collections import Counter
+from collections.abc import Iterable
 from dataclasses import dataclass
-from typing import ClassVar, Literal
+from typing import ClassVar, Literal, SupportsIndex
 
 __all__ = [
     "EdiEngineError",
     "InputError",
     "Position",
     "Problem",
+    "ProblemLog",
     "Severity",
     "UsageError",
     "X12Error",
@@ -45,8 +49,10 @@ class Position:
             parts.append(f"segment {self.segment}")
         if self.offset is not None:
             parts.append(f"byte {self.offset}")
+        # Control numbers are numeric (ISA13 and GS06 are N0, ST02 is numeric in practice); anything
+        # else in them is not shown, since a sender's junk there may be PHI.
         controls = [
-            f"{name} {value}"
+            f"{name} {value}" if value.isdecimal() and value.isascii() else f"{name} (not numeric)"
             for name, value in (
                 ("ISA13", self.interchange),
                 ("GS06", self.group),
@@ -73,6 +79,50 @@ class Problem:
 
     def __str__(self) -> str:
         return f"{self.position}: {self.severity}: {self.message} [{self.code}]"
+
+
+# Problems of one code kept with their positions; past this they are only counted. A file of junk
+# gives a problem per "segment", and keeping them all would unbound the reader's memory.
+PROBLEMS_PER_CODE = 100
+
+
+class ProblemLog(list[Problem]):
+    """The problems of one read: the first PROBLEMS_PER_CODE of each code, then a count.
+
+    When a code passes its limit, one warning of code `more-problems` takes the place of the rest
+    and keeps their count; `suppressed` has the counts by code.
+    """
+
+    def __init__(self, limit: int = PROBLEMS_PER_CODE) -> None:
+        super().__init__()
+        self.limit = limit
+        self.kept: Counter[str] = Counter()
+        self.suppressed: Counter[str] = Counter()
+        self._summary_at: dict[str, int] = {}
+
+    def append(self, problem: Problem) -> None:
+        code = problem.code
+        if self.kept[code] < self.limit:
+            self.kept[code] += 1
+            super().append(problem)
+            return
+        self.suppressed[code] += 1
+        count = self.suppressed[code]
+        summary = Problem(problem.severity, "more-problems",
+                          f"{count} more {code} problems not listed (the first {self.limit} are)", problem.position)
+        at = self._summary_at.get(code)
+        if at is None:
+            self._summary_at[code] = len(self)
+            super().append(summary)
+        else:
+            self[at] = dataclasses.replace(self[at], message=summary.message)
+
+    def extend(self, problems: Iterable[Problem]) -> None:
+        for problem in problems:
+            self.append(problem)
+
+    def insert(self, index: SupportsIndex, problem: Problem) -> None:
+        raise TypeError("a ProblemLog only appends")
 
 
 class EdiEngineError(Exception):

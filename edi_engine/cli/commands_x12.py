@@ -17,6 +17,8 @@ from edi_engine.errors import InputError, Position
 def parse(file: str, fmt: str) -> None:
     """Print the typed 835/837 models of FILE, one document per transaction set.
 
+    Sets of other kinds (999, 277CA, TA1) print as their segments with positions.
+
     Lenient: prints what it could read, reports envelope, structure and balancing problems on
     stderr, and exits 0 unless nothing could be read.
 
@@ -26,11 +28,11 @@ def parse(file: str, fmt: str) -> None:
     from edi_engine.parsers.export import write_json, write_xml
 
     source = sys.stdin.buffer if file == "-" else file
-    run = parse_file(source, name="<stdin>" if file == "-" else file)
+    run = parse_file(source, name="<stdin>" if file == "-" else file, keep_unmodelled=True)
     if fmt == "json":
         documents = write_json(run, sys.stdout)
     else:
-        documents = write_xml(run, sys.stdout.buffer)
+        documents = write_xml(run, sys.stdout.buffer, run.problems, run.name)
     sys.stdout.flush()
     for problem in run.problems:
         click.echo(str(problem), err=True)

@@ -16,6 +16,7 @@ from edi_engine.parsers.transaction import (
     TransactionEnd,
     TransactionInfo,
     TransactionStart,
+    UnmodelledSet,
     Walker,
     split_transactions,
 )
@@ -29,6 +30,7 @@ __all__ = [
     "TransactionHeader",
     "TransactionStart",
     "TransactionTrailer",
+    "UnmodelledSet",
     "parse_file",
     "walkers",
 ]
@@ -45,8 +47,10 @@ def walkers() -> dict[str, Walker]:
 class ParseRun:
     """One pass over one file. Iterate for the items; `problems` is complete once iteration ends."""
 
-    def __init__(self, source: Source, name: str | None = None, chunk_size: int = CHUNK_SIZE) -> None:
+    def __init__(self, source: Source, name: str | None = None, chunk_size: int = CHUNK_SIZE,
+                 keep_unmodelled: bool = False) -> None:
         self.stream: SegmentStream = read_segments(source, name=name, chunk_size=chunk_size)
+        self.keep_unmodelled = keep_unmodelled
         self.problems: list[Problem] = self.stream.problems
         self.transactions = 0
 
@@ -55,11 +59,13 @@ class ParseRun:
         return self.stream.name
 
     def __iter__(self) -> Iterator[ParseItem]:
-        for item in split_transactions(iter(self.stream), walkers(), self.problems):
-            if isinstance(item, TransactionEnd):
+        for item in split_transactions(iter(self.stream), walkers(), self.problems, self.keep_unmodelled):
+            if isinstance(item, (TransactionEnd, UnmodelledSet)):
                 self.transactions += 1
             yield item
 
 
-def parse_file(source: Source, name: str | None = None, chunk_size: int = CHUNK_SIZE) -> ParseRun:
-    return ParseRun(source, name=name, chunk_size=chunk_size)
+def parse_file(source: Source, name: str | None = None, chunk_size: int = CHUNK_SIZE,
+               keep_unmodelled: bool = False) -> ParseRun:
+    """Parse one file; `keep_unmodelled` also yields sets no guide here reads (999, 277CA, TA1) as segments."""
+    return ParseRun(source, name=name, chunk_size=chunk_size, keep_unmodelled=keep_unmodelled)

@@ -1,19 +1,24 @@
 """Typed models as JSON or XML documents, one document per transaction set, streamed.
 
 Amounts are strings (exact decimals), dates ISO 8601. Positions (segment number, byte offset)
-are kept so a reader can find the segment behind every value.
+are kept so a reader can find the segment behind every value. A set of a kind we do not model is
+a document of its segments. Output is well-formed whatever failed: a set broken before its
+header is a document with no header, and characters XML 1.0 cannot hold are replaced (counted in
+a warning), never a half-written element.
 """
 
 from __future__ import annotations
 
 import dataclasses
 import json
+import re
 from collections.abc import Iterable, Iterator
 from datetime import date
 from decimal import Decimal
 from typing import IO, Any
 
-from edi_engine.parsers.transaction import TransactionEnd, TransactionStart
+from edi_engine.errors import Position, Problem
+from edi_engine.parsers.transaction import SegmentText, TransactionEnd, TransactionStart, UnmodelledSet
 
 __all__ = ["to_jsonable", "write_json", "write_xml"]
 
@@ -33,14 +38,29 @@ def to_jsonable(value: Any) -> Any:
 
 
 def _documents(items: Iterable[object]) -> Iterator[tuple[str, object]]:
-    """('start', TransactionStart) / ('claim', model) / ('end', TransactionEnd) events."""
+    """('start', TransactionStart) / ('claim', model) / ('end', TransactionEnd) / ('raw', UnmodelledSet).
+
+    A set that failed before its header has an end and no start: a start with no header is made
+    for it here, so every document opens and closes.
+    """
+    open_set = False
     for item in items:
         if isinstance(item, TransactionStart):
+            open_set = True
             yield "start", item
         elif isinstance(item, TransactionEnd):
+            if not open_set:
+                yield "start", TransactionStart(item.info, None)  # type: ignore[arg-type]  # header unread
+            open_set = False
             yield "end", item
+        elif isinstance(item, UnmodelledSet):
+            yield "raw", item
         else:
             yield "claim", item
+
+
+def _segment_json(seg: SegmentText) -> list[object]:
+    return [seg.id, list(seg.elements), seg.segment, seg.offset]
 
 
 def write_json(items: Iterable[object], out: IO[str]) -> int:
@@ -56,6 +76,12 @@ def write_json(items: Iterable[object], out: IO[str]) -> int:
         elif kind == "claim":
             out.write(("" if first else ", ") + json.dumps(to_jsonable(item)))
             first = False
+        elif kind == "raw":
+            assert isinstance(item, UnmodelledSet)
+            out.write('{"transaction": ' + json.dumps(to_jsonable(item.info)) + ', "modelled": false, "segments": ')
+            out.write(json.dumps([_segment_json(seg) for seg in item.segments]))
+            out.write(', "complete": ' + json.dumps(item.complete) + "}\n")
+            documents += 1
         else:
             assert isinstance(item, TransactionEnd)
             out.write('], "trailer": ' + json.dumps(to_jsonable(item.trailer)))
@@ -64,31 +90,56 @@ def write_json(items: Iterable[object], out: IO[str]) -> int:
     return documents
 
 
-def _xml_value(xf: Any, etree: Any, name: str, value: Any) -> None:
-    if value is None:
-        return
-    if dataclasses.is_dataclass(value) and not isinstance(value, type):
-        with xf.element(name, type=type(value).__name__):
-            for f in dataclasses.fields(value):
-                _xml_value(xf, etree, f.name, getattr(value, f.name))
-    elif isinstance(value, (tuple, list)):
-        with xf.element(name):
-            for v in value:
-                _xml_value(xf, etree, "item", v)
-    else:
-        el = etree.Element(name)
-        el.text = str(to_jsonable(value))
-        xf.write(el)
+# What XML 1.0 cannot carry: C0 controls other than tab, LF, CR; surrogates; U+FFFE/U+FFFF.
+_NOT_XML = re.compile("[\x00-\x08\x0b\x0c\x0e-\x1f\ud800-\udfff\ufffe\uffff]")
 
 
-def write_xml(items: Iterable[object], out: IO[bytes]) -> int:
-    """<transactions><transaction>...</transaction>...</transactions>, streamed with lxml."""
+class _Xml:
+    def __init__(self, xf: Any, etree: Any) -> None:
+        self.xf, self.etree = xf, etree
+        self.replaced = 0
+
+    def text(self, value: str) -> str:
+        cleaned, n = _NOT_XML.subn("\ufffd", value)
+        self.replaced += n
+        return cleaned
+
+    def value(self, name: str, value: Any) -> None:
+        xf = self.xf
+        if value is None:
+            return
+        if dataclasses.is_dataclass(value) and not isinstance(value, type):
+            with xf.element(name, type=type(value).__name__):
+                for f in dataclasses.fields(value):
+                    self.value(f.name, getattr(value, f.name))
+        elif isinstance(value, (tuple, list)):
+            with xf.element(name):
+                for v in value:
+                    self.value("item", v)
+        else:
+            el = self.etree.Element(name)
+            el.text = self.text(str(to_jsonable(value)))
+            xf.write(el)
+
+    def segment(self, seg: SegmentText) -> None:
+        with self.xf.element("segment", id=seg.id, number=str(seg.segment), offset=str(seg.offset)):
+            for element in seg.elements:
+                self.value("element", element)
+
+
+def write_xml(items: Iterable[object], out: IO[bytes], problems: list[Problem] | None = None,
+              name: str = "") -> int:
+    """<transactions><transaction>...</transaction>...</transactions>, streamed with lxml.
+
+    Characters XML cannot hold become U+FFFD; `problems` gets one warning with their count.
+    """
     from lxml import etree
 
     documents = 0
     with etree.xmlfile(out, encoding="utf-8") as xf:
         xf.write_declaration()
         with xf.element("transactions"):
+            x = _Xml(xf, etree)
             ctx = None
             claims_ctx = None
             for kind, item in _documents(items):
@@ -96,20 +147,32 @@ def write_xml(items: Iterable[object], out: IO[bytes]) -> int:
                     assert isinstance(item, TransactionStart)
                     ctx = xf.element("transaction")
                     ctx.__enter__()
-                    _xml_value(xf, etree, "info", item.info)
-                    _xml_value(xf, etree, "header", item.header)
+                    x.value("info", item.info)
+                    x.value("header", item.header)
                     claims_ctx = xf.element("claims")
                     claims_ctx.__enter__()
                 elif kind == "claim":
-                    _xml_value(xf, etree, "claim", item)
+                    x.value("claim", item)
+                elif kind == "raw":
+                    assert isinstance(item, UnmodelledSet)
+                    with xf.element("transaction", modelled="false"):
+                        x.value("info", item.info)
+                        with xf.element("segments"):
+                            for seg in item.segments:
+                                x.segment(seg)
+                        x.value("complete", item.complete)
+                    documents += 1
                 else:
                     assert isinstance(item, TransactionEnd)
                     if claims_ctx is not None:
                         claims_ctx.__exit__(None, None, None)
-                    _xml_value(xf, etree, "trailer", item.trailer)
-                    _xml_value(xf, etree, "complete", item.complete)
+                    x.value("trailer", item.trailer)
+                    x.value("complete", item.complete)
                     if ctx is not None:
                         ctx.__exit__(None, None, None)
                     ctx = claims_ctx = None
                     documents += 1
+    if x.replaced and problems is not None:
+        problems.append(Problem("warning", "xml-control-character",
+                                f"{x.replaced} characters XML cannot hold were written as U+FFFD", Position(name)))
     return documents

@@ -21,7 +21,14 @@ from edi_engine.x12.segment import Segment
 if TYPE_CHECKING:  # the guides' models import TransactionInfo from here; the union is in items.py
     from edi_engine.parsers.items import ParseItem, TransactionHeader, TransactionTrailer
 
-__all__ = ["TransactionEnd", "TransactionInfo", "TransactionStart", "Walker", "split_transactions", "transaction_kind"]
+__all__ = [
+    "SegmentText", "TransactionEnd", "TransactionInfo", "TransactionStart", "UnmodelledSet", "Walker",
+    "split_transactions", "transaction_kind",
+]
+
+# Segments of one unmodelled set kept for printing; a set past this is cut (and says so), so a
+# stray huge set cannot unbound memory.
+MAX_UNMODELLED_SEGMENTS = 100_000
 
 
 @dataclass(frozen=True, slots=True)
@@ -56,6 +63,32 @@ class TransactionEnd:
     trailer: TransactionTrailer | None  # the guide module's trailer model; None when the set was broken
     complete: bool  # False when a value could not be read and the rest of the set was skipped
     segment_count: int  # segments ST..SE read
+
+
+@dataclass(frozen=True, slots=True)
+class SegmentText:
+    """One segment as read, with where it was: what an unmodelled set is printed as."""
+
+    id: str
+    elements: tuple[str, ...]  # the elements after the segment id
+    segment: int
+    offset: int
+
+
+@dataclass(frozen=True, slots=True)
+class UnmodelledSet:
+    """A transaction set of a kind we do not model (999, 277CA, ...), or a TA1, as its segments.
+
+    Only yielded when the caller asks (`keep_unmodelled`): `parse` prints every set; ingest skips them.
+    """
+
+    info: TransactionInfo
+    segments: tuple[SegmentText, ...]
+    complete: bool  # False when the set was longer than MAX_UNMODELLED_SEGMENTS and was cut
+
+
+def _text(seg: Segment) -> SegmentText:
+    return SegmentText(seg.id, seg.elements[1:], seg.index, seg.offset)
 
 
 Walker = Callable[[Segment, Iterator[Segment], TransactionInfo, list[Problem]], Iterator["ParseItem"]]
@@ -127,19 +160,26 @@ class _Run:
     a generator step is several times cheaper than a method call.
     """
 
-    def __init__(self, segments: Iterator[Segment]) -> None:
+    def __init__(self, st: Segment, segments: Iterator[Segment]) -> None:
         self.pending: Segment | None = None  # a segment read past the end of this run
         self.count = 1  # segments ST..SE read; the ST is counted
-        self._gen = self._segments(segments)
+        self._gen = self._segments(st, segments)
 
-    def _segments(self, segments: Iterator[Segment]) -> Iterator[Segment]:
+    def _segments(self, st: Segment, segments: Iterator[Segment]) -> Iterator[Segment]:
         count = 1
+        expected = st.index + 1
         try:
             for seg in segments:
                 sid = seg.id
                 if sid in _RUN_STOPS:
                     self.pending = seg
                     return
+                if seg.index != expected:
+                    # The tokenizer numbered a segment it could not read (over-long, skipped): what
+                    # follows would attach to the loop before it, so the set cannot be trusted.
+                    raise X12Error(f"segment {expected} before this one could not be read (segment-too-long), so "
+                                   "this segment cannot be placed in its loop", seg.position)
+                expected += 1
                 count += 1
                 yield seg
                 if sid == "SE":
@@ -159,9 +199,12 @@ class _Run:
 
 
 def split_transactions(
-    segments: Iterator[Segment], walkers: dict[str, Walker], problems: list[Problem]
+    segments: Iterator[Segment], walkers: dict[str, Walker], problems: list[Problem], keep_unmodelled: bool = False
 ) -> Iterator[ParseItem]:
-    """Yield TransactionStart, the walker's items, TransactionEnd for each ST..SE in the stream."""
+    """Yield TransactionStart, the walker's items, TransactionEnd for each ST..SE in the stream.
+
+    With `keep_unmodelled`, a set no walker reads (and a TA1) comes as one UnmodelledSet instead.
+    """
     it = iter(segments)
     pending: Segment | None = None
     while True:
@@ -170,15 +213,23 @@ def split_transactions(
         if seg is None:
             return
         if seg.id != "ST":
+            if keep_unmodelled and seg.id == "TA1":
+                yield UnmodelledSet(make_info(seg, "TA1"), (_text(seg),), True)
             continue
         kind = transaction_kind(seg)
         info = make_info(seg, kind)
         walker = walkers.get(kind) or walkers.get(seg.get(1))
-        run = _Run(it)
+        run = _Run(seg, it)
         if walker is None:
+            st01 = seg.get(1)
+            named = st01 if len(st01) == 3 and st01.isdecimal() else "with an unreadable ST01"
+            done = "printed as its segments" if keep_unmodelled else "skipped"
             problems.append(Problem("warning", "unsupported-transaction",
-                                    f"transaction set {seg.get(1) or '?'} is not an 835 or 837; skipped", seg.position))
-            run.drain()
+                                    f"transaction set {named} is not an 835 or 837; {done}", seg.position))
+            if keep_unmodelled:
+                yield _unmodelled(seg, run, info, problems)
+            else:
+                run.drain()
             pending = run.pending
             continue
         complete, trailer = True, None
@@ -198,3 +249,20 @@ def split_transactions(
             run.drain()
         yield TransactionEnd(info, trailer if complete else None, complete, run.count)
         pending = run.pending
+
+
+def _unmodelled(st: Segment, run: _Run, info: TransactionInfo, problems: list[Problem]) -> UnmodelledSet:
+    kept = [_text(st)]
+    try:
+        for seg in run:
+            if len(kept) < MAX_UNMODELLED_SEGMENTS:
+                kept.append(_text(seg))
+    except X12Error as exc:
+        problems.append(Problem("error", "unreadable-value", exc.message, exc.position or st.position))
+        run.drain()
+        return UnmodelledSet(info, tuple(kept), False)
+    if len(kept) == MAX_UNMODELLED_SEGMENTS and run.count > MAX_UNMODELLED_SEGMENTS:
+        problems.append(Problem("warning", "set-too-long-to-print",
+                                f"only the first {MAX_UNMODELLED_SEGMENTS} segments of this set are printed", st.position))
+        return UnmodelledSet(info, tuple(kept), False)
+    return UnmodelledSet(info, tuple(kept), True)

@@ -239,7 +239,8 @@ class _Collector:
             if gs01 and expected and gs01 != expected:
                 self.set.codes.append("6")
                 self.problems.append(Problem(
-                    "error", "st01-gs01", f"transaction set {seg.get(1)} in a functional group with GS01 {gs01} "
+                    "error", "st01-gs01", f"transaction set {seg.get(1)} in a functional group with GS01 "
+                    f"{gs01 if gs01.isalpha() and len(gs01) == 2 else '(not a functional id)'} "
                     f"(expected {expected})", seg.position))
             self.group.sets.append(self.set)
             self.sets.append(self.set)

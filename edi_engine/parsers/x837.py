@@ -297,7 +297,7 @@ class _Walk:
     def _hl(self, seg: Segment) -> Claim837 | None:
         code, hl_id, parent = seg.get(3), seg.get(1), seg.get(2)
         if code not in ("20", "22", "23"):
-            self.warn("hl-level", f"HL03 {code!r} is not 20, 22 or 23; kept in the enclosing loop", seg)
+            self.warn("hl-level", "HL03 is not 20, 22 or 23; kept in the enclosing loop", seg)
             self.other(seg)
             return None
         done = self.end_claim()

@@ -48,6 +48,13 @@ def _same_number(a: str, b: str) -> bool:
     return a == b
 
 
+def _says(declared: str) -> str:
+    """A trailer's count as a message reads it: the number, or that it is none (never other text: PHI)."""
+    if declared.isdecimal() and declared.isascii():
+        return f"says {int(declared)}"
+    return "is not a number of" if declared else "gives no number of"
+
+
 class EnvelopeTracker:
     def __init__(self, file: str, problems: list[Problem]) -> None:
         self.file = file
@@ -164,7 +171,7 @@ class EnvelopeTracker:
             declared = seg.get(1).strip()
             if not declared.isdecimal() or int(declared) != counted:
                 self._problem("error", "se01-count",
-                              f"SE01 says {declared or 'nothing'} segments, the transaction set has {counted}", seg)
+                              f"SE01 {_says(declared)} segments, the transaction set has {counted}", seg)
             if seg.get(2) != st.get(2):
                 self._problem("error", "se02-control", "SE02 does not match ST02", seg)
         self.envelope = self.envelope._replace(st=None)
@@ -173,8 +180,7 @@ class EnvelopeTracker:
         declared = seg.get(1).strip()
         if not declared.isdecimal() or int(declared) != self.transaction_count:
             self._problem("error", "ge01-count",
-                          f"GE01 says {declared or 'nothing'} transaction sets, "
-                          f"the group has {self.transaction_count}", seg)
+                          f"GE01 {_says(declared)} transaction sets, the group has {self.transaction_count}", seg)
         gs = self.envelope.gs
         if gs is not None and not _same_number(seg.get(2), gs.get(6)):
             self._problem("error", "ge02-control", "GE02 does not match GS06", seg)
@@ -184,7 +190,7 @@ class EnvelopeTracker:
         declared = seg.get(1).strip()
         if not declared.isdecimal() or int(declared) != self.group_count:
             self._problem("error", "iea01-count",
-                          f"IEA01 says {declared or 'nothing'} groups, the interchange has {self.group_count}", seg)
+                          f"IEA01 {_says(declared)} groups, the interchange has {self.group_count}", seg)
         isa = self.envelope.isa
         if isa is not None and not _same_number(seg.get(2), isa.get(13)):
             self._problem("error", "iea02-control", "IEA02 does not match ISA13", seg)

@@ -13,7 +13,7 @@ import os
 from collections.abc import Iterator
 from typing import BinaryIO
 
-from edi_engine.errors import InputError, Position, Problem
+from edi_engine.errors import InputError, Position, Problem, ProblemLog
 from edi_engine.x12.segment import Delimiters, Segment
 from edi_engine.x12.tokenizer import Tokenizer
 
@@ -35,7 +35,7 @@ class SegmentStream:
             name = os.fspath(source) if isinstance(source, (str, os.PathLike)) else "<input>"
         self.name = name
         self.chunk_size = chunk_size
-        self.problems: list[Problem] = []
+        self.problems: list[Problem] = ProblemLog()
         self.tokenizer: Tokenizer | None = None
         self.encoding = "utf-8"
 

@@ -17,7 +17,7 @@ from __future__ import annotations
 
 import re
 
-from edi_engine.errors import Position, Problem, Severity, X12Error
+from edi_engine.errors import Position, Problem, ProblemLog, Severity, X12Error
 from edi_engine.x12.envelope import ENVELOPE_IDS, EnvelopeTracker
 from edi_engine.x12.segment import Delimiters, Segment
 
@@ -31,6 +31,10 @@ MAX_SEGMENT_BYTES = 64 * 1024
 _ISA_SEARCH_BYTES = 1024
 # Bytes looked at to guess the component separator of a bare ST..SE without an ISA.
 _GUESS_BYTES = 64 * 1024
+# Text before the first ISA (an implementation guide's example pasted under its prose, a mail
+# header) is skipped with a warning when an ISA starts a line within this many bytes.
+MAX_LEADING_TEXT_BYTES = 64 * 1024
+_LINE_ISA = re.compile(rb"(?:\A|[\r\n])[ \t]*(ISA)[^A-Za-z0-9\s]")
 
 _SEGMENT_ID = re.compile(r"[A-Z0-9]{2,3}\Z")
 _COMPOSITE_QUALIFIERS = rb"(?:HC|AD|NU|N4|ER|IV|WK|HP|ZZ|ABK|ABF|BK|BF|ABJ|ABN|APR)"
@@ -43,7 +47,7 @@ def _is_alnum(byte: bytes) -> bool:
 class Tokenizer:
     def __init__(self, file: str = "", problems: list[Problem] | None = None, base_offset: int = 0) -> None:
         self.file = file
-        self.problems: list[Problem] = problems if problems is not None else []
+        self.problems: list[Problem] = problems if problems is not None else ProblemLog()
         self.tracker = EnvelopeTracker(file, self.problems)
         self.delimiters: Delimiters | None = None
         self._buf = b""
@@ -120,7 +124,19 @@ class Tokenizer:
             return True
         if b"\x00" in buf[:512]:
             self._fail("not X12: binary data where an ISA segment was expected", self._base)
-        elif buf[:2] == b"GS" and not _is_alnum(buf[2:3]):
+            return False
+        if self._index == 0 and self.tracker.interchanges_seen == 0:
+            found = _LINE_ISA.search(buf, 0, MAX_LEADING_TEXT_BYTES + 8)
+            if found is None and not eof and len(buf) < MAX_LEADING_TEXT_BYTES:
+                return False  # the ISA may still come within the window
+            if found is not None:
+                skip = found.start(1)
+                self._problem("warning", "leading-text",
+                              f"{skip} bytes of text before the first ISA were skipped", self._base, None)
+                self._base += skip
+                self._buf = buf[skip:]
+                return self._read_isa(out, eof)
+        if buf[:2] == b"GS" and not _is_alnum(buf[2:3]):
             self._fail("GS without ISA: the interchange header (ISA) is missing", self._base)
         elif re.match(rb"[A-Z0-9]{2,3}[^A-Za-z0-9\s]", buf[:4]):
             start = buf[:3].decode("ascii", "replace").rstrip()
@@ -255,10 +271,12 @@ class Tokenizer:
         pieces = text.split(term)
         tail = pieces.pop()
         if newline_mode:
-            if not eof and pieces:
-                # Hold back the last line: the next one may continue it.
-                tail = pieces.pop() + term + tail
+            # Join wrapped lines first, then hold back the last (joined) segment: the line still
+            # arriving may continue it. Holding back only the last line would let a segment go out
+            # before its continuation arrives, so small reads would split what large reads join.
             pieces = self._join_continuations(pieces, term, esep)
+            if not eof and pieces:
+                tail = pieces.pop() + term + tail
         if eof and tail.strip():
             # The last segment has no terminator: read it all the same, and say so.
             self._problem("warning", "missing-terminator", "the last segment has no segment terminator",

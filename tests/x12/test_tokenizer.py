@@ -197,12 +197,22 @@ def tokenize_in_chunks(data: bytes, cuts: list[int]) -> tuple[list, list]:
 @settings(max_examples=150, deadline=None)
 @given(
     cuts=st.lists(st.integers(min_value=0, max_value=10_000), max_size=12),
-    term=st.sampled_from(["~", "\n", "\x1d"]),
+    term=st.sampled_from(["~", "\n", "\r\n", "\x1d"]),
     after=st.sampled_from(["", "\n", "\r\n"]),
+    wrapped=st.booleans(),
+    keep=st.integers(min_value=120, max_value=5_000),
 )
-def test_any_chunking_yields_the_same_segments_and_problems(cuts: list[int], term: str, after: str) -> None:
+def test_any_chunking_yields_the_same_segments_and_problems(cuts: list[int], term: str, after: str,
+                                                             wrapped: bool, keep: int) -> None:
     body = BODY + ["NTE*ADD*" + "Y" * 300]
-    data = (interchange(body, term, after) + interchange(BODY, "~", after).replace("SE*6*", "SE*5*")).encode()
+    if wrapped and term in ("\n", "\r\n"):
+        # An editor wrapped the BPR and the NTE: the continuations belong to the lines before them.
+        body = ["BPR*I*1" + term + "-00*C*CHK", *body[1:-1], "NTE*ADD*" + "Y" * 150 + term + "Y" * 150]
+    text = interchange(body, "\n" if term == "\r\n" else term, after)
+    if term == "\r\n":
+        text = text.replace("\n", "\r\n")
+    data = (text + interchange(BODY, "~", after).replace("SE*6*", "SE*5*")).encode()
+    data = data[:keep]  # also a file cut short (an SFTP copy still in flight)
     assert tokenize_in_chunks(data, cuts) == tokenize_in_chunks(data, [])
 
 
@@ -213,3 +223,48 @@ def test_any_bytes_give_segments_or_an_x12_error(data: bytes, prefix: bytes) -> 
         read(prefix + data)
     except X12Error:
         pass
+
+
+@pytest.mark.parametrize("term", ["\n", "\r\n"])
+def test_every_cut_of_a_wrapped_newline_file_reads_alike(term: str) -> None:
+    # The probe's case: ST02 wrapped onto its own line read as "0003-181.55" with large reads and
+    # as "0003" plus a stray segment with small ones.
+    body = ["BPR*I*100*C*CHK", "TRN*1*CHECK1*1999999999", "CLP*PCN1*1*150*100*50*12*PAYERCN1",
+            "SVC*HC:99213:25*150*1" + "\n" + "-00.00"]
+    data = interchange(body, "\n").replace("\n", term).encode()
+    whole = tokenize_in_chunks(data, [])
+    assert any(elements[-1] == "1-00.00" for elements, _, _ in whole[0])
+    for cut in range(1, len(data)):
+        assert tokenize_in_chunks(data, [cut]) == whole, cut
+
+
+def test_text_before_the_first_isa_is_skipped_with_a_warning() -> None:
+    prose = b"Example 2: an 835 as the guide prints it.\r\n\r\n   "
+    data = interchange(BODY).encode()
+    plain, _ = read(data)
+    segs, problems = read(prose + data)
+    assert [s.elements for s in segs] == [s.elements for s in plain]
+    assert [s.offset - len(prose) for s in segs] == [s.offset for s in plain]
+    assert [p.code for p in problems] == ["leading-text"] and problems[0].position.offset == 0
+
+
+def test_text_without_an_isa_in_the_first_64_kib_is_not_x12() -> None:
+    with pytest.raises(X12Error, match="not X12"):
+        read(b"notes\n" * 20_000 + interchange(BODY).encode())
+
+
+def test_problems_are_bounded_per_kind_and_the_rest_counted() -> None:
+    junk = "".join(f"X{i % 10}*junk~" for i in range(50_000))
+    segs, problems = read((interchange(BODY) + "").encode().replace(b"IEA*", junk.encode() + b"IEA*"))
+    assert len(problems) < 250
+    more = [p for p in problems if p.code == "more-problems"]
+    assert more and any("49900 more outside-transaction problems" in p.message for p in more)
+
+
+def test_envelope_messages_never_quote_element_values() -> None:
+    marker = "SMITHJOHN"
+    text = interchange(BODY, st02=marker).replace(f"SE*6*{marker}", f"SE*{marker}*{marker}")
+    text = text.replace("GE*1*1", f"GE*{marker}*1").replace("IEA*1*", f"IEA*{marker}*")
+    _, problems = read(text.encode())
+    assert {"se01-count", "ge01-count", "iea01-count"} <= {p.code for p in problems}
+    assert all(marker not in str(p) for p in problems), [str(p) for p in problems]
