@@ -2,7 +2,8 @@
 balances derived from them. Reads the store; knows nothing of rule thresholds or documents.
 
 Public API:
-    load_store_facts(conn) -> StoreFacts          store-wide facts (payments, PLBs, fees, aliases)
+    load_store_facts(conn[, accounts]) -> StoreFacts  store-wide facts (payments, PLBs, fees, aliases), or
+                                                   only those some accounts touch
     iter_accounts(conn, facts, only=None)         Account per CLM01, streamed in chunks
     match_account(account, facts) -> AccountMatches
     analyse(account, matches, facts, fee_per_unit=True) -> AccountView
@@ -46,7 +47,7 @@ __all__ = [
 
 
 def ledger_for(conn: Connection, clm01: str, fee_per_unit: bool = True) -> tuple[AccountView, list[Posting]] | None:
-    facts = load_store_facts(conn)
+    facts = load_store_facts(conn, [clm01])
     for account in iter_accounts(conn, facts, only=[clm01]):
         view = analyse(account, match_account(account, facts), facts, fee_per_unit)
         return view, build_postings(view)
