@@ -26,7 +26,7 @@ from edi_engine.ledger.balances import (
     line_totals,
     primary_excess,
 )
-from edi_engine.ledger.matching import AccountMatches, Match, Problem, match_account
+from edi_engine.ledger.matching import AccountMatches, Match, MatchProblem, match_account
 from edi_engine.ledger.postings import (
     PATIENT,
     Posting,
@@ -40,7 +40,7 @@ from edi_engine.store.read import Account, StoreFacts, iter_accounts, load_store
 
 __all__ = [
     "PATIENT", "Account", "AccountMatches", "AccountView", "CombinedPayments", "DuplicateTotals",
-    "LineAdjudication", "LineTotals", "Match", "PayerView", "Posting", "Problem", "StoreFacts", "analyse",
+    "LineAdjudication", "LineTotals", "Match", "MatchProblem", "PayerView", "Posting", "StoreFacts", "analyse",
     "balance", "build_postings", "combined_payments", "credit", "duplicate_totals", "iter_accounts", "ledger_for",
     "line_totals", "load_store_facts", "match_account", "patient_side", "payer_side", "primary_excess",
 ]
