@@ -37,6 +37,7 @@ from edi_engine.rules import categories
 from edi_engine.rules.categories import Category, Letter, Owed
 from edi_engine.store import account as stored
 from edi_engine.store.findings import StoredFinding, finding_by_id
+from edi_engine.store.read import ClpFact
 
 __all__ = ["CARC_TEXT", "LetterLine", "PatientNotice", "PayerLetter", "PaymentProof", "Provider", "build_context",
            "render", "render_letter", "TEMPLATES_DIR"]
@@ -266,7 +267,7 @@ def _view(conn: Connection, clm01: str) -> AccountView:
     return found[0]
 
 
-def _payment_date(conn: Connection, trace: str, payer_clps: list[Any]) -> date | None:
+def _payment_date(conn: Connection, trace: str, payer_clps: list[ClpFact]) -> date | None:
     for clp in payer_clps:
         if clp.payment and clp.payment.trace_number == trace:
             return clp.payment.payment_date

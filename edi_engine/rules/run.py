@@ -293,10 +293,10 @@ def detect(engine: Engine, *, as_of: date | str | None = None, pack: RulePack | 
                 if c.detect_store is not None and c.name in pack.enabled:
                     cands.extend(c.detect_store(conn, facts, pack))
         for cand in cands:
-            person = patient_of.get(id(cand))
+            owner = patient_of.get(id(cand))
             # Offset only when the patient's other open balances can take the whole credit; a
             # finding has one destination, and a partial offset would leave a refund unreported.
-            if person and any(person) and open_patient.get(person, 0) >= cand.amount and cand.status == Status.OPEN:
+            if owner and any(owner) and open_patient.get(owner, 0) >= cand.amount and cand.status == Status.OPEN:
                 cand.refund_to = "offset"
         if only is not None:  # a partial run only reconciles the accounts it looked at
             keep = set(only)

@@ -75,7 +75,9 @@ def _int(text: str, what: str) -> int | None:
 
 def parse_filters(args: Mapping[str, str]) -> QueueFilters:
     """Filters from a query string; UsageError for a value that cannot be one."""
-    get = lambda k: str(args.get(k, "")).strip()  # noqa: E731
+    def get(k: str) -> str:
+        return str(args.get(k, "")).strip()
+
     f = QueueFilters(category=get("category"), payer=get("payer"), status=get("status") or "open",
                      min_amount=get("min_amount"), max_amount=get("max_amount"), min_age=get("min_age"),
                      max_age=get("max_age"), deadline=get("deadline"), sort=get("sort") or "deadline",
