@@ -18,7 +18,7 @@ from __future__ import annotations
 
 import json
 from dataclasses import dataclass
-from datetime import date, datetime, timezone
+from datetime import UTC, date, datetime
 from decimal import Decimal
 from pathlib import Path
 from typing import Any
@@ -383,7 +383,7 @@ def _insurer_name(conn: Connection, pv: Any) -> str | None:
 def build_context(engine: Engine, finding_id: int, to: str = "payer", today: date | None = None) -> PayerLetter | PatientNotice:
     if to not in ("payer", "patient"):
         raise UsageError("--to must be payer or patient")
-    today = today or datetime.now(timezone.utc).date()
+    today = today or datetime.now(UTC).date()
     with engine.connect() as conn:
         f = _finding(conn, finding_id)
         owed = categories.get(f.category).owed

@@ -22,7 +22,7 @@ import os
 from collections import defaultdict
 from collections.abc import Sequence
 from dataclasses import dataclass, field
-from datetime import date, datetime, timezone
+from datetime import UTC, date, datetime
 from typing import Any
 
 from sqlalchemy.engine import Connection, Engine
@@ -121,7 +121,7 @@ def _recovery_evidence(view: AccountView, payer_id: str | None, facts: StoreFact
 class _Reconciler:
     def __init__(self, conn: Connection, pack: RulePack, as_of: date, summary: DetectSummary) -> None:
         self.conn, self.pack, self.as_of, self.summary = conn, pack, as_of, summary
-        self.now = datetime.now(timezone.utc)
+        self.now = datetime.now(UTC)
         self.stored: dict[str, stored.StoredFinding] = {}
         self.by_account: dict[str, list[str]] = defaultdict(list)
         for row in stored.all_findings(conn):

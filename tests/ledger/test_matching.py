@@ -8,8 +8,7 @@ import pytest
 from sqlalchemy import select
 
 from edi_engine.rules import detect, list_findings
-from edi_engine.store import open_store
-from edi_engine.store import tables
+from edi_engine.store import open_store, tables
 from tests.ledger.build import Claim, Clp, Line, Store, Svc, file_835, file_837
 from tests.ledger.scenarios import claim, paid
 

@@ -3,8 +3,8 @@
 from __future__ import annotations
 
 import string
-from dataclasses import FrozenInstanceError, fields
 from collections.abc import Iterator
+from dataclasses import FrozenInstanceError, fields
 from datetime import date, time
 from decimal import Decimal
 from pathlib import Path

@@ -11,8 +11,7 @@ from sqlalchemy import select, update
 
 from edi_engine.cli import main
 from edi_engine.rules import detect, explain, list_findings
-from edi_engine.store import open_store
-from edi_engine.store import tables
+from edi_engine.store import open_store, tables
 from tests.ledger.build import Store, file_835, file_837
 from tests.ledger.scenarios import claim, paid, reversal
 

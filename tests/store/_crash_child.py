@@ -7,8 +7,7 @@ from __future__ import annotations
 
 import sys
 
-from edi_engine.store import open_store
-from edi_engine.store import ingest
+from edi_engine.store import ingest, open_store
 from edi_engine.store.ingest import ingest_file
 
 

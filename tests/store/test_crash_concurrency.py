@@ -14,8 +14,8 @@ from sqlalchemy import text
 
 from edi_engine.store import open_store
 from tests.store.test_ingest import counts
-from tests.store.world import write_world
 from tests.store.test_watch import REPO, cli, wait_for
+from tests.store.world import write_world
 
 pytestmark = pytest.mark.slow
 

@@ -11,8 +11,7 @@ from click.testing import CliRunner
 from sqlalchemy import Table, func, select
 
 from edi_engine.cli import main
-from edi_engine.store import open_store
-from edi_engine.store import tables
+from edi_engine.store import open_store, tables
 
 
 def _run(db_url: str, *args: str) -> tuple[int, str]:

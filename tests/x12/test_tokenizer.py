@@ -91,7 +91,7 @@ def test_utf16_is_decoded_and_offsets_map_to_the_file(bom: bool) -> None:
 
 
 def test_bare_transaction_set_without_envelope_guesses_delimiters() -> None:
-    data = "ST*835*0001~BPR*I*100*C*CHK~CLP*A*1*1*1~SVC*HC>99213*1*1~SE*5*0001~".encode()
+    data = b"ST*835*0001~BPR*I*100*C*CHK~CLP*A*1*1*1~SVC*HC>99213*1*1~SE*5*0001~"
     segs, problems = read(data)
     assert next(s for s in segs if s.id == "SVC").components(1) == ("HC", "99213")
     assert [p.code for p in problems] == ["no-envelope"]
