@@ -364,7 +364,8 @@ def _patient_notice(conn: Connection, f: Any, today: date) -> PatientNotice:
         finding_id=f.id, today=today, provider=_provider(claim, header, row),
         patient_name=_person(row.patient_first_name, row.patient_last_name), patient_address=address,
         account_number=f.patient_control_number, service_from=start, service_to=end,
-        services=tuple(PatientService(ln.date_from, _line_code(ln), from_cents(ln.charge)) for ln in billed_claim.lines),
+        services=tuple(PatientService(ln.date_from, _line_code(ln), from_cents(ln.charge))
+                       for ln in billed_claim.lines),
         charges=charges, insurer_payments=insurers,
         insurer_adjustments=charges - sum((i.paid for i in insurers), Decimal("0")) - pr,
         patient_responsibility=pr, patient_payments=paid, patient_paid=from_cents(view.patient_paid),
@@ -380,7 +381,8 @@ def _insurer_name(conn: Connection, pv: Any) -> str | None:
     return None
 
 
-def build_context(engine: Engine, finding_id: int, to: str = "payer", today: date | None = None) -> PayerLetter | PatientNotice:
+def build_context(engine: Engine, finding_id: int, to: str = "payer",
+                  today: date | None = None) -> PayerLetter | PatientNotice:
     if to not in ("payer", "patient"):
         raise UsageError("--to must be payer or patient")
     today = today or datetime.now(UTC).date()

@@ -163,6 +163,7 @@ def render_report(rows: Sequence[dict[str, Any]], fmt: str = "table", title: str
     widths = [max(len(h), *(len(c[i]) for c in cells)) for i, h in enumerate(headers)]
     lines = ["  ".join(h.ljust(w) for h, w in zip(headers, widths, strict=True))]
     for c in cells:
-        lines.append("  ".join(v.rjust(w) if h in totals else v.ljust(w) for v, h, w in zip(c, headers, widths, strict=True)))
+        lines.append("  ".join(v.rjust(w) if h in totals else v.ljust(w)
+                               for v, h, w in zip(c, headers, widths, strict=True)))
     lines.append(f"{len(rows)} rows. {footer}")
     return ("\n".join(lines) + "\n").encode("utf-8")

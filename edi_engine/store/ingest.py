@@ -239,7 +239,8 @@ class _FileWriter:
         pending, self.pending_837 = self.pending_837, []
         fid, name = self.file_id, self.name
         ids = self._ids(_T["claim"], [rows.claim_row(fid, set_id, clm, name) for set_id, clm in pending])
-        lines = [r for cid, (_, clm) in zip(ids, pending, strict=True) for r in rows.claim_line_rows(fid, cid, clm, name)]
+        lines = [r for cid, (_, clm) in zip(ids, pending, strict=True)
+                 for r in rows.claim_line_rows(fid, cid, clm, name)]
         if lines:
             bulk_insert(self.conn, _T["line"], lines)
         self.claims += len(pending)

@@ -166,4 +166,5 @@ def queue_page(engine: Engine, f: QueueFilters, chrome: Chrome) -> QueueContext:
     return QueueContext(
         chrome, f, tuple(_row(r, today) for r in found.items), found.total_count, found.total_amount,
         found.urgent_count, page, pages, "?" + f.query(page=page - 1) if page > 1 else "",
-        "?" + f.query(page=page + 1) if page < pages else "", links, found.categories, found.payer_ids, STATUSES, NEAR_DAYS)
+        "?" + f.query(page=page + 1) if page < pages else "", links, found.categories, found.payer_ids, STATUSES,
+        NEAR_DAYS)

@@ -26,7 +26,8 @@ def _methods(store: Store) -> list[tuple[str, str]]:
 
 
 def test_claim_by_clp01_payer_charge_and_lines_by_ref6r(store: Store) -> None:
-    store.ingest(store.add("c.837", file_837([claim()])), store.add("a.835", file_835("P1", "C1", "20240201", [paid()])))
+    store.ingest(store.add("c.837", file_837([claim()])),
+                 store.add("a.835", file_835("P1", "C1", "20240201", [paid()])))
     detect(store.engine, as_of="2024-03-01")
     assert _methods(store) == [("claim_payment", "clp01+payer+charge"), ("service_payment", "ref6r"),
                                ("service_payment", "ref6r")]

@@ -31,7 +31,8 @@ def _snapshot(store: Store) -> tuple[list[tuple], list[tuple]]:  # type: ignore[
 
 
 def test_detect_twice_changes_nothing(store: Store) -> None:
-    store.ingest(store.add("c.837", file_837([claim()])), store.add("a.835", file_835("P1", "C1", "20240201", [paid()])),
+    store.ingest(store.add("c.837", file_837([claim()])),
+                 store.add("a.835", file_835("P1", "C1", "20240201", [paid()])),
                  store.add("b.835", file_835("P1", "C2", "20240215", [paid("ICN2")])))
     first = detect(store.engine, as_of="2024-03-01")
     before = _snapshot(store)
@@ -71,7 +72,8 @@ def test_ingesting_a_file_twice_changes_nothing(store: Store) -> None:
 
 
 def test_findings_json_and_explain(store: Store, db_url: str) -> None:
-    store.ingest(store.add("c.837", file_837([claim()])), store.add("a.835", file_835("P1", "C1", "20240201", [paid()])),
+    store.ingest(store.add("c.837", file_837([claim()])),
+                 store.add("a.835", file_835("P1", "C1", "20240201", [paid()])),
                  store.add("b.835", file_835("P1", "C2", "20240215", [paid("ICN2")])))
     runner = CliRunner()
     result = runner.invoke(main, ["--db", db_url, "detect", "--as-of", "2024-03-01"])
@@ -93,7 +95,8 @@ def test_findings_json_and_explain(store: Store, db_url: str) -> None:
     kinds = {ln.kind for ln in e.ledger}
     assert {"charge", "contractual", "payment", "patient_responsibility", "adjustment"} <= kinds
     result = runner.invoke(main, ["--db", db_url, "explain", str(row["id"])])
-    assert result.exit_code == 0 and "ICN2" in result.output and "balance " in result.output and "credit 104.00" in result.output
+    assert result.exit_code == 0 and "ICN2" in result.output and "balance " in result.output
+    assert "credit 104.00" in result.output
     Path(store.folder / "b.835").unlink()
     with store.engine.connect() as conn:
         e = explain(conn, row["id"])

@@ -69,7 +69,8 @@ def _file(status: str) -> FileRow:
 
 
 CONTEXTS = {
-    "login.html": [LoginContext("tok", "abe", "Wrong username or password.", "/findings"), LoginContext("t", "", "", "/")],
+    "login.html": [LoginContext("tok", "abe", "Wrong username or password.", "/findings"),
+                   LoginContext("t", "", "", "/")],
     "error.html": [ErrorContext(CHROME, 403, "Forbidden", "no"), ErrorContext(None, 404, "Not Found", "gone")],
     "queue.html": [_queue()],
     "detail.html": [_detail("open"), _detail("approved"), _detail("refunded")],
