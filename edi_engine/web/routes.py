@@ -13,7 +13,7 @@ from edi_engine.errors import UsageError
 from edi_engine.rules import explain
 from edi_engine.rules.lifecycle import DECISION_NAMES
 from edi_engine.web import auth
-from edi_engine.web.app import (
+from edi_engine.web.current import (
     LOGIN_CSRF_COOKIE,
     SESSION_COOKIE,
     config,
