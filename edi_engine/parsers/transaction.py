@@ -77,7 +77,7 @@ class SegmentText:
 
 @dataclass(frozen=True, slots=True)
 class UnmodelledSet:
-    """A transaction set of a kind we do not model (999, 277CA, ...), or a TA1, as its segments.
+    """A transaction set of a kind we do not model (270, 834, ...), as its segments.
 
     Only yielded when the caller asks (`keep_unmodelled`): `parse` prints every set; ingest skips them.
     """
@@ -203,7 +203,8 @@ def split_transactions(
 ) -> Iterator[ParseItem]:
     """Yield TransactionStart, the walker's items, TransactionEnd for each ST..SE in the stream.
 
-    With `keep_unmodelled`, a set no walker reads (and a TA1) comes as one UnmodelledSet instead.
+    With `keep_unmodelled`, a set no walker reads comes as one UnmodelledSet instead. A TA1 comes
+    as one InterchangeAck (x231a1_999) wherever it sits.
     """
     it = iter(segments)
     pending: Segment | None = None
@@ -213,8 +214,9 @@ def split_transactions(
         if seg is None:
             return
         if seg.id != "ST":
-            if keep_unmodelled and seg.id == "TA1":
-                yield UnmodelledSet(make_info(seg, "TA1"), (_text(seg),), True)
+            if seg.id == "TA1":  # alone in its interchange or before a GS (of a 999, say): read either way
+                from edi_engine.parsers.x231a1_999 import read_ta1  # late: that module imports this one
+                yield read_ta1(seg, problems)
             continue
         kind = transaction_kind(seg)
         info = make_info(seg, kind)
@@ -225,7 +227,8 @@ def split_transactions(
             named = st01 if len(st01) == 3 and st01.isdecimal() else "with an unreadable ST01"
             done = "printed as its segments" if keep_unmodelled else "skipped"
             problems.append(Problem("warning", "unsupported-transaction",
-                                    f"transaction set {named} is not an 835 or 837; {done}", seg.position))
+                                    f"transaction set {named} is not an 835, 837, 999 or 277CA; {done}",
+                                    seg.position))
             if keep_unmodelled:
                 yield _unmodelled(seg, run, info, problems)
             else:
