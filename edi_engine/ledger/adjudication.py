@@ -193,12 +193,13 @@ def analyse(account: Account, m: AccountMatches, facts: StoreFacts, fee_per_unit
     billed = None
     if order:
         billed = m.claim_of.get(payers[order[0]].standing[0].id)
-    if billed is None and account.claims:
-        billed = min(account.claims, key=lambda c: (c.segment, c.id))
+    receivable = [c for c in account.claims if not c.rejected]  # a rejected claim (999/277CA) is not billed
+    if billed is None and receivable:
+        billed = min(receivable, key=lambda c: (c.segment, c.id))
     # Every payer billed (837) or forwarded to (CLP02 19-21) must have adjudicated before the patient's
     # share is final.
     adjudicated = {p for p, v in payers.items() if any(c.status != REVERSAL for c in v.clps)}
-    billed_payers = {c.payer_id for c in account.claims}
+    billed_payers = {c.payer_id for c in receivable}
     last = max((c for v in payers.values() for c in v.standing), key=lambda c: c.order_key, default=None)
     forwarded_open = last is not None and last.status in FORWARDED and adjudicated <= {last.payer_id}
     pending = bool(billed_payers - adjudicated) or forwarded_open

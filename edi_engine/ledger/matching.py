@@ -9,8 +9,10 @@ Owns the matching order and the method names recorded for each match (domain.md 
            narrowed by service date, units and charge.
   reversal: CLP02 22 to the earlier payment of the same payer with the same CLP07 and negated amount.
   PLB:     PLB03-2 reference = CLP07 (WO, 72, FB).
-What cannot be matched, or matches more than one way, is returned as a `MatchProblem` (the rules turn
-it into an unmatched_payment finding): never a silent guess. Knows nothing of money rules.
+A claim whose latest 999/277CA verdict rejects it (`ClaimFact.rejected`) never matches: a payment
+for it is a `claim-rejected` problem. What cannot be matched, or matches more than one way, is
+returned as a `MatchProblem` (the rules turn it into an unmatched_payment finding): never a silent
+guess. Knows nothing of money rules.
 """
 
 from __future__ import annotations
@@ -132,7 +134,12 @@ def _confirm(clp: ClpFact, claim: ClaimFact) -> str | None:
 
 def _match_claim(account: Account, clp: ClpFact, forwarded_by: dict[str, ClpFact], result: AccountMatches) -> None:
     method = "clp01+payer"
-    candidates = [c for c in account.claims if c.payer_id == clp.payer_id]
+    billed = [c for c in account.claims if not c.rejected]  # a claim the payer rejected (999/277CA) was not billed
+    candidates = [c for c in billed if c.payer_id == clp.payer_id]
+    if not candidates and any(c.payer_id == clp.payer_id for c in account.claims):
+        result.problems.append(MatchProblem("claim_payment", clp.id, "claim-rejected", clp=clp,
+                                            candidates=tuple(c.id for c in account.claims if c.rejected)))
+        return
     if not candidates:
         # A crossover: the primary forwarded the claim itself, so no 837 went to this payer (RFI 2365).
         forwarders = [f for p, f in forwarded_by.items() if p != clp.payer_id]
@@ -140,7 +147,7 @@ def _match_claim(account: Account, clp: ClpFact, forwarded_by: dict[str, ClpFact
         if len(primaries) == 1:
             candidates, method = primaries, "clp01+crossover"
         else:
-            cause = "no-claim" if not account.claims else "payer-not-billed"
+            cause = "no-claim" if not billed else "payer-not-billed"
             result.problems.append(MatchProblem("claim_payment", clp.id, cause, clp=clp))
             return
     if clp.status != REVERSAL:
