@@ -18,8 +18,13 @@ from decimal import Decimal
 from typing import IO, Any
 
 from edi_engine.errors import Position, Problem
-from edi_engine.parsers.transaction import SegmentText, TransactionEnd, TransactionStart, UnmodelledSet
-from edi_engine.parsers.x231a1_999 import InterchangeAck
+from edi_engine.parsers.transaction import (
+    InterchangeAck,
+    SegmentText,
+    TransactionEnd,
+    TransactionStart,
+    UnmodelledSet,
+)
 
 __all__ = ["to_jsonable", "write_json", "write_xml"]
 

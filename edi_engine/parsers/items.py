@@ -13,13 +13,13 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING, TypeAlias
 
-from edi_engine.parsers.transaction import TransactionEnd, TransactionStart, UnmodelledSet
+from edi_engine.parsers.transaction import InterchangeAck, TransactionEnd, TransactionStart, UnmodelledSet
 from edi_engine.parsers.x221a1_835_models import ClaimPayment, RemittanceHeader, RemittanceTrailer
 from edi_engine.parsers.x837_models import Claim837, ClaimsHeader837, ClaimsTrailer837
 
 if TYPE_CHECKING:  # the acknowledgment walkers import ParseItem from here
     from edi_engine.parsers.x214_277ca import ClaimAckHeader277, ClaimAckTrailer277, ClaimStatus277, StatusLevel277
-    from edi_engine.parsers.x231a1_999 import AckHeader999, AckTrailer999, InterchangeAck, SetAck999
+    from edi_engine.parsers.x231a1_999 import AckHeader999, AckTrailer999, SetAck999
 
 __all__ = ["ParseItem", "TransactionHeader", "TransactionTrailer"]
 

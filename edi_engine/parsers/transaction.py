@@ -11,7 +11,7 @@ set is skipped, and reading goes on with the next set.
 from __future__ import annotations
 
 from collections.abc import Callable, Iterator
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import date
 from typing import TYPE_CHECKING
 
@@ -22,8 +22,8 @@ if TYPE_CHECKING:  # the guides' models import TransactionInfo from here; the un
     from edi_engine.parsers.items import ParseItem, TransactionHeader, TransactionTrailer
 
 __all__ = [
-    "SegmentText", "TransactionEnd", "TransactionInfo", "TransactionStart", "UnmodelledSet", "Walker",
-    "split_transactions", "transaction_kind",
+    "InterchangeAck", "SegmentText", "TransactionEnd", "TransactionInfo", "TransactionStart", "UnmodelledSet",
+    "Walker", "read_ta1", "split_transactions", "transaction_kind",
 ]
 
 # Segments of one unmodelled set kept for printing; a set past this is cut (and says so), so a
@@ -85,6 +85,25 @@ class UnmodelledSet:
     info: TransactionInfo
     segments: tuple[SegmentText, ...]
     complete: bool  # False when the set was longer than MAX_UNMODELLED_SEGMENTS and was cut
+
+
+@dataclass(frozen=True, slots=True)
+class InterchangeAck:
+    """TA1: the verdict on one interchange's envelope (TA101 is the ISA13 it answers), read wherever it
+    sits (between ISA and GS, alone or before a 999's group). TA104 A, E accept; R rejects."""
+
+    info: TransactionInfo  # the envelope the TA1 was read under (kind "TA1")
+    control_number: str  # TA101: ISA13 of the acknowledged interchange
+    interchange_date: date | None  # TA102 (YYMMDD)
+    interchange_time: str  # TA103
+    code: str  # TA104: A accepted, E accepted with errors, R rejected
+    note: str  # TA105: 000 no error, else the interchange note code
+    segment: int = field(default=0, compare=False)
+    offset: int = field(default=0, compare=False)
+
+    @property
+    def disposition(self) -> str:
+        return "accepted" if self.code in ("A", "E") else "rejected" if self.code == "R" else "other"
 
 
 def _text(seg: Segment) -> SegmentText:
@@ -150,6 +169,17 @@ def make_info(st: Segment, kind: str) -> TransactionInfo:
     )
 
 
+def read_ta1(seg: Segment, problems: list[Problem]) -> InterchangeAck:
+    """A TA1 segment; an unreadable TA102 date is a warning and None (the verdict does not depend on it)."""
+    when = _yymmdd(seg.get(2))
+    if seg.get(2) and when is None:
+        problems.append(Problem("warning", "unreadable-date", "TA102 is not a YYMMDD date", seg.position))
+    if seg.get(4) not in ("A", "E", "R"):
+        problems.append(Problem("warning", "unknown-code", "TA104 is not A, E or R", seg.position))
+    return InterchangeAck(make_info(seg, "TA1"), seg.get(1).strip(), when, seg.get(3), seg.get(4), seg.get(5),
+                          seg.index, seg.offset)
+
+
 _RUN_STOPS = frozenset({"ST", "GE", "IEA", "ISA", "GS"})
 
 
@@ -204,7 +234,7 @@ def split_transactions(
     """Yield TransactionStart, the walker's items, TransactionEnd for each ST..SE in the stream.
 
     With `keep_unmodelled`, a set no walker reads comes as one UnmodelledSet instead. A TA1 comes
-    as one InterchangeAck (x231a1_999) wherever it sits.
+    as one InterchangeAck wherever it sits.
     """
     it = iter(segments)
     pending: Segment | None = None
@@ -215,7 +245,6 @@ def split_transactions(
             return
         if seg.id != "ST":
             if seg.id == "TA1":  # alone in its interchange or before a GS (of a 999, say): read either way
-                from edi_engine.parsers.x231a1_999 import read_ta1  # late: that module imports this one
                 yield read_ta1(seg, problems)
             continue
         kind = transaction_kind(seg)

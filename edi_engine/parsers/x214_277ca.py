@@ -32,14 +32,16 @@ from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from datetime import date
 from decimal import Decimal
-from typing import TypeVar
+from typing import TYPE_CHECKING, TypeVar
 
 from edi_engine.errors import Problem, X12Error
 from edi_engine.parsers._elements import date_range, optional_amount, parse_date, quantity
 from edi_engine.parsers.common_models import RawSegment
-from edi_engine.parsers.items import ParseItem
 from edi_engine.parsers.transaction import TransactionEnd, TransactionInfo, TransactionStart
 from edi_engine.x12.segment import Segment
+
+if TYPE_CHECKING:
+    from edi_engine.parsers.items import ParseItem
 
 __all__ = [
     "ACCEPTED_CATEGORIES", "ClaimAckHeader277", "ClaimAckTrailer277", "ClaimStatus277", "LineStatus277",

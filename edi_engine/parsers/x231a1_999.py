@@ -4,7 +4,8 @@ Owns reading one 999 ST..SE run into `AckHeader999` (AK1: which functional group
 one `SetAck999` per AK2 loop (2000: which transaction set, its IK3/IK4 errors and the IK5
 verdict), yielded as each loop completes, and `AckTrailer999` (AK9: the group's verdict and
 counts). Also `read_ta1`, the TA1 segment as an `InterchangeAck`, wherever a sender put it (alone
-in an interchange, or before the GS of a 999 interchange). The 999 we write lives in `ack.py`;
+in an interchange, or before the GS of a 999 interchange; both live in transaction.py, which
+reads the envelope, and are re-exported here). The 999 we write lives in `ack.py`;
 this module only reads. Knows nothing of storage or of the 837 it answers.
 
 Links, per X231A1: AK102 is the GS06 of the acknowledged group, AK202 its ST02, AK201 its ST01;
@@ -21,13 +22,15 @@ from __future__ import annotations
 
 from collections.abc import Iterator
 from dataclasses import dataclass, field
-from datetime import date
+from typing import TYPE_CHECKING
 
 from edi_engine.errors import Problem
 from edi_engine.parsers.common_models import RawSegment
-from edi_engine.parsers.items import ParseItem
-from edi_engine.parsers.transaction import TransactionEnd, TransactionInfo, TransactionStart, make_info
+from edi_engine.parsers.transaction import InterchangeAck, TransactionEnd, TransactionInfo, TransactionStart, read_ta1
 from edi_engine.x12.segment import Segment
+
+if TYPE_CHECKING:
+    from edi_engine.parsers.items import ParseItem
 
 __all__ = [
     "ACCEPTED", "AckHeader999", "AckTrailer999", "ElementError999", "InterchangeAck", "REJECTED",
@@ -36,24 +39,6 @@ __all__ = [
 
 ACCEPTED = frozenset({"A", "E"})  # IK501 / AK901 / TA104: accepted (E: with errors noted)
 REJECTED = frozenset({"M", "R", "W", "X"})  # IK501 / AK901 rejected; TA104 uses only R
-
-
-@dataclass(frozen=True, slots=True)
-class InterchangeAck:
-    """TA1: the verdict on one interchange's envelope (TA101 is the ISA13 it answers)."""
-
-    info: TransactionInfo  # the envelope the TA1 was read under (kind "TA1")
-    control_number: str  # TA101: ISA13 of the acknowledged interchange
-    interchange_date: date | None  # TA102 (YYMMDD)
-    interchange_time: str  # TA103
-    code: str  # TA104: A accepted, E accepted with errors, R rejected
-    note: str  # TA105: 000 no error, else the interchange note code
-    segment: int = field(default=0, compare=False)
-    offset: int = field(default=0, compare=False)
-
-    @property
-    def disposition(self) -> str:
-        return "accepted" if self.code in ("A", "E") else "rejected" if self.code == "R" else "other"
 
 
 @dataclass(frozen=True, slots=True)
@@ -136,27 +121,6 @@ class AckTrailer999:
         if self.code in REJECTED:
             return "rejected"
         return "partial" if self.code == "P" else "other"
-
-
-def _yymmdd(value: str) -> date | None:
-    value = value.strip()
-    if len(value) == 6 and value.isdecimal():
-        try:
-            return date(2000 + int(value[:2]), int(value[2:4]), int(value[4:]))
-        except ValueError:
-            return None
-    return None
-
-
-def read_ta1(seg: Segment, problems: list[Problem]) -> InterchangeAck:
-    """A TA1 segment; an unreadable TA102 date is a warning and None (the verdict does not depend on it)."""
-    when = _yymmdd(seg.get(2))
-    if seg.get(2) and when is None:
-        problems.append(Problem("warning", "unreadable-date", "TA102 is not a YYMMDD date", seg.position))
-    if seg.get(4) not in ("A", "E", "R"):
-        problems.append(Problem("warning", "unknown-code", "TA104 is not A, E or R", seg.position))
-    return InterchangeAck(make_info(seg, "TA1"), seg.get(1).strip(), when, seg.get(3), seg.get(4), seg.get(5),
-                          seg.index, seg.offset)
 
 
 def _count(seg: Segment, n: int, problems: list[Problem]) -> int | None:
