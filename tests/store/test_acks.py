@@ -175,8 +175,8 @@ def test_a_later_acceptance_wins_and_a_resubmission_does_not_inherit_an_old_reje
 
 def test_ta1_is_read_inside_a_999_interchange_and_alone(db_url: str, tmp_path: Path) -> None:
     _ingest(db_url, tmp_path, "a.999", _999("7", "0001", "A", ta1="TA1*000000007*240102*1200*A*000"))
-    alone = ("ISA*00*          *00*          *ZZ*CLRHSE01       *ZZ*SBS0001        *240103*1200*^*00501*000000777*0*P*:~"
-             "TA1*000000008*240102*1200*R*022~IEA*0*000000777~")
+    alone = ("ISA*00*          *00*          *ZZ*CLRHSE01       *ZZ*SBS0001        *240103*1200*^*00501*"
+             "000000777*0*P*:~TA1*000000008*240102*1200*R*022~IEA*0*000000777~")
     assert _ingest(db_url, tmp_path, "t.ta1", alone.encode()) == "TA1"
     rows = _rows(db_url, "SELECT disposition, code, detail_codes, acknowledged_interchange_control FROM "
                          "acknowledgment WHERE kind = 'TA1' ORDER BY id")
