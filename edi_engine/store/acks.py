@@ -233,6 +233,9 @@ def unacknowledged_claims(conn: Connection, as_of: date, days: int,
     """Claims sent `days` or more before `as_of` with no claim verdict yet: no 277CA claim status and
     no rejecting 999. A claim accepted only by a 999 is listed (its batch arrived; the payer has not
     said whether it took the claim)."""
+    if canonical is None:
+        aliases = {a.strip(): p.strip() for a, p in conn.execute(text("SELECT alias, payer_id FROM payer_alias"))}
+        canonical = lambda v: aliases.get((v or "").strip(), (v or "").strip())  # noqa: E731
     cutoff = as_of - timedelta(days=days)
     rows = conn.execute(text(
         f"SELECT c.id, c.patient_control_number, c.payer_id, c.charge, {_SENT}, f.received_at FROM claim c"

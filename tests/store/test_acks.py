@@ -7,8 +7,10 @@ from datetime import date, timedelta
 from pathlib import Path
 
 import pytest
+from click.testing import CliRunner
 from sqlalchemy import text
 
+from edi_engine.cli import main
 from edi_engine.ledger import iter_accounts, load_store_facts, match_account
 from edi_engine.rules import detect, list_findings
 from edi_engine.simulate import generate_world
@@ -197,6 +199,12 @@ def test_claims_without_acknowledgment_after_n_days_are_listed(db_url: str, tmp_
     assert [(u.patient_control_number, u.days, u.set_acknowledgment) for u in listed] == [
         ("PCN1", 18, "accepted"), ("PCN4", 18, "")]
     assert listed[0].sent == date(2024, 1, 2) and date(2024, 1, 20) - timedelta(days=18) == listed[0].sent
+    result = CliRunner().invoke(main, ["--db", db_url, "report", "unacknowledged", "--days", "14", "--as-of",
+                                       "2024-01-20", "--format", "csv"])
+    assert result.exit_code == 0, result.output
+    lines = result.output.splitlines()
+    assert lines[0] == "claim_id,payer_id,charge,sent,days,set_999" and lines[1:3] == [
+        "PCN1,PAYER1,150.00,2024-01-02,18,accepted", "PCN4,PAYER1,150.00,2024-01-02,18,none"]
 
 
 ACK_SAMPLES = ["imsweb__x12-parser/x12_999_rejected.txt", "staedi/simple999.edi", "X12Parser/DHS_Wisconsin_Sample.txt",
