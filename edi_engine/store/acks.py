@@ -29,7 +29,7 @@ from datetime import date, datetime, timedelta
 from decimal import Decimal
 from typing import Any
 
-from sqlalchemy import insert, text
+from sqlalchemy import insert, inspect, text
 from sqlalchemy.engine import Connection
 
 from edi_engine.parsers import TransactionEnd, TransactionInfo, TransactionStart
@@ -160,7 +160,12 @@ _SENT = "COALESCE(t.group_date, i.interchange_date)"
 
 def claim_acknowledgments(conn: Connection, where: str, params: dict[str, Any],
                           canonical: Callable[[str | None], str] | None = None) -> dict[int, ClaimAck]:
-    """The deciding verdict of each claim `where` selects (a condition on the claim aliased `c`)."""
+    """The deciding verdict of each claim `where` selects (a condition on the claim aliased `c`).
+
+    A database not yet upgraded to the acknowledgment schema has none (detect still runs on it).
+    """
+    if not inspect(conn).has_table("acknowledgment"):
+        return {}
     canon = canonical or (lambda v: (v or "").strip())
     found: dict[int, list[ClaimAck]] = defaultdict(list)
     group_level: dict[int, list[ClaimAck]] = defaultdict(list)
