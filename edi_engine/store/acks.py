@@ -5,6 +5,8 @@ resolved when claims are read, not at ingest: a 277CA may be ingested before its
 corrected claim sent later must not inherit an older rejection.
 
 How a verdict finds its claims:
+  TA1: TA101 = ISA13 of the claim's 837 interchange, the parties swapped; TA104 R rejects every
+      claim of it (the interchange was not processed).
   999 (X231A1): AK102 = GS06 of the claim's 837 group (numeric: leading zeros ignored), AK202 =
       its ST02, and the parties swapped (the 999's ISA06/ISA08 are the 837's ISA08/ISA06, or its
       GS02/GS03 the 837's GS03/GS02). An AK2 loop answers every claim of that set; an AK9 with no
@@ -136,7 +138,7 @@ class ClaimAck:
 
     claim_id: int
     ack_id: int
-    kind: str  # 999 or 277CA
+    kind: str  # TA1, 999 or 277CA
     level: str
     disposition: str
     code: str
@@ -184,6 +186,15 @@ def claim_acknowledgments(conn: Connection, where: str, params: dict[str, Any],
     for claim_id, acks in group_level.items():
         if claim_id not in found:
             found[claim_id].extend(acks)
+    for r in conn.execute(text(
+            "SELECT c.id, a.id, a.level, a.disposition, a.code, a.ack_date, a.source_file_id, a.segment FROM claim c"
+            " JOIN transaction_set t ON t.id = c.transaction_set_id"
+            " JOIN interchange i ON i.id = t.interchange_id"
+            " JOIN acknowledgment a ON a.kind = 'TA1' AND a.acknowledged_interchange_control = i.control_number"
+            " AND a.sender_id = i.receiver_id AND a.receiver_id = i.sender_id"
+            f" WHERE {where}"), params):
+        if r[3] == "rejected" or r[0] not in found:  # a TA1 only decides when it rejects, or nothing else spoke
+            found[r[0]].append(ClaimAck(r[0], r[1], "TA1", r[2], r[3], r[4], _day(r[5]), r[6], r[7]))
     candidates: dict[int, list[tuple[int, date | None]]] = defaultdict(list)
     acks_277: dict[int, Any] = {}
     for r in conn.execute(text(
@@ -217,7 +228,8 @@ def claim_acknowledgments(conn: Connection, where: str, params: dict[str, Any],
             continue
         claim_id = max(before, key=lambda c: (c[1] or date.min, c[0]))[0]
         found[claim_id].append(ClaimAck(claim_id, ack_id, "277CA", r[5], r[6], r[7], ack_date, r[9], r[10]))
-    return {claim_id: max(acks, key=lambda a: (a.ack_date or date.min, a.kind == "277CA", a.file_id, a.segment))
+    rank = {"TA1": 0, "999": 1, "277CA": 2}  # on the same day the later stage of the answer wins
+    return {claim_id: max(acks, key=lambda a: (a.ack_date or date.min, rank[a.kind], a.file_id, a.segment))
             for claim_id, acks in found.items()}
 
 

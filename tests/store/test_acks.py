@@ -183,6 +183,9 @@ def test_ta1_is_read_inside_a_999_interchange_and_alone(db_url: str, tmp_path: P
     rows = _rows(db_url, "SELECT disposition, code, detail_codes, acknowledged_interchange_control FROM "
                          "acknowledgment WHERE kind = 'TA1' ORDER BY id")
     assert rows == [("accepted", "A", "000", "000000007"), ("rejected", "R", "022", "000000008")]
+    _ingest(db_url, tmp_path, "a.837", _837(7, "PCN1"))
+    _ingest(db_url, tmp_path, "b.837", _837(8, "PCN2"))
+    assert _rejected(db_url) == {"PCN2"}  # the TA1 rejected interchange 8 whole
 
 
 def test_claims_without_acknowledgment_after_n_days_are_listed(db_url: str, tmp_path: Path) -> None:
