@@ -30,7 +30,7 @@ from itertools import chain
 from edi_engine.errors import Position, Problem
 from edi_engine.parsers._elements import amount as _checked_amount
 from edi_engine.parsers._elements import composite_warning, date_range, parse_date, soft_date, split_composite
-from edi_engine.parsers.balancing_835 import TransactionBalance, check_claim
+from edi_engine.parsers.balancing_835 import TransactionBalance, check_claim, check_payment_amount
 from edi_engine.parsers.items import ParseItem
 from edi_engine.parsers.transaction import TransactionEnd, TransactionInfo, TransactionStart, split_transactions
 from edi_engine.parsers.x221a1_835_body import CLAIM_DATES as _CLAIM_DATES
@@ -466,6 +466,7 @@ def _read_header(st: Segment, segments: Iterator[Segment],
     else:
         anchor, b = bpr, bpr.elements
         total = _amount(bpr, 2, problems)
+        check_payment_amount(total, bpr.position, problems)
         payment_date = _soft_date(bpr, 16, problems, "the check or EFT date")
     if not trn:
         problems.append(Problem("warning", "missing-segment", "the 835 has no TRN reassociation trace number",

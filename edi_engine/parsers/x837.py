@@ -38,6 +38,7 @@ from edi_engine.parsers._elements import (
     soft_date,
     split_composite,
 )
+from edi_engine.parsers.balancing_837 import check_claim_charge
 from edi_engine.parsers.items import ParseItem
 from edi_engine.parsers.transaction import (
     TransactionEnd,
@@ -299,7 +300,9 @@ class _Walk:
             # and a dental claim would have shown an SV3 by now.
             self.variant = "I" if claim.fields["facility_qualifier"] == "A" else "P"
         self.claims += 1
-        return claim.build(self.variant)
+        built = claim.build(self.variant)
+        check_claim_charge(built, claim.clm.position, self.problems)
+        return built
 
     def start(self) -> TransactionStart:
         self.build_header()
