@@ -27,9 +27,16 @@ from datetime import date
 from decimal import Decimal
 from itertools import chain
 
-from edi_engine.errors import Position, Problem
+from edi_engine.errors import Position, Problem, X12Error
+from edi_engine.parsers._elements import (
+    UNREADABLE,
+    composite_warning,
+    date_range,
+    parse_date,
+    soft_date,
+    split_composite,
+)
 from edi_engine.parsers._elements import amount as _checked_amount
-from edi_engine.parsers._elements import composite_warning, date_range, parse_date, soft_date, split_composite
 from edi_engine.parsers.balancing_835 import TransactionBalance, check_claim, check_payment_amount
 from edi_engine.parsers.items import ParseItem
 from edi_engine.parsers.transaction import TransactionEnd, TransactionInfo, TransactionStart, split_transactions
@@ -166,6 +173,18 @@ def _soft_date(seg: Segment, n: int, problems: list[Problem], what: str) -> date
     return value
 
 
+def _soft_number(seg: Segment, n: int, problems: list[Problem], what: str) -> Decimal | None:
+    """A number the money does not depend on (QTY02, CLP12, CLP13): unreadable reads as None with an
+    "unreadable-element" warning (a QTY is then kept raw with the loop's other segments)."""
+    try:
+        return _optional(seg, n)
+    except X12Error as exc:
+        problems.append(Problem("warning", UNREADABLE,
+                                f"{exc.message} ({what}); read as empty, the rest of the transaction set is read",
+                                seg.position))
+        return None
+
+
 def _get(e: tuple[str, ...], n: int) -> str:
     return e[n] if n < len(e) else ""
 
@@ -284,7 +303,7 @@ def _build_service(svc: Segment, segs: list[Segment], separator: str, problems: 
             else:
                 references.append((_get(s, 1), _get(s, 2)))
         elif sid == "AMT" or sid == "QTY":
-            value = _optional(seg, 2)
+            value = _optional(seg, 2) if sid == "AMT" else _soft_number(seg, 2, problems, "a quantity")
             if value is None:
                 other.append(_raw(s))
             else:
@@ -342,7 +361,7 @@ def _build_claim(clp: Segment, segs: list[Segment], services: list[ServicePaymen
             references.append((_get(s, 1), _get(s, 2)))
             continue
         elif sid == "AMT" or sid == "QTY":
-            value = _optional(seg, 2)
+            value = _optional(seg, 2) if sid == "AMT" else _soft_number(seg, 2, problems, "a quantity")
             if value is not None:
                 (amounts if sid == "AMT" else quantities).append((s[1], value))
                 continue
@@ -365,7 +384,8 @@ def _build_claim(clp: Segment, segs: list[Segment], services: list[ServicePaymen
         e[1] if n > 1 else "", e[2] if n > 2 else "", charge, paid,
         _optional(clp, 5) if n > 5 else None, e[6] if n > 6 else "", e[7] if n > 7 else "",
         e[8] if n > 8 else "", e[9] if n > 9 else "", e[11] if n > 11 else "",
-        _optional(clp, 12) if n > 12 else None, _optional(clp, 13) if n > 13 else None,
+        _soft_number(clp, 12, problems, "the DRG weight") if n > 12 else None,
+        _soft_number(clp, 13, problems, "the discharge fraction") if n > 13 else None,
         tuple(adjustments),
         get("QC"), get("IL"), get("74"), get("82"), get("TT"), get("PR"), get("GB"),
         inpatient, outpatient,

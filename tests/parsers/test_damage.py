@@ -195,3 +195,14 @@ def test_837_line_charge_and_service_date_still_fail(corpus: Path) -> None:
     bad = data.replace(("*".join(dtp.elements)).encode(), b"DTP*472*D8*20241399", 1)
     after, problems = _837(bad)
     assert after == [] and [p.code for p in problems if p.severity == "error"] == ["unreadable-value"]
+
+
+def test_unreadable_quantity_and_drg_weight_keep_the_claim(corpus: Path) -> None:
+    data = (corpus / MULTI_CLAIM).read_bytes()
+    clp = b"CLP*7722337*1*226*132**12*119932404007801"
+    bad = data.replace(clp, clp + b"*11*1**ABC*1.2.3~QTY*CA*4X", 1)
+    after, problems = remits(bad)
+    first = after[0].claims[0]
+    assert len(after[0].claims) == 9 and first.drg_weight is None and first.quantities == ()
+    assert ("QTY", "CA", "4X") in first.other_segments  # kept as read, for the writer and the eye
+    assert sorted(p.message[:5] for p in only(problems, "unreadable-element")) == ["CLP12", "QTY02"]
