@@ -376,6 +376,10 @@ def _build_claim(clp: Segment, segs: list[Segment], services: list[ServicePaymen
             continue
         other.append(_raw(s))
     get = parties.get
+    if n < 2 or not e[1].strip():
+        # CLP01 is the key the payment is matched on (= CLM01): a payment posted to no claim would
+        # read as money nobody billed, so the set fails rather than guess.
+        raise X12Error("CLP01 (the patient control number) is missing", clp.position)
     charge = _amount(clp, 3, problems)
     paid = _amount(clp, 4, problems)
     # Positional, in ClaimPayment's field order (CLP01-09, CLP11-13, CAS, NM1s, MIA/MOA, DTMs, PER,

@@ -372,6 +372,9 @@ class _Walk:
             i = n - shift if n >= 5 else n
             return e[i] if i < len(e) else ""
 
+        if not g(1).strip():
+            # CLM01 is what the 835 pays against (CLP01): a claim without it could never be matched.
+            raise X12Error("CLM01 (the patient control number) is missing", seg.position)
         c5 = self.split(seg, 5, g(5))
         fields: dict[str, object] = {
             "patient_control_number": g(1), "charge": amount(seg, 2),

@@ -206,3 +206,15 @@ def test_unreadable_quantity_and_drg_weight_keep_the_claim(corpus: Path) -> None
     assert len(after[0].claims) == 9 and first.drg_weight is None and first.quantities == ()
     assert ("QTY", "CA", "4X") in first.other_segments  # kept as read, for the writer and the eye
     assert sorted(p.message[:5] for p in only(problems, "unreadable-element")) == ["CLP12", "QTY02"]
+
+
+def test_a_claim_payment_without_clp01_fails_the_set(corpus: Path) -> None:
+    _, bad = damaged(corpus, MULTI_CLAIM, b"CLP*7722337*1*226*132**", b"CLP**1*226*132**")
+    after, problems = remits(bad)
+    assert after == [] and [p.message[:5] for p in problems if p.severity == "error"] == ["CLP01"]
+
+
+def test_an_837_claim_without_clm01_fails_the_set(corpus: Path) -> None:
+    _, bad = damaged(corpus, CLAIMS_837P, b"CLM*153829140*827*", b"CLM**827*")
+    after, problems = _837(bad)
+    assert after == [] and [p.message[:5] for p in problems if p.severity == "error"] == ["CLM01"]
