@@ -111,8 +111,9 @@ def _835(bpr16: str = "20260105", nte: str = "") -> bytes:
 
 
 def test_a_set_broken_in_its_header_is_still_a_whole_document(tmp_path: Path) -> None:
-    path = tmp_path / "bad-date.835"
-    path.write_bytes(_835(bpr16="20261399") + _835().replace(b"000000001", b"000000002"))
+    # BPR02 (the money) unreadable breaks the set in its header; a bad BPR16 no longer would (issue 10).
+    path = tmp_path / "bad-amount.835"
+    path.write_bytes(_835().replace(b"BPR*I*100*", b"BPR*I*1O0*") + _835().replace(b"000000001", b"000000002"))
     for fmt in ("json", "xml"):
         code, out, err = run("parse", "--format", fmt, str(path))
         assert code == 0 and "Traceback" not in err
@@ -122,6 +123,15 @@ def test_a_set_broken_in_its_header_is_still_a_whole_document(tmp_path: Path) ->
             assert docs[1]["complete"] is True
         else:
             assert len(etree.fromstring(out.encode()).findall("transaction")) == 2
+
+
+def test_a_bad_bpr16_is_a_warning_and_the_set_is_whole(tmp_path: Path) -> None:
+    path = tmp_path / "bad-date.835"
+    path.write_bytes(_835(bpr16="20261399"))
+    code, out, err = run("parse", "--format", "json", str(path))
+    (doc,) = [json.loads(line) for line in out.splitlines()]
+    assert code == 0 and doc["complete"] is True and doc["header"]["payment_date"] is None and len(doc["claims"]) == 1
+    assert "[unreadable-element]" in err and "BPR16" in err and "20261399" not in err + out
 
 
 def test_xml_replaces_control_characters_and_says_so(tmp_path: Path) -> None:
