@@ -16,7 +16,7 @@ from edi_engine.store import open_store, tables
 from edi_engine.store.packs import load_folder
 
 FIXTURES = Path(__file__).resolve().parents[2] / "fixtures"
-PACKS = ("split_claim_parts",)
+PACKS = ("split_claim_parts", "modifier_dropped")
 
 
 def _load(db_url: str, pack: str):  # type: ignore[no-untyped-def]
@@ -59,5 +59,25 @@ def test_split_parts_add_up_and_only_the_repeat_is_a_duplicate(db_url: str) -> N
             view, _ = ledger_for(conn, "PCN1101002")  # type: ignore[misc]
             split = [a for a in view.payers["AHP01"].lines.values() if a.line and a.line.procedure == "97110"]
             assert [(a.paid, a.pr, a.allowed, len(a.services)) for a in split] == [(13200, 1200, 14400, 2)]
+    finally:
+        engine.dispose()
+
+
+def test_dropped_modifier_lines_match_by_units_and_charge_then_order(db_url: str) -> None:
+    engine = _load(db_url, "modifier_dropped")
+    try:
+        with engine.connect() as conn:
+            lines = {r.id: (r.line_number, r.modifiers) for r in conn.execute(select(tables.claim_line))}
+            claims = {r.id: r.patient_control_number for r in conn.execute(select(tables.claim))}
+            got = sorted((claims[r.claim_id], lines[r.claim_line_id], r.method) for r in conn.execute(
+                select(tables.payment_match).where(tables.payment_match.c.subject == "service_payment")))
+        assert got == [
+            ("PCN1102001", (1, ""), "procedure+date+units"),
+            ("PCN1102001", (2, "59"), "procedure-modifiers+date+units"),
+            ("PCN1102002", (1, ""), "procedure+date+units"),
+            ("PCN1102002", (2, "59"), "procedure-modifiers+date+units"),
+            ("PCN1102003", (1, "GP"), "procedure-modifiers+date+units+order"),
+            ("PCN1102003", (2, "59:GP"), "procedure-modifiers+date+units+order"),
+        ]
     finally:
         engine.dispose()
