@@ -7,8 +7,8 @@ adjudicated more than was billed) as against splits (parts whose charges add up 
 lines or claim-level) and corrections (the earlier one reversed); the primary adjudication of
 each line, a split's parts added up; the payers' order (CLP02 1/2/3, then payment date); the
 allowed amount of each line (fee schedule, else AMT*B6, else paid + patient responsibility; never
-above the billed charge except on bundled lines, OA-94 or SVC06); the patient's final
-responsibility once every payer adjudicated.
+above the billed charge except on bundled lines, OA-94 or SVC06, and claim-level payments at a
+prospective or case rate); the patient's final responsibility once every payer adjudicated.
 Amounts are integer cents. Knows nothing of thresholds, categories or deadlines.
 """
 
@@ -38,7 +38,7 @@ class LineAdjudication:
     paid: int
     pr: int
     allowed: int  # what the payer allowed (or, with a fee schedule, the contract allows)
-    allowed_source: str  # fee-schedule, amt-b6, paid+pr, clp
+    allowed_source: str  # fee-schedule, amt-b6, paid+pr, clp, prospective-rate:94|institutional
     bundled: bool
 
     @property
@@ -170,6 +170,18 @@ def _payer_view(payer_id: str, clps: list[ClpFact], account: Account, m: Account
     return view
 
 
+def _prospective_rate(clp: ClpFact, claim: ClaimFact | None) -> str:
+    """Why a claim-level CLP is paid at a prospective or case rate ("" when it is not): a negative
+    CO/OA-94 "processed in excess of charges" on the claim, or an institutional claim (its lines
+    carry NUBC revenue codes) adjudicated at claim level without SVC loops, as inpatient DRG/PPS
+    claims are (RFI 1608, 1279). MIA and CLP11 are not stored, so they cannot be asked."""
+    if any(a.reason == "94" and a.amount < 0 and a.group in ("CO", "OA") for a in clp.adjustments):
+        return "prospective-rate:94"
+    if claim is not None and claim.lines and all(ln.revenue for ln in claim.lines):
+        return "prospective-rate:institutional"
+    return ""
+
+
 def _allowed(view: PayerView, facts: StoreFacts, fee_per_unit: bool, m: AccountMatches) -> None:
     # A line's parts (a split's CLPs each paying some of its units) are one adjudication: their
     # paid, patient responsibility and allowed add up (domain.md 7.1).
@@ -185,9 +197,12 @@ def _allowed(view: PayerView, facts: StoreFacts, fee_per_unit: bool, m: AccountM
             clp_of.setdefault(key, clp)
         if not clp.services:
             pr = clp.patient_responsibility()
-            allowed = min(clp.paid + pr, clp.charge)
+            rate = _prospective_rate(clp, m.claim_of.get(clp.id))
+            # Under a DRG, APC, per-diem or case rate the payment is the rate, not min(rate, charge):
+            # a payment above charges is a proper payment, not a credit (domain.md 4.4, 5.2).
+            allowed = clp.paid + pr if rate else min(clp.paid + pr, clp.charge)
             view.lines[("claim", clp.id)] = LineAdjudication(("claim", clp.id), None, clp, [], clp.charge, clp.paid,
-                                                             pr, allowed, "clp", False)
+                                                             pr, allowed, rate or "clp", False)
     for key, svcs in by_line.items():
         clp = clp_of[key]
         line = lines[key]

@@ -16,7 +16,7 @@ from edi_engine.store import open_store, tables
 from edi_engine.store.packs import load_folder
 
 FIXTURES = Path(__file__).resolve().parents[2] / "fixtures"
-PACKS = ("split_claim_parts", "modifier_dropped")
+PACKS = ("split_claim_parts", "modifier_dropped", "drg_above_charges")
 
 
 def _load(db_url: str, pack: str):  # type: ignore[no-untyped-def]
@@ -79,5 +79,18 @@ def test_dropped_modifier_lines_match_by_units_and_charge_then_order(db_url: str
             ("PCN1102003", (1, "GP"), "procedure-modifiers+date+units+order"),
             ("PCN1102003", (2, "59:GP"), "procedure-modifiers+date+units+order"),
         ]
+    finally:
+        engine.dispose()
+
+
+def test_drg_payment_above_charges_is_the_rate_not_a_credit(db_url: str) -> None:
+    engine = _load(db_url, "drg_above_charges")
+    try:
+        with engine.connect() as conn:
+            view, postings = ledger_for(conn, "PCN1103001")  # type: ignore[misc]
+            (adj,) = view.payers["MCRA1"].lines.values()
+            assert (adj.charge, adj.paid, adj.pr, adj.allowed) == (400000, 650000, 167600, 817600)
+            assert adj.allowed_source == "prospective-rate:94"
+            assert credit(postings) == (0, 0) and credit(build_postings(view)) == (0, 0)
     finally:
         engine.dispose()
