@@ -16,6 +16,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 from datetime import date
+from decimal import Decimal
 
 from edi_engine.ledger.matching import FORWARDED, PAID_STATUSES, REVERSAL, AccountMatches
 from edi_engine.store.read import Account, ClaimFact, ClpFact, LineFact, PlbFact, StoreFacts, SvcFact
@@ -40,6 +41,7 @@ class LineAdjudication:
     allowed: int  # what the payer allowed (or, with a fee schedule, the contract allows)
     allowed_source: str  # fee-schedule, amt-b6, paid+pr, clp, prospective-rate:94|institutional
     bundled: bool
+    priced_as: str = ""  # the code (and modifiers) the fee schedule was read for: SVC01 when re-coded
 
     @property
     def owed(self) -> int:
@@ -170,6 +172,11 @@ def _payer_view(payer_id: str, clps: list[ClpFact], account: Account, m: Account
     return view
 
 
+def _recoded(svc: SvcFact) -> bool:
+    """SVC06 names a submitted code (or modifiers) other than the adjudicated SVC01."""
+    return bool(svc.sub_procedure) and (svc.sub_procedure, svc.sub_modifiers) != (svc.procedure, svc.modifiers)
+
+
 def _prospective_rate(clp: ClpFact, claim: ClaimFact | None) -> str:
     """Why a claim-level CLP is paid at a prospective or case rate ("" when it is not): a negative
     CO/OA-94 "processed in excess of charges" on the claim, or an institutional claim (its lines
@@ -209,10 +216,22 @@ def _allowed(view: PayerView, facts: StoreFacts, fee_per_unit: bool, m: AccountM
         paid = sum(s.paid for s in svcs)
         pr = sum(s.cas_total("PR") for s in svcs)
         charge = line.charge if line else sum(s.charge for s in svcs)
-        bundled = any(s.sub_procedure or any(a.reason == "94" and a.amount < 0 for a in s.adjustments)
-                      for s in svcs)
+        recoded = next((s for s in svcs if _recoded(s)), None)
+        bundled = recoded is not None or any(any(a.reason == "94" and a.amount < 0 for a in s.adjustments)
+                                             for s in svcs)
         fee = None
-        if line is not None:
+        priced_as = ""
+        units = line.units if line is not None else None
+        if recoded is not None:
+            # SVC01 is the code the payer adjudicated (SVC06 the one billed): the contract of the
+            # adjudicated code and modifiers times the units it paid (SVC05, one when absent) is
+            # what the payer owed (domain.md 4.5; RFI 2375, 2320).
+            priced_as = ":".join(x for x in (recoded.procedure, recoded.modifiers) if x)
+            units = sum(((s.units if s.units is not None else Decimal(1)) for s in svcs if _recoded(s)), Decimal(0))
+            fee = facts.fee(view.payer_id, recoded.procedure, recoded.modifiers,
+                            (line.date_from if line else None) or recoded.date_from)
+        elif line is not None:
+            priced_as = ":".join(x for x in (line.procedure or svcs[0].procedure, line.modifiers) if x)
             fee = facts.fee(view.payer_id, line.procedure or svcs[0].procedure, line.modifiers,
                             line.date_from or svcs[0].date_from)
         if all(s.allowed is not None for s in svcs):
@@ -222,13 +241,13 @@ def _allowed(view: PayerView, facts: StoreFacts, fee_per_unit: bool, m: AccountM
         if fee is not None:
             # The contract caps what the payer owed; a payer that allowed less (a denial, an
             # underpayment) is a receivable question, not a credit, so it never lowers a credit.
-            units = line.units if (fee_per_unit and line is not None and line.units) else 1
-            contract = int(fee.amount * units)
+            contract = int(fee.amount * (units if (fee_per_unit and units) else 1))
             if contract < allowed:
                 allowed, source = contract, "fee-schedule"
         if not bundled:
             allowed = min(allowed, charge)
-        view.lines[key] = LineAdjudication(key, line, clp, svcs, charge, paid, pr, allowed, source, bundled)
+        view.lines[key] = LineAdjudication(key, line, clp, svcs, charge, paid, pr, allowed, source, bundled,
+                                           priced_as)
 
 
 def analyse(account: Account, m: AccountMatches, facts: StoreFacts, fee_per_unit: bool = True) -> AccountView:

@@ -16,7 +16,7 @@ from edi_engine.store import open_store, tables
 from edi_engine.store.packs import load_folder
 
 FIXTURES = Path(__file__).resolve().parents[2] / "fixtures"
-PACKS = ("split_claim_parts", "modifier_dropped", "drg_above_charges")
+PACKS = ("split_claim_parts", "modifier_dropped", "drg_above_charges", "svc06_recoded")
 
 
 def _load(db_url: str, pack: str):  # type: ignore[no-untyped-def]
@@ -92,5 +92,21 @@ def test_drg_payment_above_charges_is_the_rate_not_a_credit(db_url: str) -> None
             assert (adj.charge, adj.paid, adj.pr, adj.allowed) == (400000, 650000, 167600, 817600)
             assert adj.allowed_source == "prospective-rate:94"
             assert credit(postings) == (0, 0) and credit(build_postings(view)) == (0, 0)
+    finally:
+        engine.dispose()
+
+
+def test_recoded_line_is_priced_at_the_adjudicated_code(db_url: str) -> None:
+    engine = _load(db_url, "svc06_recoded")
+    try:
+        with engine.connect() as conn:
+            view, postings = ledger_for(conn, "PCN1104001")  # type: ignore[misc]
+            ecg = next(a for a in view.payers["AHP01"].lines.values() if a.line and a.line.procedure == "93005")
+            assert (ecg.priced_as, ecg.allowed, ecg.owed, ecg.paid) == ("93000", 4100, 3280, 3280)
+            assert credit(postings) == (0, 0)
+            view, _ = ledger_for(conn, "PCN1104003")  # type: ignore[misc]
+            (adj,) = view.payers["AHP01"].lines.values()
+            assert (adj.priced_as, adj.allowed, adj.allowed_source, adj.paid - adj.owed) == (
+                "99214", 13000, "fee-schedule", 4500)
     finally:
         engine.dispose()
