@@ -177,6 +177,37 @@ def _recoded(svc: SvcFact) -> bool:
     return bool(svc.sub_procedure) and (svc.sub_procedure, svc.sub_modifiers) != (svc.procedure, svc.modifiers)
 
 
+def _code_text(procedure: str, modifiers: str) -> str:
+    return ":".join(x for x in (procedure, modifiers) if x)
+
+
+def _contract(payer_id: str, line: LineFact | None, svcs: list[SvcFact], facts: StoreFacts,
+              fee_per_unit: bool) -> tuple[str, int | None]:
+    """What the fee schedule allows for one line, and the code(s) it was read for (None: no fee).
+
+    When SVC06 says the payer re-coded or bundled the line, SVC01 is the code it adjudicated: each
+    SVC is priced on its SVC01 code and modifiers times the units it paid (SVC05, one when absent)
+    (domain.md 4.5; RFI 2375, 2320). Otherwise the billed code times the billed units."""
+    if any(_recoded(s) for s in svcs):
+        total, codes = 0, []
+        for s in svcs:
+            codes.append(_code_text(s.procedure, s.modifiers))
+            fee = facts.fee(payer_id, s.procedure, s.modifiers, (line.date_from if line else None) or s.date_from)
+            if fee is None:
+                return "+".join(dict.fromkeys(codes)), None
+            paid_units = s.units if (fee_per_unit and s.units is not None) else Decimal(1)
+            total += int(fee.amount * paid_units)
+        return "+".join(dict.fromkeys(codes)), total
+    if line is None:
+        return "", None
+    code = line.procedure or svcs[0].procedure
+    row = facts.fee(payer_id, code, line.modifiers, line.date_from or svcs[0].date_from)
+    if row is None:
+        return _code_text(code, line.modifiers), None
+    units = line.units if (fee_per_unit and line.units) else 1
+    return _code_text(code, line.modifiers), int(row.amount * units)
+
+
 def _prospective_rate(clp: ClpFact, claim: ClaimFact | None) -> str:
     """Why a claim-level CLP is paid at a prospective or case rate ("" when it is not): a negative
     CO/OA-94 "processed in excess of charges" on the claim, or an institutional claim (its lines
@@ -216,34 +247,16 @@ def _allowed(view: PayerView, facts: StoreFacts, fee_per_unit: bool, m: AccountM
         paid = sum(s.paid for s in svcs)
         pr = sum(s.cas_total("PR") for s in svcs)
         charge = line.charge if line else sum(s.charge for s in svcs)
-        recoded = next((s for s in svcs if _recoded(s)), None)
-        bundled = recoded is not None or any(any(a.reason == "94" and a.amount < 0 for a in s.adjustments)
-                                             for s in svcs)
-        fee = None
-        priced_as = ""
-        units = line.units if line is not None else None
-        if recoded is not None:
-            # SVC01 is the code the payer adjudicated (SVC06 the one billed): the contract of the
-            # adjudicated code and modifiers times the units it paid (SVC05, one when absent) is
-            # what the payer owed (domain.md 4.5; RFI 2375, 2320).
-            priced_as = ":".join(x for x in (recoded.procedure, recoded.modifiers) if x)
-            units = sum(((s.units if s.units is not None else Decimal(1)) for s in svcs if _recoded(s)), Decimal(0))
-            fee = facts.fee(view.payer_id, recoded.procedure, recoded.modifiers,
-                            (line.date_from if line else None) or recoded.date_from)
-        elif line is not None:
-            priced_as = ":".join(x for x in (line.procedure or svcs[0].procedure, line.modifiers) if x)
-            fee = facts.fee(view.payer_id, line.procedure or svcs[0].procedure, line.modifiers,
-                            line.date_from or svcs[0].date_from)
+        bundled = any(_recoded(s) or any(a.reason == "94" and a.amount < 0 for a in s.adjustments) for s in svcs)
+        priced_as, contract = _contract(view.payer_id, line, svcs, facts, fee_per_unit)
         if all(s.allowed is not None for s in svcs):
             allowed, source = sum(s.allowed or 0 for s in svcs), "amt-b6"
         else:
             allowed, source = paid + pr, "paid+pr"
-        if fee is not None:
-            # The contract caps what the payer owed; a payer that allowed less (a denial, an
-            # underpayment) is a receivable question, not a credit, so it never lowers a credit.
-            contract = int(fee.amount * (units if (fee_per_unit and units) else 1))
-            if contract < allowed:
-                allowed, source = contract, "fee-schedule"
+        # The contract caps what the payer owed; a payer that allowed less (a denial, an
+        # underpayment) is a receivable question, not a credit, so it never lowers a credit.
+        if contract is not None and contract < allowed:
+            allowed, source = contract, "fee-schedule"
         if not bundled:
             allowed = min(allowed, charge)
         view.lines[key] = LineAdjudication(key, line, clp, svcs, charge, paid, pr, allowed, source, bundled,
