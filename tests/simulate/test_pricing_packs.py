@@ -9,6 +9,7 @@ import pytest
 from sqlalchemy import select
 
 from edi_engine.ledger import build_postings, credit, ledger_for, patient_side, payer_side
+from edi_engine.parsers.validation import validate_file
 from edi_engine.rules import detect
 from edi_engine.simulate.expected import compare, load_expected
 from edi_engine.simulate.replay import actual_findings
@@ -17,6 +18,12 @@ from edi_engine.store.packs import load_folder
 
 FIXTURES = Path(__file__).resolve().parents[2] / "fixtures"
 PACKS = ("split_claim_parts", "modifier_dropped", "drg_above_charges", "svc06_recoded")
+
+
+@pytest.mark.parametrize("path", [p for pack in PACKS for p in sorted((FIXTURES / pack).glob("*.83[57]"))],
+                         ids=lambda p: f"{p.parent.name}/{p.name}")
+def test_hand_written_file_passes_the_guide(path: Path) -> None:
+    assert [str(p) for p in validate_file(path).problems] == []
 
 
 def _load(db_url: str, pack: str):  # type: ignore[no-untyped-def]
