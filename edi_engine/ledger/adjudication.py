@@ -98,9 +98,10 @@ def _portions(clp: ClpFact, m: AccountMatches) -> dict[LineKey, tuple[int, int]]
 
     A split (domain.md 7.1, 3 pitfall 1) hands each part its own share of the billed charge: lines
     (SVC02 against the line's charge; a line split by units over parts adds up to it), and the claim
-    (CLP03 against CLM02; claim-level parts add up to CLM02). A claim-level CLP for the whole charge
-    adjudicates every line; a claim-level part with its own statement period also covers that period
-    once (the same period and charge twice is the same service twice)."""
+    (Σ SVC02, or CLP03 for a claim-level part, against CLM02; the parts add up to CLM02). A
+    claim-level CLP for the whole charge adjudicates every line; a claim-level part with its own
+    statement period also covers that period once (the same period and charge twice is the same
+    service twice)."""
     claim = m.claim_of.get(clp.id)
     out: dict[LineKey, tuple[int, int]] = {}
 
@@ -109,7 +110,10 @@ def _portions(clp: ClpFact, m: AccountMatches) -> dict[LineKey, tuple[int, int]]
         out[key] = (done + amount, billed)
 
     claim_charge = claim.charge if claim is not None else abs(clp.charge)
-    add(("claim", claim.id if claim else clp.clp01), abs(clp.charge), claim_charge)
+    # Line-level parts count their lines (Σ SVC02): a payer that repeats the whole CLM02 in each
+    # part's CLP03 has still split the lines.
+    portion = sum(abs(s.charge) for s in clp.services) if clp.services else abs(clp.charge)
+    add(("claim", claim.id if claim else clp.clp01), portion, claim_charge)
     if clp.services:
         for svc in clp.services:
             line = m.line_of.get(svc.id)
