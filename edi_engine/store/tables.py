@@ -57,7 +57,8 @@ from edi_engine.store.types import DecimalText, Money
 
 __all__ = [
     "EVENTS", "UTCDateTime", "adjustment", "audit_event", "claim", "claim_line", "claim_payment", "deposit",
-    "deposit_match", "fee_schedule", "finding", "interchange", "login_attempt", "metadata", "patient_payment", "payer_alias", "payment",
+    "deposit_match", "fee_schedule", "finding", "interchange", "login_attempt", "metadata", "patient_payment",
+    "payer_alias", "payment",
     "payment_match", "provider_adjustment", "service_payment", "source_file", "transaction_set", "web_session",
     "web_user",
 ]
@@ -339,10 +340,10 @@ deposit = Table(
     Column('id', Integer, primary_key=True),
     Column('source_file_id', Integer, ForeignKey('source_file.id'), nullable=False, index=True),
     Column('segment', Integer, nullable=False, comment='line number: the BAI2 16 record, or the CSV line'),
-    Column('deposit_date', Date, nullable=False, comment='BAI2 02 as-of date (or V availability date); CSV deposit_date'),
+    Column('deposit_date', Date, nullable=False, comment='BAI2 02 as-of date; CSV deposit_date'),
     Column('amount', Money, nullable=False, comment='BAI2 16 amount; CSV amount'),
     Column('account', String, nullable=False, comment='BAI2 03 customer account number; CSV account'),
-    Column('type_code', String, nullable=True, comment='BAI2 16 type code, e.g. 165 preauthorized ACH credit; NULL for CSV'),
+    Column('type_code', String, nullable=True, comment='BAI2 16 type code (165 ACH credit, 301 deposit); NULL for CSV'),
     Column('trace_number', String, nullable=True, index=True,
            comment='reassociation trace: TRN02 of the CCD+ addenda (BAI2 text), or the CSV reference'),
     Column('originator', String, nullable=True, comment='TRN03 of the addenda, or the CSV payer column'),
