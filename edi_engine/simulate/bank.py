@@ -19,6 +19,7 @@ from datetime import date, timedelta
 from decimal import Decimal
 
 from edi_engine.parsers import TransactionStart, parse_file
+from edi_engine.parsers.x221a1_835_models import RemittanceHeader
 
 __all__ = ["BankCredit", "BankPayment", "bank_credits", "payments_in", "write_bai2"]
 
@@ -58,10 +59,11 @@ def payments_in(files: Mapping[str, bytes]) -> list[BankPayment]:
         if not name.endswith(".835"):
             continue
         for item in parse_file(files[name], name=name):
-            if isinstance(item, TransactionStart) and item.info.kind == "835":
+            if isinstance(item, TransactionStart) and isinstance(item.header, RemittanceHeader):
                 h = item.header
-                out.append(BankPayment(name, h.total_payment, h.credit_debit, h.payment_method,  # type: ignore[attr-defined]
-                                       h.payment_date, h.trace_number, h.payer_identifier))  # type: ignore[attr-defined]
+                if h.payment_date is not None:  # the generator always writes BPR16
+                    out.append(BankPayment(name, h.total_payment, h.credit_debit, h.payment_method, h.payment_date,
+                                           h.trace_number, h.payer_identifier))
     return out
 
 
