@@ -12,6 +12,8 @@ nothing of the engine's store: it reads the 835 bytes with edi_engine.parsers an
 
 from __future__ import annotations
 
+import csv
+import io
 from collections import defaultdict
 from collections.abc import Collection, Mapping, Sequence
 from dataclasses import dataclass
@@ -20,8 +22,9 @@ from decimal import Decimal
 
 from edi_engine.parsers import TransactionStart, parse_file
 from edi_engine.parsers.x221a1_835_models import RemittanceHeader
+from edi_engine.simulate.expected import Finding, dumps_expected
 
-__all__ = ["BankCredit", "BankPayment", "bank_credits", "payments_in", "write_bai2"]
+__all__ = ["BankCredit", "BankPayment", "PACK", "bank_credits", "pack_files", "payments_in", "write_bai2"]
 
 ACCOUNT = "88234502"  # the payee account of simulate/render.py's BPR13
 BANK = "071923284"
@@ -38,6 +41,7 @@ class BankPayment:
     payment_date: date  # BPR16
     trace: str  # TRN02
     originator: str  # TRN03
+    payer_id: str = ""  # N1*PR N104
 
 
 @dataclass(frozen=True, slots=True)
@@ -63,7 +67,7 @@ def payments_in(files: Mapping[str, bytes]) -> list[BankPayment]:
                 h = item.header
                 if h.payment_date is not None:  # the generator always writes BPR16
                     out.append(BankPayment(name, h.total_payment, h.credit_debit, h.payment_method, h.payment_date,
-                                           h.trace_number, h.payer_identifier))
+                                           h.trace_number, h.payer_identifier, h.payer.party.id if h.payer else ""))
     return out
 
 
@@ -129,3 +133,103 @@ def write_bai2(credits: Sequence[BankCredit], *, created: date, account: str = A
         groups += 1
     lines.append(f"99,{file_total},{groups},{len(lines) + 1}/")
     return ("\n".join(lines) + "\n").encode("ascii")
+
+
+# -- the deposit_reassociation scenario pack ------------------------------------------------------
+
+PACK = "deposit_reassociation"
+PACK_WORLD = (16, 115, "patient_exact")  # claims, seed, scenario: a small world with no credit findings
+EXTRA = Decimal("777.77")
+EXTRA_ORIGINATOR = "1999999999"
+
+
+def pack_files(world: Mapping[str, bytes], generator: Mapping[str, object]) -> dict[str, bytes]:
+    """The world's files with statement.bai2 (one EFT's deposit left out, one unknown credit added),
+    and expected.json and README.md for the two findings that leaves."""
+    files = dict(world)
+    payments = payments_in(files)
+    aliases = {r["alias"]: r["payer_id"] for r in csv.DictReader(
+        io.StringIO(files.get("payer_aliases.csv", b"alias,payer_id\n").decode()))}
+    eft = [i for i, p in enumerate(payments) if p.method == "ACH" and p.amount > 0]
+    missing = next(i for i in eft[len(eft) // 2:] if (eft.index(i) + 1) % 3)  # one reported with its TRN
+    lost = payments[missing]
+    extra = BankCredit(lost.payment_date, EXTRA, "165", "B9999999", "",
+                       f"HCCLAIMPMT TRN*1*EXTRA{lost.payment_date:%y%m%d}*{EXTRA_ORIGINATOR}\\")
+    last = max(p.payment_date for p in payments)
+    files["statement.bai2"] = write_bai2(bank_credits(payments, drop={missing}, extra=[extra], bare_every=3),
+                                         created=last + timedelta(days=7))
+    findings = [
+        Finding("era_without_deposit", "", aliases.get(lost.payer_id, lost.payer_id), str(lost.amount), "",
+                note=f"{lost.file}: TRN02 {lost.trace} of {lost.payment_date} never reached the bank"),
+        Finding("deposit_without_era", "", EXTRA_ORIGINATOR, str(EXTRA), "",
+                note=f"a HCCLAIMPMT credit of {EXTRA} on {lost.payment_date} that no 835 announces"),
+    ]
+    files["expected.json"] = dumps_expected(sorted(findings, key=lambda f: f.key), generator).encode("utf-8")
+    files["README.md"] = _readme(findings, lost, len(payments)).encode("utf-8")
+    return files
+
+
+_RECORDS = (
+    ("01 file header", "sender (bank routing number), receiver, creation date and time, file id, record length, "
+                       "version 2"),
+    ("02 group header", "ultimate receiver, originator (the bank), group status, **as-of date** (the deposit date), "
+                        "time, currency"),
+    ("03 account identifier", "**customer account number**, currency, summary items (type code, amount, count, "
+                              "funds type)"),
+    ("16 transaction detail", "**type code** (165 preauthorized ACH credit, 301 commercial deposit), **amount** in "
+                              "cents, funds type, **bank reference**, **customer reference** (the check number), "
+                              "**text** (HCCLAIMPMT and the addenda's TRN segment)"),
+    ("88 continuation", "the previous record goes on (here: the 16 record's text)"),
+    ("49 account trailer", "account control total (sum of the account's amounts), number of records"),
+    ("98 group trailer", "group control total, number of accounts, number of records"),
+    ("99 file trailer", "file control total, number of groups, number of records"),
+)
+
+
+def _readme(findings: Sequence[Finding], lost: BankPayment, payments: int) -> str:
+    records = "\n".join(f"| {name} | {what} |" for name, what in _RECORDS)
+    rows = "\n".join(f"| {f.category} | {f.payer_id} | {f.amount} | {f.note} |" for f in findings)
+    return f"""# {PACK}
+
+A practice's 835s ({payments} payments: EFTs, checks, zero-pay notices) and its bank's BAI2
+statement of the same weeks, `statement.bai2`, in which one EFT's deposit is missing and one
+health care credit has no 835.
+
+Expected: every payment that moved money is reassociated with its deposit except the one whose
+deposit is missing; that ERA is an open era_without_deposit ("cash posted but not received") and the
+unknown credit an open deposit_without_era. Neither is a refund: nobody is owed, no letter goes out.
+
+| category | payer | amount | why |
+|---|---|---|---|
+{rows}
+
+## Why a payment poster agrees
+
+A poster posts an ERA only against money that arrived. The CAQH CORE 370 EFT & ERA Reassociation
+(CCD+/835) rule, adopted under HIPAA (45 CFR 162.1603), makes the ACH CCD+ carry what is needed to
+tie the two together: the CCD+ Effective Entry Date is the 835's BPR16, its Amount BPR02, and its
+addenda's Payment Related Information the 835's TRN segment (TRN02 the trace number, TRN03 the
+payer), which the provider's bank reports on request. The rule also bounds how far apart the 835 and
+the EFT may be released (three business days, section 4.2), hence the rule pack's window. So:
+
+- an EFT whose TRN02 appears in a deposit's addenda with the same amount is that deposit
+  (method `trn02`); a check is its deposit when the check number (TRN02) is the deposit's customer
+  reference (`check_number`);
+- a deposit the bank reported without addenda is matched by amount within three business days of
+  BPR16 (a check within ten) (`amount+date`), never when it carries another payment's trace;
+- a zero-pay notice (BPR04 NON, BPR01 H) moves no money and needs no deposit;
+- the ERA of {lost.file} (TRN02 {lost.trace}) says money was paid that the bank never
+  received: posting it would show a credit nobody has, so it waits as a finding until the deposit
+  turns up (it resolves by itself when it does);
+- the extra credit says HCCLAIMPMT, a claim payment, but no stored 835 explains it: it cannot be
+  posted to any claim until the payer's ERA arrives.
+
+## The BAI2 records in statement.bai2
+
+| record | carries |
+|---|---|
+{records}
+
+Generated by edi_engine.simulate.bank (world: {PACK_WORLD[0]} claims, seed {PACK_WORLD[1]}); regenerate
+with `python -m edi_engine.simulate.build_fixtures`. Do not edit by hand.
+"""
