@@ -9,10 +9,12 @@ from decimal import Decimal
 from functools import lru_cache
 from pathlib import Path
 
+import pytest
 from click.testing import CliRunner
 from sqlalchemy import select
 
 from edi_engine.cli import main
+from edi_engine.errors import UsageError
 from edi_engine.rules import categories, detect, list_findings
 from edi_engine.simulate.bank import BankCredit, BankPayment, bank_credits, payments_in, write_bai2
 from edi_engine.simulate.world import generate_world
@@ -154,3 +156,16 @@ def test_a_wait_not_over_reports_nothing_yet(tmp_path: Path) -> None:
     day = payments[missing].payment_date
     detect(engine, as_of=date.fromordinal(day.toordinal() + 3))
     assert "era_without_deposit" not in [c for c, *_ in _findings(engine)]
+
+
+def test_the_rule_pack_sets_the_waits(tmp_path: Path) -> None:
+    _setup(tmp_path)
+    engine = open_store(f"sqlite:///{tmp_path / 'store.db'}")
+    load_folder(engine, tmp_path)
+    rules = tmp_path / "rules.toml"
+    rules.write_text("[deposits]\nera_wait_days = 4000\ndeposit_wait_days = 4000\n")
+    detect(engine, as_of=AS_OF, rules_path=str(rules))
+    assert _findings(engine) == []
+    rules.write_text("[deposits]\nera_wait_days = -1\n")
+    with pytest.raises(UsageError, match="not negative"):
+        detect(engine, as_of=AS_OF, rules_path=str(rules))
