@@ -21,7 +21,13 @@ from edi_engine.ledger.reassociation import Window, business_days, needs_deposit
 from edi_engine.rules import deposit_without_era, era_without_deposit
 from edi_engine.rules.candidate import Candidate
 from edi_engine.rules.pack import RulePack
-from edi_engine.store.deposits import deposit_facts, era_payment_facts, trn_offset, write_deposit_matches
+from edi_engine.store.deposits import (
+    deposit_facts,
+    era_payment_facts,
+    has_deposit_tables,
+    trn_offset,
+    write_deposit_matches,
+)
 
 __all__ = ["DepositRun", "run"]
 
@@ -34,6 +40,8 @@ class DepositRun:
 
 
 def run(conn: Connection, facts: StoreFacts, pack: RulePack, as_of: date) -> DepositRun:
+    if not has_deposit_tables(conn):
+        return DepositRun()
     rules = pack.deposits
     payments = era_payment_facts(conn, facts.aliases)
     deposits = deposit_facts(conn)

@@ -26,7 +26,7 @@ from datetime import date
 from decimal import Decimal, InvalidOperation
 from typing import Any, NoReturn
 
-from sqlalchemy import delete, insert, select
+from sqlalchemy import delete, insert, inspect, select
 from sqlalchemy.engine import Connection, Engine
 
 from edi_engine.errors import InputError, Position
@@ -36,7 +36,7 @@ from edi_engine.store.bai2 import is_bai2, read_bai2
 from edi_engine.store.sourcefile import claim_file, content_hash
 
 __all__ = ["CSV_COLUMNS", "DepositFact", "DepositImport", "EraPaymentFact", "deposit_facts", "era_payment_facts",
-           "import_deposits", "stored_deposit_matches", "trn_offset", "write_deposit_matches"]
+           "has_deposit_tables", "import_deposits", "stored_deposit_matches", "trn_offset", "write_deposit_matches"]
 
 CSV_COLUMNS = ("deposit_date", "amount", "reference", "account")
 CSV_OPTIONAL = ("payer",)
@@ -205,6 +205,11 @@ def _d(value: object) -> date | None:
     if value is None or isinstance(value, date):
         return value
     return date.fromisoformat(str(value)[:10])
+
+
+def has_deposit_tables(conn: Connection) -> bool:
+    """False on a schema from before migration 0005 (detect may run on it until `db upgrade`)."""
+    return bool(inspect(conn).has_table(tables.deposit_match.name))
 
 
 def era_payment_facts(conn: Connection, aliases: dict[str, str]) -> list[EraPaymentFact]:
