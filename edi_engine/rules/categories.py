@@ -28,6 +28,7 @@ from edi_engine.rules import (
     duplicate_payment,
     patient_overpayment,
     payer_overpayment,
+    remittance_conflict,
     unbalanced_remittance,
     unmatched_payment,
 )
@@ -165,6 +166,10 @@ def _orphan_plbs(conn: Connection, facts: StoreFacts, pack: RulePack) -> list[Ca
     return unmatched_payment.orphan_plbs(facts)
 
 
+def _remittance_conflicts(conn: Connection, facts: StoreFacts, pack: RulePack) -> list[Candidate]:
+    return remittance_conflict.conflicts(conn, facts)
+
+
 def _unbalanced_transactions(conn: Connection, facts: StoreFacts, pack: RulePack) -> list[Candidate]:
     return unbalanced_remittance.transactions(conn, facts, pack.balancing_tolerance)
 
@@ -196,3 +201,6 @@ register(Category(
 register(Category(
     unbalanced_remittance.CATEGORY, unbalanced_remittance.detect, Owed.NONE, False, None, None, Correction.NONE,
     None, _unbalanced_transactions))
+register(Category(
+    remittance_conflict.CATEGORY, remittance_conflict.detect, Owed.NONE, False, None, None, Correction.NONE,
+    None, _remittance_conflicts))
