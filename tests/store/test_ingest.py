@@ -102,7 +102,8 @@ def test_same_interchange_with_other_content_is_stored_with_a_warning(db_url: st
     after = counts(db_url)
     assert after["interchange"] == before["interchange"] + 1 and after["claim"] == before["claim"] + 1
     with open_store(db_url).connect() as conn:
-        stored = conn.execute(text("SELECT warnings FROM source_file WHERE name = :n"), {"n": str(b.files_837[0])}).scalar()
+        stored = conn.execute(text("SELECT warnings FROM source_file WHERE name = :n"),
+                              {"n": str(b.files_837[0])}).scalar()
         assert "used before by" in stored and "3 claims submitted again, already stored" in stored
         assert conn.execute(text("SELECT count(*) FROM claim_submission")).scalar() == 3
 
