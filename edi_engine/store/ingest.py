@@ -204,10 +204,20 @@ def _pg_copy(conn: Connection, table: Any, cols: tuple[str, ...], params: list[t
     costs a server round of parse/bind/execute per row; COPY streams the batch)."""
     quote = conn.dialect.identifier_preparer.quote
     raw = conn.connection.driver_connection
-    with raw.cursor() as cur:  # type: ignore[union-attr]
-        with cur.copy(f"COPY {quote(table.name)} ({', '.join(quote(c) for c in cols)}) FROM STDIN") as copy:
+    sql = f"COPY {quote(table.name)} ({', '.join(quote(c) for c in cols)}) FROM STDIN"
+    try:
+        with raw.cursor() as cur, cur.copy(sql) as copy:  # type: ignore[union-attr]
             for row in params:
                 copy.write_row(row)
+    except Exception as exc:
+        # psycopg's own error, raised outside SQLAlchemy's wrapping: as SQLAlchemy's, so a raced unique key
+        # (class 23) or a deadlock (40P01) is retried by ingest_file like any other statement's.
+        state = str(getattr(exc, "sqlstate", "") or "")
+        if state.startswith("23"):
+            raise IntegrityError(sql, None, exc) from exc
+        if state in ("40P01", "40001"):
+            raise OperationalError(sql, None, exc) from exc
+        raise
 
 
 def _insert_ignore(conn: Connection, table: Any, index_elements: list[str]) -> Any:
