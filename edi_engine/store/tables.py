@@ -18,6 +18,10 @@ are plain Core and `sqlmodel` is not a dependency. A table keeps the name of its
 The ledger's and rules' tables (`payment_match`, `finding`), the audit trail and the web app's users
 are declared here too: one schema, one MetaData, so Alembic sees all of it. Their owners' notes:
 
+- Identity below the file (ingest.py): `payment_identity` keys (payer, TRN02) to the payment posted
+  first; a later set with the same payment is a `remittance_delivery` row (nothing posted), one that
+  differs is a `payment` row with `conflict_of` set, stored with its claims but read by no ledger
+  (store/read.py); an 837 claim whose `signature` is stored is a `claim_submission` row.
 - `payment_match` is derived data: `detect` rewrites only the rows whose match changed. `finding`
   is reconciled, never rebuilt: its `natural_key` (category + claim + payer + line + cause) is
   unique, so a re-run updates a finding instead of adding another, and a human decision in
