@@ -258,3 +258,28 @@ def test_corpus_era_re_sent_with_other_delimiters_is_recognised(tmp_path: Path, 
         assert (r.status, r.redelivered, r.payments) == ("ingested", first.transactions, 0), (variant, r)
     detect(engine, as_of=AS_OF)
     assert _findings(engine) == before
+
+
+def test_a_rebuilt_era_with_added_references_and_names_is_still_a_redelivery(db_url: str, tmp_path: Path) -> None:
+    """A payer that rebuilt defective 835s re-sent them with REF*6R added and corrected member data
+    (domain.md 1.11, BCBSOK): the money is the same, so it is the same payment."""
+    engine = _loaded(db_url, "patient_exact")
+    era = sorted((FIXTURES / "patient_exact").glob("*.835"))[0]
+    delims, segs = segments(era.read_bytes())[0]
+    rebuilt: list[list[str]] = []
+    for seg in segs:
+        if seg[0] == "NM1" and seg[1] == "QC":
+            seg = [*seg[:3], "CORRECTED", *seg[4:]]
+        rebuilt.append(seg)
+        if seg[0] == "SVC":
+            rebuilt.append(["REF", "6R", "ADDED1"])
+    se = next(s for s in rebuilt if s[0] == "SE")
+    se[1] = str(sum(1 for s in rebuilt[rebuilt.index(next(s for s in rebuilt if s[0] == "ST")):] if s[0] != "GE"
+                    and s[0] != "IEA"))
+    path = tmp_path / "rebuilt.835"
+    path.write_bytes(reenvelope((delims.terminator.join(delims.element.join(s) for s in rebuilt)
+                                 + delims.terminator).encode("latin-1"), 55))
+    r = ingest_file(engine, path)
+    assert (r.status, r.redelivered, r.remittance_conflicts, r.payments) == ("ingested", 1, 0, 0), r
+    detect(engine, as_of=AS_OF)
+    assert _findings(engine) == []
