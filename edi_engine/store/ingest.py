@@ -481,7 +481,9 @@ def ingest_file(engine: Engine, path: str | os.PathLike[str], *, name: str | Non
         except (IntegrityError, OperationalError) as exc:
             # A key raced by another process (a claim signature, or PostgreSQL's deadlock between two
             # files taking the same payment keys in other orders): rolled back; the next attempt sees the
-            # other's committed rows. A SQLite lock timeout is an OperationalError too, and is retried.
+            # other's committed rows. Any other operational error (a lost server, a lock timeout) is raised.
+            if isinstance(exc, OperationalError) and getattr(exc.orig, "sqlstate", None) not in ("40P01", "40001"):
+                raise
             error = f"database refused a row ({type(exc.orig).__name__}); nothing of the file was stored"
         except DataError as exc:  # a value the database cannot hold; the message may hold PHI, so not echoed
             error = f"database refused a value ({type(exc.orig).__name__}); nothing of the file was stored"
