@@ -30,6 +30,7 @@ from edi_engine.rules import (
     era_without_deposit,
     patient_overpayment,
     payer_overpayment,
+    remittance_conflict,
     unbalanced_remittance,
     unmatched_payment,
 )
@@ -167,6 +168,10 @@ def _orphan_plbs(conn: Connection, facts: StoreFacts, pack: RulePack) -> list[Ca
     return unmatched_payment.orphan_plbs(facts)
 
 
+def _remittance_conflicts(conn: Connection, facts: StoreFacts, pack: RulePack) -> list[Candidate]:
+    return remittance_conflict.conflicts(conn, facts)
+
+
 def _unbalanced_transactions(conn: Connection, facts: StoreFacts, pack: RulePack) -> list[Candidate]:
     return unbalanced_remittance.transactions(conn, facts, pack.balancing_tolerance)
 
@@ -204,3 +209,6 @@ register(Category(
     era_without_deposit.CATEGORY, era_without_deposit.detect, Owed.NONE, False, None, None, Correction.NONE, None))
 register(Category(
     deposit_without_era.CATEGORY, deposit_without_era.detect, Owed.NONE, False, None, None, Correction.NONE, None))
+register(Category(
+    remittance_conflict.CATEGORY, remittance_conflict.detect, Owed.NONE, False, None, None, Correction.NONE,
+    None, _remittance_conflicts))

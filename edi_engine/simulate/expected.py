@@ -15,10 +15,12 @@ expected.json is one JSON object (UTF-8, two-space indent, keys sorted, newline 
 Only "findings" is required. Each finding has:
 
 - category: duplicate_payment | payer_overpayment | cob_overpayment | patient_overpayment |
-  unmatched_payment | era_without_deposit | deposit_without_era (unbalanced_remittance is never
-  generated: every generated 835 balances);
+  unmatched_payment | era_without_deposit | deposit_without_era | remittance_conflict
+  (unbalanced_remittance is never generated: every generated 835 balances; remittance_conflict only
+  in a hand-made pack);
 - claim_id: CLM01 (= CLP01; for unmatched_payment the CLP01 that matches no claim); "" for the
-  deposit findings, which concern a payment or a deposit, not a claim;
+  deposit findings and remittance_conflict, which concern a payment, a deposit or a remittance, not a
+  claim;
 - payer_id: the canonical payer id (837 2010BB NM109; an 835 alias is mapped through
   payer_aliases.csv); for a patient_overpayment, the payer of the claim's primary coverage;
 - amount: a string with exactly two decimals;
@@ -62,8 +64,9 @@ __all__ = [
 
 FORMAT_VERSION = 1
 CATEGORIES = ("duplicate_payment", "payer_overpayment", "cob_overpayment", "patient_overpayment",
-              "unmatched_payment", "unbalanced_remittance", "era_without_deposit", "deposit_without_era")
-REFUND_TO = ("payer", "patient", "offset", "")
+              "unmatched_payment", "unbalanced_remittance", "era_without_deposit", "deposit_without_era",
+              "remittance_conflict")
+REFUND_TO = ("payer", "patient", "offset", "")  # "": not a refund
 STATUSES = ("open", "resolved")
 _CENT = Decimal("0.01")
 
