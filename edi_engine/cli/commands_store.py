@@ -154,7 +154,8 @@ def alias_list(ctx: click.Context, as_json: bool) -> None:
 
 
 def _line(r: FileResult) -> str:
-    counts = f" ({r.transactions} transactions, {r.claims} claims, {r.payments} payments)" if r.status == "ingested" else ""
+    counts = (f" ({r.transactions} transactions, {r.claims} claims, {r.payments} payments)"
+              if r.status == "ingested" else "")
     return f"{r.file}: {r.status}{counts}" + (f": {r.error}" if r.error else "")
 
 
@@ -190,14 +191,15 @@ def _watch(engine: object, folder: str, poll: float, as_json: bool) -> IngestSum
 
 @main.command("ingest")
 @click.argument("paths", nargs=-1, type=click.Path(exists=True))
-@click.option("--watch", "watch_dir", type=click.Path(file_okay=False), help="Drop folder to watch instead.")
+@click.option("--watch", "watch_dir", type=click.Path(exists=True, file_okay=False),
+              help="Drop folder to watch instead.")
 @click.option("--poll", default=1.0, show_default=True, help="Seconds between scans of the drop folder.")
 @click.option("--jobs", "-j", default=1, show_default=True, help="Worker processes (files in parallel).")
 @click.option("--json", "as_json", is_flag=True, help="Print the summary as JSON.")
 @click.pass_context
 @handle_errors
-def ingest(ctx: click.Context, paths: tuple[str, ...], watch_dir: str | None, poll: float, jobs: int,  # float ok: seconds
-           as_json: bool) -> None:
+def ingest(ctx: click.Context, paths: tuple[str, ...], watch_dir: str | None,
+           poll: float, jobs: int, as_json: bool) -> None:  # float ok: seconds
     """Store 835/837 files (folders recursively), each completely or not at all, each once.
 
     Exit status 1 when any file failed or conflicted. Example: edi-engine ingest inbox/ --json
