@@ -7,10 +7,9 @@ import os
 import signal
 import subprocess
 import sys
+import threading
 import time
 from pathlib import Path
-
-import threading
 
 import pytest
 from sqlalchemy import text
@@ -162,7 +161,7 @@ def test_complete_means_the_last_interchange_ends_with_iea(tmp_path: Path, data:
 def _stored(db_url: str) -> dict[str, int]:
     with open_store(db_url).connect() as conn:
         rows = conn.execute(text("SELECT status, count(*) FROM source_file GROUP BY status")).all()
-    return {status: n for status, n in rows}
+    return {str(status): int(n) for status, n in rows}
 
 
 def _slow_writer(target: Path, data: bytes, cuts: list[int], pause: float) -> threading.Thread:
