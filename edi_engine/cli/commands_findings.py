@@ -76,8 +76,8 @@ def echo_table(rows: list[dict]) -> None:  # type: ignore[type-arg]
     widths = [max([len(c)] + [len(t[i]) for t in table]) for i, c in enumerate(_COLUMNS)]
     click.echo("  ".join(c.ljust(w) for c, w in zip(_COLUMNS, widths, strict=True)))
     for t in table:
-        cells = zip(t, _COLUMNS, widths, strict=True)
-        click.echo("  ".join(v.rjust(w) if c == "amount" else v.ljust(w) for v, c, w in cells))
+        click.echo("  ".join(v.rjust(w) if c == "amount" else v.ljust(w)
+                             for v, c, w in zip(t, _COLUMNS, widths, strict=True)))
     click.echo(f"{len(rows)} findings, total {sum((Decimal(r['amount']) for r in rows), Decimal(0)):.2f}")
 
 

@@ -35,10 +35,12 @@ def replay_cmd(pack: str, update: bool, as_of: str | None) -> None:
     result = replay(pack, as_of=as_of, update=update)
     for name in result.failed_files:
         click.echo(f"failed to ingest: {name}", err=True)
-    for label, found in (("missing:   ", result.comparison.missing), ("unexpected:", result.comparison.unexpected)):
-        for f in found:
-            click.echo(f"{label} {f.category} claim {f.claim_id} payer {f.payer_id} {f.amount} to {f.refund_to} "
-                       f"({f.status})")
+    for f in result.comparison.missing:
+        click.echo(f"missing:    {f.category} claim {f.claim_id} payer {f.payer_id} {f.amount} to {f.refund_to} "
+                   f"({f.status})")
+    for f in result.comparison.unexpected:
+        click.echo(f"unexpected: {f.category} claim {f.claim_id} payer {f.payer_id} {f.amount} to {f.refund_to} "
+                   f"({f.status})")
     verdict = "updated" if update else ("clean" if result.ok else "differs")
     click.echo(f"{pack}: {len(result.actual)} findings, {len(result.expected)} expected: {verdict}")
     if not result.ok and not update:

@@ -2,7 +2,8 @@
 balances derived from them. Reads the store; knows nothing of rule thresholds or documents.
 
 Public API:
-    load_store_facts(conn) -> StoreFacts          store-wide facts (payments, PLBs, fees, aliases)
+    load_store_facts(conn[, accounts]) -> StoreFacts  store-wide facts (payments, PLBs, fees, aliases), or
+                                                   only those some accounts touch
     iter_accounts(conn, facts, only=None)         Account per CLM01, streamed in chunks
     match_account(account, facts) -> AccountMatches
     analyse(account, matches, facts, fee_per_unit=True) -> AccountView
@@ -25,7 +26,7 @@ from edi_engine.ledger.balances import (
     line_totals,
     primary_excess,
 )
-from edi_engine.ledger.matching import AccountMatches, Match, Problem, match_account
+from edi_engine.ledger.matching import AccountMatches, Match, MatchProblem, match_account
 from edi_engine.ledger.postings import (
     PATIENT,
     Posting,
@@ -39,14 +40,14 @@ from edi_engine.store.read import Account, StoreFacts, iter_accounts, load_store
 
 __all__ = [
     "PATIENT", "Account", "AccountMatches", "AccountView", "CombinedPayments", "DuplicateTotals",
-    "LineAdjudication", "LineTotals", "Match", "PayerView", "Posting", "Problem", "StoreFacts", "analyse",
+    "LineAdjudication", "LineTotals", "Match", "MatchProblem", "PayerView", "Posting", "StoreFacts", "analyse",
     "balance", "build_postings", "combined_payments", "credit", "duplicate_totals", "iter_accounts", "ledger_for",
     "line_totals", "load_store_facts", "match_account", "patient_side", "payer_side", "primary_excess",
 ]
 
 
 def ledger_for(conn: Connection, clm01: str, fee_per_unit: bool = True) -> tuple[AccountView, list[Posting]] | None:
-    facts = load_store_facts(conn)
+    facts = load_store_facts(conn, [clm01])
     for account in iter_accounts(conn, facts, only=[clm01]):
         view = analyse(account, match_account(account, facts), facts, fee_per_unit)
         return view, build_postings(view)

@@ -9,7 +9,7 @@ Owns the matching order and the method names recorded for each match (domain.md 
            narrowed by service date, units and charge.
   reversal: CLP02 22 to the earlier payment of the same payer with the same CLP07 and negated amount.
   PLB:     PLB03-2 reference = CLP07 (WO, 72, FB).
-What cannot be matched, or matches more than one way, is returned as a `Problem` (the rules turn
+What cannot be matched, or matches more than one way, is returned as a `MatchProblem` (the rules turn
 it into an unmatched_payment finding): never a silent guess. Knows nothing of money rules.
 """
 
@@ -20,7 +20,7 @@ from dataclasses import dataclass, field
 
 from edi_engine.store.read import Account, ClaimFact, ClpFact, LineFact, PlbFact, StoreFacts, SvcFact
 
-__all__ = ["AccountMatches", "Match", "Problem", "match_account", "REVERSAL", "FORWARDED", "PAID_STATUSES"]
+__all__ = ["AccountMatches", "Match", "MatchProblem", "match_account", "REVERSAL", "FORWARDED", "PAID_STATUSES"]
 
 REVERSAL = "22"
 FORWARDED = frozenset({"19", "20", "21"})
@@ -39,7 +39,7 @@ class Match:
 
 
 @dataclass(frozen=True, slots=True)
-class Problem:
+class MatchProblem:
     """An 835 fact that matched nothing, or more than one thing."""
 
     subject: str
@@ -59,7 +59,7 @@ class AccountMatches:
     reverses: dict[int, ClpFact] = field(default_factory=dict)  # reversal CLP id -> original
     plb_clp: dict[int, ClpFact] = field(default_factory=dict)  # PLB id -> the CLP it recoups
     matches: list[Match] = field(default_factory=list)
-    problems: list[Problem] = field(default_factory=list)
+    problems: list[MatchProblem] = field(default_factory=list)
 
 
 def match_account(account: Account, facts: StoreFacts) -> AccountMatches:
@@ -88,6 +88,13 @@ def match_account(account: Account, facts: StoreFacts) -> AccountMatches:
     return result
 
 
+def _original_tests(rev: ClpFact) -> tuple[Callable[[ClpFact], bool], ...]:
+    """What makes a payment the original of reversal `rev`, strictest first."""
+    return ((lambda c: c.clp07 == rev.clp07 and c.paid == -rev.paid),
+            (lambda c: c.clp07 == rev.clp07),
+            (lambda c: c.paid == -rev.paid and c.charge == -rev.charge))
+
+
 def _pair_reversals(account: Account, result: AccountMatches) -> None:
     """A reversal negates the latest earlier payment of the same payer and CLP07 (RFI 1429, 2442)."""
     taken: set[int] = set()
@@ -97,9 +104,7 @@ def _pair_reversals(account: Account, result: AccountMatches) -> None:
         pool = [c for c in account.clps if c.status != REVERSAL and c.payer_id == rev.payer_id and c.id not in taken]
         before = [c for c in pool if account.clps.index(c) < i]
         chosen = None
-        for tests in ((lambda c: c.clp07 == rev.clp07 and c.paid == -rev.paid),
-                      (lambda c: c.clp07 == rev.clp07),
-                      (lambda c: c.paid == -rev.paid and c.charge == -rev.charge)):
+        for tests in _original_tests(rev):
             for group in (before, pool):
                 hits = [c for c in group if tests(c)]
                 if hits:
@@ -136,7 +141,7 @@ def _match_claim(account: Account, clp: ClpFact, forwarded_by: dict[str, ClpFact
             candidates, method = primaries, "clp01+crossover"
         else:
             cause = "no-claim" if not account.claims else "payer-not-billed"
-            result.problems.append(Problem("claim_payment", clp.id, cause, clp=clp))
+            result.problems.append(MatchProblem("claim_payment", clp.id, cause, clp=clp))
             return
     if clp.status != REVERSAL:
         voids = [c for c in candidates if c.frequency != "8"]
@@ -144,7 +149,7 @@ def _match_claim(account: Account, clp: ClpFact, forwarded_by: dict[str, ClpFact
     rejected = [(c, _confirm(clp, c)) for c in candidates]
     fitting = [c for c, why in rejected if why is None]
     if not fitting:
-        result.problems.append(Problem("claim_payment", clp.id, rejected[0][1] or "no-claim", clp=clp,
+        result.problems.append(MatchProblem("claim_payment", clp.id, rejected[0][1] or "no-claim", clp=clp,
                                        candidates=tuple(c.id for c in candidates)))
         return
     chosen: ClaimFact | None = None
@@ -166,7 +171,7 @@ def _match_claim(account: Account, clp: ClpFact, forwarded_by: dict[str, ClpFact
         if len(replacements) == 1:
             chosen, method = replacements[0], method + "+replacement"
     if chosen is None:
-        result.problems.append(Problem("claim_payment", clp.id, "ambiguous-claim", clp=clp,
+        result.problems.append(MatchProblem("claim_payment", clp.id, "ambiguous-claim", clp=clp,
                                        candidates=tuple(c.id for c in fitting)))
         return
     result.claim_of[clp.id] = chosen
@@ -209,7 +214,7 @@ def _match_lines(clp: ClpFact, claim: ClaimFact, result: AccountMatches) -> None
             if len(hits) == 1:
                 line, method = hits[0], "ref6r"
             elif len(hits) > 1:
-                result.problems.append(Problem("service_payment", svc.id, "ambiguous-line", clp=clp, svc=svc,
+                result.problems.append(MatchProblem("service_payment", svc.id, "ambiguous-line", clp=clp, svc=svc,
                                                candidates=tuple(h.id for h in hits)))
                 continue
         if line is None:
@@ -226,10 +231,10 @@ def _match_lines(clp: ClpFact, claim: ClaimFact, result: AccountMatches) -> None
             elif len(free) >= 1 and len({ln.identity[:4] + (ln.charge,) for ln in free}) == 1:
                 line, method = free[0], method + "+order"  # identical lines: which copy is immaterial
             elif not hits:
-                result.problems.append(Problem("service_payment", svc.id, "no-line", clp=clp, svc=svc))
+                result.problems.append(MatchProblem("service_payment", svc.id, "no-line", clp=clp, svc=svc))
                 continue
             else:
-                result.problems.append(Problem("service_payment", svc.id, "ambiguous-line", clp=clp, svc=svc,
+                result.problems.append(MatchProblem("service_payment", svc.id, "ambiguous-line", clp=clp, svc=svc,
                                                candidates=tuple(h.id for h in hits)))
                 continue
         taken.add(line.id)
@@ -246,7 +251,7 @@ def _match_plbs(account: Account, facts: StoreFacts, result: AccountMatches) -> 
         payment = facts.payments.get(plb.payment_id)
         payer = payment.payer_id if payment else ""
         if len(facts.plb_reference_accounts.get(plb.reference, ())) > 1:
-            result.problems.append(Problem("provider_adjustment", plb.id, "ambiguous-plb-reference", plb=plb))
+            result.problems.append(MatchProblem("provider_adjustment", plb.id, "ambiguous-plb-reference", plb=plb))
             continue
         same = [c for c in account.clps if c.clp07 == plb.reference and c.payer_id == payer]
         if not same:

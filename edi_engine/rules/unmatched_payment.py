@@ -7,7 +7,7 @@ from __future__ import annotations
 from typing import TYPE_CHECKING
 
 from edi_engine.ledger import AccountView, StoreFacts
-from edi_engine.ledger.matching import Problem
+from edi_engine.ledger.matching import MatchProblem
 from edi_engine.rules.candidate import Candidate, clp_evidence, plb_evidence, svc_evidence
 
 if TYPE_CHECKING:  # pack.py validates its names against the registry, which imports this module
@@ -18,7 +18,7 @@ __all__ = ["CATEGORY", "detect", "from_problem", "orphan_plbs"]
 CATEGORY = "unmatched_payment"
 
 
-def from_problem(problem: Problem, facts: StoreFacts, clm01: str | None) -> Candidate | None:
+def from_problem(problem: MatchProblem, facts: StoreFacts, clm01: str | None) -> Candidate | None:
     if problem.clp is not None and problem.svc is None:
         clp = problem.clp
         if clp.paid == 0:
@@ -65,7 +65,7 @@ def detect(view: AccountView, facts: StoreFacts, pack: RulePack) -> list[Candida
 
 def orphan_plbs(facts: StoreFacts) -> list[Candidate]:
     """WO recoupments whose reference is no payer claim control number in the store."""
-    out = []
+    out: list[Candidate] = []
     for ref, plbs in facts.plbs_by_reference.items():
         if ref in facts.plb_reference_accounts:
             continue

@@ -270,23 +270,46 @@ class StoreFacts:
         return None
 
 
-def load_store_facts(conn: Connection) -> StoreFacts:
+def load_store_facts(conn: Connection, accounts: Sequence[str] | None = None) -> StoreFacts:
+    """The store-wide facts; with `accounts` (CLM01 values), only what those accounts touch.
+
+    Scoped, it reads the payments their CLPs belong to, the PLBs whose reference is one of their
+    CLP07 values (with those PLBs' payments) and the fee rows of their procedure codes, so one
+    account (explain, a letter, the web detail page) costs a few indexed reads, not the store.
+    Aliases and file names are always whole: small, and every account may name any of them.
+    """
     aliases = {r[0]: r[1] for r in conn.execute(text("SELECT alias, payer_id FROM payer_alias"))}
     files = {r[0]: FileFact(r[0], r[1]) for r in conn.execute(text("SELECT id, name FROM source_file"))}
+    scope: dict[str, object] = {}
+    if accounts is not None:
+        scope = {f"a{j}": v for j, v in enumerate(sorted(set(accounts)))}
+    in_scope = ", ".join(":" + k for k in scope) or "NULL"
+    plb_sql = ("SELECT id, payment_id, source_file_id, segment, byte_offset, reason_code, reference, amount"
+               " FROM provider_adjustment WHERE reference IS NOT NULL AND reference <> ''")
+    if accounts is not None:
+        # PLB03-2 is written as the payer sends it, padded or not; CLP07 is compared trimmed (as below).
+        plb_sql += (" AND TRIM(reference) IN (SELECT TRIM(payer_claim_control_number) FROM claim_payment"
+                    f" WHERE patient_control_number IN ({in_scope}))")
+    plbs: dict[str, list[PlbFact]] = defaultdict(list)
+    for r in conn.execute(text(plb_sql + " ORDER BY id"), scope):
+        plbs[r[6].strip()].append(PlbFact(r[0], r[1], r[2], r[3], r[4], r[5], r[6].strip(), r[7]))
+    payment_sql = (
+        "SELECT p.id, p.source_file_id, p.segment, p.byte_offset, p.amount, p.payment_date, p.trace_number,"
+        " p.payer_id, i.control_number, t.control_number FROM payment p"
+        " JOIN transaction_set t ON t.id = p.transaction_set_id"
+        " LEFT JOIN interchange i ON i.id = t.interchange_id")
+    if accounts is not None:
+        plb_payments = sorted({plb.payment_id for group in plbs.values() for plb in group})
+        scope.update({f"p{j}": v for j, v in enumerate(plb_payments)})
+        payment_sql += (" WHERE p.id IN (SELECT payment_id FROM claim_payment"
+                        f" WHERE patient_control_number IN ({in_scope}))")
+        if plb_payments:
+            payment_sql += f" OR p.id IN ({', '.join(f':p{j}' for j in range(len(plb_payments)))})"
     payments: dict[int, PaymentFact] = {}
-    for r in conn.execute(text(
-            "SELECT p.id, p.source_file_id, p.segment, p.byte_offset, p.amount, p.payment_date, p.trace_number,"
-            " p.payer_id, i.control_number, t.control_number FROM payment p"
-            " JOIN transaction_set t ON t.id = p.transaction_set_id"
-            " LEFT JOIN interchange i ON i.id = t.interchange_id")):
+    for r in conn.execute(text(payment_sql), scope):
         payer = (r[7] or "").strip()
         payments[r[0]] = PaymentFact(r[0], r[1], r[2], r[3], r[4], _d(r[5]), r[6] or "",
                                      aliases.get(payer, payer), r[8] or "", r[9] or "")
-    plbs: dict[str, list[PlbFact]] = defaultdict(list)
-    for r in conn.execute(text(
-            "SELECT id, payment_id, source_file_id, segment, byte_offset, reason_code, reference, amount"
-            " FROM provider_adjustment WHERE reference IS NOT NULL AND reference <> '' ORDER BY id")):
-        plbs[r[6].strip()].append(PlbFact(r[0], r[1], r[2], r[3], r[4], r[5], r[6].strip(), r[7]))
     ref_accounts: dict[str, set[str]] = defaultdict(set)
     refs = sorted(plbs)
     for i in range(0, len(refs), 500):
@@ -296,10 +319,17 @@ def load_store_facts(conn: Connection) -> StoreFacts:
                f" WHERE payer_claim_control_number IN ({', '.join(':' + k for k in params)})")
         for r in conn.execute(text(sql), params):
             ref_accounts[r[0]].add(r[1])
+    fee_sql = ("SELECT payer_id, procedure_code, modifier, allowed_amount, effective_from, effective_to,"
+               " source_file_id, segment FROM fee_schedule")
+    if accounts is not None:
+        fee_sql += (" WHERE TRIM(procedure_code) IN ("
+                    "SELECT l.procedure_code FROM claim_line l JOIN claim c ON c.id = l.claim_id"
+                    f" WHERE c.patient_control_number IN ({in_scope})"
+                    " UNION SELECT s.procedure_code FROM service_payment s"
+                    " JOIN claim_payment c ON c.id = s.claim_payment_id"
+                    f" WHERE c.patient_control_number IN ({in_scope}))")
     fees: dict[tuple[str, str], list[FeeRow]] = defaultdict(list)
-    for r in conn.execute(text(
-            "SELECT payer_id, procedure_code, modifier, allowed_amount, effective_from, effective_to,"
-            " source_file_id, segment FROM fee_schedule ORDER BY id")):
+    for r in conn.execute(text(fee_sql + " ORDER BY id"), scope):
         payer = aliases.get(r[0].strip(), r[0].strip())
         fees[(payer, r[1].strip())].append(FeeRow((r[2] or "").strip(), r[3], _d(r[4]), _d(r[5]), r[6], r[7]))
     return StoreFacts(aliases, files, payments, dict(plbs), dict(ref_accounts), dict(fees))
