@@ -371,13 +371,20 @@ def _int(value: Any) -> int | None:
         return None
 
 
+def _segment_id(seg: dict[str, Any]) -> str:
+    """The segment id pyx12 read, when it is one (two or three letters and digits); otherwise what
+    stood there may be data (a wrapped line, a name) and is not shown."""
+    value = str(seg.get("seg_id") or "")
+    return value if 2 <= len(value) <= 3 and value.isascii() and value.isalnum() and value.isupper() else ""
+
+
 def _describe_segment(seg: dict[str, Any], code: str, err_str: str) -> str:
     what = _PYX12_SEGMENT_CODES.get(code) or SEGMENT_CODES.get(code) or f"pyx12 error {code}"
     if code == "3" and err_str.startswith("Mandatory loop"):
         what = "required loop missing"
     # pyx12 names the map node it was at; only for a missing segment is that the segment's name.
     name = (seg.get("name") or "") if code in ("3", "I6", "I7", "I8") else ""
-    return f"{seg.get('seg_id') or 'segment'}{f' ({name})' if name else ''}: {what}"
+    return f"{_segment_id(seg) or 'segment'}{f' ({name})' if name else ''}: {what}"
 
 
 def _describe_element(seg: dict[str, Any], ele: dict[str, Any], ref: str, code: str, err_str: str) -> str:
@@ -414,7 +421,7 @@ def _findings(doc: dict[str, Any]) -> Iterator[Pyx12Finding]:
                         yield Pyx12Finding("transaction", code, message, group=g, transaction=t)
                 for seg in st.get("segments", []):
                     common = {"line": _int(seg.get("cur_line")), "group": g, "transaction": t,
-                              "segment_id": str(seg.get("seg_id") or ""), "set_position": _int(seg.get("seg_count")),
+                              "segment_id": _segment_id(seg), "set_position": _int(seg.get("seg_count")),
                               "loop_id": str(seg.get("ls_id") or "")}
                     for err in seg.get("errors", []):
                         code = str(err.get("err_cde"))
