@@ -80,13 +80,27 @@ def _free_name(folder: Path, name: str) -> Path:
     return target
 
 
+def _utf16(head: bytes) -> str | None:
+    """The UTF-16 codec of a file the reader would transcode (its rule, x12/reader.py), else None."""
+    if head.startswith((b"\xff\xfe", b"\xfe\xff")):
+        return "utf-16"
+    body = head.lstrip(b" \t\r\n\x00")
+    if body.startswith(b"I\x00S\x00A\x00"):
+        return "utf-16-le"
+    return "utf-16-be" if head[:1] == b"\x00" and b"\x00I\x00S\x00A" in head[:16] else None
+
+
 def _complete(path: Path) -> bool | None:
     """True when the file's last interchange ends with IEA and its segment terminator, False when
     it does not (yet), None when it is not X12 at all (no ISA in its first 64 KiB): such a file is
     taken once it has settled, so that ingest fails it with its reason."""
     try:
         with open(path, "rb") as fh:
-            head = fh.read(LEADING_TEXT_LIMIT + _ISA_LENGTH)
+            head = fh.read(2 * (LEADING_TEXT_LIMIT + _ISA_LENGTH))
+            codec = _utf16(head)
+            if codec is not None:
+                head = head.decode(codec, "replace").encode("latin-1", "replace")
+            head = head[: LEADING_TEXT_LIMIT + _ISA_LENGTH]
             start = head.find(b"ISA")
             if start < 0:
                 return None if head.strip(_WHITESPACE) else False  # an empty file is not complete
@@ -94,8 +108,11 @@ def _complete(path: Path) -> bool | None:
                 return False
             element, terminator = head[start + 3 : start + 4], head[start + 105 : start + 106]
             size = os.fstat(fh.fileno()).st_size
-            fh.seek(max(0, size - _TAIL))
-            tail = fh.read(_TAIL)
+            width = 1 if codec is None else 2
+            fh.seek(max(0, size - width * _TAIL) // width * width)
+            tail = fh.read(width * _TAIL)
+            if codec is not None:
+                tail = tail.decode(codec, "replace").encode("latin-1", "replace")
     except OSError:
         return False
     end = len(tail)

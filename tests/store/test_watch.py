@@ -151,6 +151,8 @@ ISA = (b"ISA*00*          *00*          *ZZ*SENDER         *ZZ*RECEIVER       *2
     (b"", False),
     (b"   \n", False),
     (b"claim_id,payment_date,amount\n", None),  # not X12: taken, and failed by ingest
+    ((ISA + b"GS*HP~IEA*1*000000001~\r\n").decode().encode("utf-16"), True),  # UTF-16, as the reader takes
+    ((ISA + b"GS*HP~IEA*1*0000").decode().encode("utf-16-le"), False),
 ])
 def test_complete_means_the_last_interchange_ends_with_iea(tmp_path: Path, data: bytes, expected: bool | None) -> None:
     path = tmp_path / "f"
