@@ -27,7 +27,7 @@ import click
 
 from edi_engine.errors import EdiEngineError, UsageError
 
-__all__ = ["db_url", "handle_errors", "main", "output_file"]
+__all__ = ["EXIT_BUG", "db_url", "handle_errors", "main", "output_file"]
 
 EXIT_BUG = 70  # EX_SOFTWARE (sysexits.h): an exception the code did not expect
 
@@ -35,7 +35,8 @@ F = TypeVar("F", bound=Callable[..., Any])
 
 
 def handle_errors(func: F) -> F:
-    """Turn an EdiEngineError into a one-line message and its exit code."""
+    """Turn an EdiEngineError into a one-line message and its exit code. The root group's boundary
+    does this and more for every command; this per-command form predates it and prints the same."""
 
     @functools.wraps(func)
     def wrapper(*args: Any, **kwargs: Any) -> Any:
