@@ -10,7 +10,7 @@ from pathlib import Path
 
 import click
 
-from edi_engine.cli import db_url, handle_errors, main
+from edi_engine.cli import db_url, handle_errors, main, output_file
 from edi_engine.cli.commands_findings import findings_cmd
 from edi_engine.errors import UsageError
 from edi_engine.outputs import (
@@ -32,7 +32,9 @@ from edi_engine.store.findings import finding_ids
 
 def _write(out: str, data: bytes) -> None:
     if out == "-":
+        sys.stdout.flush()
         sys.stdout.buffer.write(data)
+        sys.stdout.buffer.flush()
     else:
         Path(out).write_bytes(data)
         click.echo(f"wrote {out} ({len(data)} bytes)", err=True)
@@ -56,6 +58,7 @@ def correct_cmd(ctx: click.Context, claim_id: str | None, mode: str | None, find
 
     Example: edi-engine correct PCN0001 --replace --set line.2.charge=120.00 -o corrected.837
     """
+    output_file(out)
     if finding_id is not None:
         data = corrected_claim_for_finding(open_store(db_url(ctx)), finding_id, by=by)
     else:
@@ -74,7 +77,7 @@ def _pair(text: str) -> tuple[str, str]:
 
 
 def _fmt(out: str) -> str:
-    suffix = Path(out).suffix.lower().lstrip(".")
+    suffix = Path(output_file(out)).suffix.lower().lstrip(".")
     if suffix not in ("pdf", "html", "txt"):
         raise UsageError("the output name must end in .pdf, .html or .txt")
     return suffix
@@ -134,6 +137,7 @@ def reconcile_cmd(ctx: click.Context, check: str | None, fmt: str, out: str) -> 
 
     Example: edi-engine report reconcile --check 24110150280374
     """
+    output_file(out)
     rows = reconcile_report(open_store(db_url(ctx)), check)
     _write(out, render_report(rows, fmt, "Check reconciliation"))
 
@@ -150,6 +154,7 @@ def credit_balances_cmd(ctx: click.Context, as_of: str | None, fmt: str, medicar
 
     Example: edi-engine report credit-balances --as-of 2025-01-31 --format csv
     """
+    output_file(out)
     rows = credit_balance_report(open_store(db_url(ctx)), as_of, medicare)
     title = "Medicare credit balance detail (CMS-838)" if medicare else "Credit balances"
     _write(out, render_report(rows, fmt, title))

@@ -13,6 +13,7 @@ import threading
 from dataclasses import asdict
 
 import click
+from sqlalchemy.engine import Engine
 
 from edi_engine.cli import db_url, handle_errors, main
 from edi_engine.errors import UsageError
@@ -199,34 +200,51 @@ def _ingest_all(engine: object, paths: tuple[str, ...], jobs: int) -> IngestSumm
         return ingest_paths(engine, files, progress=lambda _r: bar.update(1), jobs=jobs)  # type: ignore[arg-type]
 
 
-def _watch(engine: object, folder: str, poll: float, as_json: bool) -> IngestSummary:  # float ok: seconds
+def _watch(engine: Engine, folder: str, timing: dict[str, float], as_json: bool) -> IngestSummary:
     stop = threading.Event()
     for sig in (signal.SIGINT, signal.SIGTERM):
         signal.signal(sig, lambda *_: stop.set())
     click.echo(f"watching {folder} (Ctrl-C to stop)", err=True)
-    return watch(engine, folder, poll_interval=poll, stop=stop,  # type: ignore[arg-type]
+    return watch(engine, folder, poll_interval=timing["poll"], settle=timing["settle"],
+                 incomplete_timeout=timing["incomplete_timeout"], lease=timing["lease"], stop=stop,
                  on_result=None if as_json else lambda r: click.echo(_line(r)))
 
 
 @main.command("ingest")
 @click.argument("paths", nargs=-1, type=click.Path(exists=True))
-@click.option("--watch", "watch_dir", type=click.Path(file_okay=False), help="Drop folder to watch instead.")
+@click.option("--watch", "watch_dir", type=click.Path(exists=True, file_okay=False),
+              help="Drop folder to watch instead.")
 @click.option("--poll", default=1.0, show_default=True, help="Seconds between scans of the drop folder.")
+@click.option("--settle", type=float, default=None,
+              help="Seconds a file must stay unchanged before it is taken (default twice --poll, at least 1).")
+@click.option("--incomplete-timeout", default=600.0, show_default=True,
+              help="Seconds an unchanged file without a complete last interchange waits before failed/.")
+@click.option("--lease", default=60.0, show_default=True,
+              help="Seconds after which another watcher takes back a claim its watcher stopped renewing.")
 @click.option("--jobs", "-j", default=1, show_default=True, help="Worker processes (files in parallel).")
 @click.option("--json", "as_json", is_flag=True, help="Print the summary as JSON.")
 @click.pass_context
 @handle_errors
-def ingest(ctx: click.Context, paths: tuple[str, ...], watch_dir: str | None,
-           poll: float, jobs: int, as_json: bool) -> None:  # float ok: seconds
+def ingest(ctx: click.Context, paths: tuple[str, ...], watch_dir: str | None, poll: float,  # float ok: seconds
+           settle: float | None, incomplete_timeout: float, lease: float, jobs: int, as_json: bool) -> None:
     """Store 835/837 files (folders recursively), each completely or not at all, each once.
 
     A remittance already stored (same payer, check number, date, amount and claims, under new control
     numbers) is recorded as re-delivered and posts nothing; a claim sent again unchanged adds no charge.
+
+    With --watch, a file is taken once it has stopped growing and ends with a complete interchange;
+    senders should write under a temporary name (.NAME, NAME.part, NAME.tmp) and rename when done.
+
     Exit status 1 when any file failed. Example: edi-engine ingest inbox/ --json
     """
     if bool(paths) == bool(watch_dir):
         raise UsageError("give files or folders to ingest, or --watch DIR (not both)")
+    timing = {"poll": poll, "settle": max(2 * poll, 1.0) if settle is None else settle,
+              "incomplete_timeout": incomplete_timeout, "lease": lease}
+    if min(timing.values()) <= 0 or timing["settle"] <= poll or lease <= poll:
+        raise UsageError("--poll, --settle, --incomplete-timeout and --lease must be positive, and --settle "
+                         "and --lease longer than --poll")
     engine = open_store(db_url(ctx))
-    summary = _watch(engine, watch_dir, poll, as_json) if watch_dir else _ingest_all(engine, paths, jobs)
+    summary = _watch(engine, watch_dir, timing, as_json) if watch_dir else _ingest_all(engine, paths, jobs)
     _report(summary, as_json)
     sys.exit(1 if summary.failed else 0)

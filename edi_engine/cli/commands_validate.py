@@ -7,7 +7,7 @@ import sys
 
 import click
 
-from edi_engine.cli import handle_errors, main
+from edi_engine.cli import handle_errors, main, output_file
 
 
 @main.command()
@@ -24,6 +24,8 @@ def validate(files: tuple[str, ...], ack_path: str | None) -> None:
     from edi_engine.parsers.ack import acknowledge
     from edi_engine.parsers.validation import validate_file
 
+    if ack_path:
+        output_file(ack_path)
     reports = [validate_file(sys.stdin.buffer if f == "-" else f, name="<stdin>" if f == "-" else f) for f in files]
     for report in reports:
         for problem in report.problems:

@@ -2,9 +2,12 @@
 
 from __future__ import annotations
 
+import socket
+
 import click
 
 from edi_engine.cli import db_url, handle_errors, main
+from edi_engine.errors import InputError, UsageError
 from edi_engine.store.engine import open_store
 from edi_engine.web import ROLES, add_user, disable_user, list_users, serve
 
@@ -21,9 +24,16 @@ def serve_cmd(ctx: click.Context, host: str, port: int, secure_cookies: bool) ->
 
     Example: edi-engine serve --port 8080
     """
+    try:
+        socket.getaddrinfo(host, port, type=socket.SOCK_STREAM)
+    except (OSError, UnicodeError):
+        raise UsageError(f"--host {host!r} is not an address or a name that resolves") from None
     engine = open_store(db_url(ctx))
     click.echo(f"edi-engine review app on http://{host}:{port}/ (Ctrl-C stops it)", err=True)
-    serve(engine, host, port, secure_cookies=secure_cookies)
+    try:
+        serve(engine, host, port, secure_cookies=secure_cookies)
+    except OSError as exc:  # waitress binds in its constructor: port in use, address not on this machine
+        raise InputError(f"cannot listen on {host}:{port}: {exc.strerror or exc}") from None
 
 
 @main.group("users")

@@ -106,12 +106,18 @@ def ta1_elements(ic: InterchangeResult, acknowledged_groups: int) -> tuple[str, 
     def get(n: int) -> str:
         return isa[n].strip() if n < len(isa) else ""
 
+    def echo(n: int, width: int) -> str:
+        # TA101-TA103 echo ISA13, ISA09 and ISA10, which are numeric; a value that is not (non-ASCII
+        # bytes, junk) cannot be written in the basic character set and is sent as zeros.
+        value = get(n)
+        return value if len(value) == width and value.isdecimal() and value.isascii() else "0" * width
+
     codes = [c for c in ic.codes if len(c) == 3 and c.isdecimal()]
     if not codes and get(14) != "1":
         return None
     if not codes:
-        return ("TA1", get(13), get(9), get(10), "A", "000")
-    return ("TA1", get(13), get(9), get(10), "E" if acknowledged_groups else "R", codes[0])
+        return ("TA1", echo(13, 9), echo(9, 6), echo(10, 4), "A", "000")
+    return ("TA1", echo(13, 9), echo(9, 6), echo(10, 4), "E" if acknowledged_groups else "R", codes[0])
 
 
 def _delimiters(d: Delimiters) -> Delimiters:

@@ -137,7 +137,7 @@ class _Xml:
             xf.write(el)
 
     def segment(self, seg: SegmentText) -> None:
-        with self.xf.element("segment", id=seg.id, number=str(seg.segment), offset=str(seg.offset)):
+        with self.xf.element("segment", id=self.text(seg.id), number=str(seg.segment), offset=str(seg.offset)):
             for element in seg.elements:
                 self.value("element", element)
 

@@ -30,6 +30,17 @@ __all__ = [
 # stray huge set cannot unbound memory.
 MAX_UNMODELLED_SEGMENTS = 100_000
 
+# Memory bounds for a modelled set; walkers keep a loop's segments until the loop ends, so a loop
+# that never ends (junk after a valid ST) or repeats one segment without end (a million REFs in
+# one claim) would hold them all. No implementation guide repeats a segment 1,000 times in a row
+# or has a loop of 20,000 segments: past the first, the rest of the run is dropped with a warning
+# (or, for a segment money depends on, the set fails); past the second, the set fails.
+MAX_REPEATED = 1_000
+MAX_LOOP = 20_000
+_MONEY = frozenset({"BPR", "CLP", "CAS", "SVC", "PLB", "AMT", "CLM", "SV1", "SV2", "SV3", "SBR", "HL"})
+_LOOP_STARTS = {"835": frozenset({"LX", "CLP", "SVC", "PLB", "N1", "SE"}),
+                "837": frozenset({"HL", "CLM", "LX", "NM1", "SBR", "SE"})}
+
 
 @dataclass(frozen=True, slots=True)
 class TransactionInfo:
@@ -190,14 +201,20 @@ class _Run:
     a generator step is several times cheaper than a method call.
     """
 
-    def __init__(self, st: Segment, segments: Iterator[Segment]) -> None:
+    def __init__(self, st: Segment, segments: Iterator[Segment], kind: str = "",
+                 problems: list[Problem] | None = None) -> None:
         self.pending: Segment | None = None  # a segment read past the end of this run
         self.count = 1  # segments ST..SE read; the ST is counted
-        self._gen = self._segments(st, segments)
+        self.problems = problems
+        self._gen = self._segments(st, segments, _LOOP_STARTS.get(kind[:3]))
 
-    def _segments(self, st: Segment, segments: Iterator[Segment]) -> Iterator[Segment]:
+    def _segments(self, st: Segment, segments: Iterator[Segment],
+                  loop_starts: frozenset[str] | None) -> Iterator[Segment]:
         count = 1
         expected = st.index + 1
+        last, repeated, in_loop = "", 0, 0
+        max_repeated, max_loop = MAX_REPEATED, MAX_LOOP if loop_starts is not None else 1 << 62
+        starts = loop_starts or frozenset()
         try:
             for seg in segments:
                 sid = seg.id
@@ -211,11 +228,37 @@ class _Run:
                                    "this segment cannot be placed in its loop", seg.position)
                 expected += 1
                 count += 1
+                if sid == last:
+                    repeated += 1
+                    if repeated > max_repeated and self._too_many(seg, repeated):
+                        continue
+                else:
+                    last = sid
+                    repeated = 1
+                if sid in starts:
+                    in_loop = 0
+                else:
+                    in_loop += 1
+                    if in_loop > max_loop:
+                        raise X12Error(f"more than {MAX_LOOP} segments without a loop starting; this is not "
+                                       "a transaction set that can be read", seg.position)
                 yield seg
                 if sid == "SE":
                     return
         finally:
             self.count = count
+
+    def _too_many(self, seg: Segment, repeated: int) -> bool:
+        """True to drop `seg`, the repeated-th of its id in a row; raises when money depends on it."""
+        sid = seg.id
+        shown = sid if 2 <= len(sid) <= 3 and sid.isascii() and sid.isalnum() and sid.isupper() else "segment"
+        if sid in _MONEY:
+            raise X12Error(f"more than {MAX_REPEATED} {shown} segments in a row", seg.position)
+        if repeated == MAX_REPEATED + 1 and self.problems is not None:
+            self.problems.append(Problem("warning", "repeated-segment",
+                                         f"more than {MAX_REPEATED} {shown} segments in a row; the rest of "
+                                         "them are not kept", seg.position))
+        return True
 
     def __iter__(self) -> Iterator[Segment]:
         return self._gen
@@ -250,7 +293,7 @@ def split_transactions(
         kind = transaction_kind(seg)
         info = make_info(seg, kind)
         walker = walkers.get(kind) or walkers.get(seg.get(1))
-        run = _Run(seg, it)
+        run = _Run(seg, it, kind, problems)
         if walker is None:
             st01 = seg.get(1)
             named = st01 if len(st01) == 3 and st01.isdecimal() else "with an unreadable ST01"

@@ -1,8 +1,9 @@
 """CSV imports: patient payments and payer fee schedules.
 
 Owns the CSV formats. A file is all or nothing and idempotent like ingest: its content hash is
-its key, every row is checked, bad rows are reported together with their line numbers (values
-that may be PHI are not echoed) and nothing from a file with a bad row is stored.
+its key, every row is checked, bad rows are reported together and nothing from a file with a bad
+row is stored. Errors name the line, the column (number and name) and what is wrong with it,
+never a value: a cell, or a header cell of a file whose header row is missing, may be PHI.
 
     patient payments: claim_id,payment_date,amount,method,reference   (claim_id is CLM01)
     fee schedule:     payer_id,procedure_code,modifier,allowed_amount[,effective_from,effective_to]
@@ -32,6 +33,7 @@ __all__ = ["ImportResult", "import_fee_schedule", "import_patient_payments"]
 
 BATCH = 2000
 MAX_REPORTED = 50
+MAX_AMOUNT = Decimal(10) ** 12  # dollars; beyond this a value is not an amount but a typo
 
 
 @dataclass(frozen=True, slots=True)
@@ -42,13 +44,18 @@ class ImportResult:
 
 
 class _RowError(ValueError):
-    pass
+    """What is wrong with a row: `problem` follows the column's name ("is empty")."""
+
+    def __init__(self, column: str | None, problem: str) -> None:
+        super().__init__(problem)
+        self.column = column
+        self.problem = problem
 
 
 def _text(row: dict[str, str], col: str, required: bool = True) -> str | None:
     value = (row.get(col) or "").strip()
     if not value and required:
-        raise _RowError(f"{col} is empty")
+        raise _RowError(col, "is empty")
     return value or None
 
 
@@ -61,7 +68,7 @@ def _date(row: dict[str, str], col: str, required: bool = True) -> date | None:
             return date(int(value[:4]), int(value[4:6]), int(value[6:]))
         return date.fromisoformat(value)
     except ValueError:
-        raise _RowError(f"{col} is not a date (YYYY-MM-DD or CCYYMMDD)") from None
+        raise _RowError(col, "is not a date (YYYY-MM-DD or CCYYMMDD)") from None
 
 
 def _amount(row: dict[str, str], col: str) -> Cents:
@@ -69,13 +76,15 @@ def _amount(row: dict[str, str], col: str) -> Cents:
     try:
         number = Decimal(value.replace("$", "").replace(",", ""))  # type: ignore[union-attr]
     except InvalidOperation:
-        raise _RowError(f"{col} is not an amount") from None
+        raise _RowError(col, "is not an amount") from None
     if not number.is_finite():
-        raise _RowError(f"{col} is not an amount")
+        raise _RowError(col, "is not an amount")
+    if abs(number) >= MAX_AMOUNT:
+        raise _RowError(col, f"is not an amount under {MAX_AMOUNT:,.0f}")
     try:
         return to_cents(number, col)
-    except InputError as exc:
-        raise _RowError(exc.message) from None
+    except InputError:
+        raise _RowError(col, "has more than two decimal places; amounts are stored to the cent") from None
 
 
 def _patient_payment(row: dict[str, str], conn: Connection) -> dict[str, Any]:
@@ -96,9 +105,9 @@ def _fee(row: dict[str, str], conn: Connection, aliases: dict[str, str]) -> dict
     effective_from = _date(row, "effective_from", required=False)
     effective_to = _date(row, "effective_to", required=False)
     if allowed_amount < 0:
-        raise _RowError("allowed_amount is negative")
+        raise _RowError("allowed_amount", "is negative")
     if effective_from and effective_to and effective_to < effective_from:
-        raise _RowError("effective_to is before effective_from")
+        raise _RowError("effective_to", "is before effective_from")
     return {
         "payer_id": aliases.get(payer, payer),  # type: ignore[arg-type]
         "procedure_code": procedure_code,
@@ -109,24 +118,42 @@ def _fee(row: dict[str, str], conn: Connection, aliases: dict[str, str]) -> dict
     }
 
 
-def _rows(path: str, required: list[str], optional: list[str]) -> Iterator[tuple[int, dict[str, str]]]:
-    with open(path, newline="", encoding="utf-8-sig") as handle:
-        reader = csv.DictReader(handle)
-        header = [h.strip() for h in (reader.fieldnames or [])]
-        missing = [c for c in required if c not in header]
-        unknown = [c for c in header if c not in required and c not in optional]
-        if missing or unknown:
-            raise InputError("CSV header must be " + ",".join(required + [f"[{c}]" for c in optional])
-                             + (f"; missing {','.join(missing)}" if missing else "")
-                             + (f"; unknown {','.join(unknown)}" if unknown else ""), Position(path))
-        reader.fieldnames = header
-        for row in reader:
-            if not any((v or "").strip() for v in row.values() if isinstance(v, str)):
-                continue  # blank line
-            if None in row:
-                yield reader.line_num, {"__extra__": "x"}
-                continue
-            yield reader.line_num, row
+def _header(header: list[str], required: list[str], optional: list[str], path: str) -> None:
+    expected = "CSV header must be " + ",".join(required + [f"[{c}]" for c in optional])
+    known = set(required) | set(optional)
+    if header and not known & set(header):
+        # Not a header at all: most likely the first data row. Its cells are not shown.
+        raise InputError(f"{expected}; line 1 has none of these names (is the header row missing?)", Position(path))
+    missing = [c for c in required if c not in header]
+    unknown = [str(n) for n, c in enumerate(header, 1) if c not in known]
+    repeated = [str(n) for n, c in enumerate(header, 1) if c in header[: n - 1]]
+    if missing or unknown or repeated:
+        raise InputError(expected + (f"; missing {','.join(missing)}" if missing else "")
+                         + (f"; line 1, column(s) {','.join(unknown)}: not a column name" if unknown else "")
+                         + (f"; line 1, column(s) {','.join(repeated)}: a repeated name" if repeated else ""),
+                         Position(path))
+
+
+def _rows(path: str, required: list[str], optional: list[str]) -> Iterator[tuple[int, list[str], dict[str, str], int]]:
+    """(line number, header, row, number of fields) for each non-blank row after the header."""
+    line = 0
+    try:
+        with open(path, newline="", encoding="utf-8-sig") as handle:
+            reader = csv.DictReader(handle)
+            header = [h.strip() for h in (reader.fieldnames or [])]
+            _header(header, required, optional, path)
+            reader.fieldnames = header
+            for row in reader:
+                line = reader.line_num
+                if not any((v or "").strip() for v in row.values() if isinstance(v, str)):
+                    continue  # blank line
+                extra = row.pop(None, None)  # csv keeps surplus fields, a list, under None
+                yield line, header, row, len(header) + len(extra or ())
+    except UnicodeDecodeError:
+        raise InputError(f"not UTF-8 text (after line {line})", Position(path)) from None
+    except csv.Error as exc:
+        # csv's messages describe the problem ("field larger than field limit"), not the data.
+        raise InputError(f"line {line + 1}: not readable as CSV ({exc})", Position(path)) from None
 
 
 def _import(engine: Engine, path: str | os.PathLike[str], kind: str, table: Any, required: list[str],
@@ -140,13 +167,14 @@ def _import(engine: Engine, path: str | os.PathLike[str], kind: str, table: Any,
         if file_id is None:
             return ImportResult(name, "already imported", 0)
         batch: list[dict[str, Any]] = []
-        for line, row in _rows(name, required, optional):
+        for line, header, row, fields in _rows(name, required, optional):
             try:
-                if "__extra__" in row:
-                    raise _RowError("more fields than the header")
+                if fields > len(header):
+                    raise _RowError(None, f"has {fields} fields, the header {len(header)}")
                 values = convert(row, conn)
             except _RowError as exc:
-                errors.append(f"line {line}: {exc}")
+                where = f"{exc.column} (column {header.index(exc.column) + 1}) " if exc.column in header else ""
+                errors.append(f"line {line}: {where}{exc.problem}")
                 continue
             count += 1
             if errors:
