@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import re
+from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
@@ -48,3 +49,60 @@ def test_no_sql_outside_the_store() -> None:
         found += [f"{rel}: {m.group(0).strip()[:60]}" for m in SQL_IMPORT.finditer(source)]
         found += [f"{rel}: {m.group(0).strip()[:60]}" for m in SQL_TEXT.finditer(source)]
     assert found == []
+
+
+def _runtime_nodes(tree: object) -> Iterator[object]:
+    """Every node but those under `if TYPE_CHECKING:` (annotations only; never imported at run time)."""
+    import ast
+
+    todo = [tree]
+    while todo:
+        node = todo.pop()
+        yield node
+        for child in ast.iter_child_nodes(node):  # type: ignore[arg-type]
+            if isinstance(child, ast.If) and isinstance(child.test, ast.Name) and child.test.id == "TYPE_CHECKING":
+                todo.extend(child.orelse)
+                continue
+            todo.append(child)
+
+
+def _module_imports() -> dict[str, set[str]]:
+    """edi_engine module -> the edi_engine modules it imports, at the top or inside a function."""
+    import ast
+
+    modules = {".".join(("edi_engine", *p.relative_to(PACKAGE).with_suffix("").parts)).removesuffix(".__init__"): p
+               for p in PACKAGE.rglob("*.py") if "migrations" not in p.parts}
+    graph: dict[str, set[str]] = {name: set() for name in modules}
+    for name, path in modules.items():
+        for node in _runtime_nodes(ast.parse(path.read_text("utf-8"))):
+            targets: list[str] = []
+            if isinstance(node, ast.Import):
+                targets = [a.name for a in node.names]
+            elif isinstance(node, ast.ImportFrom) and node.module and node.level == 0:
+                # `from edi_engine.web import auth` imports the submodule auth, not the package's names.
+                targets = [f"{node.module}.{a.name}" if f"{node.module}.{a.name}" in modules else node.module
+                           for a in node.names]
+            graph[name].update(t for t in targets if t in modules and t != name)
+    return graph
+
+
+def test_no_import_circles_between_modules() -> None:
+    """A circle (app imports routes, routes imports app) works only by import order or a hidden
+    function-level import; one module of the two should own what both need. A package's __init__
+    re-exporting its modules is not a circle of the modules themselves, so packages are left out."""
+    graph = _module_imports()
+    packages = {p for p in graph if (PACKAGE / Path(*p.split(".")[1:]) / "__init__.py").exists() or p == "edi_engine"}
+    circles = []
+    for start in sorted(graph):
+        if start in packages:
+            continue
+        stack, seen = [(start, [start])], set()
+        while stack:
+            node, path = stack.pop()
+            for nxt in sorted(graph[node] - packages):
+                if nxt == start:
+                    circles.append(" -> ".join([*path, start]))
+                elif nxt not in seen:
+                    seen.add(nxt)
+                    stack.append((nxt, [*path, nxt]))
+    assert circles == []

@@ -3,6 +3,7 @@ SOURCES.md marks it deliberately invalid; claim counts match the counts SOURCES.
 
 from __future__ import annotations
 
+import contextlib
 import re
 from pathlib import Path
 
@@ -108,10 +109,8 @@ def test_random_byte_mutations_raise_nothing_but_x12error(corpus: Path, name: st
             data.insert(i, byte)
         elif data:
             del data[i]
-    try:
+    with contextlib.suppress(X12Error):
         read_all_bytes(bytes(data))
-    except X12Error:
-        pass
 
 
 def read_all_bytes(data: bytes) -> None:

@@ -53,13 +53,13 @@ def main(ctx: click.Context, db_url: str | None) -> None:
 
 
 # Each command lives in its own module and registers itself on `main` when imported.
-from edi_engine.cli import (
-    commands_findings,  # noqa: E402,F401
-    commands_outputs,  # noqa: E402,F401
-    commands_replay,  # noqa: E402,F401
-    commands_simulate,  # noqa: E402,F401
-    commands_store,  # noqa: E402,F401
-    commands_validate,  # noqa: E402,F401
-    commands_web,  # noqa: E402,F401
-    commands_x12,  # noqa: E402,F401
+from edi_engine.cli import (  # noqa: E402
+    commands_findings,  # noqa: F401
+    commands_outputs,  # noqa: F401
+    commands_replay,  # noqa: F401
+    commands_simulate,  # noqa: F401
+    commands_store,  # noqa: F401
+    commands_validate,  # noqa: F401
+    commands_web,  # noqa: F401
+    commands_x12,  # noqa: F401
 )

@@ -74,9 +74,10 @@ def echo_table(rows: list[dict]) -> None:  # type: ignore[type-arg]
     """Findings (as FindingRecord.to_json() dicts) as an aligned table with a total line."""
     table = [[str(r[c] if r[c] is not None else "") for c in _COLUMNS] for r in rows]
     widths = [max([len(c)] + [len(t[i]) for t in table]) for i, c in enumerate(_COLUMNS)]
-    click.echo("  ".join(c.ljust(w) for c, w in zip(_COLUMNS, widths)))
+    click.echo("  ".join(c.ljust(w) for c, w in zip(_COLUMNS, widths, strict=True)))
     for t in table:
-        click.echo("  ".join(v.rjust(w) if c == "amount" else v.ljust(w) for v, c, w in zip(t, _COLUMNS, widths)))
+        click.echo("  ".join(v.rjust(w) if c == "amount" else v.ljust(w)
+                             for v, c, w in zip(t, _COLUMNS, widths, strict=True)))
     click.echo(f"{len(rows)} findings, total {sum((Decimal(r['amount']) for r in rows), Decimal(0)):.2f}")
 
 
@@ -94,7 +95,8 @@ def explain_cmd(ctx: click.Context, finding_id: int) -> None:
     f = e.finding
     click.echo(f"Finding {f.id}: {f.category} on claim {f.claim_id or '-'}, payer {f.payer_id or '-'}")
     click.echo(f"  amount {f.amount:.2f} to {f.refund_to or '-'}; {f.status}; identified {f.identified_on}"
-               + (f", due {f.deadline}" if f.deadline else "") + (f", resolved {f.resolved_on}" if f.resolved_on else ""))
+               + (f", due {f.deadline}" if f.deadline else "")
+               + (f", resolved {f.resolved_on}" if f.resolved_on else ""))
     click.echo(f"  {f.evidence.get('summary', '')}")
     if e.ledger:
         click.echo("\nLedger (positive: owed to the provider; negative: paid or written off):")

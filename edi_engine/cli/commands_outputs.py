@@ -5,6 +5,7 @@ edi_engine.outputs, writes or prints."""
 from __future__ import annotations
 
 import json
+import sys
 from pathlib import Path
 
 import click
@@ -30,7 +31,7 @@ from edi_engine.store.findings import finding_ids
 
 def _write(out: str, data: bytes) -> None:
     if out == "-":
-        click.get_binary_stream("stdout").write(data)
+        sys.stdout.buffer.write(data)
     else:
         Path(out).write_bytes(data)
         click.echo(f"wrote {out} ({len(data)} bytes)", err=True)

@@ -36,9 +36,11 @@ def replay_cmd(pack: str, update: bool, as_of: str | None) -> None:
     for name in result.failed_files:
         click.echo(f"failed to ingest: {name}", err=True)
     for f in result.comparison.missing:
-        click.echo(f"missing:    {f.category} claim {f.claim_id} payer {f.payer_id} {f.amount} to {f.refund_to} ({f.status})")
+        click.echo(f"missing:    {f.category} claim {f.claim_id} payer {f.payer_id} {f.amount} to {f.refund_to} "
+                   f"({f.status})")
     for f in result.comparison.unexpected:
-        click.echo(f"unexpected: {f.category} claim {f.claim_id} payer {f.payer_id} {f.amount} to {f.refund_to} ({f.status})")
+        click.echo(f"unexpected: {f.category} claim {f.claim_id} payer {f.payer_id} {f.amount} to {f.refund_to} "
+                   f"({f.status})")
     verdict = "updated" if update else ("clean" if result.ok else "differs")
     click.echo(f"{pack}: {len(result.actual)} findings, {len(result.expected)} expected: {verdict}")
     if not result.ok and not update:
@@ -74,7 +76,8 @@ def demo_cmd(ctx: click.Context, as_of: str | None) -> None:
         loaded = load_folder(engine, pack)
     totals = loaded.ingest.totals()
     click.echo(f"Loaded {pack.name}: {totals['files']} files ({totals['ingested']} new, "
-               f"{totals['already_ingested']} already stored), {totals['claims']} claims, {totals['payments']} payments.")
+               f"{totals['already_ingested']} already stored), {totals['claims']} claims, "
+               f"{totals['payments']} payments.")
     summary = detect_with_audit(engine, as_of=as_of)
     click.echo(f"Detect: {summary.accounts} accounts, {summary.inserted} new findings, {summary.resolved} resolved.\n")
     with engine.connect() as conn:

@@ -154,7 +154,8 @@ def alias_list(ctx: click.Context, as_json: bool) -> None:
 
 
 def _line(r: FileResult) -> str:
-    counts = f" ({r.transactions} transactions, {r.claims} claims, {r.payments} payments)" if r.status == "ingested" else ""
+    counts = (f" ({r.transactions} transactions, {r.claims} claims, {r.payments} payments)"
+              if r.status == "ingested" else "")
     return f"{r.file}: {r.status}{counts}" + (f": {r.error}" if r.error else "")
 
 
@@ -196,8 +197,8 @@ def _watch(engine: object, folder: str, poll: float, as_json: bool) -> IngestSum
 @click.option("--json", "as_json", is_flag=True, help="Print the summary as JSON.")
 @click.pass_context
 @handle_errors
-def ingest(ctx: click.Context, paths: tuple[str, ...], watch_dir: str | None, poll: float, jobs: int,  # float ok: seconds
-           as_json: bool) -> None:
+def ingest(ctx: click.Context, paths: tuple[str, ...], watch_dir: str | None,
+           poll: float, jobs: int, as_json: bool) -> None:  # float ok: seconds
     """Store 835/837 files (folders recursively), each completely or not at all, each once.
 
     Exit status 1 when any file failed or conflicted. Example: edi-engine ingest inbox/ --json

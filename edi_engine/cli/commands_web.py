@@ -12,7 +12,8 @@ from edi_engine.web import ROLES, add_user, disable_user, list_users, serve
 @main.command("serve")
 @click.option("--host", default="127.0.0.1", show_default=True, help="Address to listen on.")
 @click.option("--port", default=8080, show_default=True, type=click.IntRange(1, 65535), help="Port to listen on.")
-@click.option("--secure-cookies", is_flag=True, help="Mark cookies Secure (when served over https, e.g. behind a proxy).")
+@click.option("--secure-cookies", is_flag=True,
+              help="Mark cookies Secure (when served over https, e.g. behind a proxy).")
 @click.pass_context
 @handle_errors
 def serve_cmd(ctx: click.Context, host: str, port: int, secure_cookies: bool) -> None:

@@ -46,7 +46,8 @@ def _help(full: str, command: click.Command) -> str:
 def render_reference() -> str:
     lines = ["# edi-engine command reference", "",
              "Generated from each command's `--help` by `python -m edi_engine.cli.reference > docs/cli.md`.", ""]
-    lines += ["## edi-engine", "", "```", main.get_help(click.Context(main, info_name="edi-engine", terminal_width=_WIDTH, max_content_width=_WIDTH)), "```", ""]
+    top = click.Context(main, info_name="edi-engine", terminal_width=_WIDTH, max_content_width=_WIDTH)
+    lines += ["## edi-engine", "", "```", main.get_help(top), "```", ""]
     for full, command in iter_commands():
         lines += [f"## {full}", "", "```", _help(full, command), "```", ""]
     return "\n".join(lines)

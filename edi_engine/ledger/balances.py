@@ -11,8 +11,8 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 from edi_engine.ledger.adjudication import AccountView, PayerView
-from edi_engine.store.read import ClpFact
 from edi_engine.ledger.matching import REVERSAL
+from edi_engine.store.read import ClpFact
 
 __all__ = ["CombinedPayments", "DuplicateTotals", "LineTotals", "combined_payments", "duplicate_totals",
            "line_totals", "primary_excess"]

@@ -88,6 +88,13 @@ def match_account(account: Account, facts: StoreFacts) -> AccountMatches:
     return result
 
 
+def _original_tests(rev: ClpFact) -> tuple[Callable[[ClpFact], bool], ...]:
+    """What makes a payment the original of reversal `rev`, strictest first."""
+    return ((lambda c: c.clp07 == rev.clp07 and c.paid == -rev.paid),
+            (lambda c: c.clp07 == rev.clp07),
+            (lambda c: c.paid == -rev.paid and c.charge == -rev.charge))
+
+
 def _pair_reversals(account: Account, result: AccountMatches) -> None:
     """A reversal negates the latest earlier payment of the same payer and CLP07 (RFI 1429, 2442)."""
     taken: set[int] = set()
@@ -97,9 +104,7 @@ def _pair_reversals(account: Account, result: AccountMatches) -> None:
         pool = [c for c in account.clps if c.status != REVERSAL and c.payer_id == rev.payer_id and c.id not in taken]
         before = [c for c in pool if account.clps.index(c) < i]
         chosen = None
-        for tests in ((lambda c: c.clp07 == rev.clp07 and c.paid == -rev.paid),
-                      (lambda c: c.clp07 == rev.clp07),
-                      (lambda c: c.paid == -rev.paid and c.charge == -rev.charge)):
+        for tests in _original_tests(rev):
             for group in (before, pool):
                 hits = [c for c in group if tests(c)]
                 if hits:

@@ -26,7 +26,8 @@ from edi_engine.outputs.letters import PatientNotice, PayerLetter, build_context
 from edi_engine.outputs.reports import credit_balance_report, reconcile_report, render_report
 
 __all__ = [
-    "AuditEvent", "DECISION_NAMES", "add_note", "audit_events", "corrected_claim", "corrected_claim_for_finding", "decide",
+    "AuditEvent", "DECISION_NAMES", "add_note", "audit_events", "corrected_claim", "corrected_claim_for_finding",
+    "decide",
     "PatientNotice", "PayerLetter", "build_context", "credit_balance_report", "detect_with_audit",
     "reconcile_report", "render", "render_letter", "render_report",
 ]

@@ -16,7 +16,7 @@ from __future__ import annotations
 
 import json
 from dataclasses import dataclass
-from datetime import date, datetime, timezone
+from datetime import UTC, date, datetime
 from typing import Any
 
 from sqlalchemy.engine import Connection, Engine
@@ -44,7 +44,7 @@ class AuditEvent:
 
 def _utc(value: datetime) -> datetime:
     # SQLite hands back naive datetimes; every stored time is UTC.
-    return value.replace(tzinfo=timezone.utc) if value.tzinfo is None else value.astimezone(timezone.utc)
+    return value.replace(tzinfo=UTC) if value.tzinfo is None else value.astimezone(UTC)
 
 
 def record(conn: Connection, event: str, *, finding_id: int | None, actor: str, note: str = "",
@@ -55,7 +55,7 @@ def record(conn: Connection, event: str, *, finding_id: int | None, actor: str, 
     if not actor.strip():
         raise UsageError("an audit event needs an actor (--by NAME)")
     stored.insert_audit_event(conn, finding_id=finding_id, event=event, actor=actor.strip(), note=note,
-                              at=at or datetime.now(timezone.utc),
+                              at=at or datetime.now(UTC),
                               details=json.dumps(details or {}, sort_keys=True, default=str))
 
 

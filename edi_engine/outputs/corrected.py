@@ -21,7 +21,7 @@ import dataclasses
 import json
 import re
 from dataclasses import dataclass
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 from decimal import Decimal, InvalidOperation
 
 from sqlalchemy.engine import Connection, Engine
@@ -173,7 +173,7 @@ def corrected_claim(engine: Engine, claim_id: str, *, mode: str = "replace", pay
     parsed = parse_changes(changes)
     if parsed and mode == "void":
         raise UsageError("a void resends the claim as adjudicated; --set applies to a replacement only")
-    at = at or datetime.now(timezone.utc)
+    at = at or datetime.now(UTC)
     with engine.begin() as conn:
         original = load_original(conn, claim_id, payer_id)
         f8 = payer_claim_number or original.payer_claim_number

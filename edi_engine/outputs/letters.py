@@ -18,7 +18,7 @@ from __future__ import annotations
 
 import json
 from dataclasses import dataclass
-from datetime import date, datetime, timezone
+from datetime import UTC, date, datetime
 from decimal import Decimal
 from pathlib import Path
 from typing import Any
@@ -37,6 +37,7 @@ from edi_engine.rules import categories
 from edi_engine.rules.categories import Category, Letter, Owed
 from edi_engine.store import account as stored
 from edi_engine.store.findings import StoredFinding, finding_by_id
+from edi_engine.store.read import ClpFact
 
 __all__ = ["CARC_TEXT", "LetterLine", "PatientNotice", "PayerLetter", "PaymentProof", "Provider", "build_context",
            "render", "render_letter", "TEMPLATES_DIR"]
@@ -266,7 +267,7 @@ def _view(conn: Connection, clm01: str) -> AccountView:
     return found[0]
 
 
-def _payment_date(conn: Connection, trace: str, payer_clps: list[Any]) -> date | None:
+def _payment_date(conn: Connection, trace: str, payer_clps: list[ClpFact]) -> date | None:
     for clp in payer_clps:
         if clp.payment and clp.payment.trace_number == trace:
             return clp.payment.payment_date
@@ -363,7 +364,8 @@ def _patient_notice(conn: Connection, f: Any, today: date) -> PatientNotice:
         finding_id=f.id, today=today, provider=_provider(claim, header, row),
         patient_name=_person(row.patient_first_name, row.patient_last_name), patient_address=address,
         account_number=f.patient_control_number, service_from=start, service_to=end,
-        services=tuple(PatientService(ln.date_from, _line_code(ln), from_cents(ln.charge)) for ln in billed_claim.lines),
+        services=tuple(PatientService(ln.date_from, _line_code(ln), from_cents(ln.charge))
+                       for ln in billed_claim.lines),
         charges=charges, insurer_payments=insurers,
         insurer_adjustments=charges - sum((i.paid for i in insurers), Decimal("0")) - pr,
         patient_responsibility=pr, patient_payments=paid, patient_paid=from_cents(view.patient_paid),
@@ -379,10 +381,11 @@ def _insurer_name(conn: Connection, pv: Any) -> str | None:
     return None
 
 
-def build_context(engine: Engine, finding_id: int, to: str = "payer", today: date | None = None) -> PayerLetter | PatientNotice:
+def build_context(engine: Engine, finding_id: int, to: str = "payer",
+                  today: date | None = None) -> PayerLetter | PatientNotice:
     if to not in ("payer", "patient"):
         raise UsageError("--to must be payer or patient")
-    today = today or datetime.now(timezone.utc).date()
+    today = today or datetime.now(UTC).date()
     with engine.connect() as conn:
         f = _finding(conn, finding_id)
         owed = categories.get(f.category).owed

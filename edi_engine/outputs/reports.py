@@ -120,6 +120,7 @@ def _cms838(f: StoredFinding, claim: stored.Cms838Claim | None) -> dict[str, Any
     if cms838 and cms838.explanation:
         explanation = cms838.explanation.format_map(defaultdict(str, evidence)).strip()
     name = " ".join(x for x in ((claim.patient_last_name, claim.patient_first_name) if claim else ()) if x)
+    methods: dict[str, str] = {Status.REFUNDED: "C", Status.OFFSET: "X"}
     return {
         "finding_id": f.id, "beneficiary_name": name,
         "mbi": (claim.subscriber_member_id if claim else "") or "",
@@ -127,7 +128,7 @@ def _cms838(f: StoredFinding, claim: stored.Cms838Claim | None) -> dict[str, Any
         "from_date": claim.statement_from if claim else None, "to_date": claim.statement_to if claim else None,
         "paid_date": date.fromisoformat(culprit["check_date"]) if culprit.get("check_date") else None,
         "cost_report": "", "credit_balance": f.amount, "amount_repaid": repaid,
-        "method": {Status.REFUNDED: "C", Status.OFFSET: "X"}.get(f.status, ""), "amount_outstanding": f.amount - repaid,
+        "method": methods.get(f.status, ""), "amount_outstanding": f.amount - repaid,
         "reason": reason, "msp_code": "", "primary_insurer_or_explanation": explanation,
     }
 
@@ -160,8 +161,9 @@ def render_report(rows: Sequence[dict[str, Any]], fmt: str = "table", title: str
     if fmt == "pdf":
         return table_pdf(title, headers, cells, footer=f"{len(rows)} rows. {footer}")
     widths = [max(len(h), *(len(c[i]) for c in cells)) for i, h in enumerate(headers)]
-    lines = ["  ".join(h.ljust(w) for h, w in zip(headers, widths))]
+    lines = ["  ".join(h.ljust(w) for h, w in zip(headers, widths, strict=True))]
     for c in cells:
-        lines.append("  ".join(v.rjust(w) if h in totals else v.ljust(w) for v, h, w in zip(c, headers, widths)))
+        lines.append("  ".join(v.rjust(w) if h in totals else v.ljust(w)
+                               for v, h, w in zip(c, headers, widths, strict=True)))
     lines.append(f"{len(rows)} rows. {footer}")
     return ("\n".join(lines) + "\n").encode("utf-8")

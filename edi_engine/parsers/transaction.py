@@ -263,6 +263,7 @@ def _unmodelled(st: Segment, run: _Run, info: TransactionInfo, problems: list[Pr
         return UnmodelledSet(info, tuple(kept), False)
     if len(kept) == MAX_UNMODELLED_SEGMENTS and run.count > MAX_UNMODELLED_SEGMENTS:
         problems.append(Problem("warning", "set-too-long-to-print",
-                                f"only the first {MAX_UNMODELLED_SEGMENTS} segments of this set are printed", st.position))
+                                f"only the first {MAX_UNMODELLED_SEGMENTS} segments of this set are printed",
+                                st.position))
         return UnmodelledSet(info, tuple(kept), False)
     return UnmodelledSet(info, tuple(kept), True)

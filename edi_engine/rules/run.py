@@ -22,7 +22,7 @@ import os
 from collections import defaultdict
 from collections.abc import Sequence
 from dataclasses import dataclass, field
-from datetime import date, datetime, timezone
+from datetime import UTC, date, datetime
 from typing import Any
 
 from sqlalchemy.engine import Connection, Engine
@@ -121,7 +121,7 @@ def _recovery_evidence(view: AccountView, payer_id: str | None, facts: StoreFact
 class _Reconciler:
     def __init__(self, conn: Connection, pack: RulePack, as_of: date, summary: DetectSummary) -> None:
         self.conn, self.pack, self.as_of, self.summary = conn, pack, as_of, summary
-        self.now = datetime.now(timezone.utc)
+        self.now = datetime.now(UTC)
         self.stored: dict[str, stored.StoredFinding] = {}
         self.by_account: dict[str, list[str]] = defaultdict(list)
         for row in stored.all_findings(conn):
@@ -293,10 +293,10 @@ def detect(engine: Engine, *, as_of: date | str | None = None, pack: RulePack | 
                 if c.detect_store is not None and c.name in pack.enabled:
                     cands.extend(c.detect_store(conn, facts, pack))
         for cand in cands:
-            person = patient_of.get(id(cand))
+            owner = patient_of.get(id(cand))
             # Offset only when the patient's other open balances can take the whole credit; a
             # finding has one destination, and a partial offset would leave a refund unreported.
-            if person and any(person) and open_patient.get(person, 0) >= cand.amount and cand.status == Status.OPEN:
+            if owner and any(owner) and open_patient.get(owner, 0) >= cand.amount and cand.status == Status.OPEN:
                 cand.refund_to = "offset"
         if only is not None:  # a partial run only reconciles the accounts it looked at
             keep = set(only)

@@ -65,7 +65,7 @@ def detect(view: AccountView, facts: StoreFacts, pack: RulePack) -> list[Candida
 
 def orphan_plbs(facts: StoreFacts) -> list[Candidate]:
     """WO recoupments whose reference is no payer claim control number in the store."""
-    out = []
+    out: list[Candidate] = []
     for ref, plbs in facts.plbs_by_reference.items():
         if ref in facts.plb_reference_accounts:
             continue

@@ -71,7 +71,7 @@ def line_result(line: Line, allowed: Decimal, pr: tuple[Decimal, Decimal, Decima
     adjustments: list[Adj] = []
     if co != 0:
         adjustments.append(Adj("CO", co_reason, co))
-    for reason, amount in zip(("1", "2", "3"), pr):
+    for reason, amount in zip(("1", "2", "3"), pr, strict=True):
         if amount:
             adjustments.append(Adj("PR", reason, amount))
     return LineResult(line, paid, tuple(adjustments), allowed if report_allowed else None)

@@ -202,7 +202,7 @@ class Builder:
         lines: list[Line] = []
         used: set[str] = set()
         stay = rng.randint(0, 2) if institutional else 0
-        for number in range(1, n + 1):
+        for _number in range(1, n + 1):
             if institutional:
                 revenue, code = rng.choice(INSTITUTIONAL_CODES)
             else:

@@ -155,8 +155,8 @@ def load_expected(path: str | Path) -> ExpectedPack:
             findings.append(Finding.from_mapping(obj))
         except (KeyError, TypeError, ValueError) as exc:
             raise InputError(f"finding {i}: {exc}", Position(name)) from None
-    generator = doc.get("generator") if isinstance(doc.get("generator"), dict) else {}
-    return ExpectedPack(tuple(sorted(findings, key=_sort_key)), generator)
+    generator = doc.get("generator")
+    return ExpectedPack(tuple(sorted(findings, key=_sort_key)), generator if isinstance(generator, dict) else {})
 
 
 @dataclass(frozen=True, slots=True)

@@ -206,6 +206,7 @@ def render_835(payer: Payer, provider: Provider, day: date, trace: str, results:
     total = sum((r.paid for r in results), ZERO) - sum((p.amount for p in plbs), ZERO)
     if total < 0:
         raise ValueError("a check cannot be negative")
+    banking: tuple[str, ...]
     if total == 0:
         handling, method, fmt, banking = "H", "NON", "", ()
     elif payer.pays_by_eft:

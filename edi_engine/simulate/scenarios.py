@@ -344,10 +344,11 @@ def _cob(b: Builder) -> tuple[Claim, Coverage, Patient]:
 
 
 def cob_overpayment(b: Builder, variant: str) -> None:
+    second_cov: Coverage
     for _ in range(50):
         claim, coverage, patient = _cob(b)
+        assert patient.secondary is not None
         second_cov = patient.secondary
-        assert second_cov is not None
         day = b.pay_date(coverage.payer, b.today)
         first = _paying(b, claim, coverage, day, allow_denials=False, allow_underpayment=False)
         sent = day + _days(b, 2, 6)

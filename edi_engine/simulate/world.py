@@ -16,7 +16,7 @@ from __future__ import annotations
 import csv
 import io
 import math
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import date, timedelta
 from pathlib import Path
@@ -215,7 +215,7 @@ def generate_world(claims: int, seed: int, *, out: str | Path | Sink | None = No
                  memory.files if memory is not None else None)
 
 
-def _csv(header: tuple[str, ...], rows: list[tuple[str, ...]]) -> bytes:
+def _csv(header: tuple[str, ...], rows: Sequence[tuple[str, ...]]) -> bytes:
     out = io.StringIO()
     writer = csv.writer(out, lineterminator="\n")
     writer.writerow(header)

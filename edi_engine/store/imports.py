@@ -90,19 +90,23 @@ def _patient_payment(row: dict[str, str], conn: Connection) -> dict[str, Any]:
 
 def _fee(row: dict[str, str], conn: Connection, aliases: dict[str, str]) -> dict[str, Any]:
     payer = _text(row, "payer_id")
-    values = {
-        "payer_id": aliases.get(payer, payer),  # type: ignore[arg-type]
-        "procedure_code": _text(row, "procedure_code"),
-        "modifier": _text(row, "modifier", required=False) or "",
-        "allowed_amount": _amount(row, "allowed_amount"),
-        "effective_from": _date(row, "effective_from", required=False),
-        "effective_to": _date(row, "effective_to", required=False),
-    }
-    if values["allowed_amount"] < 0:
+    procedure_code = _text(row, "procedure_code")
+    modifier = _text(row, "modifier", required=False) or ""
+    allowed_amount = _amount(row, "allowed_amount")
+    effective_from = _date(row, "effective_from", required=False)
+    effective_to = _date(row, "effective_to", required=False)
+    if allowed_amount < 0:
         raise _RowError("allowed_amount is negative")
-    if values["effective_from"] and values["effective_to"] and values["effective_to"] < values["effective_from"]:
+    if effective_from and effective_to and effective_to < effective_from:
         raise _RowError("effective_to is before effective_from")
-    return values
+    return {
+        "payer_id": aliases.get(payer, payer),  # type: ignore[arg-type]
+        "procedure_code": procedure_code,
+        "modifier": modifier,
+        "allowed_amount": allowed_amount,
+        "effective_from": effective_from,
+        "effective_to": effective_to,
+    }
 
 
 def _rows(path: str, required: list[str], optional: list[str]) -> Iterator[tuple[int, dict[str, str]]]:
@@ -162,7 +166,7 @@ def _import(engine: Engine, path: str | os.PathLike[str], kind: str, table: Any,
 
 
 def import_patient_payments(engine: Engine, path: str | os.PathLike[str]) -> ImportResult:
-    return _import(engine, path, "patient-payments", tables.patient_payment,  # type: ignore[attr-defined]
+    return _import(engine, path, "patient-payments", tables.patient_payment,
                    ["claim_id", "payment_date", "amount", "method", "reference"], [], _patient_payment)
 
 
@@ -174,6 +178,6 @@ def import_fee_schedule(engine: Engine, path: str | os.PathLike[str]) -> ImportR
             aliases.update(payers.alias_map(conn) or {"": ""})
         return _fee(row, conn, aliases)
 
-    return _import(engine, path, "fee-schedule", tables.fee_schedule,  # type: ignore[attr-defined]
+    return _import(engine, path, "fee-schedule", tables.fee_schedule,
                    ["payer_id", "procedure_code", "modifier", "allowed_amount"], ["effective_from", "effective_to"],
                    convert)

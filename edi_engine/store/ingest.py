@@ -130,10 +130,10 @@ def _pg_copy(conn: Connection, table: Any, cols: tuple[str, ...], params: list[t
     costs a server round of parse/bind/execute per row; COPY streams the batch)."""
     quote = conn.dialect.identifier_preparer.quote
     raw = conn.connection.driver_connection
-    with raw.cursor() as cur:  # type: ignore[union-attr]
-        with cur.copy(f"COPY {quote(table.name)} ({', '.join(quote(c) for c in cols)}) FROM STDIN") as copy:
-            for row in params:
-                copy.write_row(row)
+    sql = f"COPY {quote(table.name)} ({', '.join(quote(c) for c in cols)}) FROM STDIN"
+    with raw.cursor() as cur, cur.copy(sql) as copy:  # type: ignore[union-attr]
+        for row in params:
+            copy.write_row(row)
 
 
 def _insert_ignore(conn: Connection, table: Any, index_elements: list[str]) -> Any:
@@ -230,7 +230,7 @@ class _FileWriter:
                 start = (self.conn.execute(select(func.max(table.c.id))).scalar() or 0) + 1
             ids = list(range(start, start + n))
             self.next_id[table.name] = start + n
-        for row, new_id in zip(batch, ids):
+        for row, new_id in zip(batch, ids, strict=True):
             row["id"] = new_id
         bulk_insert(self.conn, table, batch)
         return ids
@@ -239,7 +239,8 @@ class _FileWriter:
         pending, self.pending_837 = self.pending_837, []
         fid, name = self.file_id, self.name
         ids = self._ids(_T["claim"], [rows.claim_row(fid, set_id, clm, name) for set_id, clm in pending])
-        lines = [r for cid, (_, clm) in zip(ids, pending) for r in rows.claim_line_rows(fid, cid, clm, name)]
+        lines = [r for cid, (_, clm) in zip(ids, pending, strict=True)
+                 for r in rows.claim_line_rows(fid, cid, clm, name)]
         if lines:
             bulk_insert(self.conn, _T["line"], lines)
         self.claims += len(pending)
@@ -251,13 +252,13 @@ class _FileWriter:
         cas: list[dict[str, Any]] = []
         svc_rows: list[dict[str, Any]] = []
         svc_models: list[tuple[int, Any]] = []
-        for cid, (_, clp) in zip(ids, pending):
+        for cid, (_, clp) in zip(ids, pending, strict=True):
             cas.extend(rows.adjustment_rows(fid, cid, None, clp.adjustments, name))
             for svc in clp.services:
                 svc_rows.append(rows.service_payment_row(fid, cid, svc, name))
                 svc_models.append((cid, svc))
         if svc_rows:
-            for sid, (cid, svc) in zip(self._ids(_T["svc"], svc_rows), svc_models):
+            for sid, (cid, svc) in zip(self._ids(_T["svc"], svc_rows), svc_models, strict=True):
                 if svc.adjustments:
                     cas.extend(rows.adjustment_rows(fid, cid, sid, svc.adjustments, name))
         if cas:

@@ -7,7 +7,7 @@ payer_alias), so an alias added later applies to files already stored.
 
 from __future__ import annotations
 
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 
 from sqlalchemy import delete, insert, select
 from sqlalchemy.engine import Connection
@@ -52,7 +52,7 @@ def add_alias(conn: Connection, alias: str, payer_id: str) -> str:
         return target
     if current is not None:
         raise UsageError(f"{alias!r} is already an alias of {current!r}; remove it first")
-    conn.execute(insert(_T).values(alias=alias, payer_id=target, created_at=datetime.now(timezone.utc)))
+    conn.execute(insert(_T).values(alias=alias, payer_id=target, created_at=datetime.now(UTC)))
     return target
 
 

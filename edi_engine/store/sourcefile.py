@@ -15,7 +15,7 @@ from __future__ import annotations
 
 import hashlib
 import os
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 from typing import BinaryIO
 
 from sqlalchemy import delete, select
@@ -63,7 +63,7 @@ def claim_file(conn: Connection, digest: str, name: str, size: int, kind: str) -
     """Insert the `ingested` row in the caller's transaction; None when the content is already stored."""
     conn.execute(delete(_TABLE).where(_TABLE.c.content_hash == digest, _TABLE.c.status == FAILED))
     stmt = _insert(conn).values(
-        content_hash=digest, name=name, size=size, kind=kind, received_at=datetime.now(timezone.utc),
+        content_hash=digest, name=name, size=size, kind=kind, received_at=datetime.now(UTC),
         status=INGESTED, transactions=0, claims=0, payments=0,
     ).on_conflict_do_nothing(index_elements=["content_hash"]).returning(_TABLE.c.id)
     return conn.execute(stmt).scalar()
@@ -74,7 +74,7 @@ def record_failure(engine: Engine, digest: str, name: str, size: int, kind: str,
     with engine.begin() as conn:
         conn.execute(delete(_TABLE).where(_TABLE.c.content_hash == digest, _TABLE.c.status == FAILED))
         conn.execute(_insert(conn).values(
-            content_hash=digest, name=name, size=size, kind=kind, received_at=datetime.now(timezone.utc),
+            content_hash=digest, name=name, size=size, kind=kind, received_at=datetime.now(UTC),
             status=FAILED, error=error, transactions=0, claims=0, payments=0,
         ).on_conflict_do_nothing(index_elements=["content_hash"]))
 

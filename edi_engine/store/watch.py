@@ -17,6 +17,7 @@ Stopping (SIGINT/SIGTERM set the `stop` event) waits for the file in hand to fin
 
 from __future__ import annotations
 
+import contextlib
 import os
 import socket
 import threading
@@ -61,10 +62,8 @@ def _recover(folder: Path, processing: Path) -> None:
     for claimed in processing.iterdir():
         parts = claimed.name.split(_SEP, 2)
         if len(parts) == 3 and parts[0] == host and parts[1].isdigit() and not _alive(int(parts[1])):
-            try:
+            with contextlib.suppress(FileNotFoundError):  # another watcher on this host recovered it first
                 os.rename(claimed, _free_name(folder, parts[2]))
-            except FileNotFoundError:
-                pass  # another watcher on this host recovered it first
 
 
 def _file_away(claimed: Path, dest_dir: Path, name: str, error: str | None) -> Path:

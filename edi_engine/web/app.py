@@ -11,40 +11,27 @@ from __future__ import annotations
 
 import hmac
 import logging
-import secrets
-from collections.abc import Callable
-from dataclasses import dataclass, field
-from datetime import date
 from typing import Any
 
-from flask import Flask, Response, abort, g, redirect, render_template, request, url_for
+from flask import Flask, Response, abort, g, redirect, request, url_for
 from jinja2 import StrictUndefined
 from sqlalchemy.engine import Engine
 from werkzeug.exceptions import HTTPException
 
 from edi_engine.errors import EdiEngineError, UsageError
-from edi_engine.web.auth import RateLimit, SessionInfo, allowed, session_for
-from edi_engine.web.context import Chrome, chrome_for, money
+from edi_engine.web.auth import SessionInfo, session_for
+from edi_engine.web.context import chrome_for, money
+from edi_engine.web.current import LOGIN_CSRF_COOKIE, SESSION_COOKIE, WebConfig, config, engine, render
 from edi_engine.web.pages import ErrorContext
+from edi_engine.web.routes import bp
 
-__all__ = ["SESSION_COOKIE", "WebConfig", "create_app", "current", "page_chrome", "require", "render"]
+__all__ = ["SESSION_COOKIE", "WebConfig", "create_app"]
 
-SESSION_COOKIE = "edi_session"
-LOGIN_CSRF_COOKIE = "edi_login_csrf"
 PUBLIC_ENDPOINTS = frozenset({"web.login", "web.login_post", "static"})
 _log = logging.getLogger("edi_engine.web")
 
 
-@dataclass(frozen=True, slots=True)
-class WebConfig:
-    secure_cookies: bool = False  # set when served over https (or behind a TLS-terminating proxy)
-    rate_limit: RateLimit = field(default_factory=RateLimit)
-    today: Callable[[], date] = date.today  # injectable so tests can pin the queue's ages and deadlines
-
-
 def create_app(engine: Engine, config: WebConfig | None = None) -> Flask:
-    from edi_engine.web.routes import bp
-
     app = Flask(__name__)
     app.config.update(MAX_CONTENT_LENGTH=64 * 1024, SESSION_COOKIE_HTTPONLY=True, SESSION_COOKIE_SAMESITE="Lax")
     app.extensions["edi_engine"] = engine
@@ -58,34 +45,6 @@ def create_app(engine: Engine, config: WebConfig | None = None) -> Flask:
     app.register_error_handler(UsageError, _usage_error)
     app.register_error_handler(Exception, _unexpected)
     return app
-
-
-def engine() -> Engine:
-    from flask import current_app
-    return current_app.extensions["edi_engine"]  # type: ignore[no-any-return]
-
-
-def config() -> WebConfig:
-    from flask import current_app
-    return current_app.extensions["edi_web_config"]  # type: ignore[no-any-return]
-
-
-def current() -> SessionInfo:
-    return g.edi_session  # type: ignore[no-any-return]
-
-
-def page_chrome(active: str = "", message: str = "") -> Chrome:
-    return chrome_for(current(), config().today(), active=active, message=message or request.args.get("msg", "")[:200])
-
-
-def require(action: str) -> None:
-    """403 unless the signed-in user's role allows `action`."""
-    if not allowed(current().user.role, action):
-        abort(403, description=f"Your role ({current().user.role}) may not {action.replace('-', ' ')}.")
-
-
-def render(template: str, page: Any, status: int = 200) -> Response:
-    return Response(render_template(template, page=page), status=status, mimetype="text/html")
 
 
 def _guard() -> Any:
@@ -108,10 +67,6 @@ def _check_csrf(expected: str) -> None:
     sent = request.form.get("csrf_token", "")
     if not expected or not hmac.compare_digest(sent.encode(), expected.encode()):
         abort(403, description="The form's security token is missing or stale; reload the page and try again.")
-
-
-def new_login_token() -> str:
-    return secrets.token_urlsafe(24)
 
 
 def _headers(resp: Response) -> Response:

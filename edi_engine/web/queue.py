@@ -75,7 +75,9 @@ def _int(text: str, what: str) -> int | None:
 
 def parse_filters(args: Mapping[str, str]) -> QueueFilters:
     """Filters from a query string; UsageError for a value that cannot be one."""
-    get = lambda k: str(args.get(k, "")).strip()  # noqa: E731
+    def get(k: str) -> str:
+        return str(args.get(k, "")).strip()
+
     f = QueueFilters(category=get("category"), payer=get("payer"), status=get("status") or "open",
                      min_amount=get("min_amount"), max_amount=get("max_amount"), min_age=get("min_age"),
                      max_age=get("max_age"), deadline=get("deadline"), sort=get("sort") or "deadline",
@@ -164,4 +166,5 @@ def queue_page(engine: Engine, f: QueueFilters, chrome: Chrome) -> QueueContext:
     return QueueContext(
         chrome, f, tuple(_row(r, today) for r in found.items), found.total_count, found.total_amount,
         found.urgent_count, page, pages, "?" + f.query(page=page - 1) if page > 1 else "",
-        "?" + f.query(page=page + 1) if page < pages else "", links, found.categories, found.payer_ids, STATUSES, NEAR_DAYS)
+        "?" + f.query(page=page + 1) if page < pages else "", links, found.categories, found.payer_ids, STATUSES,
+        NEAR_DAYS)

@@ -6,13 +6,14 @@ from __future__ import annotations
 from typing import Any
 from urllib.parse import quote
 
-from flask import Blueprint, Response, abort, make_response, redirect, request, url_for
+from flask import Blueprint, abort, make_response, redirect, request, url_for
+from werkzeug.wrappers import Response  # what redirect() returns; Flask's Response is a subclass
 
 from edi_engine.errors import UsageError
 from edi_engine.rules import explain
 from edi_engine.rules.lifecycle import DECISION_NAMES
 from edi_engine.web import auth
-from edi_engine.web.app import (
+from edi_engine.web.current import (
     LOGIN_CSRF_COOKIE,
     SESSION_COOKIE,
     config,
@@ -81,7 +82,7 @@ def login_post() -> Response:
         return login("Wrong username or password, or the account is disabled.", 401)
     resp = redirect(_safe_next(request.form.get("next", "/findings")), code=303)
     _cookie(resp, SESSION_COOKIE, auth.create_session(engine(), user), auth.SESSION_HOURS * 3600)
-    return resp  # type: ignore[return-value]
+    return resp
 
 
 @bp.post("/logout")
@@ -89,12 +90,12 @@ def logout() -> Response:
     auth.end_session(engine(), request.cookies.get(SESSION_COOKIE))
     resp = redirect(url_for("web.login"), code=303)
     resp.delete_cookie(SESSION_COOKIE, path="/")
-    return resp  # type: ignore[return-value]
+    return resp
 
 
 @bp.get("/")
 def home() -> Response:
-    return redirect(url_for("web.queue"))  # type: ignore[return-value]
+    return redirect(url_for("web.queue"))
 
 
 @bp.get("/findings")
@@ -206,7 +207,7 @@ def users_add() -> Response:
     require("users")
     f = request.form
     auth.add_user(engine(), f.get("username", ""), f.get("password", ""), f.get("role", ""))
-    return redirect(url_for("web.users", msg=f"User {f.get('username', '').strip()} added."), code=303)  # type: ignore[return-value]
+    return redirect(url_for("web.users", msg=f"User {f.get('username', '').strip()} added."), code=303)
 
 
 @bp.post("/users/<username>/disable")
@@ -215,4 +216,4 @@ def users_disable(username: str) -> Response:
     if username == current().user.username:
         abort(400, description="You cannot disable your own account.")
     auth.disable_user(engine(), username)
-    return redirect(url_for("web.users", msg=f"User {username} disabled."), code=303)  # type: ignore[return-value]
+    return redirect(url_for("web.users", msg=f"User {username} disabled."), code=303)

@@ -86,7 +86,8 @@ def test_999_and_277ca_print_as_their_segments_with_positions(corpus: Path) -> N
 
 def _835(bpr16: str = "20260105", nte: str = "") -> bytes:
     isa = "ISA*00*          *00*          *ZZ*SENDER         *ZZ*RECEIVER       *260101*1200*^*00501*000000001*0*P*:"
-    body = [f"BPR*I*100*C*CHK************{bpr16}", "TRN*1*CHECK1*1999999999", "N1*PR*PAYER", "N1*PE*CLINIC*XX*1999999999",
+    body = [f"BPR*I*100*C*CHK************{bpr16}", "TRN*1*CHECK1*1999999999", "N1*PR*PAYER",
+            "N1*PE*CLINIC*XX*1999999999",
             "LX*1", "CLP*PCN1*1*150*100*50*12*PAYERCN1", f"NM1*QC*1*DOE{nte}*JANE", "SVC*HC:99213*150*100",
             "CAS*PR*1*50"]
     segs = [isa, "GS*HP*S*R*20260101*1200*1*X*005010X221A1", "ST*835*0001*005010X221A1", *body,

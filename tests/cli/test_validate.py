@@ -84,7 +84,8 @@ def _bad_inputs() -> dict[str, bytes]:
 EXPECTED = {
     "empty": "empty", "not-x12": "not X12", "binary": "binary", "cut-mid-segment": "no segment terminator",
     "short-isa": "ISA segment is incomplete", "100kB-segment": "longer than", "double-terminator": "empty segment",
-    "no-final-terminator": "no segment terminator", "se01-off-by-one": "SE01 says 22 segments, the transaction set has 21",
+    "no-final-terminator": "no segment terminator",
+    "se01-off-by-one": "SE01 says 22 segments, the transaction set has 21",
     "missing-iea": "no IEA", "gs-without-isa": "GS without ISA",
 }
 

@@ -8,8 +8,7 @@ import pytest
 from sqlalchemy import select
 
 from edi_engine.rules import detect, list_findings
-from edi_engine.store import open_store
-from edi_engine.store import tables
+from edi_engine.store import open_store, tables
 from tests.ledger.build import Claim, Clp, Line, Store, Svc, file_835, file_837
 from tests.ledger.scenarios import claim, paid
 
@@ -27,7 +26,8 @@ def _methods(store: Store) -> list[tuple[str, str]]:
 
 
 def test_claim_by_clp01_payer_charge_and_lines_by_ref6r(store: Store) -> None:
-    store.ingest(store.add("c.837", file_837([claim()])), store.add("a.835", file_835("P1", "C1", "20240201", [paid()])))
+    store.ingest(store.add("c.837", file_837([claim()])),
+                 store.add("a.835", file_835("P1", "C1", "20240201", [paid()])))
     detect(store.engine, as_of="2024-03-01")
     assert _methods(store) == [("claim_payment", "clp01+payer+charge"), ("service_payment", "ref6r"),
                                ("service_payment", "ref6r")]

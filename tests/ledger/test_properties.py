@@ -10,8 +10,17 @@ from pathlib import Path
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from edi_engine.ledger import balance, build_postings, credit, iter_accounts, load_store_facts, match_account, analyse
-from edi_engine.ledger import patient_side, payer_side
+from edi_engine.ledger import (
+    analyse,
+    balance,
+    build_postings,
+    credit,
+    iter_accounts,
+    load_store_facts,
+    match_account,
+    patient_side,
+    payer_side,
+)
 from edi_engine.rules import detect, list_findings
 from edi_engine.store import open_store
 from tests.ledger.build import Store, file_835, file_837

@@ -16,11 +16,9 @@ from edi_engine.errors import UsageError
 from edi_engine.outputs import add_note, audit_events, decide, detect_with_audit
 from edi_engine.outputs import decisions as decisions_module
 from edi_engine.rules import detect
-from edi_engine.store import create_store_engine, imports, payers, upgrade
+from edi_engine.store import create_store_engine, imports, payers, tables, upgrade
 from edi_engine.store.ingest import ingest_paths
 from edi_engine.store.migrate import alembic_config
-from edi_engine.store import tables
-
 from tests.outputs.conftest import AS_OF, FIXTURES, load_pack
 
 _F = tables.finding
@@ -127,9 +125,8 @@ def test_resolution_by_a_later_remittance_is_an_event(pack_store) -> None:  # ty
 def test_audit_rows_cannot_be_updated_or_deleted(pack_store) -> None:  # type: ignore[no-untyped-def]
     engine = pack_store("duplicate_payment")
     for statement in ("UPDATE audit_event SET actor = 'mallory'", "DELETE FROM audit_event"):
-        with pytest.raises(DBAPIError, match="append-only"):
-            with engine.begin() as conn:
-                conn.execute(text(statement))
+        with pytest.raises(DBAPIError, match="append-only"), engine.begin() as conn:
+            conn.execute(text(statement))
     assert [e.actor for e in audit_events(engine)] == ["detect"]
 
 

@@ -17,7 +17,6 @@ from edi_engine.parsers.x837 import iter_submissions
 from edi_engine.parsers.x837_models import Claim837
 from edi_engine.store import open_store
 from edi_engine.x12.reader import read_segments
-
 from tests.outputs.conftest import AS_OF, FIXTURES, load_pack
 
 

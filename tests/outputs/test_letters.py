@@ -16,11 +16,16 @@ from sqlalchemy import text
 from edi_engine.errors import UsageError
 from edi_engine.outputs import audit_events, render, render_letter
 from edi_engine.outputs.letters import (
-    InsurerPayment, LetterLine, PatientNotice, PatientPaymentLine, PatientService, PayerLetter, PaymentProof,
+    InsurerPayment,
+    LetterLine,
+    PatientNotice,
+    PatientPaymentLine,
+    PatientService,
+    PayerLetter,
+    PaymentProof,
     Provider,
 )
 from edi_engine.parsers.x837 import iter_submissions
-
 from tests.outputs.conftest import FIXTURES
 
 D = Decimal

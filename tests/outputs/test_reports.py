@@ -69,7 +69,8 @@ def test_credit_balances_tie_out_to_findings_and_ledger(pack_store) -> None:  # 
     with engine.connect() as conn:
         facts = load_store_facts(conn)
         for account in iter_accounts(conn, facts, only=sorted({f.claim_id for f in open_ if f.claim_id})):
-            payer_credit, patient_credit = credit(build_postings(analyse(account, match_account(account, facts), facts)))
+            view = analyse(account, match_account(account, facts), facts)
+            payer_credit, patient_credit = credit(build_postings(view))
             mine = [f for f in open_ if f.claim_id == account.clm01]
             assert sum(f.amount for f in mine if f.category != "patient_overpayment") <= D(payer_credit).scaleb(-2)
             assert sum(f.amount for f in mine if f.category == "patient_overpayment") <= D(patient_credit).scaleb(-2)

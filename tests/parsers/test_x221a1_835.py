@@ -2,9 +2,10 @@
 
 from __future__ import annotations
 
+import contextlib
 import string
-from dataclasses import FrozenInstanceError, fields
 from collections.abc import Iterator
+from dataclasses import FrozenInstanceError, fields
 from datetime import date, time
 from decimal import Decimal
 from pathlib import Path
@@ -478,10 +479,8 @@ ELEMENT = st.sampled_from(["", "1", "-2.5", "X", "20260101", "HC:99213", "WO:REF
 def test_any_segments_give_models_or_x12error(segments: list[tuple[str, list[str]]]) -> None:
     body = ["*".join([sid, *elements]) for sid, elements in segments]
     data = make_835(body)
-    try:
+    with contextlib.suppress(X12Error):  # the dispatcher turns walker X12Errors into problems
         remits(data)
-    except X12Error:  # pragma: no cover - the dispatcher turns walker X12Errors into problems
-        pass
 
 
 _PYX12_CLEAN_835 = ["badX12/X221-multiple-claims-single-check.edi", "badX12/X221-era-sample.edi",

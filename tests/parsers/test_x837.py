@@ -122,7 +122,8 @@ def test_837p_all_fields_values() -> None:
     assert cob.adjustments[0] == Adjustment("PR", "1", Decimal("21.89"), None)
     assert cob.adjustments[1] == Adjustment("PR", "2", Decimal("15"), None)
     assert cob.adjustments[2] == Adjustment("CR", "26", Decimal("55.00"), Decimal("1"))
-    assert (cob.payer_id, cob.payer_claim_control_number, cob.adjudication_date) == ("OTP", "CLAIM99", date(2019, 3, 10))
+    assert (cob.payer_id, cob.payer_claim_control_number, cob.adjudication_date) == \
+        ("OTP", "CLAIM99", date(2019, 3, 10))
     assert cob.subscriber is not None and cob.subscriber.id == "JS00111223999"
     first, *_, last = claim.lines
     assert (first.procedure_code, first.modifiers, first.charge, first.units) == \
@@ -337,7 +338,8 @@ BILLING = st.builds(
 SUBSCRIBER = st.builds(Subscriber, st.sampled_from(["P", "S"]), st.sampled_from(["18", ""]), DIGITS,
                        claim_filing_indicator=st.sampled_from(["CI", "MB", "MC"]), name=person("IL"),
                        birth_date=DAY, gender=st.sampled_from(["F", "M"]))
-PATIENT = st.builds(Patient, st.sampled_from(["01", "19"]), person("QC", member_id=False), DAY, st.sampled_from(["F", "M"]))
+PATIENT = st.builds(Patient, st.sampled_from(["01", "19"]), person("QC", member_id=False), DAY,
+                    st.sampled_from(["F", "M"]))
 
 
 def adjustments() -> st.SearchStrategy[tuple[Adjustment, ...]]:
@@ -394,8 +396,8 @@ def claims(draw: st.DrawFn, variant: str, billing: BillingProvider, subscriber: 
         original_reference=draw(st.just("") | DIGITS),
         dates=(("434", *sorted((draw(DAY), draw(DAY)))),) if institutional else (),
         hi=hi, cl1=("1", "7", "01") if institutional else None,
-        providers=tuple(draw(st.lists(st.builds(Party, st.just("82"), st.just("1"), WORD, WORD, id_qualifier=st.just("XX"),
-                                                id=DIGITS), max_size=1))),
+        providers=tuple(draw(st.lists(st.builds(Party, st.just("82"), st.just("1"), WORD, WORD,
+                                                id_qualifier=st.just("XX"), id=DIGITS), max_size=1))),
         other_payers=(cob,) if cob else (),
         lines=draw(lines(variant, cob.payer.id if cob and cob.payer else None)),
         other_segments=tuple(draw(st.lists(st.tuples(st.just("NTE"), st.just("ADD"), WORD), max_size=1))))

@@ -101,7 +101,7 @@ def _write(folder: Path, text: str) -> Path:
 
 
 def test_one_table_for_the_engine_and_for_people() -> None:
-    assert DECIDED == {Status.APPROVED, Status.DISMISSED, Status.REFUNDED, Status.OFFSET}
+    assert {Status.APPROVED, Status.DISMISSED, Status.REFUNDED, Status.OFFSET} == DECIDED
     for status in DECIDED:  # detect never touches a decision
         assert next_status(status, EngineMove.FOUND) is None
         assert next_status(status, EngineMove.RECOVERED) is None

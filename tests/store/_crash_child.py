@@ -7,13 +7,13 @@ from __future__ import annotations
 
 import sys
 
-from edi_engine.store import open_store
-from edi_engine.store import ingest
+from edi_engine.store import ingest, open_store
 from edi_engine.store.ingest import ingest_file
 
 
 def main() -> None:
-    url, batch, pause_file, pause_batch, files = sys.argv[1], int(sys.argv[2]), int(sys.argv[3]), int(sys.argv[4]), sys.argv[5:]
+    url, batch, pause_file, pause_batch = sys.argv[1], int(sys.argv[2]), int(sys.argv[3]), int(sys.argv[4])
+    files = sys.argv[5:]
     ingest.BATCH = batch  # small batches: several per file without a huge file
     engine = open_store(url)
 

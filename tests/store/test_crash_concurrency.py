@@ -14,8 +14,8 @@ from sqlalchemy import text
 
 from edi_engine.store import open_store
 from tests.store.test_ingest import counts
-from tests.store.world import write_world
 from tests.store.test_watch import REPO, cli, wait_for
+from tests.store.world import write_world
 
 pytestmark = pytest.mark.slow
 
@@ -30,7 +30,8 @@ def assert_consistent(url: str) -> None:
         files = conn.execute(text("SELECT id, status, claims, payments FROM source_file")).all()
         for f in files:
             claims = conn.execute(text("SELECT count(*) FROM claim WHERE source_file_id = :f"), {"f": f.id}).scalar()
-            clps = conn.execute(text("SELECT count(*) FROM claim_payment WHERE source_file_id = :f"), {"f": f.id}).scalar()
+            clps = conn.execute(text("SELECT count(*) FROM claim_payment WHERE source_file_id = :f"),
+                                {"f": f.id}).scalar()
             assert (f.status, claims, clps) == ("ingested", f.claims, f.payments)
         assert conn.execute(text("SELECT count(*) FROM claim_line l LEFT JOIN claim c ON c.id = l.claim_id "
                                  "WHERE c.id IS NULL")).scalar() == 0
@@ -66,7 +67,8 @@ def test_sigkill_at_several_points_then_rerun_stores_everything_once(db_url: str
         child.wait(timeout=30)
         assert_consistent(db_url)
     with open_store(db_url).connect() as conn:
-        assert conn.execute(text("SELECT count(*) FROM source_file")).scalar() == 2  # the kills after commit kept theirs
+        # the kills after commit kept theirs
+        assert conn.execute(text("SELECT count(*) FROM source_file")).scalar() == 2
     # A kill at an unplanned moment: as soon as a third file is visible as stored.
     proc = cli(db_url, "ingest", *files)
     wait_for(lambda: counts(db_url)["source_file"] >= 3 or proc.poll() is not None, timeout=120)

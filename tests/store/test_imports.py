@@ -11,8 +11,7 @@ from click.testing import CliRunner
 from sqlalchemy import Table, func, select
 
 from edi_engine.cli import main
-from edi_engine.store import open_store
-from edi_engine.store import tables
+from edi_engine.store import open_store, tables
 
 
 def _run(db_url: str, *args: str) -> tuple[int, str]:
@@ -54,7 +53,8 @@ def test_bad_rows_are_reported_by_line_and_nothing_is_stored(db_url: str, tmp_pa
     code, out = _run(db_url, "import", "patient-payments", str(csv))
     assert code == 1
     assert "4 bad row(s); nothing was imported" in out
-    for line, what in [(3, "payment_date"), (4, "claim_id is empty"), (5, "more than two decimal"), (6, "amount is not")]:
+    for line, what in [(3, "payment_date"), (4, "claim_id is empty"), (5, "more than two decimal"),
+                       (6, "amount is not")]:
         assert f"line {line}: " in out and what in out
     assert "line 2:" not in out
     assert _count(db_url, tables.patient_payment) == 0

@@ -74,7 +74,8 @@ def test_world_is_stored_completely_and_traceably(db_url: str, tmp_path: Path) -
     # Read back through the schema types: Decimal, never float.
     from edi_engine.store import tables
     with engine.connect() as conn:
-        total = conn.execute(select(tables.claim.c.charge).where(tables.claim.c.patient_control_number == "PCN00000002")).scalar()
+        total = conn.execute(select(tables.claim.c.charge)
+                             .where(tables.claim.c.patient_control_number == "PCN00000002")).scalar()
     assert total == Decimal("144.75")
 
 
@@ -115,10 +116,12 @@ def test_unreadable_file_is_recorded_failed_and_the_batch_goes_on(db_url: str, t
     failed = [f for f in report["files"] if f["status"] == "failed"]
     assert failed[0]["file"].endswith("remit_00001.835") and "could not be read completely" in failed[0]["error"]
     with open_store(db_url).connect() as conn:
-        rows = conn.execute(text("SELECT name, status, error, claims, payments FROM source_file WHERE status = 'failed'")).all()
+        rows = conn.execute(text("SELECT name, status, error, claims, payments FROM source_file "
+                                 "WHERE status = 'failed'")).all()
         assert len(rows) == 1 and rows[0].error and (rows[0].claims, rows[0].payments) == (0, 0)
         # nothing of the failed file: the first claim of that 835 had been read before the bad one
-        assert conn.execute(text("SELECT count(*) FROM claim_payment WHERE patient_control_number = 'PCN00000003'")).scalar() == 0
+        assert conn.execute(text("SELECT count(*) FROM claim_payment "
+                                 "WHERE patient_control_number = 'PCN00000003'")).scalar() == 0
     # Trying again records the failure once, not twice.
     assert _cli(db_url, str(world.files_835[1]))[0] == 1
     assert counts(db_url)["source_file"] == 4
@@ -154,7 +157,8 @@ def test_corpus_files_are_stored_or_reported(tmp_path: Path, corpus: Path) -> No
         assert r.status in ("ingested", "conflict", "failed")
         assert (r.error is None) == (r.status == "ingested")
     with open_store(url).connect() as conn:
-        stored = conn.execute(select(func.sum(text("claims")), func.sum(text("payments"))).select_from(text("source_file"))).one()
+        stored = conn.execute(select(func.sum(text("claims")), func.sum(text("payments")))
+                              .select_from(text("source_file"))).one()
     assert tuple(stored) == (t["claims"], t["payments"])
 
 

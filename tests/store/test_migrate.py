@@ -11,8 +11,7 @@ from sqlalchemy import inspect, text
 from edi_engine.cli import main
 from edi_engine.errors import InputError
 from edi_engine.store import create_store_engine, head_revision, open_store, upgrade
-from edi_engine.store.migrate import current_revision
-from edi_engine.store.migrate import all_tables_metadata
+from edi_engine.store.migrate import all_tables_metadata, current_revision
 
 
 def test_open_store_creates_an_empty_database_at_head(db_url: str) -> None:

@@ -53,7 +53,8 @@ def _claim(rng: random.Random, i: int) -> tuple[list[tuple[str, ...]], list[tupl
         ("HI", "ABK:R51"),
     ]
     for k, (code, charge) in enumerate(lines, 1):
-        c837 += [("LX", str(k)), ("SV1", f"HC:{code}" + (":25" if k == 2 else ""), f"{charge:.2f}", "UN", "1", "", "", "1"),
+        c837 += [("LX", str(k)),
+                 ("SV1", f"HC:{code}" + (":25" if k == 2 else ""), f"{charge:.2f}", "UN", "1", "", "", "1"),
                  ("DTP", "472", "D8", _d8(dos)), ("REF", "6R", f"{pcn}L{k}")]
     mode = i % 5  # 0-2 paid at 80%, 3 denied, 4 overpaid (a credit balance)
     c835: list[tuple[str, ...]] = []
@@ -80,7 +81,8 @@ def _claim(rng: random.Random, i: int) -> tuple[list[tuple[str, ...]], list[tupl
         if mode != 3:
             svc.append(("AMT", "B6", f"{(charge * Decimal('0.80')).quantize(Decimal('0.01')):.2f}"))
     status = "4" if mode == 3 else "1"
-    c835 += [("CLP", pcn, status, f"{total:.2f}", f"{paid_total:.2f}", f"{pr_total:.2f}", "12", f"ICN{i:010d}", "11", "1"),
+    c835 += [("CLP", pcn, status, f"{total:.2f}", f"{paid_total:.2f}", f"{pr_total:.2f}", "12", f"ICN{i:010d}", "11",
+              "1"),
              ("NM1", "QC", "1", f"LAST{i}", f"FIRST{i}", "", "", "", "MI", f"M{i:09d}"),
              ("DTM", "232", _d8(dos)), ("DTM", "233", _d8(dos))] + svc
     return c837, c835, nlines
@@ -111,10 +113,11 @@ def write_world(folder: Path, claims: int, per_file: int = 1000, seed: int = 7, 
             paid += Decimal(b[0][4])
         plb = Decimal("2.50")
         header835: list[tuple[str, ...]] = [
-            ("BPR", "I", f"{paid - plb:.2f}", "C", "ACH", "CCP", "01", "999999999", "DA", "123456", "1512345678", "", "01",
-             "999988880", "DA", "98765", "20240401"),
+            ("BPR", "I", f"{paid - plb:.2f}", "C", "ACH", "CCP", "01", "999999999", "DA", "123456", "1512345678", "",
+             "01", "999988880", "DA", "98765", "20240401"),
             ("TRN", "1", f"EFT{f:08d}", "1512345678"), ("DTM", "405", "20240401"),
-            ("N1", "PR", PAYERS[f % 3][1]), ("N3", "PO BOX 1"), ("N4", "CITY", "NY", "10001"), ("REF", "2U", PAYERS[f % 3][0]),
+            ("N1", "PR", PAYERS[f % 3][1]), ("N3", "PO BOX 1"), ("N4", "CITY", "NY", "10001"),
+            ("REF", "2U", PAYERS[f % 3][0]),
             ("PER", "BL", "EDI", "TE", "8005551212"),
             ("N1", "PE", "CLINIC", "XX", "1234567893"), ("REF", "TJ", "123456789"), ("LX", "1"),
         ]

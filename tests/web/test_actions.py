@@ -89,10 +89,12 @@ def test_an_approver_downloads_the_letter_as_pdf(engine, as_user) -> None:  # ty
     assert resp.data.startswith(b"%PDF") and "attachment" in resp.headers["Content-Disposition"]
 
 
-@pytest.mark.skipif(not hasattr(outputs, "corrected_claim_for_finding"), reason="outputs corrected claims not available")
+@pytest.mark.skipif(not hasattr(outputs, "corrected_claim_for_finding"),
+                    reason="outputs corrected claims not available")
 def test_an_approver_downloads_the_corrected_claim(engine, as_user) -> None:  # type: ignore[no-untyped-def]
     abe = as_user("abe")
     fid = _first(engine, status="open", category="duplicate_payment")
     resp = abe.post(f"/findings/{fid}/corrected-claim", data={"mode": "finding", "csrf_token": page_token(abe)})
     assert resp.status_code == 200, resp.get_data(as_text=True)[:2000]
-    assert resp.data.startswith(b"ISA") and b"*837*" in resp.data and resp.headers["Content-Disposition"].endswith('.837"')
+    assert resp.data.startswith(b"ISA") and b"*837*" in resp.data
+    assert resp.headers["Content-Disposition"].endswith('.837"')

@@ -8,8 +8,7 @@ import pytest
 from sqlalchemy import select, update
 
 from edi_engine.errors import UsageError
-from edi_engine.store import open_store
-from edi_engine.store import tables
+from edi_engine.store import open_store, tables
 from edi_engine.web import auth
 
 

@@ -23,7 +23,8 @@ ARGS = ["--headless", "--no-sandbox", "--disable-gpu", "--disable-background-net
         "--disable-component-update", "--disable-sync", "--no-first-run"]
 
 pytestmark = [
-    pytest.mark.skipif(not CHROMIUM.exists(), reason="no Debian chromium at /usr/bin/chromium (apt-get install chromium)"),
+    pytest.mark.skipif(not CHROMIUM.exists(),
+                       reason="no Debian chromium at /usr/bin/chromium (apt-get install chromium)"),
     pytest.mark.skipif(not hasattr(outputs, "decide"), reason="outputs.decide not available yet"),
 ]
 

@@ -6,8 +6,7 @@ from click.testing import CliRunner
 from sqlalchemy import select
 
 from edi_engine.cli import main
-from edi_engine.store import open_store
-from edi_engine.store import tables
+from edi_engine.store import open_store, tables
 from edi_engine.web.auth import verify_login
 
 

@@ -3,7 +3,7 @@ names that its context lacks fails here, not in front of a billing clerk."""
 
 from __future__ import annotations
 
-from datetime import date, datetime, timezone
+from datetime import UTC, date, datetime
 from decimal import Decimal
 from pathlib import Path
 
@@ -15,8 +15,18 @@ from edi_engine.rules.report import Explanation, FindingRecord, LedgerLine, Segm
 from edi_engine.web.auth import ACTIONS, User
 from edi_engine.web.context import Chrome
 from edi_engine.web.pages import (
-    AgingBucket, ClaimView, DashboardContext, DetailContext, ErrorContext, FileRow, GroupTotal, HistoryItem,
-    IngestContext, LineView, LoginContext, UsersContext,
+    AgingBucket,
+    ClaimView,
+    DashboardContext,
+    DetailContext,
+    ErrorContext,
+    FileRow,
+    GroupTotal,
+    HistoryItem,
+    IngestContext,
+    LineView,
+    LoginContext,
+    UsersContext,
 )
 from edi_engine.web.queue import QueueContext, QueueFilters, QueueRow, SortLink
 
@@ -24,7 +34,7 @@ TEMPLATES = Path(__file__).resolve().parents[2] / "edi_engine" / "web" / "templa
 TODAY = date(2025, 8, 5)
 CHROME = Chrome("abe", "approver", "tok123", TODAY, frozenset(ACTIONS) - {"users"}, "Recorded: approve.", "queue")
 ADMIN = Chrome("ada", "admin", "tok456", TODAY, frozenset(ACTIONS), "", "users")
-WHEN = datetime(2025, 8, 1, 9, 30, tzinfo=timezone.utc)
+WHEN = datetime(2025, 8, 1, 9, 30, tzinfo=UTC)
 
 
 def _finding(status: str = "open") -> FindingRecord:
@@ -59,7 +69,8 @@ def _file(status: str) -> FileRow:
 
 
 CONTEXTS = {
-    "login.html": [LoginContext("tok", "abe", "Wrong username or password.", "/findings"), LoginContext("t", "", "", "/")],
+    "login.html": [LoginContext("tok", "abe", "Wrong username or password.", "/findings"),
+                   LoginContext("t", "", "", "/")],
     "error.html": [ErrorContext(CHROME, 403, "Forbidden", "no"), ErrorContext(None, 404, "Not Found", "gone")],
     "queue.html": [_queue()],
     "detail.html": [_detail("open"), _detail("approved"), _detail("refunded")],

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import codecs
+import contextlib
 
 import pytest
 from hypothesis import given, settings
@@ -91,7 +92,7 @@ def test_utf16_is_decoded_and_offsets_map_to_the_file(bom: bool) -> None:
 
 
 def test_bare_transaction_set_without_envelope_guesses_delimiters() -> None:
-    data = "ST*835*0001~BPR*I*100*C*CHK~CLP*A*1*1*1~SVC*HC>99213*1*1~SE*5*0001~".encode()
+    data = b"ST*835*0001~BPR*I*100*C*CHK~CLP*A*1*1*1~SVC*HC>99213*1*1~SE*5*0001~"
     segs, problems = read(data)
     assert next(s for s in segs if s.id == "SVC").components(1) == ("HC", "99213")
     assert [p.code for p in problems] == ["no-envelope"]
@@ -186,7 +187,7 @@ def tokenize_in_chunks(data: bytes, cuts: list[int]) -> tuple[list, list]:
     tokenizer = Tokenizer("t.edi")
     out = []
     last = 0
-    for cut in sorted(set(c % (len(data) + 1) for c in cuts)):
+    for cut in sorted({c % (len(data) + 1) for c in cuts}):
         out += tokenizer.feed(data[last:cut])
         last = cut
     out += tokenizer.feed(data[last:])
@@ -219,10 +220,8 @@ def test_any_chunking_yields_the_same_segments_and_problems(cuts: list[int], ter
 @settings(max_examples=300, deadline=None)
 @given(st.binary(max_size=400), st.sampled_from([b"", b"ISA", ISA.encode()[:50], ISA.encode() + b"~"]))
 def test_any_bytes_give_segments_or_an_x12_error(data: bytes, prefix: bytes) -> None:
-    try:
+    with contextlib.suppress(X12Error):
         read(prefix + data)
-    except X12Error:
-        pass
 
 
 @pytest.mark.parametrize("term", ["\n", "\r\n"])

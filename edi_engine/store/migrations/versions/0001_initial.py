@@ -3,7 +3,7 @@
 Money columns are BIGINT cents and quantities VARCHAR(40) decimal text (see store/types.py).
 
 Revision ID: 0001
-Revises: 
+Revises:
 Create Date: 2026-11-27 01:12:30.339155
 """
 from __future__ import annotations

@@ -1,0 +1,61 @@
+"""What a request in hand needs: the store engine, the app's configuration, the signed-in session,
+the page chrome, the role check and rendering. Routes and the app both import this; it imports
+neither (the app registers the routes, the routes never reach back into the app).
+"""
+
+from __future__ import annotations
+
+import secrets
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from datetime import date
+from typing import Any
+
+from flask import Response, abort, current_app, g, render_template, request
+from sqlalchemy.engine import Engine
+
+from edi_engine.web.auth import RateLimit, SessionInfo, allowed
+from edi_engine.web.context import Chrome, chrome_for
+
+__all__ = ["LOGIN_CSRF_COOKIE", "SESSION_COOKIE", "WebConfig", "config", "current", "engine", "new_login_token",
+           "page_chrome", "render", "require"]
+
+SESSION_COOKIE = "edi_session"
+LOGIN_CSRF_COOKIE = "edi_login_csrf"
+
+
+@dataclass(frozen=True, slots=True)
+class WebConfig:
+    secure_cookies: bool = False  # set when served over https (or behind a TLS-terminating proxy)
+    rate_limit: RateLimit = field(default_factory=RateLimit)
+    today: Callable[[], date] = date.today  # injectable so tests can pin the queue's ages and deadlines
+
+
+def engine() -> Engine:
+    return current_app.extensions["edi_engine"]  # type: ignore[no-any-return]
+
+
+def config() -> WebConfig:
+    return current_app.extensions["edi_web_config"]  # type: ignore[no-any-return]
+
+
+def current() -> SessionInfo:
+    return g.edi_session  # type: ignore[no-any-return]
+
+
+def page_chrome(active: str = "", message: str = "") -> Chrome:
+    return chrome_for(current(), config().today(), active=active, message=message or request.args.get("msg", "")[:200])
+
+
+def require(action: str) -> None:
+    """403 unless the signed-in user's role allows `action`."""
+    if not allowed(current().user.role, action):
+        abort(403, description=f"Your role ({current().user.role}) may not {action.replace('-', ' ')}.")
+
+
+def render(template: str, page: Any, status: int = 200) -> Response:
+    return Response(render_template(template, page=page), status=status, mimetype="text/html")
+
+
+def new_login_token() -> str:
+    return secrets.token_urlsafe(24)
