@@ -46,13 +46,23 @@ def _is_empty_default(f: dataclasses.Field[Any]) -> bool:
     return default is None or (type(default) in (str, tuple) and not default)
 
 
+def _has_model(tp: Any) -> bool:
+    if isinstance(tp, type) and dataclasses.is_dataclass(tp):
+        return True
+    return any(_has_model(a) for a in typing.get_args(tp))
+
+
 def _twin_type(tp: Any, tagged: bool, twins: dict[type, Any]) -> Any:
+    """The twin's annotation: Any where no model can be (convert then copies the value as it is)."""
+    if not _has_model(tp):
+        return Any
     if isinstance(tp, type) and dataclasses.is_dataclass(tp):
         return _twin(tp, tagged, twins)
     origin = typing.get_origin(tp)
     args = typing.get_args(tp)
     if origin in (typing.Union, types.UnionType):
-        return functools.reduce(operator.or_, (_twin_type(a, tagged, twins) for a in args))
+        # Each member as it is unless it holds a model: Any in a union would swallow the twin.
+        return functools.reduce(operator.or_, (_twin_type(a, tagged, twins) if _has_model(a) else a for a in args))
     if origin is tuple:
         if len(args) == 2 and args[1] is Ellipsis:
             return tuple[_twin_type(args[0], tagged, twins), ...]  # type: ignore[misc]
@@ -79,19 +89,19 @@ def _twin(cls: type, tagged: bool, twins: dict[type, Any]) -> Any:
     return twin
 
 
-def _builtins(value: Any) -> Any:
+def _builtins(value: Any, tagged: bool = False) -> Any:
     """The twin's shape built in Python: dataclasses as dicts without their empty defaults."""
     if dataclasses.is_dataclass(value) and not isinstance(value, type):
-        doc = {}
+        doc: dict[str, Any] = {"type": type(value).__name__} if tagged else {}
         for f in dataclasses.fields(value):
             v = getattr(value, f.name)
             if not (_is_empty_default(f) and v == f.default):
-                doc[f.name] = _builtins(v)
+                doc[f.name] = _builtins(v, tagged)
         return doc
     if isinstance(value, (tuple, list)):
-        return [_builtins(v) for v in value]
+        return [_builtins(v, tagged) for v in value]
     if isinstance(value, dict):
-        return {str(k): _builtins(v) for k, v in value.items()}
+        return {str(k): _builtins(v, tagged) for k, v in value.items()}
     return value
 
 
@@ -270,11 +280,7 @@ class _Xml:
     def element(self, name: str, model: object) -> Any:
         """The element for one model (its twin's builtins walked), ready for `xmlfile.write`."""
         twin = self.models.twin(model)
-        if twin is None:
-            doc = _builtins(model)
-            doc = {"type": type(model).__name__, **doc} if isinstance(doc, dict) else doc
-        else:
-            doc = msgspec.to_builtins(twin, builtin_types=(Decimal,))
+        doc = _builtins(model, tagged=True) if twin is None else msgspec.to_builtins(twin, builtin_types=(Decimal,))
         root = self.etree.Element("root")
         self._add(root, name, doc)
         return root[0]
