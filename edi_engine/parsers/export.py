@@ -10,6 +10,9 @@ set broken before its header is a document with no header, a failure mid-set clo
 document as incomplete before it propagates, and characters XML 1.0 cannot hold are replaced
 (counted in a warning), never a half-written element.
 
+XML is written as text (no lxml: building an element per value cost more than the rest of the
+export); `_text` escapes as lxml does, and tests parse every corpus document back with lxml.
+
 Speed: each model type gets a msgspec Struct twin (same field names and order, empty defaults
 omitted), built once from the dataclass; `msgspec.convert(..., from_attributes=True)` copies a
 model into its twin and the encoder writes it, both in C. A model the twin cannot take (a value
@@ -33,7 +36,7 @@ from typing import IO, Any
 import msgspec
 
 from edi_engine.errors import Position, Problem
-from edi_engine.parsers.transaction import SegmentText, TransactionEnd, TransactionStart, UnmodelledSet
+from edi_engine.parsers.transaction import TransactionEnd, TransactionStart, UnmodelledSet
 
 __all__ = ["write_json", "write_jsonl", "write_xml"]
 
@@ -258,130 +261,150 @@ def _close_quietly(out: IO[bytes], text: bytes) -> None:
 
 
 # What XML 1.0 cannot carry: C0 controls other than tab, LF, CR; surrogates; U+FFFE/U+FFFF.
-# lxml refuses exactly these when text is set (tests/parsers/test_export.py checks), so the common
-# case costs no search.
 _NOT_XML = re.compile("[\x00-\x08\x0b\x0c\x0e-\x1f\ud800-\udfff\ufffe\uffff]")
 
 
-class _Xml:
-    """Models to lxml elements: each dataclass an element with type="ClassName", fields as children."""
+def _text(value: str) -> str:
+    """Character data as lxml writes it (CR kept as a reference, so a parser does not fold it)."""
+    if "&" in value or "<" in value or ">" in value or "\r" in value:
+        value = value.replace("&", "&amp;").replace("<", "&lt;").replace(">", "&gt;").replace("\r", "&#13;")
+    return value
 
-    def __init__(self, etree: Any) -> None:
-        self.etree = etree
-        self.sub = etree.SubElement
+
+def _attribute(value: str) -> str:
+    return _text(value).replace('"', "&quot;").replace("\t", "&#9;").replace("\n", "&#10;")
+
+
+def _markup(parts: list[str], name: str, value: Any) -> None:
+    """One field as XML: a model an element with type="ClassName", a list of <item>s, a value as text."""
+    if value is None:
+        return
+    if isinstance(value, str):
+        parts.append(f"<{name}>{_text(value)}</{name}>")
+    elif isinstance(value, dict):
+        kind = value.pop("type", None)
+        parts.append(f'<{name} type="{kind}">' if kind is not None else f"<{name}>")
+        for k, v in value.items():
+            _markup(parts, k, v)
+        parts.append(f"</{name}>")
+    elif isinstance(value, (list, tuple)):
+        parts.append(f"<{name}>")
+        for v in value:
+            _markup(parts, "item", v)
+        parts.append(f"</{name}>")
+    elif isinstance(value, Decimal):
+        parts.append(f"<{name}>{format(value, 'f')}</{name}>")
+    else:
+        parts.append(f"<{name}>{_text(str(value))}</{name}>")
+
+
+class _Xml:
+    """Models to XML text: the twin's builtins walked (one C pass), then one string per model.
+
+    Tags are field and class names and every text goes through `_text`, so each string is
+    well-formed on its own; characters XML cannot hold are replaced in the whole string at once
+    (tags never hold them), counted for the warning.
+    """
+
+    def __init__(self, out: IO[bytes]) -> None:
+        self.out = out
         self.models = _Models(tagged=True)
         self.replaced = 0
 
-    def text(self, value: str) -> str:
-        cleaned, n = _NOT_XML.subn("\ufffd", value)
-        self.replaced += n
-        return cleaned
+    def write(self, text: str) -> None:
+        if _NOT_XML.search(text) is not None:
+            text, n = _NOT_XML.subn("\ufffd", text)
+            self.replaced += n
+        self.out.write(text.encode("utf-8"))
 
-    def element(self, name: str, model: object) -> Any:
-        """The element for one model (its twin's builtins walked), ready for `xmlfile.write`."""
+    def model(self, name: str, model: object) -> None:
         twin = self.models.twin(model)
         doc = _builtins(model, tagged=True) if twin is None else msgspec.to_builtins(twin, builtin_types=(Decimal,))
-        root = self.etree.Element("root")
-        self._add(root, name, doc)
-        return root[0]
+        parts: list[str] = []
+        _markup(parts, name, doc)
+        self.write("".join(parts))
 
-    def _add(self, parent: Any, name: str, value: Any) -> None:
-        if value is None:
-            return
-        if isinstance(value, dict):
-            el = self.sub(parent, name, type=value.pop("type"))
-            for k, v in value.items():
-                self._add(el, k, v)
-        elif isinstance(value, (list, tuple)):
-            el = self.sub(parent, name)
-            for v in value:
-                self._add(el, "item", v)
-        else:
-            el = self.sub(parent, name)
-            text = format(value, "f") if isinstance(value, Decimal) else str(value)
-            try:
-                el.text = text
-            except ValueError:
-                el.text = self.text(text)
-
-    def segment(self, seg: SegmentText) -> Any:
-        el = self.etree.Element("segment", id=self.text(seg.id), number=str(seg.segment), offset=str(seg.offset))
-        for element in seg.elements:
-            self._add(el, "element", element)
-        return el
-
-    def leaf(self, name: str, value: object) -> Any:
-        el = self.etree.Element(name)
-        el.text = str(value)
-        return el
+    def unmodelled(self, item: UnmodelledSet) -> None:
+        self.write('<transaction modelled="false">')
+        self.model("info", item.info)
+        parts = ["<segments>"]
+        for seg in item.segments:
+            parts.append(f'<segment id="{_attribute(seg.id)}" number="{seg.segment}" offset="{seg.offset}">')
+            for element in seg.elements:
+                _markup(parts, "element", element)
+            parts.append("</segment>")
+        parts.append(f"</segments><complete>{item.complete}</complete></transaction>")
+        self.write("".join(parts))
 
 
 _NO_MORE: tuple[str, Any] = ("", None)
 
 
-def _xml_set(xf: Any, x: _Xml, start: TransactionStart, docs: Iterator[tuple[str, Any]]) -> tuple[str, Any] | None:
-    """One <transaction>: info, header, claims until its end; returns an item that came instead of the end."""
+def _xml_set(x: _Xml, start: TransactionStart, docs: Iterator[tuple[str, Any]]) -> tuple[str, Any] | None:
+    """One <transaction>: info, header, claims until its end; returns an item that came instead of the end.
+
+    A failure inside closes it as incomplete (`<complete>False</complete>`) and propagates.
+    """
     end: TransactionEnd | None = None
     pending: tuple[str, Any] | None = None
-    with xf.element("transaction"):
-        try:
-            xf.write(x.element("info", start.info))
-            if start.header is not None:
-                xf.write(x.element("header", start.header))
-            with xf.element("claims"):
-                for kind, item in docs:
-                    if kind == "claim":
-                        xf.write(x.element("claim", item))
-                        continue
-                    if kind == "end":
-                        end = item
-                    else:
-                        pending = kind, item
-                    break
-        except BaseException:
-            with contextlib.suppress(Exception):  # the output itself failed (a closed pipe)
-                xf.write(x.leaf("complete", False))
-            raise
+    x.write("<transaction>")
+    closing = "</transaction>"
+    try:
+        x.model("info", start.info)
+        if start.header is not None:
+            x.model("header", start.header)
+        x.write("<claims>")
+        closing = "</claims><complete>False</complete></transaction>"
+        for kind, item in docs:
+            if kind == "claim":
+                x.model("claim", item)
+                continue
+            if kind == "end":
+                end = item
+            else:
+                pending = kind, item
+            break
+        x.write("</claims>")
+        closing = "<complete>False</complete></transaction>"
         if end is not None and end.trailer is not None:
-            xf.write(x.element("trailer", end.trailer))
-        xf.write(x.leaf("complete", end is not None and end.complete))
+            x.model("trailer", end.trailer)
+        x.write(f"<complete>{end is not None and end.complete}</complete></transaction>")
+    except BaseException:
+        with contextlib.suppress(Exception):  # the output itself failed (a closed pipe)
+            x.write(closing)
+        raise
     return pending
 
 
 def write_xml(items: Iterable[object], out: IO[bytes], problems: list[Problem] | None = None,
               name: str = "") -> int:
-    """<transactions><transaction>...</transaction>...</transactions>, streamed with lxml.
+    """<transactions><transaction>...</transaction>...</transactions>, streamed as each model is read.
 
     Characters XML cannot hold become U+FFFD; `problems` gets one warning with their count. A
-    failure mid-set closes the open elements (lxml's xmlfile does on the way out) and propagates.
+    failure mid-set closes the open elements, the set as incomplete, and propagates.
     """
-    from lxml import etree
-
     documents = 0
-    x = _Xml(etree)
+    x = _Xml(out)
     docs = _documents(items)
-    with etree.xmlfile(out, encoding="utf-8") as xf:
-        xf.write_declaration()
-        with xf.element("transactions"):
-            pending: tuple[str, Any] | None = None
-            while True:
-                kind, item = pending if pending is not None else next(docs, _NO_MORE)
-                pending = None
-                if kind == "claim":  # only outside a set when the stream has no start
-                    xf.write(x.element("claim", item))
-                elif kind == "start":
-                    pending = _xml_set(xf, x, item, docs)
-                    documents += 1
-                elif kind == "raw":
-                    with xf.element("transaction", modelled="false"):
-                        xf.write(x.element("info", item.info))
-                        with xf.element("segments"):
-                            for seg in item.segments:
-                                xf.write(x.segment(seg))
-                        xf.write(x.leaf("complete", item.complete))
-                    documents += 1
-                elif kind == "":
-                    break
+    x.write("<?xml version='1.0' encoding='utf-8'?>\n<transactions>")
+    try:
+        pending: tuple[str, Any] | None = None
+        while True:
+            kind, item = pending if pending is not None else next(docs, _NO_MORE)
+            pending = None
+            if kind == "claim":  # only outside a set when the stream has no start
+                x.model("claim", item)
+            elif kind == "start":
+                pending = _xml_set(x, item, docs)
+                documents += 1
+            elif kind == "raw":
+                x.unmodelled(item)
+                documents += 1
+            elif kind == "":
+                break
+    finally:
+        with contextlib.suppress(Exception):
+            x.write("</transactions>")
     if x.replaced and problems is not None:
         problems.append(Problem("warning", "xml-control-character",
                                 f"{x.replaced} characters XML cannot hold were written as U+FFFD", Position(name)))

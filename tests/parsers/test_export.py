@@ -24,6 +24,7 @@ from lxml import etree
 from edi_engine.errors import EdiEngineError, Problem
 from edi_engine.parsers import TransactionEnd, TransactionStart, UnmodelledSet, parse_file
 from edi_engine.parsers.export import _NOT_XML, _Models, write_json, write_jsonl, write_xml
+from edi_engine.parsers.transaction import SegmentText
 from edi_engine.parsers.x221a1_835_models import Adjustment, ClaimPayment, Party
 from tests.conftest import CORPUS, REPO
 from tests.parsers import _export_reference as reference
@@ -207,7 +208,7 @@ def test_a_set_with_no_end_is_an_incomplete_xml_document() -> None:
 
 
 def test_lxml_refuses_exactly_what_xml_cannot_hold() -> None:
-    """write_xml sets text first and cleans only when lxml refuses it: the two sets must agree."""
+    """write_xml replaces what _NOT_XML matches: exactly what lxml will not hold."""
     points = [*range(0x100), *range(0xD7F0, 0xE010), *range(0xFFF0, 0x10010), 0x10FFFF]
     for cp in points:
         el = etree.Element("a")
@@ -217,6 +218,33 @@ def test_lxml_refuses_exactly_what_xml_cannot_hold() -> None:
         except ValueError:
             refused = True
         assert refused == bool(_NOT_XML.search(chr(cp))), hex(cp)
+
+
+def test_xml_text_is_escaped_and_cleaned_as_the_reference() -> None:
+    name = 'A&B <C> x\r\ny\t"q\' \u00e9\u4e2d\x01\x1f]]>'
+    claim = _claim(patient=Party("QC", name, "JANE"), patient_control_number="&amp;")
+    new_xml, old_xml = io.BytesIO(), io.BytesIO()
+    new_problems: list[Problem] = []
+    old_problems: list[Problem] = []
+    write_xml([claim], new_xml, new_problems, "f")
+    reference.write_xml([claim], old_xml, old_problems, "f")
+    assert _xml_tree(new_xml.getvalue()) == _xml_tree(old_xml.getvalue())
+    root = etree.fromstring(new_xml.getvalue())
+    cleaned = name.replace("\x01", "\ufffd").replace("\x1f", "\ufffd")
+    assert root.findtext("claim/patient/last_or_organization") == cleaned
+    assert [str(p) for p in new_problems] == [str(p) for p in old_problems] and "2 characters" in str(new_problems[0])
+
+
+def test_unmodelled_segments_keep_every_element_and_escape_attributes() -> None:
+    info = _start_and_claim()[0].info  # type: ignore[attr-defined]
+    segments = (SegmentText('S"&<T', ("a", "", "b&c"), 4, 99), SegmentText("SE", ("2", "1"), 5, 120))
+    raw = UnmodelledSet(info, segments, True)
+    new_xml, old_xml = io.BytesIO(), io.BytesIO()
+    write_xml([raw], new_xml)
+    reference.write_xml([raw], old_xml)
+    assert _xml_tree(new_xml.getvalue()) == _xml_tree(old_xml.getvalue())
+    segment = etree.fromstring(new_xml.getvalue()).find("transaction/segments/segment")
+    assert segment.get("id") == 'S"&<T' and [e.text or "" for e in segment] == ["a", "", "b&c"]
 
 
 def test_jsonl_is_one_record_a_line_naming_its_set() -> None:
