@@ -11,6 +11,7 @@ subprocess so that peak RSS is that measurement's alone:
 Then, side by side in --rounds interleaved rounds on one --compare-mb 835 of a single check
 (edi-835-parser reads one payer per file):
   split      the floor again, on this file
+  typed      parse_file alone again, on this file (what json costs beyond it is the export)
   json       what `edi-engine parse --format json` does: parse_file -> export.write_json to a file
   jsonl / xml            the same for --format jsonl and --format xml
   json-before            the export before msgspec (tests/parsers/_export_reference.py), same models
@@ -252,7 +253,7 @@ def compare_figures(args: argparse.Namespace) -> None:
           f"load average {os.getloadavg()[0]:.1f}")
     print(f"{'measurement':<15} {'file MB':>8} {'seconds':>8} {'MB/s':>8} {'claims/s':>10} {'peak RSS MB':>12} "
           f"{'out MB':>7}")
-    kinds = ("split", "json", "edi-835-parser", "jsonl", "xml", "json-before")
+    kinds = ("split", "typed", "json", "edi-835-parser", "jsonl", "xml", "json-before")
     rates: dict[str, list[float]] = {k: [] for k in kinds}
     for n in range(args.rounds):
         for kind in kinds:
@@ -261,14 +262,17 @@ def compare_figures(args: argparse.Namespace) -> None:
             print(_row(kind, r) + (f" {r['output_mb']:>7.1f}" if "output_mb" in r else ""), flush=True)
         print(f"-- round {n + 1}: json at {rates['json'][-1] / rates['split'][-1]:.3f} of the floor, "
               f"{rates['json'][-1] / rates['edi-835-parser'][-1]:.2f}x edi-835-parser, "
-              f"{rates['json'][-1] / rates['json-before'][-1]:.2f}x the export before; "
+              f"{rates['json'][-1] / rates['json-before'][-1]:.2f}x the export before, "
+              f"{rates['json'][-1] / rates['typed'][-1]:.2f} of typed parse alone; "
               f"load average {os.getloadavg()[0]:.1f}", flush=True)
     floor = [j / s for j, s in zip(rates["json"], rates["split"], strict=True)]
     other = [j / e for j, e in zip(rates["json"], rates["edi-835-parser"], strict=True)]
     before = [j / b for j, b in zip(rates["json"], rates["json-before"], strict=True)]
+    typed = [j / t for j, t in zip(rates["json"], rates["typed"], strict=True)]
     print(f"json: {statistics.median(floor):.3f} of the floor's MB/s (median of {args.rounds}; target at least 0.25), "
           f"{statistics.median(other):.2f}x edi-835-parser (target at least 3), "
-          f"{statistics.median(before):.2f}x the export before msgspec")
+          f"{statistics.median(before):.2f}x the export before msgspec, "
+          f"{statistics.median(typed):.2f} of typed parse alone's MB/s")
 
 
 def typed_figures(args: argparse.Namespace) -> None:

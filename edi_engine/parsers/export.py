@@ -77,7 +77,8 @@ def _twin(cls: type, tagged: bool, twins: dict[type, Any]) -> Any:
     """The Struct twin of dataclass `cls`: its fields in order, empty defaults omitted when encoded.
 
     Fields with a default that is not empty (a count of 0) have none in the twin, so they are
-    always written. `tagged` twins carry the class name as "type", for the XML element's attribute.
+    always written. Twins are not tracked by the cycle collector (gc=False): they hold no cycles
+    and live for one encode. `tagged` twins carry the class name as "type", for the XML element's attribute.
     """
     if cls in twins:
         return twins[cls]
@@ -86,7 +87,7 @@ def _twin(cls: type, tagged: bool, twins: dict[type, Any]) -> Any:
     for f in dataclasses.fields(cls):
         tp = _twin_type(hints[f.name], tagged, twins)
         fields.append((f.name, tp, f.default) if _is_empty_default(f) else (f.name, tp))
-    twin = msgspec.defstruct(cls.__name__, fields, kw_only=True, omit_defaults=True,
+    twin = msgspec.defstruct(cls.__name__, fields, kw_only=True, omit_defaults=True, gc=False,
                              tag=cls.__name__ if tagged else None, tag_field="type" if tagged else None)
     twins[cls] = twin
     return twin
