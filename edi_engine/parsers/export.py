@@ -78,7 +78,7 @@ def _twin(cls: type, tagged: bool, twins: dict[type, Any]) -> Any:
 
     Fields with a default that is not empty (a count of 0) have none in the twin, so they are
     always written. Twins are not tracked by the cycle collector (gc=False): they hold no cycles
-    and live for one encode. `tagged` twins carry the class name as "type", for the XML element's attribute.
+    and live for one encode. `tagged` twins carry the class name as "type", for XML's attribute.
     """
     if cls in twins:
         return twins[cls]
@@ -137,7 +137,10 @@ class _Models:
             return None
         try:
             return msgspec.convert(model, twin, from_attributes=True)  # type: ignore[no-any-return]
-        except msgspec.ValidationError:
+        except msgspec.ValidationError:  # this model holds a value not of its annotated type
+            return None
+        except TypeError:  # msgspec refuses the twin's types only when first used
+            self._twins[cls] = False
             return None
 
     def json(self, model: object) -> bytes:
