@@ -14,7 +14,7 @@ Then, side by side in --rounds interleaved rounds on one --compare-mb 835 of a s
   typed      parse_file alone again, on this file (what json costs beyond it is the export)
   json       what `edi-engine parse --format json` does: parse_file -> export.write_json to a file
   jsonl / xml            the same for --format jsonl and --format xml
-  json-before            the export before msgspec (tests/parsers/_export_reference.py), same models
+  json-before / xml-before   the export before msgspec (tests/parsers/_export_reference.py), same models
   edi-835-parser         edi_835_parser.parse(file).to_dataframe(), the PyPI package, installed
                          here in bench/out/edi835-venv unless this Python can import it
 Imports are done before the clock starts in these (pandas' import would swamp edi-835-parser's).
@@ -100,7 +100,7 @@ EDI835 = "edi-835-parser==1.8.0"  # the version measured in bench/RESULTS.md
 def _export(kind: str, path: str) -> dict[str, float]:
     from edi_engine.parsers import TransactionEnd, TransactionStart, UnmodelledSet, export, parse_file
 
-    if kind == "json-before":
+    if kind.endswith("-before"):
         sys.path.insert(0, str(OUT.parent.parent / "tests" / "parsers"))
         import _export_reference as before  # type: ignore[import-not-found]
 
@@ -119,6 +119,9 @@ def _export(kind: str, path: str) -> dict[str, float]:
     if kind == "json-before":
         with open(target, "w", encoding="utf-8") as text_out:
             before.write_json(counted(run), text_out)
+    elif kind == "xml-before":
+        with open(target, "wb") as out:
+            before.write_xml(counted(run), out)
     else:
         writer = {"json": export.write_json, "jsonl": export.write_jsonl, "xml": export.write_xml}[kind]
         with open(target, "wb") as out:
@@ -156,7 +159,7 @@ def edi835_python() -> str:
 
 
 def measure(kind: str, path: str) -> dict[str, float]:
-    if kind in ("json", "jsonl", "xml", "json-before"):
+    if kind in ("json", "jsonl", "xml", "json-before", "xml-before"):
         return _export(kind, path)
     if kind == "edi-835-parser":
         return _edi835(path)
@@ -257,7 +260,7 @@ def compare_figures(args: argparse.Namespace) -> None:
           f"load average {os.getloadavg()[0]:.1f}")
     print(f"{'measurement':<15} {'file MB':>8} {'seconds':>8} {'MB/s':>8} {'claims/s':>10} {'peak RSS MB':>12} "
           f"{'CPU MB/s':>8} {'out MB':>7}")
-    kinds = ("split", "typed", "json", "edi-835-parser", "jsonl", "xml", "json-before")
+    kinds = ("split", "typed", "json", "edi-835-parser", "jsonl", "xml", "json-before", "xml-before")
     # MB/s by wall clock and by CPU time of the measuring process: on a shared machine the second
     # moves less with the load (both are printed; RESULTS.md says which it quotes).
     wall: dict[str, list[float]] = {k: [] for k in kinds}
@@ -277,7 +280,8 @@ def compare_figures(args: argparse.Namespace) -> None:
         print(f"by {label}, median (range) of {args.rounds} rounds: json at {ratio('json', 'split')} of the floor's "
               f"MB/s (target at least 0.25); {ratio('json', 'edi-835-parser')}x edi-835-parser (target at least 3); "
               f"{ratio('json', 'json-before')}x the export before msgspec; {ratio('json', 'typed')} of typed parse "
-              f"alone; jsonl {ratio('jsonl', 'json')} and xml {ratio('xml', 'json')} of json")
+              f"alone; jsonl {ratio('jsonl', 'json')} and xml {ratio('xml', 'json')} of json; xml "
+              f"{ratio('xml', 'xml-before')}x the XML export before")
 
 
 def typed_figures(args: argparse.Namespace) -> None:
