@@ -23,6 +23,7 @@ from edi_engine.outputs import (
     reconcile_report,
     render_letter,
     render_report,
+    unacknowledged_report,
 )
 from edi_engine.rules import categories
 from edi_engine.store.engine import open_store
@@ -152,6 +153,23 @@ def credit_balances_cmd(ctx: click.Context, as_of: str | None, fmt: str, medicar
     rows = credit_balance_report(open_store(db_url(ctx)), as_of, medicare)
     title = "Medicare credit balance detail (CMS-838)" if medicare else "Credit balances"
     _write(out, render_report(rows, fmt, title))
+
+
+@report_group.command("unacknowledged")
+@click.option("--days", type=click.IntRange(min=0), default=30, show_default=True,
+              help="List claims sent at least this many days ago.")
+@click.option("--as-of", "as_of", metavar="DATE", help="Count days to this date (default today).")
+@click.option("--format", "fmt", type=click.Choice(["table", "csv", "pdf"]), default="table", show_default=True)
+@click.option("-o", "--output", "out", default="-", show_default=True, help="Output file, or - for stdout.")
+@click.pass_context
+@handle_errors
+def unacknowledged_cmd(ctx: click.Context, days: int, as_of: str | None, fmt: str, out: str) -> None:
+    """Claims with no 277CA verdict and no rejecting 999 after --days days.
+
+    Example: edi-engine report unacknowledged --days 14
+    """
+    rows = unacknowledged_report(open_store(db_url(ctx)), days, as_of)
+    _write(out, render_report(rows, fmt, f"Claims unacknowledged after {days} days"))
 
 
 def _decision(action: str, summary: str) -> None:

@@ -15,9 +15,9 @@ from edi_engine.errors import InputError, Position
 @click.option("--format", "fmt", type=click.Choice(["json", "jsonl", "xml"]), default="json", show_default=True)
 @handle_errors
 def parse(file: str, fmt: str) -> None:
-    """Print the typed 835/837 models of FILE, one document per transaction set.
+    """Print the typed 835/837/999/277CA models of FILE, one document per transaction set (and per TA1).
 
-    Sets of other kinds (999, 277CA, TA1) print as their segments with positions. json: one
+    Sets of other kinds (270, 834, ...) print as their segments with positions. json: one
     document per line per set; jsonl: one record per line (a set's header, each claim, its
     trailer) for pipelines; xml: one <transactions> document. Empty fields are left out.
 

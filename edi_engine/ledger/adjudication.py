@@ -2,18 +2,21 @@
 line was allowed: the netted view every credit-balance rule reads (domain.md 1.10, 3, 4.1).
 
 Owns, per payer: the payments still standing after reversals (CLP02 22) and PLB recoupments;
-which of them repeat an earlier standing payment for the same services (duplicates) as against
-splits (disjoint lines) and corrections (the earlier one reversed); the primary adjudication of
-each line; the payers' order (CLP02 1/2/3, then payment date); the allowed amount of each line
-(fee schedule, else AMT*B6, else paid + patient responsibility; never above the billed charge
-except on bundled lines, OA-94 or SVC06); the patient's final responsibility once every payer
-adjudicated. Amounts are integer cents. Knows nothing of thresholds, categories or deadlines.
+which of them repeat an earlier standing payment for the same services (duplicates: together they
+adjudicated more than was billed) as against splits (parts whose charges add up to the claim's,
+lines or claim-level) and corrections (the earlier one reversed); the primary adjudication of
+each line, a split's parts added up; the payers' order (CLP02 1/2/3, then payment date); the
+allowed amount of each line (fee schedule, else AMT*B6, else paid + patient responsibility; never
+above the billed charge except on bundled lines, OA-94 or SVC06, and claim-level payments at a
+prospective or case rate); the patient's final responsibility once every payer adjudicated.
+Amounts are integer cents. Knows nothing of thresholds, categories or deadlines.
 """
 
 from __future__ import annotations
 
 from dataclasses import dataclass, field
 from datetime import date
+from decimal import Decimal
 
 from edi_engine.ledger.matching import FORWARDED, PAID_STATUSES, REVERSAL, AccountMatches
 from edi_engine.store.read import Account, ClaimFact, ClpFact, LineFact, PlbFact, StoreFacts, SvcFact
@@ -36,8 +39,9 @@ class LineAdjudication:
     paid: int
     pr: int
     allowed: int  # what the payer allowed (or, with a fee schedule, the contract allows)
-    allowed_source: str  # fee-schedule, amt-b6, paid+pr, clp
+    allowed_source: str  # fee-schedule, amt-b6, paid+pr, clp, prospective-rate:94|institutional
     bundled: bool
+    priced_as: str = ""  # the code (and modifiers) the fee schedule was read for: SVC01 when re-coded
 
     @property
     def owed(self) -> int:
@@ -89,15 +93,41 @@ class AccountView:
         return clp.id in self.matches.reversed_by
 
 
-def _coverage(clp: ClpFact, m: AccountMatches) -> set[LineKey]:
-    keys: set[LineKey] = set()
-    for svc in clp.services:
-        line = m.line_of.get(svc.id)
-        keys.add(line.identity if line else ("svc", svc.procedure, svc.modifiers, svc.date_from, svc.charge))
-    if not keys:
-        claim = m.claim_of.get(clp.id)
-        keys = {ln.identity for ln in claim.lines} if claim and claim.lines else {("claim",)}
-    return keys
+def _portions(clp: ClpFact, m: AccountMatches) -> dict[LineKey, tuple[int, int]]:
+    """What of the billed services this CLP adjudicated: {key: (charge it adjudicated, charge billed)}.
+
+    A split (domain.md 7.1, 3 pitfall 1) hands each part its own share of the billed charge: lines
+    (SVC02 against the line's charge; a line split by units over parts adds up to it), and the claim
+    (Σ SVC02, or CLP03 for a claim-level part, against CLM02; the parts add up to CLM02). A
+    claim-level CLP for the whole charge adjudicates every line; a claim-level part with its own
+    statement period also covers that period once (the same period and charge twice is the same
+    service twice)."""
+    claim = m.claim_of.get(clp.id)
+    out: dict[LineKey, tuple[int, int]] = {}
+
+    def add(key: LineKey, amount: int, billed: int) -> None:
+        done, _ = out.get(key, (0, billed))
+        out[key] = (done + amount, billed)
+
+    claim_charge = claim.charge if claim is not None else abs(clp.charge)
+    # Line-level parts count their lines (Σ SVC02): a payer that repeats the whole CLM02 in each
+    # part's CLP03 has still split the lines.
+    portion = sum(abs(s.charge) for s in clp.services) if clp.services else abs(clp.charge)
+    add(("claim", claim.id if claim else clp.clp01), portion, claim_charge)
+    if clp.services:
+        for svc in clp.services:
+            line = m.line_of.get(svc.id)
+            if line is not None:
+                add(line.identity, abs(svc.charge), line.charge)
+            else:
+                key = ("svc", svc.procedure, svc.modifiers, svc.date_from, svc.charge)
+                add(key, abs(svc.charge), abs(svc.charge))
+    elif abs(clp.charge) >= claim_charge and claim is not None:
+        for ln in claim.lines:
+            add(ln.identity, ln.charge, ln.charge)
+    elif clp.statement_from is not None:
+        add(("period", clp.statement_from, clp.statement_to, abs(clp.charge)), abs(clp.charge), abs(clp.charge))
+    return out
 
 
 def _recoveries(view: PayerView, account: Account, m: AccountMatches) -> None:
@@ -118,15 +148,23 @@ def _payer_view(payer_id: str, clps: list[ClpFact], account: Account, m: Account
     view = PayerView(payer_id, clps)
     _recoveries(view, account, m)
     paid_events = [c for c in clps if c.status in PAID_STATUSES]
-    earlier: list[tuple[ClpFact, set[LineKey]]] = []
+    # Only the same service paid twice is a duplicate: a payment repeats an earlier standing one when
+    # what they adjudicated together exceeds what was billed (a split's parts add up to the claim).
+    used: dict[LineKey, int] = {}
+    first_by: dict[LineKey, ClpFact] = {}
     for clp in paid_events:
-        cover = _coverage(clp, m)
-        repeated = next((e for e, ecover in earlier if e.paid > 0 and e.id not in m.reversed_by and ecover & cover),
-                        None)
-        if repeated is not None and clp.paid > 0:
-            view.duplicates.append((clp, repeated))
-            continue
-        earlier.append((clp, cover))
+        parts = _portions(clp, m)
+        if clp.paid > 0:
+            over = [k for k, (amount, billed) in parts.items() if k in first_by and (
+                used[k] + amount > billed or amount == 0)]
+            if over:
+                over.sort(key=lambda k: k[0] == "claim")  # the part or line it repeats, before the whole claim
+                view.duplicates.append((clp, first_by[over[0]]))
+                continue
+            if clp.id not in m.reversed_by:
+                for k, (amount, _billed) in parts.items():
+                    used[k] = used.get(k, 0) + amount
+                    first_by.setdefault(k, clp)
         if clp.id not in m.reversed_by:
             view.standing.append(clp)
     if view.standing:
@@ -138,46 +176,95 @@ def _payer_view(payer_id: str, clps: list[ClpFact], account: Account, m: Account
     return view
 
 
+def _recoded(svc: SvcFact) -> bool:
+    """SVC06 names a submitted code (or modifiers) other than the adjudicated SVC01."""
+    return bool(svc.sub_procedure) and (svc.sub_procedure, svc.sub_modifiers) != (svc.procedure, svc.modifiers)
+
+
+def _code_text(procedure: str, modifiers: str) -> str:
+    return ":".join(x for x in (procedure, modifiers) if x)
+
+
+def _contract(payer_id: str, line: LineFact | None, svcs: list[SvcFact], facts: StoreFacts,
+              fee_per_unit: bool) -> tuple[str, int | None]:
+    """What the fee schedule allows for one line, and the code(s) it was read for (None: no fee).
+
+    When SVC06 says the payer re-coded or bundled the line, SVC01 is the code it adjudicated: each
+    SVC is priced on its SVC01 code and modifiers times the units it paid (SVC05, one when absent)
+    (domain.md 4.5; RFI 2375, 2320). Otherwise the billed code times the billed units."""
+    if any(_recoded(s) for s in svcs):
+        total, codes = 0, []
+        for s in svcs:
+            codes.append(_code_text(s.procedure, s.modifiers))
+            fee = facts.fee(payer_id, s.procedure, s.modifiers, (line.date_from if line else None) or s.date_from)
+            if fee is None:
+                return "+".join(dict.fromkeys(codes)), None
+            paid_units = s.units if (fee_per_unit and s.units is not None) else Decimal(1)
+            total += int(fee.amount * paid_units)
+        return "+".join(dict.fromkeys(codes)), total
+    if line is None:
+        return "", None
+    code = line.procedure or svcs[0].procedure
+    row = facts.fee(payer_id, code, line.modifiers, line.date_from or svcs[0].date_from)
+    if row is None:
+        return _code_text(code, line.modifiers), None
+    units = line.units if (fee_per_unit and line.units) else 1
+    return _code_text(code, line.modifiers), int(row.amount * units)
+
+
+def _prospective_rate(clp: ClpFact, claim: ClaimFact | None) -> str:
+    """Why a claim-level CLP is paid at a prospective or case rate ("" when it is not): a negative
+    CO/OA-94 "processed in excess of charges" on the claim, or an institutional claim (its lines
+    carry NUBC revenue codes) adjudicated at claim level without SVC loops, as inpatient DRG/PPS
+    claims are (RFI 1608, 1279). MIA and CLP11 are not stored, so they cannot be asked."""
+    if any(a.reason == "94" and a.amount < 0 and a.group in ("CO", "OA") for a in clp.adjustments):
+        return "prospective-rate:94"
+    if claim is not None and claim.lines and all(ln.revenue for ln in claim.lines):
+        return "prospective-rate:institutional"
+    return ""
+
+
 def _allowed(view: PayerView, facts: StoreFacts, fee_per_unit: bool, m: AccountMatches) -> None:
+    # A line's parts (a split's CLPs each paying some of its units) are one adjudication: their
+    # paid, patient responsibility and allowed add up (domain.md 7.1).
+    by_line: dict[LineKey, list[SvcFact]] = {}
+    lines: dict[LineKey, LineFact | None] = {}
+    clp_of: dict[LineKey, ClpFact] = {}
     for clp in view.standing:
-        by_line: dict[LineKey, list[SvcFact]] = {}
-        lines: dict[LineKey, LineFact | None] = {}
         for svc in clp.services:
             line = m.line_of.get(svc.id)
             key = line.identity if line else ("svc", svc.id)
             by_line.setdefault(key, []).append(svc)
             lines[key] = line
+            clp_of.setdefault(key, clp)
         if not clp.services:
             pr = clp.patient_responsibility()
-            allowed = min(clp.paid + pr, clp.charge)
+            rate = _prospective_rate(clp, m.claim_of.get(clp.id))
+            # Under a DRG, APC, per-diem or case rate the payment is the rate, not min(rate, charge):
+            # a payment above charges is a proper payment, not a credit (domain.md 4.4, 5.2).
+            allowed = clp.paid + pr if rate else min(clp.paid + pr, clp.charge)
             view.lines[("claim", clp.id)] = LineAdjudication(("claim", clp.id), None, clp, [], clp.charge, clp.paid,
-                                                             pr, allowed, "clp", False)
-            continue
-        for key, svcs in by_line.items():
-            line = lines[key]
-            paid = sum(s.paid for s in svcs)
-            pr = sum(s.cas_total("PR") for s in svcs)
-            charge = line.charge if line else sum(s.charge for s in svcs)
-            bundled = any(s.sub_procedure or any(a.reason == "94" and a.amount < 0 for a in s.adjustments)
-                          for s in svcs)
-            fee = None
-            if line is not None:
-                fee = facts.fee(view.payer_id, line.procedure or svcs[0].procedure, line.modifiers,
-                                line.date_from or svcs[0].date_from)
-            if all(s.allowed is not None for s in svcs):
-                allowed, source = sum(s.allowed or 0 for s in svcs), "amt-b6"
-            else:
-                allowed, source = paid + pr, "paid+pr"
-            if fee is not None:
-                # The contract caps what the payer owed; a payer that allowed less (a denial, an
-                # underpayment) is a receivable question, not a credit, so it never lowers a credit.
-                units = line.units if (fee_per_unit and line is not None and line.units) else 1
-                contract = int(fee.amount * units)
-                if contract < allowed:
-                    allowed, source = contract, "fee-schedule"
-            if not bundled:
-                allowed = min(allowed, charge)
-            view.lines[key] = LineAdjudication(key, line, clp, svcs, charge, paid, pr, allowed, source, bundled)
+                                                             pr, allowed, rate or "clp", False)
+    for key, svcs in by_line.items():
+        clp = clp_of[key]
+        line = lines[key]
+        paid = sum(s.paid for s in svcs)
+        pr = sum(s.cas_total("PR") for s in svcs)
+        charge = line.charge if line else sum(s.charge for s in svcs)
+        bundled = any(_recoded(s) or any(a.reason == "94" and a.amount < 0 for a in s.adjustments) for s in svcs)
+        priced_as, contract = _contract(view.payer_id, line, svcs, facts, fee_per_unit)
+        if all(s.allowed is not None for s in svcs):
+            allowed, source = sum(s.allowed or 0 for s in svcs), "amt-b6"
+        else:
+            allowed, source = paid + pr, "paid+pr"
+        # The contract caps what the payer owed; a payer that allowed less (a denial, an
+        # underpayment) is a receivable question, not a credit, so it never lowers a credit.
+        if contract is not None and contract < allowed:
+            allowed, source = contract, "fee-schedule"
+        if not bundled:
+            allowed = min(allowed, charge)
+        view.lines[key] = LineAdjudication(key, line, clp, svcs, charge, paid, pr, allowed, source, bundled,
+                                           priced_as)
 
 
 def analyse(account: Account, m: AccountMatches, facts: StoreFacts, fee_per_unit: bool = True) -> AccountView:
@@ -193,12 +280,13 @@ def analyse(account: Account, m: AccountMatches, facts: StoreFacts, fee_per_unit
     billed = None
     if order:
         billed = m.claim_of.get(payers[order[0]].standing[0].id)
-    if billed is None and account.claims:
-        billed = min(account.claims, key=lambda c: (c.segment, c.id))
+    receivable = [c for c in account.claims if not c.rejected]  # a rejected claim (999/277CA) is not billed
+    if billed is None and receivable:
+        billed = min(receivable, key=lambda c: (c.segment, c.id))
     # Every payer billed (837) or forwarded to (CLP02 19-21) must have adjudicated before the patient's
     # share is final.
     adjudicated = {p for p, v in payers.items() if any(c.status != REVERSAL for c in v.clps)}
-    billed_payers = {c.payer_id for c in account.claims}
+    billed_payers = {c.payer_id for c in receivable}
     last = max((c for v in payers.values() for c in v.standing), key=lambda c: c.order_key, default=None)
     forwarded_open = last is not None and last.status in FORWARDED and adjudicated <= {last.payer_id}
     pending = bool(billed_payers - adjudicated) or forwarded_open

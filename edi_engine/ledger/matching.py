@@ -6,11 +6,15 @@ Owns the matching order and the method names recorded for each match (domain.md 
            confirmed by member id, service dates and charge; REF*F8 tells a replacement claim from
            the one it replaced; a crossover (CLP02 19/20/21) carries the claim to the next payer.
   line:    REF*6R first, else procedure (SVC06 when the payer re-coded, else SVC01) and modifiers,
-           narrowed by service date, units and charge.
+           narrowed by service date, units and charge; an exact-modifier hit that units or charge
+           contradict gives way to a line of the same code that agrees (the payer dropped a
+           modifier); lines alike in code, date, units and charge are answered in billed order.
   reversal: CLP02 22 to the earlier payment of the same payer with the same CLP07 and negated amount.
   PLB:     PLB03-2 reference = CLP07 (WO, 72, FB).
-What cannot be matched, or matches more than one way, is returned as a `MatchProblem` (the rules turn
-it into an unmatched_payment finding): never a silent guess. Knows nothing of money rules.
+A claim whose latest 999/277CA verdict rejects it (`ClaimFact.rejected`) never matches: a payment
+for it is a `claim-rejected` problem. What cannot be matched, or matches more than one way, is
+returned as a `MatchProblem` (the rules turn it into an unmatched_payment finding): never a silent
+guess. Knows nothing of money rules.
 """
 
 from __future__ import annotations
@@ -132,7 +136,12 @@ def _confirm(clp: ClpFact, claim: ClaimFact) -> str | None:
 
 def _match_claim(account: Account, clp: ClpFact, forwarded_by: dict[str, ClpFact], result: AccountMatches) -> None:
     method = "clp01+payer"
-    candidates = [c for c in account.claims if c.payer_id == clp.payer_id]
+    billed = [c for c in account.claims if not c.rejected]  # a claim the payer rejected (999/277CA) was not billed
+    candidates = [c for c in billed if c.payer_id == clp.payer_id]
+    if not candidates and any(c.payer_id == clp.payer_id for c in account.claims):
+        result.problems.append(MatchProblem("claim_payment", clp.id, "claim-rejected", clp=clp,
+                                            candidates=tuple(c.id for c in account.claims if c.rejected)))
+        return
     if not candidates:
         # A crossover: the primary forwarded the claim itself, so no 837 went to this payer (RFI 2365).
         forwarders = [f for p, f in forwarded_by.items() if p != clp.payer_id]
@@ -140,7 +149,7 @@ def _match_claim(account: Account, clp: ClpFact, forwarded_by: dict[str, ClpFact
         if len(primaries) == 1:
             candidates, method = primaries, "clp01+crossover"
         else:
-            cause = "no-claim" if not account.claims else "payer-not-billed"
+            cause = "no-claim" if not billed else "payer-not-billed"
             result.problems.append(MatchProblem("claim_payment", clp.id, cause, clp=clp))
             return
     if clp.status != REVERSAL:
@@ -204,6 +213,31 @@ def _procedure_candidates(svc: SvcFact, lines: list[LineFact]) -> tuple[str, lis
     return method, hits
 
 
+def _agrees(svc: SvcFact, ln: LineFact) -> bool:
+    """Units (SVC07, else SVC05) and charge (SVC02) as billed on the line."""
+    units = svc.original_units if svc.original_units is not None else svc.units
+    return (units is None or ln.units is None or ln.units == units) and ln.charge == abs(svc.charge)
+
+
+def _unless_contradicted(svc: SvcFact, lines: list[LineFact], hits: list[LineFact], method: str,
+                         taken: set[int]) -> tuple[list[LineFact], str]:
+    """An exact-modifier hit is not taken first when units or charge contradict it: a payer that
+    drops a modifier (59, XS, ...) returns two lines of one code and date under the same SVC01, so
+    the other line of that code that agrees on units and charge is the one this SVC answers."""
+    if not hits or method not in ("procedure", "svc06"):
+        return hits, method
+    code = svc.sub_procedure or svc.procedure
+
+    def same_day(ln: LineFact) -> bool:
+        return svc.date_from is None or ln.date_from is None or ln.date_from == svc.date_from
+
+    if any(ln.id not in taken and same_day(ln) and _agrees(svc, ln) for ln in hits):
+        return hits, method
+    others = [ln for ln in lines if ln.procedure == code and ln.id not in {h.id for h in hits} and ln.id not in taken
+              and same_day(ln) and _agrees(svc, ln)]
+    return (others, method + "-modifiers") if others else (hits, method)
+
+
 def _match_lines(clp: ClpFact, claim: ClaimFact, result: AccountMatches) -> None:
     taken: set[int] = set()
     for svc in clp.services:
@@ -219,6 +253,7 @@ def _match_lines(clp: ClpFact, claim: ClaimFact, result: AccountMatches) -> None
                 continue
         if line is None:
             method, hits = _procedure_candidates(svc, claim.lines)
+            hits, method = _unless_contradicted(svc, claim.lines, hits, method, taken)
             for name, test in _line_filters(svc):
                 narrowed = [ln for ln in hits if test(ln)]
                 if narrowed:
@@ -230,6 +265,10 @@ def _match_lines(clp: ClpFact, claim: ClaimFact, result: AccountMatches) -> None
                 line = hits[0]
             elif len(free) >= 1 and len({ln.identity[:4] + (ln.charge,) for ln in free}) == 1:
                 line, method = free[0], method + "+order"  # identical lines: which copy is immaterial
+            elif len(free) > 1 and all(_agrees(svc, ln) for ln in free) and len({ln.date_from for ln in free}) == 1:
+                # Same code, date, units and charge, modifiers dropped by the payer: the SVCs answer
+                # the lines in the order they were billed (domain.md 3, line fallback).
+                line, method = free[0], method + "+order"
             elif not hits:
                 result.problems.append(MatchProblem("service_payment", svc.id, "no-line", clp=clp, svc=svc))
                 continue

@@ -20,6 +20,7 @@ from dataclasses import dataclass
 
 from edi_engine.ledger.adjudication import AccountView
 from edi_engine.ledger.matching import REVERSAL
+from edi_engine.parsers.balancing_835 import lines_difference
 
 __all__ = ["PATIENT", "Posting", "balance", "build_postings", "credit", "patient_side", "payer_side"]
 
@@ -29,7 +30,7 @@ PATIENT = "patient"
 @dataclass(frozen=True, slots=True)
 class Posting:
     kind: str  # charge, contractual, payment, reversal, recoupment, forwarding, adjustment,
-    #            patient_responsibility, patient_payment
+    #            patient_responsibility, patient_payment, unbalanced (CLP04 - sum(SVC03), no claim CAS)
     amount: int  # cents
     party: str  # canonical payer id, or "patient"
     claim_id: int | None
@@ -85,8 +86,13 @@ def build_postings(view: AccountView) -> list[Posting]:
                                    "adjustment", cas.id, cas.file_id, cas.segment, cas.offset, clp.id,
                                    f"{cas.group}-{cas.reason}", False))
         if clp.paid - svc_total or not clp.services:
-            out.append(Posting(kind, -(clp.paid - svc_total), clp.payer_id, claim_id, None, "claim_payment", clp.id,
-                               clp.file_id, clp.segment, clp.offset, clp.id, clp.status))
+            # CLP04 beyond its lines is cash all the same; with no claim-level CAS to explain it the
+            # claim does not balance (RFI 452), so it is booked as "unbalanced", never as a plain
+            # payment, and unbalanced_remittance reports it.
+            plug = bool(lines_difference(clp.paid, (s.paid for s in clp.services), bool(clp.adjustments)))
+            out.append(Posting("unbalanced" if plug else kind, -(clp.paid - svc_total), clp.payer_id, claim_id, None,
+                               "claim_payment", clp.id, clp.file_id, clp.segment, clp.offset, clp.id,
+                               "CLP04-SVC03" if plug else clp.status))
         for cas in clp.adjustments:
             out.append(Posting("adjustment", -cas.amount, clp.payer_id, claim_id, None, "adjustment", cas.id,
                                cas.file_id, cas.segment, cas.offset, clp.id, f"{cas.group}-{cas.reason}", False))

@@ -14,6 +14,7 @@ Public API:
         by="system") -> bytes          (to=None: the patient for a patient overpayment, else the payer)
     reconcile_report(engine, check=None) -> list[dict]
     credit_balance_report(engine, as_of=None, medicare=False) -> list[dict]
+    unacknowledged_report(engine, days, as_of=None) -> list[dict]   claims no 999/277CA answered
     render_report(rows, fmt="table"|"csv"|"pdf", title="Report") -> bytes
 """
 
@@ -23,11 +24,11 @@ from edi_engine.outputs.audit import AuditEvent, audit_events, detect_with_audit
 from edi_engine.outputs.corrected import corrected_claim, corrected_claim_for_finding
 from edi_engine.outputs.decisions import DECISION_NAMES, add_note, decide
 from edi_engine.outputs.letters import PatientNotice, PayerLetter, build_context, render, render_letter
-from edi_engine.outputs.reports import credit_balance_report, reconcile_report, render_report
+from edi_engine.outputs.reports import credit_balance_report, reconcile_report, render_report, unacknowledged_report
 
 __all__ = [
     "AuditEvent", "DECISION_NAMES", "add_note", "audit_events", "corrected_claim", "corrected_claim_for_finding",
     "decide",
     "PatientNotice", "PayerLetter", "build_context", "credit_balance_report", "detect_with_audit",
-    "reconcile_report", "render", "render_letter", "render_report",
+    "reconcile_report", "render", "render_letter", "render_report", "unacknowledged_report",
 ]

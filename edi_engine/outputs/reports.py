@@ -19,14 +19,16 @@ from typing import Any
 
 from sqlalchemy.engine import Engine
 
+from edi_engine.money import from_cents
 from edi_engine.outputs.pdf import table_pdf
 from edi_engine.parsers.balancing_835 import signed_total, transaction_difference
 from edi_engine.rules import categories, resolve_as_of
 from edi_engine.rules.lifecycle import ON_BOOKS, REPAID, Status
 from edi_engine.store import reports as stored
+from edi_engine.store.acks import unacknowledged_claims
 from edi_engine.store.findings import StoredFinding
 
-__all__ = ["BUCKETS", "credit_balance_report", "reconcile_report", "render_report"]
+__all__ = ["BUCKETS", "credit_balance_report", "reconcile_report", "render_report", "unacknowledged_report"]
 
 _ZERO = Decimal("0.00")
 BUCKETS = (("0-30", 0, 30), ("31-60", 31, 60), ("61-90", 61, 90), ("90+", 91, None))
@@ -141,6 +143,16 @@ def _text(value: Any) -> str:
     if isinstance(value, date):
         return value.isoformat()
     return str(value)
+
+
+def unacknowledged_report(engine: Engine, days: int, as_of: date | str | None = None) -> list[dict[str, Any]]:
+    """837 claims sent `days` or more ago with no claim acknowledgment yet (no 277CA verdict, no
+    rejecting 999); `set_999` says whether their batch was at least accepted."""
+    when = resolve_as_of(as_of)
+    with engine.connect() as conn:
+        rows = unacknowledged_claims(conn, when, days)
+    return [{"claim_id": r.patient_control_number, "payer_id": r.payer_id, "charge": from_cents(r.charge),
+             "sent": r.sent, "days": r.days, "set_999": r.set_acknowledgment or "none"} for r in rows]
 
 
 def render_report(rows: Sequence[dict[str, Any]], fmt: str = "table", title: str = "Report") -> bytes:

@@ -1,7 +1,8 @@
-"""Loop walking per implementation guide: typed 835 and 837 (P/I/D) models from the segment stream.
+"""Loop walking per implementation guide: typed 835, 837 (P/I/D), 999 and 277CA models from the segments.
 
 Public entry point: `parse_file(source)` yields, for each transaction set, a TransactionStart,
-the claims (835 ClaimPayment or 837 Claim837) as each completes, and a TransactionEnd; the
+the claims (835 ClaimPayment or 837 Claim837; 999 and 277CA verdicts) as each completes, and a
+TransactionEnd, and an InterchangeAck per TA1; the
 problems found on the way (envelope, structure, balancing) collect in `run.problems`.
 Knows nothing of storage or matching.
 """
@@ -38,10 +39,13 @@ __all__ = [
 
 def walkers() -> dict[str, Walker]:
     """The guide walkers by transaction kind (imported here, late, to keep this package light)."""
+    from edi_engine.parsers.x214_277ca import walk_277ca
     from edi_engine.parsers.x221a1_835 import walk_835
+    from edi_engine.parsers.x231a1_999 import walk_999
     from edi_engine.parsers.x837 import walk_837
 
-    return {"835": walk_835, "837": walk_837, "837P": walk_837, "837I": walk_837, "837D": walk_837}
+    return {"835": walk_835, "837": walk_837, "837P": walk_837, "837I": walk_837, "837D": walk_837,
+            "999": walk_999, "277": walk_277ca}
 
 
 class ParseRun:
@@ -67,5 +71,5 @@ class ParseRun:
 
 def parse_file(source: Source, name: str | None = None, chunk_size: int = CHUNK_SIZE,
                keep_unmodelled: bool = False) -> ParseRun:
-    """Parse one file; `keep_unmodelled` also yields sets no guide here reads (999, 277CA, TA1) as segments."""
+    """Parse one file; `keep_unmodelled` also yields sets no guide here reads (270, 834, ...) as segments."""
     return ParseRun(source, name=name, chunk_size=chunk_size, keep_unmodelled=keep_unmodelled)

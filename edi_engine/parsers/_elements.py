@@ -1,8 +1,16 @@
 """Typed element values: Decimal amounts, dates, quantities, composites.
 
-Shared by every guide module. A value that does not read as its type raises X12Error at the
-segment's position; the transaction-set dispatcher turns that into a Problem and skips the rest of
-that transaction set, so one broken set never hides the others in the file.
+Shared by every guide module. Two kinds of damage, two outcomes:
+
+- A value the money depends on (an amount, a service date) that does not read as its type raises
+  X12Error at the segment's position; the transaction-set dispatcher turns that into a Problem and
+  skips the rest of that transaction set, so one broken set never hides the others in the file.
+- Any other date (BPR16, DTM*405, a birth date, ...) goes through `soft_date`: when it cannot be
+  read it becomes None and an "unreadable-element" warning at its segment, and the set still loads.
+
+Composites written with another separator than ISA16 (`HC>55669` under ISA16 `:`) are split by
+`split_composite`, which both guides call and which says which separator it used.
+Messages name the element and its position, never its value (it may be PHI).
 """
 
 from __future__ import annotations
@@ -11,10 +19,17 @@ import re
 from datetime import date
 from decimal import Decimal, InvalidOperation
 
-from edi_engine.errors import X12Error
+from edi_engine.errors import Problem, X12Error
 from edi_engine.x12.segment import Segment
 
-__all__ = ["amount", "optional_amount", "parse_date", "optional_date", "date_range", "quantity", "format_amount"]
+__all__ = ["COMPOSITE_SEPARATOR", "FALLBACK_COMPONENT", "UNREADABLE", "amount", "composite_warning", "date_range",
+           "format_amount", "optional_amount", "optional_date", "parse_date", "quantity", "soft_date",
+           "split_composite"]
+
+UNREADABLE = "unreadable-element"  # a value outside the money that could not be read: a warning and a null
+COMPOSITE_SEPARATOR = "composite-separator"  # a composite split on another separator than ISA16
+# Separators seen in place of ISA16 inside composites (x12/ppo-repriced-claim.837i writes 13>A>1).
+FALLBACK_COMPONENT = (">", ":", "!", "^", "|", "\\", "`")
 
 _NUMBER = re.compile(r"-?(?:\d+\.?\d*|\.\d+)\Z")
 
@@ -61,6 +76,47 @@ def parse_date(seg: Segment, n: int, text: str | None = None) -> date:
 
 def optional_date(seg: Segment, n: int) -> date | None:
     return parse_date(seg, n) if seg.get(n) else None
+
+
+def soft_date(seg: Segment, n: int, problems: list[Problem], text: str | None = None,
+              what: str = "a date") -> date | None:
+    """A date the money does not depend on: None when empty; None and a warning when unreadable.
+
+    The warning names the element, its segment number and byte offset (the Problem's position),
+    and says the value was set aside; it never quotes the value.
+    """
+    value = seg.get(n) if text is None else text
+    if not value.strip():
+        return None
+    try:
+        return parse_date(seg, n, value)
+    except X12Error as exc:
+        problems.append(Problem("warning", UNREADABLE,
+                                f"{exc.message} ({what}); read as empty, the rest of the transaction set is read",
+                                seg.position))
+        return None
+
+
+def split_composite(value: str, component: str) -> tuple[tuple[str, ...], str | None]:
+    """The components of `value`, and the stray separator used when ISA16 is not in it (else None).
+
+    A value with ISA16 in it, or with none of the separators seen in its place, is split on ISA16
+    (a value with no separator at all is one component).
+    """
+    if not value:
+        return (), None
+    if component in value:
+        return tuple(value.split(component)), None
+    for ch in FALLBACK_COMPONENT:
+        if ch != component and ch in value:
+            return tuple(value.split(ch)), ch
+    return (value,), None
+
+
+def composite_warning(seg: Segment, n: int, used: str, component: str) -> Problem:
+    """The warning for a composite split on `used` instead of ISA16: names the separators, not the value."""
+    return Problem("warning", COMPOSITE_SEPARATOR, f"{seg.id}{n:02d} is a composite written with {used!r} "
+                   f"instead of the component separator {component!r}; split on {used!r}", seg.position)
 
 
 def date_range(seg: Segment, qualifier_n: int, value_n: int) -> tuple[date, date]:

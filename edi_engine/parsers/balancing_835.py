@@ -1,13 +1,17 @@
 """835 balancing (005010X221A1 TR3 balancing, domain.md 1.9): the one home of its equations.
 
-Owns the three equations, with zero tolerance at parse time:
+Owns the equations, with zero tolerance at parse time:
 
 - line (2110):        SVC02 - sum(line CAS amounts) = SVC03                       "svc-unbalanced"
 - claim (2100):       CLP03 - sum(claim CAS) - sum(line CAS) = CLP04              "clp-unbalanced"
-                      (at parse time only when the claim has service lines or claim CAS: a bare
-                      CLP carries no detail to balance)
+                      (also for a bare CLP with neither CAS nor SVC: its charge less its payment
+                      must then be zero, or the adjustments that explain it are missing)
+- claim vs lines:     with service lines and no claim-level CAS, CLP04 = sum(SVC03)
+                      (RFI 452)                                                   "clp-svc-unbalanced"
 - transaction (ST):   sum(CLP04) - sum(PLB amounts) = BPR02, with BPR02 negative when BPR03 is
                       "D" (a debit: the payer takes money back)                    "transaction-unbalanced"
+- payment:            BPR02 >= 0: an 835 cannot be issued for less than zero; a net-negative
+                      remittance is balanced with PLB (FB), RFI 2287/2223          "bpr02-negative"
 
 Two callers, one equation each: the parser checks its Decimal models (`check_service`,
 `check_claim`, `TransactionBalance`) and reports warnings; the rules layer checks stored facts
@@ -34,7 +38,8 @@ from edi_engine.errors import Position, Problem
 from edi_engine.money import from_cents, round_cents
 from edi_engine.parsers.x221a1_835_models import ClaimPayment, ProviderAdjustment, ServicePayment
 
-__all__ = ["DEBIT", "TransactionBalance", "adjustment_difference", "check_claim", "check_service", "signed_total",
+__all__ = ["DEBIT", "TransactionBalance", "adjustment_difference", "check_claim", "check_payment_amount",
+           "check_service", "claim_imbalance", "lines_difference", "negative_payment", "signed_total",
            "transaction_difference"]
 
 DEBIT = "D"  # BPR03: the payment is a debit to the provider's account (money taken back)
@@ -48,6 +53,32 @@ def adjustment_difference(total: N, adjustments: Iterable[N], paid: N) -> N:
     for amount in adjustments:
         total -= amount
     return total - paid
+
+
+def lines_difference(paid: N, service_paid: Iterable[N], claim_adjusted: bool) -> N:
+    """CLP04 - sum(SVC03) for a claim with service lines and no claim-level CAS (RFI 452); zero
+    otherwise (claim-level CAS legitimately separates the two, and a bare CLP has no lines)."""
+    lines = list(service_paid)
+    if claim_adjusted or not lines:
+        return paid - paid
+    for amount in lines:
+        paid -= amount
+    return paid
+
+
+def claim_imbalance(claim_difference: N, line_differences: Iterable[N], lines_vs_claim: N) -> N:
+    """How much a claim misses balancing by: the largest of |claim equation|, the sum of |line
+    equations| and |CLP04 - sum(SVC03)|. One error shows in several equations (a wrong SVC03 puts
+    the line and the claim-vs-lines equation out by the same amount), so they are not added."""
+    lines = claim_difference - claim_difference
+    for d in line_differences:
+        lines += abs(d)
+    return max(abs(claim_difference), lines, abs(lines_vs_claim))
+
+
+def negative_payment(total_payment: N) -> bool:
+    """BPR02 below zero: not a valid 835 (a net-negative remittance carries a PLB FB instead)."""
+    return total_payment < 0
 
 
 def signed_total(total_payment: N, credit_debit: str | None) -> N:
@@ -86,12 +117,12 @@ def check_service(service: ServicePayment, position: Position, problems: list[Pr
 
 
 def check_claim(claim: ClaimPayment, position: Position, problems: list[Problem]) -> None:
-    """Each line of the claim, then CLP03 - claim CAS - line CAS = CLP04."""
+    """Each line of the claim, CLP03 - claim CAS - line CAS = CLP04, and CLP04 = sum(SVC03)."""
     services = claim.services
     for service in services:
         check_service(service, position, problems)
-    if not services and not claim.adjustments:
-        return
+    if services and not claim.adjustments:
+        _check_lines(claim, position, problems)
     amounts = [a.amount for a in claim.adjustments]
     for service in services:
         amounts.extend(a.amount for a in service.adjustments)
@@ -101,11 +132,37 @@ def check_claim(claim: ClaimPayment, position: Position, problems: list[Problem]
     adjusted = [round_cents(a) for a in amounts]
     if not adjustment_difference(charge, adjusted, paid):
         return
+    bare = "" if services or claim.adjustments else " (a claim with neither CAS nor service lines)"
     problems.append(Problem(
         "warning", "clp-unbalanced",
         f"claim does not balance: CLP03 {_shown(charge)} - claim and line CAS {_shown(sum(adjusted))} = "
-        f"{_shown(charge - sum(adjusted))}, but CLP04 is {_shown(paid)}",
+        f"{_shown(charge - sum(adjusted))}, but CLP04 is {_shown(paid)}{bare}",
         _at(position, claim.segment, claim.offset)))
+
+
+def _check_lines(claim: ClaimPayment, position: Position, problems: list[Problem]) -> None:
+    if not lines_difference(claim.paid, (s.paid for s in claim.services), False):
+        return
+    paid = round_cents(claim.paid)
+    lines = sum(round_cents(s.paid) for s in claim.services)
+    if not lines_difference(paid, [lines], False):
+        return
+    problems.append(Problem(
+        "warning", "clp-svc-unbalanced",
+        f"claim payment does not equal its service lines: CLP04 {_shown(paid)}, but the SVC03 amounts sum to "
+        f"{_shown(lines)} (difference {_shown(paid - lines)}) and there is no claim-level CAS to explain it",
+        _at(position, claim.segment, claim.offset)))
+
+
+def check_payment_amount(total_payment: Decimal, position: Position, problems: list[Problem]) -> bool:
+    """BPR02 must not be negative; appends a warning at the BPR and returns False when it is."""
+    if not negative_payment(total_payment):
+        return True
+    problems.append(Problem(
+        "warning", "bpr02-negative",
+        f"BPR02 is negative ({_shown(round_cents(total_payment))}): an 835 cannot be issued for less than zero; "
+        "a net-negative remittance carries a PLB (FB) instead", position))
+    return False
 
 
 class TransactionBalance:

@@ -36,7 +36,7 @@ from typing import IO, Any
 import msgspec
 
 from edi_engine.errors import Position, Problem
-from edi_engine.parsers.transaction import TransactionEnd, TransactionStart, UnmodelledSet
+from edi_engine.parsers.transaction import InterchangeAck, TransactionEnd, TransactionStart, UnmodelledSet
 
 __all__ = ["write_json", "write_jsonl", "write_xml"]
 
@@ -159,7 +159,8 @@ class _Models:
 
 
 def _documents(items: Iterable[object]) -> Iterator[tuple[str, Any]]:
-    """('start', TransactionStart) / ('claim', model) / ('end', TransactionEnd) / ('raw', UnmodelledSet).
+    """('start', TransactionStart) / ('claim', model) / ('end', TransactionEnd) / ('raw', UnmodelledSet)
+    / ('ta1', InterchangeAck).
 
     A set that failed before its header has an end and no start: a start with no header is made
     for it here, so every document opens and closes.
@@ -176,8 +177,18 @@ def _documents(items: Iterable[object]) -> Iterator[tuple[str, Any]]:
             yield "end", item
         elif isinstance(item, UnmodelledSet):
             yield "raw", item
+        elif isinstance(item, InterchangeAck):
+            yield "ta1", item
         else:
             yield "claim", item
+
+
+def _ta1_fields(item: InterchangeAck, tagged: bool = False) -> dict[str, Any]:
+    """A TA1's fields but its envelope (one a file at most: the Python path is fast enough)."""
+    fields: dict[str, Any] = _builtins(item, tagged)
+    del fields["info"]
+    fields.pop("type", None)
+    return fields
 
 
 def _segments_json(m: _Models, item: UnmodelledSet) -> bytes:
@@ -189,8 +200,9 @@ def write_json(items: Iterable[object], out: IO[bytes]) -> int:
 
     {"transaction": info, "header": ..., "claims": [...], "trailer": ..., "complete": bool}, or
     {"transaction": info, "modelled": false, "segments": [[id, [elements], segment, offset]...],
-    "complete": bool}. A failure mid-set ends the open document with "trailer": null and
-    "complete": false, then propagates.
+    "complete": bool}, or for a TA1 {"transaction": info, "interchange_acknowledgment": {...}}. A
+    failure mid-set ends the open document with "trailer": null and "complete": false, then
+    propagates.
     """
     m = _Models()
     documents = 0
@@ -208,6 +220,10 @@ def write_json(items: Iterable[object], out: IO[bytes]) -> int:
             elif kind == "end":
                 out.write(b'],"trailer":' + m.json(item.trailer) + b',"complete":' + m.value(item.complete) + b"}\n")
                 open_doc = False
+                documents += 1
+            elif kind == "ta1":
+                out.write(b'{"transaction":' + m.json(item.info) + b',"interchange_acknowledgment":'
+                          + m.value(_ta1_fields(item)) + b"}\n")
                 documents += 1
             else:
                 out.write(b'{"transaction":' + m.json(item.info) + b',"modelled":false,"segments":'
@@ -227,7 +243,8 @@ def write_jsonl(items: Iterable[object], out: IO[bytes]) -> int:
     {"record": "claim", "transaction": {file, kind, interchange_control, group_control,
     transaction_control, segment}, "claim": ...} per claim, then {"record": "trailer",
     "transaction": {...}, "trailer": ..., "complete": bool}. A set we do not model is one
-    {"record": "segments", ...} line shaped as its `write_json` document. Returns the sets written.
+    {"record": "segments", ...} line shaped as its `write_json` document, a TA1 one {"record": "ta1",
+    ...} line. Returns the documents written.
     """
     m = _Models()
     documents = 0
@@ -246,6 +263,10 @@ def write_jsonl(items: Iterable[object], out: IO[bytes]) -> int:
                 out.write(b'{"record":"trailer","transaction":' + ref + b',"trailer":' + m.json(item.trailer)
                           + b',"complete":' + m.value(item.complete) + b"}\n")
                 open_doc = False
+                documents += 1
+            elif kind == "ta1":
+                out.write(b'{"record":"ta1","transaction":' + m.json(item.info) + b',"interchange_acknowledgment":'
+                          + m.value(_ta1_fields(item)) + b"}\n")
                 documents += 1
             else:
                 out.write(b'{"record":"segments","transaction":' + m.json(item.info) + b',"modelled":false,'
@@ -328,6 +349,14 @@ class _Xml:
         _markup(parts, name, doc)
         self.write("".join(parts))
 
+    def ta1(self, item: InterchangeAck) -> None:
+        self.write('<transaction kind="TA1">')
+        self.model("info", item.info)
+        parts: list[str] = []
+        _markup(parts, "interchange_acknowledgment", _ta1_fields(item, tagged=True))
+        parts.append("</transaction>")
+        self.write("".join(parts))
+
     def unmodelled(self, item: UnmodelledSet) -> None:
         self.write('<transaction modelled="false">')
         self.model("info", item.info)
@@ -403,6 +432,9 @@ def write_xml(items: Iterable[object], out: IO[bytes], problems: list[Problem] |
                 documents += 1
             elif kind == "raw":
                 x.unmodelled(item)
+                documents += 1
+            elif kind == "ta1":
+                x.ta1(item)
                 documents += 1
             elif kind == "":
                 break

@@ -16,8 +16,11 @@ them with byte offsets); pyx12 judges what lies inside the envelope.
 
 pyx12's own messages quote element values (names, member ids, dates of birth). They are never
 passed on: each finding's description is built from its error code, the element reference
-(e.g. NM109) and the names pyx12's maps give segments and elements. pyx12 also logs those
-messages, values included, so its logger is silenced here.
+(e.g. NM109) and the names pyx12's maps give segments and elements. The one thing pyx12 copies
+from the data into its report, the segment id, is kept only when it has the shape of a segment id
+(two or three upper-case letters or digits): a line of data whose id is a name or a number is
+reported as "segment", by position. pyx12 also logs those messages, values included, so its
+logger is silenced here.
 """
 
 from __future__ import annotations
@@ -25,6 +28,7 @@ from __future__ import annotations
 import io
 import json
 import logging
+import re
 from array import array
 from collections.abc import Iterator
 from dataclasses import dataclass
@@ -371,13 +375,22 @@ def _int(value: Any) -> int | None:
         return None
 
 
+_SEGMENT_ID = re.compile(r"[A-Z][A-Z0-9]{1,2}\Z")
+
+
+def segment_id_of(value: object) -> str:
+    """A segment id pyx12 read from the data, or '' when it is not shaped like one (it may be PHI)."""
+    text = str(value or "")
+    return text if _SEGMENT_ID.match(text) else ""
+
+
 def _describe_segment(seg: dict[str, Any], code: str, err_str: str) -> str:
     what = _PYX12_SEGMENT_CODES.get(code) or SEGMENT_CODES.get(code) or f"pyx12 error {code}"
     if code == "3" and err_str.startswith("Mandatory loop"):
         what = "required loop missing"
     # pyx12 names the map node it was at; only for a missing segment is that the segment's name.
     name = (seg.get("name") or "") if code in ("3", "I6", "I7", "I8") else ""
-    return f"{seg.get('seg_id') or 'segment'}{f' ({name})' if name else ''}: {what}"
+    return f"{segment_id_of(seg.get('seg_id')) or 'segment'}{f' ({name})' if name else ''}: {what}"
 
 
 def _describe_element(seg: dict[str, Any], ele: dict[str, Any], ref: str, code: str, err_str: str) -> str:
@@ -414,7 +427,8 @@ def _findings(doc: dict[str, Any]) -> Iterator[Pyx12Finding]:
                         yield Pyx12Finding("transaction", code, message, group=g, transaction=t)
                 for seg in st.get("segments", []):
                     common = {"line": _int(seg.get("cur_line")), "group": g, "transaction": t,
-                              "segment_id": str(seg.get("seg_id") or ""), "set_position": _int(seg.get("seg_count")),
+                              "segment_id": segment_id_of(seg.get("seg_id")),
+                              "set_position": _int(seg.get("seg_count")),
                               "loop_id": str(seg.get("ls_id") or "")}
                     for err in seg.get("errors", []):
                         code = str(err.get("err_cde"))
@@ -422,7 +436,7 @@ def _findings(doc: dict[str, Any]) -> Iterator[Pyx12Finding]:
                                            **common)  # type: ignore[arg-type]
                     for ele in seg.get("elements", []):
                         pos, sub = _int(ele.get("ele_pos")), _int(ele.get("subele_pos"))
-                        ref = f"{common['segment_id']}{(pos or 0):02d}" + (f"-{sub}" if sub else "")
+                        ref = f"{common['segment_id'] or 'element '}{(pos or 0):02d}" + (f"-{sub}" if sub else "")
                         for err in ele.get("errors", []):
                             code = str(err.get("err_cde"))
                             yield Pyx12Finding(

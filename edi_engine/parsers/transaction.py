@@ -11,7 +11,7 @@ set is skipped, and reading goes on with the next set.
 from __future__ import annotations
 
 from collections.abc import Callable, Iterator
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import date
 from typing import TYPE_CHECKING
 
@@ -22,8 +22,8 @@ if TYPE_CHECKING:  # the guides' models import TransactionInfo from here; the un
     from edi_engine.parsers.items import ParseItem, TransactionHeader, TransactionTrailer
 
 __all__ = [
-    "SegmentText", "TransactionEnd", "TransactionInfo", "TransactionStart", "UnmodelledSet", "Walker",
-    "split_transactions", "transaction_kind",
+    "InterchangeAck", "SegmentText", "TransactionEnd", "TransactionInfo", "TransactionStart", "UnmodelledSet",
+    "Walker", "read_ta1", "split_transactions", "transaction_kind",
 ]
 
 # Segments of one unmodelled set kept for printing; a set past this is cut (and says so), so a
@@ -77,7 +77,7 @@ class SegmentText:
 
 @dataclass(frozen=True, slots=True)
 class UnmodelledSet:
-    """A transaction set of a kind we do not model (999, 277CA, ...), or a TA1, as its segments.
+    """A transaction set of a kind we do not model (270, 834, ...), as its segments.
 
     Only yielded when the caller asks (`keep_unmodelled`): `parse` prints every set; ingest skips them.
     """
@@ -85,6 +85,25 @@ class UnmodelledSet:
     info: TransactionInfo
     segments: tuple[SegmentText, ...]
     complete: bool  # False when the set was longer than MAX_UNMODELLED_SEGMENTS and was cut
+
+
+@dataclass(frozen=True, slots=True)
+class InterchangeAck:
+    """TA1: the verdict on one interchange's envelope (TA101 is the ISA13 it answers), read wherever it
+    sits (between ISA and GS, alone or before a 999's group). TA104 A, E accept; R rejects."""
+
+    info: TransactionInfo  # the envelope the TA1 was read under (kind "TA1")
+    control_number: str  # TA101: ISA13 of the acknowledged interchange
+    interchange_date: date | None  # TA102 (YYMMDD)
+    interchange_time: str  # TA103
+    code: str  # TA104: A accepted, E accepted with errors, R rejected
+    note: str  # TA105: 000 no error, else the interchange note code
+    segment: int = field(default=0, compare=False)
+    offset: int = field(default=0, compare=False)
+
+    @property
+    def disposition(self) -> str:
+        return "accepted" if self.code in ("A", "E") else "rejected" if self.code == "R" else "other"
 
 
 def _text(seg: Segment) -> SegmentText:
@@ -150,6 +169,17 @@ def make_info(st: Segment, kind: str) -> TransactionInfo:
     )
 
 
+def read_ta1(seg: Segment, problems: list[Problem]) -> InterchangeAck:
+    """A TA1 segment; an unreadable TA102 date is a warning and None (the verdict does not depend on it)."""
+    when = _yymmdd(seg.get(2))
+    if seg.get(2) and when is None:
+        problems.append(Problem("warning", "unreadable-date", "TA102 is not a YYMMDD date", seg.position))
+    if seg.get(4) not in ("A", "E", "R"):
+        problems.append(Problem("warning", "unknown-code", "TA104 is not A, E or R", seg.position))
+    return InterchangeAck(make_info(seg, "TA1"), seg.get(1).strip(), when, seg.get(3), seg.get(4), seg.get(5),
+                          seg.index, seg.offset)
+
+
 _RUN_STOPS = frozenset({"ST", "GE", "IEA", "ISA", "GS"})
 
 
@@ -203,7 +233,8 @@ def split_transactions(
 ) -> Iterator[ParseItem]:
     """Yield TransactionStart, the walker's items, TransactionEnd for each ST..SE in the stream.
 
-    With `keep_unmodelled`, a set no walker reads (and a TA1) comes as one UnmodelledSet instead.
+    With `keep_unmodelled`, a set no walker reads comes as one UnmodelledSet instead. A TA1 comes
+    as one InterchangeAck wherever it sits.
     """
     it = iter(segments)
     pending: Segment | None = None
@@ -213,8 +244,8 @@ def split_transactions(
         if seg is None:
             return
         if seg.id != "ST":
-            if keep_unmodelled and seg.id == "TA1":
-                yield UnmodelledSet(make_info(seg, "TA1"), (_text(seg),), True)
+            if seg.id == "TA1":  # alone in its interchange or before a GS (of a 999, say): read either way
+                yield read_ta1(seg, problems)
             continue
         kind = transaction_kind(seg)
         info = make_info(seg, kind)
@@ -225,7 +256,8 @@ def split_transactions(
             named = st01 if len(st01) == 3 and st01.isdecimal() else "with an unreadable ST01"
             done = "printed as its segments" if keep_unmodelled else "skipped"
             problems.append(Problem("warning", "unsupported-transaction",
-                                    f"transaction set {named} is not an 835 or 837; {done}", seg.position))
+                                    f"transaction set {named} is not an 835, 837, 999 or 277CA; {done}",
+                                    seg.position))
             if keep_unmodelled:
                 yield _unmodelled(seg, run, info, problems)
             else:

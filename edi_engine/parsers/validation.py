@@ -19,6 +19,7 @@ from __future__ import annotations
 
 import bisect
 import datetime as _dt
+import re
 from collections.abc import Iterator
 from dataclasses import dataclass, field
 
@@ -280,14 +281,15 @@ class _Collector:
             position = Position(self.file, g.offset if g else None, gs_index, _control(ic.isa, 13))
             self.problems.append(Problem(
                 "warning", "no-pyx12-map",
-                f"pyx12 has no map for GS08 {gs08 or '(empty)'} (GS01 {gs01 or '(empty)'}): implementation-guide "
-                "checks skipped for this group; envelope and balancing checks still ran", position))
+                f"pyx12 has no map for GS08 {_code(gs08, _VERSION)} (GS01 {_code(gs01, _FUNCTIONAL_ID)}): "
+                "implementation-guide checks skipped for this group; envelope and balancing checks still ran",
+                position))
         for gs_index, gs08, used in pyx.substituted:
             g = groups.get(gs_index)
             position = Position(self.file, g.offset if g else None, gs_index, _control(ic.isa, 13))
             self.problems.append(Problem(
                 "warning", "pyx12-nearest-map",
-                f"pyx12 has no map for GS08 {gs08}; validated against its {used} map", position))
+                f"pyx12 has no map for GS08 {_code(gs08, _VERSION)}; validated against its {used} map", position))
         for st_index in pyx.mismatched:
             st = next((s for g in ic.groups for s in g.sets if s.segment == st_index), None)
             position = Position(self.file, st.offset if st else None, st_index, _control(ic.isa, 13))
@@ -363,6 +365,17 @@ class _Collector:
                 st.codes.append(_SET_CODES[p.code])
             elif p.code not in ("missing-se", "missing-ge", "missing-iea"):
                 st.failed = True
+
+
+_VERSION = re.compile(r"\d{6}(X\d{3}(A\d)?)?\Z")  # GS08, e.g. 005010X221A1
+_FUNCTIONAL_ID = re.compile(r"[A-Z]{2}\Z")  # GS01, e.g. HP
+
+
+def _code(value: str, shape: re.Pattern[str]) -> str:
+    """An envelope code for a message: shown when it has the code's shape, else not (it may be data)."""
+    if not value:
+        return "(empty)"
+    return value if shape.match(value) else "(not a valid code)"
 
 
 def _control(elements: tuple[str, ...] | None, n: int) -> str | None:

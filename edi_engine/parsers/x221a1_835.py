@@ -27,10 +27,17 @@ from datetime import date
 from decimal import Decimal
 from itertools import chain
 
-from edi_engine.errors import Position, Problem
+from edi_engine.errors import Position, Problem, X12Error
+from edi_engine.parsers._elements import (
+    UNREADABLE,
+    composite_warning,
+    date_range,
+    parse_date,
+    soft_date,
+    split_composite,
+)
 from edi_engine.parsers._elements import amount as _checked_amount
-from edi_engine.parsers._elements import date_range, parse_date
-from edi_engine.parsers.balancing_835 import TransactionBalance, check_claim
+from edi_engine.parsers.balancing_835 import TransactionBalance, check_claim, check_payment_amount
 from edi_engine.parsers.items import ParseItem
 from edi_engine.parsers.transaction import TransactionEnd, TransactionInfo, TransactionStart, split_transactions
 from edi_engine.parsers.x221a1_835_body import CLAIM_DATES as _CLAIM_DATES
@@ -65,6 +72,7 @@ _DATES: dict[str, date] = {}
 _LOOP_ENDS = frozenset({"CLP", "LX", "PLB", "SE"})
 _CLAIM_ONLY = frozenset({"NM1", "MIA", "MOA", "PER"})
 _CLAIM_PARTIES = ("QC", "IL", "74", "82", "TT", "PR", "GB")
+_SERVICE_PERIOD = frozenset({"232", "233"})  # 2100 DTM statement from/to: service dates, which must read
 
 
 # -- fast construction of the frozen models --------------------------------------------------
@@ -151,6 +159,32 @@ def _date(seg: Segment, n: int) -> date | None:
     return value
 
 
+def _soft_date(seg: Segment, n: int, problems: list[Problem], what: str) -> date | None:
+    """A date the money does not depend on (BPR16, DTM*405, DTM*036/050, PLB02): unreadable reads as
+    None with an "unreadable-element" warning, and the set and its claims still load."""
+    e = seg.elements
+    text = e[n] if n < len(e) else ""
+    value = _DATES.get(text)
+    if value is not None:
+        return value
+    value = soft_date(seg, n, problems, text, what)
+    if value is not None and len(_DATES) < _CACHE_LIMIT:
+        _DATES[text] = value
+    return value
+
+
+def _soft_number(seg: Segment, n: int, problems: list[Problem], what: str) -> Decimal | None:
+    """A number the money does not depend on (QTY02, CLP12, CLP13): unreadable reads as None with an
+    "unreadable-element" warning (a QTY is then kept raw with the loop's other segments)."""
+    try:
+        return _optional(seg, n)
+    except X12Error as exc:
+        problems.append(Problem("warning", UNREADABLE,
+                                f"{exc.message} ({what}); read as empty, the rest of the transaction set is read",
+                                seg.position))
+        return None
+
+
 def _get(e: tuple[str, ...], n: int) -> str:
     return e[n] if n < len(e) else ""
 
@@ -192,9 +226,21 @@ def _contact(e: tuple[str, ...]) -> Contact:
     return Contact(_get(e, 1), _get(e, 2), pairs)
 
 
-def _procedure_parts(composite: str, separator: str) -> tuple[str, str, tuple[str, ...], str]:
+def _components(seg: Segment, n: int, separator: str, problems: list[Problem]) -> list[str]:
+    """Element n's components; a composite written with another separator than ISA16 (`HC>55669`
+    under `:`) is split on that one, with a warning, as the 837 walker does (`_elements.split_composite`)."""
+    e = seg.elements
+    text = e[n] if n < len(e) else ""
+    if separator in text:
+        return text.split(separator)
+    parts, used = split_composite(text, separator)
+    if used is not None:
+        problems.append(composite_warning(seg, n, used, separator))
+    return list(parts) or [""]
+
+
+def _procedure_parts(parts: list[str]) -> tuple[str, str, tuple[str, ...], str]:
     """qualifier, code, modifiers (trailing empties dropped), description of a procedure composite."""
-    parts = composite.split(separator)
     n = len(parts)
     if n <= 2:
         return parts[0], parts[1] if n > 1 else "", (), ""
@@ -257,7 +303,7 @@ def _build_service(svc: Segment, segs: list[Segment], separator: str, problems: 
             else:
                 references.append((_get(s, 1), _get(s, 2)))
         elif sid == "AMT" or sid == "QTY":
-            value = _optional(seg, 2)
+            value = _optional(seg, 2) if sid == "AMT" else _soft_number(seg, 2, problems, "a quantity")
             if value is None:
                 other.append(_raw(s))
             else:
@@ -266,8 +312,8 @@ def _build_service(svc: Segment, segs: list[Segment], separator: str, problems: 
             remarks.append((s[1], s[2]) if ns > 2 else (_get(s, 1), ""))
         else:
             other.append(_raw(s))
-    qualifier, code, modifiers, description = _procedure_parts(e[1] if n > 1 else "", separator)
-    submitted = Procedure(*_procedure_parts(e[6], separator)) if n > 6 and e[6] else None
+    qualifier, code, modifiers, description = _procedure_parts(_components(svc, 1, separator, problems))
+    submitted = Procedure(*_procedure_parts(_components(svc, 6, separator, problems))) if n > 6 and e[6] else None
     # Positional, in ServicePayment's field order: keywords would double the cost of this call.
     service = _ServiceT(
         qualifier, code, modifiers, charge, paid, description, e[4] if n > 4 else "",
@@ -307,13 +353,15 @@ def _build_claim(clp: Segment, segs: list[Segment], services: list[ServicePaymen
         elif sid == "DTM":
             qualifier = _get(s, 1)
             if qualifier in _CLAIM_DATES and qualifier not in dates:
-                dates[qualifier] = _date(seg, 2)
+                # DTM*232/233 (the claim's service period) must read; 036/050 are not money.
+                dates[qualifier] = _date(seg, 2) if qualifier in _SERVICE_PERIOD else \
+                    _soft_date(seg, 2, problems, f"DTM*{qualifier}")
                 continue
         elif sid == "REF":
             references.append((_get(s, 1), _get(s, 2)))
             continue
         elif sid == "AMT" or sid == "QTY":
-            value = _optional(seg, 2)
+            value = _optional(seg, 2) if sid == "AMT" else _soft_number(seg, 2, problems, "a quantity")
             if value is not None:
                 (amounts if sid == "AMT" else quantities).append((s[1], value))
                 continue
@@ -328,6 +376,10 @@ def _build_claim(clp: Segment, segs: list[Segment], services: list[ServicePaymen
             continue
         other.append(_raw(s))
     get = parties.get
+    if n < 2 or not e[1].strip():
+        # CLP01 is the key the payment is matched on (= CLM01): a payment posted to no claim would
+        # read as money nobody billed, so the set fails rather than guess.
+        raise X12Error("CLP01 (the patient control number) is missing", clp.position)
     charge = _amount(clp, 3, problems)
     paid = _amount(clp, 4, problems)
     # Positional, in ClaimPayment's field order (CLP01-09, CLP11-13, CAS, NM1s, MIA/MOA, DTMs, PER,
@@ -336,7 +388,8 @@ def _build_claim(clp: Segment, segs: list[Segment], services: list[ServicePaymen
         e[1] if n > 1 else "", e[2] if n > 2 else "", charge, paid,
         _optional(clp, 5) if n > 5 else None, e[6] if n > 6 else "", e[7] if n > 7 else "",
         e[8] if n > 8 else "", e[9] if n > 9 else "", e[11] if n > 11 else "",
-        _optional(clp, 12) if n > 12 else None, _optional(clp, 13) if n > 13 else None,
+        _soft_number(clp, 12, problems, "the DRG weight") if n > 12 else None,
+        _soft_number(clp, 13, problems, "the discharge fraction") if n > 13 else None,
         tuple(adjustments),
         get("QC"), get("IL"), get("74"), get("82"), get("TT"), get("PR"), get("GB"),
         inpatient, outpatient,
@@ -418,7 +471,7 @@ def _read_header(st: Segment, segments: Iterator[Segment],
         elif sid == "CUR" and not cur:
             cur = e
         elif sid == "DTM" and _get(e, 1) == "405" and production is None:
-            production = _date(seg, 2)
+            production = _soft_date(seg, 2, problems, "the production date DTM*405")
         elif current is not None:
             current.add(seg)
         elif sid == "REF" and _get(e, 1) == "EV" and not receiver_id:
@@ -437,7 +490,8 @@ def _read_header(st: Segment, segments: Iterator[Segment],
     else:
         anchor, b = bpr, bpr.elements
         total = _amount(bpr, 2, problems)
-        payment_date = _date(bpr, 16)
+        check_payment_amount(total, bpr.position, problems)
+        payment_date = _soft_date(bpr, 16, problems, "the check or EFT date")
     if not trn:
         problems.append(Problem("warning", "missing-segment", "the 835 has no TRN reassociation trace number",
                                 anchor.position))
@@ -458,12 +512,13 @@ def _provider_adjustments(seg: Segment, separator: str, out: list[ProviderAdjust
     """PLB01 provider, PLB02 fiscal period date, then up to six (reason:reference, amount) pairs."""
     e = seg.elements
     n = len(e)
-    provider, fiscal = _get(e, 1), _date(seg, 2)
+    provider, fiscal = _get(e, 1), _soft_date(seg, 2, problems, "the fiscal period date")
     for i in range(3, n, 2):
         composite = e[i]
         if not composite and not _get(e, i + 1):
             continue
-        reason, _, reference = composite.partition(separator)
+        parts = _components(seg, i, separator, problems)
+        reason, reference = parts[0], separator.join(parts[1:])
         adjustment = ProviderAdjustment(provider, fiscal, reason, reference, _amount(seg, i + 1, problems),
                                         seg.index, seg.offset)
         balance.add_provider_adjustment(adjustment)

@@ -25,7 +25,20 @@ import dataclasses
 from collections.abc import Iterator
 
 from edi_engine.errors import Position, Problem, X12Error
-from edi_engine.parsers._elements import amount, date_range, optional_amount, optional_date, parse_date, quantity
+from edi_engine.parsers._elements import (
+    COMPOSITE_SEPARATOR,
+    FALLBACK_COMPONENT,
+    UNREADABLE,
+    amount,
+    composite_warning,
+    date_range,
+    optional_amount,
+    parse_date,
+    quantity,
+    soft_date,
+    split_composite,
+)
+from edi_engine.parsers.balancing_837 import check_claim_charge
 from edi_engine.parsers.items import ParseItem
 from edi_engine.parsers.transaction import (
     TransactionEnd,
@@ -70,8 +83,8 @@ __all__ = ["iter_submissions", "to_body", "walk_837"]
 
 _VARIANT_BY_KIND = {"837P": "P", "837I": "I", "837D": "D"}
 _VARIANT_BY_SERVICE = {"SV1": "P", "SV2": "I", "SV3": "D"}
-# Separators seen in place of ISA16 inside composites (x12/ppo-repriced-claim.837i writes 13>A>1).
-_FALLBACK_COMPONENT = (">", ":", "!", "^", "|", "\\", "`")
+# DTP qualifiers the matching and the money rely on: line service date, institutional statement period.
+_SERVICE_DATES = frozenset({"472", "434"})
 _PARTY_IDS = frozenset({"N2", "N3", "N4", "REF", "PER", "PRV", "DMG", "DTP"})
 _CLM_KNOWN = frozenset({1, 2, 5, 6, 7, 8, 9, 10, 11, 12, 20})
 _SV_KNOWN = {"SV1": frozenset({1, 2, 3, 4, 5, 7}), "SV2": frozenset({1, 2, 3, 4, 5, 7}),
@@ -82,6 +95,11 @@ _HDR, _2000A, _2000B, _2000C, _2300, _2320, _2400, _2410, _2430 = range(9)
 # NM101 -> LevelB slot: 2010AA/AB/AC, 2010BA/BB, 2010CA.
 _LEVEL_SLOTS = {_2000A: {"85": "name", "87": "second", "PE": "third"}, _2000B: {"IL": "name", "PR": "second"},
                 _2000C: {"QC": "name"}}
+
+def _code(value: str) -> str:
+    """A qualifier for a message: shown when it looks like a code (three digits), else not at all."""
+    return value if len(value) == 3 and value.isdecimal() else "(qualifier)"
+
 
 class _Walk:
     """State of one 837 transaction set being read."""
@@ -141,22 +159,14 @@ class _Walk:
         return tuple(e.replace(comp, ":") if comp in e else e for e in seg.elements)
 
     def looks_composite(self, value: str) -> bool:
-        return self.comp in value or any(ch in value for ch in _FALLBACK_COMPONENT)
+        return self.comp in value or any(ch in value for ch in FALLBACK_COMPONENT)
 
     def split(self, seg: Segment, n: int, value: str | None = None) -> tuple[str, ...]:
-        if value is None:
-            value = seg.get(n)
-        if not value:
-            return ()
-        comp = self.comp
-        if comp in value:
-            return tuple(value.split(comp))
-        for ch in _FALLBACK_COMPONENT:
-            if ch in value:
-                self.warn("composite-separator", f"{seg.id}{n:02d} is a composite written with {ch!r} "
-                          f"instead of the component separator {comp!r}", seg)
-                return tuple(value.split(ch))
-        return (value,)
+        parts, used = split_composite(seg.get(n) if value is None else value, self.comp)
+        if used is not None and COMPOSITE_SEPARATOR not in self.warned:
+            self.warned.add(COMPOSITE_SEPARATOR)
+            self.problems.append(composite_warning(seg, n, used, self.comp))
+        return parts
 
     def procedure(self, seg: Segment, n: int) -> dict[str, object]:
         parts = self.split(seg, n)
@@ -179,6 +189,19 @@ class _Walk:
         return out
 
     def dtp(self, seg: Segment) -> tuple[DateSpan | None, DateText | None]:
+        """A 2300/2400 DTP. Service dates (DTP*472, DTP*434) must read; any other date that cannot is
+        kept as its text, with a warning, and the claim still loads (it is not money)."""
+        qualifier = seg.get(1)
+        if qualifier in _SERVICE_DATES:
+            return self.dtp_value(seg)
+        try:
+            return self.dtp_value(seg)
+        except X12Error as exc:
+            self.problems.append(Problem("warning", UNREADABLE, f"{exc.message} (DTP*{_code(qualifier)}); kept as "
+                                         "text, not as a date; the claim is still read", seg.position))
+            return None, (qualifier, seg.get(2), seg.get(3))
+
+    def dtp_value(self, seg: Segment) -> tuple[DateSpan | None, DateText | None]:
         qualifier, fmt, value = seg.get(1), seg.get(2), seg.get(3)
         if fmt == "D8":
             day = parse_date(seg, 3)
@@ -217,7 +240,8 @@ class _Walk:
             return
         b = self.bht
         self.header = ClaimsHeader837(
-            b.get(1) if b else "", b.get(2) if b else "", b.get(3) if b else "", optional_date(b, 4) if b else None,
+            b.get(1) if b else "", b.get(2) if b else "", b.get(3) if b else "",
+            soft_date(b, 4, self.problems, what="the creation date") if b else None,
             b.get(5) if b else "", b.get(6) if b else "", build_party(self.submitter), build_party(self.receiver),
             tuple(self.header_other), b.index if b else 0, b.offset if b else 0)
 
@@ -233,14 +257,14 @@ class _Walk:
             remember(self.billings, self.level_id, self.billing)
         elif self.level_code == "22":
             s = lv.head.get if lv.head is not None else (lambda n: "")
-            birth, gender = lv.name.demographics() if lv.name else (None, "")
+            birth, gender = lv.name.demographics(self.problems) if lv.name else (None, "")
             self.subscriber = Subscriber(s(1), s(2), s(3), s(4), s(5), s(9), build_party(lv.name), birth, gender,
                                          tuple(lv.other), hl.index, hl.offset)
             self.payer = build_party(lv.second)
             remember(self.subscribers, self.level_id, (self.billing, self.subscriber, self.payer))
         else:
             head = lv.head
-            birth, gender = lv.name.demographics() if lv.name else (None, "")
+            birth, gender = lv.name.demographics(self.problems) if lv.name else (None, "")
             pat_extra = tuple((i, v) for i, v in enumerate(self.raw(head)) if i > 1 and v) if head else ()
             self.patient = Patient(head.get(1) if head else "", build_party(lv.name), birth, gender, pat_extra,
                                    tuple(lv.other), hl.index, hl.offset)
@@ -276,7 +300,9 @@ class _Walk:
             # and a dental claim would have shown an SV3 by now.
             self.variant = "I" if claim.fields["facility_qualifier"] == "A" else "P"
         self.claims += 1
-        return claim.build(self.variant)
+        built = claim.build(self.variant)
+        check_claim_charge(built, claim.clm.position, self.problems)
+        return built
 
     def start(self) -> TransactionStart:
         self.build_header()
@@ -346,6 +372,9 @@ class _Walk:
             i = n - shift if n >= 5 else n
             return e[i] if i < len(e) else ""
 
+        if not g(1).strip():
+            # CLM01 is what the 835 pays against (CLP01): a claim without it could never be matched.
+            raise X12Error("CLM01 (the patient control number) is missing", seg.position)
         c5 = self.split(seg, 5, g(5))
         fields: dict[str, object] = {
             "patient_control_number": g(1), "charge": amount(seg, 2),
@@ -475,12 +504,12 @@ class _Walk:
         p = self.party
         if p is not None:
             if p.kind == OTHER_PAYER and seg.get(1) == "573" and p.dtp573 is None:
-                p.dtp573 = parse_date(seg, 3)
+                p.dtp573 = soft_date(seg, 3, self.problems, what="an adjudication date")
                 return
             self.party = None
         loop = self.loop
         if loop == _2430 and self.adjudication is not None and seg.get(1) == "573" and self.adjudication.date is None:
-            self.adjudication.date = parse_date(seg, 3)
+            self.adjudication.date = soft_date(seg, 3, self.problems, what="an adjudication date")
             return
         target: ClaimB | LineB | None = None
         if loop in (_2400, _2410) and self.line is not None:

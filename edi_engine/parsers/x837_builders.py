@@ -11,7 +11,8 @@ from datetime import date
 from decimal import Decimal
 from typing import TypeVar
 
-from edi_engine.parsers._elements import optional_date
+from edi_engine.errors import Problem
+from edi_engine.parsers._elements import soft_date
 from edi_engine.parsers.x837_models import (
     Adjustment,
     Claim837,
@@ -63,8 +64,11 @@ class PartyB:
         return Party(e[1], e[2], e[3], e[4], e[5], e[6], e[7], e[8], e[9], self.address or (), n[1], n[2], n[3], n[4],
                      n[7], tuple(self.refs), tuple(self.contacts), tuple(self.other), self.nm1.index, self.nm1.offset)
 
-    def demographics(self) -> tuple[date | None, str]:
-        return (optional_date(self.dmg, 2), self.dmg.get(3)) if self.dmg is not None else (None, "")
+    def demographics(self, problems: list[Problem]) -> tuple[date | None, str]:
+        """DMG02 birth date (None, with a warning, when unreadable: it is not money) and DMG03 gender."""
+        if self.dmg is None:
+            return None, ""
+        return soft_date(self.dmg, 2, problems, what="a birth date"), self.dmg.get(3)
 
 
 def build_party(p: PartyB | None) -> Party | None:

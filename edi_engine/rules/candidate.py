@@ -12,8 +12,12 @@ from edi_engine.money import from_cents
 from edi_engine.rules.lifecycle import Status
 from edi_engine.store.read import ClaimFact, ClpFact, PatientPaymentFact, PlbFact, SvcFact
 
-__all__ = ["Candidate", "claim_evidence", "clp_evidence", "patient_payment_evidence", "plb_evidence",
-           "svc_evidence"]
+__all__ = ["UNKNOWN_CHECK_DATE", "Candidate", "claim_evidence", "clp_evidence", "note_missing_payment_dates",
+           "patient_payment_evidence", "plb_evidence", "svc_evidence"]
+
+# Set on an evidence record whose payment has no BPR16 in the store: the file's was missing or
+# could not be read (the parser warned, with its position, and stored a null).
+UNKNOWN_CHECK_DATE = "check_date_unknown"
 
 
 @dataclass(slots=True)
@@ -51,7 +55,32 @@ def clp_evidence(clp: ClpFact, facts: StoreFacts, role: str) -> dict[str, Any]:
         "trn02": p.trace_number if p else None, "check_date": p.payment_date.isoformat() if p and p.payment_date
         else None, "payer_id": clp.payer_id, "clp01": clp.clp01, "clp02": clp.status, "clp07": clp.clp07,
         "charge": _money(clp.charge), "paid": _money(clp.paid), "patient_responsibility": _money(clp.pr),
+        **({UNKNOWN_CHECK_DATE: True} if p is not None and p.payment_date is None else {}),
     }
+
+
+def note_missing_payment_dates(cand: Candidate) -> None:
+    """Say, in the finding itself, what a payment date that could not be read changes.
+
+    A refund deadline counts from the day the finding is identified (rules/deadlines.py), never
+    from BPR16, so it stands; the credit's age (credit-balance report) falls back to the other
+    payment dates of the evidence, else to that identification day. Idempotent.
+    """
+    records = cand.evidence.get("records", [])
+    traces = sorted({str(r.get("trn02") or "?") for r in records if r.get(UNKNOWN_CHECK_DATE)})
+    if not traces:
+        return
+    which = ", ".join(traces)
+    deadline = ("its refund deadline counts from the day this finding was identified, not from a payment date"
+                if cand.refund_to is not None else "it has no refund deadline")
+    note = (f"the payment date (BPR16) of check/EFT {which} was missing or unreadable in its file: it is shown as "
+            f"n/a, {deadline}, and the credit's age counts from the other payment dates here, else from the day "
+            "it was identified")
+    notes = cand.evidence.setdefault("notes", [])
+    if note not in notes:
+        notes.append(note)
+        summary = str(cand.evidence.get("summary") or "")
+        cand.evidence["summary"] = f"{summary} (note: {note})" if summary else f"Note: {note}"
 
 
 def svc_evidence(svc: SvcFact, clp: ClpFact, facts: StoreFacts, role: str) -> dict[str, Any]:

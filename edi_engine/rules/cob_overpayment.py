@@ -32,7 +32,15 @@ def detect(view: AccountView, facts: StoreFacts, pack: RulePack) -> list[Candida
     over = combined.total - allowed
     if over <= 0:
         return []
-    last_id = max(view.order[1:], key=lambda p: (view.payers[p].last_paid_on or date.min, view.payers[p].rank, p))
+    later = view.order[1:]
+    undated = sorted({c.payment.trace_number for p in view.order for c in view.payers[p].standing
+                      if c.payment is not None and c.payment.payment_date is None})
+    if undated:
+        # Who paid last cannot be told from the dates: the payer latest in the order of benefits
+        # (secondary before tertiary) is taken, and the finding says so.
+        last_id = max(later, key=lambda p: (view.payers[p].rank, p))
+    else:
+        last_id = max(later, key=lambda p: (view.payers[p].last_paid_on or date.min, view.payers[p].rank, p))
     amount = min(over, max(0, legit[last_id]))
     if amount <= 0:
         return []
@@ -40,8 +48,12 @@ def detect(view: AccountView, facts: StoreFacts, pack: RulePack) -> list[Candida
     for payer_id in view.order[1:]:
         records.extend(clp_evidence(c, facts, "later payer paid") for c in view.payers[payer_id].standing)
     last = view.payers[last_id]
+    chosen = " (who paid last taken from the order of benefits: a payment date is unreadable)" if undated else ""
     return [Candidate(CATEGORY, view.account.clm01, last_id, amount, "payer",
                       evidence={"summary": f"payers paid {from_cents(combined.total)} together against "
-                                           f"{from_cents(allowed)} allowed by the primary",
+                                           f"{from_cents(allowed)} allowed by the primary{chosen}",
                                 "primary_payer": view.order[0], "allowed": str(from_cents(allowed)),
-                                "records": records, "filing_indicator": last.filing_indicator})]
+                                "records": records, "filing_indicator": last.filing_indicator,
+                                **({"last_payer_note": f"the payment date (BPR16) of check/EFT {', '.join(undated)} "
+                                    "could not be read, so the payer that paid last was taken from the order of "
+                                    "benefits (CLP02), not from the payment dates"} if undated else {})})]

@@ -1,10 +1,13 @@
 """payer_overpayment: the primary payer paid more for a line than it owed (domain.md 4.1).
 
-What it owed: the allowed amount (fee schedule when loaded, else its own AMT*B6, else what it
-paid plus patient responsibility), never more than the billed charge except on bundled lines,
-less the patient responsibility it assigned. The amount is the sum over lines of the payment's
-excess, less what the payer already recouped against that payment (PLB WO/72 on its CLP07).
-Only the primary: a later payer's excess is a COB overpayment (cob_overpayment.py)."""
+What it owed: the allowed amount (fee schedule when loaded, read for the code the payer
+adjudicated, SVC01, when SVC06 says it re-coded or bundled the line; else its own AMT*B6, else
+what it paid plus patient responsibility), never more than the billed charge except on bundled
+lines and claim-level payments at a prospective or case rate (DRG/PPS: proper payments above
+charges are no credit, domain.md 4.4), less the patient responsibility it assigned. The amount
+is the sum over lines of the payment's excess, less what the payer already recouped against
+that payment (PLB WO/72 on its CLP07). Only the primary: a later payer's excess is a COB
+overpayment (cob_overpayment.py)."""
 
 from __future__ import annotations
 
@@ -36,7 +39,8 @@ def detect(view: AccountView, facts: StoreFacts, pack: RulePack) -> list[Candida
             for svc in adj.services:
                 rec = svc_evidence(svc, adj.clp, facts, "paid above what was owed")
                 rec.update(owed=str(from_cents(adj.owed)), allowed_from=adj.allowed_source,
-                           line_patient_responsibility=str(from_cents(adj.pr)))
+                           line_patient_responsibility=str(from_cents(adj.pr)), priced_as=adj.priced_as or None,
+                           line_allowed=str(from_cents(adj.allowed)))
                 records.append(rec)
             if not adj.services:
                 records.append(clp_evidence(adj.clp, facts, "paid above charge less patient responsibility"))

@@ -40,7 +40,7 @@ from edi_engine.ledger import (
 )
 from edi_engine.money import to_cents
 from edi_engine.rules import categories
-from edi_engine.rules.candidate import Candidate, clp_evidence, plb_evidence
+from edi_engine.rules.candidate import Candidate, clp_evidence, note_missing_payment_dates, plb_evidence
 from edi_engine.rules.categories import Owed, Pool
 from edi_engine.rules.deadlines import deadline_for
 from edi_engine.rules.lifecycle import EngineMove, Status, next_status
@@ -298,6 +298,8 @@ def detect(engine: Engine, *, as_of: date | str | None = None, pack: RulePack | 
             # finding has one destination, and a partial offset would leave a refund unreported.
             if owner and any(owner) and open_patient.get(owner, 0) >= cand.amount and cand.status == Status.OPEN:
                 cand.refund_to = "offset"
+        for cand in cands:  # after refund_to is settled: the note says whether a deadline applies
+            note_missing_payment_dates(cand)
         if only is not None:  # a partial run only reconciles the accounts it looked at
             keep = set(only)
             reconciler.stored = {k: v for k, v in reconciler.stored.items() if v.patient_control_number in keep}

@@ -29,6 +29,7 @@ from sqlalchemy.exc import DataError, IntegrityError
 from edi_engine.errors import InputError
 from edi_engine.parsers import TransactionEnd, TransactionStart, parse_file
 from edi_engine.store import rows, tables
+from edi_engine.store.acks import ACK_KINDS, AckWriter
 from edi_engine.store.sourcefile import INGESTED, claim_file, content_hash, existing_status, record_failure
 
 __all__ = ["BATCH", "FileResult", "IngestSummary", "expand_paths", "ingest_file", "ingest_paths"]
@@ -154,8 +155,11 @@ class _FileWriter:
         self.pending_837: list[tuple[int, Any]] = []  # (transaction_set_id, Claim837)
         self.pending_835: list[tuple[int, Any]] = []  # (payment_id, ClaimPayment)
         self.next_id: dict[str, int] = {}
+        self.acks = AckWriter(conn, file_id)
 
     def add(self, item: object) -> None:
+        if self.acks.add(self.set_id, item):  # TA1, 999 and 277CA verdicts: store/acks.py
+            return
         if isinstance(item, TransactionStart):
             self._start(item)
         elif isinstance(item, TransactionEnd):
@@ -187,7 +191,7 @@ class _FileWriter:
         info = item.info
         row = rows.transaction_set_row(self.file_id, self._interchange_id(info), info)
         self.set_id = self.conn.execute(insert(_T["set"]).values(row).returning(_T["set"].c.id)).scalar_one()
-        self.kinds.add("835" if info.kind == "835" else "837")
+        self.kinds.add(info.kind if info.kind in ACK_KINDS else "835" if info.kind == "835" else "837")
         self.payment_id = None
         if info.kind == "835":
             prow = rows.payment_row(self.file_id, self.set_id, item.header, self.name)
@@ -267,9 +271,10 @@ class _FileWriter:
 
     def finish(self) -> FileResult:
         self.flush()
-        if not self.transactions:
-            raise _Unreadable("no 835 or 837 transaction set in the file")
-        kind = "+".join(sorted(self.kinds))
+        self.acks.flush()
+        if not self.transactions and not self.acks.count:
+            raise _Unreadable("no 835, 837, 999, 277CA or TA1 in the file")
+        kind = "+".join(sorted(self.kinds | self.acks.kinds))
         self.conn.execute(update(_T["file"]).where(_T["file"].c.id == self.file_id).values(
             kind=kind, transactions=self.transactions, claims=self.claims, payments=self.payments))
         return FileResult(self.name, INGESTED_STATUS, kind, self.transactions, self.claims, self.payments)

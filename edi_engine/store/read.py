@@ -22,6 +22,8 @@ from functools import lru_cache
 from sqlalchemy import text
 from sqlalchemy.engine import Connection
 
+from edi_engine.store.acks import rejected_claim_ids
+
 __all__ = [
     "Account", "CasFact", "ClaimFact", "ClpFact", "FeeRow", "FileFact", "LineFact", "PatientPaymentFact",
     "PaymentFact", "PaymentTotals", "PlbFact", "StoreFacts", "SvcFact", "iter_accounts", "load_store_facts",
@@ -92,6 +94,7 @@ class ClaimFact:
     statement_from: date | None
     statement_to: date | None
     lines: list[LineFact] = field(default_factory=list)
+    rejected: bool = False  # its latest 999/277CA verdict rejects it (store/acks.py): not a receivable
 
     @property
     def service_range(self) -> tuple[date | None, date | None]:
@@ -381,6 +384,8 @@ def _load_chunk(conn: Connection, facts: StoreFacts, keys: list[str], explicit: 
                           _d(r[13]), _d(r[14]))
         claims[claim.id] = claim
         acct(claim.clm01).claims.append(claim)
+    for claim_id in rejected_claim_ids(conn, where, params, facts.canonical) if claims else ():
+        claims[claim_id].rejected = True
     for r in conn.execute(text(
             "SELECT l.id, l.claim_id, l.source_file_id, l.segment, l.byte_offset, l.line_number,"
             " l.procedure_qualifier, l.procedure_code, l.modifiers, l.revenue_code, l.charge, l.units,"

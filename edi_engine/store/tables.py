@@ -56,8 +56,8 @@ from sqlalchemy.types import TypeDecorator
 from edi_engine.store.types import DecimalText, Money
 
 __all__ = [
-    "EVENTS", "UTCDateTime", "adjustment", "audit_event", "claim", "claim_line", "claim_payment", "fee_schedule",
-    "finding", "interchange", "login_attempt", "metadata", "patient_payment", "payer_alias", "payment",
+    "EVENTS", "UTCDateTime", "acknowledgment", "adjustment", "audit_event", "claim", "claim_line", "claim_payment",
+    "fee_schedule", "finding", "interchange", "login_attempt", "metadata", "patient_payment", "payer_alias", "payment",
     "payment_match", "provider_adjustment", "service_payment", "source_file", "transaction_set", "web_session",
     "web_user",
 ]
@@ -418,4 +418,43 @@ login_attempt = Table(
     Column('address', String, nullable=False, index=True, comment='client IP address'),
     Column('at', UTCDateTime(), nullable=False, index=True, comment='UTC'),
     Column('succeeded', Boolean, nullable=False),
+)
+
+
+# One verdict read from a TA1, 999 or 277CA (store/acks.py writes and reads these). Not linked by
+# foreign key to what it answers: an acknowledgment may arrive before its 837 is stored, so the
+# link (GS06+ST02 and the swapped interchange parties for a 999; CLM01, charge and payer for a
+# 277CA) is resolved when claims are read.
+acknowledgment = Table(
+    'acknowledgment', metadata,
+    Column('id', Integer, primary_key=True),
+    Column('source_file_id', Integer, ForeignKey('source_file.id'), nullable=False, index=True),
+    Column('transaction_set_id', Integer, ForeignKey('transaction_set.id'), nullable=True,
+           comment='the 999/277CA set read; NULL for a TA1'),
+    Column('segment', Integer, nullable=False, comment='TA1, AK2, AK9 or the 277CA HL'),
+    Column('byte_offset', Integer, nullable=False),
+    Column('kind', String, nullable=False, comment='TA1, 999 or 277CA'),
+    Column('level', String, nullable=False,
+           comment='interchange (TA1), group (AK9), transaction_set (AK2/IK5), information_receiver, '
+                   'provider_of_service, claim (277CA 2000B/2000C/2000D)'),
+    Column('disposition', String, nullable=False, comment='accepted, rejected, partial, received, pending, other'),
+    Column('code', String, nullable=False, comment='TA104, AK901, IK501 or the deciding STC01-1 category'),
+    Column('detail_codes', Text, nullable=False,
+           comment='TA105; AK905-909; IK502-506 and IK3 segment/position/code; STC composites category:status:entity'),
+    Column('sender_id', String, nullable=True, comment="the acknowledgment's ISA06"),
+    Column('receiver_id', String, nullable=True, comment="the acknowledgment's ISA08"),
+    Column('group_sender_id', String, nullable=True, comment="the acknowledgment's GS02"),
+    Column('group_receiver_id', String, nullable=True, comment="the acknowledgment's GS03"),
+    Column('ack_date', Date, nullable=True,
+           comment='277CA DTP*009, else STC02, else BHT04; 999 GS04, else ISA09; TA1 ISA09'),
+    Column('acknowledged_interchange_control', String, nullable=True, comment='TA101'),
+    Column('acknowledged_group_control', String, nullable=True, comment='AK102 (GS06 acknowledged)'),
+    Column('acknowledged_set_type', String, nullable=True, comment='AK201 (ST01 acknowledged)'),
+    Column('acknowledged_set_control', String, nullable=True, comment='AK202 (ST02 acknowledged)'),
+    Column('patient_control_number', String, nullable=True, index=True, comment='277CA 2200D TRN02 (CLM01)'),
+    Column('charge', Money, nullable=True, comment='277CA STC04'),
+    Column('payer_claim_control_number', String, nullable=True, comment='277CA 2200D REF*1K (835 CLP07)'),
+    Column('payer_id', String, nullable=True, comment='277CA 2100A NM109'),
+    Column('trace_number', String, nullable=True, comment='277CA 2200B/2200C TRN02'),
+    Index('ix_acknowledgment_group_set', 'acknowledged_group_control', 'acknowledged_set_control'),
 )

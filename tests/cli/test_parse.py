@@ -69,19 +69,34 @@ def test_every_corpus_file_gives_well_formed_json_and_xml(corpus: Path) -> None:
             etree.fromstring(out.encode())
 
 
-def test_999_and_277ca_print_as_their_segments_with_positions(corpus: Path) -> None:
-    for name in ("imsweb__x12-parser/x12_999_rejected.txt", "api-examples/277CA-all-fields.edi"):
-        code, out, err = run("parse", str(corpus / name))
-        docs = [json.loads(line) for line in out.splitlines()]
-        assert code == 0 and docs and all(d["modelled"] is False for d in docs), err
-        segments = docs[0]["segments"]
-        assert segments[0][0] == "ST" and segments[-1][0] == "SE"
-        kind = docs[0]["transaction"]["kind"]
-        assert kind in ("999", "277") and f"transaction set {kind} is not an 835 or 837; printed" in err
-        data = (corpus / name).read_bytes()
-        assert all(data[offset:offset + len(sid)] == sid.encode() for sid, _, _, offset in segments)
-        code, out, _ = run("parse", "--format", "xml", str(corpus / name))
-        assert etree.fromstring(out.encode()).find("transaction[@modelled='false']/segments/segment") is not None
+def test_a_set_we_do_not_model_prints_as_its_segments_with_positions(corpus: Path) -> None:
+    name = "X12Parser/Example1_IG_0x1D.txt"  # a 270
+    code, out, err = run("parse", str(corpus / name))
+    docs = [json.loads(line) for line in out.splitlines()]
+    assert code == 0 and docs and all(d["modelled"] is False for d in docs), err
+    segments = docs[0]["segments"]
+    assert segments[0][0] == "ST" and segments[-1][0] == "SE"
+    assert "transaction set 270 is not an 835, 837, 999 or 277CA; printed" in err
+    data = (corpus / name).read_bytes()
+    assert all(data[offset:offset + len(sid)] == sid.encode() for sid, _, _, offset in segments)
+    code, out, _ = run("parse", "--format", "xml", str(corpus / name))
+    assert etree.fromstring(out.encode()).find("transaction[@modelled='false']/segments/segment") is not None
+
+
+def test_999_and_277ca_print_typed(corpus: Path) -> None:
+    code, out, err = run("parse", str(corpus / "imsweb__x12-parser/x12_999_rejected.txt"))
+    (doc,) = [json.loads(line) for line in out.splitlines()]
+    assert code == 0 and doc["transaction"]["kind"] == "999" and doc["header"]["group_control"] == "28"
+    (ak2,) = doc["claims"]
+    assert (ak2["set_id"], ak2["control_number"], ak2["code"]) == ("837", "0028", "R")
+    assert ak2["errors"][0]["segment_id"] == "NM" and doc["trailer"]["code"] == "R"
+    code, out, err = run("parse", str(corpus / "imsweb__x12-parser/x12_277CA_rejected.txt"))
+    (doc,) = [json.loads(line) for line in out.splitlines()]
+    assert doc["transaction"]["kind"] == "277CA" and "not an 835" not in err
+    claim = doc["claims"][-1]
+    assert claim["statuses"][0]["category"] == "A7" and claim["payer_claim_control_number"]
+    code, out, _ = run("parse", "--format", "xml", str(corpus / "X12Parser/FromAlexbrodsky.txt"))
+    assert etree.fromstring(out.encode()).find("transaction/claims/claim[@type='ClaimStatus277']") is not None
 
 
 def _835(bpr16: str = "20260105", nte: str = "") -> bytes:
@@ -96,8 +111,9 @@ def _835(bpr16: str = "20260105", nte: str = "") -> bytes:
 
 
 def test_a_set_broken_in_its_header_is_still_a_whole_document(tmp_path: Path) -> None:
-    path = tmp_path / "bad-date.835"
-    path.write_bytes(_835(bpr16="20261399") + _835().replace(b"000000001", b"000000002"))
+    # BPR02 (the money) unreadable breaks the set in its header; a bad BPR16 no longer would (issue 10).
+    path = tmp_path / "bad-amount.835"
+    path.write_bytes(_835().replace(b"BPR*I*100*", b"BPR*I*1O0*") + _835().replace(b"000000001", b"000000002"))
     for fmt in ("json", "xml"):
         code, out, err = run("parse", "--format", fmt, str(path))
         assert code == 0 and "Traceback" not in err
@@ -107,6 +123,15 @@ def test_a_set_broken_in_its_header_is_still_a_whole_document(tmp_path: Path) ->
             assert docs[1]["complete"] is True
         else:
             assert len(etree.fromstring(out.encode()).findall("transaction")) == 2
+
+
+def test_a_bad_bpr16_is_a_warning_and_the_set_is_whole(tmp_path: Path) -> None:
+    path = tmp_path / "bad-date.835"
+    path.write_bytes(_835(bpr16="20261399"))
+    code, out, err = run("parse", "--format", "json", str(path))
+    (doc,) = [json.loads(line) for line in out.splitlines()]
+    assert code == 0 and doc["complete"] is True and doc["header"]["payment_date"] is None and len(doc["claims"]) == 1
+    assert "[unreadable-element]" in err and "BPR16" in err and "20261399" not in err + out
 
 
 def test_xml_replaces_control_characters_and_says_so(tmp_path: Path) -> None:

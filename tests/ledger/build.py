@@ -127,8 +127,10 @@ def _clp_segments(c: Clp) -> list[tuple[str, ...]]:
 def file_835(payer: str, trn02: str, paid_on: str, clps: list[Clp],
              plbs: list[tuple[str, str, str]] = ()) -> bytes:  # type: ignore[assignment]
     total = sum((Decimal(c.paid) for c in clps), Decimal("0")) - sum((Decimal(a) for _r, _f, a in plbs), Decimal("0"))
+    # BPR02 is never negative (RFI 2287): a net-negative remittance is a debit, BPR03 D.
     body: list[tuple[str, ...]] = [
-        ("BPR", "I", f"{total:.2f}", "C", "CHK", "", "", "", "", "", "", "", "", "", "", "", paid_on),
+        ("BPR", "I", f"{abs(total):.2f}", "D" if total < 0 else "C", "CHK", "", "", "", "", "", "", "", "", "", "", "",
+         paid_on),
         ("TRN", "1", trn02, "1" + payer),
         ("N1", "PR", "PAYER " + payer, "XV", payer), ("PER", "BL", "EDI", "TE", "8005551212"),
         ("N1", "PE", "CLINIC", "XX", "1234567893"),

@@ -1,4 +1,4 @@
-"""The JSON/XML export as it was before msgspec (edi_engine/parsers/export.py on main at b9ca571, last changed in 87e62d6).
+"""The JSON/XML export as it was before msgspec (edi_engine/parsers/export.py on main at 79c89b8, last changed in 6a21cc0).
 
 Frozen on purpose: tests/parsers/test_export.py compares today's documents with these, read from
 the same models, so the reference follows any change to the models and cannot drift from them.
@@ -18,7 +18,13 @@ from decimal import Decimal
 from typing import IO, Any
 
 from edi_engine.errors import Position, Problem
-from edi_engine.parsers.transaction import SegmentText, TransactionEnd, TransactionStart, UnmodelledSet
+from edi_engine.parsers.transaction import (
+    InterchangeAck,
+    SegmentText,
+    TransactionEnd,
+    TransactionStart,
+    UnmodelledSet,
+)
 
 __all__ = ["to_jsonable", "write_json", "write_xml"]
 
@@ -38,7 +44,8 @@ def to_jsonable(value: Any) -> Any:
 
 
 def _documents(items: Iterable[object]) -> Iterator[tuple[str, object]]:
-    """('start', TransactionStart) / ('claim', model) / ('end', TransactionEnd) / ('raw', UnmodelledSet).
+    """('start', TransactionStart) / ('claim', model) / ('end', TransactionEnd) / ('raw', UnmodelledSet)
+    / ('ta1', InterchangeAck).
 
     A set that failed before its header has an end and no start: a start with no header is made
     for it here, so every document opens and closes.
@@ -55,6 +62,8 @@ def _documents(items: Iterable[object]) -> Iterator[tuple[str, object]]:
             yield "end", item
         elif isinstance(item, UnmodelledSet):
             yield "raw", item
+        elif isinstance(item, InterchangeAck):
+            yield "ta1", item
         else:
             yield "claim", item
 
@@ -81,6 +90,12 @@ def write_json(items: Iterable[object], out: IO[str]) -> int:
             out.write('{"transaction": ' + json.dumps(to_jsonable(item.info)) + ', "modelled": false, "segments": ')
             out.write(json.dumps([_segment_json(seg) for seg in item.segments]))
             out.write(', "complete": ' + json.dumps(item.complete) + "}\n")
+            documents += 1
+        elif kind == "ta1":
+            assert isinstance(item, InterchangeAck)
+            fields = {k: v for k, v in to_jsonable(item).items() if k != "info"}
+            out.write('{"transaction": ' + json.dumps(to_jsonable(item.info)) + ', "interchange_acknowledgment": ')
+            out.write(json.dumps(fields) + "}\n")
             documents += 1
         else:
             assert isinstance(item, TransactionEnd)
@@ -161,6 +176,15 @@ def write_xml(items: Iterable[object], out: IO[bytes], problems: list[Problem] |
                             for seg in item.segments:
                                 x.segment(seg)
                         x.value("complete", item.complete)
+                    documents += 1
+                elif kind == "ta1":
+                    assert isinstance(item, InterchangeAck)
+                    with xf.element("transaction", kind="TA1"):
+                        x.value("info", item.info)
+                        with xf.element("interchange_acknowledgment"):
+                            for f in dataclasses.fields(item):
+                                if f.name != "info":
+                                    x.value(f.name, getattr(item, f.name))
                     documents += 1
                 else:
                     assert isinstance(item, TransactionEnd)

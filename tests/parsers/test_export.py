@@ -118,7 +118,7 @@ def _from_jsonl(text: str) -> list[dict[str, Any]]:
             assert record["transaction"].items() <= docs[-1]["transaction"].items()
             docs[-1].update(trailer=record["trailer"], complete=record["complete"])
         else:
-            assert kind == "segments"
+            assert kind in ("segments", "ta1")
             docs.append(record)
     return docs
 

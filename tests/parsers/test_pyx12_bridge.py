@@ -72,3 +72,36 @@ def test_no_map_is_reported_and_envelope_still_checked() -> None:
     report = validate_file(data, name="t.837")
     assert [p.code for p in report.problems] == ["no-pyx12-map", "se01-count"]
     assert "no map" in report.problems[0].message
+
+
+def test_values_pyx12_copies_from_the_data_never_reach_our_messages(tmp_path, corpus) -> None:  # type: ignore[no-untyped-def]
+    """A real ERA with marker PHI where pyx12 complains about it: a line of data in place of a
+    segment (pyx12 reports its 'segment id'), an over-long patient id, an invalid code value, a
+    damaged date, and a GS08 that is not a version. No marker in any message, the CLI's included."""
+    from click.testing import CliRunner
+
+    from edi_engine.cli import main
+
+    data = (corpus / "badX12" / "X221-era-sample.edi").read_bytes()
+    nm1 = b"NM1*QC*1*DOE*SALLY****MI*SJD11111~"
+    assert data.count(nm1) == 1
+    markers = ["PHIMARKERNAME", "PHI7777777777777777777777777777777777777777777777777777777777777777777777777777777",
+               "PHX", "PHI19800231"]
+    bad = data.replace(nm1, nm1 + b"PHIMARKERNAME*1*2~"
+                       + b"NM1*IL*1*DOE*JOHN****" + markers[2].encode() + b"*" + markers[1].encode() + b"~"
+                       + b"DTM*050*19800231~", 1)
+    path = tmp_path / "phi.835"
+    path.write_bytes(bad)
+    report = validate_file(path)
+    codes = {p.code for p in report.problems}
+    assert {"guide-segment", "guide-element", "unreadable-element"} <= codes
+    text = "\n".join(str(p) for p in report.problems)
+    assert "segment: unrecognized segment ID" in text
+    for marker in markers[:2] + ["19800231"]:
+        assert marker not in text
+    gs08 = tmp_path / "gs08.835"
+    gs08.write_bytes(data.replace(b"*X*005010X221A1~", b"*X*PHIMARK1980~", 1))
+    result = CliRunner().invoke(main, ["validate", str(gs08)])
+    assert "no-pyx12-map" in result.output + result.stderr and "PHIMARK1980" not in result.output + result.stderr
+    result = CliRunner().invoke(main, ["validate", str(path)])
+    assert not [m for m in markers[:2] + ["19800231"] if m in result.output + result.stderr]

@@ -275,13 +275,19 @@ def test_unbalanced_835_warns_with_positions(change: tuple[str, str], code: str,
 def test_svc_change_makes_claim_unbalanced_too() -> None:
     body = ["SVC*HC:99213*200*125**1" if s == "SVC*HC:99213*200*120**1" else s for s in HEAD + CLAIM_A + CLAIM_B + TAIL]
     _, problems = remits(make_835(body))
-    assert codes(problems) == ["svc-unbalanced"]  # CLP04 still 120 = 200 - 80: the claim equation holds
+    # CLP04 still 120 = 200 - 80: the claim equation holds; but the lines now pay 125 with no
+    # claim-level CAS to explain the 5 (RFI 452).
+    assert codes(problems) == ["svc-unbalanced", "clp-svc-unbalanced"]
 
 
-def test_claim_without_lines_or_cas_is_not_balanced() -> None:
-    body = HEAD + ["CLP*PCN9*1*500*190*0*12*ICN9"]  # 500 - 190 unexplained, but no detail to balance
+def test_claim_without_lines_or_cas_must_still_balance() -> None:
+    body = HEAD + ["CLP*PCN9*1*500*190*0*12*ICN9"]  # 500 - 190 unexplained: the CAS that explain it are missing
     _, problems = remits(make_835(body))
-    assert problems == []
+    assert codes(problems) == ["clp-unbalanced"]
+    assert "neither CAS nor service lines" in problems[0].message
+    balanced = HEAD + ["CLP*PCN9*1*500*500*0*12*ICN9"]
+    _, problems = remits(make_835(balanced))
+    assert "clp-unbalanced" not in codes(problems)
 
 
 def test_cents_are_half_up() -> None:

@@ -23,7 +23,8 @@ PACKS = sorted(p.parent.name for p in FIXTURES.glob("*/expected.json"))
 def test_every_category_and_trap_has_a_pack() -> None:
     for name in ("duplicate_payment", "payer_overpayment", "cob_overpayment", "patient_overpayment",
                  "reversal_repayment", "reversal_only", "split_claim", "carc18_denial", "duplicate_reversed",
-                 "duplicate_recouped", "cob_correct", "patient_exact", "mixed"):
+                 "duplicate_recouped", "cob_correct", "patient_exact", "mixed", "split_claim_parts",
+                 "modifier_dropped", "drg_above_charges", "svc06_recoded"):
         assert name in PACKS
 
 
