@@ -123,6 +123,16 @@ def _from_jsonl(text: str) -> list[dict[str, Any]]:
     return docs
 
 
+def _835() -> bytes:
+    isa = "ISA*00*          *00*          *ZZ*SENDER         *ZZ*RECEIVER       *260101*1200*^*00501*000000001*0*P*:"
+    body = ["BPR*I*100*C*CHK************20260105", "TRN*1*CHECK1*1999999999", "N1*PR*PAYER",
+            "N1*PE*CLINIC*XX*1999999999", "LX*1", "CLP*PCN1*1*150*100*50*12*PAYERCN1", "NM1*QC*1*DOE*JANE",
+            "SVC*HC:99213*150*100", "CAS*PR*1*50"]
+    segs = [isa, "GS*HP*S*R*20260101*1200*1*X*005010X221A1", "ST*835*0001*005010X221A1", *body,
+            f"SE*{len(body) + 2}*0001", "GE*1*1", "IEA*1*000000001"]
+    return "".join(s + "~" for s in segs).encode()
+
+
 def _claim(**changes: Any) -> ClaimPayment:
     claim = ClaimPayment("PCN1", "1", Decimal("150.00"), Decimal("100"), patient=Party("QC", "DOE", "JANE"),
                          adjustments=(Adjustment("PR", "1", Decimal("50"), segment=9, offset=200),),
@@ -274,6 +284,26 @@ def test_unmodelled_segments_keep_every_element_and_escape_attributes() -> None:
     assert _xml_tree(new_xml.getvalue()) == _xml_tree(old_xml.getvalue())
     segment = etree.fromstring(new_xml.getvalue()).find("transaction/segments/segment")
     assert segment.get("id") == 'S"&<T' and [e.text or "" for e in segment] == ["a", "", "b&c"]
+
+
+_TA1_ALONE = ("ISA*00*          *00*          *ZZ*CLRHSE01       *ZZ*SBS0001        *240103*1200*^*00501*"
+              "000000777*0*P*:~TA1*000000008*240102*1200*R*022~IEA*0*000000777~")
+
+
+def test_a_ta1_is_the_references_document_in_json_jsonl_and_xml(tmp_path: Path) -> None:
+    path = tmp_path / "t.ta1"
+    path.write_bytes(_TA1_ALONE.encode() + _835().replace(b"000000001", b"000000002"))
+    items = _items(path)
+    assert any(type(i).__name__ == "InterchangeAck" for i in items)
+    old, new, lines = io.StringIO(), io.BytesIO(), io.BytesIO()
+    assert write_json(items, new) == reference.write_json(items, old) == write_jsonl(items, lines) == 2
+    old_docs, new_docs = _json_docs(old.getvalue()), _json_docs(new.getvalue().decode())
+    assert new_docs[0]["interchange_acknowledgment"]["code"] == "R"
+    assert _drop_empty(new_docs) == _drop_empty(old_docs) == _drop_empty(_from_jsonl(lines.getvalue().decode()))
+    _within(new_docs, old_docs)
+    old_xml, new_xml = io.BytesIO(), io.BytesIO()
+    assert write_xml(items, new_xml) == reference.write_xml(items, old_xml) == 2
+    assert _xml_tree(new_xml.getvalue()) == _xml_tree(old_xml.getvalue())
 
 
 def test_jsonl_is_one_record_a_line_naming_its_set() -> None:
