@@ -44,6 +44,10 @@ __all__ = ["write_json", "write_jsonl", "write_xml"]
 _SET_KEYS = ("file", "kind", "interchange_control", "group_control", "transaction_control", "segment")
 
 
+# The key a tagged twin's builtins carry its class name under (no model field can be named so).
+_TAG = "__model__"
+
+
 def _is_empty_default(f: dataclasses.Field[Any]) -> bool:
     default = f.default
     return default is None or (type(default) in (str, tuple) and not default)
@@ -78,7 +82,7 @@ def _twin(cls: type, tagged: bool, twins: dict[type, Any]) -> Any:
 
     Fields with a default that is not empty (a count of 0) have none in the twin, so they are
     always written. Twins are not tracked by the cycle collector (gc=False): they hold no cycles
-    and live for one encode. `tagged` twins carry the class name as "type", for XML's attribute.
+    and live for one encode. `tagged` twins carry the class name (under _TAG), for XML's type="".
     """
     if cls in twins:
         return twins[cls]
@@ -88,7 +92,7 @@ def _twin(cls: type, tagged: bool, twins: dict[type, Any]) -> Any:
         tp = _twin_type(hints[f.name], tagged, twins)
         fields.append((f.name, tp, f.default) if _is_empty_default(f) else (f.name, tp))
     twin = msgspec.defstruct(cls.__name__, fields, kw_only=True, omit_defaults=True, gc=False,
-                             tag=cls.__name__ if tagged else None, tag_field="type" if tagged else None)
+                             tag=cls.__name__ if tagged else None, tag_field=_TAG if tagged else None)
     twins[cls] = twin
     return twin
 
@@ -96,7 +100,7 @@ def _twin(cls: type, tagged: bool, twins: dict[type, Any]) -> Any:
 def _builtins(value: Any, tagged: bool = False) -> Any:
     """The twin's shape built in Python: dataclasses as dicts without their empty defaults."""
     if dataclasses.is_dataclass(value) and not isinstance(value, type):
-        doc: dict[str, Any] = {"type": type(value).__name__} if tagged else {}
+        doc: dict[str, Any] = {_TAG: type(value).__name__} if tagged else {}
         for f in dataclasses.fields(value):
             v = getattr(value, f.name)
             if not (_is_empty_default(f) and v == f.default):
@@ -187,7 +191,7 @@ def _ta1_fields(item: InterchangeAck, tagged: bool = False) -> dict[str, Any]:
     """A TA1's fields but its envelope (one a file at most: the Python path is fast enough)."""
     fields: dict[str, Any] = _builtins(item, tagged)
     del fields["info"]
-    fields.pop("type", None)
+    fields.pop(_TAG, None)
     return fields
 
 
@@ -307,7 +311,7 @@ def _markup(parts: list[str], name: str, value: Any) -> None:
     if isinstance(value, str):
         parts.append(f"<{name}>{_text(value)}</{name}>")
     elif isinstance(value, dict):
-        kind = value.pop("type", None)
+        kind = value.pop(_TAG, None)
         parts.append(f'<{name} type="{kind}">' if kind is not None else f"<{name}>")
         for k, v in value.items():
             _markup(parts, k, v)
