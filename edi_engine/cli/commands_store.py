@@ -16,7 +16,7 @@ import click
 
 from edi_engine.cli import db_url, handle_errors, main
 from edi_engine.errors import UsageError
-from edi_engine.store import imports, migrate, payers
+from edi_engine.store import deposits, imports, migrate, payers
 from edi_engine.store.engine import create_store_engine, open_store
 from edi_engine.store.ingest import FileResult, IngestSummary, expand_paths, ingest_paths
 from edi_engine.store.url import resolve_url, safe_url
@@ -60,7 +60,7 @@ def db_current(ctx: click.Context, as_json: bool) -> None:
 
 @main.group("import")
 def import_group() -> None:
-    """Import CSV files: patient payments, fee schedules."""
+    """Import CSV files (patient payments, fee schedules) and bank deposits (BAI2 or CSV)."""
 
 
 def _print_import(result: object, as_json: bool) -> None:
@@ -94,6 +94,20 @@ def import_fee_schedule(ctx: click.Context, csv_file: str, as_json: bool) -> Non
     Example: edi-engine import fee-schedule fees.csv
     """
     _print_import(imports.import_fee_schedule(open_store(db_url(ctx)), csv_file), as_json)
+
+
+@import_group.command("deposits")
+@click.argument("file", type=click.Path(exists=True, dir_okay=False))
+@click.option("--json", "as_json", is_flag=True, help="Print JSON.")
+@click.pass_context
+@handle_errors
+def import_deposits(ctx: click.Context, file: str, as_json: bool) -> None:
+    """Import bank deposits: a BAI2 statement, or a CSV deposit_date,amount,reference,account[,payer].
+
+    The next detect reassociates them with the 835s (TRN02, amount, BPR16).
+    Example: edi-engine import deposits statement.bai2
+    """
+    _print_import(deposits.import_deposits(open_store(db_url(ctx)), file), as_json)
 
 
 @main.group("payers")

@@ -25,7 +25,9 @@ from edi_engine.errors import UsageError
 from edi_engine.ledger import AccountView, StoreFacts
 from edi_engine.rules import (
     cob_overpayment,
+    deposit_without_era,
     duplicate_payment,
+    era_without_deposit,
     patient_overpayment,
     payer_overpayment,
     unbalanced_remittance,
@@ -196,3 +198,9 @@ register(Category(
 register(Category(
     unbalanced_remittance.CATEGORY, unbalanced_remittance.detect, Owed.NONE, False, None, None, Correction.NONE,
     None, _unbalanced_transactions))
+# Bank deposits (rules/reassociation.py runs them store-wide in a full detect run): unapplied cash,
+# owed to nobody.
+register(Category(
+    era_without_deposit.CATEGORY, era_without_deposit.detect, Owed.NONE, False, None, None, Correction.NONE, None))
+register(Category(
+    deposit_without_era.CATEGORY, deposit_without_era.detect, Owed.NONE, False, None, None, Correction.NONE, None))

@@ -15,12 +15,14 @@ expected.json is one JSON object (UTF-8, two-space indent, keys sorted, newline 
 Only "findings" is required. Each finding has:
 
 - category: duplicate_payment | payer_overpayment | cob_overpayment | patient_overpayment |
-  unmatched_payment (unbalanced_remittance is never generated: every generated 835 balances);
-- claim_id: CLM01 (= CLP01; for unmatched_payment the CLP01 that matches no claim);
+  unmatched_payment | era_without_deposit | deposit_without_era (unbalanced_remittance is never
+  generated: every generated 835 balances);
+- claim_id: CLM01 (= CLP01; for unmatched_payment the CLP01 that matches no claim); "" for the
+  deposit findings, which concern a payment or a deposit, not a claim;
 - payer_id: the canonical payer id (837 2010BB NM109; an 835 alias is mapped through
   payer_aliases.csv); for a patient_overpayment, the payer of the claim's primary coverage;
 - amount: a string with exactly two decimals;
-- refund_to: payer | patient | offset (unmatched_payment: payer);
+- refund_to: payer | patient | offset (unmatched_payment: payer); "" when nothing is refunded;
 - status: open | resolved (resolved: a later remittance recovered the credit);
 - line (optional, not compared): REF*6R of the line, else its LX number, for line-level findings;
 - note (optional, not compared): why the generator expects it.
@@ -60,8 +62,8 @@ __all__ = [
 
 FORMAT_VERSION = 1
 CATEGORIES = ("duplicate_payment", "payer_overpayment", "cob_overpayment", "patient_overpayment",
-              "unmatched_payment", "unbalanced_remittance")
-REFUND_TO = ("payer", "patient", "offset")
+              "unmatched_payment", "unbalanced_remittance", "era_without_deposit", "deposit_without_era")
+REFUND_TO = ("payer", "patient", "offset", "")
 STATUSES = ("open", "resolved")
 _CENT = Decimal("0.01")
 
@@ -112,8 +114,8 @@ class Finding:
     @classmethod
     def from_mapping(cls, obj: Mapping[str, Any]) -> Finding:
         line = obj.get("line")
-        return cls(str(obj["category"]), str(obj["claim_id"]), str(obj.get("payer_id") or ""),
-                   str(obj["amount"]), str(obj["refund_to"]), str(obj.get("status", "open")),
+        return cls(str(obj["category"]), str(obj["claim_id"] or ""), str(obj.get("payer_id") or ""),
+                   str(obj["amount"]), str(obj["refund_to"] or ""), str(obj.get("status", "open")),
                    None if line is None else str(line), str(obj.get("note", "") or ""))
 
 

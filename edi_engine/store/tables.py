@@ -57,7 +57,8 @@ from edi_engine.store.types import DecimalText, Money
 
 __all__ = [
     "EVENTS", "UTCDateTime", "acknowledgment", "adjustment", "audit_event", "claim", "claim_line", "claim_payment",
-    "fee_schedule", "finding", "interchange", "login_attempt", "metadata", "patient_payment", "payer_alias", "payment",
+    "deposit", "deposit_match", "fee_schedule", "finding", "interchange", "login_attempt", "metadata",
+    "patient_payment", "payer_alias", "payment",
     "payment_match", "provider_adjustment", "service_payment", "source_file", "transaction_set", "web_session",
     "web_user",
 ]
@@ -329,6 +330,36 @@ fee_schedule = Table(
     Column('effective_from', Date, nullable=True),
     Column('effective_to', Date, nullable=True),
     Index('ix_fee_schedule_lookup', 'payer_id', 'procedure_code', 'modifier'),
+)
+
+# A credit to the provider's bank account, imported from a BAI2 file (one 16 record with its 88
+# continuations) or a deposits CSV; `segment` is the line number. Only what reassociation needs is
+# kept: the 16 record's free text is not stored, only the TRN trace read from it (store/bai2.py).
+deposit = Table(
+    'deposit', metadata,
+    Column('id', Integer, primary_key=True),
+    Column('source_file_id', Integer, ForeignKey('source_file.id'), nullable=False, index=True),
+    Column('segment', Integer, nullable=False, comment='line number: the BAI2 16 record, or the CSV line'),
+    Column('deposit_date', Date, nullable=False, comment='BAI2 02 as-of date; CSV deposit_date'),
+    Column('amount', Money, nullable=False, comment='BAI2 16 amount; CSV amount'),
+    Column('account', String, nullable=False, comment='BAI2 03 customer account number; CSV account'),
+    Column('type_code', String, nullable=True, comment='BAI2 16 type code (165 ACH credit, 301 deposit); NULL for CSV'),
+    Column('trace_number', String, nullable=True, index=True,
+           comment='reassociation trace: TRN02 of the CCD+ addenda (BAI2 text), or the CSV reference'),
+    Column('originator', String, nullable=True, comment='TRN03 of the addenda, or the CSV payer column'),
+    Column('bank_reference', String, nullable=True, comment='BAI2 16 bank reference number'),
+    Column('customer_reference', String, nullable=True, comment='BAI2 16 customer reference number (check serial)'),
+    Column('claim_payment', Boolean, nullable=False,
+           comment='NACHA HCCLAIMPMT or a TRN addenda seen, or a CSV row: an ERA is expected for it'),
+)
+
+# Which deposit an 835 payment (BPR/TRN) arrived as: derived by detect, rewritten only where it changed.
+deposit_match = Table(
+    'deposit_match', metadata,
+    Column('id', Integer, primary_key=True),
+    Column('payment_id', Integer, ForeignKey('payment.id'), nullable=False, unique=True),
+    Column('deposit_id', Integer, ForeignKey('deposit.id'), nullable=False, unique=True),
+    Column('method', String, nullable=False, comment='trn02, check_number or amount+date'),
 )
 
 # Another name a payer uses (typically on the 835 side) for the canonical 837 payer id.
