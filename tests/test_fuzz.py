@@ -128,9 +128,9 @@ def _messages_format(problems: list[Problem]) -> None:
 
 def _check_json(data: bytes) -> None:
     run = parse_file(data, name="fuzz.x12", keep_unmodelled=True)
-    out = io.StringIO()
+    out = io.BytesIO()
     error = _own_errors_only(lambda: write_json(run, out))
-    text = out.getvalue()
+    text = out.getvalue().decode("utf-8")  # the export writes UTF-8 bytes
     for line in text.splitlines():
         json.loads(line)  # every document written is whole JSON
     if error is None:
