@@ -10,7 +10,8 @@ Rows go in through SQLAlchemy Core executemany in batches of BATCH claims with t
 services and adjustments; ids of parents are chosen before the insert (see _FileWriter._ids), so
 nothing is inserted one row at a time except the few envelope and header rows.
 
-Knows nothing of folders, watching or printing (watch.py and the CLI).
+The file's bytes are kept too, compressed, in the same transaction (content.py): the evidence
+outputs show. Knows nothing of folders, watching or printing (watch.py and the CLI).
 """
 
 from __future__ import annotations
@@ -28,7 +29,7 @@ from sqlalchemy.exc import DataError, IntegrityError
 
 from edi_engine.errors import InputError
 from edi_engine.parsers import TransactionEnd, TransactionStart, parse_file
-from edi_engine.store import rows, tables
+from edi_engine.store import content, rows, tables
 from edi_engine.store.acks import ACK_KINDS, AckWriter
 from edi_engine.store.sourcefile import INGESTED, claim_file, content_hash, existing_status, record_failure
 
@@ -292,16 +293,19 @@ def ingest_file(engine: Engine, path: str | os.PathLike[str], *, name: str | Non
     except OSError as exc:
         return FileResult(name, FAILED_STATUS, error=f"cannot read: {exc.strerror}")
     if existing_status(engine, digest) == INGESTED:
+        content.keep_missing(engine, digest, path)  # stored before contents were kept (migration 0005)
         return FileResult(name, ALREADY)
     items: list[object] | None = None
     try:
         if size <= PREPARSE_BYTES:
             # Parse before taking the write lock: parallel workers then parse while one writes.
             items = list(parse_file(path, name=name))
+        kept = content.prepare(path, digest, eager=size <= PREPARSE_BYTES)
         with engine.begin() as conn:
             file_id = claim_file(conn, digest, name, size, "unknown")
             if file_id is None:
                 return FileResult(name, ALREADY)
+            content.store(conn, file_id, kept)  # the evidence, in the file's own transaction
             writer = _FileWriter(conn, file_id, name, on_batch)
             for item in items if items is not None else parse_file(path, name=name):
                 writer.add(item)

@@ -44,6 +44,7 @@ from sqlalchemy import (
     ForeignKey,
     Index,
     Integer,
+    LargeBinary,
     MetaData,
     String,
     Table,
@@ -58,8 +59,8 @@ from edi_engine.store.types import DecimalText, Money
 __all__ = [
     "EVENTS", "UTCDateTime", "acknowledgment", "adjustment", "audit_event", "claim", "claim_line", "claim_payment",
     "fee_schedule", "finding", "interchange", "login_attempt", "metadata", "patient_payment", "payer_alias", "payment",
-    "payment_match", "provider_adjustment", "service_payment", "source_file", "transaction_set", "web_session",
-    "web_user",
+    "payment_match", "provider_adjustment", "service_payment", "source_content", "source_file", "transaction_set",
+    "web_session", "web_user",
 ]
 
 metadata = MetaData(naming_convention={
@@ -113,6 +114,16 @@ source_file = Table(
     Column('transactions', Integer, nullable=False, comment='transaction sets stored'),
     Column('claims', Integer, nullable=False, comment='837 claims (CLM) stored'),
     Column('payments', Integer, nullable=False, comment='835 claim payments (CLP) stored'),
+)
+
+# The bytes of an ingested file, compressed, in chunks (store/content.py): the evidence outputs show.
+source_content = Table(
+    'source_content', metadata,
+    Column('source_file_id', Integer, ForeignKey('source_file.id'), primary_key=True),
+    Column('start_offset', BigInteger, primary_key=True, comment="byte offset in the file of the chunk's first byte"),
+    Column('length', Integer, nullable=False, comment='bytes of the file in this chunk, before compression'),
+    Column('codec', String, nullable=False, comment='zlib'),
+    Column('data', LargeBinary, nullable=False, comment='the chunk, compressed'),
 )
 
 # ISA..IEA. (sender_id, control_number) is unique: the same ISA13 from the same sender twice is a conflict.
