@@ -134,8 +134,11 @@ def test_events_survive_db_upgrade_from_an_older_schema(db_url: str) -> None:
     engine = create_store_engine(db_url)
     with engine.begin() as conn:  # a database made by an edi-engine from before the audit trail
         command.upgrade(alembic_config(conn), "0002")
+        tables.source_content.create(conn)  # today's ingest keeps file contents; that edi-engine did not
     load_pack(engine, FIXTURES / "duplicate_payment")
     detect(engine, as_of=AS_OF)
+    with engine.begin() as conn:
+        tables.source_content.drop(conn)
     before, after = upgrade(engine)
     assert before == "0002"
     summary = detect_with_audit(engine, as_of=AS_OF)
