@@ -6,10 +6,12 @@ Run by hand (not in CI):  python bench/evidence.py [--world ingest|simulate] [--
 World `ingest` is bench/ingest.py's (tests/store/world.py: 837P files of --per-file claims and one 835
 each, bench/out/world-N-M/); `simulate` is `edi-engine simulate --claims N --seed 7` (bench/detect.py's:
 many 835s of one check each, varied payers and amounts; bench/out/simulate-N/, X12 files only). Each round
-ingests it into fresh databases twice per backend, alternating: "without" (content.prepare replaced
-by one that keeps nothing, i.e. ingest as it was before migration 0005) and "with" (as shipped), one
-process (`ingest_paths`, jobs=1). Storage: on SQLite the database file's size after a WAL checkpoint,
-with minus without, and the sum of the stored chunks; on PostgreSQL pg_total_relation_size of
+ingests it into fresh databases once per variant and backend, one after the other: "without"
+(content.prepare replaced by one that keeps nothing, i.e. ingest as it was before migration 0005) and
+"zlib-N" for each --levels N (6 is what ships), one process (`ingest_paths`, jobs=1). Wall time and
+the ingesting process's CPU time are both reported: on a shared machine wall time swings by tens
+of percent between identical runs, CPU time much less. Storage: on SQLite the database file's size
+after a WAL checkpoint, with minus without, and the sum of the stored chunks; on PostgreSQL pg_total_relation_size of
 source_content (table, TOAST and index) and of every table of the schema. --pg defaults to env
 EDI_ENGINE_TEST_PG_URL; without either PostgreSQL is skipped. Record figures in bench/RESULTS.md.
 """
@@ -38,77 +40,93 @@ from edi_engine.store.ingest import ingest_paths  # noqa: E402
 
 
 @contextmanager
-def contents_kept(keep: bool) -> Iterator[None]:
-    real = content.prepare
-    if not keep:
+def contents_kept(level: int | None) -> Iterator[None]:
+    """level None: keep nothing (ingest as before migration 0005); else zlib at that level."""
+    real, real_level = content.prepare, content.LEVEL
+    if level is None:
         content.prepare = lambda path, digest, *, eager: content.PreparedContent(os.fspath(path), digest, ())
+    else:
+        content.LEVEL = level
     try:
         yield
     finally:
-        content.prepare = real
+        content.prepare, content.LEVEL = real, real_level
 
 
-def ingest(url: str, files: list[Path], keep: bool) -> float:
+def _label(level: int | None) -> str:
+    return "without" if level is None else f"zlib-{level}"
+
+
+def ingest(url: str, files: list[Path], level: int | None) -> tuple[float, float]:
+    """(wall seconds, this process's CPU seconds): CPU time is what the contents cost the ingesting
+    process whatever else the machine runs (SQLite works in-process; PostgreSQL's own work is not in it)."""
     engine = open_store(url)
-    with contents_kept(keep):
-        t = time.perf_counter()
+    with contents_kept(level):
+        t, c = time.perf_counter(), time.process_time()
         summary = ingest_paths(engine, files)
-        dt = time.perf_counter() - t
+        dt, dc = time.perf_counter() - t, time.process_time() - c
     s = summary.totals()
     assert s["failed"] == 0 and s["conflicts"] == 0, s
     engine.dispose()
-    return dt
+    return dt, dc
 
 
-def sqlite_round(files: list[Path], mb: float) -> None:
-    sizes, times = {}, {}
-    for keep in (False, True):
-        db = OUT / f"evidence-{'with' if keep else 'without'}.db"
+def _times(backend: str, times: dict[int | None, tuple[float, float]]) -> None:
+    base_wall, base_cpu = times[None]
+    parts = [f"{_label(k)} {w:5.1f}s wall {c:5.1f}s cpu" + ("" if k is None else
+             f" ({(w / base_wall - 1) * 100:+.0f}% wall, {(c / base_cpu - 1) * 100:+.1f}% cpu)")
+             for k, (w, c) in sorted(times.items(), key=lambda kv: -1 if kv[0] is None else kv[0])]
+    print(f"{backend:11s} " + "; ".join(parts))
+
+
+def sqlite_round(files: list[Path], mb: float, levels: list[int | None]) -> None:
+    sizes, chunks, times = {}, {}, {}
+    for level in levels:
+        db = OUT / f"evidence-{_label(level)}.db"
         for suffix in ("", "-wal", "-shm"):
             Path(str(db) + suffix).unlink(missing_ok=True)
-        times[keep] = ingest("sqlite:///" + str(db), files, keep)
+        times[level] = ingest("sqlite:///" + str(db), files, level)
         engine = create_engine("sqlite:///" + str(db))
         with engine.connect() as conn:
             conn.exec_driver_sql("PRAGMA wal_checkpoint(TRUNCATE)")
-            stored = conn.execute(text("SELECT COALESCE(SUM(length(data)), 0), COUNT(*) FROM source_content")).one()
+            chunks[level] = conn.execute(text("SELECT COALESCE(SUM(length(data)), 0), COUNT(*) FROM source_content")
+                                         ).one()
         engine.dispose()
-        sizes[keep] = db.stat().st_size
-    delta = sizes[True] - sizes[False]
-    print(f"sqlite      ingest without {times[False]:6.1f}s  with {times[True]:6.1f}s  "
-          f"(+{(times[True] / times[False] - 1) * 100:.1f}%)")
-    print(f"sqlite      file {sizes[False] / 1e6:.1f} MB -> {sizes[True] / 1e6:.1f} MB: +{delta / 1e6:.2f} MB, "
-          f"{delta / mb / 1e3:.0f} KB per MB of X12; chunks {stored[0] / 1e6:.2f} MB in {stored[1]} rows "
-          f"({stored[0] / mb / 1e3:.0f} KB per MB)")
+        sizes[level] = db.stat().st_size
+    for level in levels:
+        if level is not None:
+            delta, (kept, n) = sizes[level] - sizes[None], chunks[level]
+            print(f"sqlite      {_label(level)}: file {sizes[None] / 1e6:.1f} MB -> {sizes[level] / 1e6:.1f} MB, "
+                  f"+{delta / 1e6:.2f} MB = {delta / mb / 1e3:.0f} KB per MB of X12; chunks {kept / 1e6:.2f} MB "
+                  f"in {n} rows ({kept / mb / 1e3:.0f} KB per MB)")
+    _times("sqlite", times)
 
 
-def pg_round(base: str, files: list[Path], mb: float) -> None:
-    times, totals = {}, {}
-    content_size = 0
+def pg_round(base: str, files: list[Path], mb: float, levels: list[int | None]) -> None:
+    times = {}
     admin = create_engine(base)
-    for keep in (False, True):
+    for level in levels:
         schema = "bench_" + uuid.uuid4().hex[:12]
         with admin.begin() as conn:
             conn.execute(text(f'CREATE SCHEMA "{schema}"'))
         try:
             url = make_url(base)
             url = url.set(query={**url.query, "options": f"-csearch_path={schema}"})
-            times[keep] = ingest(url.render_as_string(hide_password=False), files, keep)
+            times[level] = ingest(url.render_as_string(hide_password=False), files, level)
             with admin.connect() as conn:
-                totals[keep] = conn.execute(text(
+                total = int(conn.execute(text(
                     "SELECT SUM(pg_total_relation_size(c.oid)) FROM pg_class c JOIN pg_namespace n"
-                    " ON n.oid = c.relnamespace WHERE n.nspname = :s AND c.relkind = 'r'"), {"s": schema}).scalar_one()
-                if keep:
-                    content_size = conn.execute(text(
-                        f"SELECT pg_total_relation_size('\"{schema}\".source_content')")).scalar_one()
+                    " ON n.oid = c.relnamespace WHERE n.nspname = :s AND c.relkind = 'r'"), {"s": schema}).scalar_one())
+                kept = int(conn.execute(text(f"SELECT pg_total_relation_size('\"{schema}\".source_content')"))
+                           .scalar_one())
+            print(f"postgresql  {_label(level)}: all tables {total / 1e6:.1f} MB; "
+                  f"pg_total_relation_size(source_content) {kept / 1e6:.2f} MB = {kept / mb / 1e3:.0f} KB "
+                  "per MB of X12")
         finally:
             with admin.begin() as conn:
                 conn.execute(text(f'DROP SCHEMA "{schema}" CASCADE'))
     admin.dispose()
-    print(f"postgresql  ingest without {times[False]:6.1f}s  with {times[True]:6.1f}s  "
-          f"(+{(times[True] / times[False] - 1) * 100:.1f}%)")
-    print(f"postgresql  all tables {int(totals[False]) / 1e6:.1f} MB -> {int(totals[True]) / 1e6:.1f} MB; "
-          f"pg_total_relation_size(source_content) {content_size / 1e6:.2f} MB, {content_size / mb / 1e3:.0f} KB "
-          "per MB of X12")
+    _times("postgresql", times)
 
 
 def simulated(claims: int) -> list[Path]:
@@ -128,18 +146,24 @@ def main() -> None:
     ap.add_argument("--per-file", type=int, default=5000)
     ap.add_argument("--pg", default=os.environ.get("EDI_ENGINE_TEST_PG_URL"))
     ap.add_argument("--rounds", type=int, default=2)
+    ap.add_argument("--levels", default="6", help="zlib levels to compare with ingest without contents, e.g. 1,6")
     args = ap.parse_args()
     OUT.mkdir(parents=True, exist_ok=True)
     files = world(args.claims, args.per_file) if args.world == "ingest" else simulated(args.claims)
     mb = sum(f.stat().st_size for f in files) / 1e6
     print(f"machine: {os.cpu_count()} cores; python {sys.version.split()[0]}; load {os.getloadavg()[0]:.1f}")
-    print(f"world {args.world}: {len(files)} files, {mb:.1f} MB of X12; chunks of {content.CHUNK_BYTES} bytes, "
-          f"{content.CODEC} level {content.LEVEL}")
+    print(f"world {args.world}: {len(files)} files, {mb:.1f} MB of X12; chunks of {content.CHUNK_BYTES} bytes")
+    levels: list[int | None] = [None, *(int(x) for x in args.levels.split(","))]
+    warm = OUT / "evidence-warmup.db"
+    for suffix in ("", "-wal", "-shm"):
+        Path(str(warm) + suffix).unlink(missing_ok=True)
+    ingest("sqlite:///" + str(warm), files[:2], 6)  # imports, caches: the first variant measured pays none
     for r in range(args.rounds):
+        order = levels if r % 2 == 0 else levels[::-1]  # alternate, so no variant always runs first
         print(f"-- round {r + 1} (load {os.getloadavg()[0]:.1f})")
-        sqlite_round(files, mb)
+        sqlite_round(files, mb, order)
         if args.pg:
-            pg_round(args.pg, files, mb)
+            pg_round(args.pg, files, mb, order)
         else:
             print("postgresql skipped: pass --pg URL or set EDI_ENGINE_TEST_PG_URL")
 
