@@ -122,3 +122,16 @@ def test_evidence_written_before_file_ids_is_found_by_name(db_url: str) -> None:
     with engine.connect() as conn:
         e = explain(conn, 1)
     assert e.segments and all(s.text and s.text.startswith(("CLP*", "SVC*", "CLM*", "PLB*")) for s in e.segments)
+
+
+def test_a_large_file_streams_its_contents_inside_the_transaction(db_url: str,
+                                                                   monkeypatch: pytest.MonkeyPatch) -> None:
+    from edi_engine.store import ingest
+    monkeypatch.setattr(ingest, "PREPARSE_BYTES", 0)  # every file takes the path of files over 32 MiB
+    monkeypatch.setattr(content, "CHUNK_BYTES", 1000)
+    engine = open_store(db_url)
+    path = str(PACK / "20241007-837P-0001.837")
+    assert ingest_file(engine, path).status == "ingested"
+    with engine.connect() as conn:
+        stream = stored_file(conn, _file_id(conn, path))
+        assert stream is not None and stream.read() == Path(path).read_bytes()
