@@ -129,6 +129,26 @@ def pg_round(base: str, files: list[Path], mb: float, levels: list[int | None]) 
     _times("postgresql", times)
 
 
+FACT_SEGMENTS = {"BPR", "CLP", "SVC", "CAS", "PLB", "CLM", "SV1", "SV2", "SV3"}
+
+
+def fact_segments(files: list[Path]) -> None:
+    """The alternative measured: keeping only each stored fact's own segment text (uncompressed)."""
+    from edi_engine.x12 import read_segments
+    for kind in (".835", ".837"):
+        total = kept = 0
+        for f in (f for f in files if f.suffix == kind):
+            data = f.read_bytes()
+            total += len(data)
+            segments = list(read_segments(data))
+            for i, seg in enumerate(segments):
+                if seg.id in FACT_SEGMENTS:
+                    kept += (segments[i + 1].offset if i + 1 < len(segments) else len(data)) - seg.offset
+        if total:
+            print(f"fact segments only, {kind[1:]}: {kept / 1e6:.1f} MB of {total / 1e6:.1f} MB "
+                  f"({kept / total * 1e3:.0f} KB per MB, before any row overhead)")
+
+
 def simulated(claims: int) -> list[Path]:
     folder = OUT / f"simulate-{claims}"
     if not (folder / ".complete").exists():
@@ -154,6 +174,7 @@ def main() -> None:
     print(f"machine: {os.cpu_count()} cores; python {sys.version.split()[0]}; load {os.getloadavg()[0]:.1f}")
     print(f"world {args.world}: {len(files)} files, {mb:.1f} MB of X12; chunks of {content.CHUNK_BYTES} bytes")
     levels: list[int | None] = [None, *(int(x) for x in args.levels.split(","))]
+    fact_segments(files)
     warm = OUT / "evidence-warmup.db"
     for suffix in ("", "-wal", "-shm"):
         Path(str(warm) + suffix).unlink(missing_ok=True)
