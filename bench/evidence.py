@@ -149,6 +149,21 @@ def fact_segments(files: list[Path]) -> None:
                   f"({kept / total * 1e3:.0f} KB per MB, before any row overhead)")
 
 
+def prepare_cpu(files: list[Path], levels: list[int | None]) -> None:
+    """CPU seconds of what keeping contents adds per file (read, hash, compress: content.prepare) alone,
+    outside any ingest: the precise part of the cost, which the noisy ingest timings should show."""
+    from edi_engine.store.sourcefile import content_hash
+    digests = [content_hash(f)[0] for f in files]
+    for level in levels:
+        if level is None:
+            continue
+        with contents_kept(level):
+            c = time.process_time()
+            for f, d in zip(files, digests, strict=True):
+                content.prepare(f, d, eager=True)
+            print(f"content.prepare alone, zlib-{level}: {time.process_time() - c:.2f}s cpu for the world")
+
+
 def simulated(claims: int) -> list[Path]:
     folder = OUT / f"simulate-{claims}"
     if not (folder / ".complete").exists():
@@ -175,6 +190,7 @@ def main() -> None:
     print(f"world {args.world}: {len(files)} files, {mb:.1f} MB of X12; chunks of {content.CHUNK_BYTES} bytes")
     levels: list[int | None] = [None, *(int(x) for x in args.levels.split(","))]
     fact_segments(files)
+    prepare_cpu(files, levels)
     warm = OUT / "evidence-warmup.db"
     for suffix in ("", "-wal", "-shm"):
         Path(str(warm) + suffix).unlink(missing_ok=True)
