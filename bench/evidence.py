@@ -7,7 +7,7 @@ World `ingest` is bench/ingest.py's (tests/store/world.py: 837P files of --per-f
 each, bench/out/world-N-M/); `simulate` is `edi-engine simulate --claims N --seed 7` (bench/detect.py's:
 many 835s of one check each, varied payers and amounts; bench/out/simulate-N/, X12 files only). Each round
 ingests it into fresh databases once per variant and backend, one after the other: "without"
-(content.prepare replaced by one that keeps nothing, i.e. ingest as it was before migration 0005) and
+(content.prepare replaced by one that keeps nothing, i.e. ingest as it was before migration 0006) and
 "zlib-N" for each --levels N (6 is what ships), one process (`ingest_paths`, jobs=1). Wall time and
 the ingesting process's CPU time are both reported: on a shared machine wall time swings by tens
 of percent between identical runs, CPU time much less. Storage: on SQLite the database file's size
@@ -41,7 +41,7 @@ from edi_engine.store.ingest import ingest_paths  # noqa: E402
 
 @contextmanager
 def contents_kept(level: int | None) -> Iterator[None]:
-    """level None: keep nothing (ingest as before migration 0005); else zlib at that level."""
+    """level None: keep nothing (ingest as before migration 0006); else zlib at that level."""
     real, real_level = content.prepare, content.LEVEL
     if level is None:
         content.prepare = lambda path, digest, *, eager: content.PreparedContent(os.fspath(path), digest, ())

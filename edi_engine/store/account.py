@@ -5,7 +5,7 @@ Owns the SQL behind those reads. What the tables do not hold of the 837 (HI code
 their N3/N4/REF/PER, COB loops, kept segments) nor of the 835 payer (1000A N3/N4) is read from the
 file's contents as the store keeps them (source_content, through read.stored_file), parsed again:
 never from the path the file was ingested from. A file ingested before the store kept contents
-(migration 0005) says so, and ingesting it again keeps them. Outputs do no file I/O.
+(migration 0006) says so, and ingesting it again keeps them. Outputs do no file I/O.
 """
 
 from __future__ import annotations

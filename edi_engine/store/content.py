@@ -17,7 +17,7 @@ level 6 compresses X12 as well as zstandard level 3 (5.7x against 5.6x) at 53 MB
 which is 1/25 of ingest's own cost per byte, and needs no new dependency; `codec` is stored per
 chunk so another codec can be added without rewriting old rows.
 
-Files stored before migration 0005 have no rows here: `keep_missing` stores them when the same
+Files stored before migration 0006 have no rows here: `keep_missing` stores them when the same
 file is ingested again. Reads are in store/read.py. Knows nothing of X12 meaning.
 """
 
@@ -102,7 +102,7 @@ def has_content(conn: Connection, file_id: int) -> bool:
 
 
 def keep_missing(engine: Engine, digest: str, path: str | os.PathLike[str]) -> bool:
-    """Keep the contents of an already ingested file stored before contents were kept (migration 0005).
+    """Keep the contents of an already ingested file stored before contents were kept (migration 0006).
 
     True when they were stored now; False when they were there already, or the file cannot be read
     or no longer has the content it was stored with (nothing changes then).

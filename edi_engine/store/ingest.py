@@ -293,7 +293,7 @@ def ingest_file(engine: Engine, path: str | os.PathLike[str], *, name: str | Non
     except OSError as exc:
         return FileResult(name, FAILED_STATUS, error=f"cannot read: {exc.strerror}")
     if existing_status(engine, digest) == INGESTED:
-        content.keep_missing(engine, digest, path)  # stored before contents were kept (migration 0005)
+        content.keep_missing(engine, digest, path)  # stored before contents were kept (migration 0006)
         return FileResult(name, ALREADY)
     items: list[object] | None = None
     try:

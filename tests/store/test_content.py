@@ -1,6 +1,6 @@
 """Kept file contents (store/content.py, read back through store/read.py): every byte and every
 segment comes back from the store, across chunk boundaries; a failed file keeps nothing; a database
-from before migration 0005 says so and gets the contents when the file is ingested again."""
+from before migration 0006 says so and gets the contents when the file is ingested again."""
 
 from __future__ import annotations
 
@@ -83,13 +83,13 @@ def test_a_database_from_before_kept_contents(db_url: str, tmp_path: Path) -> No
     shutil.copytree(PACK, drop)
     files = sorted(str(p) for p in drop.iterdir() if p.suffix in (".835", ".837"))
     engine = create_store_engine(db_url)
-    with engine.begin() as conn:  # files ingested by an edi-engine that kept no contents: revision 0004
-        command.upgrade(alembic_config(conn), "0004_audit")
+    with engine.begin() as conn:  # files ingested by an edi-engine that kept no contents: revision 0005
+        command.upgrade(alembic_config(conn), "0005")
         _SC.create(conn)
     assert not ingest_paths(engine, files).failed
     with engine.begin() as conn:
         _SC.drop(conn)
-    assert upgrade(engine)[0] == "0004_audit"
+    assert upgrade(engine)[0] == "0005"
     detect_with_audit(engine, as_of=AS_OF)
     with engine.connect() as conn:
         e = explain(conn, 1)

@@ -3,16 +3,16 @@
 Files ingested before this revision get no rows: their evidence says so until the same file is
 ingested again, which keeps its contents (store/content.py keep_missing).
 
-Revision ID: 0005_source_content
-Revises: 0004_audit
+Revision ID: 0006
+Revises: 0005
 """
 from __future__ import annotations
 
 import sqlalchemy as sa
 from alembic import op
 
-revision = '0005_source_content'
-down_revision = '0004_audit'
+revision = '0006'
+down_revision = '0005'
 branch_labels = None
 depends_on = None
 
