@@ -5,14 +5,18 @@ Run by hand (not in CI):  python bench/evidence.py [--world ingest|simulate] [--
                                                    [--pg URL] [--rounds 2]
 World `ingest` is bench/ingest.py's (tests/store/world.py: 837P files of --per-file claims and one 835
 each, bench/out/world-N-M/); `simulate` is `edi-engine simulate --claims N --seed 7` (bench/detect.py's:
-many 835s of one check each, varied payers and amounts; bench/out/simulate-N/, X12 files only). Each round
-ingests it into fresh databases once per variant and backend, one after the other: "without"
-(content.prepare replaced by one that keeps nothing, i.e. ingest as it was before migration 0006) and
-"zlib-N" for each --levels N (6 is what ships), one process (`ingest_paths`, jobs=1). Wall time and
-the ingesting process's CPU time are both reported: on a shared machine wall time swings by tens
-of percent between identical runs, CPU time much less. Storage: on SQLite the database file's size
-after a WAL checkpoint, with minus without, and the sum of the stored chunks; on PostgreSQL pg_total_relation_size of
-source_content (table, TOAST and index) and of every table of the schema. --pg defaults to env
+many 835s of one check each, varied payers and amounts; bench/out/simulate-N/, X12 files only).
+
+Variants: "without" (content.prepare replaced by one that keeps nothing: ingest as it was before
+migration 0006) and "zlib-N" for each --levels N (6 is what ships). Each round gives every variant a
+fresh database per backend and ingests the world file by file, each file into every variant's
+database back to back, the order alternating (`paired`): on a shared machine the wall time of two
+identical whole-world runs differs by tens of percent, and pairing file by file cancels most of
+that. Wall time and the ingesting process's CPU time are both reported, one process (jobs=1).
+Storage: on SQLite the database file's size after a WAL checkpoint, with minus without, and the sum
+of the stored chunks; on PostgreSQL pg_total_relation_size of source_content (table, TOAST and
+index) and of every table of the schema. Also printed once per world: the alternative (each fact's
+own segment text, uncompressed) and content.prepare's CPU alone. --pg defaults to env
 EDI_ENGINE_TEST_PG_URL; without either PostgreSQL is skipped. Record figures in bench/RESULTS.md.
 """
 
@@ -36,7 +40,7 @@ from sqlalchemy.engine import make_url  # noqa: E402
 from bench.ingest import OUT, world  # noqa: E402
 from edi_engine.simulate import generate_world  # noqa: E402
 from edi_engine.store import content, open_store  # noqa: E402
-from edi_engine.store.ingest import ingest_paths  # noqa: E402
+from edi_engine.store.ingest import ingest_file  # noqa: E402
 
 
 @contextmanager
@@ -57,62 +61,71 @@ def _label(level: int | None) -> str:
     return "without" if level is None else f"zlib-{level}"
 
 
-def ingest(url: str, files: list[Path], level: int | None) -> tuple[float, float]:
-    """(wall seconds, this process's CPU seconds): CPU time is what the contents cost the ingesting
-    process whatever else the machine runs (SQLite works in-process; PostgreSQL's own work is not in it)."""
-    engine = open_store(url)
-    with contents_kept(level):
-        t, c = time.perf_counter(), time.process_time()
-        summary = ingest_paths(engine, files)
-        dt, dc = time.perf_counter() - t, time.process_time() - c
-    s = summary.totals()
-    assert s["failed"] == 0 and s["conflicts"] == 0, s
-    engine.dispose()
-    return dt, dc
+def paired(urls: dict[int | None, str], files: list[Path]) -> dict[int | None, tuple[float, float]]:
+    """Ingest the world into one fresh database per variant, file by file: each file goes into every
+    variant's database back to back (the order alternating from file to file), so a swing of the
+    machine's load hits all variants alike. Returns per variant (wall seconds, this process's CPU
+    seconds) summed over the files; SQLite works in-process, PostgreSQL's own work is not in the CPU."""
+    engines = {level: open_store(url) for level, url in urls.items()}
+    totals = {level: [0.0, 0.0] for level in urls}
+    levels = list(urls)
+    for i, f in enumerate(files):
+        for level in levels if i % 2 == 0 else levels[::-1]:
+            with contents_kept(level):
+                t, c = time.perf_counter(), time.process_time()
+                result = ingest_file(engines[level], f)
+                totals[level][0] += time.perf_counter() - t
+                totals[level][1] += time.process_time() - c
+            assert result.status == "ingested", (f, result)
+    for engine in engines.values():
+        engine.dispose()
+    return {level: (w, c) for level, (w, c) in totals.items()}
 
 
 def _times(backend: str, times: dict[int | None, tuple[float, float]]) -> None:
     base_wall, base_cpu = times[None]
     parts = [f"{_label(k)} {w:5.1f}s wall {c:5.1f}s cpu" + ("" if k is None else
-             f" ({(w / base_wall - 1) * 100:+.0f}% wall, {(c / base_cpu - 1) * 100:+.1f}% cpu)")
-             for k, (w, c) in sorted(times.items(), key=lambda kv: -1 if kv[0] is None else kv[0])]
+             f" ({(w / base_wall - 1) * 100:+.1f}% wall, {(c / base_cpu - 1) * 100:+.1f}% cpu)")
+             for k, (w, c) in times.items()]
     print(f"{backend:11s} " + "; ".join(parts))
 
 
 def sqlite_round(files: list[Path], mb: float, levels: list[int | None]) -> None:
-    sizes, chunks, times = {}, {}, {}
-    for level in levels:
-        db = OUT / f"evidence-{_label(level)}.db"
+    dbs = {level: OUT / f"evidence-{_label(level)}.db" for level in levels}
+    for db in dbs.values():
         for suffix in ("", "-wal", "-shm"):
             Path(str(db) + suffix).unlink(missing_ok=True)
-        times[level] = ingest("sqlite:///" + str(db), files, level)
+    times = paired({level: "sqlite:///" + str(db) for level, db in dbs.items()}, files)
+    sizes = {}
+    for level, db in dbs.items():
         engine = create_engine("sqlite:///" + str(db))
         with engine.connect() as conn:
             conn.exec_driver_sql("PRAGMA wal_checkpoint(TRUNCATE)")
-            chunks[level] = conn.execute(text("SELECT COALESCE(SUM(length(data)), 0), COUNT(*) FROM source_content")
-                                         ).one()
+            kept, n = conn.execute(text("SELECT COALESCE(SUM(length(data)), 0), COUNT(*) FROM source_content")).one()
         engine.dispose()
-        sizes[level] = db.stat().st_size
-    for level in levels:
+        sizes[level] = (db.stat().st_size, kept, n)
+    for level, (size, kept, n) in sizes.items():
         if level is not None:
-            delta, (kept, n) = sizes[level] - sizes[None], chunks[level]
-            print(f"sqlite      {_label(level)}: file {sizes[None] / 1e6:.1f} MB -> {sizes[level] / 1e6:.1f} MB, "
+            delta = size - sizes[None][0]
+            print(f"sqlite      {_label(level)}: file {sizes[None][0] / 1e6:.1f} MB -> {size / 1e6:.1f} MB, "
                   f"+{delta / 1e6:.2f} MB = {delta / mb / 1e3:.0f} KB per MB of X12; chunks {kept / 1e6:.2f} MB "
                   f"in {n} rows ({kept / mb / 1e3:.0f} KB per MB)")
     _times("sqlite", times)
 
 
 def pg_round(base: str, files: list[Path], mb: float, levels: list[int | None]) -> None:
-    times = {}
     admin = create_engine(base)
-    for level in levels:
-        schema = "bench_" + uuid.uuid4().hex[:12]
+    schemas = {level: "bench_" + uuid.uuid4().hex[:12] for level in levels}
+    urls = {}
+    for level, schema in schemas.items():
         with admin.begin() as conn:
             conn.execute(text(f'CREATE SCHEMA "{schema}"'))
-        try:
-            url = make_url(base)
-            url = url.set(query={**url.query, "options": f"-csearch_path={schema}"})
-            times[level] = ingest(url.render_as_string(hide_password=False), files, level)
+        url = make_url(base)
+        urls[level] = url.set(query={**url.query, "options": f"-csearch_path={schema}"}).render_as_string(
+            hide_password=False)
+    try:
+        times = paired(urls, files)
+        for level, schema in schemas.items():
             with admin.connect() as conn:
                 total = int(conn.execute(text(
                     "SELECT SUM(pg_total_relation_size(c.oid)) FROM pg_class c JOIN pg_namespace n"
@@ -122,10 +135,11 @@ def pg_round(base: str, files: list[Path], mb: float, levels: list[int | None]) 
             print(f"postgresql  {_label(level)}: all tables {total / 1e6:.1f} MB; "
                   f"pg_total_relation_size(source_content) {kept / 1e6:.2f} MB = {kept / mb / 1e3:.0f} KB "
                   "per MB of X12")
-        finally:
-            with admin.begin() as conn:
+    finally:
+        with admin.begin() as conn:
+            for schema in schemas.values():
                 conn.execute(text(f'DROP SCHEMA "{schema}" CASCADE'))
-    admin.dispose()
+        admin.dispose()
     _times("postgresql", times)
 
 
@@ -191,10 +205,6 @@ def main() -> None:
     levels: list[int | None] = [None, *(int(x) for x in args.levels.split(","))]
     fact_segments(files)
     prepare_cpu(files, levels)
-    warm = OUT / "evidence-warmup.db"
-    for suffix in ("", "-wal", "-shm"):
-        Path(str(warm) + suffix).unlink(missing_ok=True)
-    ingest("sqlite:///" + str(warm), files[:2], 6)  # imports, caches: the first variant measured pays none
     for r in range(args.rounds):
         order = levels if r % 2 == 0 else levels[::-1]  # alternate, so no variant always runs first
         print(f"-- round {r + 1} (load {os.getloadavg()[0]:.1f})")
