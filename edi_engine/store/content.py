@@ -8,14 +8,13 @@ boundary), and a file of any size streams in and out in bounded memory. The rows
 file's own ingest transaction, so a file is stored with its contents or not at all. The bytes are
 hashed again while they are read and must match the content hash the file was claimed under.
 
-Why the whole file and why zlib (measured on a generated world, bench/RESULTS.md "evidence"):
-a corrected claim resends everything the 837 carried (HI, providers, COB loops, kept segments)
-and letters need the parties (N1/N3/N4/REF/PER of the payer, payee, billing provider and
-patient), so keeping only each fact's own segment would not serve them; the fact segments alone
-are already 53% of an 835's bytes uncompressed, while the whole file compressed is 17%. zlib
-level 6 compresses X12 as well as zstandard level 3 (5.7x against 5.6x) at 53 MB/s against 320,
-which is 1/25 of ingest's own cost per byte, and needs no new dependency; `codec` is stored per
-chunk so another codec can be added without rewriting old rows.
+Why the whole file and why zlib (measured, bench/RESULTS.md "evidence"): a corrected claim
+resends everything the 837 carried (HI, providers, COB loops, kept segments) and letters need the
+parties (N1/N3/N4/REF/PER of the payer, payee, billing provider and patient), so keeping only each
+fact's own segment would not serve them, and the fact segments alone are already 48-53% of an 835's
+bytes uncompressed, while the whole file compressed is 9-18%. zlib level 6 compresses X12 as well as
+zstandard level 3 on realistic files (5.7x against 5.6x), costs 1-2% of ingest's CPU and needs no
+new dependency; `codec` is stored per chunk so another codec can be added without rewriting rows.
 
 Files stored before migration 0006 have no rows here: `keep_missing` stores them when the same
 file is ingested again. Reads are in store/read.py. Knows nothing of X12 meaning.
