@@ -1,11 +1,12 @@
 """Corrected claims: an 837 that replaces (CLM05-3 = 7) or voids (8) a claim the payer adjudicated.
 
 Owns choosing the claim, its payer claim control number and the changes, and rebuilding the
-837. The claim is re-read from its stored source file by the store (store.account.original_837), so
-everything the original carried -- HI codes, providers, 2320/2430 COB loops, kept segments --
-goes out again; a complete replacement resends every line (domain.md 7). REF*F8 is the payer's
-claim control number (835 CLP07) of the adjudication being replaced or voided. Envelopes come from
-x12.writer with fresh control numbers; the body from parsers.x837_body. Knows nothing of click.
+837. The claim is parsed again from the file contents the store keeps (store.account.original_837,
+never the path the file was ingested from), so everything the original carried -- HI codes,
+providers, 2320/2430 COB loops, kept segments -- goes out again; a complete replacement resends
+every line (domain.md 7). REF*F8 is the payer's claim control number (835 CLP07) of the
+adjudication being replaced or voided. Envelopes come from x12.writer with fresh control numbers;
+the body from parsers.x837_body. Knows nothing of click.
 
 Changes (`--set FIELD=VALUE`, replacement only), FIELD is `line.N.NAME` with N the line's LX01:
     line.2.charge=120.00      SV102 / SV203 / SV302 (CLM02 becomes the sum of the line charges)

@@ -2,8 +2,8 @@
 
 Owns the two letter contexts (frozen dataclasses, one per template) and building them from a
 finding, the ledger of its account (edi_engine.ledger, the one home of the sums) and what the store
-gives back of the original 837/835 (provider address, TIN and contact; payer address: the store
-re-reads those from the stored files for now), then rendering through Jinja2
+gives back of the original 837/835 (provider address, TIN and contact; payer address: parsed from
+the file contents the store keeps, never from the ingest path), then rendering through Jinja2
 with StrictUndefined. A billing office replaces a template by passing its own file; it sees the
 same context under the name `letter`. PDF comes from the text rendering (outputs/pdf.py).
 Which letter a finding gets, the CARC it cites first and its wording are the category's

@@ -1,6 +1,7 @@
 """A finding as one detect run computes it, before it is reconciled with the stored findings, and
-the evidence records that prove it (file, segment number, byte offset, ISA13/ST02, TRN02, CLP07,
-amounts). Knows nothing of the database."""
+the evidence records that prove it (file name and id, segment number, byte offset, ISA13/ST02, TRN02,
+CLP07, amounts); `explain` reads the segment from the store's copy of the file by id and offset.
+Knows nothing of the database."""
 
 from __future__ import annotations
 
@@ -50,8 +51,8 @@ def _file(facts: StoreFacts, file_id: int) -> str:
 def clp_evidence(clp: ClpFact, facts: StoreFacts, role: str) -> dict[str, Any]:
     p = clp.payment
     return {
-        "role": role, "record": "CLP", "file": _file(facts, clp.file_id), "segment": clp.segment,
-        "offset": clp.offset, "isa13": p.isa13 if p else None, "st02": p.st02 if p else None,
+        "role": role, "record": "CLP", "file": _file(facts, clp.file_id), "file_id": clp.file_id,
+        "segment": clp.segment, "offset": clp.offset, "isa13": p.isa13 if p else None, "st02": p.st02 if p else None,
         "trn02": p.trace_number if p else None, "check_date": p.payment_date.isoformat() if p and p.payment_date
         else None, "payer_id": clp.payer_id, "clp01": clp.clp01, "clp02": clp.status, "clp07": clp.clp07,
         "charge": _money(clp.charge), "paid": _money(clp.paid), "patient_responsibility": _money(clp.pr),
@@ -85,8 +86,9 @@ def note_missing_payment_dates(cand: Candidate) -> None:
 
 def svc_evidence(svc: SvcFact, clp: ClpFact, facts: StoreFacts, role: str) -> dict[str, Any]:
     return {
-        "role": role, "record": "SVC", "file": _file(facts, svc.file_id), "segment": svc.segment,
-        "offset": svc.offset, "clp07": clp.clp07, "trn02": clp.payment.trace_number if clp.payment else None,
+        "role": role, "record": "SVC", "file": _file(facts, svc.file_id), "file_id": svc.file_id,
+        "segment": svc.segment, "offset": svc.offset, "clp07": clp.clp07,
+        "trn02": clp.payment.trace_number if clp.payment else None,
         "procedure": svc.sub_procedure or svc.procedure, "ref6r": svc.ref6r or None,
         "charge": _money(svc.charge), "paid": _money(svc.paid), "allowed": _money(svc.allowed),
     }
@@ -95,8 +97,8 @@ def svc_evidence(svc: SvcFact, clp: ClpFact, facts: StoreFacts, role: str) -> di
 def plb_evidence(plb: PlbFact, facts: StoreFacts, role: str) -> dict[str, Any]:
     p = facts.payments.get(plb.payment_id)
     return {
-        "role": role, "record": "PLB", "file": _file(facts, plb.file_id), "segment": plb.segment,
-        "offset": plb.offset, "isa13": p.isa13 if p else None, "st02": p.st02 if p else None,
+        "role": role, "record": "PLB", "file": _file(facts, plb.file_id), "file_id": plb.file_id,
+        "segment": plb.segment, "offset": plb.offset, "isa13": p.isa13 if p else None, "st02": p.st02 if p else None,
         "trn02": p.trace_number if p else None, "reason": plb.reason, "reference": plb.reference,
         "amount": _money(plb.amount),
     }
@@ -104,8 +106,9 @@ def plb_evidence(plb: PlbFact, facts: StoreFacts, role: str) -> dict[str, Any]:
 
 def claim_evidence(claim: ClaimFact, facts: StoreFacts, role: str) -> dict[str, Any]:
     return {
-        "role": role, "record": "CLM", "file": _file(facts, claim.file_id), "segment": claim.segment,
-        "offset": claim.offset, "clm01": claim.clm01, "payer_id": claim.payer_id, "charge": _money(claim.charge),
+        "role": role, "record": "CLM", "file": _file(facts, claim.file_id), "file_id": claim.file_id,
+        "segment": claim.segment, "offset": claim.offset, "clm01": claim.clm01, "payer_id": claim.payer_id,
+        "charge": _money(claim.charge),
         "frequency": claim.frequency or None, "ref_f8": claim.original_reference or None,
     }
 

@@ -1,7 +1,8 @@
 """Reading findings back: the list (`findings`) and one finding explained (`explain`) with the
-ledger lines of its account and the X12 segments behind it (the store re-reads them from the
-stored file path at the stored byte offset when the file is still there). Knows nothing of output
-formats, SQL or X12 bytes."""
+ledger lines of its account and the X12 segments behind it, read from the file contents the store
+keeps (by the evidence record's file id and byte offset), never from the path a file was ingested
+from: explain works from any directory and after the files are moved or deleted. Knows nothing of
+output formats, SQL or X12 bytes."""
 
 from __future__ import annotations
 
@@ -18,10 +19,10 @@ from edi_engine.errors import UsageError
 from edi_engine.ledger import PATIENT, Posting, balance, credit, ledger_for
 from edi_engine.money import from_cents
 from edi_engine.store import findings as stored
-from edi_engine.store.read import file_names
-from edi_engine.store.sourcefile import read_segment
+from edi_engine.store.account import NOT_KEPT
+from edi_engine.store.read import file_ids_named, file_names, segments_at
 
-__all__ = ["Explanation", "FindingRecord", "LedgerLine", "SegmentText", "explain", "list_findings", "read_segment"]
+__all__ = ["Explanation", "FindingRecord", "LedgerLine", "SegmentText", "explain", "list_findings"]
 
 STATUSES = ("open", "resolved", "all")
 
@@ -69,7 +70,7 @@ class SegmentText:
     role: str
     file: str
     segment: int | None
-    text: str | None  # None when the file is gone or unreadable
+    text: str | None  # None when the store does not hold the file's contents
     note: str = ""
 
 
@@ -116,14 +117,30 @@ def explain(conn: Connection, finding_id: int) -> Explanation:
             bal = from_cents(balance([p for p in postings if p.claim_id is not None or p.party == PATIENT]))
             pc, ptc = credit(postings)
             payer_credit, patient_credit = from_cents(pc), from_cents(ptc)
-    segments: list[SegmentText] = []
     records = list(record.evidence.get("records", []))
     records += list(record.evidence.get("resolution", {}).get("records", []))
+    return Explanation(record, ledger, bal, payer_credit, patient_credit, _segments(conn, records))
+
+
+def _segments(conn: Connection, records: list[dict[str, Any]]) -> list[SegmentText]:
+    """Each X12 record's segment from the store. A record written before evidence named its file id
+    is found by file name: of the files stored under that name, the newest whose segment at the
+    offset is that record's segment."""
+    wanted: list[tuple[dict[str, Any], list[int]]] = []
     for rec in records:
-        file, offset = rec.get("file"), rec.get("offset")
-        if not file or offset is None:
-            continue
-        textual = read_segment(file, int(offset))
-        segments.append(SegmentText(str(rec.get("role", "")), str(file), rec.get("segment"), textual,
-                                    "" if textual is not None else "file no longer at this path"))
-    return Explanation(record, ledger, bal, payer_credit, patient_credit, segments)
+        if not rec.get("file") or rec.get("offset") is None:
+            continue  # a CSV row (patient payment) has a line, not a segment
+        file_id = rec.get("file_id")
+        wanted.append((rec, [int(file_id)] if file_id is not None else file_ids_named(conn, str(rec["file"]))))
+    found = segments_at(conn, [(fid, int(rec["offset"])) for rec, ids in wanted for fid in ids])
+    out: list[SegmentText] = []
+    for rec, ids in wanted:
+        texts = [t for t in (found[(fid, int(rec["offset"]))] for fid in ids) if t is not None]
+        if rec.get("file_id") is None:  # by name: only a segment of the record's own kind is proof
+            texts = [t for t in texts if t.startswith(str(rec.get("record", "")))]
+        textual = texts[0] if texts else None
+        note = "" if textual is not None else "file not in the store" if not ids else \
+            NOT_KEPT if all(found[(fid, int(rec["offset"]))] is None for fid in ids) else \
+            "no file stored under this name holds this segment"
+        out.append(SegmentText(str(rec.get("role", "")), str(rec["file"]), rec.get("segment"), textual, note))
+    return out

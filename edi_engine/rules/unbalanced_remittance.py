@@ -87,7 +87,8 @@ def transactions(conn: Connection, facts: StoreFacts, tolerance: int = 0) -> lis
                              evidence={"summary": "; ".join(failed),
                                        "records": [{"role": "payment", "record": "BPR",
                                                     "file": facts.files[p.file_id].name if p.file_id in facts.files
-                                                    else None, "segment": p.segment, "offset": p.offset,
+                                                    else None, "file_id": p.file_id, "segment": p.segment,
+                                                    "offset": p.offset,
                                                     "isa13": p.isa13, "st02": p.st02, "trn02": p.trace_number,
                                                     "bpr02": str(from_cents(bpr02)),
                                                     "sum_clp04": str(from_cents(clp_total)),

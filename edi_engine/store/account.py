@@ -1,10 +1,11 @@
 """The store's reads for one account (one CLM01): its claims, their adjudications, and the source
 documents behind them, for letters, corrected claims and the web detail page.
 
-Owns the SQL behind those reads and, for now, re-reading a stored file: the store keeps a claim's
-file and segment but not everything the 837 carried (HI codes, providers, COB loops) nor the 835
-payer's address, so `original_837` and `payer_address` parse the file again at its stored path.
-A later issue keeps the bytes in the store; callers do not change then. Outputs do no file I/O.
+Owns the SQL behind those reads. What the tables do not hold of the 837 (HI codes, providers and
+their N3/N4/REF/PER, COB loops, kept segments) nor of the 835 payer (1000A N3/N4) is read from the
+file's contents as the store keeps them (source_content, through read.stored_file), parsed again:
+never from the path the file was ingested from. A file ingested before the store kept contents
+(migration 0008) says so, and ingesting it again keeps them. Outputs do no file I/O.
 """
 
 from __future__ import annotations
@@ -13,7 +14,7 @@ import json
 from dataclasses import dataclass
 from datetime import date
 from decimal import Decimal
-from pathlib import Path
+from pathlib import PurePath
 from typing import Any
 
 from sqlalchemy import select
@@ -25,12 +26,16 @@ from edi_engine.parsers.transaction import TransactionInfo
 from edi_engine.parsers.x221a1_835_models import Address, RemittanceHeader
 from edi_engine.parsers.x837_models import Claim837, ClaimsHeader837
 from edi_engine.store import tables
+from edi_engine.store.read import stored_file
 
 __all__ = [
     "Adjudication", "ClaimLineRow", "ClaimRow", "OriginalDocument", "adjudications_matched", "adjudications_of",
     "claims_of", "corrected_claim_isa13s", "interchange_control_numbers", "original_837", "payer_address",
-    "payer_name",
+    "payer_name", "NOT_KEPT",
 ]
+
+# What evidence says of a file stored before its contents were kept.
+NOT_KEPT = "ingested before the store kept file contents; ingest the file again to keep them"
 
 _C = tables.claim
 _L = tables.claim_line
@@ -149,7 +154,7 @@ def corrected_claim_isa13s(conn: Connection) -> list[str]:
 
 @dataclass(frozen=True, slots=True)
 class OriginalDocument:
-    """A claim as its 837 carried it, re-read from the stored file."""
+    """A claim as its 837 carried it, parsed again from the file's stored contents."""
 
     claim: Claim837
     header: ClaimsHeader837
@@ -157,37 +162,41 @@ class OriginalDocument:
 
 
 def original_837(conn: Connection, row: ClaimRow) -> OriginalDocument:
-    """The claim `row` parsed again from its file; UsageError when the file is gone, InputError when it changed."""
-    path = row.file_name
-    if not Path(path).is_file():
-        raise UsageError(f"the 837 that carried claim {row.patient_control_number} is no longer at {path}; the "
+    """The claim `row` parsed again from its stored file; UsageError when the store does not hold the
+    file's contents, InputError when they do not carry the claim where it was stored."""
+    name = PurePath(row.file_name).name
+    stream = stored_file(conn, row.source_file_id)
+    if stream is None:
+        raise UsageError(f"the 837 that carried claim {row.patient_control_number} ({name}) was {NOT_KEPT}; the "
                          "claim cannot be rebuilt completely without it")
     start: TransactionStart | None = None
-    for item in parse_file(path):
-        if isinstance(item, TransactionStart):
-            start = item
-        elif isinstance(item, Claim837) and item.segment == row.segment and start is not None:
-            if item.patient_control_number != row.patient_control_number or \
-                    not isinstance(start.header, ClaimsHeader837):
-                break
-            return OriginalDocument(item, start.header, start.info)
-    raise InputError(f"{path} changed since it was stored: segment {row.segment} is not claim "
-                     f"{row.patient_control_number}")
+    with stream:
+        for item in parse_file(stream, name=row.file_name):
+            if isinstance(item, TransactionStart):
+                start = item
+            elif isinstance(item, Claim837) and item.segment == row.segment and start is not None:
+                if item.patient_control_number != row.patient_control_number or \
+                        not isinstance(start.header, ClaimsHeader837):
+                    break
+                return OriginalDocument(item, start.header, start.info)
+    raise InputError(f"the stored contents of {name} do not carry claim {row.patient_control_number} at "
+                     f"segment {row.segment}")
 
 
 def payer_address(conn: Connection, payment_id: int) -> Address | None:
-    """N3/N4 of the 835's 1000A payer loop, re-read from the stored file (not kept in the store)."""
-    row = conn.execute(select(_P.c.segment, _SF.c.name).join(_SF, _SF.c.id == _P.c.source_file_id)
-                       .where(_P.c.id == payment_id)).first()
-    if row is None or not Path(row.name).is_file():
+    """N3/N4 of the 835's 1000A payer loop, from the file's stored contents; None when not held."""
+    row = conn.execute(select(_P.c.segment, _P.c.source_file_id, _SF.c.name)
+                       .join(_SF, _SF.c.id == _P.c.source_file_id).where(_P.c.id == payment_id)).first()
+    stream = stored_file(conn, row.source_file_id) if row is not None else None
+    if row is None or stream is None:
         return None
     try:
-        for item in parse_file(row.name):
-            if isinstance(item, TransactionStart):
-                header = item.header
-                if isinstance(header, RemittanceHeader) and header.segment == row.segment and header.payer \
-                        and header.payer.address:
-                    return header.payer.address
+        with stream:
+            for item in parse_file(stream, name=row.name):
+                if isinstance(item, TransactionStart):
+                    header = item.header
+                    if isinstance(header, RemittanceHeader) and header.segment == row.segment:
+                        return header.payer.address if header.payer else None
     except InputError:
         return None
     return None

@@ -20,7 +20,8 @@ Rows go in through SQLAlchemy Core executemany in batches of BATCH claims with t
 services and adjustments; ids of parents are chosen before the insert (see _FileWriter._ids), so
 nothing is inserted one row at a time except the few envelope and header rows.
 
-Knows nothing of folders, watching or printing (watch.py and the CLI).
+The file's bytes are kept too, compressed, in the same transaction (content.py): the evidence
+outputs show. Knows nothing of folders, watching or printing (watch.py and the CLI).
 """
 
 from __future__ import annotations
@@ -40,7 +41,7 @@ from sqlalchemy.exc import DataError, IntegrityError, OperationalError
 from edi_engine.errors import InputError, Problem
 from edi_engine.money import to_cents
 from edi_engine.parsers import TransactionEnd, TransactionStart, parse_file
-from edi_engine.store import rows, tables
+from edi_engine.store import content, rows, tables
 from edi_engine.store.acks import ACK_KINDS, AckWriter
 from edi_engine.store.sourcefile import INGESTED, claim_file, content_hash, existing_status, record_failure
 
@@ -475,6 +476,7 @@ def ingest_file(engine: Engine, path: str | os.PathLike[str], *, name: str | Non
     except OSError as exc:
         return FileResult(name, FAILED_STATUS, error=f"cannot read: {exc.strerror}")
     if existing_status(engine, digest) == INGESTED:
+        content.keep_missing(engine, digest, path)  # stored before contents were kept (migration 0008)
         return FileResult(name, ALREADY)
     error = "database refused a row; nothing of the file was stored"
     for _attempt in range(_ATTEMPTS):
@@ -515,10 +517,12 @@ def _store(engine: Engine, path: str | os.PathLike[str], name: str, digest: str,
         reason = incomplete_reason(run.problems)
         if reason is not None:
             raise _Unreadable(reason)
+    kept_bytes = content.prepare(path, digest, eager=size <= PREPARSE_BYTES)
     with engine.begin() as conn:
         file_id = claim_file(conn, digest, name, size, "unknown")
         if file_id is None:
             return FileResult(name, ALREADY)
+        content.store(conn, file_id, kept_bytes)  # the evidence, in the file's own transaction
         writer = _FileWriter(conn, file_id, name, on_batch, digests)
         if items is None:
             run = parse_file(path, name=name)

@@ -7,27 +7,35 @@ and control numbers. Reads are set-based (one SELECT per table per chunk of CLM0
 database's own order) and yield one `Account` at a time, so memory stays bounded on stores of
 any size. Money stays in integer cents here (exact, and cheap to add up); Decimal is for the
 boundary. Knows nothing of matching rules, findings or thresholds.
+Also the evidence reads: a stored segment by file and byte offset, and a stored file's bytes as a
+stream, both from the contents ingest keeps (source_content, store/content.py), never from the
+path a file was ingested from.
 Other reads (findings, the queue, reports, users) live in the store's other modules.
 """
 
 from __future__ import annotations
 
+import codecs
+import io
 from collections import defaultdict
-from collections.abc import Iterator, Sequence
+from collections.abc import Iterable, Iterator, Sequence
 from dataclasses import dataclass, field
 from datetime import date
 from decimal import Decimal
 from functools import lru_cache
 
-from sqlalchemy import text
+from sqlalchemy import select, text
 from sqlalchemy.engine import Connection
 
+from edi_engine.store import tables
 from edi_engine.store.acks import rejected_claim_ids
+from edi_engine.store.content import CHUNK_BYTES, decompress
 
 __all__ = [
     "Account", "CasFact", "ClaimFact", "ClpFact", "FeeRow", "FileFact", "LineFact", "PatientPaymentFact",
-    "PaymentFact", "PaymentTotals", "PlbFact", "RemittanceSide", "StoreFacts", "SvcFact", "iter_accounts",
-    "load_store_facts", "file_names", "payment_totals", "remittance_conflicts",
+    "PaymentFact", "PaymentTotals", "PlbFact", "RemittanceSide", "StoreFacts", "SvcFact", "file_ids_named",
+    "file_names", "iter_accounts", "load_store_facts", "payment_totals", "remittance_conflicts", "segments_at",
+    "stored_file",
 ]
 
 CHUNK = 2000  # CLM01 values per bulk read
@@ -513,3 +521,111 @@ def remittance_conflicts(conn: Connection) -> list[tuple[RemittanceSide, Remitta
 def file_names(conn: Connection) -> dict[int, str]:
     """source_file id -> the path it was ingested from."""
     return {r[0]: r[1] for r in conn.execute(text("SELECT id, name FROM source_file"))}
+
+
+# ---- evidence: stored file contents ---------------------------------------------------------------
+
+_SC = tables.source_content
+_SF = tables.source_file
+
+
+def file_ids_named(conn: Connection, name: str) -> list[int]:
+    """Ingested files stored under this name (path as given), newest first; a drop folder reuses names."""
+    return [r[0] for r in conn.execute(select(_SF.c.id).where(_SF.c.name == name, _SF.c.status == "ingested")
+                                       .order_by(_SF.c.id.desc()))]
+
+
+class _Chunks:
+    """Decompressed chunks of stored files, fetched once each within one read."""
+
+    def __init__(self, conn: Connection) -> None:
+        self.conn = conn
+        self.cache: dict[tuple[int, int], bytes] = {}
+
+    def starts(self, file_id: int) -> list[int]:
+        return [r[0] for r in self.conn.execute(select(_SC.c.start_offset).where(_SC.c.source_file_id == file_id)
+                                                .order_by(_SC.c.start_offset))]
+
+    def get(self, file_id: int, start: int) -> bytes:
+        key = (file_id, start)
+        if key not in self.cache:
+            row = self.conn.execute(select(_SC.c.codec, _SC.c.data).where(
+                _SC.c.source_file_id == file_id, _SC.c.start_offset == start)).one()
+            self.cache[key] = decompress(row.codec, row.data)
+        return self.cache[key]
+
+
+def _framing(head: bytes) -> tuple[str, str]:
+    """(text codec, segment terminator) of a stored X12 file, from its first chunk."""
+    head = head[:1 << 17]  # the ISA comes within the first 64 KiB (leading text is skipped up to that)
+    body = head.lstrip(b" \t\r\n\x00")
+    if head.startswith(codecs.BOM_UTF16_LE) or body.startswith(b"I\x00S\x00A\x00"):
+        codec = "utf-16-le"
+    elif head.startswith(codecs.BOM_UTF16_BE) or (head[:1] == b"\x00" and b"\x00I\x00S\x00A" in head[:16]):
+        codec = "utf-16-be"
+    else:
+        codec = "latin-1"
+    textual = head[:len(head) - len(head) % 2].decode(codec, "replace") if codec != "latin-1" else \
+        head.decode(codec)
+    isa = textual.find("ISA")
+    return codec, textual[isa + 105] if isa >= 0 and len(textual) > isa + 105 else "~"
+
+
+def segments_at(conn: Connection, positions: Iterable[tuple[int, int]]) -> dict[tuple[int, int], str | None]:
+    """The stored segment text at each (file id, byte offset), with its terminator; None for a file whose
+    contents the store does not hold (ingested before they were kept) or an offset past its end."""
+    chunks = _Chunks(conn)
+    starts: dict[int, list[int]] = {}
+    out: dict[tuple[int, int], str | None] = {}
+    for file_id, offset in positions:
+        if file_id not in starts:
+            starts[file_id] = chunks.starts(file_id)
+        out[(file_id, offset)] = _segment(chunks, file_id, starts[file_id], offset)
+    return out
+
+
+def _segment(chunks: _Chunks, file_id: int, starts: list[int], offset: int) -> str | None:
+    if not starts or offset < 0:
+        return None
+    codec, terminator = _framing(chunks.get(file_id, starts[0]))
+    i = max(j for j, s in enumerate(starts) if s <= offset)
+    window = chunks.get(file_id, starts[i])[offset - starts[i]:]
+    if not window:
+        return None
+    if i + 1 < len(starts):  # a segment (at most 64 KiB) may run into the next chunk
+        window += chunks.get(file_id, starts[i + 1])
+    textual = window.decode(codec, "replace")
+    end = textual.find(terminator)
+    return (textual if end < 0 else textual[:end]).strip() + terminator
+
+
+class _StoredFile(io.RawIOBase):
+    """A stored file's bytes, read chunk by chunk (bounded memory whatever its size)."""
+
+    def __init__(self, chunks: _Chunks, file_id: int, starts: list[int]) -> None:
+        super().__init__()
+        self.chunks, self.file_id, self.starts = chunks, file_id, starts
+        self.next = 0
+        self.buffer = b""
+        self.pos = 0
+
+    def readable(self) -> bool:
+        return True
+
+    def readinto(self, b: bytearray | memoryview) -> int:  # type: ignore[override]
+        while self.pos >= len(self.buffer) and self.next < len(self.starts):
+            self.buffer, self.pos = self.chunks.get(self.file_id, self.starts[self.next]), 0
+            self.chunks.cache.clear()  # one chunk held at a time
+            self.next += 1
+        n = min(len(b), len(self.buffer) - self.pos)
+        b[:n] = self.buffer[self.pos:self.pos + n]
+        self.pos += n
+        return n
+
+
+def stored_file(conn: Connection, file_id: int) -> io.BufferedReader | None:
+    """The bytes of a stored file as a binary stream, or None when the store does not hold them
+    (a file ingested before contents were kept, or an id not stored)."""
+    chunks = _Chunks(conn)
+    starts = chunks.starts(file_id)
+    return io.BufferedReader(_StoredFile(chunks, file_id, starts), CHUNK_BYTES) if starts else None

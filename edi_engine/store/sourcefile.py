@@ -7,8 +7,8 @@ any other finds the content already there (on PostgreSQL it waits on the unique 
 first commits or rolls back, so a crashed or failed first attempt leaves the key free).
 A `failed` row is only a note: the next attempt at the same content replaces it.
 
-Also the one place outside ingest that opens a stored file again (`read_segment`, for the segments
-a finding shows): the bytes are not stored yet, so the file's path is read while it is still there.
+Nothing here opens a file after ingest: the file's contents are kept in the store (content.py) and
+evidence is read from there (read.py).
 """
 
 from __future__ import annotations
@@ -24,7 +24,7 @@ from sqlalchemy.engine import Connection, Engine
 
 from edi_engine.store import tables
 
-__all__ = ["INGESTED", "FAILED", "content_hash", "claim_file", "record_failure", "existing_status", "read_segment"]
+__all__ = ["INGESTED", "FAILED", "content_hash", "claim_file", "record_failure", "existing_status"]
 
 INGESTED = "ingested"
 FAILED = "failed"
@@ -78,19 +78,3 @@ def record_failure(engine: Engine, digest: str, name: str, size: int, kind: str,
             status=FAILED, error=error, transactions=0, claims=0, payments=0,
         ).on_conflict_do_nothing(index_elements=["content_hash"]))
 
-
-def read_segment(path: str, offset: int) -> str | None:
-    """The segment starting at `offset` in an X12 file, or None if the file cannot be read."""
-    try:
-        with open(path, "rb") as fh:
-            head = fh.read(108)
-            fh.seek(offset)
-            chunk = fh.read(8192)
-    except OSError:
-        return None
-    terminator = b"~"
-    if head.startswith(b"ISA") and len(head) >= 106:
-        terminator = head[105:106]
-    end = chunk.find(terminator)
-    body = chunk if end < 0 else chunk[:end]
-    return body.decode("latin-1").strip() + terminator.decode("latin-1")

@@ -48,6 +48,7 @@ from sqlalchemy import (
     ForeignKey,
     Index,
     Integer,
+    LargeBinary,
     MetaData,
     String,
     Table,
@@ -63,7 +64,8 @@ __all__ = [
     "EVENTS", "UTCDateTime", "acknowledgment", "adjustment", "audit_event", "claim", "claim_line", "claim_payment",
     "claim_submission", "deposit", "deposit_match", "fee_schedule", "finding", "interchange", "login_attempt",
     "metadata", "patient_payment", "payer_alias", "payment", "payment_identity", "payment_match",
-    "provider_adjustment", "remittance_delivery", "service_payment", "source_file", "transaction_set",
+    "provider_adjustment", "remittance_delivery", "service_payment", "source_content", "source_file",
+    "transaction_set",
     "web_session", "web_user",
 ]
 
@@ -120,6 +122,16 @@ source_file = Table(
     Column('payments', Integer, nullable=False, comment='835 claim payments (CLP) stored'),
     Column('warnings', Text, nullable=True,
            comment='one a line: a re-used ISA13, a remittance re-delivered or held, a claim submitted again'),
+)
+
+# The bytes of an ingested file, compressed, in chunks (store/content.py): the evidence outputs show.
+source_content = Table(
+    'source_content', metadata,
+    Column('source_file_id', Integer, ForeignKey('source_file.id'), primary_key=True),
+    Column('start_offset', BigInteger, primary_key=True, comment="byte offset in the file of the chunk's first byte"),
+    Column('length', Integer, nullable=False, comment='bytes of the file in this chunk, before compression'),
+    Column('codec', String, nullable=False, comment='zlib'),
+    Column('data', LargeBinary, nullable=False, comment='the chunk, compressed'),
 )
 
 # ISA..IEA. (sender_id, control_number) is not unique: senders restart and reuse ISA13 (X12.5 asks

@@ -201,10 +201,10 @@ def test_queue_pages(engine, as_user, monkeypatch) -> None:  # type: ignore[no-u
     assert 'rel="next"' in first and 'rel="prev"' in second
 
 
-def test_detail_shows_claim_ledger_segments_read_from_the_files(as_user) -> None:  # type: ignore[no-untyped-def]
+def test_detail_shows_claim_ledger_segments_read_from_the_store(as_user) -> None:  # type: ignore[no-untyped-def]
     page = as_user("rita").get("/findings/1").get_data(as_text=True)
     assert "PCN0680002" in page and "71046:26" in page
-    assert "<code>CLP*PCN0680002*" in page  # re-read from the 835 at the stored byte offset
+    assert "<code>CLP*PCN0680002*" in page  # from the store's copy of the 835, at the stored byte offset
     assert "Ledger" in page and "payment" in page
     assert as_user("rita").get("/findings/99999").status_code == 404
 

@@ -12,6 +12,7 @@ from flask import Flask, render_template
 from jinja2 import StrictUndefined
 
 from edi_engine.rules.report import Explanation, FindingRecord, LedgerLine, SegmentText
+from edi_engine.store.account import NOT_KEPT
 from edi_engine.web.auth import ACTIONS, User
 from edi_engine.web.context import Chrome
 from edi_engine.web.pages import (
@@ -49,7 +50,7 @@ def _detail(status: str) -> DetailContext:
                      LedgerLine("adjustment", "NSB02", Decimal("-10.00"), False, "CO-45", "b.835 segment 18")],
                     Decimal("-125.50"), Decimal("125.50"), Decimal("0.00"),
                     [SegmentText("payment", "/x/b.835", 16, "CLP*PCN0001*1*300*250~"),
-                     SegmentText("claim", "/x/gone.837", 30, None, "file no longer at this path")])
+                     SegmentText("claim", "/x/gone.837", 30, None, NOT_KEPT)])
     claim = ClaimView("P", "PCN0001", "1", "NSB02 (NORTHSTAR)", "DOE, JANE", "M123", Decimal("300.00"), "a.837", 30,
                       (LineView(1, "99213", "", Decimal("300.00"), "1", date(2025, 5, 1), "L1"),))
     return DetailContext(CHROME, e, "near", (claim,), (HistoryItem("2025-08-01 09:30 UTC", "approved", "abe", "ok"),),
@@ -117,4 +118,4 @@ def test_detail_buttons_follow_status_and_role(bare_app: Flask) -> None:
     assert "Approve refund" in opened and "Apply offset" not in opened
     assert "Apply offset" in approved and "Mark refunded" in approved and "Approve refund" not in approved
     assert "Approve refund" not in done and "Dismiss" not in done and "Add note" in done
-    assert "file no longer at this path" in opened and "DOE, JANE" in opened
+    assert NOT_KEPT in opened and "DOE, JANE" in opened
