@@ -143,8 +143,12 @@ class DashboardSums:
     deadlines: tuple[date, ...]
 
 
-def dashboard_sums(conn: Connection, statuses: tuple[str, ...]) -> DashboardSums:
+def dashboard_sums(conn: Connection, statuses: tuple[str, ...],
+                   categories: tuple[str, ...] | None = None) -> DashboardSums:
+    """With `categories`, only findings of those (the credit balances: the refund categories)."""
     selected = _F.c.status.in_(statuses)
+    if categories is not None:
+        selected = selected & _F.c.category.in_(categories)
     total = func.coalesce(func.sum(_F.c.amount), 0).cast(Money)
 
     def grouped(column: Any, order: bool) -> tuple[GroupSum, ...]:
