@@ -8,8 +8,10 @@ lines or claim-level) and corrections (the earlier one reversed); the primary ad
 each line, a split's parts added up; the payers' order (CLP02 1/2/3, then payment date); the
 allowed amount of each line (fee schedule, else AMT*B6, else paid + patient responsibility; never
 above the billed charge except on bundled lines, OA-94 or SVC06, and claim-level payments at a
-prospective or case rate); the patient's final responsibility once every payer adjudicated.
-Amounts are integer cents. Knows nothing of thresholds, categories or deadlines.
+prospective or case rate); the patient's final responsibility once every payer adjudicated; the
+837 void (CLM05-3 8) whose REF*F8 names the payer claim number (CLP07) of a payment on the billed
+claim, which takes the claim away (domain.md 7.1). Amounts are integer cents. Knows nothing of
+thresholds, categories or deadlines.
 """
 
 from __future__ import annotations
@@ -21,8 +23,9 @@ from decimal import Decimal
 from edi_engine.ledger.matching import FORWARDED, PAID_STATUSES, REVERSAL, AccountMatches
 from edi_engine.store.read import Account, ClaimFact, ClpFact, LineFact, PlbFact, StoreFacts, SvcFact
 
-__all__ = ["AccountView", "LineAdjudication", "PayerView", "analyse"]
+__all__ = ["VOID", "AccountView", "LineAdjudication", "PayerView", "analyse"]
 
+VOID = "8"  # CLM05-3 claim frequency: void/cancel of prior claim (domain.md 2.2, 7)
 _RANK = {"1": 1, "19": 1, "2": 2, "20": 2, "3": 3, "21": 3}
 LineKey = tuple[object, ...]
 
@@ -80,6 +83,9 @@ class AccountView:
     pending: bool  # a payer billed or forwarded to has not adjudicated yet
     final_pr: int | None
     final_pr_clp: ClpFact | None
+    # The 837 frequency-8 claim voiding the billed claim: no charge, no patient share remain, and
+    # every payment on it is owed back until the payer reverses or recoups it.
+    void: ClaimFact | None = None
 
     @property
     def primary(self) -> PayerView | None:
@@ -280,7 +286,8 @@ def analyse(account: Account, m: AccountMatches, facts: StoreFacts, fee_per_unit
     billed = None
     if order:
         billed = m.claim_of.get(payers[order[0]].standing[0].id)
-    receivable = [c for c in account.claims if not c.rejected]  # a rejected claim (999/277CA) is not billed
+    # A rejected claim (999/277CA) is not billed; a void (frequency 8) bills nothing.
+    receivable = [c for c in account.claims if not c.rejected and c.frequency != VOID]
     if billed is None and receivable:
         billed = min(receivable, key=lambda c: (c.segment, c.id))
     # Every payer billed (837) or forwarded to (CLP02 19-21) must have adjudicated before the patient's
@@ -295,4 +302,16 @@ def analyse(account: Account, m: AccountMatches, facts: StoreFacts, fee_per_unit
         last_payer = payers[last.payer_id]
         final_pr = sum(c.patient_responsibility() for c in last_payer.standing)
         final_clp = last
-    return AccountView(account, m, payers, order, billed, pending, final_pr, final_clp)
+    return AccountView(account, m, payers, order, billed, pending, final_pr, final_clp, _void_of(account, m, billed))
+
+
+def _void_of(account: Account, m: AccountMatches, billed: ClaimFact | None) -> ClaimFact | None:
+    """The void of the billed claim: an accepted 837 with CLM05-3 8 whose REF*F8 is the CLP07 of a payment
+    (or reversal) matched to it (RFI 1538: REF*F8 is required on a void). A void naming no CLP07 of this
+    claim voids nothing we can see, so it changes nothing."""
+    if billed is None:
+        return None
+    icns = {c.clp07 for c in account.clps if c.clp07 and (claim := m.claim_of.get(c.id)) is not None
+            and claim.id == billed.id}
+    voids = [c for c in account.claims if c.frequency == VOID and not c.rejected and c.original_reference in icns]
+    return min(voids, key=lambda c: (c.segment, c.id)) if voids else None

@@ -12,8 +12,8 @@ from __future__ import annotations
 
 from enum import StrEnum
 
-__all__ = ["DECIDED", "DECISION_NAMES", "Decision", "EngineMove", "Move", "ON_BOOKS", "REFUND_DECISIONS", "REPAID", "Status",
-           "TRANSITIONS", "next_status", "sources"]
+__all__ = ["DECIDED", "DECISION_NAMES", "Decision", "EngineMove", "Move", "ON_BOOKS", "REFUND_DECISIONS", "REPAID",
+           "Status", "TRANSITIONS", "next_status", "sources"]
 
 
 class Status(StrEnum):

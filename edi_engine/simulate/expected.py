@@ -62,7 +62,7 @@ __all__ = [
 
 FORMAT_VERSION = 1
 CATEGORIES = ("duplicate_payment", "payer_overpayment", "cob_overpayment", "patient_overpayment",
-              "voided_claim_paid", "unmatched_payment", "unbalanced_remittance")
+              "voided_claim_paid", "voided_claim_patient_paid", "unmatched_payment", "unbalanced_remittance")
 NOT_A_REFUND = "none"  # expected.json's null: the finding is owed to no one (yet)
 REFUND_TO = ("payer", "patient", "offset", NOT_A_REFUND)
 STATUSES = ("open", "resolved")
