@@ -261,6 +261,8 @@ def detect(engine: Engine, *, as_of: date | str | None = None, pack: RulePack | 
     summary = DetectSummary(resolve_as_of(as_of))
     with engine.begin() as conn:
         facts = load_store_facts(conn)
+        if only is not None:  # a replacement under a new CLM01 is its original's account
+            only = sorted({facts.root(k) for k in only})
         reconciler = _Reconciler(conn, pack, summary.as_of, summary)
         matches = _MatchWriter(conn)
         cands: list[Candidate] = []

@@ -17,9 +17,10 @@ from edi_engine.simulate.expected import compare, load_expected
 from edi_engine.simulate.replay import actual_findings
 from edi_engine.store import open_store
 from edi_engine.store.packs import load_folder
+from edi_engine.store.read import account_links
 
 FIXTURES = Path(__file__).resolve().parents[2] / "fixtures"
-PACKS = ("unmatched_not_refund", "voided_claim_paid")
+PACKS = ("unmatched_not_refund", "voided_claim_paid", "replacement_new_account")
 
 
 @pytest.mark.parametrize("path", [p for pack in PACKS for p in sorted((FIXTURES / pack).glob("*.83[57]"))],
@@ -123,3 +124,37 @@ def test_a_voided_medicare_claim_not_yet_reversed_is_a_cms838_row(db_url: str, t
         assert "voided" in row["primary_insurer_or_explanation"]
     finally:
         engine.dispose()
+
+
+def test_a_replacement_under_a_new_account_number_is_the_same_claim(db_url: str) -> None:
+    engine = _load(db_url, "replacement_new_account")
+    try:
+        with engine.connect() as conn:
+            assert account_links(conn) == {"PCN1108101": "PCN1108001", "PCN1108102": "PCN1108002",
+                                           "PCN1108103": "PCN1108003"}
+            for original, replacement in (("PCN1108001", "PCN1108101"), ("PCN1108002", "PCN1108102"),
+                                          ("PCN1108003", "PCN1108103")):
+                for clm01 in (original, replacement):  # either number opens the one account
+                    view, postings = ledger_for(conn, clm01)  # type: ignore[misc]
+                    assert view.account.clm01 == original
+                    assert sorted(c.clm01 for c in view.account.claims) == [original, replacement]
+            view, postings = ledger_for(conn, "PCN1108001")  # type: ignore[misc]
+            (dup, standing), = view.payers["AHP01"].duplicates
+            assert (dup.clp01, dup.clp07, standing.clp01) == ("PCN1108001", "AHP25160A001", "PCN1108101")
+            assert view.billed_claim is not None and view.billed_claim.clm01 == "PCN1108101"
+            assert credit(postings) == (9200, 300) and view.final_pr == 1700
+            for clm01 in ("PCN1108002", "PCN1108003"):  # replaced once / not yet: no credit, no receivable
+                view, postings = ledger_for(conn, clm01)  # type: ignore[misc]
+                assert view.payers["AHP01"].duplicates == []
+                assert payer_side(postings) == 0 and patient_side(postings) == 0
+        (dup_finding,) = [f for f in _findings(engine) if f.category == "duplicate_payment"]
+        assert {r.get("clp01") for r in dup_finding.evidence["records"]} == {"PCN1108001", "PCN1108101"}
+        letter = outputs.render_letter(engine, dup_finding.id, fmt="txt").decode()
+        assert "AHP25160A001" in letter and "92.00" in letter
+        # A partial run named by the replacement's number reconciles the original's account.
+        from edi_engine.rules import detect as run
+        summary = run(engine, as_of="2026-06-30", only=["PCN1108101"])
+        assert (summary.accounts, summary.inserted, summary.updated) == (1, 0, 0)
+    finally:
+        engine.dispose()
+
