@@ -8,7 +8,8 @@ Public API:
     match_account(account, facts) -> AccountMatches
     analyse(account, matches, facts, fee_per_unit=True) -> AccountView
     build_postings(view) -> list[Posting]; balance(), payer_side(), patient_side(), credit()
-    duplicate_totals(), primary_excess(), combined_payments(), line_totals()   the sums rules and letters show
+    duplicate_totals(), primary_excess(), combined_payments(), line_totals(), void_totals()
+                                                  the sums rules and letters show
     ledger_for(conn, clm01) -> (AccountView, list[Posting]) | None   one account, for explain
 """
 
@@ -21,10 +22,12 @@ from edi_engine.ledger.balances import (
     CombinedPayments,
     DuplicateTotals,
     LineTotals,
+    VoidTotals,
     combined_payments,
     duplicate_totals,
     line_totals,
     primary_excess,
+    void_totals,
 )
 from edi_engine.ledger.matching import AccountMatches, Match, MatchProblem, match_account
 from edi_engine.ledger.postings import (
@@ -43,6 +46,7 @@ __all__ = [
     "LineAdjudication", "LineTotals", "Match", "MatchProblem", "PayerView", "Posting", "StoreFacts", "analyse",
     "balance", "build_postings", "combined_payments", "credit", "duplicate_totals", "iter_accounts", "ledger_for",
     "line_totals", "load_store_facts", "match_account", "patient_side", "payer_side", "primary_excess",
+    "VoidTotals", "void_totals",
 ]
 
 

@@ -8,8 +8,10 @@ lines or claim-level) and corrections (the earlier one reversed); the primary ad
 each line, a split's parts added up; the payers' order (CLP02 1/2/3, then payment date); the
 allowed amount of each line (fee schedule, else AMT*B6, else paid + patient responsibility; never
 above the billed charge except on bundled lines, OA-94 or SVC06, and claim-level payments at a
-prospective or case rate); the patient's final responsibility once every payer adjudicated.
-Amounts are integer cents. Knows nothing of thresholds, categories or deadlines.
+prospective or case rate); the patient's final responsibility once every payer adjudicated; the
+837 void (CLM05-3 8) whose REF*F8 names the payer claim number (CLP07) of a payment on the billed
+claim, which takes the claim away (domain.md 7.1). Amounts are integer cents. Knows nothing of
+thresholds, categories or deadlines.
 """
 
 from __future__ import annotations
@@ -21,8 +23,9 @@ from decimal import Decimal
 from edi_engine.ledger.matching import FORWARDED, PAID_STATUSES, REVERSAL, AccountMatches
 from edi_engine.store.read import Account, ClaimFact, ClpFact, LineFact, PlbFact, StoreFacts, SvcFact
 
-__all__ = ["AccountView", "LineAdjudication", "PayerView", "analyse"]
+__all__ = ["VOID", "AccountView", "LineAdjudication", "PayerView", "analyse", "claim_roots"]
 
+VOID = "8"  # CLM05-3 claim frequency: void/cancel of prior claim (domain.md 2.2, 7)
 _RANK = {"1": 1, "19": 1, "2": 2, "20": 2, "3": 3, "21": 3}
 LineKey = tuple[object, ...]
 
@@ -80,6 +83,9 @@ class AccountView:
     pending: bool  # a payer billed or forwarded to has not adjudicated yet
     final_pr: int | None
     final_pr_clp: ClpFact | None
+    # The 837 frequency-8 claim voiding the billed claim: no charge, no patient share remain, and
+    # every payment on it is owed back until the payer reverses or recoups it.
+    void: ClaimFact | None = None
 
     @property
     def primary(self) -> PayerView | None:
@@ -93,7 +99,35 @@ class AccountView:
         return clp.id in self.matches.reversed_by
 
 
-def _portions(clp: ClpFact, m: AccountMatches) -> dict[LineKey, tuple[int, int]]:
+def claim_roots(account: Account, m: AccountMatches) -> dict[int, int]:
+    """Replacement or void claim id -> the id of the first claim it replaces (domain.md 7.1): its REF*F8
+    is the CLP07 of a payment matched to that claim, whatever CLM01 each carries. A replacement and the
+    claim it replaces are one claim: paid on both is paid twice."""
+    paid_on: dict[str, int] = {}
+    for clp in account.clps:
+        claim = m.claim_of.get(clp.id)
+        if claim is not None and clp.clp07:
+            paid_on.setdefault(clp.clp07, claim.id)
+    direct = {c.id: paid_on[c.original_reference] for c in account.claims
+              if c.frequency in ("7", VOID) and c.original_reference in paid_on
+              and paid_on[c.original_reference] != c.id}
+    roots: dict[int, int] = {}
+    for claim_id in direct:
+        root, seen = claim_id, {claim_id}
+        while root in direct and direct[root] not in seen:
+            root = direct[root]
+            seen.add(root)
+        roots[claim_id] = root
+    return roots
+
+
+def _replaces(claim: ClaimFact | None, prior: ClaimFact | None, roots: dict[int, int]) -> bool:
+    """`claim` is a replacement (or a replacement's replacement) of `prior`."""
+    return claim is not None and prior is not None and claim.id != prior.id and claim.id in roots \
+        and roots[claim.id] == roots.get(prior.id, prior.id)
+
+
+def _portions(clp: ClpFact, m: AccountMatches, roots: dict[int, int]) -> dict[LineKey, tuple[int, int]]:
     """What of the billed services this CLP adjudicated: {key: (charge it adjudicated, charge billed)}.
 
     A split (domain.md 7.1, 3 pitfall 1) hands each part its own share of the billed charge: lines
@@ -110,10 +144,11 @@ def _portions(clp: ClpFact, m: AccountMatches) -> dict[LineKey, tuple[int, int]]
         out[key] = (done + amount, billed)
 
     claim_charge = claim.charge if claim is not None else abs(clp.charge)
+    claim_key = roots.get(claim.id, claim.id) if claim is not None else clp.clp01
     # Line-level parts count their lines (Σ SVC02): a payer that repeats the whole CLM02 in each
     # part's CLP03 has still split the lines.
     portion = sum(abs(s.charge) for s in clp.services) if clp.services else abs(clp.charge)
-    add(("claim", claim.id if claim else clp.clp01), portion, claim_charge)
+    add(("claim", claim_key), portion, claim_charge)
     if clp.services:
         for svc in clp.services:
             line = m.line_of.get(svc.id)
@@ -144,7 +179,8 @@ def _recoveries(view: PayerView, account: Account, m: AccountMatches) -> None:
         view.recovered[clp.id] = view.recovered.get(clp.id, 0) + plb.amount
 
 
-def _payer_view(payer_id: str, clps: list[ClpFact], account: Account, m: AccountMatches) -> PayerView:
+def _payer_view(payer_id: str, clps: list[ClpFact], account: Account, m: AccountMatches,
+                roots: dict[int, int]) -> PayerView:
     view = PayerView(payer_id, clps)
     _recoveries(view, account, m)
     paid_events = [c for c in clps if c.status in PAID_STATUSES]
@@ -153,13 +189,23 @@ def _payer_view(payer_id: str, clps: list[ClpFact], account: Account, m: Account
     used: dict[LineKey, int] = {}
     first_by: dict[LineKey, ClpFact] = {}
     for clp in paid_events:
-        parts = _portions(clp, m)
+        parts = _portions(clp, m, roots)
         if clp.paid > 0:
             over = [k for k, (amount, billed) in parts.items() if k in first_by and (
                 used[k] + amount > billed or amount == 0)]
             if over:
                 over.sort(key=lambda k: k[0] == "claim")  # the part or line it repeats, before the whole claim
-                view.duplicates.append((clp, first_by[over[0]]))
+                earlier = first_by[over[0]]
+                if _replaces(m.claim_of.get(clp.id), m.claim_of.get(earlier.id), roots) and earlier in view.standing:
+                    # A replacement paid while the payment of the claim it replaces still stands: the
+                    # replacement is the payer's current adjudication, so the original's payment is the one
+                    # paid twice (owed back until the payer reverses it, domain.md 7.1).
+                    view.standing.remove(earlier)
+                    view.duplicates.append((earlier, clp))
+                    if clp.id not in m.reversed_by:
+                        view.standing.append(clp)
+                    continue
+                view.duplicates.append((clp, earlier))
                 continue
             if clp.id not in m.reversed_by:
                 for k, (amount, _billed) in parts.items():
@@ -272,7 +318,8 @@ def analyse(account: Account, m: AccountMatches, facts: StoreFacts, fee_per_unit
     for clp in account.clps:
         if clp.id in m.claim_of:
             by_payer.setdefault(clp.payer_id, []).append(clp)
-    payers = {p: _payer_view(p, clps, account, m) for p, clps in by_payer.items()}
+    roots = claim_roots(account, m)
+    payers = {p: _payer_view(p, clps, account, m, roots) for p, clps in by_payer.items()}
     order = sorted((p for p, v in payers.items() if v.standing),
                    key=lambda p: (payers[p].rank, payers[p].first_paid_on or date.min, p))
     for p in order[:1]:
@@ -280,7 +327,8 @@ def analyse(account: Account, m: AccountMatches, facts: StoreFacts, fee_per_unit
     billed = None
     if order:
         billed = m.claim_of.get(payers[order[0]].standing[0].id)
-    receivable = [c for c in account.claims if not c.rejected]  # a rejected claim (999/277CA) is not billed
+    # A rejected claim (999/277CA) is not billed; a void (frequency 8) bills nothing.
+    receivable = [c for c in account.claims if not c.rejected and c.frequency != VOID]
     if billed is None and receivable:
         billed = min(receivable, key=lambda c: (c.segment, c.id))
     # Every payer billed (837) or forwarded to (CLP02 19-21) must have adjudicated before the patient's
@@ -295,4 +343,16 @@ def analyse(account: Account, m: AccountMatches, facts: StoreFacts, fee_per_unit
         last_payer = payers[last.payer_id]
         final_pr = sum(c.patient_responsibility() for c in last_payer.standing)
         final_clp = last
-    return AccountView(account, m, payers, order, billed, pending, final_pr, final_clp)
+    return AccountView(account, m, payers, order, billed, pending, final_pr, final_clp, _void_of(account, m, billed))
+
+
+def _void_of(account: Account, m: AccountMatches, billed: ClaimFact | None) -> ClaimFact | None:
+    """The void of the billed claim: an accepted 837 with CLM05-3 8 whose REF*F8 is the CLP07 of a payment
+    (or reversal) matched to it (RFI 1538: REF*F8 is required on a void). A void naming no CLP07 of this
+    claim voids nothing we can see, so it changes nothing."""
+    if billed is None:
+        return None
+    icns = {c.clp07 for c in account.clps if c.clp07 and (claim := m.claim_of.get(c.id)) is not None
+            and claim.id == billed.id}
+    voids = [c for c in account.claims if c.frequency == VOID and not c.rejected and c.original_reference in icns]
+    return min(voids, key=lambda c: (c.segment, c.id)) if voids else None

@@ -14,8 +14,8 @@ from edi_engine.ledger.adjudication import AccountView, PayerView
 from edi_engine.ledger.matching import REVERSAL
 from edi_engine.store.read import ClpFact
 
-__all__ = ["CombinedPayments", "DuplicateTotals", "LineTotals", "combined_payments", "duplicate_totals",
-           "line_totals", "primary_excess"]
+__all__ = ["CombinedPayments", "DuplicateTotals", "LineTotals", "VoidTotals", "combined_payments",
+           "duplicate_totals", "line_totals", "primary_excess", "void_totals"]
 
 
 @dataclass(frozen=True, slots=True)
@@ -32,6 +32,18 @@ def duplicate_totals(view: AccountView, payer: PayerView) -> DuplicateTotals:
         recovered = payer.recovered.get(dup.id, 0) + (dup.paid if dup.id in view.matches.reversed_by else 0)
         still_open += max(0, dup.paid - recovered)
     return DuplicateTotals(paid_again, still_open)
+
+
+@dataclass(frozen=True, slots=True)
+class VoidTotals:
+    paid: int  # what the payer paid on the voided claim, before reversals and recoupments
+    still_open: int  # what of it the payer has not reversed (CLP02 22) or recouped (PLB), never below 0
+
+
+def void_totals(payer: PayerView) -> VoidTotals:
+    """A payer's payments on a voided claim (AccountView.void): all of it is owed back (domain.md 7.1)."""
+    paid = sum(c.paid for c in payer.clps if c.status != REVERSAL and c.paid > 0)
+    return VoidTotals(paid, max(0, min(paid, payer.net_paid)))
 
 
 def primary_excess(view: AccountView) -> tuple[int, int]:

@@ -2,7 +2,9 @@
 payment it reverses, PLB to the payment it recoups.
 
 Owns the matching order and the method names recorded for each match (domain.md 3):
-  claim:   CLP01 = CLM01, then the payer (837 2010BB NM109 vs the 835 payer id through aliases),
+  claim:   CLP01 = CLM01 (an account may hold a replacement under a new CLM01, store/read.py: the
+           claim whose CLM01 the CLP01 echoes first), then the payer (837 2010BB NM109 vs the 835 payer id
+           through aliases),
            confirmed by member id, service dates and charge; REF*F8 tells a replacement claim from
            the one it replaced; a crossover (CLP02 19/20/21) carries the claim to the next payer.
   line:    REF*6R first, else procedure (SVC06 when the payer re-coded, else SVC01) and modifiers,
@@ -152,6 +154,11 @@ def _match_claim(account: Account, clp: ClpFact, forwarded_by: dict[str, ClpFact
             cause = "no-claim" if not billed else "payer-not-billed"
             result.problems.append(MatchProblem("claim_payment", clp.id, cause, clp=clp))
             return
+    # A replacement sent under a new CLM01 is read into its original's account (store/read.py): CLP01,
+    # which echoes the CLM01 of the claim adjudicated, says which of them this CLP answers.
+    own = [c for c in candidates if c.clm01 == clp.clp01]
+    if own and len(own) < len(candidates):
+        candidates, method = own, method + "+clm01"
     if clp.status != REVERSAL:
         voids = [c for c in candidates if c.frequency != "8"]
         candidates = voids or candidates

@@ -8,7 +8,10 @@ final patient responsibility is a transfer: minus on the last payer's side, plus
 patient's, so the account total is unchanged. CAS adjustments are kept as informational
 postings (`in_balance` False) with their group and reason codes; the write-down that counts is
 the contractual one, charge less the allowed amount of the primary adjudication (adjudication.py),
-so a payer that paid above its allowed shows as a credit.
+so a payer that paid above its allowed shows as a credit. A voided claim (837 frequency 8, REF*F8 =
+CLP07) takes its charge back ("void", one per line, traced to the void's CLM) and has no
+contractual write-down and no patient responsibility: what the payers and the patient paid on it
+is a credit until the payer reverses or recoups it (domain.md 7.1).
 
 Balances: `balance(postings)` for the account; `payer_side` / `patient_side` for who holds a
 credit. Amounts are integer cents (edi_engine.money converts them, nowhere here).
@@ -29,7 +32,7 @@ PATIENT = "patient"
 
 @dataclass(frozen=True, slots=True)
 class Posting:
-    kind: str  # charge, contractual, payment, reversal, recoupment, forwarding, adjustment,
+    kind: str  # charge, void, contractual, payment, reversal, recoupment, forwarding, adjustment,
     #            patient_responsibility, patient_payment, unbalanced (CLP04 - sum(SVC03), no claim CAS)
     amount: int  # cents
     party: str  # canonical payer id, or "patient"
@@ -58,8 +61,14 @@ def build_postings(view: AccountView) -> list[Posting]:
         else:
             out.append(Posting("charge", billed.charge, bill_party, billed.id, None, "claim", billed.id,
                                billed.file_id, billed.segment, billed.offset))
+    void = view.void
+    if billed is not None and void is not None:
+        voided: list[tuple[int, int | None]] = [(ln.charge, ln.id) for ln in billed.lines] or [(billed.charge, None)]
+        for charge, line_id in voided:
+            out.append(Posting("void", -charge, bill_party, billed.id, line_id, "claim", void.id, void.file_id,
+                               void.segment, void.offset, code="CLM05-3=8"))
     primary = view.primary
-    if primary is not None:
+    if primary is not None and void is None:
         for adj in primary.lines.values():
             write_down = adj.charge - adj.allowed
             if write_down:
@@ -102,7 +111,7 @@ def build_postings(view: AccountView) -> list[Posting]:
             out.append(Posting("forwarding" if plb.reason == "FB" else "recoupment", plb.amount, payer.payer_id,
                                claim.id if claim else None, None, "provider_adjustment", plb.id, plb.file_id,
                                plb.segment, plb.offset, clp.id, plb.reason))
-    if view.final_pr and view.final_pr_clp is not None:
+    if view.final_pr and view.final_pr_clp is not None and void is None:
         clp = view.final_pr_clp
         claim_id = billed.id if billed else None
         out.append(Posting("patient_responsibility", -view.final_pr, clp.payer_id, claim_id, None, "claim_payment",

@@ -3,7 +3,9 @@
 Owns applying a decision: writing the status change and its audit event in one transaction. Which
 decision may start from which status is the lifecycle's one transition table (rules/lifecycle.py),
 the same table detect's moves go through; no engine move leaves a decided status, so a decision
-recorded here stands across re-runs. Knows nothing of click or HTTP.
+recorded here stands across re-runs. A finding that is no refund (the registry's `refund` False:
+an unmatched payment, an unbalanced remittance) can only be dismissed: there is nothing to approve,
+pay back or offset until the money is matched to a claim. Knows nothing of click or HTTP.
 """
 
 from __future__ import annotations
@@ -12,11 +14,11 @@ from sqlalchemy.engine import Engine
 
 from edi_engine.errors import UsageError
 from edi_engine.outputs.audit import record
-from edi_engine.rules.lifecycle import DECISION_NAMES, Decision, next_status, sources
+from edi_engine.rules import categories
+from edi_engine.rules.lifecycle import DECISION_NAMES, REFUND_DECISIONS, Decision, next_status, sources
 from edi_engine.store import findings as stored
 
 __all__ = ["DECISION_NAMES", "add_note", "decide"]
-
 
 
 def decide(engine: Engine, finding_id: int, action: str, *, by: str, note: str = "") -> None:
@@ -32,6 +34,10 @@ def decide(engine: Engine, finding_id: int, action: str, *, by: str, note: str =
         row = stored.finding_by_id(conn, finding_id)
         if row is None:
             raise UsageError(f"no finding {finding_id}")
+        if decision in REFUND_DECISIONS and not categories.get(row.category).refund:
+            raise UsageError(f"finding {finding_id} is a {row.category}, not a refund: it cannot be "
+                             f"{'approved' if decision is Decision.APPROVE else action} until the payment is "
+                             "matched to a claim; dismiss it or match it")
         target = next_status(row.status, decision)
         if target is None:
             raise UsageError(f"finding {finding_id} is {row.status}; {action} needs it "

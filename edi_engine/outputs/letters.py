@@ -56,7 +56,7 @@ CARC_TEXT = {
     "195": "Refund issued to an erroneous priority payer", "253": "Sequestration - reduction in federal payment",
     "A0": "Patient refund amount", "B13": "Previously paid",
 }
-_CULPRIT_ROLES = ("paid again", "later payer paid", "paid above what was owed")
+_CULPRIT_ROLES = ("paid again", "later payer paid", "paid above what was owed", "paid on the voided claim")
 
 
 @dataclass(frozen=True, slots=True)
@@ -302,7 +302,7 @@ def _payer_letter(conn: Connection, f: Any, today: date) -> PayerLetter:
     allowed_total = sum((x.allowed for x in lines if x.allowed is not None), Decimal("0")) \
         if any(x.allowed is not None for x in lines) else None
     wording = _letter_of(categories.get(f.category), f.id)
-    codes = [wording.carc]
+    codes = [wording.carc] if wording.carc else []
     for clp in clps:
         for adj in clp.adjustments + [a for s in clp.services for a in getattr(s, "adjustments", [])]:
             if adj.reason not in codes and adj.group != "PR":

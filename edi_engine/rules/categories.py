@@ -33,6 +33,7 @@ from edi_engine.rules import (
     remittance_conflict,
     unbalanced_remittance,
     unmatched_payment,
+    voided_claim,
 )
 from edi_engine.rules.candidate import Candidate
 
@@ -78,7 +79,7 @@ class Letter:
     """The refund letter's wording. `reason` is a str.format text: payer letters get payer_name,
     amount and allowed; patient notices get share, paid and amount (all already formatted)."""
 
-    carc: str  # the CARC the letter cites first
+    carc: str  # the CARC the letter cites first; "" when no CARC says it (a provider's own void)
     reason: str
 
 
@@ -163,6 +164,8 @@ def refund_names() -> tuple[str, ...]:
 
 
 # -- the built-in categories, in allocation order -------------------------------------------------
+# A voided claim first: the void makes every payment on it owed back, so nothing of its credit is
+# left to call a duplicate, an overpayment or a patient overpayment.
 
 def _orphan_plbs(conn: Connection, facts: StoreFacts, pack: RulePack) -> list[Candidate]:
     return unmatched_payment.orphan_plbs(facts)
@@ -176,6 +179,17 @@ def _unbalanced_transactions(conn: Connection, facts: StoreFacts, pack: RulePack
     return unbalanced_remittance.transactions(conn, facts, pack.balancing_tolerance)
 
 
+register(Category(
+    voided_claim.CATEGORY, voided_claim.detect, Owed.PAYER, True,
+    Letter("", "We voided this claim (837 claim frequency 8, referencing your claim number). {payer_name} paid "
+               "{amount} on a claim that should not have been billed; the payment is returned."),
+    Cms838("3", "claim voided by the provider (frequency 8), ICN {voided_icn}"), Correction.NONE, Pool.PAYER))
+register(Category(
+    voided_claim.PATIENT_CATEGORY, voided_claim.detect_patient, Owed.PATIENT, True,
+    Letter("", "The claim for these services was withdrawn (voided), so you owe nothing for it. You paid "
+               "{paid}; the {amount} is returned to you."),
+    Cms838("3", "claim voided by the provider (frequency 8), ICN {voided_icn}; beneficiary payment"),
+    Correction.NONE, Pool.PATIENT))
 register(Category(
     duplicate_payment.CATEGORY, duplicate_payment.detect, Owed.PAYER, True,
     Letter("18", "{payer_name} paid this claim more than once for the same services. The later payment of "

@@ -12,8 +12,8 @@ from __future__ import annotations
 
 from enum import StrEnum
 
-__all__ = ["DECIDED", "DECISION_NAMES", "Decision", "EngineMove", "Move", "ON_BOOKS", "REPAID", "Status",
-           "TRANSITIONS", "next_status", "sources"]
+__all__ = ["DECIDED", "DECISION_NAMES", "Decision", "EngineMove", "Move", "ON_BOOKS", "REFUND_DECISIONS", "REPAID",
+           "Status", "TRANSITIONS", "next_status", "sources"]
 
 
 class Status(StrEnum):
@@ -66,6 +66,8 @@ ON_BOOKS = (Status.OPEN, Status.APPROVED)
 # Paid back: the CMS-838 lists these with the amount repaid.
 REPAID = (Status.REFUNDED, Status.OFFSET)
 DECISION_NAMES = tuple(d.value for d in Decision)
+# The decisions that pay a credit back: only a category that is a refund (rules/categories.py) takes them.
+REFUND_DECISIONS = frozenset({Decision.APPROVE, Decision.MARK_REFUNDED, Decision.OFFSET})
 
 
 def next_status(status: str | None, move: Move) -> Status | None:

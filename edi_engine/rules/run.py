@@ -89,7 +89,7 @@ def _account_candidates(view: AccountView, facts: StoreFacts, pack: RulePack) ->
     else:
         payer_credit = patient_credit = 0
     room = {Pool.PAYER: payer_credit, Pool.PATIENT: patient_credit}
-    # Payers' pool before the patient's, each in registry order: duplicate, payer overpayment, COB.
+    # Payers' pool before the patient's, each in registry order: void, duplicate, payer overpayment, COB.
     for c in sorted(capped, key=lambda c: c.pool is Pool.PATIENT):
         assert c.pool is not None
         for cand in found[c.name]:
@@ -262,6 +262,8 @@ def detect(engine: Engine, *, as_of: date | str | None = None, pack: RulePack | 
     summary = DetectSummary(resolve_as_of(as_of))
     with engine.begin() as conn:
         facts = load_store_facts(conn)
+        if only is not None:  # a replacement under a new CLM01 is its original's account
+            only = sorted({facts.root(k) for k in only})
         reconciler = _Reconciler(conn, pack, summary.as_of, summary)
         matches = _MatchWriter(conn)
         cands: list[Candidate] = []
@@ -279,7 +281,8 @@ def detect(engine: Engine, *, as_of: date | str | None = None, pack: RulePack | 
             # share both), so the member id the claim was billed under must agree too.
             billed = view.billed_claim
             person = (billed.member_id,) + billed.patient_key if billed else ("", "", "", "")
-            if any(person) and view.final_pr is not None and not view.pending:
+            # A voided claim leaves the patient owing nothing on it: no balance to offset against.
+            if any(person) and view.final_pr is not None and not view.pending and view.void is None:
                 owed = view.final_pr - view.patient_paid  # the patient side of the ledger (postings.patient_side)
                 if owed > 0:
                     open_patient[person] += owed

@@ -1,6 +1,8 @@
 """unmatched_payment: an 835 payment (CLP, SVC, or PLB recoupment) that matched no 837 claim or
 line, or matched more than one: reported, never guessed (domain.md 3). Not a refund: the money
-is unapplied until someone says where it belongs; `refund_to` is payer, who sent it."""
+is unapplied cash until someone says where it belongs (a manual match, issue 13), so `refund_to`
+is None: no refund deadline, no letter, no "approve refund" and no row on the credit-balance
+report or the CMS-838. The payer named is the one that sent it."""
 
 from __future__ import annotations
 
@@ -24,7 +26,7 @@ def from_problem(problem: MatchProblem, facts: StoreFacts, clm01: str | None) ->
         if clp.paid == 0:
             return None  # nothing paid, nothing to apply
         trn = clp.payment.trace_number if clp.payment else ""
-        return Candidate(CATEGORY, clp.clp01, clp.payer_id, clp.paid, "payer",
+        return Candidate(CATEGORY, clp.clp01, clp.payer_id, clp.paid, None,
                          cause=f"{problem.cause}:CLP07={clp.clp07}:CLP02={clp.status}:TRN02={trn}",
                          evidence={"summary": f"claim payment not matched ({problem.cause})",
                                    "records": [clp_evidence(clp, facts, "payment")],
@@ -34,7 +36,7 @@ def from_problem(problem: MatchProblem, facts: StoreFacts, clm01: str | None) ->
         if svc.paid == 0:
             return None
         line = svc.ref6r or f"{svc.sub_procedure or svc.procedure}:{svc.date_from or ''}"
-        return Candidate(CATEGORY, clp.clp01, clp.payer_id, svc.paid, "payer", line_key=line,
+        return Candidate(CATEGORY, clp.clp01, clp.payer_id, svc.paid, None, line_key=line,
                          cause=f"{problem.cause}:CLP07={clp.clp07}:SVC={svc.segment - clp.segment}",
                          evidence={"summary": f"service payment not matched to a claim line ({problem.cause})",
                                    "records": [svc_evidence(svc, clp, facts, "service payment"),
@@ -48,7 +50,7 @@ def from_problem(problem: MatchProblem, facts: StoreFacts, clm01: str | None) ->
 def _plb_candidate(plb, facts: StoreFacts, cause: str) -> Candidate:  # type: ignore[no-untyped-def]
     payment = facts.payments.get(plb.payment_id)
     trn = payment.trace_number if payment else ""
-    return Candidate(CATEGORY, plb.reference, payment.payer_id if payment else None, plb.amount, "payer",
+    return Candidate(CATEGORY, plb.reference, payment.payer_id if payment else None, plb.amount, None,
                      cause=f"{cause}:PLB={plb.reason}:TRN02={trn}",
                      evidence={"summary": f"provider-level adjustment {plb.reason} not tied to a claim ({cause})",
                                "records": [plb_evidence(plb, facts, "provider adjustment")]})

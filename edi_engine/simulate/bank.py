@@ -22,7 +22,7 @@ from decimal import Decimal
 
 from edi_engine.parsers import TransactionStart, parse_file
 from edi_engine.parsers.x221a1_835_models import RemittanceHeader
-from edi_engine.simulate.expected import Finding, dumps_expected
+from edi_engine.simulate.expected import NOT_A_REFUND, Finding, dumps_expected
 
 __all__ = ["BankCredit", "BankPayment", "PACK", "bank_credits", "pack_files", "payments_in", "write_bai2"]
 
@@ -159,9 +159,9 @@ def pack_files(world: Mapping[str, bytes], generator: Mapping[str, object]) -> d
     files["statement.bai2"] = write_bai2(bank_credits(payments, drop={missing}, extra=[extra], bare_every=3),
                                          created=last + timedelta(days=7))
     findings = [
-        Finding("era_without_deposit", "", aliases.get(lost.payer_id, lost.payer_id), str(lost.amount), "",
+        Finding("era_without_deposit", "", aliases.get(lost.payer_id, lost.payer_id), str(lost.amount), NOT_A_REFUND,
                 note=f"{lost.file}: TRN02 {lost.trace} of {lost.payment_date} never reached the bank"),
-        Finding("deposit_without_era", "", EXTRA_ORIGINATOR, str(EXTRA), "",
+        Finding("deposit_without_era", "", EXTRA_ORIGINATOR, str(EXTRA), NOT_A_REFUND,
                 note=f"a HCCLAIMPMT credit of {EXTRA} on {lost.payment_date} that no 835 announces"),
     ]
     files["expected.json"] = dumps_expected(sorted(findings, key=lambda f: f.key), generator).encode("utf-8")

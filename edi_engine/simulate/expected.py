@@ -24,7 +24,9 @@ Only "findings" is required. Each finding has:
 - payer_id: the canonical payer id (837 2010BB NM109; an 835 alias is mapped through
   payer_aliases.csv); for a patient_overpayment, the payer of the claim's primary coverage;
 - amount: a string with exactly two decimals;
-- refund_to: payer | patient | offset (unmatched_payment: payer); "" when nothing is refunded;
+- refund_to: payer | patient | offset, or null for a finding that is no refund (unmatched_payment,
+  unbalanced_remittance, the deposit findings, remittance_conflict: unapplied cash, data quality or a
+  remittance held for review; "none" in `Finding.refund_to`; "" reads as null);
 - status: open | resolved (resolved: a later remittance recovered the credit);
 - line (optional, not compared): REF*6R of the line, else its LX number, for line-level findings;
 - note (optional, not compared): why the generator expects it.
@@ -54,6 +56,7 @@ __all__ = [
     "ExpectedPack",
     "FORMAT_VERSION",
     "Finding",
+    "NOT_A_REFUND",
     "REFUND_TO",
     "STATUSES",
     "compare",
@@ -64,9 +67,10 @@ __all__ = [
 
 FORMAT_VERSION = 1
 CATEGORIES = ("duplicate_payment", "payer_overpayment", "cob_overpayment", "patient_overpayment",
-              "unmatched_payment", "unbalanced_remittance", "era_without_deposit", "deposit_without_era",
-              "remittance_conflict")
-REFUND_TO = ("payer", "patient", "offset", "")  # "": not a refund
+              "voided_claim_paid", "voided_claim_patient_paid", "unmatched_payment", "unbalanced_remittance",
+              "era_without_deposit", "deposit_without_era", "remittance_conflict")
+NOT_A_REFUND = "none"  # expected.json's null: the finding is owed to no one (yet)
+REFUND_TO = ("payer", "patient", "offset", NOT_A_REFUND)
 STATUSES = ("open", "resolved")
 _CENT = Decimal("0.01")
 
@@ -111,14 +115,15 @@ class Finding:
 
     def to_json(self) -> dict[str, Any]:
         return {"category": self.category, "claim_id": self.claim_id, "payer_id": self.payer_id,
-                "amount": self.amount, "refund_to": self.refund_to, "status": self.status,
+                "amount": self.amount, "refund_to": None if self.refund_to == NOT_A_REFUND else self.refund_to,
+                "status": self.status,
                 "line": self.line, "note": self.note}
 
     @classmethod
     def from_mapping(cls, obj: Mapping[str, Any]) -> Finding:
         line = obj.get("line")
         return cls(str(obj["category"]), str(obj["claim_id"] or ""), str(obj.get("payer_id") or ""),
-                   str(obj["amount"]), str(obj["refund_to"] or ""), str(obj.get("status", "open")),
+                   str(obj["amount"]), str(obj["refund_to"] or NOT_A_REFUND), str(obj.get("status", "open")),
                    None if line is None else str(line), str(obj.get("note", "") or ""))
 
 

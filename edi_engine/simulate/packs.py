@@ -62,7 +62,8 @@ PACKS: dict[str, Pack] = {
     "unmatched_payment": Pack(
         (("unmatched_payment", ""),), 4, 107,
         "A payment (CLP) whose patient control number (CLP01) is no claim this provider sent.",
-        "One open unmatched_payment for its CLP04, to go back to the payer unless a claim turns up."),
+        "One open unmatched_payment for its CLP04: unapplied cash, not a refund (no refund_to, no "
+        "deadline, no letter) until a claim turns up and it is matched."),
     "reversal_repayment": Pack(
         (("reversal_repayment", "same_check"), ("reversal_repayment", "later_check")), 6, 108,
         "Two underpaid claims reversed (CLP02 22) and paid again correctly: once with reversal and correction on "

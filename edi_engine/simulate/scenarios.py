@@ -21,8 +21,8 @@ category scenarios (an open finding unless said otherwise)
   offset (as estimate, and the patient has another claim with an unpaid PR larger than the credit:
   refund_to offset), cob_copay (paid a copay, then the secondary paid the whole PR).
   payer_id = the claim's primary payer as billed.
-- unmatched_payment: a CLP whose CLP01 is no claim of this provider; amount = CLP04,
-  refund_to payer.
+- unmatched_payment: a CLP whose CLP01 is no claim of this provider; amount = CLP04, no
+  refund_to (unapplied cash, not a refund: it needs a match first).
 
 traps (no finding at all)
 - reversal_repayment (an underpayment reversed and paid again correctly, on the same check or a
@@ -51,6 +51,7 @@ from edi_engine.simulate.adjudicate import (
     shares,
 )
 from edi_engine.simulate.builder import Builder
+from edi_engine.simulate.expected import NOT_A_REFUND
 from edi_engine.simulate.model import (
     ZERO,
     Adj,
@@ -444,7 +445,7 @@ def unmatched_payment(b: Builder, variant: str) -> None:
     day = b.pay_date(payer, b.today)
     result = _paying(b, claim, coverage, day, allow_denials=False, allow_underpayment=False)
     b.pay(result, day)
-    b.finding("unmatched_payment", claim_id, payer, result.paid, "payer",
+    b.finding("unmatched_payment", claim_id, payer, result.paid, NOT_A_REFUND,
               note="CLP01 is no claim of this provider")
 
 

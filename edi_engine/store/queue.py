@@ -14,7 +14,7 @@ from datetime import date, datetime
 from decimal import Decimal
 from typing import Any
 
-from sqlalchemy import func, select
+from sqlalchemy import and_, func, select
 from sqlalchemy.engine import Connection
 
 from edi_engine.store import tables
@@ -143,8 +143,12 @@ class DashboardSums:
     deadlines: tuple[date, ...]
 
 
-def dashboard_sums(conn: Connection, statuses: tuple[str, ...]) -> DashboardSums:
-    selected = _F.c.status.in_(statuses)
+def dashboard_sums(conn: Connection, statuses: tuple[str, ...],
+                   categories: tuple[str, ...] | None = None) -> DashboardSums:
+    """With `categories`, only findings of those (the credit balances: the refund categories)."""
+    selected: Any = _F.c.status.in_(statuses)
+    if categories is not None:
+        selected = and_(selected, _F.c.category.in_(categories))
     total = func.coalesce(func.sum(_F.c.amount), 0).cast(Money)
 
     def grouped(column: Any, order: bool) -> tuple[GroupSum, ...]:

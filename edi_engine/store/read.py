@@ -10,6 +10,12 @@ boundary. Knows nothing of matching rules, findings or thresholds.
 Also the evidence reads: a stored segment by file and byte offset, and a stored file's bytes as a
 stream, both from the contents ingest keeps (source_content, store/content.py), never from the
 path a file was ingested from.
+
+An account is keyed by the original claim's CLM01: a replacement or void (837 CLM05-3 7 or 8) sent
+under a new CLM01 whose REF*F8 is the CLP07 of a payment under another CLP01 belongs to that claim
+(domain.md 7.1; RFI 2150), so its claims, payments and patient payments are read into the
+original's account (`StoreFacts.account_links`, `account_roots`). The links are few (only such
+claims), read once, and followed through chains of replacements.
 Other reads (findings, the queue, reports, users) live in the store's other modules.
 """
 
@@ -33,9 +39,9 @@ from edi_engine.store.content import CHUNK_BYTES, decompress
 
 __all__ = [
     "Account", "CasFact", "ClaimFact", "ClpFact", "FeeRow", "FileFact", "LineFact", "PatientPaymentFact",
-    "PaymentFact", "PaymentTotals", "PlbFact", "RemittanceSide", "StoreFacts", "SvcFact", "file_ids_named",
-    "file_names", "iter_accounts", "load_store_facts", "payment_totals", "remittance_conflicts", "segments_at",
-    "stored_file",
+    "PaymentFact", "PaymentTotals", "PlbFact", "RemittanceSide", "StoreFacts", "SvcFact", "account_links",
+    "file_ids_named", "file_names", "iter_accounts", "load_store_facts", "payment_totals", "remittance_conflicts",
+    "segments_at", "stored_file",
 ]
 
 CHUNK = 2000  # CLM01 values per bulk read
@@ -265,6 +271,16 @@ class StoreFacts:
     plbs_by_reference: dict[str, list[PlbFact]]
     plb_reference_accounts: dict[str, set[str]]  # PLB reference -> CLM01s whose CLP07 it equals
     fees: dict[tuple[str, str], list[FeeRow]]
+    # CLM01 of a replacement or void sent under a new account number -> the CLM01 of the claim it
+    # replaces (the account root, chains followed); empty for most stores.
+    account_links: dict[str, str] = field(default_factory=dict)
+
+    def root(self, clm01: str) -> str:
+        return self.account_links.get(clm01, clm01)
+
+    def members(self, root: str) -> list[str]:
+        """The CLM01s read into the account `root`, root first."""
+        return [root] + sorted(k for k, v in self.account_links.items() if v == root)
 
     def canonical(self, payer_id: str | None) -> str:
         payer_id = (payer_id or "").strip()
@@ -294,9 +310,12 @@ def load_store_facts(conn: Connection, accounts: Sequence[str] | None = None) ->
     """
     aliases = {r[0]: r[1] for r in conn.execute(text("SELECT alias, payer_id FROM payer_alias"))}
     files = {r[0]: FileFact(r[0], r[1]) for r in conn.execute(text("SELECT id, name FROM source_file"))}
+    links = account_links(conn)
     scope: dict[str, object] = {}
     if accounts is not None:
-        scope = {f"a{j}": v for j, v in enumerate(sorted(set(accounts)))}
+        roots = {links.get(a, a) for a in accounts}
+        wanted = set(accounts) | roots | {k for k, v in links.items() if v in roots}
+        scope = {f"a{j}": v for j, v in enumerate(sorted(wanted))}
     in_scope = ", ".join(":" + k for k in scope) or "NULL"
     plb_sql = ("SELECT id, payment_id, source_file_id, segment, byte_offset, reason_code, reference, amount"
                " FROM provider_adjustment WHERE reference IS NOT NULL AND reference <> ''")
@@ -315,10 +334,10 @@ def load_store_facts(conn: Connection, accounts: Sequence[str] | None = None) ->
     if accounts is not None:
         plb_payments = sorted({plb.payment_id for group in plbs.values() for plb in group})
         scope.update({f"p{j}": v for j, v in enumerate(plb_payments)})
-        wanted = f"p.id IN (SELECT payment_id FROM claim_payment WHERE patient_control_number IN ({in_scope}))"
+        touched = f"p.id IN (SELECT payment_id FROM claim_payment WHERE patient_control_number IN ({in_scope}))"
         if plb_payments:
-            wanted += f" OR p.id IN ({', '.join(f':p{j}' for j in range(len(plb_payments)))})"
-        payment_sql += f" AND ({wanted})"
+            touched += f" OR p.id IN ({', '.join(f':p{j}' for j in range(len(plb_payments)))})"
+        payment_sql += f" AND ({touched})"
     payments: dict[int, PaymentFact] = {}
     for r in conn.execute(text(payment_sql), scope):
         payer = (r[7] or "").strip()
@@ -335,7 +354,7 @@ def load_store_facts(conn: Connection, accounts: Sequence[str] | None = None) ->
         sql = ("SELECT DISTINCT payer_claim_control_number, patient_control_number FROM claim_payment"
                f" WHERE payer_claim_control_number IN ({', '.join(':' + k for k in params)}) AND {_POSTED}")
         for r in conn.execute(text(sql), params):
-            ref_accounts[r[0]].add(r[1])
+            ref_accounts[r[0]].add(links.get(r[1]) or r[1])  # a replacement's account is its original's
     fee_sql = ("SELECT payer_id, procedure_code, modifier, allowed_amount, effective_from, effective_to,"
                " source_file_id, segment FROM fee_schedule")
     if accounts is not None:
@@ -349,16 +368,40 @@ def load_store_facts(conn: Connection, accounts: Sequence[str] | None = None) ->
     for r in conn.execute(text(fee_sql + " ORDER BY id"), scope):
         payer = aliases.get(r[0].strip(), r[0].strip())
         fees[(payer, r[1].strip())].append(FeeRow((r[2] or "").strip(), r[3], _d(r[4]), _d(r[5]), r[6], r[7]))
-    return StoreFacts(aliases, files, payments, dict(plbs), dict(ref_accounts), dict(fees))
+    return StoreFacts(aliases, files, payments, dict(plbs), dict(ref_accounts), dict(fees), links)
 
 
-def _account_keys(conn: Connection, only: Sequence[str] | None) -> list[str]:
+def account_links(conn: Connection) -> dict[str, str]:
+    """Replacement/void CLM01 -> the CLM01 of the claim it names, for 837 claims with CLM05-3 7 or 8 under
+    a CLM01 of their own whose REF*F8 is the CLP07 of a payment under exactly one other CLP01. A REF*F8
+    that names no stored CLP07, or the CLP07 of several account numbers, links nothing: never a guess."""
+    named: dict[str, set[str]] = defaultdict(set)
+    for clm01, clp01 in conn.execute(text(
+            "SELECT DISTINCT c.patient_control_number, p.patient_control_number FROM claim c"
+            " JOIN claim_payment p ON p.payer_claim_control_number = c.original_reference"
+            " WHERE c.frequency_code IN ('7', '8') AND c.original_reference IS NOT NULL"
+            " AND c.original_reference <> ''")):
+        named[clm01].add(clp01)
+    direct = {k: next(iter(v)) for k, v in named.items() if len(v) == 1 and k not in v}
+    out: dict[str, str] = {}
+    for k in direct:
+        root, seen = k, {k}
+        while root in direct and direct[root] not in seen:  # a replacement of a replacement
+            root = direct[root]
+            seen.add(root)
+        if root != k:
+            out[k] = root
+    return out
+
+
+def _account_keys(conn: Connection, only: Sequence[str] | None, facts: StoreFacts) -> list[str]:
+    """The account roots to read: a linked CLM01 (a replacement under a new number) is read with its root."""
     if only is not None:
-        return sorted(set(only))
+        return sorted({facts.root(k) for k in only})
     return [r[0] for r in conn.execute(text(
         "SELECT k FROM (SELECT patient_control_number AS k FROM claim"
         f" UNION SELECT patient_control_number FROM claim_payment WHERE {_POSTED}"
-        " UNION SELECT patient_control_number FROM patient_payment) u ORDER BY k"))]
+        " UNION SELECT patient_control_number FROM patient_payment) u ORDER BY k")) if r[0] not in facts.account_links]
 
 
 def _where(keys: list[str], column: str, explicit: bool) -> tuple[str, dict[str, str]]:
@@ -371,23 +414,45 @@ def _where(keys: list[str], column: str, explicit: bool) -> tuple[str, dict[str,
 def iter_accounts(conn: Connection, facts: StoreFacts, only: Sequence[str] | None = None,
                   chunk: int = CHUNK) -> Iterator[Account]:
     """Every account (or only those CLM01s), with its facts, one at a time."""
-    keys = _account_keys(conn, only)
+    keys = _account_keys(conn, facts=facts, only=only)
     for start in range(0, len(keys), chunk):
         part = keys[start:start + chunk]
         yield from _load_chunk(conn, facts, part, only is not None)
 
 
 def _load_chunk(conn: Connection, facts: StoreFacts, keys: list[str], explicit: bool) -> Iterator[Account]:
-    accounts: dict[str, Account] = {}
+    accounts: dict[str, Account] = {}  # in the order the rows name them, as before links existed
+    roots = set(keys)
+    _load_rows(conn, facts, keys, explicit, roots, accounts)
+    linked = [k for root in keys for k in facts.members(root)[1:]] if facts.account_links else []
+    if linked:  # replacements under a new CLM01: read by name, into their root's account
+        _load_rows(conn, facts, sorted(linked), True, roots, accounts)
+    for account in accounts.values():
+        account.clps.sort(key=lambda c: c.order_key)
+        refs = {c.clp07 for c in account.clps if c.clp07}
+        for ref in sorted(refs):
+            account.plbs.extend(facts.plbs_by_reference.get(ref, ()))
+        yield account
 
-    def acct(k: str) -> Account:
-        a = accounts.get(k)
+
+def _load_rows(conn: Connection, facts: StoreFacts, keys: list[str], explicit: bool, roots: set[str],
+               accounts: dict[str, Account]) -> None:
+    """Read the rows of CLM01s `keys` into `accounts` (by root, one of `roots`); a linked CLM01 met in a
+    BETWEEN range is skipped here and read by name with its root."""
+
+    def acct(k: str) -> Account | None:
+        if k in facts.account_links and not explicit:
+            return None
+        root = facts.root(k)
+        if root not in roots:
+            return None
+        a = accounts.get(root)
         if a is None:
-            a = accounts[k] = Account(k)
+            a = accounts[root] = Account(root)
         return a
 
     where, params = _where(keys, "c.patient_control_number", explicit)
-    claims: dict[int, ClaimFact] = {}
+    new_claims: dict[int, ClaimFact] = {}
     for r in conn.execute(text(
             "SELECT c.id, c.source_file_id, c.segment, c.byte_offset, c.patient_control_number, c.payer_id, c.charge,"
             " c.frequency_code, c.original_reference, c.subscriber_member_id, c.patient_last_name,"
@@ -396,21 +461,27 @@ def _load_chunk(conn: Connection, facts: StoreFacts, keys: list[str], explicit: 
         claim = ClaimFact(r[0], r[1], r[2], r[3], r[4], facts.canonical(r[5]), r[6], r[7] or "", (r[8] or "").strip(),
                           (r[9] or "").strip(), ((r[10] or "").upper(), (r[11] or "").upper(), str(r[12] or "")),
                           _d(r[13]), _d(r[14]))
-        claims[claim.id] = claim
-        acct(claim.clm01).claims.append(claim)
-    for claim_id in rejected_claim_ids(conn, where, params, facts.canonical) if claims else ():
-        claims[claim_id].rejected = True
+        owner = acct(claim.clm01)
+        if owner is None:
+            continue
+        new_claims[claim.id] = claim
+        owner.claims.append(claim)
+    for claim_id in rejected_claim_ids(conn, where, params, facts.canonical) if new_claims else ():
+        if claim_id in new_claims:
+            new_claims[claim_id].rejected = True
     for r in conn.execute(text(
             "SELECT l.id, l.claim_id, l.source_file_id, l.segment, l.byte_offset, l.line_number,"
             " l.procedure_qualifier, l.procedure_code, l.modifiers, l.revenue_code, l.charge, l.units,"
             " l.service_date_from, l.service_date_to, l.line_control_number"
             f" FROM claim_line l JOIN claim c ON c.id = l.claim_id WHERE {where} ORDER BY l.claim_id, l.line_number"),
             params).fetchall():
-        claims[r[1]].lines.append(LineFact(r[0], r[1], r[2], r[3], r[4], r[5], r[6] or "", r[7] or "", r[8] or "",
+        if r[1] not in new_claims:
+            continue
+        new_claims[r[1]].lines.append(LineFact(r[0], r[1], r[2], r[3], r[4], r[5], r[6] or "", r[7] or "", r[8] or "",
                                            r[9] or "", r[10], _q(r[11]), _d(r[12]), _d(r[13]) or _d(r[12]),
                                            (r[14] or "").strip()))
     where, params = _where(keys, "c.patient_control_number", explicit)
-    clps: dict[int, ClpFact] = {}
+    new_clps: dict[int, ClpFact] = {}
     for r in conn.execute(text(
             "SELECT c.id, c.payment_id, c.source_file_id, c.segment, c.byte_offset, c.patient_control_number,"
             " c.status_code, c.charge, c.paid, c.patient_responsibility, c.filing_indicator,"
@@ -422,8 +493,11 @@ def _load_chunk(conn: Connection, facts: StoreFacts, keys: list[str], explicit: 
         clp = ClpFact(r[0], r[1], r[2], r[3], r[4], r[5], r[6], r[7], r[8], r[9], r[10] or "", (r[11] or "").strip(),
                       (r[12] or r[13] or "").strip(), _d(r[14]), _d(r[15]),
                       payment.payer_id if payment else "", payment)
-        clps[clp.id] = clp
-        acct(clp.clp01).clps.append(clp)
+        owner = acct(clp.clp01)
+        if owner is None:
+            continue
+        new_clps[clp.id] = clp
+        owner.clps.append(clp)
     svcs: dict[int, SvcFact] = {}
     for r in conn.execute(text(
             "SELECT s.id, s.claim_payment_id, s.source_file_id, s.segment, s.byte_offset, s.procedure_qualifier,"
@@ -432,33 +506,29 @@ def _load_chunk(conn: Connection, facts: StoreFacts, keys: list[str], explicit: 
             " s.line_control_number, s.allowed FROM service_payment s"
             f" JOIN claim_payment c ON c.id = s.claim_payment_id WHERE {where} ORDER BY s.claim_payment_id, s.segment"),
             params).fetchall():
-        if r[1] not in clps:
+        if r[1] not in new_clps:
             continue
         svc = SvcFact(r[0], r[2], r[3], r[4], r[5] or "", r[6] or "", r[7] or "", r[8], r[9], r[10] or "", _q(r[11]),
                       r[12] or "", r[13] or "", _q(r[14]), _d(r[15]), _d(r[16]) or _d(r[15]), (r[17] or "").strip(),
                       r[18])
         svcs[svc.id] = svc
-        clps[r[1]].services.append(svc)
+        new_clps[r[1]].services.append(svc)
     for r in conn.execute(text(
             "SELECT a.id, a.claim_payment_id, a.service_payment_id, a.source_file_id, a.segment, a.byte_offset,"
             " a.group_code, a.reason_code, a.amount FROM adjustment a"
             f" JOIN claim_payment c ON c.id = a.claim_payment_id WHERE {where} ORDER BY a.id"), params).fetchall():
-        if r[1] not in clps:
+        if r[1] not in new_clps or (r[2] is not None and r[2] not in svcs):
             continue
         cas = CasFact(r[0], r[3], r[4], r[5], r[6], r[7], r[8])
-        (svcs[r[2]].adjustments if r[2] is not None else clps[r[1]].adjustments).append(cas)
+        (svcs[r[2]].adjustments if r[2] is not None else new_clps[r[1]].adjustments).append(cas)
     where, params = _where(keys, "p.patient_control_number", explicit)
     for r in conn.execute(text(
             "SELECT p.id, p.source_file_id, p.segment, p.patient_control_number, p.payment_date, p.amount, p.reference"
             f" FROM patient_payment p WHERE {where} ORDER BY p.id"), params).fetchall():
-        acct(r[3]).patient_payments.append(PatientPaymentFact(r[0], r[1], r[2], r[3], _d(r[4]) or date.min, r[5],
-                                                              r[6] or ""))
-    for account in accounts.values():
-        account.clps.sort(key=lambda c: c.order_key)
-        refs = {c.clp07 for c in account.clps if c.clp07}
-        for ref in sorted(refs):
-            account.plbs.extend(facts.plbs_by_reference.get(ref, ()))
-        yield account
+        owner = acct(r[3])
+        if owner is not None:
+            owner.patient_payments.append(PatientPaymentFact(r[0], r[1], r[2], r[3], _d(r[4]) or date.min, r[5],
+                                                             r[6] or ""))
 
 
 @dataclass(frozen=True, slots=True)

@@ -15,7 +15,7 @@ from typing import Any
 from sqlalchemy.engine import Engine
 
 from edi_engine.rules import categories, explain
-from edi_engine.rules.lifecycle import ON_BOOKS, Decision, next_status
+from edi_engine.rules.lifecycle import ON_BOOKS, REFUND_DECISIONS, Decision, next_status
 from edi_engine.rules.report import Explanation
 from edi_engine.store import queue as stored
 from edi_engine.store.account import claims_of
@@ -76,9 +76,17 @@ class DetailContext:
 
     # What the template may offer is read from the lifecycle and the registry, never named in Jinja.
     def may(self, decision: str) -> bool:
-        """The signed-in user may take this decision and the lifecycle allows it from the finding's status."""
+        """The signed-in user may take this decision, the lifecycle allows it from the finding's status,
+        and a decision that pays a credit back is on a category that is a refund."""
+        if decision in REFUND_DECISIONS and not self.refund:
+            return False
         return self.chrome.can(decision) and \
             next_status(self.explanation.finding.status, Decision(decision)) is not None
+
+    @property
+    def refund(self) -> bool:
+        """The category is a refund (letter, approve, mark refunded); else unapplied or data quality."""
+        return categories.get(self.explanation.finding.category).refund
 
     @property
     def on_books(self) -> bool:
@@ -217,7 +225,8 @@ def _bucket(age: int) -> int:
 def dashboard_page(engine: Engine, chrome: Chrome) -> DashboardContext:
     today = chrome.today
     with engine.connect() as conn:
-        sums = stored.dashboard_sums(conn, OPEN_STATUSES)
+        # Credit balances only: an unmatched payment is unapplied cash, not money owed back.
+        sums = stored.dashboard_sums(conn, OPEN_STATUSES, categories.refund_names())
     by_payer = tuple(GroupTotal(str(g.key or "(none)"), g.count, g.amount) for g in sums.by_payer)
     by_category = tuple(GroupTotal(str(g.key), g.count, g.amount) for g in sums.by_category)
     deadlines = sums.deadlines

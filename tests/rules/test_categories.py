@@ -190,17 +190,17 @@ def test_patient_paid_and_secondary_paid_the_coinsurance(store: Store) -> None:
 def test_payment_for_a_claim_never_billed_is_unmatched(store: Store) -> None:
     got = run(store, ("c.837", file_837([claim()])),
               ("a.835", file_835("P1", "CHK1", "20240201", [paid(), paid("ICN9", clm01="PCN9")])))
-    assert got == [("unmatched_payment", "PCN9", "P1", "104.00", "payer", "open")]
+    assert got == [("unmatched_payment", "PCN9", "P1", "104.00", None, "open")]
 
 
 def test_payment_from_a_payer_never_billed_is_unmatched_until_aliased(store: Store) -> None:
     from edi_engine.store import payers
     got = run(store, ("c.837", file_837([claim()])), ("a.835", file_835("X9", "CHK1", "20240201", [paid()])))
-    assert got == [("unmatched_payment", "PCN1", "X9", "104.00", "payer", "open")]
+    assert got == [("unmatched_payment", "PCN1", "X9", "104.00", None, "open")]
     with store.engine.begin() as conn:
         payers.add_alias(conn, "X9", "P1")
     detect(store.engine, as_of="2024-03-02")
-    assert found(store) == [("unmatched_payment", "PCN1", "X9", "104.00", "payer", "resolved")]
+    assert found(store) == [("unmatched_payment", "PCN1", "X9", "104.00", None, "resolved")]
 
 
 def test_unbalanced_claim_payment(store: Store) -> None:

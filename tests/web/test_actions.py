@@ -98,3 +98,19 @@ def test_an_approver_downloads_the_corrected_claim(engine, as_user) -> None:  # 
     assert resp.status_code == 200, resp.get_data(as_text=True)[:2000]
     assert resp.data.startswith(b"ISA") and b"*837*" in resp.data
     assert resp.headers["Content-Disposition"].endswith('.837"')
+
+
+@needs_decisions
+def test_an_unmatched_payment_offers_no_refund(engine, as_user) -> None:  # type: ignore[no-untyped-def]
+    """Issue 11 item 6: unapplied cash is no refund: no approve, no letter, no refund proposal; dismiss stays."""
+    abe, rita = as_user("abe"), as_user("rita")
+    fid = _first(engine, status="open", category="unmatched_payment")
+    page = abe.get(f"/findings/{fid}").get_data(as_text=True)
+    assert "Approve refund" not in page and "Download letter" not in page and 'value="dismiss"' in page
+    assert '<option value="refund">' not in rita.get(f"/findings/{fid}").get_data(as_text=True)
+    resp = abe.post(f"/findings/{fid}/decide", data={"action": "approve", "csrf_token": page_token(abe)},
+                    follow_redirects=True)
+    assert "Not recorded" in resp.get_data(as_text=True) and "not a refund" in resp.get_data(as_text=True)
+    assert _status(engine, fid) == "open"
+    refund = _first(engine, status="open", category="duplicate_payment")
+    assert "Approve refund" in abe.get(f"/findings/{refund}").get_data(as_text=True)
