@@ -20,7 +20,7 @@ from edi_engine.store.ingest import IngestSummary, ingest_paths
 
 __all__ = ["FolderLoad", "load_folder"]
 
-_NOT_X12 = {".csv", ".json", ".md", ".txt~"}
+_NOT_X12 = {".csv", ".json", ".md", ".toml", ".txt~"}
 
 
 @dataclass(frozen=True, slots=True)
