@@ -8,7 +8,8 @@ Public API:
     match_account(account, facts) -> AccountMatches
     analyse(account, matches, facts, fee_per_unit=True) -> AccountView
     build_postings(view) -> list[Posting]; balance(), payer_side(), patient_side(), credit()
-    duplicate_totals(), primary_excess(), combined_payments(), line_totals()   the sums rules and letters show
+    duplicate_totals(), primary_excess(), combined_payments(), line_totals(), msp_terms()   the sums rules and
+                                                   letters show
     ledger_for(conn, clm01) -> (AccountView, list[Posting]) | None   one account, for explain
 """
 
@@ -21,9 +22,11 @@ from edi_engine.ledger.balances import (
     CombinedPayments,
     DuplicateTotals,
     LineTotals,
+    MspTerms,
     combined_payments,
     duplicate_totals,
     line_totals,
+    msp_terms,
     primary_excess,
 )
 from edi_engine.ledger.matching import AccountMatches, Match, MatchProblem, match_account
@@ -40,9 +43,10 @@ from edi_engine.store.read import Account, StoreFacts, iter_accounts, load_store
 
 __all__ = [
     "PATIENT", "Account", "AccountMatches", "AccountView", "CombinedPayments", "DuplicateTotals",
-    "LineAdjudication", "LineTotals", "Match", "MatchProblem", "PayerView", "Posting", "StoreFacts", "analyse",
+    "LineAdjudication", "LineTotals", "Match", "MatchProblem", "MspTerms", "PayerView", "Posting", "StoreFacts",
+    "analyse",
     "balance", "build_postings", "combined_payments", "credit", "duplicate_totals", "iter_accounts", "ledger_for",
-    "line_totals", "load_store_facts", "match_account", "patient_side", "payer_side", "primary_excess",
+    "line_totals", "load_store_facts", "match_account", "msp_terms", "patient_side", "payer_side", "primary_excess",
 ]
 
 

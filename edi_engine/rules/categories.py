@@ -26,6 +26,7 @@ from edi_engine.ledger import AccountView, StoreFacts
 from edi_engine.rules import (
     cob_overpayment,
     duplicate_payment,
+    msp_overpayment,
     patient_overpayment,
     payer_overpayment,
     unbalanced_remittance,
@@ -179,6 +180,13 @@ register(Category(
     Letter("45", "{payer_name} paid more for these services than it owed under the allowed amount less the "
                  "patient's share; the excess of {amount} is returned."),
     Cms838("3"), Correction.NONE, Pool.PAYER))
+register(Category(
+    msp_overpayment.CATEGORY, msp_overpayment.detect, Owed.PAYER, True,
+    Letter("22", "{payer_name} paid these services as primary payer, and an insurer that is primary to Medicare "
+                 "paid them as primary too. Under the Medicare Secondary Payer rules (42 CFR 411.33, 489.20(h)) "
+                 "Medicare's payment less what Medicare owes as secondary payer, {amount}, is returned; the "
+                 "primary insurer's explanation of benefits is enclosed."),
+    Cms838("2", "primary payer {primary_payer}"), Correction.NONE, Pool.PAYER))
 register(Category(
     cob_overpayment.CATEGORY, cob_overpayment.detect, Owed.PAYER, True,
     Letter("22", "The payments of all insurers together exceed the amount allowed by the primary insurer "

@@ -60,6 +60,8 @@ class RulePack:
     patient_days_by_state: dict[str, int]
     payer_days_by_state: dict[str, int]
     contract_days: dict[str, int]  # payer id -> refund window of the provider's contract
+    msp_code_by_payer: dict[str, str]  # CMS-838 column 14, by the other primary payer's id
+    msp_code_by_filing: dict[str, str]  # ... else by its CLP06
     source: str
 
     def payer_type(self, payer_id: str | None, filing_indicator: str | None) -> str:
@@ -105,6 +107,8 @@ def load_pack(path: str | Path | None = None) -> RulePack:
             patient_days_by_state={k.upper(): int(v) for k, v in deadlines.get("patient_by_state", {}).items()},
             payer_days_by_state={k.upper(): int(v) for k, v in deadlines.get("payer_by_state", {}).items()},
             contract_days={str(k): int(v) for k, v in deadlines.get("contract", {}).items()},
+            msp_code_by_payer={str(k): str(v) for k, v in raw.get("msp", {}).get("code_by_payer", {}).items()},
+            msp_code_by_filing={str(k): str(v) for k, v in raw.get("msp", {}).get("code_by_filing", {}).items()},
             source=source,
         )
     except (KeyError, TypeError, ValueError) as exc:

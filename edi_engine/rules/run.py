@@ -89,7 +89,7 @@ def _account_candidates(view: AccountView, facts: StoreFacts, pack: RulePack) ->
     else:
         payer_credit = patient_credit = 0
     room = {Pool.PAYER: payer_credit, Pool.PATIENT: patient_credit}
-    # Payers' pool before the patient's, each in registry order: duplicate, payer overpayment, COB.
+    # Payers' pool before the patient's, each in registry order: duplicate, payer overpayment, MSP, COB.
     for c in sorted(capped, key=lambda c: c.pool is Pool.PATIENT):
         assert c.pool is not None
         for cand in found[c.name]:

@@ -15,7 +15,8 @@ expected.json is one JSON object (UTF-8, two-space indent, keys sorted, newline 
 Only "findings" is required. Each finding has:
 
 - category: duplicate_payment | payer_overpayment | cob_overpayment | patient_overpayment |
-  unmatched_payment (unbalanced_remittance is never generated: every generated 835 balances);
+  unmatched_payment (unbalanced_remittance is never generated: every generated 835 balances;
+  msp_overpayment only in hand-written packs);
 - claim_id: CLM01 (= CLP01; for unmatched_payment the CLP01 that matches no claim);
 - payer_id: the canonical payer id (837 2010BB NM109; an 835 alias is mapped through
   payer_aliases.csv); for a patient_overpayment, the payer of the claim's primary coverage;
@@ -60,7 +61,7 @@ __all__ = [
 
 FORMAT_VERSION = 1
 CATEGORIES = ("duplicate_payment", "payer_overpayment", "cob_overpayment", "patient_overpayment",
-              "unmatched_payment", "unbalanced_remittance")
+              "unmatched_payment", "unbalanced_remittance", "msp_overpayment")
 REFUND_TO = ("payer", "patient", "offset")
 STATUSES = ("open", "resolved")
 _CENT = Decimal("0.01")
