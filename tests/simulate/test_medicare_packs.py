@@ -163,7 +163,7 @@ def test_medicare_tolerance_is_configurable(tmp_path: Path) -> None:
     rules.write_text('[tolerance]\ncredit = "5.00"\n[tolerance.credit_by_payer_type]\nmedicare = "4.00"\n')
     engine = _load(f"sqlite:///{tmp_path / 's.db'}", "tolerance_medicare", rules=str(rules))
     try:
-        assert sorted(k[1] for k in _findings(engine)) == ["PCN1113003", "PCN1113004"]
+        assert sorted(str(k[1]) for k in _findings(engine)) == ["PCN1113003", "PCN1113004"]
     finally:
         engine.dispose()
 
