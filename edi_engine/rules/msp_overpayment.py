@@ -29,12 +29,26 @@ CATEGORY = "msp_overpayment"
 _NEVER_PRIMARY_TO_MEDICARE = frozenset({"medicare", "medicare_advantage", "medicaid", "tricare"})
 
 
+def _supplemental(view: AccountView, payer: PayerView) -> bool:
+    """The payer answered as a supplemental one: Medicare's crossover brought it the claim (no 837
+    went to it), or it reported the prior payer's impact (OA-23, RFI 2806)."""
+    ids = {c.id for c in payer.standing}
+    crossed = any(m.subject == "claim_payment" and m.subject_id in ids and "crossover" in m.method
+                  for m in view.matches.matches)
+    return crossed or any(a.group == "OA" and a.reason == "23" for c in payer.standing for a in c.all_adjustments())
+
+
 def primacy(view: AccountView, pack: RulePack) -> tuple[PayerView, list[PayerView]] | None:
-    """(Medicare, the other payers primary to it) when both paid as primary, else None."""
+    """(Medicare, the other payers primary to it) when both paid as primary, else None.
+
+    Not primary to Medicare: Medicaid, TRICARE, Medicare Advantage, a payer the rule pack lists
+    under `msp.secondary_to_medicare` (a retiree plan, a small employer's plan, a Medigap plan),
+    and a payer that answered as a supplemental one even if it wrote CLP02 1."""
     primaries = [view.payers[p] for p in view.order if view.payers[p].rank == 1]
     medicare = [p for p in primaries if pack.payer_type(p.payer_id, p.filing_indicator) == "medicare"]
     others = [p for p in primaries
-              if pack.payer_type(p.payer_id, p.filing_indicator) not in _NEVER_PRIMARY_TO_MEDICARE]
+              if pack.payer_type(p.payer_id, p.filing_indicator) not in _NEVER_PRIMARY_TO_MEDICARE
+              and p.payer_id not in pack.msp_secondary_payers and not _supplemental(view, p)]
     if len(medicare) != 1 or not others:
         return None
     return medicare[0], others

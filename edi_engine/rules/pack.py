@@ -62,6 +62,7 @@ class RulePack:
     contract_days: dict[str, int]  # payer id -> refund window of the provider's contract
     msp_code_by_payer: dict[str, str]  # CMS-838 column 14, by the other primary payer's id
     msp_code_by_filing: dict[str, str]  # ... else by its CLP06
+    msp_secondary_payers: frozenset[str]  # payer ids never primary to Medicare (retiree, small employer, Medigap)
     source: str
 
     def payer_type(self, payer_id: str | None, filing_indicator: str | None) -> str:
@@ -109,6 +110,7 @@ def load_pack(path: str | Path | None = None) -> RulePack:
             contract_days={str(k): int(v) for k, v in deadlines.get("contract", {}).items()},
             msp_code_by_payer={str(k): str(v) for k, v in raw.get("msp", {}).get("code_by_payer", {}).items()},
             msp_code_by_filing={str(k): str(v) for k, v in raw.get("msp", {}).get("code_by_filing", {}).items()},
+            msp_secondary_payers=frozenset(str(p) for p in raw.get("msp", {}).get("secondary_to_medicare", [])),
             source=source,
         )
     except (KeyError, TypeError, ValueError) as exc:

@@ -198,3 +198,36 @@ def test_clp06_16_alone_is_medicare_advantage(tmp_path: Path) -> None:
         assert hmo.id not in ids
     finally:
         engine.dispose()
+
+
+def test_a_medigap_plan_writing_clp02_1_after_the_crossover_is_no_msp(tmp_path: Path) -> None:
+    pack = tmp_path / "pack"
+    pack.mkdir()
+    for src in (FIXTURES / "crossover_medigap").iterdir():
+        text = src.read_text()
+        if src.name.startswith("20250603-835-HMG01"):
+            text = text.replace("CLP*PCN1109001*2*", "CLP*PCN1109001*1*")  # "processed as primary"
+        (pack / src.name).write_text(text)
+    engine = open_store(f"sqlite:///{tmp_path / 's.db'}")
+    try:
+        load_folder(engine, pack)
+        detect(engine, as_of=AS_OF)
+        result = compare(load_expected(FIXTURES / "crossover_medigap" / "expected.json").findings,
+                         actual_findings(engine))
+        assert result.missing == () and result.unexpected == ()
+    finally:
+        engine.dispose()
+
+
+def test_a_plan_listed_secondary_to_medicare_owes_the_refund_itself(tmp_path: Path) -> None:
+    rules = tmp_path / "r.toml"
+    rules.write_text('[msp]\nsecondary_to_medicare = ["GLE01"]\n')
+    engine = _load(f"sqlite:///{tmp_path / 's.db'}", "msp_primary_payer", rules=str(rules))
+    try:
+        found = _findings(engine)
+        assert ("msp_overpayment", "PCN1110001") not in found
+        cob = found[("cob_overpayment", "PCN1110001")]
+        assert (cob.payer_id, cob.amount) == ("GLE01", 156)
+        assert ("msp_overpayment", "PCN1110003") in found  # workers' compensation is still primary
+    finally:
+        engine.dispose()
