@@ -31,7 +31,8 @@ def detect_cmd(ctx: click.Context, rules_path: str | None, as_of: str | None, as
     # Through the audit wrapper: each finding identified, resolved or reopened gets its audit event.
     s = detect_with_audit(open_store(db_url(ctx)), as_of=as_of, rules_path=rules_path)
     data = {"as_of": s.as_of.isoformat(), "accounts": s.accounts, "new": s.inserted, "updated": s.updated,
-            "resolved": s.resolved, "reopened": s.reopened, "unchanged": s.unchanged, "open": s.open_by_category}
+            "resolved": s.resolved, "reopened": s.reopened, "unchanged": s.unchanged,
+            "deposits_matched": s.deposits_matched, "open": s.open_by_category}
     click.echo(json.dumps(data) if as_json else
                f"{s.accounts} accounts: {s.inserted} new, {s.updated} updated, {s.resolved} resolved, "
                f"{s.reopened} reopened findings; open: "

@@ -16,7 +16,7 @@ import click
 
 from edi_engine.cli import db_url, handle_errors, main
 from edi_engine.errors import UsageError
-from edi_engine.store import imports, migrate, payers
+from edi_engine.store import deposits, imports, migrate, payers
 from edi_engine.store.engine import create_store_engine, open_store
 from edi_engine.store.ingest import FileResult, IngestSummary, expand_paths, ingest_paths
 from edi_engine.store.url import resolve_url, safe_url
@@ -60,7 +60,7 @@ def db_current(ctx: click.Context, as_json: bool) -> None:
 
 @main.group("import")
 def import_group() -> None:
-    """Import CSV files: patient payments, fee schedules."""
+    """Import CSV files (patient payments, fee schedules) and bank deposits (BAI2 or CSV)."""
 
 
 def _print_import(result: object, as_json: bool) -> None:
@@ -94,6 +94,20 @@ def import_fee_schedule(ctx: click.Context, csv_file: str, as_json: bool) -> Non
     Example: edi-engine import fee-schedule fees.csv
     """
     _print_import(imports.import_fee_schedule(open_store(db_url(ctx)), csv_file), as_json)
+
+
+@import_group.command("deposits")
+@click.argument("file", type=click.Path(exists=True, dir_okay=False))
+@click.option("--json", "as_json", is_flag=True, help="Print JSON.")
+@click.pass_context
+@handle_errors
+def import_deposits(ctx: click.Context, file: str, as_json: bool) -> None:
+    """Import bank deposits: a BAI2 statement, or a CSV deposit_date,amount,reference,account[,payer].
+
+    The next detect reassociates them with the 835s (TRN02, amount, BPR16).
+    Example: edi-engine import deposits statement.bai2
+    """
+    _print_import(deposits.import_deposits(open_store(db_url(ctx)), file), as_json)
 
 
 @main.group("payers")
@@ -156,7 +170,9 @@ def alias_list(ctx: click.Context, as_json: bool) -> None:
 def _line(r: FileResult) -> str:
     counts = (f" ({r.transactions} transactions, {r.claims} claims, {r.payments} payments)"
               if r.status == "ingested" else "")
-    return f"{r.file}: {r.status}{counts}" + (f": {r.error}" if r.error else "")
+    notes = "".join(f" ({n})" for n in r.notes())
+    warnings = "".join(f"\n  warning: {w}" for w in r.warnings)
+    return f"{r.file}: {r.status}{notes}{counts}" + (f": {r.error}" if r.error else "") + warnings
 
 
 def _report(summary: IngestSummary, as_json: bool) -> None:
@@ -165,11 +181,14 @@ def _report(summary: IngestSummary, as_json: bool) -> None:
         click.echo(json.dumps({"summary": t, "files": [asdict(r) for r in summary.results]}, indent=1))
         return
     for r in summary.results:
-        if not r.ok:
+        if not r.ok or r.notes() or r.warnings:
             click.echo(_line(r))
+    again = [f"{t[k]} {what}" for k, what in (("redelivered", "remittances re-delivered"),
+                                              ("remittance_conflicts", "remittances held for review"),
+                                              ("resubmitted", "claims submitted again")) if t[k]]
     click.echo(f"files {t['files']} ({t['ingested']} ingested, {t['already_ingested']} already ingested, "
                f"{t['conflicts']} conflicts, {t['failed']} failed); transactions {t['transactions']}, "
-               f"claims {t['claims']}, payments {t['payments']}")
+               f"claims {t['claims']}, payments {t['payments']}" + (f"; {', '.join(again)}" if again else ""))
 
 
 def _ingest_all(engine: object, paths: tuple[str, ...], jobs: int) -> IngestSummary:
@@ -201,7 +220,9 @@ def ingest(ctx: click.Context, paths: tuple[str, ...], watch_dir: str | None,
            poll: float, jobs: int, as_json: bool) -> None:  # float ok: seconds
     """Store 835/837 files (folders recursively), each completely or not at all, each once.
 
-    Exit status 1 when any file failed or conflicted. Example: edi-engine ingest inbox/ --json
+    A remittance already stored (same payer, check number, date, amount and claims, under new control
+    numbers) is recorded as re-delivered and posts nothing; a claim sent again unchanged adds no charge.
+    Exit status 1 when any file failed. Example: edi-engine ingest inbox/ --json
     """
     if bool(paths) == bool(watch_dir):
         raise UsageError("give files or folders to ingest, or --watch DIR (not both)")

@@ -25,10 +25,13 @@ from edi_engine.errors import UsageError
 from edi_engine.ledger import AccountView, StoreFacts
 from edi_engine.rules import (
     cob_overpayment,
+    deposit_without_era,
     duplicate_payment,
+    era_without_deposit,
     msp_overpayment,
     patient_overpayment,
     payer_overpayment,
+    remittance_conflict,
     unbalanced_remittance,
     unmatched_payment,
 )
@@ -166,6 +169,10 @@ def _orphan_plbs(conn: Connection, facts: StoreFacts, pack: RulePack) -> list[Ca
     return unmatched_payment.orphan_plbs(facts)
 
 
+def _remittance_conflicts(conn: Connection, facts: StoreFacts, pack: RulePack) -> list[Candidate]:
+    return remittance_conflict.conflicts(conn, facts)
+
+
 def _unbalanced_transactions(conn: Connection, facts: StoreFacts, pack: RulePack) -> list[Candidate]:
     return unbalanced_remittance.transactions(conn, facts, pack.balancing_tolerance)
 
@@ -204,3 +211,12 @@ register(Category(
 register(Category(
     unbalanced_remittance.CATEGORY, unbalanced_remittance.detect, Owed.NONE, False, None, None, Correction.NONE,
     None, _unbalanced_transactions))
+# Bank deposits (rules/reassociation.py runs them store-wide in a full detect run): unapplied cash,
+# owed to nobody.
+register(Category(
+    era_without_deposit.CATEGORY, era_without_deposit.detect, Owed.NONE, False, None, None, Correction.NONE, None))
+register(Category(
+    deposit_without_era.CATEGORY, deposit_without_era.detect, Owed.NONE, False, None, None, Correction.NONE, None))
+register(Category(
+    remittance_conflict.CATEGORY, remittance_conflict.detect, Owed.NONE, False, None, None, Correction.NONE,
+    None, _remittance_conflicts))

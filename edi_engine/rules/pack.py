@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import tomllib
 from dataclasses import dataclass
+from datetime import date
 from decimal import Decimal, InvalidOperation
 from importlib import resources
 from pathlib import Path
@@ -20,7 +21,7 @@ from edi_engine.errors import InputError, UsageError
 from edi_engine.money import Cents, to_cents
 from edi_engine.rules import categories
 
-__all__ = ["RulePack", "load_pack"]
+__all__ = ["DepositRules", "RulePack", "load_pack"]
 
 
 def _merge(base: dict[str, Any], over: dict[str, Any]) -> dict[str, Any]:
@@ -45,6 +46,26 @@ def _cents(value: object, where: str) -> Cents:
 
 
 @dataclass(frozen=True, slots=True)
+class DepositRules:
+    """[deposits]: EFT/check reassociation windows and how long a missing side may take (default.toml)."""
+
+    match_window_business_days: int = 3
+    check_match_window_business_days: int = 10
+    era_wait_days: int = 7
+    check_wait_days: int = 21
+    deposit_wait_days: int = 7
+    holidays: frozenset[date] = frozenset()
+
+
+def _deposit_rules(raw: dict[str, Any]) -> DepositRules:
+    days = {k: int(raw[k]) for k in ("match_window_business_days", "check_match_window_business_days",
+                                     "era_wait_days", "check_wait_days", "deposit_wait_days") if k in raw}
+    if any(v < 0 for v in days.values()):
+        raise UsageError("rule pack: deposits windows and waits are days, not negative")
+    return DepositRules(**days, holidays=frozenset(date.fromisoformat(str(h)) for h in raw.get("holidays", [])))
+
+
+@dataclass(frozen=True, slots=True)
 class RulePack:
     enabled: frozenset[str]
     credit_tolerance: Cents
@@ -64,6 +85,7 @@ class RulePack:
     msp_code_by_filing: dict[str, str]  # ... else by its CLP06
     msp_secondary_payers: frozenset[str]  # payer ids never primary to Medicare (retiree, small employer, Medigap)
     source: str
+    deposits: DepositRules = DepositRules()
 
     def payer_type(self, payer_id: str | None, filing_indicator: str | None) -> str:
         if payer_id and payer_id in self.payer_types_by_id:
@@ -112,6 +134,7 @@ def load_pack(path: str | Path | None = None) -> RulePack:
             msp_code_by_filing={str(k): str(v) for k, v in raw.get("msp", {}).get("code_by_filing", {}).items()},
             msp_secondary_payers=frozenset(str(p) for p in raw.get("msp", {}).get("secondary_to_medicare", [])),
             source=source,
+            deposits=_deposit_rules(raw.get("deposits", {})),
         )
     except (KeyError, TypeError, ValueError) as exc:
         raise UsageError(f"rule pack {source}: missing or invalid setting ({exc})") from None

@@ -39,7 +39,7 @@ from edi_engine.ledger import (
     match_account,
 )
 from edi_engine.money import to_cents
-from edi_engine.rules import categories
+from edi_engine.rules import categories, reassociation
 from edi_engine.rules.candidate import Candidate, clp_evidence, note_missing_payment_dates, plb_evidence
 from edi_engine.rules.categories import Owed, Pool
 from edi_engine.rules.deadlines import deadline_for
@@ -64,6 +64,7 @@ class DetectSummary:
     resolved: int = 0
     reopened: int = 0
     unchanged: int = 0
+    deposits_matched: int = 0
     open_by_category: dict[str, int] = field(default_factory=dict)
 
 
@@ -293,7 +294,11 @@ def detect(engine: Engine, *, as_of: date | str | None = None, pack: RulePack | 
             cands.extend(found)
         matches.finish()
         summary.matches_written = matches.written
-        if only is None:
+        if only is None:  # store-wide: bank deposits, then the categories' own store checks
+            deposits = reassociation.run(conn, facts, pack, summary.as_of)
+            summary.deposits_matched = deposits.matched
+            summary.matches_written += deposits.written
+            cands.extend(deposits.candidates)
             for c in categories.all_categories():
                 if c.detect_store is not None and c.name in pack.enabled:
                     cands.extend(c.detect_store(conn, facts, pack))

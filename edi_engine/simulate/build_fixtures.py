@@ -13,13 +13,14 @@ from __future__ import annotations
 import sys
 from pathlib import Path
 
+from edi_engine.simulate import bank
 from edi_engine.simulate.packs import MIXED_PACK, PACKS
 from edi_engine.simulate.world import MemorySink, generate_world
 
 __all__ = ["MIXED", "build_fixtures", "expected_packs", "pack_contents"]
 
 MIXED = "mixed"
-_GENERATED_SUFFIXES = (".835", ".837", ".csv", ".json", ".md")
+_GENERATED_SUFFIXES = (".835", ".837", ".csv", ".json", ".md", ".bai2")
 
 
 def pack_contents(name: str) -> dict[str, bytes]:
@@ -27,6 +28,11 @@ def pack_contents(name: str) -> dict[str, bytes]:
     sink = MemorySink()
     if name == MIXED:
         generate_world(MIXED_PACK.claims, MIXED_PACK.seed, out=sink)
+    elif name == bank.PACK:  # a world and its bank statement (simulate/bank.py)
+        claims, seed, scenario = bank.PACK_WORLD
+        generate_world(claims, seed, out=sink, scenario=scenario)
+        return bank.pack_files(sink.files, {"seed": seed, "claims": claims, "scenario": bank.PACK,
+                                            "world": scenario})
     else:
         pack = PACKS[name]
         generate_world(pack.claims, pack.seed, out=sink, scenario=name)
@@ -34,7 +40,7 @@ def pack_contents(name: str) -> dict[str, bytes]:
 
 
 def expected_packs() -> list[str]:
-    return sorted(PACKS) + [MIXED]
+    return sorted([*PACKS, bank.PACK]) + [MIXED]
 
 
 def build_fixtures(root: str | Path) -> list[Path]:

@@ -15,13 +15,16 @@ expected.json is one JSON object (UTF-8, two-space indent, keys sorted, newline 
 Only "findings" is required. Each finding has:
 
 - category: duplicate_payment | payer_overpayment | cob_overpayment | patient_overpayment |
-  unmatched_payment (unbalanced_remittance is never generated: every generated 835 balances;
-  msp_overpayment only in hand-written packs);
-- claim_id: CLM01 (= CLP01; for unmatched_payment the CLP01 that matches no claim);
+  unmatched_payment | era_without_deposit | deposit_without_era | remittance_conflict |
+  msp_overpayment (unbalanced_remittance is never generated: every generated 835 balances;
+  remittance_conflict and msp_overpayment only in hand-made packs);
+- claim_id: CLM01 (= CLP01; for unmatched_payment the CLP01 that matches no claim); "" for the
+  deposit findings and remittance_conflict, which concern a payment, a deposit or a remittance, not a
+  claim;
 - payer_id: the canonical payer id (837 2010BB NM109; an 835 alias is mapped through
   payer_aliases.csv); for a patient_overpayment, the payer of the claim's primary coverage;
 - amount: a string with exactly two decimals;
-- refund_to: payer | patient | offset (unmatched_payment: payer);
+- refund_to: payer | patient | offset (unmatched_payment: payer); "" when nothing is refunded;
 - status: open | resolved (resolved: a later remittance recovered the credit);
 - line (optional, not compared): REF*6R of the line, else its LX number, for line-level findings;
 - note (optional, not compared): why the generator expects it.
@@ -61,8 +64,9 @@ __all__ = [
 
 FORMAT_VERSION = 1
 CATEGORIES = ("duplicate_payment", "payer_overpayment", "cob_overpayment", "patient_overpayment",
-              "unmatched_payment", "unbalanced_remittance", "msp_overpayment")
-REFUND_TO = ("payer", "patient", "offset")
+              "unmatched_payment", "unbalanced_remittance", "era_without_deposit", "deposit_without_era",
+              "remittance_conflict", "msp_overpayment")
+REFUND_TO = ("payer", "patient", "offset", "")  # "": not a refund
 STATUSES = ("open", "resolved")
 _CENT = Decimal("0.01")
 
@@ -113,8 +117,8 @@ class Finding:
     @classmethod
     def from_mapping(cls, obj: Mapping[str, Any]) -> Finding:
         line = obj.get("line")
-        return cls(str(obj["category"]), str(obj["claim_id"]), str(obj.get("payer_id") or ""),
-                   str(obj["amount"]), str(obj["refund_to"]), str(obj.get("status", "open")),
+        return cls(str(obj["category"]), str(obj["claim_id"] or ""), str(obj.get("payer_id") or ""),
+                   str(obj["amount"]), str(obj["refund_to"] or ""), str(obj.get("status", "open")),
                    None if line is None else str(line), str(obj.get("note", "") or ""))
 
 

@@ -229,8 +229,31 @@ def claim_acknowledgments(conn: Connection, where: str, params: dict[str, Any],
         claim_id = max(before, key=lambda c: (c[1] or date.min, c[0]))[0]
         found[claim_id].append(ClaimAck(claim_id, ack_id, "277CA", r[5], r[6], r[7], ack_date, r[9], r[10]))
     rank = {"TA1": 0, "999": 1, "277CA": 2}  # on the same day the later stage of the answer wins
-    return {claim_id: max(acks, key=lambda a: (a.ack_date or date.min, rank[a.kind], a.file_id, a.segment))
-            for claim_id, acks in found.items()}
+    sent_again = _latest_resubmission(conn, where, params)
+    decided: dict[int, ClaimAck] = {}
+    for claim_id, acks in found.items():
+        verdict = max(acks, key=lambda a: (a.ack_date or date.min, rank[a.kind], a.file_id, a.segment))
+        again = sent_again.get(claim_id)
+        if again is not None and verdict.ack_date is not None and again > verdict.ack_date:
+            continue  # sent again unchanged after this verdict: it waits for the answer to that submission
+        decided[claim_id] = verdict
+    return decided
+
+
+def _latest_resubmission(conn: Connection, where: str, params: dict[str, Any]) -> dict[int, date]:
+    """Claim id -> the date its latest unchanged resubmission (claim_submission) was sent."""
+    if not inspect(conn).has_table("claim_submission"):
+        return {}
+    found: dict[int, date] = {}
+    for claim_id, sent in conn.execute(text(
+            f"SELECT s.claim_id, MAX({_SENT}) FROM claim_submission s JOIN claim c ON c.id = s.claim_id"
+            " JOIN transaction_set t ON t.id = s.transaction_set_id"
+            " LEFT JOIN interchange i ON i.id = t.interchange_id"
+            f" WHERE {where} GROUP BY s.claim_id"), params):
+        day = _day(sent)
+        if day is not None:
+            found[claim_id] = day
+    return found
 
 
 @dataclass(frozen=True, slots=True)

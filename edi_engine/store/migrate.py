@@ -9,6 +9,8 @@ once) wait for each other instead of racing to create the same tables.
 
 from __future__ import annotations
 
+from collections.abc import Iterator
+from contextlib import contextmanager
 from pathlib import Path
 
 from alembic import command
@@ -20,8 +22,8 @@ from sqlalchemy.engine import Connection, Engine
 
 from edi_engine.errors import InputError
 
-__all__ = ["MIGRATIONS_DIR", "alembic_config", "all_tables_metadata", "current_revision", "ensure_schema",
-           "head_revision", "upgrade"]
+__all__ = ["MIGRATIONS_DIR", "alembic_config", "all_tables_metadata", "current_revision", "downgrade",
+           "ensure_schema", "head_revision", "upgrade"]
 
 MIGRATIONS_DIR = Path(__file__).resolve().parent / "migrations"
 _PG_LOCK_KEY = 0x6564_6965_6E67  # "edieng": any fixed 64-bit key shared by all edi-engine processes
@@ -58,13 +60,43 @@ def current_revision(connection: Connection) -> str | None:
 
 def upgrade(engine: Engine) -> tuple[str | None, str]:
     """Bring the schema to head; returns (revision before, revision after)."""
-    with engine.begin() as conn:
+    with engine.connect() as conn, _sqlite_foreign_keys_off(conn), conn.begin():
         if conn.dialect.name == "postgresql":
             conn.execute(text("SELECT pg_advisory_xact_lock(:key)"), {"key": _PG_LOCK_KEY})
         before = current_revision(conn)
         _refuse_newer(before)
         command.upgrade(alembic_config(conn), "head")
+        _check_foreign_keys(conn)
         return before, head_revision()
+
+
+def downgrade(engine: Engine, revision: str) -> None:
+    """Take the schema back to `revision` (tests of upgrades from older stores; no command offers it)."""
+    with engine.connect() as conn, _sqlite_foreign_keys_off(conn), conn.begin():
+        command.downgrade(alembic_config(conn), revision)
+        _check_foreign_keys(conn)
+
+
+@contextmanager
+def _sqlite_foreign_keys_off(conn: Connection) -> Iterator[None]:
+    """SQLite alters a table by copying it and dropping the old one, which its foreign key checks refuse
+    for a table other rows point at, even deferred (the drop counts as deleting every parent row). Its
+    documented procedure: foreign keys off outside the transaction, foreign_key_check before commit."""
+    if conn.dialect.name != "sqlite":
+        yield
+        return
+    raw = conn.connection.driver_connection
+    assert raw is not None
+    raw.execute("PRAGMA foreign_keys=OFF")  # outside any transaction: SQLite ignores it inside one
+    try:
+        yield
+    finally:
+        raw.execute("PRAGMA foreign_keys=ON")
+
+
+def _check_foreign_keys(conn: Connection) -> None:
+    if conn.dialect.name == "sqlite" and conn.exec_driver_sql("PRAGMA foreign_key_check").first() is not None:
+        raise InputError("the schema upgrade would leave rows pointing at rows that do not exist; nothing changed")
 
 
 def _refuse_newer(revision: str | None) -> None:

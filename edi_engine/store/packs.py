@@ -1,8 +1,9 @@
 """A folder of X12 files and the CSVs that go with them, loaded into a store in one call.
 
 Used by `replay`, `demo` and the benchmarks. The CSVs are recognised by name:
-`payer_aliases.csv` (alias,payer_id), `fee_schedule.csv` and `patient_payments.csv`; every other
-file is handed to ingest, which recognises 835s and 837s by content.
+`payer_aliases.csv` (alias,payer_id), `fee_schedule.csv`, `patient_payments.csv` and `deposits.csv`,
+and bank statements by their `.bai2` suffix (import deposits); every other file is handed to ingest,
+which recognises 835s and 837s by content.
 """
 
 from __future__ import annotations
@@ -14,13 +15,14 @@ from pathlib import Path
 from sqlalchemy.engine import Engine
 
 from edi_engine.errors import InputError, Position
-from edi_engine.store import imports, payers
+from edi_engine.store import deposits, imports, payers
+from edi_engine.store.deposits import DepositImport
 from edi_engine.store.imports import ImportResult
 from edi_engine.store.ingest import IngestSummary, ingest_paths
 
 __all__ = ["FolderLoad", "load_folder"]
 
-_NOT_X12 = {".csv", ".json", ".md", ".toml", ".txt~"}
+_NOT_X12 = {".csv", ".json", ".md", ".toml", ".txt~", ".bai2", ".db", ".db-wal", ".db-shm", ".db-journal"}
 
 
 @dataclass(frozen=True, slots=True)
@@ -28,6 +30,7 @@ class FolderLoad:
     ingest: IngestSummary
     aliases: int
     imports: tuple[ImportResult, ...]
+    deposits: tuple[DepositImport, ...] = ()
 
 
 def _load_aliases(engine: Engine, path: Path) -> int:
@@ -57,4 +60,7 @@ def load_folder(engine: Engine, folder: str | Path) -> FolderLoad:
         results.append(imports.import_fee_schedule(engine, folder / "fee_schedule.csv"))
     if (folder / "patient_payments.csv").is_file():
         results.append(imports.import_patient_payments(engine, folder / "patient_payments.csv"))
-    return FolderLoad(summary, alias_count, tuple(results))
+    banks = sorted(p for p in folder.rglob("*.bai2") if p.is_file())
+    if (folder / "deposits.csv").is_file():
+        banks.append(folder / "deposits.csv")
+    return FolderLoad(summary, alias_count, tuple(results), tuple(deposits.import_deposits(engine, p) for p in banks))

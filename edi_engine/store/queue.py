@@ -170,6 +170,7 @@ class FileRow:
     error: str | None
     claims: int
     payments: int
+    warnings: str | None = None  # one a line: re-deliveries, held remittances, resubmissions, reused ISA13
 
 
 @dataclass(frozen=True, slots=True)
@@ -183,8 +184,8 @@ def file_activity(conn: Connection, limit: int) -> FileActivity:
     sf = tables.source_file
 
     def rows(query: Any) -> tuple[FileRow, ...]:
-        return tuple(FileRow(r.id, r.name, r.kind, r.status, r.received_at, r.error, r.claims, r.payments)
-                     for r in conn.execute(query))
+        return tuple(FileRow(r.id, r.name, r.kind, r.status, r.received_at, r.error, r.claims, r.payments,
+                             r.warnings) for r in conn.execute(query))
 
     recent = rows(select(sf).order_by(sf.c.received_at.desc(), sf.c.id.desc()).limit(limit))
     failures = rows(select(sf).where(sf.c.status == "failed").order_by(sf.c.received_at.desc()).limit(limit))

@@ -26,11 +26,14 @@ from edi_engine.store.acks import rejected_claim_ids
 
 __all__ = [
     "Account", "CasFact", "ClaimFact", "ClpFact", "FeeRow", "FileFact", "LineFact", "PatientPaymentFact",
-    "PaymentFact", "PaymentTotals", "PlbFact", "StoreFacts", "SvcFact", "iter_accounts", "load_store_facts",
-    "file_names", "payment_totals",
+    "PaymentFact", "PaymentTotals", "PlbFact", "RemittanceSide", "StoreFacts", "SvcFact", "iter_accounts",
+    "load_store_facts", "file_names", "payment_totals", "remittance_conflicts",
 ]
 
 CHUNK = 2000  # CLM01 values per bulk read
+# A remittance held for review (payment.conflict_of, see ingest.py) is stored but posted nowhere: the
+# ledger reads only the claim payments of posted remittances.
+_POSTED = "payment_id NOT IN (SELECT id FROM payment WHERE conflict_of IS NOT NULL)"
 
 
 @lru_cache(maxsize=8192)
@@ -300,26 +303,29 @@ def load_store_facts(conn: Connection, accounts: Sequence[str] | None = None) ->
         "SELECT p.id, p.source_file_id, p.segment, p.byte_offset, p.amount, p.payment_date, p.trace_number,"
         " p.payer_id, i.control_number, t.control_number FROM payment p"
         " JOIN transaction_set t ON t.id = p.transaction_set_id"
-        " LEFT JOIN interchange i ON i.id = t.interchange_id")
+        " LEFT JOIN interchange i ON i.id = t.interchange_id WHERE p.conflict_of IS NULL")
     if accounts is not None:
         plb_payments = sorted({plb.payment_id for group in plbs.values() for plb in group})
         scope.update({f"p{j}": v for j, v in enumerate(plb_payments)})
-        payment_sql += (" WHERE p.id IN (SELECT payment_id FROM claim_payment"
-                        f" WHERE patient_control_number IN ({in_scope}))")
+        wanted = f"p.id IN (SELECT payment_id FROM claim_payment WHERE patient_control_number IN ({in_scope}))"
         if plb_payments:
-            payment_sql += f" OR p.id IN ({', '.join(f':p{j}' for j in range(len(plb_payments)))})"
+            wanted += f" OR p.id IN ({', '.join(f':p{j}' for j in range(len(plb_payments)))})"
+        payment_sql += f" AND ({wanted})"
     payments: dict[int, PaymentFact] = {}
     for r in conn.execute(text(payment_sql), scope):
         payer = (r[7] or "").strip()
         payments[r[0]] = PaymentFact(r[0], r[1], r[2], r[3], r[4], _d(r[5]), r[6] or "",
                                      aliases.get(payer, payer), r[8] or "", r[9] or "")
+    # A held remittance (payment.conflict_of) is posted nowhere, its PLBs neither.
+    plbs = defaultdict(list, {ref: kept for ref, group in plbs.items()
+                              if (kept := [plb for plb in group if plb.payment_id in payments])})
     ref_accounts: dict[str, set[str]] = defaultdict(set)
     refs = sorted(plbs)
     for i in range(0, len(refs), 500):
         part = refs[i:i + 500]
         params = {f"r{j}": v for j, v in enumerate(part)}
         sql = ("SELECT DISTINCT payer_claim_control_number, patient_control_number FROM claim_payment"
-               f" WHERE payer_claim_control_number IN ({', '.join(':' + k for k in params)})")
+               f" WHERE payer_claim_control_number IN ({', '.join(':' + k for k in params)}) AND {_POSTED}")
         for r in conn.execute(text(sql), params):
             ref_accounts[r[0]].add(r[1])
     fee_sql = ("SELECT payer_id, procedure_code, modifier, allowed_amount, effective_from, effective_to,"
@@ -343,7 +349,7 @@ def _account_keys(conn: Connection, only: Sequence[str] | None) -> list[str]:
         return sorted(set(only))
     return [r[0] for r in conn.execute(text(
         "SELECT k FROM (SELECT patient_control_number AS k FROM claim"
-        " UNION SELECT patient_control_number FROM claim_payment"
+        f" UNION SELECT patient_control_number FROM claim_payment WHERE {_POSTED}"
         " UNION SELECT patient_control_number FROM patient_payment) u ORDER BY k"))]
 
 
@@ -403,6 +409,8 @@ def _load_chunk(conn: Connection, facts: StoreFacts, keys: list[str], explicit: 
             " c.payer_claim_control_number, c.insured_member_id, c.patient_member_id, c.statement_from,"
             f" c.statement_to FROM claim_payment c WHERE {where} ORDER BY c.id"), params).fetchall():
         payment = facts.payments.get(r[1])
+        if payment is None:
+            continue  # a held remittance's claim
         clp = ClpFact(r[0], r[1], r[2], r[3], r[4], r[5], r[6], r[7], r[8], r[9], r[10] or "", (r[11] or "").strip(),
                       (r[12] or r[13] or "").strip(), _d(r[14]), _d(r[15]),
                       payment.payer_id if payment else "", payment)
@@ -416,6 +424,8 @@ def _load_chunk(conn: Connection, facts: StoreFacts, keys: list[str], explicit: 
             " s.line_control_number, s.allowed FROM service_payment s"
             f" JOIN claim_payment c ON c.id = s.claim_payment_id WHERE {where} ORDER BY s.claim_payment_id, s.segment"),
             params).fetchall():
+        if r[1] not in clps:
+            continue
         svc = SvcFact(r[0], r[2], r[3], r[4], r[5] or "", r[6] or "", r[7] or "", r[8], r[9], r[10] or "", _q(r[11]),
                       r[12] or "", r[13] or "", _q(r[14]), _d(r[15]), _d(r[16]) or _d(r[15]), (r[17] or "").strip(),
                       r[18])
@@ -425,6 +435,8 @@ def _load_chunk(conn: Connection, facts: StoreFacts, keys: list[str], explicit: 
             "SELECT a.id, a.claim_payment_id, a.service_payment_id, a.source_file_id, a.segment, a.byte_offset,"
             " a.group_code, a.reason_code, a.amount FROM adjustment a"
             f" JOIN claim_payment c ON c.id = a.claim_payment_id WHERE {where} ORDER BY a.id"), params).fetchall():
+        if r[1] not in clps:
+            continue
         cas = CasFact(r[0], r[3], r[4], r[5], r[6], r[7], r[8])
         (svcs[r[2]].adjustments if r[2] is not None else clps[r[1]].adjustments).append(cas)
     where, params = _where(keys, "p.patient_control_number", explicit)
@@ -453,13 +465,49 @@ class PaymentTotals:
 
 
 def payment_totals(conn: Connection) -> list[PaymentTotals]:
-    """Every stored 835 payment with the totals the transaction balancing check needs."""
+    """Every posted 835 payment (not a held one) with the totals the transaction balancing check needs."""
     rows = conn.execute(text(
         "SELECT p.id, p.amount, p.credit_debit,"
         " (SELECT COALESCE(SUM(c.paid), 0) FROM claim_payment c WHERE c.payment_id = p.id),"
-        " (SELECT COALESCE(SUM(a.amount), 0) FROM provider_adjustment a WHERE a.payment_id = p.id) FROM payment p"))
+        " (SELECT COALESCE(SUM(a.amount), 0) FROM provider_adjustment a WHERE a.payment_id = p.id) FROM payment p"
+        " WHERE p.conflict_of IS NULL"))
     # PostgreSQL sums BIGINT as NUMERIC, hence int().
     return [PaymentTotals(pid, bpr02, cd, int(clp_sum), int(plb_sum)) for pid, bpr02, cd, clp_sum, plb_sum in rows]
+
+
+@dataclass(frozen=True, slots=True)
+class RemittanceSide:
+    """One side of a remittance conflict: an 835 payment with its file, envelope and totals, in cents."""
+
+    payment_id: int
+    file: str
+    segment: int  # the BPR
+    offset: int
+    isa13: str
+    st02: str
+    payer_id: str  # as stored (N1*PR N104, else REF*2U, else TRN03)
+    trace_number: str  # TRN02
+    amount: int  # BPR02
+    credit_debit: str  # BPR03
+    payment_date: date | None  # BPR16
+    claims: int  # CLPs
+    sum_clp04: int
+
+
+def remittance_conflicts(conn: Connection) -> list[tuple[RemittanceSide, RemittanceSide]]:
+    """Each held remittance (payment.conflict_of) with the posted one it disagrees with: (held, posted)."""
+    rows = conn.execute(text(
+        "SELECT p.id, f.name, p.segment, p.byte_offset, i.control_number, t.control_number, p.payer_id,"
+        " p.trace_number, p.amount, p.credit_debit, p.payment_date, p.conflict_of,"
+        " (SELECT count(*) FROM claim_payment c WHERE c.payment_id = p.id),"
+        " (SELECT COALESCE(SUM(c.paid), 0) FROM claim_payment c WHERE c.payment_id = p.id)"
+        " FROM payment p JOIN source_file f ON f.id = p.source_file_id"
+        " JOIN transaction_set t ON t.id = p.transaction_set_id LEFT JOIN interchange i ON i.id = t.interchange_id"
+        " WHERE p.id IN (SELECT conflict_of FROM payment WHERE conflict_of IS NOT NULL)"
+        " OR p.conflict_of IS NOT NULL ORDER BY p.id")).all()
+    sides = {r[0]: (RemittanceSide(r[0], r[1], r[2], r[3], r[4] or "", r[5] or "", r[6] or "", r[7] or "", r[8],
+                                   r[9] or "", _d(r[10]), int(r[12]), int(r[13])), r[11]) for r in rows}
+    return [(side, sides[first][0]) for side, first in sides.values() if first is not None and first in sides]
 
 
 def file_names(conn: Connection) -> dict[int, str]:

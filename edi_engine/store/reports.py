@@ -58,8 +58,9 @@ class ReconciliationFacts:
 
 
 def reconciliation_facts(conn: Connection, check: str | None = None) -> ReconciliationFacts:
-    """Every stored 835 payment (or those of one check/EFT trace number) with its CLPs and PLBs."""
-    query = select(_P).order_by(_P.c.payment_date, _P.c.trace_number, _P.c.id)
+    """Every posted 835 payment (or those of one check/EFT trace number) with its CLPs and PLBs; a
+    remittance held for review (payment.conflict_of) is the remittance_conflict finding's, not a check's."""
+    query = select(_P).where(_P.c.conflict_of.is_(None)).order_by(_P.c.payment_date, _P.c.trace_number, _P.c.id)
     if check:
         query = query.where(_P.c.trace_number == check)
     payments = tuple(RemittedPayment(p.id, p.trace_number, p.payer_id, p.payer_name, p.payment_date, p.method,

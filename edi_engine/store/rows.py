@@ -7,6 +7,8 @@ parsers' models by attribute name only; knows nothing of connections or batching
 
 from __future__ import annotations
 
+import hashlib
+import json
 from decimal import Decimal
 from typing import Any
 
@@ -15,8 +17,9 @@ from edi_engine.money import Cents, to_cents
 from edi_engine.parsers.transaction import TransactionInfo
 from edi_engine.store.payers import payer_id_835
 
-__all__ = ["adjustment_rows", "claim_line_rows", "claim_payment_row", "claim_row", "interchange_row", "payment_row",
-           "provider_adjustment_rows", "service_payment_row", "transaction_set_row"]
+__all__ = ["RemittanceDigest", "adjustment_rows", "claim_line_rows", "claim_payment_row", "claim_row",
+           "claim_signature", "interchange_row", "payer_key_835", "payment_row", "provider_adjustment_rows",
+           "service_payment_row", "transaction_set_row"]
 
 Row = dict[str, Any]
 
@@ -59,6 +62,45 @@ def transaction_set_row(file_id: int, interchange_id: int | None, info: Transact
 
 # ---- 835 -------------------------------------------------------------------------------------
 
+def payer_key_835(header: Any) -> str | None:
+    """The payer of the payment identity (domain.md 1.11): TRN03, else N1*PR N104."""
+    n104 = header.payer.party.id if header.payer is not None else ""
+    return _s((header.payer_identifier or "").strip()) or _s((n104 or "").strip())
+
+
+class RemittanceDigest:
+    """SHA-256 over a remittance's money, fed claim by claim as the parser yields them (nothing kept):
+    per CLP its CLP01/02/03/04/05/07, its CAS, and each SVC's code, amounts, units and CAS; then the PLBs.
+    Names, addresses and references (REF*6R, corrected patient data) are left out, so a payer's re-sent
+    835 with added detail is still the same payment; a changed amount or claim is not (domain.md 1.11)."""
+
+    def __init__(self, file: str) -> None:
+        self.file = file
+        self._hash = hashlib.sha256()
+
+    def _feed(self, value: object) -> None:
+        self._hash.update(json.dumps(value, default=str, separators=(",", ":")).encode())
+        self._hash.update(b"\n")
+
+    def _cas(self, adjustments: tuple[Any, ...]) -> list[object]:
+        return [(a.group, a.reason, _money(a.amount, "CAS amount", self.file, a)) for a in adjustments]
+
+    def claim(self, clp: Any) -> None:
+        f = self.file
+        self._feed(("CLP", clp.patient_control_number, clp.status, _money(clp.charge, "CLP03", f, clp),
+                    _money(clp.paid, "CLP04", f, clp), _money(clp.patient_responsibility, "CLP05", f, clp),
+                    clp.payer_claim_control_number, self._cas(clp.adjustments),
+                    [(s.qualifier, s.procedure_code, _mods(s.modifiers), _money(s.charge, "SVC02", f, s),
+                      _money(s.paid, "SVC03", f, s), _qty(s.units_paid), self._cas(s.adjustments))
+                     for s in clp.services]))
+
+    def trailer(self, trailer: Any) -> str:
+        plbs = trailer.provider_adjustments if trailer is not None else ()
+        self._feed(("PLB", [(p.provider_id, p.reason, p.reference, _money(p.amount, "PLB amount", self.file, p))
+                            for p in plbs]))
+        return self._hash.hexdigest()
+
+
 def payment_row(file_id: int, set_id: int, header: Any, file: str) -> Row:
     payer = header.payer
     n104 = payer.party.id if payer is not None else None
@@ -74,7 +116,7 @@ def payment_row(file_id: int, set_id: int, header: Any, file: str) -> Row:
             "payee_id_qualifier": _s(payee.id_qualifier) if payee else None,
             "payee_id": _s(payee.id) if payee else None,
             "payee_name": _s(payee.last_or_organization) if payee else None,
-            "production_date": header.production_date}
+            "production_date": header.production_date, "payer_key": payer_key_835(header)}
 
 
 def claim_payment_row(file_id: int, payment_id: int, clp: Any, file: str) -> Row:
@@ -151,6 +193,16 @@ def claim_row(file_id: int, set_id: int, clm: Any, file: str) -> Row:
             "billing_provider_id": _s(billing.id) if billing else None,
             "billing_provider_name": _s(billing.name) if billing else None,
             "statement_from": clm.statement_from, "statement_to": clm.statement_to}
+
+
+def claim_signature(claim: Row, lines: list[Row]) -> str:
+    """What makes two 837 claims the same claim sent again: CLM01, payer, frequency, charge, statement
+    dates, and each line's number, procedure, modifiers, revenue code, charge, units and dates."""
+    key = [claim["patient_control_number"], claim["payer_id"], claim["frequency_code"], claim["charge"],
+           claim["variant"], claim["statement_from"], claim["statement_to"],
+           [(ln["line_number"], ln["procedure_qualifier"], ln["procedure_code"], ln["modifiers"], ln["revenue_code"],
+             ln["charge"], ln["units"], ln["service_date_from"], ln["service_date_to"]) for ln in lines]]
+    return hashlib.sha256(json.dumps(key, default=str, separators=(",", ":")).encode()).hexdigest()
 
 
 def claim_line_rows(file_id: int, claim_id: int, clm: Any, file: str) -> list[Row]:

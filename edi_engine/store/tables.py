@@ -18,6 +18,10 @@ are plain Core and `sqlmodel` is not a dependency. A table keeps the name of its
 The ledger's and rules' tables (`payment_match`, `finding`), the audit trail and the web app's users
 are declared here too: one schema, one MetaData, so Alembic sees all of it. Their owners' notes:
 
+- Identity below the file (ingest.py): `payment_identity` keys (payer, TRN02) to the payment posted
+  first; a later set with the same payment is a `remittance_delivery` row (nothing posted), one that
+  differs is a `payment` row with `conflict_of` set, stored with its claims but read by no ledger
+  (store/read.py); an 837 claim whose `signature` is stored is a `claim_submission` row.
 - `payment_match` is derived data: `detect` rewrites only the rows whose match changed. `finding`
   is reconciled, never rebuilt: its `natural_key` (category + claim + payer + line + cause) is
   unique, so a re-run updates a finding instead of adding another, and a human decision in
@@ -57,9 +61,10 @@ from edi_engine.store.types import DecimalText, Money
 
 __all__ = [
     "EVENTS", "UTCDateTime", "acknowledgment", "adjustment", "audit_event", "claim", "claim_line", "claim_payment",
-    "fee_schedule", "finding", "interchange", "login_attempt", "metadata", "patient_payment", "payer_alias", "payment",
-    "payment_match", "provider_adjustment", "service_payment", "source_file", "transaction_set", "web_session",
-    "web_user",
+    "claim_submission", "deposit", "deposit_match", "fee_schedule", "finding", "interchange", "login_attempt",
+    "metadata", "patient_payment", "payer_alias", "payment", "payment_identity", "payment_match",
+    "provider_adjustment", "remittance_delivery", "service_payment", "source_file", "transaction_set",
+    "web_session", "web_user",
 ]
 
 metadata = MetaData(naming_convention={
@@ -113,9 +118,12 @@ source_file = Table(
     Column('transactions', Integer, nullable=False, comment='transaction sets stored'),
     Column('claims', Integer, nullable=False, comment='837 claims (CLM) stored'),
     Column('payments', Integer, nullable=False, comment='835 claim payments (CLP) stored'),
+    Column('warnings', Text, nullable=True,
+           comment='one a line: a re-used ISA13, a remittance re-delivered or held, a claim submitted again'),
 )
 
-# ISA..IEA. (sender_id, control_number) is unique: the same ISA13 from the same sender twice is a conflict.
+# ISA..IEA. (sender_id, control_number) is not unique: senders restart and reuse ISA13 (X12.5 asks
+# uniqueness only for a time span), so the same pair from another file is a warning, not a refusal.
 interchange = Table(
     'interchange', metadata,
     Column('id', Integer, primary_key=True),
@@ -126,7 +134,7 @@ interchange = Table(
     Column('receiver_id', String, nullable=True, comment='ISA08'),
     Column('control_number', String, nullable=True, comment='ISA13'),
     Column('interchange_date', Date, nullable=True, comment='ISA09'),
-    UniqueConstraint('sender_id', 'control_number'),
+    Index('ix_interchange_sender_id_control_number', 'sender_id', 'control_number'),
 )
 
 # ST..SE with its functional group's facts.
@@ -175,6 +183,20 @@ claim = Table(
     Column('billing_provider_name', String, nullable=True, comment='2010AA NM103'),
     Column('statement_from', Date, nullable=True, comment='DTP*434 from (837I)'),
     Column('statement_to', Date, nullable=True, comment='DTP*434 to (837I)'),
+    Column('signature', String(64), nullable=True, unique=True,
+           comment='SHA-256 of CLM01, payer, frequency, charge, dates and lines: the same claim sent again'),
+)
+
+# A claim received again unchanged (same signature): one claim, another submission, no new charge.
+claim_submission = Table(
+    'claim_submission', metadata,
+    Column('id', Integer, primary_key=True),
+    Column('claim_id', Integer, ForeignKey('claim.id'), nullable=False, index=True, comment='the claim first stored'),
+    Column('source_file_id', Integer, ForeignKey('source_file.id'), nullable=False, index=True),
+    Column('transaction_set_id', Integer, ForeignKey('transaction_set.id'), nullable=False),
+    Column('segment', Integer, nullable=False, comment='the CLM segment'),
+    Column('byte_offset', Integer, nullable=False),
+    Column('received_at', UTCDateTime(), nullable=False, comment='UTC time the store took it'),
 )
 
 # An 837 service line (2400): SV1/SV2/SV3 with its date and REF*6R.
@@ -218,6 +240,36 @@ payment = Table(
     Column('payee_id', String, nullable=True, comment='N1*PE N104'),
     Column('payee_name', String, nullable=True, comment='N1*PE N102'),
     Column('production_date', Date, nullable=True, comment='DTM*405'),
+    Column('payer_key', String, nullable=True,
+           comment='TRN03, else N1*PR N104: the payer of the payment identity (domain.md 1.11)'),
+    Column('content_digest', String(64), nullable=True,
+           comment="SHA-256 of the remittance's money: CLP, SVC, CAS and PLB amounts and codes"),
+    Column('conflict_of', Integer, ForeignKey('payment.id'), nullable=True, index=True,
+           comment='held, not posted: the posted payment with the same TRN02 and payer it disagrees with'),
+)
+
+# The payment identity's unique half (payer, TRN02) -> the payment posted first under it. Inserted in
+# the file's transaction with ON CONFLICT DO NOTHING, like source_file's content hash: one process
+# posts a payment, any other finds it and records a delivery (or holds a conflict).
+payment_identity = Table(
+    'payment_identity', metadata,
+    Column('payer_key', String, primary_key=True, comment='TRN03, else N1*PR N104'),
+    Column('trace_number', String, primary_key=True, comment='TRN02'),
+    Column('payment_id', Integer, ForeignKey('payment.id'), nullable=False, comment='the payment posted'),
+)
+
+# A transaction set that carried a payment already stored (same payer, TRN02, BPR16, BPR02, BPR03 and
+# money): recorded, posted nothing.
+remittance_delivery = Table(
+    'remittance_delivery', metadata,
+    Column('id', Integer, primary_key=True),
+    Column('payment_id', Integer, ForeignKey('payment.id'), nullable=False, index=True,
+           comment='the payment stored first'),
+    Column('source_file_id', Integer, ForeignKey('source_file.id'), nullable=False, index=True),
+    Column('transaction_set_id', Integer, ForeignKey('transaction_set.id'), nullable=False),
+    Column('segment', Integer, nullable=False, comment='the BPR segment'),
+    Column('byte_offset', Integer, nullable=False),
+    Column('received_at', UTCDateTime(), nullable=False, comment='UTC time the store took it'),
 )
 
 # An 835 claim payment (2100 CLP).
@@ -329,6 +381,36 @@ fee_schedule = Table(
     Column('effective_from', Date, nullable=True),
     Column('effective_to', Date, nullable=True),
     Index('ix_fee_schedule_lookup', 'payer_id', 'procedure_code', 'modifier'),
+)
+
+# A credit to the provider's bank account, imported from a BAI2 file (one 16 record with its 88
+# continuations) or a deposits CSV; `segment` is the line number. Only what reassociation needs is
+# kept: the 16 record's free text is not stored, only the TRN trace read from it (store/bai2.py).
+deposit = Table(
+    'deposit', metadata,
+    Column('id', Integer, primary_key=True),
+    Column('source_file_id', Integer, ForeignKey('source_file.id'), nullable=False, index=True),
+    Column('segment', Integer, nullable=False, comment='line number: the BAI2 16 record, or the CSV line'),
+    Column('deposit_date', Date, nullable=False, comment='BAI2 02 as-of date; CSV deposit_date'),
+    Column('amount', Money, nullable=False, comment='BAI2 16 amount; CSV amount'),
+    Column('account', String, nullable=False, comment='BAI2 03 customer account number; CSV account'),
+    Column('type_code', String, nullable=True, comment='BAI2 16 type code (165 ACH credit, 301 deposit); NULL for CSV'),
+    Column('trace_number', String, nullable=True, index=True,
+           comment='reassociation trace: TRN02 of the CCD+ addenda (BAI2 text), or the CSV reference'),
+    Column('originator', String, nullable=True, comment='TRN03 of the addenda, or the CSV payer column'),
+    Column('bank_reference', String, nullable=True, comment='BAI2 16 bank reference number'),
+    Column('customer_reference', String, nullable=True, comment='BAI2 16 customer reference number (check serial)'),
+    Column('claim_payment', Boolean, nullable=False,
+           comment='NACHA HCCLAIMPMT or a TRN addenda seen, or a CSV row: an ERA is expected for it'),
+)
+
+# Which deposit an 835 payment (BPR/TRN) arrived as: derived by detect, rewritten only where it changed.
+deposit_match = Table(
+    'deposit_match', metadata,
+    Column('id', Integer, primary_key=True),
+    Column('payment_id', Integer, ForeignKey('payment.id'), nullable=False, unique=True),
+    Column('deposit_id', Integer, ForeignKey('deposit.id'), nullable=False, unique=True),
+    Column('method', String, nullable=False, comment='trn02, check_number or amount+date'),
 )
 
 # Another name a payer uses (typically on the 835 side) for the canonical 837 payer id.

@@ -127,6 +127,7 @@ class FileRow:
     error: str
     claims: int
     payments: int
+    notes: tuple[str, ...] = ()  # what ingest noted: re-delivered or held remittances, resubmitted claims, ISA13 reuse
 
 
 @dataclass(frozen=True, slots=True)
@@ -236,7 +237,8 @@ def dashboard_page(engine: Engine, chrome: Chrome) -> DashboardContext:
 
 
 def _file(r: stored.FileRow) -> FileRow:
-    return FileRow(r.id, Path(r.name).name, r.kind, r.status, r.received_at, r.error or "", r.claims, r.payments)
+    return FileRow(r.id, Path(r.name).name, r.kind, r.status, r.received_at, r.error or "", r.claims, r.payments,
+                   tuple((r.warnings or "").splitlines()))
 
 
 def ingest_page(engine: Engine, chrome: Chrome, limit: int = 50) -> IngestContext:

@@ -161,14 +161,26 @@ def test_a_later_acceptance_wins_and_a_resubmission_does_not_inherit_an_old_reje
     _ingest(db_url, tmp_path, "a.837", _837(7, "PCN1"))
     _ingest(db_url, tmp_path, "r.277", _277("PCN1", "A7", "150", day="20240105"))
     assert _rejected(db_url) == {"PCN1"}
-    # The corrected claim goes out after the rejection: the old 277CA is not about it.
+    # The claim goes out again, unchanged, after the rejection: one claim with two submissions (store
+    # ingest), and the old 277CA is not about the new submission, so the claim waits for its answer.
     resent = _837(9, "PCN1").replace(b"*240102*", b"*240110*").replace(b"*20240102*", b"*20240110*")
     _ingest(db_url, tmp_path, "b.837", resent)
+    assert _rows(db_url, "SELECT count(*) FROM claim_submission") == [(1,)]
     with open_store(db_url).connect() as conn:
         facts = load_store_facts(conn)
         (account,) = iter_accounts(conn, facts)
-    assert [c.rejected for c in sorted(account.claims, key=lambda c: c.id)] == [True, False]
+    assert [c.rejected for c in account.claims] == [False]
     _ingest(db_url, tmp_path, "a.277", _277("PCN1", "A2", "150", day="20240112", control=603))
+    with open_store(db_url).connect() as conn:
+        facts = load_store_facts(conn)
+        (account,) = iter_accounts(conn, facts)
+    assert [c.rejected for c in account.claims] == [False]
+    # A rejection of the new submission rejects the claim again.
+    _ingest(db_url, tmp_path, "c.277", _277("PCN1", "A7", "150", day="20240115", control=604))
+    assert _rejected(db_url) == {"PCN1"}
+    # A corrected claim (another charge) is a claim of its own, not answered by the old 277CAs.
+    corrected = _837(10, "PCN1", charge="175").replace(b"*240102*", b"*240120*").replace(b"*20240102*", b"*20240120*")
+    _ingest(db_url, tmp_path, "d.837", corrected)
     with open_store(db_url).connect() as conn:
         facts = load_store_facts(conn)
         (account,) = iter_accounts(conn, facts)

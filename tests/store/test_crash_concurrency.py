@@ -16,6 +16,7 @@ from edi_engine.store import open_store
 from tests.store.test_ingest import counts
 from tests.store.test_watch import REPO, cli, wait_for
 from tests.store.world import write_world
+from tests.store.x12copies import VARIANTS, reenvelope
 
 pytestmark = pytest.mark.slow
 
@@ -85,17 +86,90 @@ def test_sigkill_at_several_points_then_rerun_stores_everything_once(db_url: str
 def test_concurrent_ingests_of_overlapping_sets_store_each_file_once(db_url: str, tmp_path: Path) -> None:
     world = write_world(tmp_path / "in", claims=4_000, per_file=200)
     files = [str(p) for p in world.all]
-    # Same sender and ISA13 as claims_00000.837 but other content: exactly one of the two may be stored.
+    # Same sender and ISA13 as claims_00000.837, and the same first three claims: whichever process comes
+    # second finds them stored, so they are submissions of one claim; the ISA13 is only a warning.
     rival = write_world(tmp_path / "rival", claims=3, per_file=3).files_837[0]
     open_store(db_url)
     first = cli(db_url, "ingest", "--json", *files[: len(files) * 3 // 4])
     second = cli(db_url, "ingest", "--json", str(rival), *reversed(files[len(files) // 4:]))
     outs = [json.loads(p.communicate(timeout=600)[0]) for p in (first, second)]
     statuses = [f["status"] for out in outs for f in out["files"]]
-    assert statuses.count("failed") == 0
-    assert statuses.count("conflict") == 1  # the rival, or claims_00000.837 if the rival won
+    assert statuses.count("failed") == statuses.count("conflict") == 0
     with open_store(db_url).connect() as conn:
         names = [r.name for r in conn.execute(text("SELECT name FROM source_file"))]
-    assert len(names) == len(set(names)) == len(files)  # each file once (the rival or its twin)
-    assert statuses.count("ingested") == len(files)
+    assert len(names) == len(set(names)) == len(files) + 1  # each file once, and the rival
+    assert statuses.count("ingested") == len(files) + 1
+    assert sum(f["resubmitted"] for out in outs for f in out["files"]) == 3
+    assert counts(db_url)["claim"] == world.claims
+    assert_consistent(db_url)
+
+
+def _era_copies(tmp_path: Path, claims: int, eras: int) -> tuple[list[Path], list[Path]]:
+    """`eras` ERAs of `claims` claims each, and each re-sent under new control numbers (other delimiters)."""
+    world = write_world(tmp_path / "in", claims=claims * eras, per_file=claims)
+    copies = []
+    for i, era in enumerate(world.files_835):
+        copies.append(tmp_path / f"again_{i}.835")
+        copies[-1].write_bytes(reenvelope(era.read_bytes(), 800 + i, VARIANTS[1]))
+    return world.files_835, copies
+
+
+def test_two_processes_ingesting_the_same_redelivered_era_at_once_store_it_once(db_url: str, tmp_path: Path) -> None:
+    (era,), (copy,) = _era_copies(tmp_path, 3_000, 1)
+    open_store(db_url)
+    procs = [cli(db_url, "ingest", "--json", str(p)) for p in (era, copy)]
+    outs = [json.loads(p.communicate(timeout=600)[0]) for p in procs]
+    results = [out["files"][0] for out in outs]
+    assert [r["status"] for r in results] == ["ingested", "ingested"]
+    assert sorted(r["redelivered"] for r in results) == [0, 1]
+    assert sorted(r["payments"] for r in results) == [0, 3_000]
+    c = counts(db_url)
+    assert (c["payment"], c["claim_payment"], c["provider_adjustment"]) == (1, 3_000, 2)
+    with open_store(db_url).connect() as conn:
+        assert conn.execute(text("SELECT count(*) FROM remittance_delivery")).scalar() == 1
+        assert conn.execute(text("SELECT count(*) FROM payment_identity")).scalar() == 1
+    assert_consistent(db_url)
+
+
+def test_two_files_taking_the_same_payments_in_opposite_orders_store_each_once(db_url: str, tmp_path: Path) -> None:
+    """On PostgreSQL the two transactions wait on each other's payment keys (a deadlock the server breaks);
+    the loser is rolled back and tried again, and then finds both payments stored."""
+    eras, copies = _era_copies(tmp_path, 1_500, 2)
+    forward, backward = tmp_path / "forward.835", tmp_path / "backward.835"
+    forward.write_bytes(eras[0].read_bytes() + eras[1].read_bytes())
+    backward.write_bytes(copies[1].read_bytes() + copies[0].read_bytes())
+    open_store(db_url)
+    procs = [cli(db_url, "ingest", "--json", str(p)) for p in (forward, backward)]
+    outs = [json.loads(p.communicate(timeout=600)[0]) for p in procs]
+    results = [out["files"][0] for out in outs]
+    assert [r["status"] for r in results] == ["ingested", "ingested"], results
+    assert sum(r["redelivered"] for r in results) == 2 and sum(r["payments"] for r in results) == 3_000
+    c = counts(db_url)
+    assert (c["payment"], c["claim_payment"]) == (2, 3_000)
+    assert_consistent(db_url)
+
+
+def test_a_kill_while_a_redelivery_is_written_holds_no_key(db_url: str, tmp_path: Path) -> None:
+    """A re-sent ERA killed mid-ingest leaves nothing; the original then posts, and the copy is a re-delivery."""
+    (era,), (copy,) = _era_copies(tmp_path, 1_000, 1)
+    open_store(db_url)
+    child = subprocess.Popen([sys.executable, str(Path(__file__).with_name("_crash_child.py")), db_url, "300", "0",
+                              "2", str(copy)], stdin=subprocess.PIPE, stdout=subprocess.PIPE, text=True, env=_env())
+    assert child.stdout is not None
+    for line in child.stdout:
+        if line.startswith("paused"):
+            break
+    else:
+        pytest.fail(f"child ended without pausing: {child.wait()}")
+    child.send_signal(signal.SIGKILL)
+    child.wait(timeout=30)
+    c = counts(db_url)
+    assert (c["source_file"], c["payment"], c["claim_payment"]) == (0, 0, 0)
+    with open_store(db_url).connect() as conn:
+        assert conn.execute(text("SELECT count(*) FROM payment_identity")).scalar() == 0
+    from edi_engine.store.ingest import ingest_file
+    engine = open_store(db_url)
+    assert ingest_file(engine, era).payments == 1_000
+    again = ingest_file(engine, copy)
+    assert (again.status, again.redelivered, again.payments) == ("ingested", 1, 0)
     assert_consistent(db_url)

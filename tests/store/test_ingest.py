@@ -38,7 +38,8 @@ def test_world_is_stored_completely_and_traceably(db_url: str, tmp_path: Path) -
     assert code == 0, out
     summary = json.loads(out)["summary"]
     assert summary == {"files": 6, "ingested": 6, "already_ingested": 0, "conflicts": 0, "failed": 0,
-                       "transactions": 6, "claims": 30, "payments": 30}
+                       "transactions": 6, "claims": 30, "payments": 30, "redelivered": 0,
+                       "remittance_conflicts": 0, "resubmitted": 0}
     c = counts(db_url)
     assert (c["claim"], c["claim_line"], c["claim_payment"], c["payment"]) == (30, world.lines, 30, 3)
     assert c["service_payment"] == world.lines and c["provider_adjustment"] == 6
@@ -89,15 +90,23 @@ def test_same_content_again_is_a_no_op(db_url: str, tmp_path: Path) -> None:
     assert counts(db_url) == before
 
 
-def test_same_interchange_with_other_content_is_a_conflict(db_url: str, tmp_path: Path) -> None:
+def test_same_interchange_with_other_content_is_stored_with_a_warning(db_url: str, tmp_path: Path) -> None:
     a = write_world(tmp_path / "a", claims=3, per_file=3)
-    b = write_world(tmp_path / "b", claims=4, per_file=4)  # same sender and ISA13, other claims
+    b = write_world(tmp_path / "b", claims=4, per_file=4)  # same sender and ISA13; claims 1-3 the same as a's
     assert _cli(db_url, *map(str, a.all))[0] == 0
     before = counts(db_url)
-    code, out = _cli(db_url, str(b.files_837[0]))
-    assert code == 1
-    assert "conflict: interchange control number 000000001 from sender SENDER is already stored" in out
-    assert counts(db_url) == before
+    code, out = _cli(db_url, str(b.files_837[0]), "--json")
+    assert code == 0, out
+    result = json.loads(out)["files"][0]
+    assert result["status"] == "ingested" and (result["claims"], result["resubmitted"]) == (1, 3)
+    assert any("ISA13 000000001 from this sender was used before by" in w for w in result["warnings"])
+    after = counts(db_url)
+    assert after["interchange"] == before["interchange"] + 1 and after["claim"] == before["claim"] + 1
+    with open_store(db_url).connect() as conn:
+        stored = conn.execute(text("SELECT warnings FROM source_file WHERE name = :n"),
+                              {"n": str(b.files_837[0])}).scalar()
+        assert "used before by" in stored and "3 claims submitted again, already stored" in stored
+        assert conn.execute(text("SELECT count(*) FROM claim_submission")).scalar() == 3
 
 
 def _corrupt(path: Path, old: bytes, new: bytes) -> None:
@@ -154,7 +163,7 @@ def test_corpus_files_are_stored_or_reported(tmp_path: Path, corpus: Path) -> No
     t = summary.totals()
     assert t["ingested"] >= 20 and t["claims"] > 0 and t["payments"] > 0
     for r in summary.results:
-        assert r.status in ("ingested", "conflict", "failed")
+        assert r.status in ("ingested", "failed")
         assert (r.error is None) == (r.status == "ingested")
     with open_store(url).connect() as conn:
         stored = conn.execute(select(func.sum(text("claims")), func.sum(text("payments")))

@@ -70,3 +70,29 @@ def test_cli_refuses_a_newer_schema_with_exit_1(db_url: str) -> None:
     result = CliRunner().invoke(main, ["--db", db_url, "db", "upgrade"])
     assert result.exit_code == 1
     assert "newer than this edi-engine" in result.output
+
+
+def test_upgrading_a_populated_store_to_0005_keeps_its_rows_and_keys_its_payments(db_url: str, tmp_path) -> None:  # type: ignore[no-untyped-def]
+    from pathlib import Path
+
+    from edi_engine.store.ingest import ingest_file
+    from edi_engine.store.migrate import downgrade
+    from edi_engine.store.packs import load_folder
+    from tests.store.test_ingest import counts
+    from tests.store.x12copies import reenvelope
+
+    pack = Path(__file__).resolve().parents[2] / "fixtures" / "duplicate_payment"
+    engine = open_store(db_url)
+    load_folder(engine, pack)
+    before = counts(db_url)
+    downgrade(engine, "0006_deposits")  # a store of the release before payment identity
+    assert upgrade(engine) == ("0006_deposits", head_revision())
+    assert counts(db_url) == before
+    with engine.connect() as conn:
+        keyed = conn.execute(text("SELECT count(*) FROM payment_identity")).scalar()
+        assert keyed == conn.execute(text("SELECT count(DISTINCT trace_number) FROM payment")).scalar() == 6
+    era = sorted(pack.glob("*.835"))[0]
+    copy = tmp_path / "again.835"
+    copy.write_bytes(reenvelope(era.read_bytes(), 4004))
+    r = ingest_file(engine, copy)  # the stored payment has no digest yet: its identity alone decides
+    assert (r.status, r.redelivered, r.payments) == ("ingested", 1, 0)

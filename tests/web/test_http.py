@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import re
 from decimal import Decimal
+from pathlib import Path
 
 from flask import Flask
 from sqlalchemy import select, text
@@ -224,6 +225,18 @@ def test_ingest_status_shows_failures_with_their_errors(engine, as_user, tmp_pat
     page = as_user("rita").get("/ingest").get_data(as_text=True)
     assert "broken.835" in page
     assert re.search(r"<strong class=\"bad\">1</strong> failed", page)
+
+
+def test_ingest_status_shows_a_redelivered_remittance(engine, as_user, tmp_path) -> None:  # type: ignore[no-untyped-def]
+    from edi_engine.store.ingest import ingest_file
+    from tests.store.x12copies import reenvelope
+    with engine.connect() as conn:
+        era = conn.execute(text("SELECT name FROM source_file WHERE kind = '835' ORDER BY id")).scalars().first()
+    copy = tmp_path / "resent.835"
+    copy.write_bytes(reenvelope(Path(era).read_bytes(), 606))
+    assert ingest_file(engine, copy).redelivered == 1
+    page = as_user("rita").get("/ingest").get_data(as_text=True)
+    assert "resent.835" in page and "1 remittance re-delivered, already stored from" in page
 
 
 def test_pages_are_not_cached_and_carry_a_content_security_policy(as_user) -> None:  # type: ignore[no-untyped-def]

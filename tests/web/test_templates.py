@@ -65,7 +65,9 @@ def _queue() -> QueueContext:
 
 
 def _file(status: str) -> FileRow:
-    return FileRow(3, "a.835", "835", status, WHEN, "ISA segment is short" if status == "failed" else "", 0, 12)
+    notes = ("1 remittance re-delivered, already stored from b.835",) if status == "ingested" else ()
+    error = "ISA segment is short" if status == "failed" else ""
+    return FileRow(3, "a.835", "835", status, WHEN, error, 0, 12, notes)
 
 
 CONTEXTS = {
