@@ -8,7 +8,7 @@ Public API:
     match_account(account, facts) -> AccountMatches
     analyse(account, matches, facts, fee_per_unit=True) -> AccountView
     build_postings(view) -> list[Posting]; balance(), payer_side(), patient_side(), credit()
-    duplicate_totals(), primary_excess(), combined_payments(), line_totals(), void_totals()
+    duplicate_totals(), primary_excess(), combined_payments(), line_totals(), void_totals(), msp_terms()
                                                   the sums rules and letters show
     ledger_for(conn, clm01) -> (AccountView, list[Posting]) | None   one account, for explain
 """
@@ -22,10 +22,12 @@ from edi_engine.ledger.balances import (
     CombinedPayments,
     DuplicateTotals,
     LineTotals,
+    MspTerms,
     VoidTotals,
     combined_payments,
     duplicate_totals,
     line_totals,
+    msp_terms,
     primary_excess,
     void_totals,
 )
@@ -43,9 +45,10 @@ from edi_engine.store.read import Account, StoreFacts, iter_accounts, load_store
 
 __all__ = [
     "PATIENT", "Account", "AccountMatches", "AccountView", "CombinedPayments", "DuplicateTotals",
-    "LineAdjudication", "LineTotals", "Match", "MatchProblem", "PayerView", "Posting", "StoreFacts", "analyse",
+    "LineAdjudication", "LineTotals", "Match", "MatchProblem", "MspTerms", "PayerView", "Posting", "StoreFacts",
+    "analyse",
     "balance", "build_postings", "combined_payments", "credit", "duplicate_totals", "iter_accounts", "ledger_for",
-    "line_totals", "load_store_facts", "match_account", "patient_side", "payer_side", "primary_excess",
+    "line_totals", "load_store_facts", "match_account", "msp_terms", "patient_side", "payer_side", "primary_excess",
     "VoidTotals", "void_totals",
 ]
 

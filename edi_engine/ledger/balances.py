@@ -14,8 +14,8 @@ from edi_engine.ledger.adjudication import AccountView, PayerView
 from edi_engine.ledger.matching import REVERSAL
 from edi_engine.store.read import ClpFact
 
-__all__ = ["CombinedPayments", "DuplicateTotals", "LineTotals", "VoidTotals", "combined_payments",
-           "duplicate_totals", "line_totals", "primary_excess", "void_totals"]
+__all__ = ["CombinedPayments", "DuplicateTotals", "LineTotals", "MspTerms", "VoidTotals", "combined_payments",
+           "duplicate_totals", "line_totals", "msp_terms", "primary_excess", "void_totals"]
 
 
 @dataclass(frozen=True, slots=True)
@@ -104,3 +104,44 @@ def line_totals(view: AccountView, clps: list[ClpFact]) -> LineTotals:
             if svc.allowed is not None and clp.status != REVERSAL:
                 allowed[line.identity] = svc.allowed
     return LineTotals(paid, allowed)
+
+
+@dataclass(frozen=True, slots=True)
+class MspTerms:
+    """Medicare's payment as secondary when it paid as primary and another payer primary to it paid
+    too (42 CFR 411.33(a); FCSO-MSP, medicare-prod.fcso.com/node/5126): the lowest of
+      1. the charge, or the amount the provider is obligated to accept in full from the other
+         payer (its allowed, when it took a contractual CO adjustment) if lower, minus what it paid;
+      2. what Medicare paid as primary;
+      3. the higher of Medicare's and the other payer's allowed amounts minus what it paid.
+    Medicare is owed its payment less that secondary payment (FCSO-MSP, node/5156)."""
+
+    charge: int
+    medicare_paid: int
+    medicare_allowed: int
+    other_paid: int
+    other_allowed: int
+    obligated: int
+    secondary: int
+    owed: int
+
+
+def _standing_paid(view: AccountView, payer: PayerView) -> int:
+    return payer.net_paid - duplicate_totals(view, payer).still_open
+
+
+def msp_terms(view: AccountView, medicare: PayerView, others: list[PayerView]) -> MspTerms:
+    """Claim-level sums over each payer's standing payments (net of reversals, recoupments and open
+    duplicates); allowed is paid + patient responsibility, as the payer adjudicated it."""
+    claim = view.matches.claim_of.get(medicare.standing[0].id) if medicare.standing else None
+    charge = claim.charge if claim is not None else max((c.charge for c in medicare.standing), default=0)
+    medicare_paid = _standing_paid(view, medicare)
+    medicare_allowed = sum(c.paid + c.patient_responsibility() for c in medicare.standing)
+    other_paid = sum(_standing_paid(view, o) for o in others)
+    other_allowed = max((sum(c.paid + c.patient_responsibility() for c in o.standing) for o in others), default=0)
+    contractual = any(a.group == "CO" and a.amount > 0 for o in others for c in o.standing
+                      for a in c.all_adjustments())
+    obligated = min(charge, other_allowed) if contractual else charge
+    secondary = max(0, min(obligated - other_paid, medicare_paid, max(medicare_allowed, other_allowed) - other_paid))
+    return MspTerms(charge, medicare_paid, medicare_allowed, other_paid, other_allowed, obligated, secondary,
+                    max(0, medicare_paid - secondary))

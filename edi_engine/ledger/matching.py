@@ -6,7 +6,8 @@ Owns the matching order and the method names recorded for each match (domain.md 
            claim whose CLM01 the CLP01 echoes first), then the payer (837 2010BB NM109 vs the 835 payer id
            through aliases),
            confirmed by member id, service dates and charge; REF*F8 tells a replacement claim from
-           the one it replaced; a crossover (CLP02 19/20/21) carries the claim to the next payer.
+           the one it replaced; a crossover (CLP02 19/20/21) carries the claim to the next payer,
+           whose CLP is confirmed by CLP01, charge and dates, not member id (domain.md 4.3).
   line:    REF*6R first, else procedure (SVC06 when the payer re-coded, else SVC01) and modifiers,
            narrowed by service date, units and charge; an exact-modifier hit that units or charge
            contradict gives way to a line of the same code that agrees (the payer dropped a
@@ -124,15 +125,26 @@ def _pair_reversals(account: Account, result: AccountMatches) -> None:
             result.reverses[rev.id] = chosen
 
 
-def _confirm(clp: ClpFact, claim: ClaimFact) -> str | None:
-    """Why this claim cannot be the one the CLP paid, or None."""
-    if clp.member_id and claim.member_id and clp.member_id != claim.member_id:
+def _confirm(clp: ClpFact, claim: ClaimFact, crossover: bool = False) -> str | None:
+    """Why this claim cannot be the one the CLP paid, or None.
+
+    A crossover payer (Medigap, Medicaid) names the patient under its own member id, never the
+    MBI the claim was billed under (domain.md 4.3), so its CLP is confirmed by the charge Medicare
+    forwarded (CLP03 = CLM02) and the service dates instead of the member id."""
+    if crossover:
+        if abs(clp.charge) != claim.charge:
+            return "charge-mismatch"
+    elif clp.member_id and claim.member_id and clp.member_id != claim.member_id:
         return "patient-mismatch"
     start, end = claim.service_range
-    if clp.statement_from and start and end:
-        clp_end = clp.statement_to or clp.statement_from
-        if clp_end < start or clp.statement_from > end:
+    periods = [(clp.statement_from, clp.statement_to or clp.statement_from)] if clp.statement_from else []
+    if crossover:
+        periods += [(s.date_from, s.date_from) for s in clp.services if s.date_from]
+    for clp_start, clp_end in periods:
+        if start and end and clp_start and clp_end and (clp_end < start or clp_start > end):
             return "dates-mismatch"
+    if crossover and start and not periods:
+        return "no-dates"  # a crossover is matched on its dates: without any it stays unmatched
     return None
 
 
@@ -162,7 +174,7 @@ def _match_claim(account: Account, clp: ClpFact, forwarded_by: dict[str, ClpFact
     if clp.status != REVERSAL:
         voids = [c for c in candidates if c.frequency != "8"]
         candidates = voids or candidates
-    rejected = [(c, _confirm(clp, c)) for c in candidates]
+    rejected = [(c, _confirm(clp, c, method == "clp01+crossover")) for c in candidates]
     fitting = [c for c, why in rejected if why is None]
     if not fitting:
         result.problems.append(MatchProblem("claim_payment", clp.id, rejected[0][1] or "no-claim", clp=clp,

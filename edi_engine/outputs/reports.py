@@ -131,7 +131,8 @@ def _cms838(f: StoredFinding, claim: stored.Cms838Claim | None) -> dict[str, Any
         "paid_date": date.fromisoformat(culprit["check_date"]) if culprit.get("check_date") else None,
         "cost_report": "", "credit_balance": f.amount, "amount_repaid": repaid,
         "method": methods.get(f.status, ""), "amount_outstanding": f.amount - repaid,
-        "reason": reason, "msp_code": "", "primary_insurer_or_explanation": explanation,
+        "reason": reason, "msp_code": str(evidence.get("msp_code") or ""),
+        "primary_insurer_or_explanation": explanation,
     }
 
 

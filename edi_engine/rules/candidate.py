@@ -6,6 +6,7 @@ Knows nothing of the database."""
 from __future__ import annotations
 
 from dataclasses import dataclass, field
+from datetime import date
 from typing import Any
 
 from edi_engine.ledger import StoreFacts
@@ -32,6 +33,7 @@ class Candidate:
     line_key: str = ""
     payer_type: str | None = None
     status: Status = Status.OPEN  # or RESOLVED when a later remittance already recovered it
+    deadline_from: date | None = None  # the refund clock's start when the rule names one; else identification
     evidence: dict[str, Any] = field(default_factory=dict)
 
     @property

@@ -28,6 +28,7 @@ from edi_engine.rules import (
     deposit_without_era,
     duplicate_payment,
     era_without_deposit,
+    msp_overpayment,
     patient_overpayment,
     payer_overpayment,
     remittance_conflict,
@@ -200,6 +201,13 @@ register(Category(
     Letter("45", "{payer_name} paid more for these services than it owed under the allowed amount less the "
                  "patient's share; the excess of {amount} is returned."),
     Cms838("3"), Correction.NONE, Pool.PAYER))
+register(Category(
+    msp_overpayment.CATEGORY, msp_overpayment.detect, Owed.PAYER, True,
+    Letter("22", "{payer_name} paid these services as primary payer, and an insurer that is primary to Medicare "
+                 "paid them as primary too. Under the Medicare Secondary Payer rules (42 CFR 411.33, 489.20(h)) "
+                 "Medicare's payment less what Medicare owes as secondary payer, {amount}, is returned; the "
+                 "primary insurer's explanation of benefits is enclosed."),
+    Cms838("2", "primary payer {primary_payer}"), Correction.NONE, Pool.PAYER))
 register(Category(
     cob_overpayment.CATEGORY, cob_overpayment.detect, Owed.PAYER, True,
     Letter("22", "The payments of all insurers together exceed the amount allowed by the primary insurer "

@@ -3,7 +3,8 @@ primary adjudication (domain.md 4.1, 1.10 COB); the refund is owed by the payer 
 
 Payments counted are each payer's standing payments net of reversals and recoupments, less what
 is already explained as a duplicate or as the primary's own overpayment, so a credit is reported
-once. The amount is at most what the last payer paid."""
+once. The amount is at most what the last payer paid. Where Medicare and a payer primary to it
+both paid as primary, the credit is Medicare's (msp_overpayment.py) and this category stands aside."""
 
 from __future__ import annotations
 
@@ -12,6 +13,7 @@ from typing import TYPE_CHECKING
 
 from edi_engine.ledger import AccountView, StoreFacts, combined_payments
 from edi_engine.money import from_cents
+from edi_engine.rules import msp_overpayment
 from edi_engine.rules.candidate import Candidate, clp_evidence
 
 if TYPE_CHECKING:  # pack.py validates its names against the registry, which imports this module
@@ -25,6 +27,8 @@ CATEGORY = "cob_overpayment"
 def detect(view: AccountView, facts: StoreFacts, pack: RulePack) -> list[Candidate]:
     if len(view.order) < 2 or view.primary is None:
         return []
+    if msp_overpayment.primacy(view, pack) is not None:
+        return []  # Medicare and a payer primary to it both paid as primary: Medicare is owed (MSP)
     combined = combined_payments(view)
     if combined is None:
         return []

@@ -69,6 +69,7 @@ def _deposit_rules(raw: dict[str, Any]) -> DepositRules:
 class RulePack:
     enabled: frozenset[str]
     credit_tolerance: Cents
+    credit_tolerance_by_type: dict[str, Cents]
     balancing_tolerance: Cents
     fee_per_unit: bool
     duplicate_denial_carcs: frozenset[str]
@@ -79,6 +80,10 @@ class RulePack:
     deadline_days: dict[str, int]  # medicare, medicaid, payer_default, patient_default
     patient_days_by_state: dict[str, int]
     payer_days_by_state: dict[str, int]
+    contract_days: dict[str, int]  # payer id -> refund window of the provider's contract
+    msp_code_by_payer: dict[str, str]  # CMS-838 column 14, by the other primary payer's id
+    msp_code_by_filing: dict[str, str]  # ... else by its CLP06
+    msp_secondary_payers: frozenset[str]  # payer ids never primary to Medicare (retiree, small employer, Medigap)
     source: str
     deposits: DepositRules = DepositRules()
 
@@ -86,6 +91,9 @@ class RulePack:
         if payer_id and payer_id in self.payer_types_by_id:
             return self.payer_types_by_id[payer_id]
         return self.payer_types_by_filing.get(filing_indicator or "", "commercial")
+
+    def credit_tolerance_for(self, payer_type: str | None) -> Cents:
+        return self.credit_tolerance_by_type.get(payer_type or "", self.credit_tolerance)
 
 
 def load_pack(path: str | Path | None = None) -> RulePack:
@@ -109,6 +117,8 @@ def load_pack(path: str | Path | None = None) -> RulePack:
         return RulePack(
             enabled=enabled,
             credit_tolerance=_cents(raw["tolerance"]["credit"], "tolerance.credit"),
+            credit_tolerance_by_type={str(k): _cents(v, f"tolerance.credit_by_payer_type.{k}") for k, v in
+                                      raw["tolerance"].get("credit_by_payer_type", {}).items()},
             balancing_tolerance=_cents(raw["tolerance"]["balancing"], "tolerance.balancing"),
             fee_per_unit=bool(raw["fee_schedule"]["per_unit"]),
             duplicate_denial_carcs=frozenset(raw["carc"]["duplicate_denial"]),
@@ -119,6 +129,10 @@ def load_pack(path: str | Path | None = None) -> RulePack:
             deadline_days={k: int(deadlines[k]) for k in ("medicare", "medicaid", "payer_default", "patient_default")},
             patient_days_by_state={k.upper(): int(v) for k, v in deadlines.get("patient_by_state", {}).items()},
             payer_days_by_state={k.upper(): int(v) for k, v in deadlines.get("payer_by_state", {}).items()},
+            contract_days={str(k): int(v) for k, v in deadlines.get("contract", {}).items()},
+            msp_code_by_payer={str(k): str(v) for k, v in raw.get("msp", {}).get("code_by_payer", {}).items()},
+            msp_code_by_filing={str(k): str(v) for k, v in raw.get("msp", {}).get("code_by_filing", {}).items()},
+            msp_secondary_payers=frozenset(str(p) for p in raw.get("msp", {}).get("secondary_to_medicare", [])),
             source=source,
             deposits=_deposit_rules(raw.get("deposits", {})),
         )

@@ -45,6 +45,7 @@ from edi_engine.rules.categories import Owed, Pool
 from edi_engine.rules.deadlines import deadline_for
 from edi_engine.rules.lifecycle import EngineMove, Status, next_status
 from edi_engine.rules.pack import RulePack, load_pack
+from edi_engine.rules.tolerance import below_tolerance
 from edi_engine.store import findings as stored
 
 __all__ = ["AS_OF_ENV", "DetectSummary", "detect", "resolve_as_of"]
@@ -89,14 +90,16 @@ def _account_candidates(view: AccountView, facts: StoreFacts, pack: RulePack) ->
     else:
         payer_credit = patient_credit = 0
     room = {Pool.PAYER: payer_credit, Pool.PATIENT: patient_credit}
-    # Payers' pool before the patient's, each in registry order: void, duplicate, payer overpayment, COB.
+    # Payers' pool before the patient's, each in registry order: void, duplicate, payer overpayment, MSP, COB.
     for c in sorted(capped, key=lambda c: c.pool is Pool.PATIENT):
         assert c.pool is not None
         for cand in found[c.name]:
             if cand.status == Status.OPEN:
                 cand.amount = min(cand.amount, room[c.pool])
                 room[c.pool] -= cand.amount
-                if cand.amount <= pack.credit_tolerance:
+                # A credit strictly smaller than its payer type's tolerance is not reported; none
+                # for Medicare and Medicaid by default (rule pack, domain.md 5.11).
+                if below_tolerance(cand.amount, pack.credit_tolerance_for(_payer_type(cand, pack))):
                     continue
             out.append(cand)
     for c in enabled:
@@ -174,7 +177,8 @@ class _Reconciler:
                 natural_key=key, category=cand.category, patient_control_number=cand.clm01, payer_id=cand.payer_id,
                 line_key=cand.line_key, cause=cand.cause, amount=cand.amount, refund_to=cand.refund_to,
                 payer_type=payer_type, identified_on=self.as_of,
-                deadline=deadline_for(self.pack, cand.refund_to, payer_type, self.as_of) if cand.status == Status.OPEN
+                deadline=deadline_for(self.pack, cand.refund_to, payer_type, cand.deadline_from or self.as_of,
+                                      cand.payer_id) if cand.status == Status.OPEN
                 else None, status=cand.status, resolved_on=self.as_of if cand.status == Status.RESOLVED else None,
                 evidence=evidence, updated_at=self.now))
             self.summary.inserted += 1
@@ -200,7 +204,8 @@ class _Reconciler:
             values["payer_type"] = payer_type
         if row.evidence != evidence:
             values["evidence"] = evidence
-        deadline = deadline_for(self.pack, cand.refund_to, payer_type, row.identified_on) \
+        deadline = deadline_for(self.pack, cand.refund_to, payer_type, cand.deadline_from or row.identified_on,
+                                cand.payer_id) \
             if cand.status == Status.OPEN else row.deadline
         if row.deadline != deadline:
             values["deadline"] = deadline

@@ -25,6 +25,7 @@ from edi_engine.parsers.balancing_835 import (
     transaction_difference,
 )
 from edi_engine.rules.candidate import Candidate, clp_evidence, svc_evidence
+from edi_engine.rules.tolerance import below_tolerance
 from edi_engine.store.read import payment_totals
 
 if TYPE_CHECKING:  # pack.py validates its names against the registry, which imports this module
@@ -42,26 +43,26 @@ def detect(view: AccountView, facts: StoreFacts, pack: RulePack) -> list[Candida
         diff = adjustment_difference(clp.charge, (a.amount for a in clp.all_adjustments()), clp.paid)
         records = []
         failed = []
-        if abs(diff) > tolerance:
+        if not below_tolerance(abs(diff), tolerance):
             failed.append(f"CLP03 - CAS - CLP04 = {from_cents(diff)}")
             records.append(clp_evidence(clp, facts, failed[-1]))
         vs_lines = lines_difference(clp.paid, (s.paid for s in clp.services), bool(clp.adjustments))
-        if abs(vs_lines) > tolerance:
+        if not below_tolerance(abs(vs_lines), tolerance):
             failed.append(f"CLP04 - sum(SVC03) = {from_cents(vs_lines)} with no claim-level CAS; the ledger books "
                           "it at claim level, on no line")
             records.append(clp_evidence(clp, facts, failed[-1]))
         line_diffs = []
         for svc in clp.services:
             line_diff = adjustment_difference(svc.charge, (a.amount for a in svc.adjustments), svc.paid)
-            if abs(line_diff) > tolerance:
+            if not below_tolerance(abs(line_diff), tolerance):
                 line_diffs.append(line_diff)
                 records.append(svc_evidence(svc, clp, facts, f"SVC02 - CAS - SVC03 = {from_cents(line_diff)}"))
         if line_diffs:
             failed.append(f"{len(line_diffs)} service line(s) out by {from_cents(sum(abs(d) for d in line_diffs))}")
         if records:
             trn = clp.payment.trace_number if clp.payment else ""
-            amount = claim_imbalance(diff if abs(diff) > tolerance else 0, line_diffs,
-                                     vs_lines if abs(vs_lines) > tolerance else 0)
+            amount = claim_imbalance(diff if not below_tolerance(abs(diff), tolerance) else 0, line_diffs,
+                                     vs_lines if not below_tolerance(abs(vs_lines), tolerance) else 0)
             out.append(Candidate(CATEGORY, clp.clp01, clp.payer_id, amount, None,
                                  cause=f"claim:CLP07={clp.clp07}:CLP02={clp.status}:TRN02={trn}",
                                  evidence={"summary": "claim payment does not balance: " + "; ".join(failed),
@@ -75,10 +76,11 @@ def transactions(conn: Connection, facts: StoreFacts, tolerance: int = 0) -> lis
         pid, bpr02, cd, clp_total, plb_total = t.payment_id, t.bpr02, t.credit_debit, t.sum_clp04, t.sum_plb
         diff = transaction_difference(clp_total, plb_total, bpr02, cd)
         negative = negative_payment(bpr02)
-        if abs(diff) <= tolerance and not negative:
+        if below_tolerance(abs(diff), tolerance) and not negative:
             continue
         p = facts.payments[pid]
-        failed = [f"sum(CLP04) - sum(PLB) - BPR02 = {from_cents(diff)}"] if abs(diff) > tolerance else []
+        off = not below_tolerance(abs(diff), tolerance)
+        failed = [f"sum(CLP04) - sum(PLB) - BPR02 = {from_cents(diff)}"] if off else []
         if negative:
             failed.append(f"BPR02 is negative ({from_cents(bpr02)}): an 835 cannot be issued for less than zero "
                           "(a net-negative remittance carries a PLB FB)")

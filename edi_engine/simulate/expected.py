@@ -15,9 +15,9 @@ expected.json is one JSON object (UTF-8, two-space indent, keys sorted, newline 
 Only "findings" is required. Each finding has:
 
 - category: duplicate_payment | payer_overpayment | cob_overpayment | patient_overpayment |
-  unmatched_payment | era_without_deposit | deposit_without_era | remittance_conflict
-  (unbalanced_remittance is never generated: every generated 835 balances; remittance_conflict only
-  in a hand-made pack);
+  unmatched_payment | era_without_deposit | deposit_without_era | remittance_conflict |
+  msp_overpayment (unbalanced_remittance is never generated: every generated 835 balances;
+  remittance_conflict and msp_overpayment only in hand-made packs);
 - claim_id: CLM01 (= CLP01; for unmatched_payment the CLP01 that matches no claim); "" for the
   deposit findings and remittance_conflict, which concern a payment, a deposit or a remittance, not a
   claim;
@@ -68,7 +68,7 @@ __all__ = [
 FORMAT_VERSION = 1
 CATEGORIES = ("duplicate_payment", "payer_overpayment", "cob_overpayment", "patient_overpayment",
               "voided_claim_paid", "voided_claim_patient_paid", "unmatched_payment", "unbalanced_remittance",
-              "era_without_deposit", "deposit_without_era", "remittance_conflict")
+              "era_without_deposit", "deposit_without_era", "remittance_conflict", "msp_overpayment")
 NOT_A_REFUND = "none"  # expected.json's null: the finding is owed to no one (yet)
 REFUND_TO = ("payer", "patient", "offset", NOT_A_REFUND)
 STATUSES = ("open", "resolved")

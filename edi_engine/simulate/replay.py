@@ -54,7 +54,8 @@ def replay(pack: str | Path, *, as_of: date | str | None = None, update: bool = 
         engine = open_store(f"sqlite:///{Path(tmp) / 'replay.db'}")
         try:
             loaded = load_folder(engine, pack)
-            detect(engine, as_of=as_of)
+            rules = pack / "rules.toml"  # a pack's own rule pack over the default, when the point needs one
+            detect(engine, as_of=as_of, rules_path=str(rules) if rules.is_file() else None)
             actual = actual_findings(engine)
         finally:
             engine.dispose()

@@ -22,7 +22,7 @@ from edi_engine.store.ingest import IngestSummary, ingest_paths
 
 __all__ = ["FolderLoad", "load_folder"]
 
-_NOT_X12 = {".csv", ".json", ".md", ".txt~", ".bai2", ".db", ".db-wal", ".db-shm", ".db-journal"}
+_NOT_X12 = {".csv", ".json", ".md", ".toml", ".txt~", ".bai2", ".db", ".db-wal", ".db-shm", ".db-journal"}
 
 
 @dataclass(frozen=True, slots=True)

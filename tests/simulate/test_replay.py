@@ -24,7 +24,8 @@ def test_every_category_and_trap_has_a_pack() -> None:
     for name in ("duplicate_payment", "payer_overpayment", "cob_overpayment", "patient_overpayment",
                  "reversal_repayment", "reversal_only", "split_claim", "carc18_denial", "duplicate_reversed",
                  "duplicate_recouped", "cob_correct", "patient_exact", "mixed", "split_claim_parts",
-                 "modifier_dropped", "drg_above_charges", "svc06_recoded"):
+                 "modifier_dropped", "drg_above_charges", "svc06_recoded", "crossover_medigap",
+                 "msp_primary_payer", "tolerance_medicare", "medicare_advantage"):
         assert name in PACKS
 
 
