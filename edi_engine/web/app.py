@@ -24,6 +24,7 @@ from edi_engine.web.context import chrome_for, money
 from edi_engine.web.current import LOGIN_CSRF_COOKIE, SESSION_COOKIE, WebConfig, config, engine, render
 from edi_engine.web.pages import ErrorContext
 from edi_engine.web.routes import bp
+from edi_engine.web.safety import BoundedIntConverter, bad_text
 
 __all__ = ["SESSION_COOKIE", "WebConfig", "create_app"]
 
@@ -38,6 +39,7 @@ def create_app(engine: Engine, config: WebConfig | None = None) -> Flask:
     app.extensions["edi_web_config"] = config or WebConfig()
     app.jinja_env.undefined = StrictUndefined
     app.jinja_env.filters["money"] = money
+    app.url_map.converters["int"] = BoundedIntConverter  # before the routes are registered
     app.register_blueprint(bp)
     app.before_request(_guard)
     app.after_request(_headers)
@@ -48,6 +50,7 @@ def create_app(engine: Engine, config: WebConfig | None = None) -> Flask:
 
 
 def _guard() -> Any:
+    _refuse_bad_text()
     if request.endpoint in PUBLIC_ENDPOINTS:
         if request.method == "POST":
             _check_csrf(request.cookies.get(LOGIN_CSRF_COOKIE, ""))
@@ -61,6 +64,15 @@ def _guard() -> Any:
     if request.method == "POST":
         _check_csrf(info.csrf_token)
     return None
+
+
+def _refuse_bad_text() -> None:
+    """400 for a NUL anywhere a route could read it: no text column stores one (PostgreSQL raises)."""
+    values = [*request.args.keys(), *request.args.values(), *(str(v) for v in (request.view_args or {}).values())]
+    if request.method == "POST":
+        values += [*request.form.keys(), *request.form.values()]
+    if bad_text(values):
+        abort(400, description="The request holds a character no field may contain (a NUL byte).")
 
 
 def _check_csrf(expected: str) -> None:

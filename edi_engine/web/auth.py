@@ -24,7 +24,7 @@ from edi_engine.errors import UsageError
 from edi_engine.store import users as stored
 
 __all__ = [
-    "ACTIONS", "ROLES", "RateLimit", "SessionInfo", "User", "add_user", "allowed", "create_session",
+    "ACTIONS", "ACTION_WORDS", "ROLES", "RateLimit", "SessionInfo", "User", "add_user", "allowed", "create_session",
     "disable_user", "end_session", "list_users", "rate_limited", "record_attempt", "session_for", "verify_login",
 ]
 
@@ -41,6 +41,19 @@ ACTIONS = {
     "letter": "approver",
     "corrected-claim": "approver",
     "users": "admin",
+}
+# Each action as the end of "Your role (reviewer) may not ...".
+ACTION_WORDS = {
+    "view": "view findings",
+    "note": "add notes",
+    "propose": "propose decisions",
+    "approve": "approve refunds",
+    "offset": "approve offsets",
+    "dismiss": "dismiss findings",
+    "mark-refunded": "mark findings refunded",
+    "letter": "download letters",
+    "corrected-claim": "download corrected claims",
+    "users": "manage users",
 }
 SESSION_HOURS = 12
 _hasher = PasswordHasher()

@@ -14,8 +14,9 @@ from typing import Any
 from flask import Response, abort, current_app, g, render_template, request
 from sqlalchemy.engine import Engine
 
-from edi_engine.web.auth import RateLimit, SessionInfo, allowed
+from edi_engine.web.auth import ACTION_WORDS, RateLimit, SessionInfo, allowed
 from edi_engine.web.context import Chrome, chrome_for
+from edi_engine.web.safety import message_for
 
 __all__ = ["LOGIN_CSRF_COOKIE", "SESSION_COOKIE", "WebConfig", "config", "current", "engine", "new_login_token",
            "page_chrome", "render", "require"]
@@ -44,13 +45,15 @@ def current() -> SessionInfo:
 
 
 def page_chrome(active: str = "", message: str = "") -> Chrome:
-    return chrome_for(current(), config().today(), active=active, message=message or request.args.get("msg", "")[:200])
+    """The page frame; its status line is `message`, else the known message `?msg=` names (never its text)."""
+    shown = message or message_for(request.args.get("msg", ""))
+    return chrome_for(current(), config().today(), active=active, message=shown)
 
 
 def require(action: str) -> None:
     """403 unless the signed-in user's role allows `action`."""
     if not allowed(current().user.role, action):
-        abort(403, description=f"Your role ({current().user.role}) may not {action.replace('-', ' ')}.")
+        abort(403, description=f"Your role ({current().user.role}) may not {ACTION_WORDS[action]}.")
 
 
 def render(template: str, page: Any, status: int = 200) -> Response:
