@@ -6,7 +6,7 @@ import click
 
 from edi_engine.cli import db_url, handle_errors, main
 from edi_engine.store.engine import open_store
-from edi_engine.web import ROLES, add_user, disable_user, list_users, serve
+from edi_engine.web import ROLES, add_user, disable_user, list_users, serve, set_password
 
 
 @main.command("serve")
@@ -46,6 +46,21 @@ def users_add(ctx: click.Context, username: str, role: str, password: str) -> No
     """
     user = add_user(open_store(db_url(ctx)), username, password, role)
     click.echo(f"added {user.username} ({user.role})")
+
+
+@users_group.command("passwd")
+@click.argument("username")
+@click.password_option("--password", envvar="EDI_ENGINE_NEW_PASSWORD",
+                       help="Prompted for when omitted (env EDI_ENGINE_NEW_PASSWORD).")
+@click.pass_context
+@handle_errors
+def users_passwd(ctx: click.Context, username: str, password: str) -> None:
+    """Set a user's password (the same policy as `users add`) and end their sessions.
+
+    Example: edi-engine users passwd alice
+    """
+    user = set_password(open_store(db_url(ctx)), username, password)
+    click.echo(f"password of {user.username} changed; their sessions are ended")
 
 
 @users_group.command("disable")

@@ -5,7 +5,7 @@ Public API:
     create_app(engine, config=None) -> flask.Flask     the WSGI app (tests use app.test_client())
     WebConfig(secure_cookies=False, rate_limit=RateLimit(), today=date.today)
     serve(engine, host="127.0.0.1", port=8080, *, secure_cookies=False)   blocking (waitress)
-    auth: ROLES, add_user, disable_user, list_users, RateLimit
+    auth: ROLES, add_user, set_password, disable_user, list_users, RateLimit, PasswordPolicy
 """
 
 from __future__ import annotations
@@ -14,9 +14,19 @@ from typing import Any
 
 from sqlalchemy.engine import Engine
 
-from edi_engine.web.auth import ROLES, RateLimit, User, add_user, disable_user, list_users
+from edi_engine.web.auth import (
+    ROLES,
+    PasswordPolicy,
+    RateLimit,
+    User,
+    add_user,
+    disable_user,
+    list_users,
+    set_password,
+)
 
-__all__ = ["ROLES", "RateLimit", "User", "WebConfig", "add_user", "create_app", "disable_user", "list_users", "serve"]
+__all__ = ["ROLES", "PasswordPolicy", "RateLimit", "User", "WebConfig", "add_user", "create_app", "disable_user",
+           "list_users", "serve", "set_password"]
 
 
 def __getattr__(name: str) -> Any:

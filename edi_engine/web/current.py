@@ -14,7 +14,7 @@ from typing import Any
 from flask import Response, abort, current_app, g, render_template, request
 from sqlalchemy.engine import Engine
 
-from edi_engine.web.auth import ACTION_WORDS, RateLimit, SessionInfo, allowed
+from edi_engine.web.auth import ACTION_WORDS, PasswordPolicy, RateLimit, SessionInfo, allowed
 from edi_engine.web.context import Chrome, chrome_for
 from edi_engine.web.safety import message_for
 
@@ -29,6 +29,7 @@ LOGIN_CSRF_COOKIE = "edi_login_csrf"
 class WebConfig:
     secure_cookies: bool = False  # set when served over https (or behind a TLS-terminating proxy)
     rate_limit: RateLimit = field(default_factory=RateLimit)
+    password_policy: PasswordPolicy = field(default_factory=PasswordPolicy)
     today: Callable[[], date] = date.today  # injectable so tests can pin the queue's ages and deadlines
 
 

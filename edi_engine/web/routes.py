@@ -23,7 +23,7 @@ from edi_engine.web.current import (
     render,
     require,
 )
-from edi_engine.web.pages import LoginContext, dashboard_page, detail_page, ingest_page, users_page
+from edi_engine.web.pages import AccountContext, LoginContext, dashboard_page, detail_page, ingest_page, users_page
 from edi_engine.web.queue import parse_filters, queue_page
 from edi_engine.web.safety import recorded_key, safe_next
 
@@ -206,14 +206,14 @@ def ingest() -> Response:
 @bp.get("/users")
 def users() -> Response:
     require("users")
-    return render("users.html", users_page(engine(), page_chrome("users")))
+    return render("users.html", users_page(engine(), page_chrome("users"), config().password_policy.min_length))
 
 
 @bp.post("/users")
 def users_add() -> Response:
     require("users")
     f = request.form
-    auth.add_user(engine(), f.get("username", ""), f.get("password", ""), f.get("role", ""))
+    auth.add_user(engine(), f.get("username", ""), f.get("password", ""), f.get("role", ""), config().password_policy)
     return redirect(url_for("web.users", msg="user-added"), code=303)
 
 
@@ -224,3 +224,24 @@ def users_disable(username: str) -> Response:
         abort(400, description="You cannot disable your own account.")
     auth.disable_user(engine(), username)
     return redirect(url_for("web.users", msg="user-disabled"), code=303)
+
+
+@bp.get("/account")
+def account(error: str = "", status: int = 200) -> Response:
+    require("view")
+    ctx = AccountContext(page_chrome("account"), config().password_policy.min_length, error)
+    return render("account.html", ctx, status)
+
+
+@bp.post("/account/password")
+def account_password() -> Response:
+    """Change one's own password; every session ends, and this browser gets a new one."""
+    require("view")
+    f, user = request.form, current().user
+    try:
+        auth.change_password(engine(), user, f.get("current", ""), f.get("new", ""), config().password_policy)
+    except UsageError as exc:
+        return account(f"Not changed: {exc}.", 400)
+    resp = redirect(url_for("web.account", msg="password-changed"), code=303)
+    _cookie(resp, SESSION_COOKIE, auth.create_session(engine(), user), auth.SESSION_HOURS * 3600)
+    return resp

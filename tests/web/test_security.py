@@ -103,3 +103,55 @@ def test_a_nul_in_the_username_is_a_400(app: Flask) -> None:
     client = app.test_client()
     resp = client.post("/login", data={"username": "ab\x00e", "password": PASSWORD, "csrf_token": login_token(client)})
     assert resp.status_code == 400
+
+
+@pytest.mark.parametrize("password, why", [
+    ("aaaaaaaaaa", "at least 12"), ("aaaaaaaaaaaaaaaa", "too easy to guess"), ("password1234", "too easy to guess"),
+    ("qwertyuiop123", "too easy to guess"), ("Password123!", "too easy to guess"),
+    ("iloveyou2025", "too easy to guess"), ("newbie-newbie-1", "too easy to guess"), ("x" * 257, "at most 256"),
+])
+def test_the_password_policy_refuses_short_common_and_guessable_passwords(password: str, why: str) -> None:
+    from edi_engine.errors import UsageError
+    from edi_engine.web.auth import check_password
+    with pytest.raises(UsageError, match=why):
+        check_password(password, "newbie")
+
+
+def test_the_password_policy_accepts_a_passphrase_and_is_configurable() -> None:
+    from edi_engine.errors import UsageError
+    from edi_engine.web.auth import PasswordPolicy, check_password
+    check_password("plum kettle organ 88", "newbie")
+    check_password("Tr0ub4dor&3xyz", "newbie")
+    with pytest.raises(UsageError, match="at least 24"):
+        check_password("plum kettle organ 88", "newbie", PasswordPolicy(min_length=24))
+
+
+def test_adding_a_user_on_the_web_enforces_the_policy(as_user) -> None:  # type: ignore[no-untyped-def]
+    from tests.web.conftest import page_token
+    ada = as_user("ada")
+    resp = ada.post("/users", data={"username": "newbie", "password": "aaaaaaaaaa", "role": "reviewer",
+                                    "csrf_token": page_token(ada)})
+    assert resp.status_code == 400 and "at least 12 characters" in resp.get_data(as_text=True)
+    resp = ada.post("/users", data={"username": "newbie", "password": "password12345", "role": "reviewer",
+                                    "csrf_token": page_token(ada)})
+    assert resp.status_code == 400 and "too easy to guess" in resp.get_data(as_text=True)
+    assert "newbie" not in ada.get("/users").get_data(as_text=True)
+
+
+def test_a_user_changes_their_own_password_under_the_policy(app: Flask, as_user) -> None:  # type: ignore[no-untyped-def]
+    from tests.web.conftest import page_token, sign_in
+    rita, other = as_user("rita"), as_user("rita")
+    assert "Change your password" in rita.get("/account").get_data(as_text=True)
+    resp = rita.post("/account/password", data={"current": "wrong", "new": "plum kettle organ 88",
+                                                "csrf_token": page_token(rita, "/account")})
+    assert resp.status_code == 400 and "current password is not right" in resp.get_data(as_text=True)
+    resp = rita.post("/account/password", data={"current": PASSWORD, "new": "rita12345678",
+                                                "csrf_token": page_token(rita, "/account")})
+    assert resp.status_code == 400 and "too easy to guess" in resp.get_data(as_text=True)
+    resp = rita.post("/account/password", data={"current": PASSWORD, "new": "plum kettle organ 88",
+                                                "csrf_token": page_token(rita, "/account")})
+    assert resp.status_code == 303
+    assert "your other sessions were signed out" in rita.get(resp.headers["Location"]).get_data(as_text=True)
+    assert other.get("/findings").status_code == 302  # the other browser is signed out
+    assert sign_in(app.test_client(), "rita") == 401
+    assert sign_in(app.test_client(), "rita", "plum kettle organ 88") == 303
