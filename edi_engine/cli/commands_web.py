@@ -14,16 +14,23 @@ from edi_engine.web import ROLES, add_user, disable_user, list_users, serve, set
 @click.option("--port", default=8080, show_default=True, type=click.IntRange(1, 65535), help="Port to listen on.")
 @click.option("--secure-cookies", is_flag=True,
               help="Mark cookies Secure (when served over https, e.g. behind a proxy).")
+@click.option("--trusted-proxies", default=0, show_default=True, type=click.IntRange(0, 5), metavar="N",
+              help="Reverse proxies in front whose X-Forwarded-For is believed for sign-in throttling per "
+                   "address (0: the connecting address). Never more than really append it.")
+@click.option("--idle-timeout", "idle_minutes", default=30, show_default=True, type=click.IntRange(1, 720),
+              metavar="MINUTES", help="Sign a session out after this long without a request (12 hours at most).")
 @click.pass_context
 @handle_errors
-def serve_cmd(ctx: click.Context, host: str, port: int, secure_cookies: bool) -> None:
+def serve_cmd(ctx: click.Context, host: str, port: int, secure_cookies: bool, trusted_proxies: int,
+              idle_minutes: int) -> None:
     """Start the review web app on the same database (sign in with a user from `users add`).
 
     Example: edi-engine serve --port 8080
     """
     engine = open_store(db_url(ctx))
     click.echo(f"edi-engine review app on http://{host}:{port}/ (Ctrl-C stops it)", err=True)
-    serve(engine, host, port, secure_cookies=secure_cookies)
+    serve(engine, host, port, secure_cookies=secure_cookies, trusted_proxies=trusted_proxies,
+          idle_minutes=idle_minutes)
 
 
 @main.group("users")

@@ -17,6 +17,7 @@ from flask import Flask, Response, abort, g, redirect, request, url_for
 from jinja2 import StrictUndefined
 from sqlalchemy.engine import Engine
 from werkzeug.exceptions import HTTPException
+from werkzeug.middleware.proxy_fix import ProxyFix
 
 from edi_engine.errors import EdiEngineError, UsageError
 from edi_engine.web.auth import SessionInfo, session_for
@@ -36,7 +37,9 @@ def create_app(engine: Engine, config: WebConfig | None = None) -> Flask:
     app = Flask(__name__)
     app.config.update(MAX_CONTENT_LENGTH=64 * 1024, SESSION_COOKIE_HTTPONLY=True, SESSION_COOKIE_SAMESITE="Lax")
     app.extensions["edi_engine"] = engine
-    app.extensions["edi_web_config"] = config or WebConfig()
+    app.extensions["edi_web_config"] = config = config or WebConfig()
+    if config.trusted_proxies:  # request.remote_addr becomes the client address those proxies saw
+        app.wsgi_app = ProxyFix(app.wsgi_app, x_for=config.trusted_proxies)  # type: ignore[method-assign]
     app.jinja_env.undefined = StrictUndefined
     app.jinja_env.filters["money"] = money
     app.url_map.converters["int"] = BoundedIntConverter  # before the routes are registered
@@ -55,7 +58,7 @@ def _guard() -> Any:
         if request.method == "POST":
             _check_csrf(request.cookies.get(LOGIN_CSRF_COOKIE, ""))
         return None
-    info = session_for(engine(), request.cookies.get(SESSION_COOKIE))
+    info = session_for(engine(), request.cookies.get(SESSION_COOKIE), config().idle_timeout)
     if info is None:
         if request.method in ("GET", "HEAD"):
             return redirect(url_for("web.login", next=request.full_path.rstrip("?")))

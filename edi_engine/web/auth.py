@@ -12,13 +12,14 @@ stored, so the database alone cannot be replayed as a cookie. Messages never car
 from __future__ import annotations
 
 import hashlib
+import ipaddress
 import secrets
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 
 from argon2 import PasswordHasher
 from argon2.exceptions import InvalidHashError, VerificationError, VerifyMismatchError
-from sqlalchemy.engine import Engine
+from sqlalchemy.engine import Connection, Engine
 
 from edi_engine.errors import UsageError
 from edi_engine.store import users as stored
@@ -26,7 +27,8 @@ from edi_engine.store import users as stored
 __all__ = [
     "ACTIONS", "ACTION_WORDS", "ROLES", "PasswordPolicy", "RateLimit", "SessionInfo", "User", "add_user", "allowed",
     "change_password", "check_password", "create_session", "disable_user", "set_password", "end_session",
-    "list_users", "rate_limited", "record_attempt", "session_for", "verify_login",
+    "list_users", "rate_limited", "record_attempt", "session_for", "verify_login", "address_key",
+    "remember_device", "sign_in_wait", "IDLE_TIMEOUT", "SESSION_LIFETIME",
 ]
 
 ROLES = ("reviewer", "approver", "admin")
@@ -57,6 +59,9 @@ ACTION_WORDS = {
     "users": "manage users",
 }
 SESSION_HOURS = 12
+SESSION_LIFETIME = timedelta(hours=SESSION_HOURS)  # however active, a session ends after this
+IDLE_TIMEOUT = timedelta(minutes=30)  # and after this long unused
+TOUCH_EVERY = timedelta(seconds=30)  # how stale a session's last-seen time may get before it is written
 _hasher = PasswordHasher()
 _dummy_hashes: dict[int, str] = {}
 
@@ -90,11 +95,24 @@ class SessionInfo:
 
 @dataclass(frozen=True, slots=True)
 class RateLimit:
-    """Failed sign-ins allowed inside `window` before further attempts are refused."""
+    """Sign-in throttling by delay, never by lockout.
+
+    After `per_username` failed sign-ins for one username (or `per_address` from one client address;
+    an IPv6 address counts by its /64) inside `window`, each further attempt must wait `first_delay`,
+    doubling with every failure up to `max_delay`, counted from the latest failure; an attempt made
+    sooner is answered 429 without looking at the password. So a guesser gets about one try per
+    `max_delay` and the owner at worst waits `max_delay` once. A browser holding the device cookie of
+    an earlier sign-in as that user is not held back at all, until `device_failures` wrong passwords
+    from it in a row.
+    """
 
     per_username: int = 5
     per_address: int = 20
     window: timedelta = timedelta(minutes=15)
+    first_delay: timedelta = timedelta(seconds=1)
+    max_delay: timedelta = timedelta(seconds=30)
+    device_failures: int = 5
+    device_lifetime: timedelta = timedelta(days=90)
 
 
 @dataclass(frozen=True, slots=True)
@@ -170,6 +188,7 @@ def disable_user(engine: Engine, username: str) -> User:
             raise UsageError(f"no user {username}")
         stored.set_disabled(conn, row.id)
         stored.delete_sessions_of(conn, row.id)
+        stored.delete_devices_of(conn, row.id)
         return _user(stored.user_by_id(conn, row.id))
 
 
@@ -182,6 +201,7 @@ def set_password(engine: Engine, username: str, password: str, policy: PasswordP
             raise UsageError(f"no user {username}")
         stored.set_password_hash(conn, row.id, _hasher.hash(password))
         stored.delete_sessions_of(conn, row.id)
+        stored.delete_devices_of(conn, row.id)
         return _user(row)
 
 
@@ -199,17 +219,83 @@ def list_users(engine: Engine) -> list[User]:
         return [_user(r) for r in stored.users(conn)]
 
 
-def rate_limited(engine: Engine, username: str, address: str, limit: RateLimit) -> bool:
-    since = _now() - limit.window
+def address_key(address: str) -> str:
+    """The per-address key: the address itself, or for IPv6 its /64 (one subscriber's usual allocation)."""
+    try:
+        ip = ipaddress.ip_address(address)
+    except ValueError:
+        return address[:64]
+    if isinstance(ip, ipaddress.IPv6Address):
+        if ip.ipv4_mapped is not None:
+            return str(ip.ipv4_mapped)
+        return str(ipaddress.IPv6Network((ip, 64), strict=False))
+    return str(ip)
+
+
+def _backoff(failures: stored.Failures, free: int, limit: RateLimit, now: datetime) -> timedelta:
+    if failures.count < free or failures.latest is None:
+        return timedelta(0)
+    delay = min(limit.first_delay * (1 << min(failures.count - free, 20)), limit.max_delay)
+    return max(failures.latest + delay - now, timedelta(0))
+
+
+def _device(conn: Connection, token: str | None, username: str, limit: RateLimit) -> stored.DeviceRow | None:
+    """The device row of this cookie token when it is a trusted device of `username`."""
+    if not token:
+        return None
+    device = stored.device_by_digest(conn, _digest(token))
+    user = stored.user_by_name(conn, username)
+    if device is None or user is None or device.user_id != user.id:
+        return None
+    if device.failures >= limit.device_failures or device.last_used_at < _now() - limit.device_lifetime:
+        return None
+    return device
+
+
+def sign_in_wait(engine: Engine, username: str, address: str, limit: RateLimit, device: str | None = None) -> timedelta:
+    """How long this sign-in attempt must still wait (zero: go ahead). A trusted device never waits."""
+    now = _now()
+    since = now - limit.window
     with engine.connect() as conn:
-        by_name = stored.failed_attempts(conn, since, username=username)
-        by_address = stored.failed_attempts(conn, since, address=address)
-    return by_name >= limit.per_username or by_address >= limit.per_address
+        if _device(conn, device, username, limit) is not None:
+            return timedelta(0)
+        by_name = stored.failures_since(conn, since, username=username)
+        by_address = stored.failures_since(conn, since, address=address_key(address))
+    return max(_backoff(by_name, limit.per_username, limit, now), _backoff(by_address, limit.per_address, limit, now))
 
 
-def record_attempt(engine: Engine, username: str, address: str, succeeded: bool) -> None:
+def rate_limited(engine: Engine, username: str, address: str, limit: RateLimit, device: str | None = None) -> bool:
+    return sign_in_wait(engine, username, address, limit, device) > timedelta(0)
+
+
+def record_attempt(engine: Engine, username: str, address: str, succeeded: bool, device: str | None = None,
+                   limit: RateLimit | None = None) -> None:
+    """Note the attempt; a failure from a trusted device also counts against that device's trust."""
+    limit = limit or RateLimit()
+    now = _now()
     with engine.begin() as conn:
-        stored.insert_attempt(conn, username=username[:64], address=address, at=_now(), succeeded=succeeded)
+        stored.insert_attempt(conn, username=username[:64], address=address_key(address), at=now, succeeded=succeeded)
+        trusted = _device(conn, device, username, limit)
+        if trusted is not None and not succeeded:
+            stored.device_failed(conn, trusted.id)
+        if succeeded:  # the table only serves throttling and a short record: keep about a month
+            stored.delete_attempts_before(conn, now - timedelta(days=30))
+
+
+def remember_device(engine: Engine, user: User, device: str | None, limit: RateLimit | None = None) -> str:
+    """After a successful sign-in: the device cookie token to set (this one again when it is already
+    `user`'s trusted device, else a new one)."""
+    limit = limit or RateLimit()
+    now = _now()
+    with engine.begin() as conn:
+        known = _device(conn, device, user.username, limit)
+        if known is not None and device:
+            stored.device_signed_in(conn, known.id, now)
+            return device
+        token = secrets.token_urlsafe(32)
+        stored.delete_stale_devices(conn, now - limit.device_lifetime)
+        stored.insert_device(conn, token_hash=_digest(token), user_id=user.id, at=now)
+        return token
 
 
 def verify_login(engine: Engine, username: str, password: str) -> User | None:
@@ -232,25 +318,31 @@ def _digest(token: str) -> str:
     return hashlib.sha256(token.encode()).hexdigest()
 
 
-def create_session(engine: Engine, user: User) -> str:
+def create_session(engine: Engine, user: User, lifetime: timedelta = SESSION_LIFETIME,
+                   idle: timedelta = IDLE_TIMEOUT) -> str:
     """A new session for `user`; returns the token for the cookie (stored only as its digest)."""
     token = secrets.token_urlsafe(32)
     now = _now()
     with engine.begin() as conn:
-        stored.delete_expired_sessions(conn, now)
+        stored.delete_expired_sessions(conn, now, now - idle)
         stored.insert_session(conn, token_hash=_digest(token), user_id=user.id, csrf_token=secrets.token_urlsafe(32),
-                              created_at=now, expires_at=now + timedelta(hours=SESSION_HOURS))
+                              created_at=now, expires_at=now + lifetime)
     return token
 
 
-def session_for(engine: Engine, token: str | None) -> SessionInfo | None:
-    """The live session of an enabled user for this cookie token, else None."""
+def session_for(engine: Engine, token: str | None, idle: timedelta = IDLE_TIMEOUT) -> SessionInfo | None:
+    """The live session of an enabled user for this cookie token, else None: past its lifetime, or
+    unused for `idle`, it is over. Each use moves its idle clock (written at most every TOUCH_EVERY)."""
     if not token:
         return None
+    digest, now = _digest(token), _now()
     with engine.connect() as conn:
-        row = stored.session_by_digest(conn, _digest(token))
-    if row is None or row.user.disabled or row.expires_at < _now():
+        row = stored.session_by_digest(conn, digest)
+    if row is None or row.user.disabled or row.expires_at < now or row.last_seen_at < now - idle:
         return None
+    if row.last_seen_at < now - TOUCH_EVERY:
+        with engine.begin() as conn:
+            stored.touch_session(conn, digest, now)
     return SessionInfo(_user(row.user), row.csrf_token)
 
 

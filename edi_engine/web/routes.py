@@ -3,6 +3,7 @@ the outputs layer. Role checks (`require`) come first, before anything is read o
 
 from __future__ import annotations
 
+import math
 from typing import Any
 
 from flask import Blueprint, abort, make_response, redirect, request, url_for
@@ -13,6 +14,7 @@ from edi_engine.rules import explain
 from edi_engine.rules.lifecycle import DECISION_NAMES
 from edi_engine.web import auth
 from edi_engine.web.current import (
+    DEVICE_COOKIE,
     LOGIN_CSRF_COOKIE,
     SESSION_COOKIE,
     config,
@@ -79,16 +81,28 @@ def login(error: str = "", status: int = 200) -> Response:
 @bp.post("/login")
 def login_post() -> Response:
     name, password = request.form.get("username", "").strip()[:64], request.form.get("password", "")
-    address = request.remote_addr or "unknown"
-    if auth.rate_limited(engine(), name, address, config().rate_limit):
-        minutes = int(config().rate_limit.window.total_seconds() // 60)
-        return login(f"Too many failed sign-ins. Wait {minutes} minutes, then try again.", 429)
+    address, device, limit = request.remote_addr or "unknown", request.cookies.get(DEVICE_COOKIE), config().rate_limit
+    wait = auth.sign_in_wait(engine(), name, address, limit, device)
+    if wait:  # a delay, not a lockout: the password is not even checked until it has passed
+        seconds = math.ceil(wait.total_seconds())
+        resp = login(f"Too many failed sign-ins for this account or from this address. Try again in {seconds} "
+                     f"second{'s' if seconds != 1 else ''}.", 429)
+        resp.headers["Retry-After"] = str(seconds)
+        return resp
     user = auth.verify_login(engine(), name, password)
-    auth.record_attempt(engine(), name, address, user is not None)
+    auth.record_attempt(engine(), name, address, user is not None, device, limit)
     if user is None:
         return login("Wrong username or password, or the account is disabled.", 401)
-    resp = redirect(safe_next(request.form.get("next", "/findings")), code=303)
-    _cookie(resp, SESSION_COOKIE, auth.create_session(engine(), user), auth.SESSION_HOURS * 3600)
+    return _signed_in(redirect(safe_next(request.form.get("next", "/findings")), code=303), user, device)
+
+
+def _signed_in(resp: Response, user: auth.User, device: str | None) -> Response:
+    """`resp` with a new session cookie and this browser's device cookie for `user`."""
+    cfg = config()
+    token = auth.create_session(engine(), user, cfg.session_lifetime, cfg.idle_timeout)
+    _cookie(resp, SESSION_COOKIE, token, int(cfg.session_lifetime.total_seconds()))
+    device = auth.remember_device(engine(), user, device, cfg.rate_limit)
+    _cookie(resp, DEVICE_COOKIE, device, int(cfg.rate_limit.device_lifetime.total_seconds()))
     return resp
 
 
@@ -242,6 +256,4 @@ def account_password() -> Response:
         auth.change_password(engine(), user, f.get("current", ""), f.get("new", ""), config().password_policy)
     except UsageError as exc:
         return account(f"Not changed: {exc}.", 400)
-    resp = redirect(url_for("web.account", msg="password-changed"), code=303)
-    _cookie(resp, SESSION_COOKIE, auth.create_session(engine(), user), auth.SESSION_HOURS * 3600)
-    return resp
+    return _signed_in(redirect(url_for("web.account", msg="password-changed"), code=303), user, None)
