@@ -104,30 +104,30 @@ class _Sweep:
             self.failures.append(f"{method} {path[:50]!r} {label[:60]!r}: {resp.status_code}")
 
 
-def _sweep(app: Flask, client: FlaskClient, signed_in: bool) -> list[str]:
+def _sweep(app: Flask, client: FlaskClient, signed_in: bool, hostile: list[str], alone: list[str]) -> list[str]:
     sweep, names = _Sweep(app, client, signed_in), _param_names()
-    for i, value in enumerate(HOSTILE):
+    for i, value in enumerate(hostile):
         if not signed_in:  # each value from its own address, so sign-in throttling does not answer first
             client.environ_base["REMOTE_ADDR"] = f"10.66.0.{i + 1}"
         for endpoint, method, rule in _rules(app):
             sweep.send(endpoint, method, _path(rule, value), dict.fromkeys(names, value), f"all={value}")
             sweep.send(endpoint, method, _path(rule, "1"), dict(BENIGN), f"path={value}")
-    for i, value in enumerate(ALONE):
+    for i, value in enumerate(alone):
         if not signed_in:
             client.environ_base["REMOTE_ADDR"] = f"10.67.0.{i + 1}"
         for endpoint, method, rule in _rules(app):
             for name in sorted(sweep.reads.get((endpoint, method), set())):
                 sweep.send(endpoint, method, _path(rule, "1"), {**BENIGN, name: value}, f"{name}={value}")
-    assert sweep.count > 500 and any(sweep.reads.values())
+    assert sweep.count > 20 * len(hostile) and any(sweep.reads.values())
     return sweep.failures
 
 
-def _run(app: Flask) -> None:
+def _run(app: Flask, hostile: list[str] = HOSTILE, alone: list[str] = ALONE) -> None:
     stranger = app.test_client()
-    failures = _sweep(app, stranger, signed_in=False)
+    failures = _sweep(app, stranger, False, hostile, alone)
     admin = app.test_client()
     assert sign_in(admin, "ada") == 303
-    failures += _sweep(app, admin, signed_in=True)
+    failures += _sweep(app, admin, True, hostile, alone)
     for value in HOSTILE[:6]:
         resp = admin.post("/logout", data={"next": value, "csrf_token": page_token(admin)})
         assert resp.status_code == 303
@@ -168,4 +168,7 @@ def pg_app(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Flask]:
 
 @pytest.mark.postgres
 def test_no_route_answers_500_to_hostile_values_on_postgresql(pg_app: Flask) -> None:
-    _run(pg_app)
+    # What PostgreSQL refuses where SQLite does not: NUL bytes, numbers past INTEGER and BIGINT.
+    values = ["a\x00b", "\x00", "\u202e\u0000", "99999999999999999999999", "2147483648", "1e309", "-99999999",
+              "999999", "9999-99-99"]
+    _run(pg_app, values, values)
