@@ -18,7 +18,7 @@ from edi_engine.store import tables
 __all__ = [
     "DeviceRow", "Failures", "SessionRow", "UserRow", "delete_attempts_before", "delete_devices_of",
     "delete_expired_sessions", "delete_session", "delete_sessions_of", "delete_stale_devices", "device_by_digest",
-    "device_failed", "device_signed_in", "failed_attempts", "failures_since", "insert_attempt", "insert_device",
+    "device_failed", "device_signed_in", "failures_since", "insert_attempt", "insert_device",
     "insert_session", "insert_user", "session_by_digest", "set_disabled", "set_password_hash", "touch_session",
     "user_by_id", "user_by_name", "users",
 ]
@@ -94,17 +94,6 @@ def set_disabled(conn: Connection, user_id: int) -> None:
 
 def set_password_hash(conn: Connection, user_id: int, password_hash: str) -> None:
     conn.execute(update(_U).where(_U.c.id == user_id).values(password_hash=password_hash))
-
-
-def failed_attempts(conn: Connection, since: datetime, *, username: str | None = None,
-                    address: str | None = None) -> int:
-    """Failed sign-ins at or after `since`, for one username or one client address."""
-    query = select(func.count()).select_from(_A).where(_A.c.at >= since, _A.c.succeeded.is_(False))
-    if username is not None:
-        query = query.where(_A.c.username == username)
-    if address is not None:
-        query = query.where(_A.c.address == address)
-    return int(conn.execute(query).scalar_one())
 
 
 def failures_since(conn: Connection, since: datetime, *, username: str | None = None,

@@ -1,12 +1,14 @@
-"""Who may do what in the review app: users and roles, password hashing, sessions, sign-in rate limits.
+"""Who may do what in the review app: users and roles, the password policy and hashing, sessions
+(lifetime and idle timeout), sign-in throttling by delay and the devices it lets through.
 
-Owns what the web_user, web_session and login_attempt rows mean (edi_engine/store/users.py reads
+Owns what the web_user, web_session, login_attempt and login_device rows mean (edi_engine/store/users.py reads
 and writes them) and the role table below. Knows nothing of HTTP: app.py turns these answers into cookies, redirects and
 status codes. Roles are cumulative: an approver may do what a reviewer may, an admin what an
 approver may, and only an admin manages users.
 
-Passwords are argon2id (argon2-cffi's defaults); a session is a random token whose SHA-256 is
-stored, so the database alone cannot be replayed as a cookie. Messages never carry passwords.
+Passwords are argon2id (argon2-cffi's defaults); a session or device is a random token whose
+SHA-256 is stored, so the database alone cannot be replayed as a cookie. Messages never carry
+passwords, and nothing here logs.
 """
 
 from __future__ import annotations
