@@ -22,7 +22,7 @@ REDIRECT_ATTACKS = [
     "\t//evil.example", " //evil.example", "/\\evil.example", "\\\\evil.example", "/%5Cevil.example",
     "/%2F/evil.example", "/%252F%252Fevil.example", "/%2509/evil.example", "https://evil.example/",
     "javascript:alert(1)", "/\x00/evil.example", "/\x0b/evil.example", "evil.example", "%2F%2Fevil.example",
-    "/findings\r\nSet-Cookie: x=1", "http:/evil.example", "/\u3002/evil.example"[:1] + "/evil.example",
+    "/findings\r\nSet-Cookie: x=1", "http:/evil.example", "///evil.example",
 ]
 
 
