@@ -4,8 +4,9 @@ Owns the HTTP side of auth.py's answers: the session cookie (HttpOnly, SameSite=
 served over https), the redirect to /login for every page, 401 for an unauthenticated POST, 403
 for a missing or wrong CSRF token and for an action the role may not take, 400 for a NUL byte in
 any parameter and 404 for an id past INTEGER (safety.py), X-Forwarded-For only through ProxyFix
-for the configured number of proxies. Pages and actions live in routes.py. Nothing here logs request data: URLs carry ids and filters only, and an
-unexpected error is logged by its type, never its message (which may quote claim data).
+for the configured number of proxies. Pages and actions live in routes.py. Nothing here logs
+request data: URLs carry ids, filters and message keys only, and an unexpected error is logged by
+its type, never its message (which may quote claim data).
 """
 
 from __future__ import annotations
