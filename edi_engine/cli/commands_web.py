@@ -9,7 +9,7 @@ import click
 from edi_engine.cli import db_url, handle_errors, main
 from edi_engine.errors import InputError, UsageError
 from edi_engine.store.engine import open_store
-from edi_engine.web import ROLES, add_user, disable_user, list_users, serve
+from edi_engine.web import ROLES, add_user, disable_user, list_users, serve, set_password
 
 
 @main.command("serve")
@@ -17,9 +17,15 @@ from edi_engine.web import ROLES, add_user, disable_user, list_users, serve
 @click.option("--port", default=8080, show_default=True, type=click.IntRange(1, 65535), help="Port to listen on.")
 @click.option("--secure-cookies", is_flag=True,
               help="Mark cookies Secure (when served over https, e.g. behind a proxy).")
+@click.option("--trusted-proxies", default=0, show_default=True, type=click.IntRange(0, 5), metavar="N",
+              help="Reverse proxies in front whose X-Forwarded-For is believed for sign-in throttling per "
+                   "address (0: the connecting address). Never more than really append it.")
+@click.option("--idle-timeout", "idle_minutes", default=30, show_default=True, type=click.IntRange(1, 720),
+              metavar="MINUTES", help="Sign a session out after this long without a request (12 hours at most).")
 @click.pass_context
 @handle_errors
-def serve_cmd(ctx: click.Context, host: str, port: int, secure_cookies: bool) -> None:
+def serve_cmd(ctx: click.Context, host: str, port: int, secure_cookies: bool, trusted_proxies: int,
+              idle_minutes: int) -> None:
     """Start the review web app on the same database (sign in with a user from `users add`).
 
     Example: edi-engine serve --port 8080
@@ -31,7 +37,8 @@ def serve_cmd(ctx: click.Context, host: str, port: int, secure_cookies: bool) ->
     engine = open_store(db_url(ctx))
     click.echo(f"edi-engine review app on http://{host}:{port}/ (Ctrl-C stops it)", err=True)
     try:
-        serve(engine, host, port, secure_cookies=secure_cookies)
+        serve(engine, host, port, secure_cookies=secure_cookies, trusted_proxies=trusted_proxies,
+              idle_minutes=idle_minutes)
     except OSError as exc:  # waitress binds in its constructor: port in use, address not on this machine
         raise InputError(f"cannot listen on {host}:{port}: {exc.strerror or exc}") from None
 
@@ -56,6 +63,21 @@ def users_add(ctx: click.Context, username: str, role: str, password: str) -> No
     """
     user = add_user(open_store(db_url(ctx)), username, password, role)
     click.echo(f"added {user.username} ({user.role})")
+
+
+@users_group.command("passwd")
+@click.argument("username")
+@click.password_option("--password", envvar="EDI_ENGINE_NEW_PASSWORD",
+                       help="Prompted for when omitted (env EDI_ENGINE_NEW_PASSWORD).")
+@click.pass_context
+@handle_errors
+def users_passwd(ctx: click.Context, username: str, password: str) -> None:
+    """Set a user's password (the same policy as `users add`) and end their sessions.
+
+    Example: edi-engine users passwd alice
+    """
+    user = set_password(open_store(db_url(ctx)), username, password)
+    click.echo(f"password of {user.username} changed; their sessions are ended")
 
 
 @users_group.command("disable")

@@ -30,7 +30,7 @@ are declared here too: one schema, one MetaData, so Alembic sees all of it. Thei
   SQLite and PostgreSQL. `finding_id` is deliberately not a foreign key: a later SQLite batch
   migration of `finding` copies and drops that table, and a foreign key from an append-only table
   would make that drop fail; events must outlive any such rebuild.
-- `web_user`, `web_session`, `login_attempt`: nothing below the web layer knows who is signed in.
+- `web_user`, `web_session`, `login_attempt`, `login_device`: nothing below the web layer knows who is signed in.
   Passwords are stored only as argon2 hashes and session tokens only as SHA-256 digests, so a copy
   of the database does not let anyone sign in.
 """
@@ -63,10 +63,9 @@ from edi_engine.store.types import DecimalText, Money
 __all__ = [
     "EVENTS", "UTCDateTime", "acknowledgment", "adjustment", "audit_event", "claim", "claim_line", "claim_payment",
     "claim_submission", "deposit", "deposit_match", "fee_schedule", "finding", "interchange", "login_attempt",
-    "metadata", "patient_payment", "payer_alias", "payment", "payment_identity", "payment_match",
+    "login_device", "metadata", "patient_payment", "payer_alias", "payment", "payment_identity", "payment_match",
     "provider_adjustment", "remittance_delivery", "service_payment", "source_content", "source_file",
-    "transaction_set",
-    "web_session", "web_user",
+    "transaction_set", "web_session", "web_user",
 ]
 
 metadata = MetaData(naming_convention={
@@ -502,6 +501,19 @@ web_session = Table(
     Column('csrf_token', String, nullable=False, comment='echoed by every form of this session'),
     Column('created_at', UTCDateTime(), nullable=False, comment='UTC'),
     Column('expires_at', UTCDateTime(), nullable=False, comment='UTC'),
+    Column('last_seen_at', UTCDateTime(), nullable=False, comment='UTC; the idle timeout counts from here'),
+)
+
+# A browser that has signed in as this user before (its cookie holds a random token, the row only
+# the digest): sign-in throttling lets it through, so an attacker's failures cannot lock the owner out.
+login_device = Table(
+    'login_device', metadata,
+    Column('id', Integer, primary_key=True),
+    Column('token_hash', String(64), nullable=False, unique=True, comment="SHA-256 hex of the device cookie's token"),
+    Column('user_id', Integer, ForeignKey('web_user.id'), nullable=False, index=True),
+    Column('created_at', UTCDateTime(), nullable=False, comment='UTC'),
+    Column('last_used_at', UTCDateTime(), nullable=False, comment='UTC; last successful sign-in from it'),
+    Column('failures', Integer, nullable=False, comment='wrong passwords from it since that sign-in'),
 )
 
 # One sign-in attempt, kept for rate limiting per username and per client address.

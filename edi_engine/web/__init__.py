@@ -3,9 +3,11 @@ letters and corrected claims, dashboard and ingest status, over the same databas
 
 Public API:
     create_app(engine, config=None) -> flask.Flask     the WSGI app (tests use app.test_client())
-    WebConfig(secure_cookies=False, rate_limit=RateLimit(), today=date.today)
-    serve(engine, host="127.0.0.1", port=8080, *, secure_cookies=False)   blocking (waitress)
-    auth: ROLES, add_user, disable_user, list_users, RateLimit
+    WebConfig(secure_cookies=False, rate_limit=RateLimit(), password_policy=PasswordPolicy(), session_lifetime,
+              idle_timeout, trusted_proxies=0, today=date.today)
+    serve(engine, host="127.0.0.1", port=8080, *, secure_cookies=False, trusted_proxies=0, idle_minutes=30)
+        blocking (waitress)
+    auth: ROLES, add_user, set_password, disable_user, list_users, RateLimit, PasswordPolicy
 """
 
 from __future__ import annotations
@@ -14,9 +16,19 @@ from typing import Any
 
 from sqlalchemy.engine import Engine
 
-from edi_engine.web.auth import ROLES, RateLimit, User, add_user, disable_user, list_users
+from edi_engine.web.auth import (
+    ROLES,
+    PasswordPolicy,
+    RateLimit,
+    User,
+    add_user,
+    disable_user,
+    list_users,
+    set_password,
+)
 
-__all__ = ["ROLES", "RateLimit", "User", "WebConfig", "add_user", "create_app", "disable_user", "list_users", "serve"]
+__all__ = ["ROLES", "PasswordPolicy", "RateLimit", "User", "WebConfig", "add_user", "create_app", "disable_user",
+           "list_users", "serve", "set_password"]
 
 
 def __getattr__(name: str) -> Any:
@@ -27,11 +39,15 @@ def __getattr__(name: str) -> Any:
     raise AttributeError(name)
 
 
-def serve(engine: Engine, host: str = "127.0.0.1", port: int = 8080, *, secure_cookies: bool = False) -> None:
+def serve(engine: Engine, host: str = "127.0.0.1", port: int = 8080, *, secure_cookies: bool = False,
+          trusted_proxies: int = 0, idle_minutes: int = 30) -> None:
     """Serve the app with waitress until interrupted."""
+    from datetime import timedelta
+
     import waitress
 
     from edi_engine.web.app import WebConfig, create_app
 
-    waitress.serve(create_app(engine, WebConfig(secure_cookies=secure_cookies)), host=host, port=port, threads=8,
-                   ident="edi-engine")
+    config = WebConfig(secure_cookies=secure_cookies, trusted_proxies=trusted_proxies,
+                       idle_timeout=timedelta(minutes=idle_minutes))
+    waitress.serve(create_app(engine, config), host=host, port=port, threads=8, ident="edi-engine")

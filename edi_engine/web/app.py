@@ -2,9 +2,11 @@
 
 Owns the HTTP side of auth.py's answers: the session cookie (HttpOnly, SameSite=Lax, Secure when
 served over https), the redirect to /login for every page, 401 for an unauthenticated POST, 403
-for a missing or wrong CSRF token and for an action the role may not take. Pages and actions
-live in routes.py. Nothing here logs request data: URLs carry ids and filters only, and an
-unexpected error is logged by its type, never its message (which may quote claim data).
+for a missing or wrong CSRF token and for an action the role may not take, 400 for a NUL byte in
+any parameter and 404 for an id past INTEGER (safety.py), X-Forwarded-For only through ProxyFix
+for the configured number of proxies. Pages and actions live in routes.py. Nothing here logs
+request data: URLs carry ids, filters and message keys only, and an unexpected error is logged by
+its type, never its message (which may quote claim data).
 """
 
 from __future__ import annotations
@@ -17,6 +19,7 @@ from flask import Flask, Response, abort, g, redirect, request, url_for
 from jinja2 import StrictUndefined
 from sqlalchemy.engine import Engine
 from werkzeug.exceptions import HTTPException
+from werkzeug.middleware.proxy_fix import ProxyFix
 
 from edi_engine.errors import EdiEngineError, UsageError
 from edi_engine.web.auth import SessionInfo, session_for
@@ -24,6 +27,7 @@ from edi_engine.web.context import chrome_for, money
 from edi_engine.web.current import LOGIN_CSRF_COOKIE, SESSION_COOKIE, WebConfig, config, engine, render
 from edi_engine.web.pages import ErrorContext
 from edi_engine.web.routes import bp
+from edi_engine.web.safety import BoundedIntConverter, bad_text
 
 __all__ = ["SESSION_COOKIE", "WebConfig", "create_app"]
 
@@ -35,9 +39,12 @@ def create_app(engine: Engine, config: WebConfig | None = None) -> Flask:
     app = Flask(__name__)
     app.config.update(MAX_CONTENT_LENGTH=64 * 1024, SESSION_COOKIE_HTTPONLY=True, SESSION_COOKIE_SAMESITE="Lax")
     app.extensions["edi_engine"] = engine
-    app.extensions["edi_web_config"] = config or WebConfig()
+    app.extensions["edi_web_config"] = config = config or WebConfig()
+    if config.trusted_proxies:  # request.remote_addr becomes the client address those proxies saw
+        app.wsgi_app = ProxyFix(app.wsgi_app, x_for=config.trusted_proxies)  # type: ignore[method-assign]
     app.jinja_env.undefined = StrictUndefined
     app.jinja_env.filters["money"] = money
+    app.url_map.converters["int"] = BoundedIntConverter  # before the routes are registered
     app.register_blueprint(bp)
     app.before_request(_guard)
     app.after_request(_headers)
@@ -48,11 +55,12 @@ def create_app(engine: Engine, config: WebConfig | None = None) -> Flask:
 
 
 def _guard() -> Any:
+    _refuse_bad_text()
     if request.endpoint in PUBLIC_ENDPOINTS:
         if request.method == "POST":
             _check_csrf(request.cookies.get(LOGIN_CSRF_COOKIE, ""))
         return None
-    info = session_for(engine(), request.cookies.get(SESSION_COOKIE))
+    info = session_for(engine(), request.cookies.get(SESSION_COOKIE), config().idle_timeout)
     if info is None:
         if request.method in ("GET", "HEAD"):
             return redirect(url_for("web.login", next=request.full_path.rstrip("?")))
@@ -61,6 +69,15 @@ def _guard() -> Any:
     if request.method == "POST":
         _check_csrf(info.csrf_token)
     return None
+
+
+def _refuse_bad_text() -> None:
+    """400 for a NUL anywhere a route could read it: no text column stores one (PostgreSQL raises)."""
+    values = [*request.args.keys(), *request.args.values(), *(str(v) for v in (request.view_args or {}).values())]
+    if request.method == "POST":
+        values += [*request.form.keys(), *request.form.values()]
+    if bad_text(values):
+        abort(400, description="The request holds a character no field may contain (a NUL byte).")
 
 
 def _check_csrf(expected: str) -> None:

@@ -8,26 +8,43 @@ from __future__ import annotations
 import secrets
 from collections.abc import Callable
 from dataclasses import dataclass, field
-from datetime import date
+from datetime import date, timedelta
 from typing import Any
 
 from flask import Response, abort, current_app, g, render_template, request
 from sqlalchemy.engine import Engine
 
-from edi_engine.web.auth import RateLimit, SessionInfo, allowed
+from edi_engine.web.auth import (
+    ACTION_WORDS,
+    IDLE_TIMEOUT,
+    SESSION_LIFETIME,
+    PasswordPolicy,
+    RateLimit,
+    SessionInfo,
+    allowed,
+)
 from edi_engine.web.context import Chrome, chrome_for
+from edi_engine.web.safety import message_for
 
-__all__ = ["LOGIN_CSRF_COOKIE", "SESSION_COOKIE", "WebConfig", "config", "current", "engine", "new_login_token",
-           "page_chrome", "render", "require"]
+__all__ = ["DEVICE_COOKIE", "LOGIN_CSRF_COOKIE", "SESSION_COOKIE", "WebConfig", "config", "current", "engine",
+           "new_login_token", "page_chrome", "render", "require"]
 
 SESSION_COOKIE = "edi_session"
 LOGIN_CSRF_COOKIE = "edi_login_csrf"
+DEVICE_COOKIE = "edi_device"  # a browser that signed in before: sign-in throttling lets it through
 
 
 @dataclass(frozen=True, slots=True)
 class WebConfig:
     secure_cookies: bool = False  # set when served over https (or behind a TLS-terminating proxy)
     rate_limit: RateLimit = field(default_factory=RateLimit)
+    password_policy: PasswordPolicy = field(default_factory=PasswordPolicy)
+    session_lifetime: timedelta = SESSION_LIFETIME  # a session ends this long after sign-in ...
+    idle_timeout: timedelta = IDLE_TIMEOUT  # ... or after this long without a request
+    # Reverse proxies in front of the app whose X-Forwarded-For is believed (werkzeug's ProxyFix x_for):
+    # 0 (the default) uses the connecting address, right when nothing sits in between. Set it to the
+    # number of proxies that each append the client address, never more: a client can send its own.
+    trusted_proxies: int = 0
     today: Callable[[], date] = date.today  # injectable so tests can pin the queue's ages and deadlines
 
 
@@ -44,13 +61,15 @@ def current() -> SessionInfo:
 
 
 def page_chrome(active: str = "", message: str = "") -> Chrome:
-    return chrome_for(current(), config().today(), active=active, message=message or request.args.get("msg", "")[:200])
+    """The page frame; its status line is `message`, else the known message `?msg=` names (never its text)."""
+    shown = message or message_for(request.args.get("msg", ""))
+    return chrome_for(current(), config().today(), active=active, message=shown)
 
 
 def require(action: str) -> None:
     """403 unless the signed-in user's role allows `action`."""
     if not allowed(current().user.role, action):
-        abort(403, description=f"Your role ({current().user.role}) may not {action.replace('-', ' ')}.")
+        abort(403, description=f"Your role ({current().user.role}) may not {ACTION_WORDS[action]}.")
 
 
 def render(template: str, page: Any, status: int = 200) -> Response:

@@ -23,9 +23,9 @@ from edi_engine.web.auth import User, list_users
 from edi_engine.web.context import Chrome, urgency
 
 __all__ = [
-    "AgingBucket", "ClaimView", "DashboardContext", "DetailContext", "ErrorContext", "FileRow", "GroupTotal",
-    "HistoryItem", "IngestContext", "LineView", "LoginContext", "UsersContext", "dashboard_page", "detail_page",
-    "history_for", "ingest_page", "users_page",
+    "AccountContext", "AgingBucket", "ClaimView", "DashboardContext", "DetailContext", "ErrorContext", "FileRow",
+    "GroupTotal", "HistoryItem", "IngestContext", "LineView", "LoginContext", "UsersContext", "dashboard_page",
+    "detail_page", "history_for", "ingest_page", "users_page",
 ]
 
 OPEN_STATUSES = ON_BOOKS  # credit still on the books: found, or approved but not yet paid back
@@ -152,6 +152,14 @@ class UsersContext:
     chrome: Chrome
     users: tuple[User, ...]
     roles: tuple[str, ...]
+    min_length: int = 12  # of a new password
+
+
+@dataclass(frozen=True, slots=True)
+class AccountContext:
+    chrome: Chrome
+    min_length: int
+    error: str = ""
 
 
 @dataclass(frozen=True, slots=True)
@@ -259,6 +267,6 @@ def ingest_page(engine: Engine, chrome: Chrome, limit: int = 50) -> IngestContex
     return IngestContext(chrome, recent, failures, counts.get("ingested", 0), counts.get("failed", 0))
 
 
-def users_page(engine: Engine, chrome: Chrome) -> UsersContext:
+def users_page(engine: Engine, chrome: Chrome, min_length: int = 12) -> UsersContext:
     from edi_engine.web.auth import ROLES
-    return UsersContext(chrome, tuple(list_users(engine)), ROLES)
+    return UsersContext(chrome, tuple(list_users(engine)), ROLES, min_length)

@@ -22,6 +22,8 @@ from edi_engine.web.context import NEAR_DAYS, Chrome, urgency
 __all__ = ["PAGE_SIZE", "QueueContext", "QueueFilters", "QueueRow", "SortLink", "parse_filters", "queue_page"]
 
 PAGE_SIZE = 50
+MAX_AMOUNT = Decimal(10) ** 12  # a bound beyond any claim; larger ones overflow the cents column
+MAX_DAYS = 36_500  # an age of more than a century is a typing mistake (and past date.min soon after)
 STATUSES = (*(s.value for s in Status), "all")  # the lifecycle's order
 DEADLINES = ("", "past", "near", "none")
 SORTS = stored.SORT_KEYS
@@ -57,7 +59,7 @@ def _decimal(text: str, what: str) -> Decimal | None:
         value = Decimal(text.replace(",", ""))
     except InvalidOperation:
         raise UsageError(f"{what} must be an amount such as 125.00") from None
-    if not value.is_finite():
+    if not value.is_finite() or abs(value) >= MAX_AMOUNT:  # 1e309 is a finite Decimal, but no BIGINT of cents
         raise UsageError(f"{what} must be an amount such as 125.00")
     try:  # exact, as every amount: a bound below the cent is a mistake to report, not to round
         return from_cents(to_cents(value, what))
@@ -68,8 +70,8 @@ def _decimal(text: str, what: str) -> Decimal | None:
 def _int(text: str, what: str) -> int | None:
     if not text:
         return None
-    if not text.isascii() or not text.isdigit() or len(text) > 6:
-        raise UsageError(f"{what} must be a whole number of days")
+    if not text.isascii() or not text.isdigit() or len(text) > 6 or int(text) > MAX_DAYS:
+        raise UsageError(f"{what} must be a whole number up to {MAX_DAYS}")
     return int(text)
 
 

@@ -3,8 +3,8 @@ the outputs layer. Role checks (`require`) come first, before anything is read o
 
 from __future__ import annotations
 
+import math
 from typing import Any
-from urllib.parse import quote
 
 from flask import Blueprint, abort, make_response, redirect, request, url_for
 from werkzeug.wrappers import Response  # what redirect() returns; Flask's Response is a subclass
@@ -14,6 +14,7 @@ from edi_engine.rules import explain
 from edi_engine.rules.lifecycle import DECISION_NAMES
 from edi_engine.web import auth
 from edi_engine.web.current import (
+    DEVICE_COOKIE,
     LOGIN_CSRF_COOKIE,
     SESSION_COOKIE,
     config,
@@ -24,8 +25,9 @@ from edi_engine.web.current import (
     render,
     require,
 )
-from edi_engine.web.pages import LoginContext, dashboard_page, detail_page, ingest_page, users_page
+from edi_engine.web.pages import AccountContext, LoginContext, dashboard_page, detail_page, ingest_page, users_page
 from edi_engine.web.queue import parse_filters, queue_page
+from edi_engine.web.safety import recorded_key, safe_next
 
 bp = Blueprint("web", __name__)
 PROPOSALS = ("refund", "offset", "dismiss")
@@ -44,12 +46,19 @@ def _cookie(resp: Response, name: str, value: str, max_age: int | None) -> None:
                     path="/")
 
 
-def _safe_next(target: str) -> str:
-    return target if target.startswith("/") and not target.startswith("//") and "\\" not in target else "/findings"
+def _back(finding_id: int, message_key: str) -> Response:
+    """To the finding's page, which shows the message of this key from safety.MESSAGES."""
+    return redirect(url_for("web.finding", finding_id=finding_id, msg=message_key), code=303)
 
 
-def _back(finding_id: int, message: str) -> Response:
-    return redirect(url_for("web.finding", finding_id=finding_id) + "?msg=" + quote(message), code=303)
+def _refused(finding_id: int, message: str) -> Response:
+    """The finding's page at once with why an action was refused: the reason quotes the store, so it is
+    rendered here rather than carried in a redirect's URL."""
+    try:
+        ctx = detail_page(engine(), finding_id, page_chrome("queue", message=message))
+    except UsageError:
+        abort(404, description=f"There is no finding {finding_id}.")
+    return render("detail.html", ctx, 409)
 
 
 def _download(data: bytes, filename: str, mimetype: str) -> Response:
@@ -63,7 +72,7 @@ def _download(data: bytes, filename: str, mimetype: str) -> Response:
 def login(error: str = "", status: int = 200) -> Response:
     token = request.cookies.get(LOGIN_CSRF_COOKIE) or new_login_token()
     ctx = LoginContext(token, request.form.get("username", "")[:64], error,
-                       _safe_next(request.values.get("next", "/findings")))
+                       safe_next(request.values.get("next", "/findings")))
     resp = render("login.html", ctx, status)
     _cookie(resp, LOGIN_CSRF_COOKIE, token, 3600)
     return resp
@@ -72,16 +81,28 @@ def login(error: str = "", status: int = 200) -> Response:
 @bp.post("/login")
 def login_post() -> Response:
     name, password = request.form.get("username", "").strip()[:64], request.form.get("password", "")
-    address = request.remote_addr or "unknown"
-    if auth.rate_limited(engine(), name, address, config().rate_limit):
-        minutes = int(config().rate_limit.window.total_seconds() // 60)
-        return login(f"Too many failed sign-ins. Wait {minutes} minutes, then try again.", 429)
+    address, device, limit = request.remote_addr or "unknown", request.cookies.get(DEVICE_COOKIE), config().rate_limit
+    wait = auth.sign_in_wait(engine(), name, address, limit, device)
+    if wait:  # a delay, not a lockout: the password is not even checked until it has passed
+        seconds = math.ceil(wait.total_seconds())
+        resp = login(f"Too many failed sign-ins for this account or from this address. Try again in {seconds} "
+                     f"second{'s' if seconds != 1 else ''}.", 429)
+        resp.headers["Retry-After"] = str(seconds)
+        return resp
     user = auth.verify_login(engine(), name, password)
-    auth.record_attempt(engine(), name, address, user is not None)
+    auth.record_attempt(engine(), name, address, user is not None, device, limit)
     if user is None:
         return login("Wrong username or password, or the account is disabled.", 401)
-    resp = redirect(_safe_next(request.form.get("next", "/findings")), code=303)
-    _cookie(resp, SESSION_COOKIE, auth.create_session(engine(), user), auth.SESSION_HOURS * 3600)
+    return _signed_in(redirect(safe_next(request.form.get("next", "/findings")), code=303), user, device)
+
+
+def _signed_in(resp: Response, user: auth.User, device: str | None) -> Response:
+    """`resp` with a new session cookie and this browser's device cookie for `user`."""
+    cfg = config()
+    token = auth.create_session(engine(), user, cfg.session_lifetime, cfg.idle_timeout)
+    _cookie(resp, SESSION_COOKIE, token, int(cfg.session_lifetime.total_seconds()))
+    device = auth.remember_device(engine(), user, device, cfg.rate_limit)
+    _cookie(resp, DEVICE_COOKIE, device, int(cfg.rate_limit.device_lifetime.total_seconds()))
     return resp
 
 
@@ -122,12 +143,12 @@ def decide(finding_id: int) -> Response:
     require(action)
     note = request.form.get("note", "").strip()[:2000]
     if action == "dismiss" and not note:
-        return _back(finding_id, "A dismissal needs a reason.")
+        return _back(finding_id, "dismiss-needs-reason")
     try:
         _outputs().decide(engine(), finding_id, action, by=current().user.username, note=note)
     except UsageError as exc:  # an illegal transition, e.g. decided meanwhile in another tab
-        return _back(finding_id, f"Not recorded: {exc}")
-    return _back(finding_id, f"Recorded: {action.replace('-', ' ')}.")
+        return _refused(finding_id, f"Not recorded: {exc}")
+    return _back(finding_id, recorded_key(action))
 
 
 @bp.post("/findings/<int:finding_id>/note")
@@ -138,13 +159,13 @@ def note(finding_id: int) -> Response:
     if proposal and proposal not in PROPOSALS:
         abort(400, description="Unknown proposal.")
     if not text and not proposal:
-        return _back(finding_id, "The note is empty.")
+        return _back(finding_id, "note-empty")
     body = f"Proposed {proposal}" + (f": {text}" if text else "") if proposal else text
     try:
         _outputs().add_note(engine(), finding_id, by=current().user.username, note=body)
     except UsageError as exc:
-        return _back(finding_id, f"Not recorded: {exc}")
-    return _back(finding_id, "Proposal recorded." if proposal else "Note added.")
+        return _refused(finding_id, f"Not recorded: {exc}")
+    return _back(finding_id, "proposal-recorded" if proposal else "note-added")
 
 
 @bp.post("/findings/<int:finding_id>/letter")
@@ -159,7 +180,7 @@ def letter(finding_id: int) -> Response:
     try:
         data = outputs.render_letter(engine(), finding_id, to=to, fmt="pdf", by=current().user.username)
     except UsageError as exc:
-        return _back(finding_id, f"No letter: {exc}")
+        return _refused(finding_id, f"No letter: {exc}")
     return _download(data, f"finding-{finding_id}-{to}-letter.pdf", "application/pdf")
 
 
@@ -180,7 +201,7 @@ def corrected_claim(finding_id: int) -> Response:
         else:
             data = outputs.corrected_claim(engine(), f.claim_id, mode=mode, payer_id=f.payer_id, by=by)
     except UsageError as exc:
-        return _back(finding_id, f"No corrected claim: {exc}")
+        return _refused(finding_id, f"No corrected claim: {exc}")
     return _download(data, f"finding-{finding_id}-{mode}.837", "application/edi-x12")
 
 
@@ -199,15 +220,15 @@ def ingest() -> Response:
 @bp.get("/users")
 def users() -> Response:
     require("users")
-    return render("users.html", users_page(engine(), page_chrome("users")))
+    return render("users.html", users_page(engine(), page_chrome("users"), config().password_policy.min_length))
 
 
 @bp.post("/users")
 def users_add() -> Response:
     require("users")
     f = request.form
-    auth.add_user(engine(), f.get("username", ""), f.get("password", ""), f.get("role", ""))
-    return redirect(url_for("web.users", msg=f"User {f.get('username', '').strip()} added."), code=303)
+    auth.add_user(engine(), f.get("username", ""), f.get("password", ""), f.get("role", ""), config().password_policy)
+    return redirect(url_for("web.users", msg="user-added"), code=303)
 
 
 @bp.post("/users/<username>/disable")
@@ -216,4 +237,23 @@ def users_disable(username: str) -> Response:
     if username == current().user.username:
         abort(400, description="You cannot disable your own account.")
     auth.disable_user(engine(), username)
-    return redirect(url_for("web.users", msg=f"User {username} disabled."), code=303)
+    return redirect(url_for("web.users", msg="user-disabled"), code=303)
+
+
+@bp.get("/account")
+def account(error: str = "", status: int = 200) -> Response:
+    require("view")
+    ctx = AccountContext(page_chrome("account"), config().password_policy.min_length, error)
+    return render("account.html", ctx, status)
+
+
+@bp.post("/account/password")
+def account_password() -> Response:
+    """Change one's own password; every session ends, and this browser gets a new one."""
+    require("view")
+    f, user = request.form, current().user
+    try:
+        auth.change_password(engine(), user, f.get("current", ""), f.get("new", ""), config().password_policy)
+    except UsageError as exc:
+        return account(f"Not changed: {exc}.", 400)
+    return _signed_in(redirect(url_for("web.account", msg="password-changed"), code=303), user, None)

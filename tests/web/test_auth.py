@@ -64,3 +64,43 @@ def test_rate_limit_counts_recent_failures_per_username_and_address(db_url: str)
     with engine.begin() as conn:  # failures older than the window are forgotten
         conn.execute(update(tables.login_attempt).values(at=auth._now() - timedelta(minutes=16)))
     assert not auth.rate_limited(engine, "bob", "10.0.0.1", limit)
+
+
+def test_sign_in_waits_double_from_the_latest_failure_and_a_device_skips_them(db_url: str, monkeypatch) -> None:  # type: ignore[no-untyped-def]  # noqa: F811
+    engine = open_store(db_url)
+    now = [auth._now()]
+    monkeypatch.setattr(auth, "_now", lambda: now[0])
+    limit = auth.RateLimit(per_username=2, per_address=100, first_delay=timedelta(seconds=2),
+                           max_delay=timedelta(seconds=10))
+    user = auth.add_user(engine, "bob", "plum kettle organ 88", "reviewer")
+    device = auth.remember_device(engine, user, None, limit)
+    waits = []
+    for _ in range(6):
+        waits.append(auth.sign_in_wait(engine, "bob", "10.0.0.1", limit).total_seconds())
+        now[0] += timedelta(seconds=waits[-1])
+        auth.record_attempt(engine, "bob", "10.0.0.1", False, None, limit)
+    assert waits == [0, 0, 2, 4, 8, 10]
+    assert auth.sign_in_wait(engine, "bob", "10.0.0.1", limit, device) == timedelta(0)
+    assert auth.remember_device(engine, user, device, limit) == device
+    assert auth.remember_device(engine, user, "forged", limit) != "forged"
+    now[0] += limit.window  # failures older than the window are forgotten
+    assert auth.sign_in_wait(engine, "bob", "10.0.0.1", limit) == timedelta(0)
+
+
+def test_an_idle_session_is_over_and_disabling_forgets_devices(db_url: str, monkeypatch) -> None:  # type: ignore[no-untyped-def]  # noqa: F811
+    engine = open_store(db_url)
+    now = [auth._now()]
+    monkeypatch.setattr(auth, "_now", lambda: now[0])
+    user = auth.add_user(engine, "carol", "plum kettle organ 88", "reviewer")
+    token = auth.create_session(engine, user, timedelta(hours=12), timedelta(minutes=30))
+    now[0] += timedelta(minutes=25)
+    assert auth.session_for(engine, token, timedelta(minutes=30)) is not None
+    now[0] += timedelta(minutes=25)  # 50 minutes after sign-in, 25 after the last use
+    assert auth.session_for(engine, token, timedelta(minutes=30)) is not None
+    now[0] += timedelta(minutes=31)
+    assert auth.session_for(engine, token, timedelta(minutes=30)) is None
+    device = auth.remember_device(engine, user, None)
+    assert auth.sign_in_wait(engine, "carol", "x", auth.RateLimit(per_username=0), device) == timedelta(0)
+    auth.disable_user(engine, "carol")
+    with engine.connect() as conn:
+        assert conn.execute(select(tables.login_device)).first() is None

@@ -25,13 +25,22 @@ def test_users_add_list_disable(tmp_path) -> None:  # type: ignore[no-untyped-de
     r = run(main, ["--db", url, "users", "add", "alice", "--role", "admin", "--password", "another password"])
     assert r.exit_code == 2 and "exists already" in r.output
     r = run(main, ["--db", url, "users", "add", "bob", "--role", "reviewer", "--password", "short"])
-    assert r.exit_code == 2 and "at least 10" in r.output
+    assert r.exit_code == 2 and "at least 12" in r.output
+    r = run(main, ["--db", url, "users", "add", "bob", "--role", "reviewer", "--password", "aaaaaaaaaaaaaa"])
+    assert r.exit_code == 2 and "too easy to guess" in r.output
     r = run(main, ["--db", url, "users", "add", "bob", "--role", "boss", "--password", "x" * 12])
     assert r.exit_code == 2
-    run(main, ["--db", url, "users", "add", "bob", "--role", "reviewer"], env={"EDI_ENGINE_NEW_PASSWORD": "y" * 12})
+    run(main, ["--db", url, "users", "add", "bob", "--role", "reviewer"],
+        env={"EDI_ENGINE_NEW_PASSWORD": "tulip ferry copper 41"})
+    r = run(main, ["--db", url, "users", "passwd", "alice", "--password", "password1234"])
+    assert r.exit_code == 2 and "too easy to guess" in r.output
+    r = run(main, ["--db", url, "users", "passwd", "alice"], input="a new longer passphrase\na new longer passphrase\n")
+    assert r.exit_code == 0 and "password of alice changed" in r.output
+    assert verify_login(engine, "alice", "a long password") is None
+    assert verify_login(engine, "alice", "a new longer passphrase") is not None
     r = run(main, ["--db", url, "users", "disable", "alice"])
     assert r.exit_code == 0 and "disabled alice" in r.output
-    assert verify_login(engine, "alice", "a long password") is None
+    assert verify_login(engine, "alice", "a new longer passphrase") is None
     r = run(main, ["--db", url, "users", "list"])
     lines = r.output.splitlines()
     assert [ln.split()[:3] for ln in lines] == [["alice", "approver", "disabled"], ["bob", "reviewer", "active"]]

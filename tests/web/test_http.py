@@ -15,9 +15,9 @@ from tests.web.conftest import PASSWORD, TODAY, login_token, page_token, sign_in
 
 _F = tables.finding
 
-GET_ROUTES = ["/", "/findings", "/findings?status=all", "/findings/1", "/dashboard", "/ingest", "/users"]
+GET_ROUTES = ["/", "/findings", "/findings?status=all", "/findings/1", "/dashboard", "/ingest", "/users", "/account"]
 POST_ROUTES = ["/findings/1/decide", "/findings/1/note", "/findings/1/letter", "/findings/1/corrected-claim",
-               "/users", "/users/rita/disable", "/logout"]
+               "/users", "/users/rita/disable", "/account/password", "/logout"]
 
 
 def test_every_rule_of_the_app_is_listed_here(app: Flask) -> None:
@@ -271,6 +271,6 @@ def test_phi_never_reaches_the_log(app: Flask, as_user, caplog, monkeypatch) -> 
 
 def test_the_web_package_exports_its_declared_names() -> None:
     import edi_engine.web as web
-    assert sorted(web.__all__) == ["ROLES", "RateLimit", "User", "WebConfig", "add_user", "create_app",
-                                   "disable_user", "list_users", "serve"]
+    assert sorted(web.__all__) == ["PasswordPolicy", "ROLES", "RateLimit", "User", "WebConfig", "add_user",
+                                   "create_app", "disable_user", "list_users", "serve", "set_password"]
     assert all(getattr(web, n) is not None for n in web.__all__)

@@ -16,6 +16,7 @@ from edi_engine.store.account import NOT_KEPT
 from edi_engine.web.auth import ACTIONS, User
 from edi_engine.web.context import Chrome
 from edi_engine.web.pages import (
+    AccountContext,
     AgingBucket,
     ClaimView,
     DashboardContext,
@@ -72,6 +73,7 @@ def _file(status: str) -> FileRow:
 
 
 CONTEXTS = {
+    "account.html": [AccountContext(CHROME, 12), AccountContext(CHROME, 12, "Not changed: too easy to guess.")],
     "login.html": [LoginContext("tok", "abe", "Wrong username or password.", "/findings"),
                    LoginContext("t", "", "", "/")],
     "error.html": [ErrorContext(CHROME, 403, "Forbidden", "no"), ErrorContext(None, 404, "Not Found", "gone")],
