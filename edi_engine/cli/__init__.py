@@ -19,7 +19,7 @@ import functools
 import os
 import sys
 import traceback
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from pathlib import Path
 from typing import Any, TypeVar
 
@@ -27,7 +27,7 @@ import click
 
 from edi_engine.errors import EdiEngineError, UsageError
 
-__all__ = ["EXIT_BUG", "db_url", "handle_errors", "main", "output_file"]
+__all__ = ["EXIT_BUG", "LazyChoice", "db_url", "handle_errors", "main", "output_file"]
 
 EXIT_BUG = 70  # EX_SOFTWARE (sysexits.h): an exception the code did not expect
 
@@ -49,6 +49,28 @@ def handle_errors(func: F) -> F:
             os._exit(0)
 
     return wrapper  # type: ignore[return-value]
+
+
+class LazyChoice(click.Choice[str]):
+    """A click.Choice whose choices are loaded when first needed (help, completion, a value to
+    check), so a command's module imports nothing heavy to declare its options: `import
+    edi_engine.cli` stays light (see tests/cli/test_startup.py)."""
+
+    def __init__(self, load: Callable[[], Sequence[str]], case_sensitive: bool = True) -> None:
+        self._load = load
+        self._loaded: tuple[str, ...] | None = None
+        super().__init__((), case_sensitive)
+
+    @property
+    def choices(self) -> tuple[str, ...]:
+        if self._loaded is None:
+            self._loaded = tuple(self._load())
+        return self._loaded
+
+    @choices.setter
+    def choices(self, value: Sequence[str]) -> None:
+        if value:
+            self._loaded = tuple(value)
 
 
 def db_url(ctx: click.Context) -> str | None:
@@ -90,13 +112,15 @@ def _first_line(exc: BaseException) -> str:
 
 def _describe(exc: Exception, ctx: click.Context) -> tuple[str, int]:
     """The one-line message and exit code for an exception that reached the boundary."""
-    from sqlalchemy.exc import InterfaceError, OperationalError
-
     if isinstance(exc, EdiEngineError):
         return str(exc), exc.exit_code
-    if isinstance(exc, (OperationalError, InterfaceError)):
+    # A SQLAlchemy error can only come from a command that imported SQLAlchemy: look for the
+    # module instead of importing it, so the boundary costs nothing to commands without a store.
+    sa_exc = sys.modules.get("sqlalchemy.exc")
+    if sa_exc is not None and isinstance(exc, (sa_exc.OperationalError, sa_exc.InterfaceError)):
         # The driver's first line only: SQLAlchemy appends the statement and its parameters.
-        return f"{_database(ctx)}: {_first_line(exc.orig) if exc.orig is not None else 'cannot be used'}", 1
+        orig = exc.orig
+        return f"{_database(ctx)}: {_first_line(orig) if orig is not None else 'cannot be used'}", 1
     if isinstance(exc, OSError):
         reason = exc.strerror or _first_line(exc)
         if exc.filename is not None and exc.filename2 is not None:

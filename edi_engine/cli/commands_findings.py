@@ -10,10 +10,13 @@ from decimal import Decimal
 
 import click
 
-from edi_engine.cli import db_url, handle_errors, main
-from edi_engine.outputs import detect_with_audit
-from edi_engine.rules import categories, explain, list_findings
-from edi_engine.store.engine import open_store
+from edi_engine.cli import LazyChoice, db_url, handle_errors, main
+
+
+def _category_names() -> tuple[str, ...]:
+    from edi_engine.rules import categories
+
+    return categories.names()
 
 
 @main.command("detect")
@@ -28,6 +31,8 @@ def detect_cmd(ctx: click.Context, rules_path: str | None, as_of: str | None, as
 
     Example: edi-engine detect --as-of 2025-01-31
     """
+    from edi_engine.outputs import detect_with_audit
+    from edi_engine.store.engine import open_store
     # Through the audit wrapper: each finding identified, resolved or reopened gets its audit event.
     s = detect_with_audit(open_store(db_url(ctx)), as_of=as_of, rules_path=rules_path)
     data = {"as_of": s.as_of.isoformat(), "accounts": s.accounts, "new": s.inserted, "updated": s.updated,
@@ -44,7 +49,7 @@ _COLUMNS = ("id", "category", "claim_id", "payer_id", "amount", "refund_to", "st
 
 @main.group("findings", invoke_without_command=True)
 @click.option("--status", type=click.Choice(["open", "resolved", "all"]), default="open", show_default=True)
-@click.option("--category", type=click.Choice(categories.names()), default=None)
+@click.option("--category", type=LazyChoice(_category_names), default=None)
 @click.option("--format", "fmt", type=click.Choice(["table", "json", "csv"]), default="table", show_default=True)
 @click.pass_context
 @handle_errors
@@ -53,6 +58,8 @@ def findings_cmd(ctx: click.Context, status: str, category: str | None, fmt: str
 
     Example: edi-engine findings --status all --format json
     """
+    from edi_engine.rules import list_findings
+    from edi_engine.store.engine import open_store
     if ctx.invoked_subcommand is not None:  # `findings approve ...` (commands_outputs.py)
         return
     with open_store(db_url(ctx)).connect() as conn:
@@ -91,6 +98,8 @@ def explain_cmd(ctx: click.Context, finding_id: int) -> None:
 
     Example: edi-engine explain 12
     """
+    from edi_engine.rules import explain
+    from edi_engine.store.engine import open_store
     with open_store(db_url(ctx)).connect() as conn:
         e = explain(conn, finding_id)
     f = e.finding

@@ -13,21 +13,6 @@ import click
 from edi_engine.cli import db_url, handle_errors, main, output_file
 from edi_engine.cli.commands_findings import findings_cmd
 from edi_engine.errors import UsageError
-from edi_engine.outputs import (
-    add_note,
-    audit_events,
-    corrected_claim,
-    corrected_claim_for_finding,
-    credit_balance_report,
-    decide,
-    reconcile_report,
-    render_letter,
-    render_report,
-    unacknowledged_report,
-)
-from edi_engine.rules import categories
-from edi_engine.store.engine import open_store
-from edi_engine.store.findings import finding_ids
 
 
 def _write(out: str, data: bytes) -> None:
@@ -58,6 +43,8 @@ def correct_cmd(ctx: click.Context, claim_id: str | None, mode: str | None, find
 
     Example: edi-engine correct PCN0001 --replace --set line.2.charge=120.00 -o corrected.837
     """
+    from edi_engine.outputs import corrected_claim, corrected_claim_for_finding
+    from edi_engine.store.engine import open_store
     output_file(out)
     if finding_id is not None:
         data = corrected_claim_for_finding(open_store(db_url(ctx)), finding_id, by=by)
@@ -97,6 +84,8 @@ def letter_cmd(ctx: click.Context, finding_id: int, to: str | None, template: st
 
     Example: edi-engine letter 12 --to payer -o refund-12.pdf
     """
+    from edi_engine.outputs import render_letter
+    from edi_engine.store.engine import open_store
     _write(out, render_letter(open_store(db_url(ctx)), finding_id, to=to, fmt=_fmt(out), template=template, by=by))
 
 
@@ -112,6 +101,10 @@ def letters_cmd(ctx: click.Context, status: str, fmt: str, by: str, out: str) ->
 
     Example: edi-engine letters --status approved -o letters/
     """
+    from edi_engine.outputs import render_letter
+    from edi_engine.rules import categories
+    from edi_engine.store.engine import open_store
+    from edi_engine.store.findings import finding_ids
     engine = open_store(db_url(ctx))
     with engine.connect() as conn:
         ids = finding_ids(conn, status=status, categories=categories.refund_names())
@@ -137,6 +130,8 @@ def reconcile_cmd(ctx: click.Context, check: str | None, fmt: str, out: str) -> 
 
     Example: edi-engine report reconcile --check 24110150280374
     """
+    from edi_engine.outputs import reconcile_report, render_report
+    from edi_engine.store.engine import open_store
     output_file(out)
     rows = reconcile_report(open_store(db_url(ctx)), check)
     _write(out, render_report(rows, fmt, "Check reconciliation"))
@@ -154,6 +149,8 @@ def credit_balances_cmd(ctx: click.Context, as_of: str | None, fmt: str, medicar
 
     Example: edi-engine report credit-balances --as-of 2025-01-31 --format csv
     """
+    from edi_engine.outputs import credit_balance_report, render_report
+    from edi_engine.store.engine import open_store
     output_file(out)
     rows = credit_balance_report(open_store(db_url(ctx)), as_of, medicare)
     title = "Medicare credit balance detail (CMS-838)" if medicare else "Credit balances"
@@ -173,6 +170,8 @@ def unacknowledged_cmd(ctx: click.Context, days: int, as_of: str | None, fmt: st
 
     Example: edi-engine report unacknowledged --days 14
     """
+    from edi_engine.outputs import render_report, unacknowledged_report
+    from edi_engine.store.engine import open_store
     rows = unacknowledged_report(open_store(db_url(ctx)), days, as_of)
     _write(out, render_report(rows, fmt, f"Claims unacknowledged after {days} days"))
 
@@ -186,6 +185,9 @@ def _decision(action: str, summary: str) -> None:
     @click.pass_context
     @handle_errors
     def command(ctx: click.Context, finding_id: int, by: str, note: str) -> None:
+        from edi_engine.outputs import decide
+        from edi_engine.store.engine import open_store
+
         decide(open_store(db_url(ctx)), finding_id, action, by=by, note=note)
         click.echo(f"finding {finding_id}: {action} recorded")
 
@@ -208,6 +210,8 @@ def note_cmd(ctx: click.Context, finding_id: int, by: str, note: str) -> None:
 
     Example: edi-engine findings note 12 --by maria --note "called the payer"
     """
+    from edi_engine.outputs import add_note
+    from edi_engine.store.engine import open_store
     add_note(open_store(db_url(ctx)), finding_id, by=by, note=note)
 
 
@@ -221,6 +225,8 @@ def audit_cmd(ctx: click.Context, finding_id: int | None, as_json: bool) -> None
 
     Example: edi-engine audit 12
     """
+    from edi_engine.outputs import audit_events
+    from edi_engine.store.engine import open_store
     events = audit_events(open_store(db_url(ctx)), finding_id)
     if as_json:
         click.echo(json.dumps([{"id": e.id, "finding_id": e.finding_id, "event": e.event, "actor": e.actor,

@@ -11,17 +11,17 @@ import signal
 import sys
 import threading
 from dataclasses import asdict
+from typing import TYPE_CHECKING
 
 import click
-from sqlalchemy.engine import Engine
 
 from edi_engine.cli import db_url, handle_errors, main
 from edi_engine.errors import UsageError
-from edi_engine.store import deposits, imports, migrate, payers
-from edi_engine.store.engine import create_store_engine, open_store
-from edi_engine.store.ingest import FileResult, IngestSummary, expand_paths, ingest_paths
-from edi_engine.store.url import resolve_url, safe_url
-from edi_engine.store.watch import watch
+
+if TYPE_CHECKING:
+    from sqlalchemy.engine import Engine
+
+    from edi_engine.store.ingest import FileResult, IngestSummary
 
 
 @main.group("db")
@@ -37,6 +37,9 @@ def db_upgrade(ctx: click.Context) -> None:
 
     Example: edi-engine --db postgresql+psycopg://edi@db/edi db upgrade
     """
+    from edi_engine.store import migrate
+    from edi_engine.store.engine import create_store_engine
+    from edi_engine.store.url import resolve_url, safe_url
     engine = create_store_engine(db_url(ctx))
     before, after = migrate.upgrade(engine)
     where = safe_url(resolve_url(db_url(ctx)))
@@ -52,6 +55,8 @@ def db_current(ctx: click.Context, as_json: bool) -> None:
 
     Example: edi-engine db current
     """
+    from edi_engine.store import migrate
+    from edi_engine.store.engine import create_store_engine
     engine = create_store_engine(db_url(ctx))
     with engine.connect() as conn:
         current = migrate.current_revision(conn)
@@ -65,7 +70,6 @@ def import_group() -> None:
 
 
 def _print_import(result: object, as_json: bool) -> None:
-    from dataclasses import asdict
     data = asdict(result)  # type: ignore[call-overload]
     click.echo(json.dumps(data) if as_json else f"{data['file']}: {data['status']}"
                + (f", {data['rows']} rows" if data["status"] == "imported" else ""))
@@ -81,6 +85,8 @@ def import_patient_payments(ctx: click.Context, csv_file: str, as_json: bool) ->
 
     Example: edi-engine import patient-payments payments.csv
     """
+    from edi_engine.store import imports
+    from edi_engine.store.engine import open_store
     _print_import(imports.import_patient_payments(open_store(db_url(ctx)), csv_file), as_json)
 
 
@@ -94,6 +100,8 @@ def import_fee_schedule(ctx: click.Context, csv_file: str, as_json: bool) -> Non
 
     Example: edi-engine import fee-schedule fees.csv
     """
+    from edi_engine.store import imports
+    from edi_engine.store.engine import open_store
     _print_import(imports.import_fee_schedule(open_store(db_url(ctx)), csv_file), as_json)
 
 
@@ -108,6 +116,8 @@ def import_deposits(ctx: click.Context, file: str, as_json: bool) -> None:
     The next detect reassociates them with the 835s (TRN02, amount, BPR16).
     Example: edi-engine import deposits statement.bai2
     """
+    from edi_engine.store import deposits
+    from edi_engine.store.engine import open_store
     _print_import(deposits.import_deposits(open_store(db_url(ctx)), file), as_json)
 
 
@@ -131,6 +141,8 @@ def alias_add(ctx: click.Context, alias: str, payer_id: str) -> None:
 
     Example: edi-engine payers alias add 1234567890 BCBSX
     """
+    from edi_engine.store import payers
+    from edi_engine.store.engine import open_store
     with open_store(db_url(ctx)).begin() as conn:
         target = payers.add_alias(conn, alias, payer_id)
     click.echo(f"{alias} -> {target}")
@@ -145,6 +157,8 @@ def alias_remove(ctx: click.Context, alias: str) -> None:
 
     Example: edi-engine payers alias remove 1234567890
     """
+    from edi_engine.store import payers
+    from edi_engine.store.engine import open_store
     with open_store(db_url(ctx)).begin() as conn:
         if not payers.remove_alias(conn, alias):
             raise UsageError(f"no alias {alias!r}")
@@ -160,6 +174,8 @@ def alias_list(ctx: click.Context, as_json: bool) -> None:
 
     Example: edi-engine payers alias list --json
     """
+    from edi_engine.store import payers
+    from edi_engine.store.engine import open_store
     with open_store(db_url(ctx)).connect() as conn:
         rows = payers.list_aliases(conn)
     if as_json:
@@ -193,6 +209,7 @@ def _report(summary: IngestSummary, as_json: bool) -> None:
 
 
 def _ingest_all(engine: object, paths: tuple[str, ...], jobs: int) -> IngestSummary:
+    from edi_engine.store.ingest import expand_paths, ingest_paths
     files = list(expand_paths(paths))
     if not sys.stderr.isatty():  # progress only on a terminal
         return ingest_paths(engine, files, jobs=jobs)  # type: ignore[arg-type]
@@ -201,6 +218,7 @@ def _ingest_all(engine: object, paths: tuple[str, ...], jobs: int) -> IngestSumm
 
 
 def _watch(engine: Engine, folder: str, timing: dict[str, float], as_json: bool) -> IngestSummary:
+    from edi_engine.store.watch import watch
     stop = threading.Event()
     for sig in (signal.SIGINT, signal.SIGTERM):
         signal.signal(sig, lambda *_: stop.set())
@@ -237,6 +255,7 @@ def ingest(ctx: click.Context, paths: tuple[str, ...], watch_dir: str | None, po
 
     Exit status 1 when any file failed. Example: edi-engine ingest inbox/ --json
     """
+    from edi_engine.store.engine import open_store
     if bool(paths) == bool(watch_dir):
         raise UsageError("give files or folders to ingest, or --watch DIR (not both)")
     timing = {"poll": poll, "settle": max(2 * poll, 1.0) if settle is None else settle,

@@ -6,10 +6,14 @@ import socket
 
 import click
 
-from edi_engine.cli import db_url, handle_errors, main
+from edi_engine.cli import LazyChoice, db_url, handle_errors, main
 from edi_engine.errors import InputError, UsageError
-from edi_engine.store.engine import open_store
-from edi_engine.web import ROLES, add_user, disable_user, list_users, serve, set_password
+
+
+def _roles() -> tuple[str, ...]:
+    from edi_engine.web import ROLES
+
+    return tuple(ROLES)
 
 
 @main.command("serve")
@@ -30,6 +34,8 @@ def serve_cmd(ctx: click.Context, host: str, port: int, secure_cookies: bool, tr
 
     Example: edi-engine serve --port 8080
     """
+    from edi_engine.store.engine import open_store
+    from edi_engine.web import serve
     try:
         socket.getaddrinfo(host, port, type=socket.SOCK_STREAM)
     except (OSError, UnicodeError):
@@ -50,7 +56,7 @@ def users_group() -> None:
 
 @users_group.command("add")
 @click.argument("username")
-@click.option("--role", type=click.Choice(ROLES), required=True, help="reviewer annotates and proposes; approver "
+@click.option("--role", type=LazyChoice(_roles), required=True, help="reviewer annotates and proposes; approver "
               "approves refunds and releases letters and corrected claims; admin also manages users.")
 @click.password_option("--password", envvar="EDI_ENGINE_NEW_PASSWORD",
                        help="Prompted for when omitted (env EDI_ENGINE_NEW_PASSWORD).")
@@ -61,6 +67,8 @@ def users_add(ctx: click.Context, username: str, role: str, password: str) -> No
 
     Example: edi-engine users add alice --role approver
     """
+    from edi_engine.store.engine import open_store
+    from edi_engine.web import add_user
     user = add_user(open_store(db_url(ctx)), username, password, role)
     click.echo(f"added {user.username} ({user.role})")
 
@@ -76,6 +84,8 @@ def users_passwd(ctx: click.Context, username: str, password: str) -> None:
 
     Example: edi-engine users passwd alice
     """
+    from edi_engine.store.engine import open_store
+    from edi_engine.web import set_password
     user = set_password(open_store(db_url(ctx)), username, password)
     click.echo(f"password of {user.username} changed; their sessions are ended")
 
@@ -89,6 +99,8 @@ def users_disable(ctx: click.Context, username: str) -> None:
 
     Example: edi-engine users disable alice
     """
+    from edi_engine.store.engine import open_store
+    from edi_engine.web import disable_user
     user = disable_user(open_store(db_url(ctx)), username)
     click.echo(f"disabled {user.username}")
 
@@ -101,6 +113,8 @@ def users_list(ctx: click.Context) -> None:
 
     Example: edi-engine users list
     """
+    from edi_engine.store.engine import open_store
+    from edi_engine.web import list_users
     for u in list_users(open_store(db_url(ctx))):
         click.echo(f"{u.username:<24} {u.role:<9} {'disabled' if u.disabled else 'active':<9} "
                    f"{u.created_at:%Y-%m-%d}")

@@ -38,6 +38,7 @@ from typing import Any
 from edi_engine.x12.segment import Delimiters, Segment
 
 __all__ = [
+    "BATCH_CHARS",
     "ELEMENT_CODES",
     "ISA_WIDTHS",
     "SEGMENT_CODES",
@@ -49,6 +50,7 @@ __all__ = [
     "fixed_width_isa",
     "pyx12_map",
     "run_pyx12",
+    "run_pyx12_many",
 ]
 
 # pyx12 logs every error with the offending value; with no handler configured Python's
@@ -406,45 +408,51 @@ def _describe_element(seg: dict[str, Any], ele: dict[str, Any], ref: str, code: 
 
 
 def _findings(doc: dict[str, Any]) -> Iterator[Pyx12Finding]:
-    g = t = -1
     for isa in doc.get("interchanges", []):
-        for err in isa.get("errors", []):
+        yield from _interchange_findings(isa)
+
+
+def _interchange_findings(isa: dict[str, Any], line_base: int = 0) -> Iterator[Pyx12Finding]:
+    """One interchange of pyx12's report; `line_base` lines of the text came before it."""
+    g = t = -1
+    for err in isa.get("errors", []):
+        code = str(err.get("err_cde"))
+        if code not in _ENVELOPE_CODES["interchange"]:
+            yield Pyx12Finding("interchange", code, INTERCHANGE_CODES.get(code, f"pyx12 interchange error {code}"))
+    for gs in isa.get("groups", []):
+        g += 1
+        for err in gs.get("errors", []):
             code = str(err.get("err_cde"))
-            if code not in _ENVELOPE_CODES["interchange"]:
-                yield Pyx12Finding("interchange", code, INTERCHANGE_CODES.get(code, f"pyx12 interchange error {code}"))
-        for gs in isa.get("groups", []):
-            g += 1
-            for err in gs.get("errors", []):
+            if code not in _ENVELOPE_CODES["group"]:
+                yield Pyx12Finding("group", code, GROUP_CODES.get(code, f"pyx12 group error {code}"), group=g)
+        for st in gs.get("transactions", []):
+            t += 1
+            for err in st.get("errors", []):
                 code = str(err.get("err_cde"))
-                if code not in _ENVELOPE_CODES["group"]:
-                    yield Pyx12Finding("group", code, GROUP_CODES.get(code, f"pyx12 group error {code}"), group=g)
-            for st in gs.get("transactions", []):
-                t += 1
-                for err in st.get("errors", []):
+                if code not in _ENVELOPE_CODES["transaction"]:
+                    message = SET_CODES.get(code, f"pyx12 transaction set error {code}")
+                    yield Pyx12Finding("transaction", code, message, group=g, transaction=t)
+            for seg in st.get("segments", []):
+                line = _int(seg.get("cur_line"))
+                common = {"line": None if line is None else line - line_base, "group": g, "transaction": t,
+                          "segment_id": segment_id_of(seg.get("seg_id")),
+                          "set_position": _int(seg.get("seg_count")),
+                          "loop_id": str(seg.get("ls_id") or "")}
+                for err in seg.get("errors", []):
                     code = str(err.get("err_cde"))
-                    if code not in _ENVELOPE_CODES["transaction"]:
-                        message = SET_CODES.get(code, f"pyx12 transaction set error {code}")
-                        yield Pyx12Finding("transaction", code, message, group=g, transaction=t)
-                for seg in st.get("segments", []):
-                    common = {"line": _int(seg.get("cur_line")), "group": g, "transaction": t,
-                              "segment_id": segment_id_of(seg.get("seg_id")),
-                              "set_position": _int(seg.get("seg_count")),
-                              "loop_id": str(seg.get("ls_id") or "")}
-                    for err in seg.get("errors", []):
+                    yield Pyx12Finding("segment", code, _describe_segment(seg, code, str(err.get("err_str") or "")),
+                                       **common)  # type: ignore[arg-type]
+                for ele in seg.get("elements", []):
+                    pos, sub = _int(ele.get("ele_pos")), _int(ele.get("subele_pos"))
+                    ref = f"{common['segment_id'] or 'element '}{(pos or 0):02d}" + (f"-{sub}" if sub else "")
+                    for err in ele.get("errors", []):
                         code = str(err.get("err_cde"))
-                        yield Pyx12Finding("segment", code, _describe_segment(seg, code, str(err.get("err_str") or "")),
-                                           **common)  # type: ignore[arg-type]
-                    for ele in seg.get("elements", []):
-                        pos, sub = _int(ele.get("ele_pos")), _int(ele.get("subele_pos"))
-                        ref = f"{common['segment_id'] or 'element '}{(pos or 0):02d}" + (f"-{sub}" if sub else "")
-                        for err in ele.get("errors", []):
-                            code = str(err.get("err_cde"))
-                            yield Pyx12Finding(
-                                "element", code,
-                                _describe_element(seg, ele, ref, code, str(err.get("err_str") or "")),
-                                element_position=pos, component_position=sub,
-                                repetition_position=_int(ele.get("repeat_pos")),
-                                element_reference=str(ele.get("ele_ref_num") or ""), **common)  # type: ignore[arg-type]
+                        yield Pyx12Finding(
+                            "element", code,
+                            _describe_element(seg, ele, ref, code, str(err.get("err_str") or "")),
+                            element_position=pos, component_position=sub,
+                            repetition_position=_int(ele.get("repeat_pos")),
+                            element_reference=str(ele.get("ele_ref_num") or ""), **common)  # type: ignore[arg-type]
 
 
 def run_pyx12(text: str) -> list[Pyx12Finding]:
@@ -464,3 +472,101 @@ def run_pyx12(text: str) -> list[Pyx12Finding]:
         return [Pyx12Finding("interchange", "pyx12-failed",
                              f"pyx12 could not validate this interchange ({type(exc).__name__})")]
     return list(_findings(doc))
+
+
+BATCH_CHARS = 8 << 20  # text per pyx12 run at most (memory stays bounded by it, not by the file)
+
+
+def batch_key(text: str) -> tuple[str, ...]:
+    """What one pyx12 run must share: its reader takes the delimiters and the control map (ISA12)
+    from the first ISA of the text. `text` is one interchange as built by Pyx12Input."""
+    # The ISA is fixed width: the element separator, ISA11, ISA12, ISA16 and the terminator.
+    return text[3], text[82], text[84:89], text[104], text[105]
+
+
+def _renumbered(text: str, isa13: str) -> str:
+    """`text` with its ISA13 and IEA02 replaced (both are nine characters in a Pyx12Input text)."""
+    term = text[105]
+    end = text.rstrip(term).rfind(term) + 1  # start of the IEA
+    iea = text[end:]
+    return text[:90] + isa13 + text[99:end] + iea[: len(iea) - 10] + isa13 + term
+
+
+def run_pyx12_many(texts: list[tuple[str, int]]) -> list[list[Pyx12Finding]]:
+    """Validate several interchanges' texts (each as built by Pyx12Input, with its number of
+    lines) in as few pyx12 runs as they allow: pyx12 loads its maps at each start, which costs far
+    more than most interchanges take to validate. Returns each interchange's findings, the same as
+    `run_pyx12` on its text alone (tests/parsers/test_validation_batch.py compares on the corpus).
+
+    One run takes consecutive interchanges with the same delimiters and ISA12 (`batch_key`), up
+    to `BATCH_CHARS`. pyx12 checks that ISA13 is unique within its input: a nine-digit ISA13
+    seen earlier in the run is renumbered in the text (its format pyx12 judges the same), any
+    other repeat starts a new run. Each finding's line, group and set are made relative to its
+    own interchange. A run that fails, or whose report does not have one interchange per text, is
+    redone one interchange at a time, so a failure is reported for the interchange that has it.
+    """
+    out: list[list[Pyx12Finding]] = []
+    i = 0
+    while i < len(texts):
+        key = batch_key(texts[i][0])
+        run: list[tuple[str, int]] = []
+        seen: set[str] = set()
+        size = 0
+        while i < len(texts) and (not run or (batch_key(texts[i][0]) == key and size < BATCH_CHARS)):
+            text, lines = texts[i]
+            isa13 = text[90:99]
+            if isa13 in seen:
+                if not isa13.isdecimal():
+                    break
+                n = int(isa13)
+                while f"{n:09d}" in seen:
+                    n = (n + 1) % 1_000_000_000
+                isa13 = f"{n:09d}"
+                text = _renumbered(text, isa13)
+            seen.add(isa13)
+            run.append((text, lines))
+            size += len(text)
+            i += 1
+        out.extend(_run_batch(run))
+    return out
+
+
+def _groups_of(text: str) -> tuple[tuple[str, str], ...]:
+    """(GS01, GS08) of each group in an interchange's text: which maps pyx12 will load for it."""
+    element, term = text[3], text[105]
+    return tuple((gs[1], gs[8]) for gs in (line.split(element) for line in text.split(term)
+                                            if line.startswith("GS" + element)) if len(gs) > 8)
+
+
+def _run_batch(run: list[tuple[str, int]]) -> list[list[Pyx12Finding]]:
+    if len(run) == 1:
+        return [run_pyx12(run[0][0])]
+    # pyx12 loads a guide's map each time the map changes from one group to the next (0.3-1 s a
+    # load): the interchanges go in by the maps they need, and their findings come back in order.
+    order = sorted(range(len(run)), key=lambda k: _groups_of(run[k][0]))
+    found = _run_ordered([run[k] for k in order])
+    out: list[list[Pyx12Finding]] = [[] for _ in run]
+    for k, findings in zip(order, found, strict=True):
+        out[k] = findings
+    return out
+
+
+def _run_ordered(run: list[tuple[str, int]]) -> list[list[Pyx12Finding]]:
+    import pyx12.params
+    import pyx12.x12n_document
+
+    out = io.StringIO()
+    try:
+        pyx12.x12n_document.x12n_document(pyx12.params.params(), io.StringIO("".join(t for t, _ in run)),
+                                          None, None, None, out)
+        interchanges = json.loads(out.getvalue() or '{"interchanges": []}').get("interchanges", [])
+    except Exception:  # noqa: BLE001 - redone one by one below, where the failure is reported
+        interchanges = []
+    if len(interchanges) != len(run):
+        return [run_pyx12(text) for text, _ in run]
+    found: list[list[Pyx12Finding]] = []
+    base = 0
+    for isa, (_, lines) in zip(interchanges, run, strict=True):
+        found.append(list(_interchange_findings(isa, base)))
+        base += lines
+    return found

@@ -8,8 +8,10 @@ records, per interchange, group and transaction set, the codes a TA1 and 999 rep
 of how a 999 is written (`ack`) or of the CLI.
 
 The file is read once: every segment our reader yields goes to the walkers (through
-`split_transactions`) and to the text handed to pyx12, one interchange at a time, so memory is
-bounded by the largest interchange rather than the file.
+`split_transactions`) and to the text handed to pyx12, built one interchange at a time. pyx12
+then validates the interchanges several to a run (`run_pyx12_many`: each start loads its maps),
+at most BATCH_CHARS of text at once, so memory is bounded by that (or the largest interchange)
+rather than the file; each finding is put back where one run per interchange would have put it.
 
 Codes follow 005010X231A1: IK5 (SetResult.codes), AK9 (GroupResult.codes), TA105
 (InterchangeResult.codes); each pyx12 segment or element error becomes an `AckError` (IK3/IK4).
@@ -24,7 +26,7 @@ from collections.abc import Iterator
 from dataclasses import dataclass, field
 
 from edi_engine.errors import InputError, Position, Problem
-from edi_engine.parsers.pyx12_bridge import Pyx12Finding, Pyx12Input, run_pyx12
+from edi_engine.parsers.pyx12_bridge import BATCH_CHARS, Pyx12Finding, Pyx12Input, run_pyx12, run_pyx12_many
 from edi_engine.parsers.transaction import Walker, split_transactions
 from edi_engine.x12.reader import Source, read_segments
 from edi_engine.x12.segment import Delimiters, Segment
@@ -161,11 +163,29 @@ def isa_field_codes(isa: Segment) -> list[tuple[str, str]]:
     return [(code, message) for ok, code, message in checks if not ok]
 
 
-class _Collector:
-    """Follows the envelope of the segments as they stream past and feeds pyx12 per interchange."""
+@dataclass(slots=True)
+class _Pending:
+    """An interchange's pyx12 text waiting for its run, and where its findings go."""
 
-    def __init__(self, file: str) -> None:
+    pyx: Pyx12Input
+    ic: InterchangeResult
+    groups: dict[int, GroupResult]
+    sets: dict[int, SetResult]
+    text: str
+    at: int  # len(problems) when it was read: its findings are spliced in there, as if run then
+
+
+class _Collector:
+    """Follows the envelope of the segments as they stream past and feeds pyx12 its interchanges:
+    several to a run (`run_pyx12_many`), or, with batch=False, one run per interchange (the
+    reference the batched path is tested against)."""
+
+    def __init__(self, file: str, batch: bool = True) -> None:
         self.file = file
+        self.batch = batch
+        self._pending: list[_Pending] = []
+        self._pending_chars = 0
+        self._deferred: list[tuple[int, list[Problem]]] = []
         self.interchanges: list[InterchangeResult] = []
         self.sets: list[SetResult] = []  # in file order, for problem -> set lookups
         self.groups: list[GroupResult] = []
@@ -267,6 +287,10 @@ class _Collector:
     def finish(self) -> None:
         if self.ic is not None:
             self._close_interchange()
+        self._run_pending()
+        for at, found in reversed(self._deferred):
+            self.problems[at:at] = found
+        self._deferred = []
 
     # -- pyx12 ---------------------------------------------------------------------------
 
@@ -299,11 +323,29 @@ class _Collector:
         if not pyx.has_content:
             return
         sets = {s.segment: s for g in ic.groups for s in g.sets}
-        for finding in run_pyx12(pyx.text(last)):
-            self._apply(finding, pyx, ic, groups, sets)
+        if not self.batch:
+            for finding in run_pyx12(pyx.text(last)):
+                self._apply(finding, pyx, ic, groups, sets, self.problems)
+            return
+        text = pyx.text(last)
+        self._pending.append(_Pending(pyx, ic, groups, sets, text, len(self.problems)))
+        self._pending_chars += len(text)
+        if self._pending_chars >= BATCH_CHARS:
+            self._run_pending()
+
+    def _run_pending(self) -> None:
+        pending, self._pending, self._pending_chars = self._pending, [], 0
+        if not pending:
+            return
+        results = run_pyx12_many([(p.text, len(p.pyx.line_ids)) for p in pending])
+        for p, findings in zip(pending, results, strict=True):
+            found: list[Problem] = []
+            for finding in findings:
+                self._apply(finding, p.pyx, p.ic, p.groups, p.sets, found)
+            self._deferred.append((p.at, found))
 
     def _apply(self, f: Pyx12Finding, pyx: Pyx12Input, ic: InterchangeResult,
-               groups: dict[int, GroupResult], sets: dict[int, SetResult]) -> None:
+               groups: dict[int, GroupResult], sets: dict[int, SetResult], out: list[Problem]) -> None:
         in_sets = f.transaction is not None and f.transaction < len(pyx.set_segments)
         st = sets.get(pyx.set_segments[f.transaction]) if in_sets and f.transaction is not None else None
         in_groups = f.group is not None and f.group < len(pyx.group_segments)
@@ -333,7 +375,7 @@ class _Collector:
         elif f.level == "interchange" and f.code.isdecimal():
             ic.codes.append(f.code)
         code = "guide-" + f.level if f.code != "pyx12-failed" else "pyx12-failed"
-        self.problems.append(Problem("error", code, f"{f.description} [pyx12 {f.code}]", position))
+        out.append(Problem("error", code, f"{f.description} [pyx12 {f.code}]", position))
 
     # -- our own problems into the ack model -----------------------------------------------
 
@@ -397,11 +439,15 @@ def _walkers() -> dict[str, Walker]:
 
 
 def validate_file(source: Source, name: str | None = None,
-                  walkers: dict[str, Walker] | None = None) -> ValidationReport:
-    """Read `source` once and report every problem of the reader, the walkers and pyx12."""
+                  walkers: dict[str, Walker] | None = None, *, batch: bool = True) -> ValidationReport:
+    """Read `source` once and report every problem of the reader, the walkers and pyx12.
+
+    pyx12 validates the file's interchanges several to a run; batch=False starts it once per
+    interchange instead (slower; kept as the reference the tests compare the batched runs with).
+    """
     stream = read_segments(source, name=name)
     file = stream.name
-    collector = _Collector(file)
+    collector = _Collector(file, batch)
     parser_problems: list[Problem] = []
     fatal: list[Problem] = []
     try:

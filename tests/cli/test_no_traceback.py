@@ -283,12 +283,12 @@ def test_validate_ack_with_a_non_ascii_isa13_and_a_ta1_due(tmp_path: Path) -> No
 
 
 def test_a_bug_is_one_line_without_its_message(places: Places, monkeypatch: pytest.MonkeyPatch) -> None:
-    import edi_engine.cli.commands_findings as findings
+    import edi_engine.rules as rules  # the command imports it when it runs
 
     def broken(*_a: object, **_k: object) -> None:
         raise KeyError("ZZPHIMARK-IN-A-BUG")
 
-    monkeypatch.setattr(findings, "list_findings", broken)
+    monkeypatch.setattr(rules, "list_findings", broken)
     result = _run(places.good_db, ["findings"])
     assert result.exit_code == EXIT_BUG and "ZZPHIMARK" not in result.output and "Traceback" not in result.output
     assert "internal error: KeyError at edi_engine/cli/" not in result.stderr  # raised in the test, not the package
