@@ -35,6 +35,7 @@ from edi_engine.outputs.pdf import text_pdf
 from edi_engine.parsers.x837_models import Claim837, ClaimsHeader837, Party
 from edi_engine.rules import categories
 from edi_engine.rules.categories import Category, Letter, Owed
+from edi_engine.rules.lifecycle import Status
 from edi_engine.store import account as stored
 from edi_engine.store.findings import StoredFinding, finding_by_id
 from edi_engine.store.read import ClpFact
@@ -242,11 +243,18 @@ def _line_code(ln: Any) -> str:
     return code
 
 
+NO_LETTER_STATUSES = frozenset({Status.RESOLVED, Status.DISMISSED})
+
+
 def _finding(conn: Connection, finding_id: int) -> StoredFinding:
     row = finding_by_id(conn, finding_id)
     if row is None:
         raise UsageError(f"no finding {finding_id}")
     _letter_of(categories.get(row.category), finding_id)
+    if row.status in NO_LETTER_STATUSES:
+        # Resolved: the payer already took the money back (a reversal, a PLB recoupment) or the credit is
+        # gone; dismissed: a person decided it is no credit. A letter would ask for, or send, money twice.
+        raise UsageError(f"finding {finding_id} is {row.status}: nothing is owed back, so no letter follows from it")
     return row
 
 

@@ -14,6 +14,7 @@ from typing import Any
 
 from sqlalchemy.engine import Engine
 
+from edi_engine.outputs.letters import NO_LETTER_STATUSES
 from edi_engine.rules import categories, explain
 from edi_engine.rules.lifecycle import ON_BOOKS, REFUND_DECISIONS, Decision, next_status
 from edi_engine.rules.report import Explanation
@@ -87,6 +88,11 @@ class DetailContext:
     def refund(self) -> bool:
         """The category is a refund (letter, approve, mark refunded); else unapplied or data quality."""
         return categories.get(self.explanation.finding.category).refund
+
+    @property
+    def letter(self) -> bool:
+        """A letter is offered where one may be written: a refund not resolved or dismissed (letters.py)."""
+        return self.refund and self.explanation.finding.status not in NO_LETTER_STATUSES
 
     @property
     def on_books(self) -> bool:

@@ -14,7 +14,7 @@ from pypdf import PdfReader
 from sqlalchemy import text
 
 from edi_engine.errors import UsageError
-from edi_engine.outputs import audit_events, render, render_letter
+from edi_engine.outputs import audit_events, decide, render, render_letter
 from edi_engine.outputs.letters import (
     InsurerPayment,
     LetterLine,
@@ -147,3 +147,23 @@ def test_an_office_template_is_strict(tmp_path) -> None:  # type: ignore[no-unty
     bad.write_text("{{ letter.diagnosis }}")
     with pytest.raises(jinja2.UndefinedError):
         render(PAYER, "txt", bad)
+
+
+def test_no_letter_for_a_credit_the_payer_already_took_back_or_a_person_dismissed(pack_store) -> None:  # type: ignore[no-untyped-def]
+    """A duplicate the payer reversed (CLP02 22) is resolved: a refund letter would repay it twice."""
+    engine = pack_store("duplicate_reversed")
+    with engine.connect() as conn:
+        rows = conn.execute(text("SELECT id, status FROM finding WHERE category = 'duplicate_payment'"
+                                 " ORDER BY id")).all()
+    statuses = {status for _, status in rows}
+    assert statuses == {"open", "resolved"}
+    for finding_id, status in rows:
+        if status == "resolved":
+            with pytest.raises(UsageError, match="resolved: nothing is owed back"):
+                render_letter(engine, finding_id, to="payer", fmt="txt", by="maria", today=date(2025, 1, 20))
+        else:
+            assert "REFUND" in render_letter(engine, finding_id, to="payer", fmt="txt", by="maria",
+                                             today=date(2025, 1, 20)).decode()
+            decide(engine, finding_id, "dismiss", by="maria", note="the payer agreed it was a split")
+            with pytest.raises(UsageError, match="dismissed: nothing is owed back"):
+                render_letter(engine, finding_id, to="payer", fmt="txt", by="maria", today=date(2025, 1, 20))
