@@ -32,12 +32,18 @@ COMPOSITE_SEPARATOR = "composite-separator"  # a composite split on another sepa
 FALLBACK_COMPONENT = (">", ":", "!", "^", "|", "\\", "`")
 
 _NUMBER = re.compile(r"-?(?:\d+\.?\d*|\.\d+)\Z")
+# X12 type R holds at most 18 digits (element 782, Monetary Amount, is R 1/18; sign and decimal
+# point do not count). A longer value is not an amount the payer could have meant, and past 28
+# digits Decimal arithmetic in the default context stops being exact, so it is refused here.
+_MAX_DIGITS = 18
 
 
 def _decimal(seg: Segment, n: int, text: str) -> Decimal:
     text = text.strip()
     if not _NUMBER.match(text):
         raise X12Error(f"{seg.id}{n:02d} is not a number", seg.position)
+    if sum(ch.isdigit() for ch in text) > _MAX_DIGITS:
+        raise X12Error(f"{seg.id}{n:02d} has more than the {_MAX_DIGITS} digits an X12 number may hold", seg.position)
     try:
         return Decimal(text)
     except InvalidOperation:  # pragma: no cover - the pattern admits only valid literals

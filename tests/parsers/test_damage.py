@@ -125,6 +125,30 @@ def test_an_unreadable_amount_still_fails_the_set(corpus: Path, old: bytes, new:
     assert [e.complete for e in ends] == [False]
 
 
+@pytest.mark.parametrize("digits", [19, 30, 40])
+def test_an_amount_longer_than_x12_allows_fails_the_set_in_both_guides(corpus: Path, digits: int) -> None:
+    # X12 type R holds 18 digits; a longer value (fuzzing found 30 nines in CLM02) once reached
+    # Decimal.quantize and raised InvalidOperation instead of a Problem.
+    huge = b"9" * digits
+    _, bad = damaged(corpus, MULTI_CLAIM, b"CLP*7722337*1*226*132**", b"CLP*7722337*1*226*" + huge + b"**")
+    after, problems = remits(bad)
+    errors = [p for p in problems if p.severity == "error"]
+    assert after == [] and [p.code for p in errors] == ["unreadable-value"]
+    assert errors[0].message.startswith("CLP04") and huge.decode() not in errors[0].message
+    data = (corpus / CLAIMS_837P).read_bytes()
+    clm = next(s for s in read_segments(data) if s.id == "CLM")
+    claims, problems = _837(data.replace("*".join(clm.elements[:3]).encode(),
+                                         ("*".join(clm.elements[:2]) + "*").encode() + huge, 1))
+    errors = [p for p in problems if p.severity == "error"]
+    assert claims == [] and errors and errors[0].message.startswith("CLM02")
+
+
+def test_eighteen_digits_is_still_an_amount(corpus: Path) -> None:
+    _, bad = damaged(corpus, MULTI_CLAIM, b"CLP*7722337*1*226*132**", b"CLP*7722337*1*226*1234567890123456.78**")
+    after, problems = remits(bad)
+    assert len(after) == 1 and not [p for p in problems if p.code == "unreadable-value"]
+
+
 # -- 835: composite separator ----------------------------------------------------------------
 
 
