@@ -42,7 +42,8 @@ def _decimal(seg: Segment, n: int, text: str) -> Decimal:
     text = text.strip()
     if not _NUMBER.match(text):
         raise X12Error(f"{seg.id}{n:02d} is not a number", seg.position)
-    if sum(ch.isdigit() for ch in text) > _MAX_DIGITS:
+    # The length test first: only a value longer than 18 characters can hold more than 18 digits.
+    if len(text) > _MAX_DIGITS and sum(ch.isdigit() for ch in text) > _MAX_DIGITS:
         raise X12Error(f"{seg.id}{n:02d} has more than the {_MAX_DIGITS} digits an X12 number may hold", seg.position)
     try:
         return Decimal(text)
