@@ -44,7 +44,8 @@ def detect_cmd(ctx: click.Context, rules_path: str | None, as_of: str | None, as
                + (", ".join(f"{k} {v}" for k, v in sorted(s.open_by_category.items())) or "none"))
 
 
-_COLUMNS = ("id", "category", "claim_id", "payer_id", "amount", "refund_to", "status", "identified_on", "deadline")
+_COLUMNS = ("id", "category", "claim_id", "payer_id", "amount", "refund_to", "status", "arose_on", "identified_on",
+            "deadline")
 
 
 @main.group("findings", invoke_without_command=True)
@@ -104,9 +105,13 @@ def explain_cmd(ctx: click.Context, finding_id: int) -> None:
         e = explain(conn, finding_id)
     f = e.finding
     click.echo(f"Finding {f.id}: {f.category} on claim {f.claim_id or '-'}, payer {f.payer_id or '-'}")
-    click.echo(f"  amount {f.amount:.2f} to {f.refund_to or '-'}; {f.status}; identified {f.identified_on}"
+    click.echo(f"  amount {f.amount:.2f} to {f.refund_to or '-'}; {f.status}; "
+               + (f"arose {f.arose_on}, " if f.arose_on else "") + f"identified {f.identified_on}"
                + (f", due {f.deadline}" if f.deadline else "")
                + (f", resolved {f.resolved_on}" if f.resolved_on else ""))
+    clock = f.evidence.get("clock")
+    if clock and f.deadline:
+        click.echo(f"  deadline: {clock['rule']}" + ("  [LATE]" if clock.get("late") else ""))
     click.echo(f"  {f.evidence.get('summary', '')}")
     if e.ledger:
         click.echo("\nLedger (positive: owed to the provider; negative: paid or written off):")

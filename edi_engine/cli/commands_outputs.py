@@ -141,18 +141,23 @@ def reconcile_cmd(ctx: click.Context, check: str | None, fmt: str, out: str) -> 
 @click.option("--as-of", "as_of", metavar="DATE", help="Age credits at this date (default today).")
 @click.option("--format", "fmt", type=click.Choice(["table", "csv", "pdf"]), default="table", show_default=True)
 @click.option("--medicare", is_flag=True, help="CMS-838 detail rows for Medicare credits.")
+@click.option("--rules", "rules_path", type=click.Path(exists=True, dir_okay=False),
+              help="Rule pack TOML file (its [aging] buckets).")
 @click.option("-o", "--output", "out", default="-", show_default=True, help="Output file, or - for stdout.")
 @click.pass_context
 @handle_errors
-def credit_balances_cmd(ctx: click.Context, as_of: str | None, fmt: str, medicare: bool, out: str) -> None:
-    """Open credits by payer and category, aged 0-30/31-60/61-90/90+ days, with deadlines.
+def credit_balances_cmd(ctx: click.Context, as_of: str | None, fmt: str, medicare: bool, rules_path: str | None,
+                        out: str) -> None:
+    """Open credits by payer and category, aged by the day each arose (the rule pack's buckets,
+    default 0-30/31-60/61-90/90+ days), with deadlines.
 
     Example: edi-engine report credit-balances --as-of 2025-01-31 --format csv
     """
     from edi_engine.outputs import credit_balance_report, render_report
     from edi_engine.store.engine import open_store
     output_file(out)
-    rows = credit_balance_report(open_store(db_url(ctx)), as_of, medicare)
+    from edi_engine.rules import load_pack
+    rows = credit_balance_report(open_store(db_url(ctx)), as_of, medicare, load_pack(rules_path))
     title = "Medicare credit balance detail (CMS-838)" if medicare else "Credit balances"
     _write(out, render_report(rows, fmt, title))
 
@@ -197,6 +202,47 @@ for _action, _summary in (("approve", "Approve an open finding for refund."),
                           ("mark-refunded", "Record that an approved finding was refunded."),
                           ("offset", "Record that an approved finding was offset.")):
     _decision(_action, _summary)
+
+
+@findings_cmd.command("investigate")
+@click.argument("finding_id", type=int)
+@click.option("--by", required=True, help="Who opens the investigation.")
+@click.option("--note", required=True, help="What is being looked into (kept in the audit trail).")
+@click.option("--on", "on", metavar="DATE", help="The day it began (default today; env EDI_ENGINE_AS_OF).")
+@click.option("--rules", "rules_path", type=click.Path(exists=True, dir_okay=False), help="Rule pack TOML file.")
+@click.pass_context
+@handle_errors
+def investigate_cmd(ctx: click.Context, finding_id: int, by: str, note: str, on: str | None,
+                    rules_path: str | None) -> None:
+    """Suspend a Medicare finding's 60-day deadline for a timely, good-faith investigation of related
+    overpayments: until `end-investigation`, or 180 days at most (42 CFR 401.305(b)(2)).
+
+    Example: edi-engine findings investigate 12 --by maria --note "audit of the same DRG, Q3 claims"
+    """
+    from edi_engine.outputs.decisions import start_investigation
+    from edi_engine.store.engine import open_store
+    due = start_investigation(open_store(db_url(ctx)), finding_id, by=by, note=note, on=on, rules_path=rules_path)
+    click.echo(f"finding {finding_id}: under investigation; refund due by {due} at the latest")
+
+
+@findings_cmd.command("end-investigation")
+@click.argument("finding_id", type=int)
+@click.option("--by", required=True, help="Who closes the investigation.")
+@click.option("--note", default="", help="What it found.")
+@click.option("--on", "on", metavar="DATE", help="The day it ended (default today; env EDI_ENGINE_AS_OF).")
+@click.option("--rules", "rules_path", type=click.Path(exists=True, dir_okay=False), help="Rule pack TOML file.")
+@click.pass_context
+@handle_errors
+def end_investigation_cmd(ctx: click.Context, finding_id: int, by: str, note: str, on: str | None,
+                          rules_path: str | None) -> None:
+    """End a finding's investigation: its 60 days run again from that day (or from the 180-day limit).
+
+    Example: edi-engine findings end-investigation 12 --by maria --note "no related overpayments"
+    """
+    from edi_engine.outputs.decisions import end_investigation
+    from edi_engine.store.engine import open_store
+    due = end_investigation(open_store(db_url(ctx)), finding_id, by=by, note=note, on=on, rules_path=rules_path)
+    click.echo(f"finding {finding_id}: investigation ended; refund due by {due}")
 
 
 @findings_cmd.command("note")

@@ -26,10 +26,12 @@ def _roles() -> tuple[str, ...]:
                    "address (0: the connecting address). Never more than really append it.")
 @click.option("--idle-timeout", "idle_minutes", default=30, show_default=True, type=click.IntRange(1, 720),
               metavar="MINUTES", help="Sign a session out after this long without a request (12 hours at most).")
+@click.option("--rules", "rules_path", type=click.Path(exists=True, dir_okay=False),
+              help="The rule pack detect runs with (its aging buckets age the dashboard).")
 @click.pass_context
 @handle_errors
 def serve_cmd(ctx: click.Context, host: str, port: int, secure_cookies: bool, trusted_proxies: int,
-              idle_minutes: int) -> None:
+              idle_minutes: int, rules_path: str | None) -> None:
     """Start the review web app on the same database (sign in with a user from `users add`).
 
     Example: edi-engine serve --port 8080
@@ -44,7 +46,7 @@ def serve_cmd(ctx: click.Context, host: str, port: int, secure_cookies: bool, tr
     click.echo(f"edi-engine review app on http://{host}:{port}/ (Ctrl-C stops it)", err=True)
     try:
         serve(engine, host, port, secure_cookies=secure_cookies, trusted_proxies=trusted_proxies,
-              idle_minutes=idle_minutes)
+              idle_minutes=idle_minutes, rules_path=rules_path)
     except OSError as exc:  # waitress binds in its constructor: port in use, address not on this machine
         raise InputError(f"cannot listen on {host}:{port}: {exc.strerror or exc}") from None
 

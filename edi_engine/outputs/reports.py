@@ -22,16 +22,16 @@ from sqlalchemy.engine import Engine
 from edi_engine.money import from_cents
 from edi_engine.outputs.pdf import table_pdf
 from edi_engine.parsers.balancing_835 import signed_total, transaction_difference
-from edi_engine.rules import categories, resolve_as_of
+from edi_engine.rules import aging, categories, resolve_as_of
 from edi_engine.rules.lifecycle import ON_BOOKS, REPAID, Status
+from edi_engine.rules.pack import RulePack, load_pack
 from edi_engine.store import reports as stored
 from edi_engine.store.acks import unacknowledged_claims
 from edi_engine.store.findings import StoredFinding
 
-__all__ = ["BUCKETS", "credit_balance_report", "reconcile_report", "render_report", "unacknowledged_report"]
+__all__ = ["credit_balance_report", "reconcile_report", "render_report", "unacknowledged_report"]
 
 _ZERO = Decimal("0.00")
-BUCKETS = (("0-30", 0, 30), ("31-60", 31, 60), ("61-90", 61, 90), ("90+", 91, None))
 OPEN_CREDIT = ON_BOOKS  # a credit is on the books until refunded, offset, dismissed or resolved
 
 
@@ -58,30 +58,13 @@ def reconcile_report(engine: Engine, check: str | None = None) -> list[dict[str,
     return out
 
 
-def _credit_date(row: StoredFinding) -> date:
-    """When the credit arose: the latest payment date in its evidence, else the day it was identified."""
-    dates = []
-    for rec in json.loads(row.evidence).get("records", []):
-        value = rec.get("check_date") or rec.get("date")
-        if value:
-            try:
-                dates.append(date.fromisoformat(str(value)))
-            except ValueError:
-                continue
-    return max(dates) if dates else row.identified_on
-
-
-def _bucket(age: int) -> str:
-    for name, low, high in BUCKETS:
-        if age >= low and (high is None or age <= high):
-            return name
-    return BUCKETS[0][0]  # a credit dated after as-of ages 0
-
-
-def credit_balance_report(engine: Engine, as_of: date | str | None = None,
-                          medicare: bool = False) -> list[dict[str, Any]]:
-    """Open credits by payer and category with aging buckets; `medicare` gives CMS-838 detail rows."""
+def credit_balance_report(engine: Engine, as_of: date | str | None = None, medicare: bool = False,
+                          pack: RulePack | None = None) -> list[dict[str, Any]]:
+    """Open credits by payer and category, aged by the day each arose in the rule pack's buckets
+    (rules/aging.py, the dashboard's too); `medicare` gives CMS-838 detail rows."""
     as_of = resolve_as_of(as_of)
+    pack = pack or load_pack()
+    labels = aging.bucket_labels(pack)
     with engine.connect() as conn:
         statuses = OPEN_CREDIT + (REPAID if medicare else ())
         rows = stored.credit_findings(conn, categories=categories.refund_names(), statuses=statuses,
@@ -93,11 +76,11 @@ def credit_balance_report(engine: Engine, as_of: date | str | None = None,
     for f in rows:
         key = (f.payer_id or "", f.category)
         g = groups.setdefault(key, {"payer_id": key[0], "category": key[1], "findings": 0, "total": _ZERO,
-                                    **{name: _ZERO for name, _, _ in BUCKETS}, "next_deadline": None,
+                                    **dict.fromkeys(labels, _ZERO), "next_deadline": None,
                                     "overdue": 0, "overdue_amount": _ZERO})
         g["findings"] += 1
         g["total"] += f.amount
-        g[_bucket((as_of - _credit_date(f)).days)] += f.amount
+        g[labels[aging.bucket_index(pack, aging.age_in_days(f.arose_on, f.identified_on, as_of))]] += f.amount
         if f.deadline is not None:
             if g["next_deadline"] is None or f.deadline < g["next_deadline"]:
                 g["next_deadline"] = f.deadline

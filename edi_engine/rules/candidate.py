@@ -34,6 +34,7 @@ class Candidate:
     payer_type: str | None = None
     status: Status = Status.OPEN  # or RESOLVED when a later remittance already recovered it
     deadline_from: date | None = None  # the refund clock's start when the rule names one; else identification
+    arose_on: date | None = None  # set by detect from the evidence (rules/deadlines.arose_on)
     evidence: dict[str, Any] = field(default_factory=dict)
 
     @property
@@ -66,8 +67,8 @@ def note_missing_payment_dates(cand: Candidate) -> None:
     """Say, in the finding itself, what a payment date that could not be read changes.
 
     A refund deadline counts from the day the finding is identified (rules/deadlines.py), never
-    from BPR16, so it stands; the credit's age (credit-balance report) falls back to the other
-    payment dates of the evidence, else to that identification day. Idempotent.
+    from BPR16, so it stands; the day the credit arose (its age, and the late flag) falls back to
+    the other payment dates of the evidence, else to that identification day. Idempotent.
     """
     records = cand.evidence.get("records", [])
     traces = sorted({str(r.get("trn02") or "?") for r in records if r.get(UNKNOWN_CHECK_DATE)})
@@ -91,6 +92,8 @@ def svc_evidence(svc: SvcFact, clp: ClpFact, facts: StoreFacts, role: str) -> di
         "role": role, "record": "SVC", "file": _file(facts, svc.file_id), "file_id": svc.file_id,
         "segment": svc.segment, "offset": svc.offset, "clp07": clp.clp07,
         "trn02": clp.payment.trace_number if clp.payment else None,
+        # The paid date (BPR16) of the line's check: when the credit arose, and the CMS-838's paid date.
+        "check_date": clp.payment.payment_date.isoformat() if clp.payment and clp.payment.payment_date else None,
         "procedure": svc.sub_procedure or svc.procedure, "ref6r": svc.ref6r or None,
         "charge": _money(svc.charge), "paid": _money(svc.paid), "allowed": _money(svc.allowed),
     }

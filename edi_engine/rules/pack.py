@@ -65,6 +65,20 @@ def _deposit_rules(raw: dict[str, Any]) -> DepositRules:
     return DepositRules(**days, holidays=frozenset(date.fromisoformat(str(h)) for h in raw.get("holidays", [])))
 
 
+def _days(section: dict[str, Any], key: str) -> int:
+    value = int(section[key])
+    if value < 0:
+        raise UsageError(f"rule pack: deadlines.{key} is days, not negative")
+    return value
+
+
+def _aging_buckets(raw: Any) -> tuple[int, ...]:
+    ends = tuple(int(v) for v in raw)
+    if not ends or any(v <= 0 for v in ends) or list(ends) != sorted(set(ends)):
+        raise UsageError(f"rule pack: aging.buckets must be increasing days above 0, got {list(ends)}")
+    return ends
+
+
 @dataclass(frozen=True, slots=True)
 class RulePack:
     enabled: frozenset[str]
@@ -86,6 +100,12 @@ class RulePack:
     msp_secondary_payers: frozenset[str]  # payer ids never primary to Medicare (retiree, small employer, Medigap)
     source: str
     deposits: DepositRules = DepositRules()
+    # Days after a credit arose by which reasonable diligence should have found it: identified later,
+    # it is flagged late and its clock starts on that day instead (default.toml [deadlines]).
+    identification_window_days: int = 180
+    investigation_max_days: int = 180  # a Medicare deadline's suspension while investigating (401.305(b))
+    investigation_payer_types: frozenset[str] = frozenset({"medicare"})
+    aging_buckets: tuple[int, ...] = (30, 60, 90)  # upper ends of the aging buckets, in days
 
     def payer_type(self, payer_id: str | None, filing_indicator: str | None) -> str:
         if payer_id and payer_id in self.payer_types_by_id:
@@ -135,6 +155,10 @@ def load_pack(path: str | Path | None = None) -> RulePack:
             msp_secondary_payers=frozenset(str(p) for p in raw.get("msp", {}).get("secondary_to_medicare", [])),
             source=source,
             deposits=_deposit_rules(raw.get("deposits", {})),
+            identification_window_days=_days(deadlines, "identification_window_days"),
+            investigation_max_days=_days(deadlines, "investigation_max_days"),
+            investigation_payer_types=frozenset(str(t) for t in deadlines["investigation_payer_types"]),
+            aging_buckets=_aging_buckets(raw["aging"]["buckets"]),
         )
     except (KeyError, TypeError, ValueError) as exc:
         raise UsageError(f"rule pack {source}: missing or invalid setting ({exc})") from None

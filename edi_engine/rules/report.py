@@ -42,6 +42,14 @@ class FindingRecord:
     resolved_on: date | None
     payer_type: str | None
     evidence: dict[str, Any]
+    arose_on: date | None = None  # when the money that made the credit was received
+    investigation_started_on: date | None = None
+    investigation_ended_on: date | None = None
+
+    @property
+    def late(self) -> bool:
+        """Identified after the rule pack's window: its clock started when it should have been found."""
+        return bool(self.evidence.get("clock", {}).get("late"))
 
     def to_json(self) -> dict[str, Any]:
         return {"id": self.id, "category": self.category, "claim_id": self.claim_id, "payer_id": self.payer_id,
@@ -49,13 +57,21 @@ class FindingRecord:
                 "status": self.status, "identified_on": self.identified_on.isoformat(),
                 "deadline": self.deadline.isoformat() if self.deadline else None,
                 "resolved_on": self.resolved_on.isoformat() if self.resolved_on else None,
-                "payer_type": self.payer_type, "evidence": self.evidence}
+                "payer_type": self.payer_type, "arose_on": self.arose_on.isoformat() if self.arose_on else None,
+                "late": self.late,
+                "investigation_started_on": _iso(self.investigation_started_on),
+                "investigation_ended_on": _iso(self.investigation_ended_on), "evidence": self.evidence}
+
+
+def _iso(day: date | None) -> str | None:
+    return day.isoformat() if day else None
 
 
 def _record(row: stored.StoredFinding) -> FindingRecord:
     return FindingRecord(row.id, row.category, row.patient_control_number, row.payer_id, row.line_key or None,
                          row.amount, row.refund_to, row.status, row.identified_on, row.deadline, row.resolved_on,
-                         row.payer_type, json.loads(row.evidence))
+                         row.payer_type, json.loads(row.evidence), row.arose_on, row.investigation_started_on,
+                         row.investigation_ended_on)
 
 
 def list_findings(conn: Connection, status: str = "open", category: str | None = None) -> list[FindingRecord]:

@@ -3,7 +3,8 @@ stored ones, idempotently and incrementally.
 
 Owns the reconciliation. A finding's identity is its natural key (category|CLM01|payer|line|
 cause). Against what is stored:
-  new key                       -> inserted (identified_on = the run's date)
+  new key                       -> inserted (identified_on = the run's date; arose_on = the latest payment
+                                   date of its evidence, never after identified_on)
   stored open, computed again   -> amount/evidence/refund_to updated only if they changed
   stored resolved, open again   -> reopened
   stored open, gone or recovered-> resolved (resolved_on = the run's date) with the recovery's evidence
@@ -42,7 +43,7 @@ from edi_engine.money import to_cents
 from edi_engine.rules import categories, reassociation
 from edi_engine.rules.candidate import Candidate, clp_evidence, note_missing_payment_dates, plb_evidence
 from edi_engine.rules.categories import Owed, Pool
-from edi_engine.rules.deadlines import deadline_for
+from edi_engine.rules.deadlines import Clock, arose_on, clock_for
 from edi_engine.rules.lifecycle import EngineMove, Status, next_status
 from edi_engine.rules.pack import RulePack, load_pack
 from edi_engine.rules.tolerance import below_tolerance
@@ -170,17 +171,16 @@ class _Reconciler:
 
     def _apply_one(self, key: str, cand: Candidate) -> None:
         payer_type = _payer_type(cand, self.pack)
-        evidence = json.dumps(cand.evidence, sort_keys=True, default=str)
         row = self.stored.get(key)
         if row is None:
+            clock = self._clock(cand, payer_type, self.as_of, None, None)
             self.inserts.append(dict(
                 natural_key=key, category=cand.category, patient_control_number=cand.clm01, payer_id=cand.payer_id,
                 line_key=cand.line_key, cause=cand.cause, amount=cand.amount, refund_to=cand.refund_to,
-                payer_type=payer_type, identified_on=self.as_of,
-                deadline=deadline_for(self.pack, cand.refund_to, payer_type, cand.deadline_from or self.as_of,
-                                      cand.payer_id) if cand.status == Status.OPEN
+                payer_type=payer_type, identified_on=self.as_of, arose_on=cand.arose_on,
+                deadline=clock.due if cand.status == Status.OPEN
                 else None, status=cand.status, resolved_on=self.as_of if cand.status == Status.RESOLVED else None,
-                evidence=evidence, updated_at=self.now))
+                evidence=self._evidence(cand, clock), updated_at=self.now))
             self.summary.inserted += 1
             return
         move = EngineMove.FOUND if cand.status == Status.OPEN else EngineMove.RECOVERED
@@ -202,11 +202,14 @@ class _Reconciler:
             values["refund_to"] = cand.refund_to
         if row.payer_type != payer_type:
             values["payer_type"] = payer_type
+        if row.arose_on != cand.arose_on:
+            values["arose_on"] = cand.arose_on
+        clock = self._clock(cand, payer_type, row.identified_on, row.investigation_started_on,
+                            row.investigation_ended_on)
+        evidence = self._evidence(cand, clock)
         if row.evidence != evidence:
             values["evidence"] = evidence
-        deadline = deadline_for(self.pack, cand.refund_to, payer_type, cand.deadline_from or row.identified_on,
-                                cand.payer_id) \
-            if cand.status == Status.OPEN else row.deadline
+        deadline = clock.due if cand.status == Status.OPEN else row.deadline
         if row.deadline != deadline:
             values["deadline"] = deadline
         if values:
@@ -215,6 +218,59 @@ class _Reconciler:
             self.summary.updated += 1
         else:
             self.summary.unchanged += 1
+
+
+    def _clock(self, cand: Candidate, payer_type: str | None, identified_on: date,
+               started: date | None, ended: date | None) -> Clock:
+        return clock_for(self.pack, cand.refund_to, payer_type, cand.payer_id, identified_on=identified_on,
+                         arose=cand.arose_on, deadline_from=cand.deadline_from, investigation_started_on=started,
+                         investigation_ended_on=ended)
+
+    @staticmethod
+    def _evidence(cand: Candidate, clock: Clock) -> str:
+        evidence = dict(cand.evidence)
+        if cand.refund_to is not None and cand.status == Status.OPEN:
+            evidence["clock"] = clock.as_evidence()
+        return json.dumps(evidence, sort_keys=True, default=str)
+
+    def date_credits(self, cands: list[Candidate], explicit: bool) -> None:
+        """Set each candidate's `arose_on`: never after the day it is (or was) identified.
+
+        A credit found again keeps the earliest day it arose (a third payment adds to a duplicate
+        credit that arose with the second). A new one cannot be identified before its money came:
+        a run dated explicitly before that is refused, naming the payment; an undated run (today)
+        meets it only for an EFT whose BPR16 is still ahead (the 835 comes before the money) and
+        counts it from today."""
+        early: list[tuple[date, Candidate]] = []
+        for cand in cands:
+            arose = arose_on(cand.evidence.get("records", []))
+            row = self.stored.get(cand.natural_key)
+            if row is not None:
+                if row.arose_on is not None and (arose is None or row.arose_on < arose):
+                    arose = row.arose_on
+                if arose is not None and arose > row.identified_on:
+                    arose = row.identified_on
+            elif arose is not None and arose > self.as_of:
+                if explicit:
+                    early.append((arose, cand))
+                arose = self.as_of
+            cand.arose_on = arose
+        if early:
+            arose, cand = max(early, key=lambda e: e[0])
+            what = _money_received(cand, arose)
+            raise UsageError(f"--as-of {self.as_of.isoformat()} is before the money of {len(early)} credit(s) was "
+                             f"received (the latest: {what}); a credit cannot be identified before it arose: "
+                             f"run detect as of {arose.isoformat()} or later")
+
+
+def _money_received(cand: Candidate, arose: date) -> str:
+    """Which payment made the credit, by file, segment and trace number (no patient data)."""
+    for rec in cand.evidence.get("records", []):
+        if (rec.get("check_date") or rec.get("date")) == arose.isoformat():
+            where = f"{rec.get('file')} segment {rec.get('segment') or rec.get('line')}"
+            trace = f"check/EFT {rec['trn02']} " if rec.get("trn02") else ""
+            return f"{trace}dated {arose.isoformat()} in {where}, claim {cand.clm01 or '-'}"
+    return f"a payment dated {arose.isoformat()}, claim {cand.clm01 or '-'}"
 
 
 class _MatchWriter:
@@ -265,6 +321,8 @@ def detect(engine: Engine, *, as_of: date | str | None = None, pack: RulePack | 
     """Match, analyse and reconcile findings over everything stored (or only some CLM01s)."""
     pack = pack or load_pack(rules_path)
     summary = DetectSummary(resolve_as_of(as_of))
+    # A run dated by the caller (or the environment) is held to its date; an undated one is today.
+    explicit = as_of is not None or bool(os.environ.get(AS_OF_ENV))
     with engine.begin() as conn:
         facts = load_store_facts(conn)
         if only is not None:  # a replacement under a new CLM01 is its original's account
@@ -316,6 +374,7 @@ def detect(engine: Engine, *, as_of: date | str | None = None, pack: RulePack | 
         if only is not None:  # a partial run only reconciles the accounts it looked at
             keep = set(only)
             reconciler.stored = {k: v for k, v in reconciler.stored.items() if v.patient_control_number in keep}
+        reconciler.date_credits(cands, explicit)
         reconciler.apply(cands)
         for category in stored.open_categories(conn):
             summary.open_by_category[category] = summary.open_by_category.get(category, 0) + 1

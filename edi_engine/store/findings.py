@@ -52,13 +52,19 @@ class StoredFinding:
     resolved_on: date | None
     evidence: str
     updated_at: datetime | None
+    arose_on: date | None = None  # when the money that made the credit was received
+    investigation_started_on: date | None = None
+    investigation_ended_on: date | None = None
+    reported_on: date | None = None  # the last CMS-838 that listed it
+    reported_amount: Decimal | None = None
 
 
 def finding_record(r: Row[Any]) -> StoredFinding:
     """A `finding` row read by another store module, as its typed record."""
     return StoredFinding(r.id, r.natural_key, r.category, r.patient_control_number, r.payer_id, r.line_key or "",
                          r.cause or "", r.amount, r.refund_to, r.payer_type, r.identified_on, r.deadline, r.status,
-                         r.resolved_on, r.evidence, r.updated_at)
+                         r.resolved_on, r.evidence, r.updated_at, r.arose_on, r.investigation_started_on,
+                         r.investigation_ended_on, r.reported_on, r.reported_amount)
 
 
 def findings(conn: Connection, *, status: str | None = None, category: str | None = None,

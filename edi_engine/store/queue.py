@@ -133,13 +133,22 @@ class GroupSum:
 
 
 @dataclass(frozen=True, slots=True)
+class DatedSum:
+    arose_on: date | None
+    identified_on: date
+    count: int
+    amount: Decimal
+
+
+@dataclass(frozen=True, slots=True)
 class DashboardSums:
     """Findings in `statuses`, summed per payer and per category (largest amount first) and per
-    identification date (the caller buckets dates: date arithmetic differs between SQLite and PostgreSQL)."""
+    (arose_on, identified_on) pair: the caller ages them through rules/aging.py (date arithmetic
+    differs between SQLite and PostgreSQL, and the buckets are the rule pack's)."""
 
     by_payer: tuple[GroupSum, ...]
     by_category: tuple[GroupSum, ...]
-    by_day: tuple[GroupSum, ...]
+    by_day: tuple[DatedSum, ...]
     deadlines: tuple[date, ...]
 
 
@@ -158,8 +167,10 @@ def dashboard_sums(conn: Connection, statuses: tuple[str, ...],
         return tuple(GroupSum(r[0], r[1], r[2]) for r in conn.execute(query))
 
     deadlines = tuple(r[0] for r in conn.execute(select(_F.c.deadline).where(selected, _F.c.deadline.is_not(None))))
-    return DashboardSums(grouped(_F.c.payer_id, True), grouped(_F.c.category, True),
-                         grouped(_F.c.identified_on, False), deadlines)
+    by_day = tuple(DatedSum(r[0], r[1], r[2], r[3]) for r in conn.execute(
+        select(_F.c.arose_on, _F.c.identified_on, func.count(), total).where(selected)
+        .group_by(_F.c.arose_on, _F.c.identified_on)))
+    return DashboardSums(grouped(_F.c.payer_id, True), grouped(_F.c.category, True), by_day, deadlines)
 
 
 @dataclass(frozen=True, slots=True)

@@ -79,7 +79,8 @@ metadata = MetaData(naming_convention={
 
 # The events of a finding's (or claim's) life the audit trail records.
 EVENTS = ("identified", "approved", "refunded", "offset", "dismissed", "resolved", "reopened",
-          "letter_written", "corrected_claim_written", "note")
+          "letter_written", "corrected_claim_written", "note", "investigation_started", "investigation_ended",
+          "cms838_reported")
 
 
 class UTCDateTime(TypeDecorator[datetime]):
@@ -467,6 +468,15 @@ finding = Table(
     Column('resolved_on', Date, nullable=True),
     Column('evidence', Text, nullable=False, comment='JSON: files, segments, control and check numbers, amounts'),
     Column('updated_at', UTCDateTime(), nullable=True, comment='UTC time of the last change by detect'),
+    Column('arose_on', Date, nullable=True,
+           comment='when the money that made the credit was received (BPR16, patient payment date); '
+                   'NULL when no payment date is known'),
+    Column('investigation_started_on', Date, nullable=True,
+           comment='a good-faith investigation suspends the Medicare clock'),
+    Column('investigation_ended_on', Date, nullable=True),
+    Column('reported_on', Date, nullable=True, comment='the day a CMS-838 last listed it'),
+    Column('reported_amount', Money, nullable=True,
+           comment='cents the CMS-838 listed then; a change is reported again'),
 )
 
 # Who did what to a finding (or claim), when and why. Never updated, never deleted.

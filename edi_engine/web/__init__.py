@@ -40,7 +40,7 @@ def __getattr__(name: str) -> Any:
 
 
 def serve(engine: Engine, host: str = "127.0.0.1", port: int = 8080, *, secure_cookies: bool = False,
-          trusted_proxies: int = 0, idle_minutes: int = 30) -> None:
+          trusted_proxies: int = 0, idle_minutes: int = 30, rules_path: str | None = None) -> None:
     """Serve the app with waitress until interrupted."""
     from datetime import timedelta
 
@@ -49,5 +49,5 @@ def serve(engine: Engine, host: str = "127.0.0.1", port: int = 8080, *, secure_c
     from edi_engine.web.app import WebConfig, create_app
 
     config = WebConfig(secure_cookies=secure_cookies, trusted_proxies=trusted_proxies,
-                       idle_timeout=timedelta(minutes=idle_minutes))
+                       idle_timeout=timedelta(minutes=idle_minutes), rules_path=rules_path)
     waitress.serve(create_app(engine, config), host=host, port=port, threads=8, ident="edi-engine")

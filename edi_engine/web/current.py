@@ -46,6 +46,7 @@ class WebConfig:
     # number of proxies that each append the client address, never more: a client can send its own.
     trusted_proxies: int = 0
     today: Callable[[], date] = date.today  # injectable so tests can pin the queue's ages and deadlines
+    rules_path: str | None = None  # the rule pack detect runs with: its aging buckets age the dashboard
 
 
 def engine() -> Engine:

@@ -15,8 +15,9 @@ from typing import Any
 from sqlalchemy.engine import Engine
 
 from edi_engine.outputs.letters import NO_LETTER_STATUSES
-from edi_engine.rules import categories, explain
+from edi_engine.rules import aging, categories, explain
 from edi_engine.rules.lifecycle import ON_BOOKS, REFUND_DECISIONS, Decision, next_status
+from edi_engine.rules.pack import RulePack
 from edi_engine.rules.report import Explanation
 from edi_engine.store import queue as stored
 from edi_engine.store.account import claims_of
@@ -232,11 +233,7 @@ def detail_page(engine: Engine, finding_id: int, chrome: Chrome) -> DetailContex
                          categories.get(f.category).letter_to, note)
 
 
-def _bucket(age: int) -> int:
-    return 0 if age <= 30 else 1 if age <= 60 else 2 if age <= 90 else 3
-
-
-def dashboard_page(engine: Engine, chrome: Chrome) -> DashboardContext:
+def dashboard_page(engine: Engine, chrome: Chrome, pack: RulePack) -> DashboardContext:
     today = chrome.today
     with engine.connect() as conn:
         # Credit balances only: an unmatched payment is unapplied cash, not money owed back.
@@ -244,18 +241,18 @@ def dashboard_page(engine: Engine, chrome: Chrome) -> DashboardContext:
     by_payer = tuple(GroupTotal(str(g.key or "(none)"), g.count, g.amount) for g in sums.by_payer)
     by_category = tuple(GroupTotal(str(g.key), g.count, g.amount) for g in sums.by_category)
     deadlines = sums.deadlines
-    counts, amounts = [0, 0, 0, 0], [Decimal("0.00")] * 4
-    for g in sums.by_day:  # bucketed here: date arithmetic differs between SQLite and PostgreSQL
-        assert isinstance(g.key, date)
-        b = _bucket((today - g.key).days)
-        counts[b] += g.count
-        amounts[b] += g.amount
+    # The one aging (rules/aging.py): by the day each credit arose, in the rule pack's buckets.
+    buckets = aging.aging(pack, ((g.arose_on, g.identified_on, g.amount) for g in sums.by_day), today)
+    counts = [sum(g.count for g in sums.by_day
+                  if aging.bucket_index(pack, aging.age_in_days(g.arose_on, g.identified_on, today)) == i)
+              for i in range(len(buckets))]
+    amounts = [b.amount for b in buckets]
     top = max(amounts) or Decimal(1)
-    aging = tuple(AgingBucket(label, counts[i], amounts[i], int(amounts[i] * 100 / top))
-                  for i, label in enumerate(("0-30 days", "31-60 days", "61-90 days", "90+ days")))
+    ages = tuple(AgingBucket(f"{b.label} days", counts[i], b.amount, int(b.amount * 100 / top))
+                 for i, b in enumerate(buckets))
     past = sum(1 for d in deadlines if d < today)
     near = sum(1 for d in deadlines if urgency(d, today, "open") == "near")
-    return DashboardContext(chrome, by_payer, by_category, aging, sum(counts), sum(amounts, Decimal("0.00")),
+    return DashboardContext(chrome, by_payer, by_category, ages, sum(counts), sum(amounts, Decimal("0.00")),
                             past, near)
 
 

@@ -12,6 +12,7 @@ from werkzeug.wrappers import Response  # what redirect() returns; Flask's Respo
 from edi_engine.errors import UsageError
 from edi_engine.rules import explain
 from edi_engine.rules.lifecycle import DECISION_NAMES
+from edi_engine.rules.pack import load_pack
 from edi_engine.web import auth
 from edi_engine.web.current import (
     DEVICE_COOKIE,
@@ -208,7 +209,7 @@ def corrected_claim(finding_id: int) -> Response:
 @bp.get("/dashboard")
 def dashboard() -> Response:
     require("view")
-    return render("dashboard.html", dashboard_page(engine(), page_chrome("dashboard")))
+    return render("dashboard.html", dashboard_page(engine(), page_chrome("dashboard"), load_pack(config().rules_path)))
 
 
 @bp.get("/ingest")

@@ -244,7 +244,7 @@ def test_ingest_watch_of_a_missing_folder_creates_nothing(places: Places) -> Non
 @pytest.fixture(scope="module")
 def demo_db(tmp_path_factory: pytest.TempPathFactory) -> str:
     url = "sqlite:///" + str(tmp_path_factory.mktemp("demo") / "demo.db")
-    result = _run(url, ["demo", "--as-of", "2025-01-31"])
+    result = _run(url, ["demo", "--as-of", "2025-03-31"])
     assert result.exit_code == 0, result.output
     return url
 

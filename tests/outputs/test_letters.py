@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import io
 import json
-from datetime import date
+from datetime import date, timedelta
 from decimal import Decimal
 
 import jinja2
@@ -26,7 +26,7 @@ from edi_engine.outputs.letters import (
     Provider,
 )
 from edi_engine.parsers.x837 import iter_submissions
-from tests.outputs.conftest import FIXTURES
+from tests.outputs.conftest import AS_OF, FIXTURES
 
 D = Decimal
 
@@ -53,15 +53,16 @@ def test_payer_letter_pdf_for_a_duplicate(pack_store) -> None:  # type: ignore[n
     evidence = json.loads(finding.evidence)
     first, again = evidence["records"]
     claim = _claim("duplicate_payment", finding.patient_control_number)
-    pdf = _pdf_text(render_letter(engine, finding.id, to="payer", fmt="pdf", by="maria", today=date(2025, 1, 20)))
+    pdf = _pdf_text(render_letter(engine, finding.id, to="payer", fmt="pdf", by="maria", today=date(2025, 2, 20)))
+    due = date.fromisoformat(AS_OF) + timedelta(days=60)  # a commercial payer's default, from identification
     bp = claim.billing_provider
     expected = [
         bp.provider.name, f"NPI {bp.npi}", f"TIN {bp.tin}", bp.provider.address[0], "CLAIMS DESK", "2175550100",
         "NORTHSTAR BLUE", "NSB02", f"{claim.subscriber.name.first} {claim.subscriber.name.name}",
         claim.subscriber.member_id, claim.patient_control_number, again["clp07"], again["trn02"],
         date.fromisoformat(again["check_date"]).strftime("%m/%d/%Y"), first["clp07"], first["trn02"],
-        f"REFUND: {finding.amount / 100:.2f}", f"Billed: {claim.charge:.2f}", "CARC 18", "03/16/2025",
-        "01/20/2025",
+        f"REFUND: {finding.amount / 100:.2f}", f"Billed: {claim.charge:.2f}", "CARC 18", due.strftime("%m/%d/%Y"),
+        "02/20/2025",
     ]
     for value in expected:
         assert value in pdf, value

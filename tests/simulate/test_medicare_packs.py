@@ -170,6 +170,10 @@ def test_medicare_tolerance_is_configurable(tmp_path: Path) -> None:
 
 # -- 14. Medicare Advantage ---------------------------------------------------------------------
 
+def _clock_start(f: object) -> date:
+    return date.fromisoformat(f.evidence["clock"]["starts"])  # type: ignore[attr-defined]
+
+
 def test_medicare_advantage_gets_contract_deadlines_and_no_cms838_row(db_url: str) -> None:
     engine = _load(db_url, "medicare_advantage")
     try:
@@ -177,8 +181,9 @@ def test_medicare_advantage_gets_contract_deadlines_and_no_cms838_row(db_url: st
         hmo, ppo, ffs = (found[("duplicate_payment", c)] for c in ("PCN1114001", "PCN1114002", "PCN1114003"))
         assert (hmo.payer_type, ppo.payer_type, ffs.payer_type) == ("medicare_advantage", "medicare_advantage",
                                                                      "medicare")
-        as_of = date.fromisoformat(AS_OF)
-        assert [(f.deadline - as_of).days for f in (hmo, ppo, ffs)] == [90, 120, 60]
+        # Found a year after the money came, each clock starts when it should have been found
+        # (rules/deadlines.py); the days that run from there are the payer type's.
+        assert [(f.deadline - _clock_start(f)).days for f in (hmo, ppo, ffs)] == [90, 120, 60]
         rows = credit_balance_report(engine, AS_OF, medicare=True)
         assert [r["finding_id"] for r in rows] == [ffs.id] and rows[0]["reason"] == "1"
     finally:
@@ -191,7 +196,7 @@ def test_clp06_16_alone_is_medicare_advantage(tmp_path: Path) -> None:
         found = _findings(engine)
         hmo = found[("duplicate_payment", "PCN1114001")]
         assert hmo.payer_type == "medicare_advantage"
-        assert (hmo.deadline - date.fromisoformat(AS_OF)).days == 60  # payer_default
+        assert (hmo.deadline - _clock_start(hmo)).days == 60  # payer_default
         # Unmarked, the MA PPO writing CLP06 MB cannot be told from Medicare: the rule pack must say.
         assert found[("duplicate_payment", "PCN1114002")].payer_type == "medicare"
         ids = {r["finding_id"] for r in credit_balance_report(engine, AS_OF, medicare=True)}
