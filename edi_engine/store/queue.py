@@ -42,8 +42,9 @@ class QueueQuery:
     payer_id: str = ""
     min_amount: Decimal | None = None
     max_amount: Decimal | None = None
-    identified_from: date | None = None
-    identified_to: date | None = None
+    # The credit's date (arose_on, else identified_on) in this range: the queue's age filter.
+    credit_from: date | None = None
+    credit_to: date | None = None
     deadline_before: date | None = None  # deadline < this
     deadline_by: date | None = None  # deadline <= this
     no_deadline: bool = False
@@ -64,6 +65,7 @@ class QueueItem:
     status: str
     identified_on: date
     deadline: date | None
+    arose_on: date | None = None
 
 
 @dataclass(frozen=True, slots=True)
@@ -90,10 +92,11 @@ def _where(q: QueueQuery) -> list[Any]:
         cond.append(_F.c.amount >= q.min_amount)
     if q.max_amount is not None:
         cond.append(_F.c.amount <= q.max_amount)
-    if q.identified_to is not None:
-        cond.append(_F.c.identified_on <= q.identified_to)
-    if q.identified_from is not None:
-        cond.append(_F.c.identified_on >= q.identified_from)
+    credit_date = func.coalesce(_F.c.arose_on, _F.c.identified_on)  # rules/aging.credit_date
+    if q.credit_to is not None:
+        cond.append(credit_date <= q.credit_to)
+    if q.credit_from is not None:
+        cond.append(credit_date >= q.credit_from)
     if q.deadline_before is not None:
         cond.append(_F.c.deadline < q.deadline_before)
     if q.deadline_by is not None:
@@ -115,12 +118,12 @@ def queue_page(conn: Connection, q: QueueQuery) -> QueuePage:
     pages = max(1, -(-count // q.page_size))
     page = min(max(q.page, 1), pages)
     rows = conn.execute(select(_F.c.id, _F.c.category, _F.c.patient_control_number, _F.c.payer_id, _F.c.amount,
-                               _F.c.refund_to, _F.c.status, _F.c.identified_on, _F.c.deadline)
+                               _F.c.refund_to, _F.c.status, _F.c.identified_on, _F.c.deadline, _F.c.arose_on)
                         .where(*cond).order_by(*order).limit(q.page_size).offset((page - 1) * q.page_size)).all()
     categories = tuple(sorted(r[0] for r in conn.execute(select(_F.c.category).distinct())))
     payers = tuple(sorted(r[0] for r in conn.execute(select(_F.c.payer_id).distinct()) if r[0]))
     items = tuple(QueueItem(r.id, r.category, r.patient_control_number, r.payer_id, r.amount, r.refund_to, r.status,
-                            r.identified_on, r.deadline) for r in rows)
+                            r.identified_on, r.deadline, r.arose_on) for r in rows)
     return QueuePage(items, count, total if total is not None else Decimal("0.00"), urgent, page, pages,
                      categories, payers)
 

@@ -15,6 +15,7 @@ from sqlalchemy.engine import Engine
 
 from edi_engine.errors import InputError, UsageError
 from edi_engine.money import from_cents, to_cents
+from edi_engine.rules import aging
 from edi_engine.rules.lifecycle import Status
 from edi_engine.store import queue as stored
 from edi_engine.web.context import NEAR_DAYS, Chrome, urgency
@@ -38,7 +39,7 @@ class QueueFilters:
     status: str = "open"
     min_amount: str = ""
     max_amount: str = ""
-    min_age: str = ""  # days since identified
+    min_age: str = ""  # days since the credit arose (rules/aging.py)
     max_age: str = ""
     deadline: str = ""  # "", past, near (within NEAR_DAYS or past), none
     sort: str = "deadline"
@@ -105,7 +106,7 @@ class QueueRow:
     refund_to: str
     status: str
     identified_on: date
-    age_days: int
+    age_days: int  # since the credit arose
     deadline: date | None
     days_left: int | None
     urgency: str  # past, near or ''
@@ -144,9 +145,9 @@ def _query(f: QueueFilters, today: date) -> stored.QueueQuery:
         urgent_by=today + timedelta(days=NEAR_DAYS), status=None if f.status == "all" else f.status,
         category=f.category, payer_id=f.payer,
         min_amount=_decimal(f.min_amount, "minimum amount"), max_amount=_decimal(f.max_amount, "maximum amount"),
-        # at least min_age days ago, at most max_age days ago
-        identified_to=today - timedelta(days=min_age) if min_age is not None else None,
-        identified_from=today - timedelta(days=max_age) if max_age is not None else None,
+        # the credit arose at least min_age days ago, at most max_age days ago (the one aging, rules/aging.py)
+        credit_to=today - timedelta(days=min_age) if min_age is not None else None,
+        credit_from=today - timedelta(days=max_age) if max_age is not None else None,
         deadline_before=today if f.deadline == "past" else None,
         deadline_by=today + timedelta(days=NEAR_DAYS) if f.deadline == "near" else None,
         no_deadline=f.deadline == "none", sort=f.sort, desc=f.desc, page=f.page, page_size=PAGE_SIZE)
@@ -154,7 +155,7 @@ def _query(f: QueueFilters, today: date) -> stored.QueueQuery:
 
 def _row(r: stored.QueueItem, today: date) -> QueueRow:
     return QueueRow(r.id, r.category, r.patient_control_number or "", r.payer_id or "", r.amount, r.refund_to or "",
-                    r.status, r.identified_on, (today - r.identified_on).days, r.deadline,
+                    r.status, r.identified_on, aging.age_in_days(r.arose_on, r.identified_on, today), r.deadline,
                     (r.deadline - today).days if r.deadline else None, urgency(r.deadline, today, r.status))
 
 

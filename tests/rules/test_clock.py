@@ -27,6 +27,7 @@ from edi_engine.store import open_store
 from edi_engine.store.packs import load_folder
 from edi_engine.web.context import Chrome
 from edi_engine.web.pages import dashboard_page
+from edi_engine.web.queue import QueueFilters, queue_page
 
 FIXTURES = Path(__file__).resolve().parents[2] / "fixtures"
 DRG = FIXTURES / "drg_above_charges"  # a Medicare Part A duplicate (7100.00) paid again on 2025-04-21
@@ -220,6 +221,14 @@ def test_one_aging_in_the_dashboard_the_report_and_its_csv(db_url: str, tmp_path
     chrome = Chrome("u", "admin", "t", as_of, frozenset())
     dash = dashboard_page(engine, chrome, pack)  # type: ignore[arg-type]
     assert [(b.count, b.amount) for b in dash.aging] == [(b.count, b.amount) for b in expected]
+    # The queue ages and filters by the same date: credits 91 days old and older are the 90+ bucket.
+    first = queue_page(engine, QueueFilters(status="open", min_age="91"), chrome)
+    rows = [r for n in range(1, first.pages + 1)
+            for r in queue_page(engine, QueueFilters(status="open", min_age="91", page=n), chrome).rows]
+    assert len(rows) == first.total_count
+    refunds = [r for r in rows if categories.get(r.category).refund]
+    assert sum((r.amount for r in refunds), Decimal("0.00")) == expected[-1].amount
+    assert all(r.age_days >= 91 for r in rows)
 
     result = CliRunner().invoke(main, ["--db", db_url, "report", "credit-balances", "--as-of", as_of.isoformat(),
                                        "--format", "csv"])
