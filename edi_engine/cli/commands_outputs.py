@@ -162,6 +162,29 @@ def credit_balances_cmd(ctx: click.Context, as_of: str | None, fmt: str, medicar
     _write(out, render_report(rows, fmt, title))
 
 
+@report_group.command("review")
+@click.option("--from", "date_from", required=True, metavar="DATE", help="First day of the period (YYYY-MM-DD).")
+@click.option("--to", "date_to", required=True, metavar="DATE", help="Last day of the period (YYYY-MM-DD).")
+@click.option("--format", "fmt", type=click.Choice(["table", "csv", "pdf"]), default="table", show_default=True)
+@click.option("--rules", "rules_path", type=click.Path(exists=True, dir_okay=False), help="Rule pack TOML file.")
+@click.option("-o", "--output", "out", default="-", show_default=True, help="Output file, or - for stdout.")
+@click.pass_context
+@handle_errors
+def review_cmd(ctx: click.Context, date_from: str, date_to: str, fmt: str, rules_path: str | None, out: str) -> None:
+    """The periodic review: credits opened, resolved, refunded, offset and dismissed (and why), days
+    from arising to identification and to refund against each deadline, overdue and suspended
+    credits, decisions by person, and the ledger's credits reconciled to the findings to the cent.
+
+    Example: edi-engine report review --from 2025-01-01 --to 2025-03-31 --format pdf -o q1-review.pdf
+    """
+    from edi_engine.outputs.review import render_review, review_report
+    from edi_engine.rules import load_pack
+    from edi_engine.store.engine import open_store
+    output_file(out)
+    report = review_report(open_store(db_url(ctx)), date_from, date_to, load_pack(rules_path))
+    _write(out, render_review(report, fmt))
+
+
 @report_group.command("unacknowledged")
 @click.option("--days", type=click.IntRange(min=0), default=30, show_default=True,
               help="List claims sent at least this many days ago.")

@@ -11,6 +11,7 @@ Public API:
     duplicate_totals(), primary_excess(), combined_payments(), line_totals(), void_totals(), msp_terms()
                                                   the sums rules and letters show
     ledger_for(conn, clm01) -> (AccountView, list[Posting]) | None   one account, for explain
+    account_credits(conn) -> {CLM01: (payer credit, patient credit)}  every account's credit, for the review
 """
 
 from __future__ import annotations
@@ -49,7 +50,7 @@ __all__ = [
     "analyse",
     "balance", "build_postings", "combined_payments", "credit", "duplicate_totals", "iter_accounts", "ledger_for",
     "line_totals", "load_store_facts", "match_account", "msp_terms", "patient_side", "payer_side", "primary_excess",
-    "VoidTotals", "void_totals",
+    "VoidTotals", "account_credits", "void_totals",
 ]
 
 
@@ -59,3 +60,16 @@ def ledger_for(conn: Connection, clm01: str, fee_per_unit: bool = True) -> tuple
         view = analyse(account, match_account(account, facts), facts, fee_per_unit)
         return view, build_postings(view)
     return None
+
+
+def account_credits(conn: Connection, fee_per_unit: bool = True) -> dict[str, tuple[int, int]]:
+    """Every account's credit as the ledger has it now: CLM01 -> (payer credit, patient credit) in
+    cents, accounts with no credit left out. The periodic review reconciles the findings to this."""
+    facts = load_store_facts(conn)
+    out: dict[str, tuple[int, int]] = {}
+    for account in iter_accounts(conn, facts):
+        payer_credit, patient_credit = credit(build_postings(analyse(account, match_account(account, facts), facts,
+                                                                     fee_per_unit)))
+        if payer_credit or patient_credit:
+            out[account.clm01] = (payer_credit, patient_credit)
+    return out
