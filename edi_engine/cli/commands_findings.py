@@ -112,6 +112,9 @@ def explain_cmd(ctx: click.Context, finding_id: int) -> None:
     clock = f.evidence.get("clock")
     if clock and f.deadline:
         click.echo(f"  deadline: {clock['rule']}" + ("  [LATE]" if clock.get("late") else ""))
+    state = f.evidence.get("state_rule")
+    if state:
+        click.echo(f"  state rule: {state['rule']}")
     click.echo(f"  {f.evidence.get('summary', '')}")
     if e.ledger:
         click.echo("\nLedger (positive: owed to the provider; negative: paid or written off):")

@@ -22,7 +22,7 @@ from typing import Any
 
 from edi_engine.rules.pack import RulePack
 
-__all__ = ["Clock", "arose_on", "clock_for", "deadline_for"]
+__all__ = ["Clock", "add_months", "arose_on", "clock_for", "deadline_for", "state_rule_for"]
 
 _GOVERNMENT = ("medicare", "medicaid")
 
@@ -111,3 +111,42 @@ def clock_for(pack: RulePack, refund_to: str | None, payer_type: str | None, pay
         rule = (f"{rule}; suspended by an investigation begun {investigation_started_on.isoformat()} ({state}): "
                 f"{days} days from {resumes.isoformat()}")
     return Clock(due, starts, late, suspended, rule)
+
+
+def add_months(day: date, months: int) -> date:
+    """`day` plus calendar months, the day clamped to the month's end (18 months after Aug 31 is Feb 28/29)."""
+    month = day.month - 1 + months
+    year, month = day.year + month // 12, month % 12 + 1
+    for last in (31, 30, 29, 28):
+        try:
+            return date(year, month, min(day.day, last))
+        except ValueError:
+            continue
+    raise AssertionError("unreachable")
+
+
+_NOT_STATE_REGULATED = ("medicare", "medicaid", "medicare_advantage", "tricare", "va")
+
+
+def state_rule_for(pack: RulePack, refund_to: str | None, payer_type: str | None, arose: date | None,
+                   as_of: date) -> dict[str, Any] | None:
+    """What the provider's state's rules say of a credit ([states] in the rule pack), as information
+    for the evidence: a commercial payer's look-back window (past it, the payer cannot demand the
+    money back; the office decides), or the state's patient refund rule. None where none applies."""
+    rules = pack.state_rules
+    if refund_to == "payer" and payer_type not in _NOT_STATE_REGULATED and arose is not None:
+        if rules.payer_lookback_months:
+            ends, window = add_months(arose, rules.payer_lookback_months), f"{rules.payer_lookback_months} months"
+        elif rules.payer_lookback_days:
+            ends, window = arose + timedelta(days=rules.payer_lookback_days), f"{rules.payer_lookback_days} days"
+        else:
+            return None
+        past = as_of > ends
+        return {"state": pack.state, "payer_lookback_ends": ends.isoformat(), "past_lookback": past,
+                "rule": (f"{pack.state} lets a payer ask for an overpayment back within {window} of paying it "
+                         f"(until {ends.isoformat()}): "
+                         + ("past that, the payer cannot demand it; the office decides whether to refund"
+                            if past else "the payer may still demand it"))}
+    if refund_to in ("patient", "offset") and rules.patient_rule:
+        return {"state": pack.state, "rule": rules.patient_rule}
+    return None

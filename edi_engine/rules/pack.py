@@ -10,7 +10,7 @@ ledger or the store.
 from __future__ import annotations
 
 import tomllib
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import date
 from decimal import Decimal, InvalidOperation
 from importlib import resources
@@ -21,7 +21,7 @@ from edi_engine.errors import InputError, UsageError
 from edi_engine.money import Cents, to_cents
 from edi_engine.rules import categories
 
-__all__ = ["DepositRules", "RulePack", "load_pack"]
+__all__ = ["DepositRules", "RulePack", "StateRules", "load_pack"]
 
 
 def _merge(base: dict[str, Any], over: dict[str, Any]) -> dict[str, Any]:
@@ -80,6 +80,31 @@ def _aging_buckets(raw: Any) -> tuple[int, ...]:
 
 
 @dataclass(frozen=True, slots=True)
+class StateRules:
+    """One state's rules as data ([states.XX] in default.toml, each with its source there)."""
+
+    payer_lookback_days: int | None = None
+    payer_lookback_months: int | None = None
+    patient_rule: str = ""
+    unclaimed_dormancy_years: int | None = None
+    unclaimed_report_by: str = ""  # MM-DD
+
+
+def _states(raw: dict[str, Any]) -> dict[str, StateRules]:
+    out = {}
+    for state, rules in raw.items():
+        unknown = set(rules) - set(StateRules.__slots__)
+        if unknown:
+            raise UsageError(f"rule pack: states.{state}: unknown settings {sorted(unknown)}")
+        values = dict(rules)
+        for key in ("payer_lookback_days", "payer_lookback_months", "unclaimed_dormancy_years"):
+            if key in values and int(values[key]) <= 0:
+                raise UsageError(f"rule pack: states.{state}.{key} must be above 0")
+        out[str(state).upper()] = StateRules(**values)
+    return out
+
+
+@dataclass(frozen=True, slots=True)
 class RulePack:
     enabled: frozenset[str]
     credit_tolerance: Cents
@@ -106,6 +131,12 @@ class RulePack:
     investigation_max_days: int = 180  # a Medicare deadline's suspension while investigating (401.305(b))
     investigation_payer_types: frozenset[str] = frozenset({"medicare"})
     aging_buckets: tuple[int, ...] = (30, 60, 90)  # upper ends of the aging buckets, in days
+    states: dict[str, StateRules] = field(default_factory=dict)
+
+    @property
+    def state_rules(self) -> StateRules:
+        """The provider's state's rules ([provider] state), none when it has no row."""
+        return self.states.get(self.state, StateRules())
 
     def payer_type(self, payer_id: str | None, filing_indicator: str | None) -> str:
         if payer_id and payer_id in self.payer_types_by_id:
@@ -159,6 +190,7 @@ def load_pack(path: str | Path | None = None) -> RulePack:
             investigation_max_days=_days(deadlines, "investigation_max_days"),
             investigation_payer_types=frozenset(str(t) for t in deadlines["investigation_payer_types"]),
             aging_buckets=_aging_buckets(raw["aging"]["buckets"]),
+            states=_states(raw.get("states", {})),
         )
     except (KeyError, TypeError, ValueError) as exc:
         raise UsageError(f"rule pack {source}: missing or invalid setting ({exc})") from None

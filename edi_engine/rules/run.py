@@ -43,7 +43,7 @@ from edi_engine.money import to_cents
 from edi_engine.rules import categories, reassociation
 from edi_engine.rules.candidate import Candidate, clp_evidence, note_missing_payment_dates, plb_evidence
 from edi_engine.rules.categories import Owed, Pool
-from edi_engine.rules.deadlines import Clock, arose_on, clock_for
+from edi_engine.rules.deadlines import Clock, arose_on, clock_for, state_rule_for
 from edi_engine.rules.lifecycle import EngineMove, Status, next_status
 from edi_engine.rules.pack import RulePack, load_pack
 from edi_engine.rules.tolerance import below_tolerance
@@ -226,11 +226,13 @@ class _Reconciler:
                          arose=cand.arose_on, deadline_from=cand.deadline_from, investigation_started_on=started,
                          investigation_ended_on=ended)
 
-    @staticmethod
-    def _evidence(cand: Candidate, clock: Clock) -> str:
+    def _evidence(self, cand: Candidate, clock: Clock) -> str:
         evidence = dict(cand.evidence)
         if cand.refund_to is not None and cand.status == Status.OPEN:
             evidence["clock"] = clock.as_evidence()
+            state = state_rule_for(self.pack, cand.refund_to, _payer_type(cand, self.pack), cand.arose_on, self.as_of)
+            if state is not None:
+                evidence["state_rule"] = state
         return json.dumps(evidence, sort_keys=True, default=str)
 
     def date_credits(self, cands: list[Candidate], explicit: bool) -> None:

@@ -50,7 +50,7 @@ def test_the_review_of_a_period_counts_decides_and_reconciles(pack_store) -> Non
 
     repaid = [r for r in report.sections["timeliness"] if r["measure"] == "identified to refunded"]
     assert [(r["finding_id"], r["days"]) for r in repaid] == [(refunded.id, (TODAY - refunded.identified_on).days)]
-    assert repaid[0]["verdict"] == ("past deadline" if TODAY > refunded.deadline else "on time")
+    assert repaid[0]["verdict"] == ("past deadline" if refunded.deadline < TODAY else "on time")
     on_books = [f for f in credits if f.status in ("open", "approved") and f.id not in (refunded.id, dismissed.id)]
     overdue = {r["finding_id"] for r in report.sections["overdue"]}
     assert overdue == {f.id for f in on_books if f.deadline and f.deadline < TODAY}
@@ -87,7 +87,8 @@ def test_a_period_before_any_of_it_is_empty_and_a_backwards_one_refused(pack_sto
     report = review_report(engine, "2024-01-01", "2024-12-31")
     assert all(r["count"] == 0 for r in report.sections["activity"])
     assert report.sections["dismissed"] == report.sections["decisions"] == report.sections["timeliness"] == []
-    result = CliRunner().invoke(main, ["--db", db_url, "report", "review", "--from", "2025-03-01", "--to", "2025-01-01"])
+    result = CliRunner().invoke(main, ["--db", db_url, "report", "review", "--from", "2025-03-01",
+                                       "--to", "2025-01-01"])
     assert result.exit_code == 2 and "before --from" in result.output and "Traceback" not in result.output
     result = CliRunner().invoke(main, ["--db", db_url, "report", "review", "--from", "2025-01-01", "--to",
                                        TODAY.isoformat(), "--format", "csv"])

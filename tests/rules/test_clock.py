@@ -21,7 +21,7 @@ from edi_engine.outputs import credit_balance_report
 from edi_engine.outputs.audit import audit_events
 from edi_engine.outputs.decisions import end_investigation, start_investigation
 from edi_engine.rules import aging, categories, detect, list_findings, load_pack
-from edi_engine.rules.deadlines import clock_for
+from edi_engine.rules.deadlines import add_months, clock_for, state_rule_for
 from edi_engine.simulate.world import generate_world
 from edi_engine.store import open_store
 from edi_engine.store.packs import load_folder
@@ -246,4 +246,48 @@ def test_the_rule_pack_sets_the_buckets(tmp_path: Path) -> None:
     assert [aging.bucket_index(pack, d) for d in (0, 45, 46, 120, 121)] == [0, 0, 1, 1, 2]
     rules.write_text("[aging]\nbuckets = [60, 30]\n")
     with pytest.raises(UsageError, match="increasing"):
+        load_pack(rules)
+
+
+# -- state rules as data -------------------------------------------------------------------------
+
+def test_months_are_calendar_months() -> None:
+    assert add_months(date(2024, 8, 31), 18) == date(2026, 2, 28)
+    assert add_months(date(2023, 8, 31), 6) == date(2024, 2, 29)
+    assert add_months(date(2024, 11, 22), 12) == date(2025, 11, 22)
+
+
+def test_a_state_look_back_window_is_information_on_commercial_payer_credits() -> None:
+    sc = replace(load_pack(), state="SC")  # S.C. Code 38-59-250: 18 months
+    paid = date(2024, 11, 22)
+    inside = state_rule_for(sc, "payer", "commercial", paid, date(2026, 5, 22))
+    assert inside is not None and not inside["past_lookback"] and inside["payer_lookback_ends"] == "2026-05-22"
+    past = state_rule_for(sc, "payer", "commercial", paid, date(2026, 5, 23))
+    assert past is not None and past["past_lookback"] and "cannot demand" in past["rule"]
+    assert state_rule_for(sc, "payer", "medicare", paid, date(2026, 5, 23)) is None  # federal, not the state's
+    assert state_rule_for(sc, "payer", "medicare_advantage", paid, date(2026, 5, 23)) is None
+    ca = replace(load_pack(), state="CA")  # Ins. Code 10133.66(b): 365 days
+    assert state_rule_for(ca, "payer", "commercial", paid, date(2025, 11, 23))["past_lookback"]  # type: ignore[index]
+    assert "B&P 732" in state_rule_for(ca, "patient", "commercial", paid, paid)["rule"]  # type: ignore[index]
+    assert state_rule_for(replace(load_pack(), state="FL"), "payer", "commercial", paid, paid) is None  # no row
+
+
+def test_detect_puts_the_states_rules_on_the_findings(db_url: str, tmp_path: Path) -> None:
+    rules = tmp_path / "rules.toml"
+    rules.write_text('[provider]\nstate = "SC"\n')
+    engine = open_store(db_url)
+    load_folder(engine, FIXTURES / "duplicate_payment")  # a commercial duplicate paid again 2024-11-22
+    detect(engine, as_of="2026-06-01", rules_path=str(rules))
+    with engine.connect() as conn:
+        (f,) = [f for f in list_findings(conn) if f.category == "duplicate_payment"]
+    assert f.payer_type == "commercial" and f.arose_on == date(2024, 11, 22)
+    assert f.evidence["state_rule"]["past_lookback"] and f.evidence["state_rule"]["payer_lookback_ends"] == "2026-05-22"
+    result = CliRunner().invoke(main, ["--db", db_url, "explain", str(f.id)])
+    assert "state rule: SC lets a payer ask" in result.output
+
+
+def test_a_state_row_with_an_unknown_setting_is_refused(tmp_path: Path) -> None:
+    rules = tmp_path / "rules.toml"
+    rules.write_text("[states.OR]\npayer_lookback_weeks = 3\n")
+    with pytest.raises(UsageError, match="unknown settings"):
         load_pack(rules)

@@ -21,10 +21,16 @@ _EVENTS_BEFORE = ('identified, approved, refunded, offset, dismissed, resolved, 
 _EVENTS = _EVENTS_BEFORE + ', investigation_started, investigation_ended, cms838_reported'
 
 
+def _event_comment(comment: str, existing: str) -> None:
+    # SQLite keeps no column comments, and a batch rebuild of audit_event there would drop the triggers
+    # that keep it append-only (0004): the comment is PostgreSQL's alone.
+    if op.get_bind().dialect.name != 'sqlite':
+        op.alter_column('audit_event', 'event', existing_type=sa.String(), existing_nullable=False, comment=comment,
+                        existing_comment=existing)
+
+
 def upgrade() -> None:
-    with op.batch_alter_table('audit_event', schema=None) as batch_op:
-        batch_op.alter_column('event', existing_type=sa.String(), existing_nullable=False, comment=_EVENTS,
-                              existing_comment=_EVENTS_BEFORE)
+    _event_comment(_EVENTS, _EVENTS_BEFORE)
     with op.batch_alter_table('finding', schema=None) as batch_op:
         batch_op.add_column(sa.Column('arose_on', sa.Date(), nullable=True,
                                       comment='when the money that made the credit was received (BPR16, '
@@ -39,9 +45,7 @@ def upgrade() -> None:
 
 
 def downgrade() -> None:
-    with op.batch_alter_table('audit_event', schema=None) as batch_op:
-        batch_op.alter_column('event', existing_type=sa.String(), existing_nullable=False, comment=_EVENTS_BEFORE,
-                              existing_comment=_EVENTS)
+    _event_comment(_EVENTS_BEFORE, _EVENTS)
     with op.batch_alter_table('finding', schema=None) as batch_op:
         for column in ('reported_amount', 'reported_on', 'investigation_ended_on', 'investigation_started_on',
                        'arose_on'):
