@@ -192,8 +192,13 @@ def render(context: PayerLetter | PatientNotice, fmt: str = "txt", template: str
 
 # -- building the contexts ------------------------------------------------------------------------
 
+def _postal(code: str) -> str:
+    """N403 writes a ZIP+4 as nine digits; a mailing address writes it 12345-6789 (USPS Pub. 28)."""
+    return f"{code[:5]}-{code[5:]}" if len(code) == 9 and code.isdigit() else code
+
+
 def _address(lines: tuple[str, ...], city: str, state: str, postal: str) -> tuple[str, ...]:
-    last = " ".join(x for x in (f"{city}," if city else "", state, postal) if x).strip()
+    last = " ".join(x for x in (f"{city}," if city else "", state, _postal(postal)) if x).strip()
     return tuple(x for x in (*lines, last) if x)
 
 

@@ -168,3 +168,17 @@ def test_no_letter_for_a_credit_the_payer_already_took_back_or_a_person_dismisse
             decide(engine, finding_id, "dismiss", by="maria", note="the payer agreed it was a split")
             with pytest.raises(UsageError, match="dismissed: nothing is owed back"):
                 render_letter(engine, finding_id, to="payer", fmt="txt", by="maria", today=date(2025, 1, 20))
+
+
+def test_a_letter_written_after_the_deadline_says_it_was_due_and_zip4_is_hyphenated(pack_store  # type: ignore[no-untyped-def]
+                                                                                   ) -> None:
+    engine = pack_store("duplicate_payment")
+    with engine.connect() as conn:
+        finding = conn.execute(text("SELECT * FROM finding")).one()
+    due = date.fromisoformat(str(finding.deadline))
+    late = render_letter(engine, finding.id, to="payer", fmt="txt", by="maria", today=due + timedelta(days=1)).decode()
+    assert f"This refund was due by {due.strftime('%m/%d/%Y')}; we are returning it with this letter." in late
+    assert "We are returning this amount by" not in late
+    early = render_letter(engine, finding.id, to="payer", fmt="txt", by="maria", today=due).decode()
+    assert f"We are returning this amount by {due.strftime('%m/%d/%Y')}." in early
+    assert "IL 62701-0001" in early and "627010001" not in early  # N403 ZIP+4 as a mailing address writes it
