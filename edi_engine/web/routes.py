@@ -169,6 +169,28 @@ def note(finding_id: int) -> Response:
     return _back(finding_id, "proposal-recorded" if proposal else "note-added")
 
 
+@bp.post("/findings/<int:finding_id>/investigation")
+def investigation(finding_id: int) -> Response:
+    """Begin or end the investigation that suspends a Medicare deadline (outputs/decisions.py)."""
+    require("investigate")
+    step = request.form.get("step", "")
+    if step not in ("start", "end"):
+        abort(400, description="Unknown investigation step.")
+    note = request.form.get("note", "").strip()[:2000]
+    if step == "start" and not note:
+        return _back(finding_id, "investigation-needs-note")
+    from edi_engine.outputs.decisions import end_investigation, start_investigation
+    cfg, by = config(), current().user.username
+    try:
+        if step == "start":
+            start_investigation(engine(), finding_id, by=by, note=note, on=cfg.today(), rules_path=cfg.rules_path)
+        else:
+            end_investigation(engine(), finding_id, by=by, note=note, on=cfg.today(), rules_path=cfg.rules_path)
+    except UsageError as exc:
+        return _refused(finding_id, f"Not recorded: {exc}")
+    return _back(finding_id, f"investigation-{'started' if step == 'start' else 'ended'}")
+
+
 @bp.post("/findings/<int:finding_id>/letter")
 def letter(finding_id: int) -> Response:
     require("letter")
