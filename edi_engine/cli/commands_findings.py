@@ -87,7 +87,14 @@ def echo_table(rows: list[dict]) -> None:  # type: ignore[type-arg]
     for t in table:
         click.echo("  ".join(v.rjust(w) if c == "amount" else v.ljust(w)
                              for v, c, w in zip(t, _COLUMNS, widths, strict=True)))
-    click.echo(f"{len(rows)} findings, total {sum((Decimal(r['amount']) for r in rows), Decimal(0)):.2f}")
+    # Credits and what is no refund (unapplied cash, data to check) are never one total.
+    from edi_engine.rules import categories
+    credits = [Decimal(r["amount"]) for r in rows if categories.get(r["category"]).refund]
+    others = [Decimal(r["amount"]) for r in rows if not categories.get(r["category"]).refund]
+    line = f"{len(rows)} findings: {len(credits)} credits, total {sum(credits, Decimal(0)):.2f}"
+    if others:
+        line += f"; {len(others)} not refunds, total {sum(others, Decimal(0)):.2f}"
+    click.echo(line)
 
 
 @main.command("explain")

@@ -12,6 +12,7 @@ import pytest
 from click.testing import CliRunner
 
 from edi_engine.cli import main
+from edi_engine.rules import categories
 from edi_engine.simulate import generate_world
 from edi_engine.simulate.expected import Finding
 from edi_engine.simulate.replay import replay
@@ -56,7 +57,9 @@ def test_demo_loads_the_mixed_pack_and_is_safe_to_repeat(tmp_path: Path) -> None
     assert first.exit_code == 0, first.output
     expected = [f for f in json.loads((FIXTURES / "mixed" / "expected.json").read_text())["findings"]
                 if f["status"] == "open"]
-    assert f"{len(expected)} findings, total" in first.output
+    credits = [f for f in expected if categories.get(f["category"]).refund]
+    assert f"{len(expected)} findings: {len(credits)} credits, total" in first.output
+    assert "not refunds, total" in first.output  # unapplied cash is never summed with the credits
     for category, count in Counter(f["category"] for f in expected).items():
         assert any(line.split()[:2] == [category, str(count)] for line in first.output.splitlines())
     second = CliRunner().invoke(main, ["--db", db, "demo", "--as-of", "2026-06-30"])
