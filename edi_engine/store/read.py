@@ -175,6 +175,9 @@ class PaymentFact:
     payer_id: str  # canonical
     isa13: str
     st02: str
+    # DTM*405 (production date), else ISA09: the 835's own date, which orders a payment whose BPR16
+    # could not be read (sorted first as unknown, a repeat payment would pass for the original).
+    file_date: date | None = None
 
 
 @dataclass(slots=True)
@@ -203,7 +206,8 @@ class ClpFact:
     def order_key(self) -> tuple[object, ...]:
         """Time order from content only (never row ids), so ingest order cannot change results."""
         p = self.payment
-        return (p.payment_date or date.min if p else date.min, p.trace_number if p else "", p.st02 if p else "",
+        return ((p.payment_date or p.file_date or date.min) if p else date.min, p.trace_number if p else "",
+                p.st02 if p else "",
                 self.segment)
 
     def patient_responsibility(self) -> int:
@@ -328,7 +332,7 @@ def load_store_facts(conn: Connection, accounts: Sequence[str] | None = None) ->
         plbs[r[6].strip()].append(PlbFact(r[0], r[1], r[2], r[3], r[4], r[5], r[6].strip(), r[7]))
     payment_sql = (
         "SELECT p.id, p.source_file_id, p.segment, p.byte_offset, p.amount, p.payment_date, p.trace_number,"
-        " p.payer_id, i.control_number, t.control_number FROM payment p"
+        " p.payer_id, i.control_number, t.control_number, p.production_date, i.interchange_date FROM payment p"
         " JOIN transaction_set t ON t.id = p.transaction_set_id"
         " LEFT JOIN interchange i ON i.id = t.interchange_id WHERE p.conflict_of IS NULL")
     if accounts is not None:
@@ -342,7 +346,7 @@ def load_store_facts(conn: Connection, accounts: Sequence[str] | None = None) ->
     for r in conn.execute(text(payment_sql), scope):
         payer = (r[7] or "").strip()
         payments[r[0]] = PaymentFact(r[0], r[1], r[2], r[3], r[4], _d(r[5]), r[6] or "",
-                                     aliases.get(payer, payer), r[8] or "", r[9] or "")
+                                     aliases.get(payer, payer), r[8] or "", r[9] or "", _d(r[10]) or _d(r[11]))
     # A held remittance (payment.conflict_of) is posted nowhere, its PLBs neither.
     plbs = defaultdict(list, {ref: kept for ref, group in plbs.items()
                               if (kept := [plb for plb in group if plb.payment_id in payments])})

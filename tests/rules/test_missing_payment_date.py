@@ -75,3 +75,26 @@ def test_cob_with_the_last_payers_date_unreadable_says_how_it_chose(store: Store
     assert f.payer_id == "P3" and f.refund_to == "payer"
     assert "order of benefits" in f.evidence["last_payer_note"] and "CHK3" in f.evidence["last_payer_note"]
     assert "order of benefits" in f.evidence["summary"] and f.evidence["notes"]
+
+
+def test_an_unreadable_check_date_does_not_make_the_later_payment_the_original(db_url: str, tmp_path: Path) -> None:
+    """The 835's production date (DTM*405), else its ISA09, orders a payment whose BPR16 is unreadable:
+    sorted first as an unknown date, the repeat would be taken for the original and the letter would
+    ask the payer to take back the wrong check."""
+    pack = Path(__file__).resolve().parents[2] / "fixtures" / "duplicate_payment"
+    for f in pack.iterdir():
+        data = f.read_bytes()
+        if f.name == "20241122-835-NSB02-24112250280388.835":  # the repeat payment (DTM*405 20241121)
+            assert b"*88234501*20241122~" in data
+            data = data.replace(b"*88234501*20241122~", b"*88234501*20241131~")  # November 31st
+        (tmp_path / f.name).write_bytes(data)
+    from edi_engine.store.packs import load_folder
+    engine = open_store(db_url)
+    load_folder(engine, tmp_path)
+    detect(engine, as_of="2024-12-01")
+    with engine.connect() as conn:
+        (f,) = [f for f in list_findings(conn, "open") if f.category == "duplicate_payment"]
+    assert f"{f.amount:.2f}" == "316.55"
+    first, again = f.evidence["records"]
+    assert again["clp07"] == "5243270030722" and again.get(UNKNOWN_CHECK_DATE)  # still the repeat
+    assert first["check_date"] == "2024-11-01"
