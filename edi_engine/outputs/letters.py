@@ -160,6 +160,7 @@ class PatientNotice:
     reason: str
     method: str
     deadline: date | None
+    offset: bool = False  # applied to the patient's other open balance, not refunded
 
 
 def _money(value: Decimal | None) -> str:
@@ -207,8 +208,13 @@ def _contact(parties: tuple[Party | None, ...]) -> tuple[str, str]:
         for c in (p.contacts if p else ()):
             phone = next((v for q, v in c.communications if q == "TE"), "")
             if c.name or phone:
-                return c.name, phone
+                return c.name, _phone(phone)
     return "", ""
+
+
+def _phone(number: str) -> str:
+    """PER04 TE is digits only (area code and number, TR3 "PER"); a letter writes 217-555-0100."""
+    return f"{number[:3]}-{number[3:6]}-{number[6:]}" if len(number) == 10 and number.isdigit() else number
 
 
 def _provider(claim: Claim837 | None, header: ClaimsHeader837 | None, row: stored.ClaimRow) -> Provider:
@@ -371,8 +377,9 @@ def _patient_notice(conn: Connection, f: Any, today: date) -> PatientNotice:
     pr = from_cents(view.final_pr or 0)
     paid = tuple(PatientPaymentLine(p.payment_date, from_cents(p.amount)) for p in view.account.patient_payments)
     start, end = billed_claim.service_range
-    method = ("We have applied this credit to your open balance for another visit; the statement shows it."
-              if f.refund_to == "offset" else "A refund check for this amount is enclosed.")
+    offset = f.refund_to == "offset"
+    method = ("We are applying this credit to the open balance of another visit on your account; your next "
+              "statement shows it." if offset else "A refund check for this amount is enclosed.")
     return PatientNotice(
         finding_id=f.id, today=today, provider=_provider(claim, header, row),
         patient_name=_person(row.patient_first_name, row.patient_last_name), patient_address=address,
@@ -382,7 +389,7 @@ def _patient_notice(conn: Connection, f: Any, today: date) -> PatientNotice:
         charges=charges, insurer_payments=insurers,
         insurer_adjustments=charges - sum((i.paid for i in insurers), Decimal("0")) - pr,
         patient_responsibility=pr, patient_payments=paid, patient_paid=from_cents(view.patient_paid),
-        refund=f.amount, method=method, deadline=f.deadline,
+        refund=f.amount, method=method, deadline=f.deadline, offset=offset,
         reason=_letter_of(categories.get(f.category), f.id).reason.format(
             share=f"{pr:,.2f}", paid=f"{from_cents(view.patient_paid):,.2f}", amount=f"{f.amount:,.2f}"))
 

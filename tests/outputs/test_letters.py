@@ -57,7 +57,7 @@ def test_payer_letter_pdf_for_a_duplicate(pack_store) -> None:  # type: ignore[n
     due = date.fromisoformat(AS_OF) + timedelta(days=60)  # a commercial payer's default, from identification
     bp = claim.billing_provider
     expected = [
-        bp.provider.name, f"NPI {bp.npi}", f"TIN {bp.tin}", bp.provider.address[0], "CLAIMS DESK", "2175550100",
+        bp.provider.name, f"NPI {bp.npi}", f"TIN {bp.tin}", bp.provider.address[0], "CLAIMS DESK", "217-555-0100",
         "NORTHSTAR BLUE", "NSB02", f"{claim.subscriber.name.first} {claim.subscriber.name.name}",
         claim.subscriber.member_id, claim.patient_control_number, again["clp07"], again["trn02"],
         date.fromisoformat(again["check_date"]).strftime("%m/%d/%Y"), first["clp07"], first["trn02"],
@@ -182,3 +182,19 @@ def test_a_letter_written_after_the_deadline_says_it_was_due_and_zip4_is_hyphena
     early = render_letter(engine, finding.id, to="payer", fmt="txt", by="maria", today=due).decode()
     assert f"We are returning this amount by {due.strftime('%m/%d/%Y')}." in early
     assert "IL 62701-0001" in early and "627010001" not in early  # N403 ZIP+4 as a mailing address writes it
+
+
+def test_an_offset_is_a_credit_notice_that_offers_a_refund_instead(pack_store) -> None:  # type: ignore[no-untyped-def]
+    engine = pack_store("mixed")
+    with engine.connect() as conn:
+        offset = conn.execute(text("SELECT id FROM finding WHERE refund_to = 'offset' ORDER BY id")).first()
+        refund = conn.execute(text("SELECT id FROM finding WHERE refund_to = 'patient' ORDER BY id")).first()
+    assert offset is not None and refund is not None
+    notice = render_letter(engine, offset.id, fmt="txt", by="maria", today=date(2025, 2, 20)).decode()
+    assert "CREDIT NOTICE" in notice and "YOUR CREDIT, APPLIED:" in notice
+    assert "applying this credit to the open balance of another visit" in notice
+    assert "rather have this amount refunded" in notice
+    assert "YOUR REFUND" not in notice and "keep this amount as a credit" not in notice and "enclosed" not in notice
+    plain = render_letter(engine, refund.id, fmt="txt", by="maria", today=date(2025, 2, 20)).decode()
+    assert "REFUND NOTICE" in plain and "A refund check for this amount is enclosed." in plain
+    assert "keep this amount as a credit" in plain and "CREDIT NOTICE" not in plain
