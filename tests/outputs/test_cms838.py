@@ -277,3 +277,14 @@ def test_no_phi_in_notes_or_left_out(world: tuple[Engine, Path]) -> None:
     names = {f.evidence.get("records", [{}])[0].get("clp01", "") for f in _findings(engine)}
     said = json.dumps([report.notes, report.left_out])
     assert not [n for n in names if n and n in said]
+
+
+@pytest.mark.parametrize(("text", "message"), [
+    ('[cms838]\ncost_report_closed_through = "June 2024"\n', "YYYY-MM-DD"),
+    ('[cms838]\nprofessional_claims = "yes"\n', "true or false"),
+])
+def test_a_bad_cms838_setting_is_a_usage_error(tmp_path: Path, text: str, message: str) -> None:
+    path = tmp_path / "r.toml"
+    path.write_text(text)
+    with pytest.raises(UsageError, match=message):
+        load_pack(path)
