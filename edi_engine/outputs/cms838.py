@@ -66,7 +66,9 @@ class Cms838Line:
     the others say which finding it is and why it is listed again."""
 
     finding_id: int
-    kind: str  # new | correction (the amount changed since it was reported) | removal (reported in error)
+    # new | correction (the amount changed since it was reported) | removal (reported in error, dismissed
+    # since) | reported (listed before and unchanged: --all only)
+    kind: str
     part: str  # A or B: the form segregates them on separate detail pages
     beneficiary_name: str  # 1: "Last name, first initial"
     mbi: str  # 2: the Medicare beneficiary identifier
@@ -149,22 +151,24 @@ def cms838_report(engine: Engine, as_of: date | str | None = None, *, all_lines:
         header = _header(pack, billed, day)
         notes = _notes(header, lines, pack)
         if record_by is not None:
+            by_id = {f.id: f for f in found}
             for ln in lines:
-                _record(conn, ln, day, record_by)
+                _record(conn, ln, by_id[ln.finding_id], day, record_by)
     return Cms838Report(header, tuple(lines), tuple(left_out), notes, complete=all_lines,
                         recorded=record_by is not None)
 
 
 def _kind(f: StoredFinding, all_lines: bool) -> str | None:
     """new: never reported; correction: its amount differs from what was reported; removal: reported,
-    then dismissed (no credit after all). None: nothing to report (unless `all_lines`)."""
+    then dismissed (no credit after all); reported: listed before, unchanged (only with `all_lines`).
+    None: nothing to report."""
     if f.status in _REMOVED:
         return "removal" if f.reported_on is not None and f.reported_amount not in (None, _ZERO) else None
     if f.reported_on is None:
         return "new"
     if f.reported_amount != f.amount:
         return "correction"
-    return "new" if all_lines else None
+    return "reported" if all_lines else None
 
 
 def _claims(conn: Connection, f: StoredFinding) -> tuple[stored.PaidClaim | None, stored.BilledClaim | None]:
@@ -361,8 +365,13 @@ def _notes(header: Cms838Header, lines: list[Cms838Line], pack: RulePack) -> tup
     return tuple(notes)
 
 
-def _record(conn: Connection, line: Cms838Line, day: date, by: str) -> None:
-    stored_findings.update_finding(conn, line.finding_id, {"reported_on": day, "reported_amount": line.credit_balance})
+def _record(conn: Connection, line: Cms838Line, f: StoredFinding, day: date, by: str) -> None:
+    # Guarded on what was read: a filing recorded at the same time by someone else, or a detect run
+    # that changed the amount, makes this match nothing, and the whole recording rolls back.
+    if not stored_findings.mark_reported_if(conn, line.finding_id, was_on=f.reported_on, was_amount=f.reported_amount,
+                                            current=f.amount, amount=line.credit_balance, on=day):
+        raise UsageError(f"finding {line.finding_id} changed while recording the CMS-838; nothing was recorded, "
+                         "run it again")
     record(conn, "cms838_reported", finding_id=line.finding_id, actor=by,
            note=f"CMS-838 {line.kind} line, Part {line.part}",
            details={"on": day.isoformat(), "kind": line.kind, "part": line.part, "icn": line.icn,

@@ -71,11 +71,17 @@ def _institutional_clm01s(packs: tuple[str, ...]) -> set[str]:
     return out
 
 
-def _rules(tmp_path: Path, *packs: str, extra: str = PROVIDER) -> Path:
+def _rules(tmp_path: Path, *packs: str, extra: str = PROVIDER, name: str = "rules.toml") -> Path:
     text = "\n".join((FIXTURES / p / "rules.toml").read_text() for p in packs if (FIXTURES / p / "rules.toml").exists())
-    path = tmp_path / "rules.toml"
+    path = tmp_path / name
     path.write_text(text + extra)
     return path
+
+
+def _professional(rules: Path) -> Any:
+    """The world's pack, listing professional claims too ([cms838] professional_claims)."""
+    extra = PROVIDER.replace("[cms838]", "[cms838]\nprofessional_claims = true")
+    return load_pack(_rules(rules.parent, *WORLD, extra=extra, name="professional.toml"))
 
 
 @pytest.fixture
@@ -118,8 +124,7 @@ def test_the_mixed_world_lists_exactly_the_medicare_ffs_credits(world: tuple[Eng
     assert any(f.payer_type == "medicare_advantage" for f in found.values())
     assert any(f.payer_type == "medicare" and f.refund_to == "patient" for f in found.values())
     # Professional claims (Part B to the MAC's carrier side) are listed when the pack asks for them.
-    both = outputs.cms838_report(engine, AS_OF, pack=load_pack(_rules(
-        rules.parent, *WORLD, extra=PROVIDER.replace("[cms838]", "[cms838]\nprofessional_claims = true"))))
+    both = outputs.cms838_report(engine, AS_OF, pack=_professional(rules))
     assert {ln.finding_id for ln in both.lines} == institutional | professional and both.left_out == ()
     msp = [ln for ln in both.lines if found[ln.finding_id].category == "msp_overpayment"]
     assert len(msp) == 2 and {ln.reason for ln in msp} == {"2"} and {ln.msp_code for ln in msp} == {"12", "15"}
@@ -193,8 +198,8 @@ def test_record_then_only_new_or_changed_lines(world: tuple[Engine, Path]) -> No
             f = stored_findings.finding_by_id(conn, ln.finding_id)
             assert f is not None and (f.reported_on, f.reported_amount) == (date(2026, 6, 30), ln.credit_balance)
     assert outputs.cms838_report(engine, "2026-07-01", pack=pack).lines == ()
-    assert {ln.finding_id for ln in outputs.cms838_report(engine, "2026-07-01", pack=pack, all_lines=True).lines} \
-        == {ln.finding_id for ln in first.lines}
+    every = outputs.cms838_report(engine, "2026-07-01", pack=pack, all_lines=True).lines
+    assert {(ln.finding_id, ln.kind) for ln in every} == {(ln.finding_id, "reported") for ln in first.lines}
     # New findings: only the new Medicare Part A duplicate is listed (its patient credit is not).
     load_fixture(engine, FIXTURES / LATER)
     outputs.detect_with_audit(engine, as_of="2026-07-01", rules_path=str(rules))
@@ -288,3 +293,27 @@ def test_a_bad_cms838_setting_is_a_usage_error(tmp_path: Path, text: str, messag
     path.write_text(text)
     with pytest.raises(UsageError, match=message):
         load_pack(path)
+
+
+def test_a_filing_recorded_meanwhile_rolls_the_recording_back(world: tuple[Engine, Path],
+                                                               monkeypatch: pytest.MonkeyPatch) -> None:
+    engine, rules = world
+    pack = _professional(rules)
+    listed = outputs.cms838_report(engine, AS_OF, pack=pack).lines
+    assert len(listed) >= 2
+    real = stored_findings.mark_reported_if
+    calls = []
+
+    def racing(conn: Any, finding_id: int, **kw: Any) -> bool:
+        calls.append(finding_id)
+        # The second line was recorded by another filing between the read and this write.
+        return real(conn, finding_id, **kw) if len(calls) == 1 else False
+
+    monkeypatch.setattr(stored_findings, "mark_reported_if", racing)
+    with pytest.raises(UsageError, match="changed while recording"):
+        outputs.cms838_report(engine, AS_OF, pack=pack, record_by="maria")
+    monkeypatch.undo()
+    # Nothing recorded: the first line's mark and event rolled back with the rest.
+    assert [ln.finding_id for ln in outputs.cms838_report(engine, AS_OF, pack=pack).lines] == \
+        [ln.finding_id for ln in listed]
+    assert not [e for e in outputs.audit_events(engine) if e.event == "cms838_reported"]
