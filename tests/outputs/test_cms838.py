@@ -27,6 +27,7 @@ from sqlalchemy.engine import Engine
 from edi_engine import outputs
 from edi_engine.cli import main
 from edi_engine.errors import UsageError
+from edi_engine.parsers.validation import validate_file
 from edi_engine.rules import list_findings
 from edi_engine.rules.pack import load_pack
 from edi_engine.store import findings as stored_findings
@@ -317,3 +318,106 @@ def test_a_filing_recorded_meanwhile_rolls_the_recording_back(world: tuple[Engin
     assert [ln.finding_id for ln in outputs.cms838_report(engine, AS_OF, pack=pack).lines] == \
         [ln.finding_id for ln in listed]
     assert not [e for e in outputs.audit_events(engine) if e.event == "cms838_reported"]
+
+
+# An inpatient stay Medicare Part A paid (drg_above_charges, PCN1103004), then found to be a work
+# injury: billed to the workers' compensation carrier, which paid as primary. Hand-written, valid
+# under pyx12 (checked below). Medicare is owed back what it paid less its secondary payment: an
+# msp_overpayment on an institutional claim, whose last 837 is the carrier's, not Medicare's.
+WC_837I = """\
+ISA*00*          *00*          *ZZ*SBS0001        *ZZ*CLRHSE01       *250422*1200*^*00501*000000009*0*P*:~
+GS*HC*SBS0001*CLRHSE01*20250422*1200*9*X*005010X223A2~
+ST*837*0001*005010X223A2~
+BHT*0019*00*B00000009*20250422*1200*CH~
+NM1*41*2*SPRINGFIELD BILLING SERVICE*****46*SBS0001~
+PER*IC*CLAIMS DESK*TE*2175550100~
+NM1*40*2*CENTRAL CLEARINGHOUSE*****46*CLRHSE01~
+HL*1**20*1~
+PRV*BI*PXC*282N00000X~
+NM1*85*2*MERCY VALLEY HOSPITAL*****XX*1543298768~
+N3*1 MERCY WAY~
+N4*SPRINGFIELD*IL*627030003~
+REF*EI*471234503~
+HL*2*1*22*0~
+SBR*P*18*WC20250312******WC~
+NM1*IL*1*SANTOS*JOSE****MI*WC2025031204~
+N3*8 OAK ST~
+N4*SPRINGFIELD*IL*62702~
+DMG*D8*19560214*M~
+NM1*PR*2*PRAIRIE STATE MUTUAL WORKERS COMP*****PI*PSW01~
+CLM*PCN1103004*3500***11:A:1**A*Y*Y~
+DTP*434*RD8*20250312-20250314~
+DTP*435*DT*202503120600~
+CL1*1*1*01~
+HI*ABK:I214~
+NM1*71*1*WELBY*MARCUS****XX*1234567893~
+LX*1~
+SV2*0120**1600*UN*2~
+DTP*472*D8*20250312~
+LX*2~
+SV2*0250**1100*UN*1~
+DTP*472*D8*20250312~
+LX*3~
+SV2*0300**800*UN*1~
+DTP*472*D8*20250313~
+SE*34*0001~
+GE*1*9~
+IEA*1*000000009~
+"""
+WC_835 = """\
+ISA*00*          *00*          *ZZ*PSW01          *ZZ*SBS0001        *250502*1200*^*00501*000000004*0*P*:~
+GS*HP*PSW01*SBS0001*20250502*1200*4*X*005010X221A1~
+ST*835*0001*005010X221A1~
+BPR*C*3000*C*ACH*CCP*01*071000013*DA*93600010101*1936000101**01*071923284*DA*88234503*20250502~
+TRN*1*0111004*1936000101~
+DTM*405*20250502~
+N1*PR*PRAIRIE STATE MUTUAL WORKERS COMP*XV*PSW01~
+N3*PO BOX 4400~
+N4*PEORIA*IL*61601~
+PER*BL*PROVIDER SERVICES*TE*8005550177~
+N1*PE*MERCY VALLEY HOSPITAL*XX*1543298768~
+N3*1 MERCY WAY~
+N4*SPRINGFIELD*IL*627030003~
+REF*TJ*471234503~
+LX*1~
+CLP*PCN1103004*1*3500*3000*0*WC*PSW25122A0004*11*1~
+CAS*CO*45*500~
+NM1*QC*1*SANTOS*JOSE****MI*WC2025031204~
+DTM*232*20250312~
+DTM*233*20250314~
+SE*19*0001~
+GE*1*4~
+IEA*1*000000004~
+"""
+
+
+def test_an_institutional_msp_credit_is_a_line_with_the_medicare_claims_columns(db_url: str, tmp_path: Path) -> None:
+    pack = tmp_path / "pack"
+    pack.mkdir()
+    for src in (FIXTURES / LATER).iterdir():
+        (pack / src.name).write_bytes(src.read_bytes())
+    (pack / "20250422-837I-0003.837").write_text(WC_837I)
+    (pack / "20250502-835-PSW01-0111004.835").write_text(WC_835)
+    for name in ("20250422-837I-0003.837", "20250502-835-PSW01-0111004.835"):
+        assert [str(p) for p in validate_file(pack / name).problems] == []
+    engine = open_store(db_url)
+    try:
+        load_fixture(engine, pack)
+        outputs.detect_with_audit(engine, as_of=AS_OF)
+        found = {f.id: f for f in _findings(engine)}
+        (msp,) = [f for f in found.values() if f.category == "msp_overpayment"]
+        assert (msp.claim_id, msp.payer_id, msp.payer_type) == ("PCN1103004", "MCRA1", "medicare")
+        lines = {ln.finding_id: ln for ln in outputs.cms838_report(engine, AS_OF).lines}
+        line = lines[msp.id]
+        medicare_837 = _segments(FIXTURES / LATER / "20250317-837I-0001.837")
+        # The Medicare claim's member id, not the carrier's claim number the last 837 carries.
+        assert line.mbi == _member_id_before(medicare_837, "PCN1103004") == "2PX8LM4VB74"
+        assert (line.part, line.type_of_bill, line.reason, line.msp_code) == ("A", "111", "2", "15")
+        assert line.icn == "2225097000403" and line.paid_date == _bpr16_of(LATER, line.icn)
+        assert (line.from_date, line.through_date) == (date(2025, 3, 12), date(2025, 3, 14))
+        assert line.primary_insurer_or_explanation == "PRAIRIE STATE MUTUAL WORKERS COMP, PO BOX 4400, PEORIA, IL 61601"
+        # The beneficiary's own over-collection on the same stay is the patient's, never a line.
+        assert [f.id for f in found.values() if f.refund_to == "patient"] and \
+            not [fid for fid in lines if found[fid].refund_to != "payer"]
+    finally:
+        engine.dispose()
