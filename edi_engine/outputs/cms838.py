@@ -141,15 +141,15 @@ def cms838_report(engine: Engine, as_of: date | str | None = None, *, all_lines:
             institutional = claim.variant == "I" if claim else bool(paid and paid.filing_indicator == "MA")
             if not institutional and not pack.cms838.professional_claims:
                 if f.status not in _REMOVED:
-                    left_out.append((f.id, "professional claim: refund it with the MAC's overpayment refund form "
-                                           f"(edi-engine letter {f.id})"))
+                    left_out.append((f.id, "professional claim, not a CMS-838 line: it goes back with the MAC's "
+                                           f"overpayment refund form (edi-engine letter {f.id})"))
                 continue
             lines.append(_line(conn, f, kind, paid, claim, pack))
             if claim is not None:
                 billed.append(claim)
         lines.sort(key=lambda ln: (ln.part, ln.finding_id))
         header = _header(pack, billed, day)
-        notes = _notes(header, lines, pack)
+        notes = _notes(header, lines, pack, billed)
         if record_by is not None:
             by_id = {f.id: f for f in found}
             for ln in lines:
@@ -351,8 +351,13 @@ def _header(pack: RulePack, billed: list[stored.BilledClaim], day: date) -> Cms8
                         p.contact_phone, day)
 
 
-def _notes(header: Cms838Header, lines: list[Cms838Line], pack: RulePack) -> tuple[str, ...]:
+def _notes(header: Cms838Header, lines: list[Cms838Line], pack: RulePack,
+           billed: list[stored.BilledClaim]) -> tuple[str, ...]:
     notes = []
+    npis = sorted({c.billing_provider_id for c in billed if c.billing_provider_id})
+    if len(npis) > 1:
+        notes.append(f"the lines are of {len(npis)} billing providers (NPI {', '.join(npis)}): file one CMS-838 "
+                     "per Medicare provider number")
     if not header.provider_number:
         notes.append("no Medicare provider number (PTAN): set [provider] ptan in the rule pack; one CMS-838 is "
                      "filed per provider number")
