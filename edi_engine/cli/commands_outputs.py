@@ -140,26 +140,55 @@ def reconcile_cmd(ctx: click.Context, check: str | None, fmt: str, out: str) -> 
 @report_group.command("credit-balances")
 @click.option("--as-of", "as_of", metavar="DATE", help="Age credits at this date (default today).")
 @click.option("--format", "fmt", type=click.Choice(["table", "csv", "pdf"]), default="table", show_default=True)
-@click.option("--medicare", is_flag=True, help="CMS-838 detail rows for Medicare credits.")
 @click.option("--rules", "rules_path", type=click.Path(exists=True, dir_okay=False),
               help="Rule pack TOML file (its [aging] buckets).")
 @click.option("-o", "--output", "out", default="-", show_default=True, help="Output file, or - for stdout.")
 @click.pass_context
 @handle_errors
-def credit_balances_cmd(ctx: click.Context, as_of: str | None, fmt: str, medicare: bool, rules_path: str | None,
-                        out: str) -> None:
+def credit_balances_cmd(ctx: click.Context, as_of: str | None, fmt: str, rules_path: str | None, out: str) -> None:
     """Open credits by payer and category, aged by the day each arose (the rule pack's buckets,
-    default 0-30/31-60/61-90/90+ days), with deadlines.
+    default 0-30/31-60/61-90/90+ days), with deadlines. The Medicare detail is `report cms838`.
 
     Example: edi-engine report credit-balances --as-of 2025-01-31 --format csv
     """
     from edi_engine.outputs import credit_balance_report, render_report
+    from edi_engine.rules import load_pack
     from edi_engine.store.engine import open_store
     output_file(out)
+    rows = credit_balance_report(open_store(db_url(ctx)), as_of, load_pack(rules_path))
+    _write(out, render_report(rows, fmt, "Credit balances"))
+
+
+@report_group.command("cms838")
+@click.option("--as-of", "as_of", metavar="DATE", help="The report's date (default today; env EDI_ENGINE_AS_OF).")
+@click.option("--format", "fmt", type=click.Choice(["table", "csv", "pdf"]), default="table", show_default=True)
+@click.option("--all", "all_lines", is_flag=True, help="Every line, also those already reported unchanged.")
+@click.option("--record", is_flag=True, help="Mark the lines listed as reported on --as-of (needs --by).")
+@click.option("--by", help="Who files the report (audit trail; with --record).")
+@click.option("--rules", "rules_path", type=click.Path(exists=True, dir_okay=False),
+              help="Rule pack TOML file (its [provider] and [cms838] tables).")
+@click.option("-o", "--output", "out", default="-", show_default=True, help="Output file, or - for stdout.")
+@click.pass_context
+@handle_errors
+def cms838_cmd(ctx: click.Context, as_of: str | None, fmt: str, all_lines: bool, record: bool, by: str | None,
+               rules_path: str | None, out: str) -> None:
+    """Medicare Credit Balance Report (CMS-838) lines: Medicare fee-for-service credits on
+    institutional claims not yet reported, or changed since; filed when they occur (no quarterly
+    filing since 2024-12-01).
+
+    Example: edi-engine report cms838 --format pdf -o cms838.pdf --record --by maria
+    """
+    from edi_engine.outputs import cms838_report, render_cms838
     from edi_engine.rules import load_pack
-    rows = credit_balance_report(open_store(db_url(ctx)), as_of, medicare, load_pack(rules_path))
-    title = "Medicare credit balance detail (CMS-838)" if medicare else "Credit balances"
-    _write(out, render_report(rows, fmt, title))
+    from edi_engine.store.engine import open_store
+    output_file(out)
+    if record and not by:
+        raise UsageError("--record needs who files the report (--by NAME)")
+    report = cms838_report(open_store(db_url(ctx)), as_of, all_lines=all_lines, pack=load_pack(rules_path),
+                           record_by=by if record else None)
+    _write(out, render_cms838(report, fmt))
+    if report.recorded:
+        click.echo(f"{len(report.lines)} lines recorded as reported on {report.header.prepared_on}", err=True)
 
 
 @report_group.command("review")

@@ -13,7 +13,10 @@ Public API:
     render_letter(engine, finding_id, *, to="payer"|"patient"|None, fmt="pdf"|"html"|"txt", template=None,
         by="system") -> bytes          (to=None: the patient for a patient overpayment, else the payer)
     reconcile_report(engine, check=None) -> list[dict]
-    credit_balance_report(engine, as_of=None, medicare=False) -> list[dict]
+    credit_balance_report(engine, as_of=None, pack=None) -> list[dict]
+    cms838_report(engine, as_of=None, *, all_lines=False, pack=None, record_by=None) -> Cms838Report
+        the CMS-838 lines not yet reported (or changed); record_by marks them reported
+    render_cms838(report, fmt="table"|"csv"|"pdf") -> bytes
     unacknowledged_report(engine, days, as_of=None) -> list[dict]   claims no 999/277CA answered
     render_report(rows, fmt="table"|"csv"|"pdf", title="Report") -> bytes
 """
@@ -21,14 +24,15 @@ Public API:
 from __future__ import annotations
 
 from edi_engine.outputs.audit import AuditEvent, audit_events, detect_with_audit
+from edi_engine.outputs.cms838 import Cms838Header, Cms838Line, Cms838Report, cms838_report, render_cms838
 from edi_engine.outputs.corrected import corrected_claim, corrected_claim_for_finding
 from edi_engine.outputs.decisions import DECISION_NAMES, add_note, decide
 from edi_engine.outputs.letters import PatientNotice, PayerLetter, build_context, render, render_letter
 from edi_engine.outputs.reports import credit_balance_report, reconcile_report, render_report, unacknowledged_report
 
 __all__ = [
-    "AuditEvent", "DECISION_NAMES", "add_note", "audit_events", "corrected_claim", "corrected_claim_for_finding",
-    "decide",
+    "AuditEvent", "Cms838Header", "Cms838Line", "Cms838Report", "DECISION_NAMES", "add_note", "audit_events",
+    "cms838_report", "corrected_claim", "corrected_claim_for_finding", "decide",
     "PatientNotice", "PayerLetter", "build_context", "credit_balance_report", "detect_with_audit",
-    "reconcile_report", "render", "render_letter", "render_report", "unacknowledged_report",
+    "reconcile_report", "render", "render_cms838", "render_letter", "render_report", "unacknowledged_report",
 ]

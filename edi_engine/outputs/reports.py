@@ -1,4 +1,4 @@
-"""Reports: check reconciliation and credit balances (with the CMS-838 detail, domain.md 5.2).
+"""Reports: check reconciliation and credit balances (the CMS-838 is outputs/cms838.py).
 
 Owns the report rows (lists of plain dicts, money as Decimal) and their table/CSV/PDF renderings.
 Reconciliation reads the stored 835 facts (BPR, CLP, PLB) and the match rows of detect; credit
@@ -10,7 +10,6 @@ from __future__ import annotations
 
 import csv
 import io
-import json
 from collections import defaultdict
 from collections.abc import Sequence
 from datetime import date
@@ -23,11 +22,10 @@ from edi_engine.money import from_cents
 from edi_engine.outputs.pdf import table_pdf
 from edi_engine.parsers.balancing_835 import signed_total, transaction_difference
 from edi_engine.rules import aging, categories, resolve_as_of
-from edi_engine.rules.lifecycle import ON_BOOKS, REPAID, Status
+from edi_engine.rules.lifecycle import ON_BOOKS
 from edi_engine.rules.pack import RulePack, load_pack
 from edi_engine.store import reports as stored
 from edi_engine.store.acks import unacknowledged_claims
-from edi_engine.store.findings import StoredFinding
 
 __all__ = ["credit_balance_report", "reconcile_report", "render_report", "unacknowledged_report"]
 
@@ -58,20 +56,15 @@ def reconcile_report(engine: Engine, check: str | None = None) -> list[dict[str,
     return out
 
 
-def credit_balance_report(engine: Engine, as_of: date | str | None = None, medicare: bool = False,
+def credit_balance_report(engine: Engine, as_of: date | str | None = None,
                           pack: RulePack | None = None) -> list[dict[str, Any]]:
     """Open credits by payer and category, aged by the day each arose in the rule pack's buckets
-    (rules/aging.py, the dashboard's too); `medicare` gives CMS-838 detail rows."""
+    (rules/aging.py, the dashboard's too)."""
     as_of = resolve_as_of(as_of)
     pack = pack or load_pack()
     labels = aging.bucket_labels(pack)
     with engine.connect() as conn:
-        statuses = OPEN_CREDIT + (REPAID if medicare else ())
-        rows = stored.credit_findings(conn, categories=categories.refund_names(), statuses=statuses,
-                                      payer_type="medicare" if medicare else None)
-        if medicare:
-            claims = stored.claims_for_cms838(conn, [f.patient_control_number for f in rows])
-            return [_cms838(f, claims.get(f.patient_control_number or "")) for f in rows]
+        rows = stored.credit_findings(conn, categories=categories.refund_names(), statuses=OPEN_CREDIT)
     groups: dict[tuple[str, str], dict[str, Any]] = {}
     for f in rows:
         key = (f.payer_id or "", f.category)
@@ -88,35 +81,6 @@ def credit_balance_report(engine: Engine, as_of: date | str | None = None, medic
                 g["overdue"] += 1
                 g["overdue_amount"] += f.amount
     return [groups[k] for k in sorted(groups)]
-
-
-def _cms838(f: StoredFinding, claim: stored.Cms838Claim | None) -> dict[str, Any]:
-    evidence = json.loads(f.evidence)
-    records = [r for r in evidence.get("records", []) if r.get("record") in ("CLP", "SVC")]
-    culprit = next((r for r in reversed(records) if r.get("payer_id", f.payer_id) == f.payer_id), records[-1]
-                   if records else {})
-    repaid = f.amount if f.status in REPAID else _ZERO
-    tob = ""
-    if claim is not None and claim.variant == "I" and claim.facility_code:
-        tob = f"{claim.facility_code}{claim.frequency_code or ''}"
-    cms838 = categories.get(f.category).cms838
-    reason = cms838.reason if cms838 else "3"  # 3: other
-    explanation = evidence.get("summary", "")
-    if cms838 and cms838.explanation:
-        explanation = cms838.explanation.format_map(defaultdict(str, evidence)).strip()
-    name = " ".join(x for x in ((claim.patient_last_name, claim.patient_first_name) if claim else ()) if x)
-    methods: dict[str, str] = {Status.REFUNDED: "C", Status.OFFSET: "X"}
-    return {
-        "finding_id": f.id, "beneficiary_name": name,
-        "mbi": (claim.subscriber_member_id if claim else "") or "",
-        "icn": str(culprit.get("clp07", "")), "type_of_bill": tob,
-        "from_date": claim.statement_from if claim else None, "to_date": claim.statement_to if claim else None,
-        "paid_date": date.fromisoformat(culprit["check_date"]) if culprit.get("check_date") else None,
-        "cost_report": "", "credit_balance": f.amount, "amount_repaid": repaid,
-        "method": methods.get(f.status, ""), "amount_outstanding": f.amount - repaid,
-        "reason": reason, "msp_code": str(evidence.get("msp_code") or ""),
-        "primary_insurer_or_explanation": explanation,
-    }
 
 
 def _text(value: Any) -> str:

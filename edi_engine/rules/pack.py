@@ -21,7 +21,7 @@ from edi_engine.errors import InputError, UsageError
 from edi_engine.money import Cents, to_cents
 from edi_engine.rules import categories
 
-__all__ = ["DepositRules", "RulePack", "StateRules", "load_pack"]
+__all__ = ["Cms838Rules", "DepositRules", "ProviderInfo", "RulePack", "StateRules", "load_pack"]
 
 
 def _merge(base: dict[str, Any], over: dict[str, Any]) -> dict[str, Any]:
@@ -63,6 +63,43 @@ def _deposit_rules(raw: dict[str, Any]) -> DepositRules:
     if any(v < 0 for v in days.values()):
         raise UsageError("rule pack: deposits windows and waits are days, not negative")
     return DepositRules(**days, holidays=frozenset(date.fromisoformat(str(h)) for h in raw.get("holidays", [])))
+
+
+@dataclass(frozen=True, slots=True)
+class ProviderInfo:
+    """[provider]: who the CMS-838 header names (default.toml). Empty strings: not configured."""
+
+    name: str = ""
+    npi: str = ""
+    ptan: str = ""  # the 6-digit Medicare provider number (PTAN/CCN) the report is filed under
+    contact_name: str = ""
+    contact_phone: str = ""
+
+
+@dataclass(frozen=True, slots=True)
+class Cms838Rules:
+    """[cms838]: column 8 (open/closed cost report) and whether professional claims are listed."""
+
+    cost_report_closed_through: date | None = None
+    professional_claims: bool = False
+
+
+def _provider_info(raw: dict[str, Any]) -> ProviderInfo:
+    return ProviderInfo(**{k: str(raw.get(k, "")).strip() for k in ("name", "npi", "ptan", "contact_name",
+                                                                     "contact_phone")})
+
+
+def _cms838_rules(raw: dict[str, Any]) -> Cms838Rules:
+    closed = str(raw.get("cost_report_closed_through", "") or "").strip()
+    try:
+        through = date.fromisoformat(closed) if closed else None
+    except ValueError:
+        raise UsageError(f"rule pack: cms838.cost_report_closed_through is a date (YYYY-MM-DD), got {closed!r}") \
+            from None
+    flag = raw.get("professional_claims", False)
+    if not isinstance(flag, bool):
+        raise UsageError(f"rule pack: cms838.professional_claims is true or false, got {flag!r}")
+    return Cms838Rules(through, flag)
 
 
 def _days(section: dict[str, Any], key: str) -> int:
@@ -132,6 +169,8 @@ class RulePack:
     investigation_payer_types: frozenset[str] = frozenset({"medicare"})
     aging_buckets: tuple[int, ...] = (30, 60, 90)  # upper ends of the aging buckets, in days
     states: dict[str, StateRules] = field(default_factory=dict)
+    provider: ProviderInfo = ProviderInfo()
+    cms838: Cms838Rules = Cms838Rules()
 
     @property
     def state_rules(self) -> StateRules:
@@ -191,6 +230,8 @@ def load_pack(path: str | Path | None = None) -> RulePack:
             investigation_payer_types=frozenset(str(t) for t in deadlines["investigation_payer_types"]),
             aging_buckets=_aging_buckets(raw["aging"]["buckets"]),
             states=_states(raw.get("states", {})),
+            provider=_provider_info(raw.get("provider", {})),
+            cms838=_cms838_rules(raw.get("cms838", {})),
         )
     except (KeyError, TypeError, ValueError) as exc:
         raise UsageError(f"rule pack {source}: missing or invalid setting ({exc})") from None

@@ -23,8 +23,8 @@ from edi_engine.store.tables import EVENTS
 __all__ = [
     "EVENTS", "AuditRow", "MatchKey", "StoredFinding", "StoredMatch", "all_findings", "audit_rows",
     "delete_matches", "finding_by_id", "finding_ids", "finding_record", "finding_statuses", "findings",
-    "identified_finding_ids", "insert_audit_event", "insert_findings", "insert_matches", "open_categories",
-    "set_status_if", "stored_matches", "update_finding", "update_match",
+    "identified_finding_ids", "insert_audit_event", "insert_findings", "insert_matches", "mark_reported_if",
+    "open_categories", "set_status_if", "stored_matches", "update_finding", "update_match",
 ]
 
 _F = tables.finding
@@ -118,6 +118,19 @@ def update_finding(conn: Connection, finding_id: int, values: Mapping[str, Any])
 def set_status_if(conn: Connection, finding_id: int, current: str, target: str) -> bool:
     """Move a finding from `current` to `target`; False when it is no longer `current` (a concurrent change)."""
     done = conn.execute(update(_F).where(_F.c.id == finding_id, _F.c.status == current).values(status=target))
+    return bool(done.rowcount == 1)
+
+
+def mark_reported_if(conn: Connection, finding_id: int, *, was_on: date | None, was_amount: Decimal | None,
+                     current: Decimal, amount: Decimal, on: date) -> bool:
+    """Record that a CMS-838 listed the finding at `amount` on `on`, guarded on what was recorded before
+    and on the finding's amount (`current`) as read: False when either changed since (another filing
+    recorded it, a detect run changed it)."""
+    query = update(_F).where(_F.c.id == finding_id, _F.c.amount == current)
+    query = query.where(_F.c.reported_on.is_(None)) if was_on is None else query.where(_F.c.reported_on == was_on)
+    query = query.where(_F.c.reported_amount.is_(None)) if was_amount is None else \
+        query.where(_F.c.reported_amount == was_amount)
+    done = conn.execute(query.values(reported_on=on, reported_amount=amount))
     return bool(done.rowcount == 1)
 
 

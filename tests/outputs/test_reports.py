@@ -78,23 +78,3 @@ def test_credit_balances_tie_out_to_findings_and_ledger(pack_store) -> None:  # 
     parsed = list(csv.DictReader(io.StringIO(out)))
     assert sum(D(r["total"]) for r in parsed) == expected
     assert render_report(rows, "pdf").startswith(b"%PDF")
-
-
-def test_medicare_detail_has_the_cms838_columns(pack_store) -> None:  # type: ignore[no-untyped-def]
-    engine = pack_store("patient_overpayment")  # its first finding is a Medicare (MCRB1) credit
-    rows = credit_balance_report(engine, date(2025, 3, 1), medicare=True)
-    with engine.connect() as conn:
-        medicare = [f for f in list_findings(conn, "all") if f.payer_type == "medicare" and f.status == "open"
-                    and f.category in ("duplicate_payment", "payer_overpayment", "cob_overpayment",
-                                       "patient_overpayment")]
-    assert len(rows) == len(medicare) > 0
-    assert list(rows[0])[1:] == ["beneficiary_name", "mbi", "icn", "type_of_bill", "from_date", "to_date",
-                                 "paid_date", "cost_report", "credit_balance", "amount_repaid", "method",
-                                 "amount_outstanding", "reason", "msp_code", "primary_insurer_or_explanation"]
-    fid = rows[0]["finding_id"]
-    decide(engine, fid, "approve", by="maria")
-    decide(engine, fid, "mark-refunded", by="maria")
-    row = next(r for r in credit_balance_report(engine, date(2025, 3, 1), medicare=True) if r["finding_id"] == fid)
-    assert row["amount_repaid"] == row["credit_balance"] and row["amount_outstanding"] == 0 and row["method"] == "C"
-    for r in rows:
-        assert r["reason"] in ("1", "2", "3") and r["icn"]

@@ -13,6 +13,7 @@ from edi_engine.errors import UsageError
 from edi_engine.ledger import credit, ledger_for, patient_side, payer_side
 from edi_engine.parsers.validation import validate_file
 from edi_engine.rules import detect, list_findings
+from edi_engine.rules.pack import load_pack
 from edi_engine.simulate.expected import compare, load_expected
 from edi_engine.simulate.replay import actual_findings
 from edi_engine.store import open_store
@@ -65,7 +66,8 @@ def test_an_unmatched_medicare_payment_is_no_refund(db_url: str) -> None:
                 with pytest.raises(UsageError, match="not a refund"):
                     outputs.decide(engine, f.id, action, by="abe")
         assert outputs.credit_balance_report(engine, as_of="2026-06-30") == []
-        assert outputs.credit_balance_report(engine, as_of="2026-06-30", medicare=True) == []
+        cms838 = outputs.cms838_report(engine, "2026-06-30", all_lines=True)
+        assert cms838.lines == () and cms838.left_out == ()
         outputs.decide(engine, found[0].id, "dismiss", by="abe", note="another provider's patient")
         assert _findings(engine)[0].status == "dismissed"
     finally:
@@ -94,7 +96,8 @@ def test_a_void_owes_back_every_payment_until_the_reversal(db_url: str) -> None:
         medicare = by_key[("voided_claim_paid", "PCN1107002")]
         assert medicare.status == "resolved" and medicare.deadline is None
         assert [r["role"] for r in medicare.evidence["records"]][-1] == "reversed by payer"
-        assert outputs.credit_balance_report(engine, as_of="2026-06-30", medicare=True) == []
+        cms838 = outputs.cms838_report(engine, "2026-06-30", all_lines=True)
+        assert cms838.lines == () and cms838.left_out == ()  # the MAC reversed it: nothing to report
         letter = outputs.render_letter(engine, acme.id, fmt="txt").decode()
         assert "voided this claim" in letter and "92.00" in letter and "AHP25167A001" in letter
         notice = outputs.render_letter(engine, by_key[("voided_claim_patient_paid", "PCN1107001")].id,
@@ -119,9 +122,14 @@ def test_a_voided_medicare_claim_not_yet_reversed_is_a_cms838_row(db_url: str, t
         assert (f.category, f.status, f"{f.amount:.2f}", f.payer_type) == ("voided_claim_paid", "open", "70.56",
                                                                            "medicare")
         assert (f.deadline - f.identified_on).days == 60
-        (row,) = outputs.credit_balance_report(engine, as_of="2025-07-14", medicare=True)
-        assert (row["icn"], row["reason"]) == ("2225168000201", "3")
-        assert "voided" in row["primary_insurer_or_explanation"]
+        # A professional claim: no CMS-838 line (the MAC's refund form instead) unless the pack says so.
+        report = outputs.cms838_report(engine, "2025-07-14")
+        assert report.lines == () and [fid for fid, _ in report.left_out] == [f.id]
+        rules = tmp_path / "r.toml"
+        rules.write_text("[cms838]\nprofessional_claims = true\n")
+        (row,) = outputs.cms838_report(engine, "2025-07-14", pack=load_pack(rules)).lines
+        assert (row.icn, row.reason, row.part, row.type_of_bill) == ("2225168000201", "3", "B", "")
+        assert "voided" in row.primary_insurer_or_explanation
     finally:
         engine.dispose()
 

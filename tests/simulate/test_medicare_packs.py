@@ -4,6 +4,7 @@ rules.toml is merged over the default rule pack, as `edi-engine replay` does).""
 
 from __future__ import annotations
 
+import tempfile
 from datetime import date
 from pathlib import Path
 from typing import Any
@@ -12,7 +13,7 @@ import pytest
 from sqlalchemy import select
 
 from edi_engine.ledger import ledger_for, msp_terms
-from edi_engine.outputs import credit_balance_report
+from edi_engine.outputs import cms838_report
 from edi_engine.parsers.validation import validate_file
 from edi_engine.rules import detect, list_findings
 from edi_engine.rules.pack import load_pack
@@ -44,6 +45,18 @@ def _load(db_url: str, pack: str, rules: str | None = "pack"):  # type: ignore[n
     assert all(r.ok for r in loaded.ingest.results)
     detect(engine, as_of=AS_OF, rules_path=_rules(pack) if rules == "pack" else rules)
     return engine
+
+
+def _cms838(engine: Any, rules: str | None = "pack", pack: str = "") -> dict[int, Any]:
+    """CMS-838 lines by finding id, professional claims listed (these packs bill on 837P, which the
+    CMS-838 leaves to the MAC's refund form by default: rule pack [cms838] professional_claims)."""
+    path = FIXTURES / pack / "rules.toml" if rules == "pack" and pack else None
+    text = (path.read_text() if path and path.is_file() else "") + "\n[cms838]\nprofessional_claims = true\n"
+    with tempfile.TemporaryDirectory() as folder:
+        over = Path(folder) / "rules.toml"
+        over.write_text(text)
+        lines = cms838_report(engine, AS_OF, all_lines=True, pack=load_pack(over)).lines
+    return {ln.finding_id: ln for ln in lines}
 
 
 def _findings(engine: Any) -> dict[tuple[str, str | None], Any]:
@@ -126,10 +139,11 @@ def test_msp_is_owed_to_medicare_from_the_other_payments_receipt(db_url: str) ->
             view, _ = ledger_for(conn, "PCN1110001")  # type: ignore[misc]
             terms = msp_terms(view, view.payers["MCRB1"], [view.payers["GLE01"]])
             assert (terms.obligated, terms.secondary, terms.owed) == (24000, 4800, 9600)
-        rows = {r["finding_id"]: r for r in credit_balance_report(engine, AS_OF, medicare=True)}
-        assert (rows[first.id]["reason"], rows[first.id]["msp_code"]) == ("2", "12")
-        assert (rows[wc.id]["reason"], rows[wc.id]["msp_code"]) == ("2", "15")
-        assert rows[first.id]["primary_insurer_or_explanation"] == "primary payer GLE01"
+        rows = _cms838(engine, pack="msp_primary_payer")
+        assert (rows[first.id].reason, rows[first.id].msp_code) == ("2", "12")
+        assert (rows[wc.id].reason, rows[wc.id].msp_code) == ("2", "15")
+        # Column 15: the other insurer's name and address, from N1*PR and N3/N4 of its 835.
+        assert rows[first.id].primary_insurer_or_explanation.startswith("GREAT LAKES")
     finally:
         engine.dispose()
 
@@ -137,8 +151,8 @@ def test_msp_is_owed_to_medicare_from_the_other_payments_receipt(db_url: str) ->
 def test_msp_code_of_an_employer_plan_is_blank_unless_the_office_lists_it(tmp_path: Path) -> None:
     engine = _load(f"sqlite:///{tmp_path / 's.db'}", "msp_primary_payer", rules=None)
     try:
-        rows = {r["icn"]: r for r in credit_balance_report(engine, AS_OF, medicare=True)}
-        assert rows["2225077001101"]["msp_code"] == ""
+        rows = {ln.icn: ln for ln in _cms838(engine, rules=None).values()}
+        assert rows["2225077001101"].msp_code == ""
     finally:
         engine.dispose()
 
@@ -184,8 +198,8 @@ def test_medicare_advantage_gets_contract_deadlines_and_no_cms838_row(db_url: st
         # Found a year after the money came, each clock starts when it should have been found
         # (rules/deadlines.py); the days that run from there are the payer type's.
         assert [(f.deadline - _clock_start(f)).days for f in (hmo, ppo, ffs)] == [90, 120, 60]
-        rows = credit_balance_report(engine, AS_OF, medicare=True)
-        assert [r["finding_id"] for r in rows] == [ffs.id] and rows[0]["reason"] == "1"
+        rows = _cms838(engine, pack="medicare_advantage")
+        assert list(rows) == [ffs.id] and rows[ffs.id].reason == "1"
     finally:
         engine.dispose()
 
@@ -199,7 +213,7 @@ def test_clp06_16_alone_is_medicare_advantage(tmp_path: Path) -> None:
         assert (hmo.deadline - _clock_start(hmo)).days == 60  # payer_default
         # Unmarked, the MA PPO writing CLP06 MB cannot be told from Medicare: the rule pack must say.
         assert found[("duplicate_payment", "PCN1114002")].payer_type == "medicare"
-        ids = {r["finding_id"] for r in credit_balance_report(engine, AS_OF, medicare=True)}
+        ids = set(_cms838(engine, rules=None))
         assert hmo.id not in ids
     finally:
         engine.dispose()
