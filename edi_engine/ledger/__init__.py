@@ -8,7 +8,8 @@ Public API:
     match_account(account, facts) -> AccountMatches
     analyse(account, matches, facts, fee_per_unit=True) -> AccountView
     build_postings(view) -> list[Posting]; balance(), payer_side(), patient_side(), credit()
-    double_recovery(), duplicate_totals(), primary_excess(), combined_payments(), line_totals(), void_totals(), msp_terms()
+    double_recovery(), duplicate_totals(), primary_excess(), combined_payments(), line_totals(), void_totals(),
+    msp_terms()
                                                   the sums rules and letters show
     ledger_for(conn, clm01) -> (AccountView, list[Posting]) | None   one account, for explain
 """
@@ -49,7 +50,8 @@ __all__ = [
     "PATIENT", "Account", "AccountMatches", "AccountView", "CombinedPayments", "DoubleRecovery", "DuplicateTotals",
     "LineAdjudication", "LineTotals", "Match", "MatchProblem", "MspTerms", "PayerView", "Posting", "StoreFacts",
     "analyse",
-    "balance", "build_postings", "combined_payments", "credit", "double_recovery", "duplicate_totals", "iter_accounts", "ledger_for",
+    "balance", "build_postings", "combined_payments", "credit", "double_recovery", "duplicate_totals",
+    "iter_accounts", "ledger_for",
     "line_totals", "load_store_facts", "match_account", "msp_terms", "patient_side", "payer_side", "primary_excess",
     "VoidTotals", "void_totals",
 ]

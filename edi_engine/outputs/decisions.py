@@ -19,6 +19,7 @@ from decimal import Decimal, InvalidOperation
 from sqlalchemy.engine import Connection, Engine
 
 from edi_engine.errors import UsageError
+from edi_engine.money import from_cents, to_cents
 from edi_engine.outputs.audit import record
 from edi_engine.rules import categories, resolve_as_of
 from edi_engine.rules.deadlines import clock_for
@@ -32,7 +33,6 @@ from edi_engine.rules.lifecycle import (
     sources,
 )
 from edi_engine.rules.pack import load_pack
-from edi_engine.money import from_cents, to_cents
 from edi_engine.store import findings as stored
 from edi_engine.store import refunds as refund_store
 
