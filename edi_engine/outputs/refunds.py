@@ -26,7 +26,7 @@ from datetime import date
 from decimal import Decimal
 from pathlib import Path
 
-from sqlalchemy.engine import Engine
+from sqlalchemy.engine import Connection, Engine
 
 from edi_engine.errors import InputError, Position, UsageError
 from edi_engine.outputs.decisions import parse_amount, parse_paid_on, record_refund_on
@@ -151,6 +151,29 @@ def positive_pay(checks: tuple[RefundDue, ...], account: str) -> str:
     return "".join(line + "\r\n" for line in lines)
 
 
+def _finding_of_row(conn: Connection, finding_id: str, category: str, claim_id: str,
+                    payer_id: str) -> stored.StoredFinding:
+    """The finding a register row repays: by its id, or (a register whose ids were lost, a scenario
+    pack written before detect numbered anything) the one approved finding of that category, claim
+    and payer."""
+    if finding_id:
+        try:
+            found = stored.finding_by_id(conn, int(finding_id))
+        except ValueError:
+            raise UsageError(f"finding_id must be a number, got {finding_id!r}") from None
+        if found is None:
+            raise UsageError(f"no finding {finding_id}")
+        return found
+    if not (category and claim_id):
+        raise UsageError("no finding_id, and no category and claim_id to find the finding by")
+    same = [f for f in stored.findings(conn, status=Status.APPROVED, category=category)
+            if f.patient_control_number == claim_id and (f.payer_id or "") == payer_id]
+    if len(same) != 1:
+        raise UsageError(f"{'no' if not same else len(same)} approved {category} finding(s) for this row's claim "
+                         "and payer: give its finding_id")
+    return same[0]
+
+
 def post_issued(engine: Engine, path: str | Path, *, by: str, today: date | None = None) -> Posted:
     """Record the refunds of an issued-checks register (REGISTER_COLUMNS, as written by write_batch and
     returned with the numbers and dates the checks carry). All rows or none; a row recorded before is
@@ -167,8 +190,9 @@ def post_issued(engine: Engine, path: str | Path, *, by: str, today: date | None
     if not rows:
         raise InputError("empty file: an issued-checks register has a header row and one row per check", where)
     header = [h.strip().lower() for h in rows[0]]
-    needed = ("finding_id", "amount", "number", "issue_date")
-    missing = [c for c in needed if c not in header]
+    needed = ("amount", "number", "issue_date")
+    missing = [c for c in needed if c not in header] + (
+        [] if "finding_id" in header or {"category", "claim_id", "payer_id"} <= set(header) else ["finding_id"])
     if missing:
         raise InputError(f"line 1: the header needs {', '.join(needed)}; missing {', '.join(missing)}", where)
     col = {name: header.index(name) for name in REGISTER_COLUMNS if name in header}
@@ -184,14 +208,9 @@ def post_issued(engine: Engine, path: str | Path, *, by: str, today: date | None
                 return row[i].strip() if i is not None and i < len(row) else ""
 
             try:
-                finding_id = int(get("finding_id"))
-            except ValueError:
-                raise InputError(f"line {line}: finding_id must be a number, got {get('finding_id')!r}",
-                                 where) from None
-            try:
-                row_found = stored.finding_by_id(conn, finding_id)
-                if row_found is None:
-                    raise UsageError(f"no finding {finding_id}")
+                row_found = _finding_of_row(conn, get("finding_id"), get("category"), get("claim_id"),
+                                            get("payer_id"))
+                finding_id = row_found.id
                 for name, stored_value in (("claim_id", row_found.patient_control_number),
                                            ("payer_id", row_found.payer_id)):
                     given = get(name)
