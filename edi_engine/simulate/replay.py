@@ -107,9 +107,10 @@ def _replay_with_refunds(engine: Engine, pack: Path, tmp: Path, as_of: date | st
     with engine.connect() as conn:
         found = list_findings(conn, "open")
     for r in rows:  # a refund the provider sent was approved first
-        for f in found:
-            if (f.category, f.claim_id, f.payer_id or "") == (r["category"], r["claim_id"], r["payer_id"]):
-                decide(engine, f.id, "approve", by="replay", note="refunded in the pack")
+        for finding in found:
+            if (finding.category, finding.claim_id, finding.payer_id or "") == (r["category"], r["claim_id"],
+                                                                                 r["payer_id"]):
+                decide(engine, finding.id, "approve", by="replay", note="refunded in the pack")
     post_issued(engine, pack / REFUNDS, by="replay", today=first)
     loaded.append(load_folder(engine, after))
     detect(engine, as_of=as_of, rules_path=rules_path)

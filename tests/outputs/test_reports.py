@@ -11,7 +11,7 @@ from decimal import Decimal
 from sqlalchemy import text
 
 from edi_engine.ledger import analyse, build_postings, credit, iter_accounts, load_store_facts, match_account
-from edi_engine.outputs import credit_balance_report, decide, reconcile_report, render_report
+from edi_engine.outputs import credit_balance_report, decide, reconcile_report, record_refund, render_report
 from edi_engine.rules import list_findings
 
 D = Decimal
@@ -93,7 +93,7 @@ def test_medicare_detail_has_the_cms838_columns(pack_store) -> None:  # type: ig
                                  "amount_outstanding", "reason", "msp_code", "primary_insurer_or_explanation"]
     fid = rows[0]["finding_id"]
     decide(engine, fid, "approve", by="maria")
-    decide(engine, fid, "mark-refunded", by="maria")
+    record_refund(engine, fid, by="maria", method="check", number="7001", paid_on="2025-03-01")
     row = next(r for r in credit_balance_report(engine, date(2025, 3, 1), medicare=True) if r["finding_id"] == fid)
     assert row["amount_repaid"] == row["credit_balance"] and row["amount_outstanding"] == 0 and row["method"] == "C"
     for r in rows:

@@ -18,12 +18,23 @@ depends_on = None
 _EVENTS_BEFORE = ('identified, approved, refunded, offset, dismissed, resolved, reopened, letter_written, '
                   'corrected_claim_written, note, investigation_started, investigation_ended, cms838_reported')
 _EVENTS = _EVENTS_BEFORE + ', refund_recorded'
+_MESSAGE = 'audit_event is append-only'  # as 0004_audit
+
+
+def _sqlite_append_only() -> None:
+    """SQLite's batch mode rebuilds audit_event to change a column comment (0010_credit_dates did, and
+    so does this one), and the rebuilt table has lost 0004's triggers: put them back."""
+    if op.get_bind().dialect.name == 'sqlite':
+        for action in ('UPDATE', 'DELETE'):
+            op.execute(f"CREATE TRIGGER IF NOT EXISTS audit_event_no_{action.lower()} BEFORE {action} ON audit_event "
+                       f"BEGIN SELECT RAISE(ABORT, '{_MESSAGE}'); END")
 
 
 def upgrade() -> None:
     with op.batch_alter_table('audit_event', schema=None) as batch_op:
         batch_op.alter_column('event', existing_type=sa.String(), existing_nullable=False, comment=_EVENTS,
                               existing_comment=_EVENTS_BEFORE)
+    _sqlite_append_only()
     op.create_table('refund',
     sa.Column('id', sa.Integer(), nullable=False),
     sa.Column('finding_id', sa.Integer(), nullable=False, comment='finding.id the money repaid'),
@@ -51,3 +62,4 @@ def downgrade() -> None:
     with op.batch_alter_table('audit_event', schema=None) as batch_op:
         batch_op.alter_column('event', existing_type=sa.String(), existing_nullable=False, comment=_EVENTS_BEFORE,
                               existing_comment=_EVENTS)
+    _sqlite_append_only()
