@@ -20,7 +20,14 @@ from hypothesis import strategies as st
 from edi_engine.cli import main
 from edi_engine.errors import InputError, UsageError
 from edi_engine.ledger import balance, credit, ledger_for, patient_side, payer_side
-from edi_engine.outputs import audit_events, credit_balance_report, decide, detect_with_audit, record_refund
+from edi_engine.outputs import (
+    audit_events,
+    credit_balance_report,
+    decide,
+    detect_with_audit,
+    record_refund,
+    render_letter,
+)
 from edi_engine.outputs.refunds import post_issued, refunds_due, write_batch
 from edi_engine.rules import explain, list_findings
 from edi_engine.store import open_store
@@ -232,6 +239,10 @@ def test_a_refund_check_then_a_plb_72_is_a_double_recovery(db_url: str, tmp_path
     with pytest.raises(UsageError, match="not a refund"):
         decide(engine, twice.id, "approve", by="maria")
     assert credit_balance_report(engine, as_of="2025-01-31") == []  # nothing the provider owes
+    letter = render_letter(engine, twice.id, fmt="txt").decode()
+    assert "REQUEST TO RETURN A DOUBLE RECOVERY" in letter and "OWED TO US:" in letter and "316.55" in letter
+    assert "check 5001 dated 2024-12-10" in letter and "5243270030722" in letter and "25011050280399" in letter
+    assert "We are returning" not in letter and "enclosed" not in letter
     detect_with_audit(engine, as_of="2025-02-01")
     assert len(_findings(engine)) == 2
 
