@@ -32,6 +32,7 @@ from edi_engine.outputs.refunds import post_issued, refunds_due, write_batch
 from edi_engine.rules import explain, list_findings
 from edi_engine.store import open_store
 from edi_engine.store.packs import load_folder
+from edi_engine.store.queue import dashboard_sums
 from edi_engine.store.refunds import refunds_for
 from tests.outputs.conftest import AS_OF, FIXTURES, load_pack
 
@@ -66,6 +67,9 @@ def test_a_partial_refund_keeps_the_rest_on_the_books(pack_store, db_url: str) -
         ("duplicate_payment", "approved", "316.55")]
     (row,) = credit_balance_report(engine, as_of="2025-02-21")
     assert (row["total"], row["repaid"]) == (Decimal("216.55"), Decimal("100.00"))
+    with engine.connect() as conn:  # the review app's dashboard shows what is still owed too
+        sums = dashboard_sums(conn, ("open", "approved"), ("duplicate_payment",))
+    assert [(g.key, g.count, g.amount) for g in sums.by_payer] == [("NSB02", 1, Decimal("216.55"))]
     # The rest, by EFT and without --amount: the outstanding remainder, and the finding is refunded.
     result = _run(db_url, "findings", "mark-refunded", str(f.id),
                   "--by", "maria", "--eft", "EFT778812", "--date", "2025-02-24")
