@@ -251,7 +251,8 @@ def record_refund_on(conn: Connection, finding_id: int, *, by: str, method: str,
         raise UsageError(f"finding {finding_id}: {paid:.2f} is more than the {outstanding:.2f} outstanding "
                          f"(credit {row.amount:.2f}, repaid {repaid:.2f}); record only what repaid this finding")
     left = from_cents(to_cents(outstanding) - to_cents(paid))
-    payee = row.payer_id if row.refund_to == "payer" and row.payer_id else (row.refund_to or "")
+    # The party the money went to: the payer, else the patient (an offset credit paid by check after all).
+    payee = (row.payer_id or "payer") if row.refund_to == "payer" else "patient"
     refund_id = refund_store.insert_refund(conn, finding_id=finding_id, method=method, number=number, amount=paid,
                                            paid_on=day, payee=payee, recorded_by=by.strip(),
                                            recorded_at=datetime.now(UTC), source=source)
