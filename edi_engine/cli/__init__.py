@@ -176,6 +176,7 @@ def main(ctx: click.Context, db_url: str | None) -> None:
 from edi_engine.cli import (  # noqa: E402
     commands_findings,  # noqa: F401
     commands_outputs,  # noqa: F401
+    commands_refunds,  # noqa: F401
     commands_replay,  # noqa: F401
     commands_simulate,  # noqa: F401
     commands_store,  # noqa: F401

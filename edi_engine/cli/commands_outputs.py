@@ -251,9 +251,34 @@ def _decision(action: str, summary: str) -> None:
 
 for _action, _summary in (("approve", "Approve an open finding for refund."),
                           ("dismiss", "Dismiss an open or approved finding."),
-                          ("mark-refunded", "Record that an approved finding was refunded."),
                           ("offset", "Record that an approved finding was offset.")):
     _decision(_action, _summary)
+
+
+@findings_cmd.command("mark-refunded")
+@click.argument("finding_id", type=int)
+@click.option("--by", required=True, help="Who records it.")
+@click.option("--check", "check", metavar="NUMBER", help="Number of the refund check.")
+@click.option("--eft", "eft", metavar="TRACE", help="Trace number of the refund EFT.")
+@click.option("--amount", metavar="AMOUNT", help="What it repaid (default: all that is outstanding).")
+@click.option("--date", "paid_on", metavar="DATE", required=True, help="Check issue or EFT date, YYYY-MM-DD.")
+@click.option("--note", default="", help="Why.")
+@click.pass_context
+@handle_errors
+def mark_refunded_cmd(ctx: click.Context, finding_id: int, by: str, check: str | None, eft: str | None,
+                      amount: str | None, paid_on: str, note: str) -> None:
+    """Record the check or EFT that repaid an approved finding, whole or in part.
+
+    Example: edi-engine findings mark-refunded 12 --by maria --check 10042 --amount 67.27 --date 2025-01-15
+    """
+    from edi_engine.outputs import record_refund
+    from edi_engine.store.engine import open_store
+    if (check is None) == (eft is None):
+        raise UsageError("say how it was repaid: --check NUMBER or --eft TRACE (one of them)")
+    done = record_refund(open_store(db_url(ctx)), finding_id, by=by, method="check" if check else "eft",
+                         number=check or eft or "", amount=amount, paid_on=paid_on, note=note)
+    click.echo(f"finding {finding_id}: {'refund of ' + format(done.amount, '.2f') if done.new else 'already'} "
+               f"recorded; {done.outstanding:.2f} outstanding, {done.status}")
 
 
 @findings_cmd.command("investigate")

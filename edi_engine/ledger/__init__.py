@@ -8,7 +8,8 @@ Public API:
     match_account(account, facts) -> AccountMatches
     analyse(account, matches, facts, fee_per_unit=True) -> AccountView
     build_postings(view) -> list[Posting]; balance(), payer_side(), patient_side(), credit()
-    duplicate_totals(), primary_excess(), combined_payments(), line_totals(), void_totals(), msp_terms()
+    double_recovery(), duplicate_totals(), primary_excess(), combined_payments(), line_totals(), void_totals(),
+    msp_terms()
                                                   the sums rules and letters show
     ledger_for(conn, clm01) -> (AccountView, list[Posting]) | None   one account, for explain
     account_credits(conn) -> {CLM01: (payer credit, patient credit)}  every account's credit, for the review
@@ -21,11 +22,13 @@ from sqlalchemy.engine import Connection
 from edi_engine.ledger.adjudication import AccountView, LineAdjudication, PayerView, analyse
 from edi_engine.ledger.balances import (
     CombinedPayments,
+    DoubleRecovery,
     DuplicateTotals,
     LineTotals,
     MspTerms,
     VoidTotals,
     combined_payments,
+    double_recovery,
     duplicate_totals,
     line_totals,
     msp_terms,
@@ -45,10 +48,11 @@ from edi_engine.ledger.postings import (
 from edi_engine.store.read import Account, StoreFacts, iter_accounts, load_store_facts
 
 __all__ = [
-    "PATIENT", "Account", "AccountMatches", "AccountView", "CombinedPayments", "DuplicateTotals",
+    "PATIENT", "Account", "AccountMatches", "AccountView", "CombinedPayments", "DoubleRecovery", "DuplicateTotals",
     "LineAdjudication", "LineTotals", "Match", "MatchProblem", "MspTerms", "PayerView", "Posting", "StoreFacts",
     "analyse",
-    "balance", "build_postings", "combined_payments", "credit", "duplicate_totals", "iter_accounts", "ledger_for",
+    "balance", "build_postings", "combined_payments", "credit", "double_recovery", "duplicate_totals",
+    "iter_accounts", "ledger_for",
     "line_totals", "load_store_facts", "match_account", "msp_terms", "patient_side", "payer_side", "primary_excess",
     "VoidTotals", "account_credits", "void_totals",
 ]

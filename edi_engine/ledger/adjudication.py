@@ -165,15 +165,26 @@ def _portions(clp: ClpFact, m: AccountMatches, roots: dict[int, int]) -> dict[Li
     return out
 
 
+def _answered(plb: PlbFact, plbs: list[PlbFact], answer: str) -> bool:
+    return any(o.reason == answer and o.reference == plb.reference and o.payment_id == plb.payment_id
+               and o.amount == -plb.amount for o in plbs)
+
+
 def _recoveries(view: PayerView, account: Account, m: AccountMatches) -> None:
     """PLB WO/FB/72 against a CLP07; a 72 that answers a WO of the same reference in the same
-    remittance is the cash side of the provider's own refund, so only the WO counts (RFI 1374)."""
+    remittance is the cash side of the provider's own refund, so only the WO counts (RFI 1374).
+    When that refund is recorded (account.refunds, posted by the ledger as "refund"), the pair is
+    only the payer's acknowledgment of it: the refund already took the credit back, so the WO
+    counts nothing more. A 72 alone with a positive amount is money taken back like a WO."""
+    acknowledged = sum(r.amount for r in account.refunds if r.party == view.payer_id)
     for plb in account.plbs:
         clp = m.plb_clp.get(plb.id)
         if clp is None or clp.payer_id != view.payer_id:
             continue
-        if plb.reason == "72" and any(o.reason == "WO" and o.reference == plb.reference and o.payment_id ==
-                                      plb.payment_id and o.amount == -plb.amount for o in account.plbs):
+        if plb.reason == "72" and _answered(plb, account.plbs, "WO"):
+            continue
+        if plb.reason == "WO" and plb.amount > 0 and acknowledged >= plb.amount and _answered(plb, account.plbs, "72"):
+            acknowledged -= plb.amount
             continue
         view.plbs.append((plb, clp))
         view.recovered[clp.id] = view.recovered.get(clp.id, 0) + plb.amount

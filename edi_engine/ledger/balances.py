@@ -9,13 +9,16 @@ nothing of thresholds (the rules decide what a sum means) or of wording (the out
 from __future__ import annotations
 
 from dataclasses import dataclass
+from datetime import date
 
 from edi_engine.ledger.adjudication import AccountView, PayerView
 from edi_engine.ledger.matching import REVERSAL
-from edi_engine.store.read import ClpFact
+from edi_engine.ledger.postings import balance, build_postings
+from edi_engine.store.read import ClpFact, PlbFact, RefundFact, StoreFacts
 
-__all__ = ["CombinedPayments", "DuplicateTotals", "LineTotals", "MspTerms", "VoidTotals", "combined_payments",
-           "duplicate_totals", "line_totals", "msp_terms", "primary_excess", "void_totals"]
+__all__ = ["CombinedPayments", "DoubleRecovery", "DuplicateTotals", "LineTotals", "MspTerms", "VoidTotals",
+           "combined_payments", "double_recovery", "duplicate_totals", "line_totals", "msp_terms", "primary_excess",
+           "void_totals"]
 
 
 @dataclass(frozen=True, slots=True)
@@ -145,3 +148,41 @@ def msp_terms(view: AccountView, medicare: PayerView, others: list[PayerView]) -
     secondary = max(0, min(obligated - other_paid, medicare_paid, max(medicare_allowed, other_allowed) - other_paid))
     return MspTerms(charge, medicare_paid, medicare_allowed, other_paid, other_allowed, obligated, secondary,
                     max(0, medicare_paid - secondary))
+
+
+@dataclass(frozen=True, slots=True)
+class DoubleRecovery:
+    """A payer's recoupments (PLB WO or 72, positive) of this claim dated on or after a refund the
+    provider sent it: the money came back twice (domain.md 4.6)."""
+
+    refunds: list[RefundFact]  # the provider's refunds to this payer that a later recoupment repeats
+    recoupments: list[PlbFact]  # the PLBs that took the money again
+    refunded: int
+    recouped: int
+    owed: int  # what the payer owes the provider back: the smaller of the two, never more than its balance
+
+
+_RECOUP = ("WO", "72")
+
+
+def double_recovery(view: AccountView, payer: PayerView, facts: StoreFacts) -> DoubleRecovery:
+    """What a payer recovered twice on this account: a refund check, then a PLB taking the same
+    money again. Capped by the payer's side of the ledger: a positive balance is what it owes."""
+    refunds = [r for r in view.account.refunds if r.party == payer.payer_id]
+    if not refunds:
+        return DoubleRecovery([], [], 0, 0, 0)
+    first = min(r.paid_on for r in refunds)
+    later: list[tuple[PlbFact, date]] = []
+    for plb, _clp in payer.plbs:
+        p = facts.payments.get(plb.payment_id)
+        if plb.reason in _RECOUP and plb.amount > 0 and p is not None and p.payment_date is not None \
+                and p.payment_date >= first:
+            later.append((plb, p.payment_date))
+    if not later:
+        return DoubleRecovery(refunds, [], sum(r.amount for r in refunds), 0, 0)
+    last = max(day for _plb, day in later)
+    before = [r for r in refunds if r.paid_on <= last]
+    refunded = sum(r.amount for r in before)
+    recouped = sum(plb.amount for plb, _day in later)
+    owes = max(0, balance(build_postings(view), payer.payer_id))
+    return DoubleRecovery(before, [plb for plb, _day in later], refunded, recouped, min(refunded, recouped, owes))

@@ -33,7 +33,8 @@ PATIENT = "patient"
 @dataclass(frozen=True, slots=True)
 class Posting:
     kind: str  # charge, void, contractual, payment, reversal, recoupment, forwarding, adjustment,
-    #            patient_responsibility, patient_payment, unbalanced (CLP04 - sum(SVC03), no claim CAS)
+    #            patient_responsibility, patient_payment, unbalanced (CLP04 - sum(SVC03), no claim CAS),
+    #            refund (the provider's own check or EFT back to a payer or the patient)
     amount: int  # cents
     party: str  # canonical payer id, or "patient"
     claim_id: int | None
@@ -121,6 +122,11 @@ def build_postings(view: AccountView) -> list[Posting]:
     for pp in view.account.patient_payments:
         out.append(Posting("patient_payment", -pp.amount, PATIENT, billed.id if billed else None, None,
                            "patient_payment", pp.id, pp.file_id, pp.segment, None))
+    for rf in view.account.refunds:
+        # The provider's own refund is cash going back: the party it repaid owes the provider more
+        # (its credit shrinks), just as a recoupment would. No file proves it: the refund row does.
+        out.append(Posting("refund", rf.amount, rf.party, billed.id if billed else None, None, "refund", rf.id,
+                           0, 0, None, code=f"{rf.method} {rf.number}"))
     return out
 
 

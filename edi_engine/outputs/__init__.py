@@ -4,6 +4,8 @@ HTTP or click.
 
 Public API:
     decide(engine, finding_id, action, *, by, note="")    approve | dismiss | mark-refunded | offset
+    record_refund(engine, finding_id, *, by, method="check"|"eft", number, paid_on, amount=None)
+        -> RefundRecorded              a check or EFT that repaid a finding, whole or in part
     add_note(engine, finding_id, *, by, note)
     audit_events(engine, finding_id=None) -> list[AuditEvent]
     detect_with_audit(engine, **detect_kwargs) -> DetectSummary    detect + identified/resolved events
@@ -26,13 +28,13 @@ from __future__ import annotations
 from edi_engine.outputs.audit import AuditEvent, audit_events, detect_with_audit
 from edi_engine.outputs.cms838 import Cms838Header, Cms838Line, Cms838Report, cms838_report, render_cms838
 from edi_engine.outputs.corrected import corrected_claim, corrected_claim_for_finding
-from edi_engine.outputs.decisions import DECISION_NAMES, add_note, decide
+from edi_engine.outputs.decisions import DECISION_NAMES, RefundRecorded, add_note, decide, record_refund
 from edi_engine.outputs.letters import PatientNotice, PayerLetter, build_context, render, render_letter
 from edi_engine.outputs.reports import credit_balance_report, reconcile_report, render_report, unacknowledged_report
 
 __all__ = [
-    "AuditEvent", "Cms838Header", "Cms838Line", "Cms838Report", "DECISION_NAMES", "add_note", "audit_events",
-    "cms838_report", "corrected_claim", "corrected_claim_for_finding", "decide",
+    "AuditEvent", "Cms838Header", "Cms838Line", "Cms838Report", "DECISION_NAMES", "RefundRecorded", "add_note",
+    "audit_events", "cms838_report", "corrected_claim", "corrected_claim_for_finding", "decide", "record_refund",
     "PatientNotice", "PayerLetter", "build_context", "credit_balance_report", "detect_with_audit",
     "reconcile_report", "render", "render_cms838", "render_letter", "render_report", "unacknowledged_report",
 ]

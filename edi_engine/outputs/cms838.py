@@ -46,6 +46,7 @@ from edi_engine.rules.lifecycle import ON_BOOKS, REPAID, Status
 from edi_engine.rules.pack import RulePack, load_pack
 from edi_engine.store import account as stored_account
 from edi_engine.store import findings as stored_findings
+from edi_engine.store import refunds as refund_store
 from edi_engine.store import reports as stored
 from edi_engine.store.findings import StoredFinding
 
@@ -281,8 +282,14 @@ def _method(conn: Connection, f: StoredFinding, amount: Decimal) -> tuple[str, D
     MAC recovers by offset against later payments [DERIVED: the form has no code for it]; else nothing yet."""
     if amount == _ZERO:
         return "", _ZERO, ""
+    # The refunds recorded with their check or EFT numbers (findings mark-refunded, refunds post):
+    # partial ones too, so column 10 is what was repaid and 12 what is still owed.
+    refunds = refund_store.refunds_for(conn, [f.id]).get(f.id, [])
+    if refunds:
+        repaid = min(amount, sum((r.amount for r in refunds), _ZERO))
+        return "C", repaid, ", ".join(r.number for r in refunds)
     events = stored_findings.audit_rows(conn, f.id)
-    if f.status == Status.REFUNDED:
+    if f.status == Status.REFUNDED:  # refunded before refunds were recorded: the note may name the check
         note = next((e.note for e in reversed(events) if e.event == "refunded"), "")
         match = _CHECK.search(note or "")
         return "C", amount, match.group(1) if match else ""

@@ -12,19 +12,32 @@ pay back or offset until the money is matched to a claim. Knows nothing of click
 from __future__ import annotations
 
 import json
-from datetime import date
+from dataclasses import dataclass
+from datetime import UTC, date, datetime
+from decimal import Decimal, InvalidOperation
 
-from sqlalchemy.engine import Engine
+from sqlalchemy.engine import Connection, Engine
 
 from edi_engine.errors import UsageError
+from edi_engine.money import from_cents, to_cents
 from edi_engine.outputs.audit import record
 from edi_engine.rules import categories, resolve_as_of
 from edi_engine.rules.deadlines import clock_for
-from edi_engine.rules.lifecycle import DECISION_NAMES, ON_BOOKS, REFUND_DECISIONS, Decision, next_status, sources
+from edi_engine.rules.lifecycle import (
+    DECISION_NAMES,
+    ON_BOOKS,
+    REFUND_DECISIONS,
+    Decision,
+    Status,
+    next_status,
+    sources,
+)
 from edi_engine.rules.pack import load_pack
 from edi_engine.store import findings as stored
+from edi_engine.store import refunds as refund_store
 
-__all__ = ["DECISION_NAMES", "add_note", "decide", "end_investigation", "start_investigation"]
+__all__ = ["DECISION_NAMES", "RefundRecorded", "add_note", "decide", "end_investigation", "record_refund",
+           "record_refund_on", "start_investigation"]
 
 
 def decide(engine: Engine, finding_id: int, action: str, *, by: str, note: str = "") -> None:
@@ -48,6 +61,11 @@ def decide(engine: Engine, finding_id: int, action: str, *, by: str, note: str =
         if target is None:
             raise UsageError(f"finding {finding_id} is {row.status}; {action} needs it "
                              f"{' or '.join(sorted(starts))}")
+        if decision is Decision.MARK_REFUNDED:
+            # A refund is cash: which check or EFT repaid how much, and when (record_refund).
+            raise UsageError(f"finding {finding_id}: a refund needs its check or EFT number and date "
+                             "(findings mark-refunded ID --check NUMBER | --eft TRACE --date YYYY-MM-DD "
+                             "[--amount N.NN])")
         event = target.value
         # Guarded on the status read: a concurrent decision makes this update match nothing.
         if not stored.set_status_if(conn, finding_id, row.status, target):
@@ -132,3 +150,123 @@ def _investigation(engine: Engine, finding_id: int, *, by: str, note: str, on: d
                note=note, details={"on": day.isoformat(), "deadline_before": row.deadline.isoformat(),
                                    "deadline": clock.due.isoformat(), "rule": clock.rule})
     return clock.due
+
+
+@dataclass(frozen=True, slots=True)
+class RefundRecorded:
+    """What recording a refund did: `new` False when the same check or EFT was already recorded for the
+    finding (nothing written); `outstanding` what is still owed after it; `status` the finding's now."""
+
+    finding_id: int
+    new: bool
+    amount: Decimal
+    outstanding: Decimal
+    status: str
+
+
+_NUMBER_MAX = 50  # TRN02 (Check or EFT Trace Number) is AN 1-50 (PYXDE 127): the longest reference we hold
+
+
+def parse_amount(value: str | Decimal | None, what: str = "--amount") -> Decimal | None:
+    """A refund amount as people type it ("12.34"): positive, to the cent; None when not given."""
+    if value is None or (isinstance(value, str) and not value.strip()):
+        return None
+    try:
+        amount = value if isinstance(value, Decimal) else Decimal(value.strip().replace(",", ""))
+    except InvalidOperation:
+        raise UsageError(f"{what} must be an amount such as 12.34, got {value!r}") from None
+    if not amount.is_finite() or amount <= 0:
+        raise UsageError(f"{what} must be more than 0, got {value}")
+    if amount != amount.quantize(Decimal("0.01")):
+        raise UsageError(f"{what} {value} has more than two decimal places; refunds are paid to the cent")
+    return amount.quantize(Decimal("0.01"))
+
+
+def parse_paid_on(value: date | str | None, what: str = "--date") -> date:
+    if isinstance(value, date):
+        return value
+    if not value or not value.strip():
+        raise UsageError(f"a refund needs the day the check was issued or the EFT paid ({what} YYYY-MM-DD)")
+    try:
+        return date.fromisoformat(value.strip())
+    except ValueError:
+        raise UsageError(f"{what} must be a date YYYY-MM-DD, got {value!r}") from None
+
+
+def record_refund(engine: Engine, finding_id: int, *, by: str, method: str, number: str,
+                  paid_on: date | str | None, amount: str | Decimal | None = None, note: str = "",
+                  source: str = "mark-refunded") -> RefundRecorded:
+    """Record a check or EFT that repaid an approved finding, in one transaction with its audit event.
+
+    `amount` defaults to what is still outstanding; less than that is a partial refund (the finding
+    stays approved, the rest still on the books); the whole remainder moves it to refunded; more is
+    refused. The same check or EFT recorded again for the finding with the same amount and date is
+    no new refund (`new` False), so reading an issued-checks file twice records nothing twice."""
+    with engine.begin() as conn:
+        return record_refund_on(conn, finding_id, by=by, method=method, number=number, paid_on=paid_on,
+                                amount=amount, note=note, source=source)
+
+
+def record_refund_on(conn: Connection, finding_id: int, *, by: str, method: str, number: str,
+                     paid_on: date | str | None, amount: str | Decimal | None = None, note: str = "",
+                     source: str = "mark-refunded", today: date | None = None) -> RefundRecorded:
+    """record_refund on the caller's transaction (`refunds post` records a whole file in one)."""
+    if not by or not by.strip():
+        raise UsageError("a refund needs who records it (--by NAME)")
+    method = (method or "").strip().lower()
+    if method not in refund_store.METHODS:
+        raise UsageError(f"a refund is paid by check or eft, not {method!r} (--check NUMBER or --eft TRACE)")
+    number = (number or "").strip()
+    if not number or len(number) > _NUMBER_MAX or not number.isprintable():
+        raise UsageError(f"a {'check' if method == 'check' else 'EFT trace'} number is 1 to {_NUMBER_MAX} "
+                         f"printable characters, got {number!r}")
+    day = parse_paid_on(paid_on)
+    wanted = parse_amount(amount)
+    row = stored.finding_by_id(conn, finding_id)
+    if row is None:
+        raise UsageError(f"no finding {finding_id}")
+    if not categories.get(row.category).refund:
+        raise UsageError(f"finding {finding_id} is a {row.category}, not a refund: nothing is paid back on it")
+    if day > (today or date.today()):
+        raise UsageError(f"finding {finding_id}: a refund dated {day.isoformat()} has not been paid yet; "
+                         "record it when the check is issued")
+    if row.arose_on is not None and day < row.arose_on:
+        raise UsageError(f"finding {finding_id}: a refund dated {day.isoformat()} is before the credit arose "
+                         f"({row.arose_on.isoformat()})")
+    repaid = refund_store.refunded_totals(conn, [finding_id]).get(finding_id, Decimal("0.00"))
+    outstanding = row.amount - repaid
+    same = refund_store.refund_exists(conn, finding_id, method, number)
+    if same is not None:
+        if same.paid_on == day and (wanted is None or wanted == same.amount):
+            return RefundRecorded(finding_id, False, same.amount, outstanding, row.status)
+        raise UsageError(f"finding {finding_id}: {method} {number} is already recorded for {same.amount:.2f} on "
+                         f"{same.paid_on.isoformat()}; a different amount or date under the same number is refused")
+    target = next_status(row.status, Decision.MARK_REFUNDED)
+    if target is None:
+        starts = " or ".join(sorted(sources(Decision.MARK_REFUNDED)))
+        raise UsageError(f"finding {finding_id} is {row.status}; a refund needs it {starts}"
+                         + (" (nothing is outstanding)" if row.status == Status.REFUNDED else ""))
+    paid = outstanding if wanted is None else wanted
+    if paid > outstanding:
+        raise UsageError(f"finding {finding_id}: {paid:.2f} is more than the {outstanding:.2f} outstanding "
+                         f"(credit {row.amount:.2f}, repaid {repaid:.2f}); record only what repaid this finding")
+    left = from_cents(to_cents(outstanding) - to_cents(paid))
+    # The party the money went to: the payer, else the patient (an offset credit paid by check after all).
+    payee = (row.payer_id or "payer") if row.refund_to == "payer" else "patient"
+    refund_id = refund_store.insert_refund(conn, finding_id=finding_id, method=method, number=number, amount=paid,
+                                           paid_on=day, payee=payee, recorded_by=by.strip(),
+                                           recorded_at=datetime.now(UTC), source=source)
+    details = {"refund_id": refund_id, "method": method, "number": number, "amount": f"{paid:.2f}",
+               "paid_on": day.isoformat(), "payee": payee, "credit": f"{row.amount:.2f}",
+               "repaid": f"{repaid + paid:.2f}", "outstanding": f"{left:.2f}", "category": row.category,
+               "refund_to": row.refund_to, "source": source}
+    record(conn, "refund_recorded", finding_id=finding_id, actor=by, note=note, details=details)
+    status = row.status
+    if left == 0:
+        if not stored.set_status_if(conn, finding_id, row.status, target):
+            raise UsageError(f"finding {finding_id} changed while recording the refund; look again and retry")
+        record(conn, target.value, finding_id=finding_id, actor=by, note=note,
+               details={"from": row.status, "to": target, "amount": f"{row.amount:.2f}", "category": row.category,
+                        "refund_to": row.refund_to, "method": method, "number": number})
+        status = target.value
+    return RefundRecorded(finding_id, True, paid, left, status)

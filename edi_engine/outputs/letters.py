@@ -17,7 +17,7 @@ click or HTTP.
 from __future__ import annotations
 
 import json
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import UTC, date, datetime
 from decimal import Decimal
 from pathlib import Path
@@ -118,6 +118,9 @@ class PayerLetter:
     proof: tuple[PaymentProof, ...]
     deadline: date | None
     method: str
+    # A double recovery turns the letter round: the payer is asked to return what it took twice.
+    heading: str = "Refund of overpayment"
+    total_label: str = "Refund"
 
 
 @dataclass(frozen=True, slots=True)
@@ -270,7 +273,7 @@ def _finding(conn: Connection, finding_id: int) -> StoredFinding:
 
 
 def _letter_of(category: Category, finding_id: int) -> Letter:
-    if not category.refund or category.letter is None:
+    if not (category.refund or category.owed is Owed.PROVIDER) or category.letter is None:
         raise UsageError(f"finding {finding_id} is a {category.name}, not a refund: no letter follows from it")
     return category.letter
 
@@ -349,6 +352,29 @@ def _payer_letter(conn: Connection, f: Any, today: date) -> PayerLetter:
                 "835 PLB WO adjustment referencing the payer claim number."))
 
 
+def _returned_letter(conn: Connection, f: Any, today: date) -> PayerLetter:
+    """The letter of a double recovery (Owed.PROVIDER): the payer letter's frame, its claim and lines,
+    with our refund check and the recoupment that repeated it as the proof, asking for the money back."""
+    letter = _payer_letter(conn, f, today)
+    records = json.loads(f.evidence).get("records", [])
+    ours = [r for r in records if r.get("record") == "refund"]
+    plbs = [r for r in records if r.get("record") == "PLB"]
+    proof = tuple(PaymentProof(f"our refund ({r['method']})", str(r["number"]), date.fromisoformat(r["date"]), "",
+                               None, Decimal(r["amount"])) for r in ours) + tuple(
+        PaymentProof(f"recouped again (PLB {r.get('reason')})", str(r.get("trn02") or ""),
+                     date.fromisoformat(r["check_date"]) if r.get("check_date") else None,
+                     str(r.get("reference") or ""), None, Decimal(r["amount"])) for r in plbs)
+    last = plbs[-1] if plbs else {}
+    checks = ", ".join(f"{r['method']} {r['number']} dated {r['date']}" for r in ours)
+    return replace(letter, proof=proof, payer_claim_number=str(last.get("reference") or letter.payer_claim_number),
+                   check_number=str(last.get("trn02") or ""), deadline=None, reason_codes=(),
+                   check_date=date.fromisoformat(last["check_date"]) if last.get("check_date") else None,
+                   heading="Request to return a double recovery", total_label="Owed to us",
+                   method=f"Our refund ({checks}) already repaid this overpayment. Please return {f.amount:,.2f} by "
+                          "check, or reverse the recoupment on your next remittance (a negative PLB adjustment "
+                          "referencing the payer claim number).")
+
+
 def _payer_name(conn: Connection, payment_id: int) -> str | None:
     return stored.payer_name(conn, payment_id)
 
@@ -413,6 +439,8 @@ def build_context(engine: Engine, finding_id: int, to: str = "payer",
             raise UsageError(f"finding {finding_id} is a {f.category}: the refund goes to the payer, not the patient")
         if to == "payer" and owed is Owed.PATIENT:
             raise UsageError(f"finding {finding_id} is a {categories.get(f.category).label}: use --to patient")
+        if to == "payer" and owed is Owed.PROVIDER:
+            return _returned_letter(conn, f, today)
         return _payer_letter(conn, f, today) if to == "payer" else _patient_notice(conn, f, today)
 
 
@@ -429,7 +457,7 @@ def render_letter(engine: Engine, finding_id: int, *, to: str | None = None, fmt
     to = to or default_recipient(engine, finding_id)
     context = build_context(engine, finding_id, to, today)
     body = render(context, "txt" if fmt == "pdf" else fmt, template)
-    title = "Refund of overpayment" if to == "payer" else "Refund notice"
+    title = context.heading if isinstance(context, PayerLetter) else "Refund notice"
     data = text_pdf(body, title=title) if fmt == "pdf" else body.encode("utf-8")
     with engine.begin() as conn:
         record(conn, "letter_written", finding_id=finding_id, actor=by,

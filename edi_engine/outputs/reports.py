@@ -24,6 +24,7 @@ from edi_engine.parsers.balancing_835 import signed_total, transaction_differenc
 from edi_engine.rules import aging, categories, resolve_as_of
 from edi_engine.rules.lifecycle import ON_BOOKS
 from edi_engine.rules.pack import RulePack, load_pack
+from edi_engine.store import refunds as refund_store
 from edi_engine.store import reports as stored
 from edi_engine.store.acks import unacknowledged_claims
 
@@ -65,21 +66,26 @@ def credit_balance_report(engine: Engine, as_of: date | str | None = None,
     labels = aging.bucket_labels(pack)
     with engine.connect() as conn:
         rows = stored.credit_findings(conn, categories=categories.refund_names(), statuses=OPEN_CREDIT)
+        # What the provider's checks and EFTs repaid (store/refunds.py): a partial refund leaves the
+        # rest of an approved credit on the books, and only that rest is still owed.
+        repaid = refund_store.refunded_totals(conn, [f.id for f in rows])
     groups: dict[tuple[str, str], dict[str, Any]] = {}
     for f in rows:
         key = (f.payer_id or "", f.category)
         g = groups.setdefault(key, {"payer_id": key[0], "category": key[1], "findings": 0, "total": _ZERO,
                                     **dict.fromkeys(labels, _ZERO), "next_deadline": None,
-                                    "overdue": 0, "overdue_amount": _ZERO})
+                                    "overdue": 0, "overdue_amount": _ZERO, "repaid": _ZERO})
+        outstanding = f.amount - repaid.get(f.id, _ZERO)
         g["findings"] += 1
-        g["total"] += f.amount
-        g[labels[aging.bucket_index(pack, aging.age_in_days(f.arose_on, f.identified_on, as_of))]] += f.amount
+        g["total"] += outstanding
+        g["repaid"] += repaid.get(f.id, _ZERO)
+        g[labels[aging.bucket_index(pack, aging.age_in_days(f.arose_on, f.identified_on, as_of))]] += outstanding
         if f.deadline is not None:
             if g["next_deadline"] is None or f.deadline < g["next_deadline"]:
                 g["next_deadline"] = f.deadline
             if f.deadline < as_of:
                 g["overdue"] += 1
-                g["overdue_amount"] += f.amount
+                g["overdue_amount"] += outstanding
     return [groups[k] for k in sorted(groups)]
 
 

@@ -2,8 +2,9 @@
 quarter, as one list of rows per section, rendered as a text table, CSV or PDF.
 
 Sections, for a period [from, to]:
-  activity       credits opened (identified), resolved by the payer, approved, refunded, offset,
-                 dismissed, investigations begun and ended: count and amount each
+  activity       credits opened (identified), resolved by the payer, approved, refunds recorded
+                 (their own amounts, partial ones too), repaid in full, offset, dismissed,
+                 investigations begun and ended: count and amount each
   dismissed      each dismissal with who and why (the note), since a dismissal is the decision an
                  auditor reads first
   timeliness     per credit opened in the period, days from arising to identification (late when
@@ -38,7 +39,7 @@ from sqlalchemy.engine import Engine
 from edi_engine.errors import UsageError
 from edi_engine.ledger import account_credits
 from edi_engine.money import from_cents
-from edi_engine.outputs.audit import DETECT_ACTOR, events_on
+from edi_engine.outputs.audit import DETECT_ACTOR, AuditEvent, events_on
 from edi_engine.outputs.pdf import table_pdf
 from edi_engine.rules import categories
 from edi_engine.rules.categories import Pool
@@ -50,7 +51,8 @@ __all__ = ["SECTIONS", "ReviewReport", "render_review", "review_report"]
 
 SECTIONS = ("activity", "dismissed", "timeliness", "overdue", "suspended", "decisions", "reconciliation")
 _ZERO = Decimal("0.00")
-_DECISION_EVENTS = ("approved", "refunded", "offset", "dismissed", "investigation_started", "investigation_ended")
+_DECISION_EVENTS = ("approved", "refund_recorded", "refunded", "offset", "dismissed", "investigation_started",
+                    "investigation_ended")
 
 
 @dataclass(frozen=True, slots=True)
@@ -90,7 +92,7 @@ def review_report(engine: Engine, date_from: date | str, date_to: date | str,
         if f.status == Status.RESOLVED and _in(f.resolved_on, start, end):
             activity["resolved"].append(f.amount)
     for e in decided:
-        activity[e.event].append(by_id[e.finding_id or 0].amount)
+        activity[e.event].append(_amount(e, by_id))
 
     timeliness: list[dict[str, Any]] = []
     for f in sorted(found, key=lambda f: f.id):
@@ -123,7 +125,7 @@ def review_report(engine: Engine, date_from: date | str, date_to: date | str,
     people: dict[tuple[str, str], list[Decimal]] = defaultdict(list)
     for e in decided:
         if e.actor != DETECT_ACTOR:
-            people[(e.actor, e.event)].append(by_id[e.finding_id or 0].amount)
+            people[(e.actor, e.event)].append(_amount(e, by_id))
 
     sections: dict[str, list[dict[str, Any]]] = {
         "activity": [{"event": k, "count": len(v), "amount": sum(v, _ZERO)} for k, v in activity.items()],
@@ -138,6 +140,13 @@ def review_report(engine: Engine, date_from: date | str, date_to: date | str,
         "reconciliation": _reconciliation(found, ledger),
     }
     return ReviewReport(start, end, sections)
+
+
+def _amount(e: AuditEvent, by_id: dict[int, stored.StoredFinding]) -> Decimal:
+    """The money an event moved: a recorded refund's own amount (a partial one repays part), else the credit's."""
+    if e.event == "refund_recorded" and e.details.get("amount"):
+        return Decimal(str(e.details["amount"]))
+    return by_id[e.finding_id or 0].amount
 
 
 def _credit_row(f: stored.StoredFinding, end: date) -> dict[str, Any]:

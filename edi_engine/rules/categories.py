@@ -26,6 +26,7 @@ from edi_engine.ledger import AccountView, StoreFacts
 from edi_engine.rules import (
     cob_overpayment,
     deposit_without_era,
+    double_recovery,
     duplicate_payment,
     era_without_deposit,
     msp_overpayment,
@@ -57,6 +58,7 @@ class Owed(StrEnum):
 
     PAYER = "payer"
     PATIENT = "patient"
+    PROVIDER = "provider"  # the payer owes the provider: the letter asks the payer to return money
     NONE = "none"  # not a refund: a data-quality or application finding
 
 
@@ -225,6 +227,15 @@ register(Category(
 register(Category(
     unbalanced_remittance.CATEGORY, unbalanced_remittance.detect, Owed.NONE, False, None, None, Correction.NONE,
     None, _unbalanced_transactions))
+# The provider is owed: a payer recouped what the provider had already refunded. Not a credit
+# (no pool, no deadline, no CMS-838 line), not a refund the provider makes.
+register(Category(
+    double_recovery.CATEGORY, double_recovery.detect, Owed.PROVIDER, False,
+    Letter("", "We refunded {payer_name}'s overpayment of this claim by our own check, which {payer_name} "
+               "received; {payer_name} then recouped the same overpayment again from a later remittance "
+               "(provider-level adjustment). The {amount} recovered twice is owed back to us: please return "
+               "it or reverse the recoupment."),
+    None, Correction.NONE, None))
 # Bank deposits (rules/reassociation.py runs them store-wide in a full detect run): unapplied cash,
 # owed to nobody.
 register(Category(

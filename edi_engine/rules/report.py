@@ -112,7 +112,7 @@ class Explanation:
 
 def _ledger_line(p: Posting, files: dict[int, str]) -> LedgerLine:
     where = f"{Path(files.get(p.file_id, '?')).name} {'line' if p.source == 'patient_payment' else 'segment'} " \
-            f"{p.segment}"
+            f"{p.segment}" if p.source != "refund" else f"refund {p.source_id} ({p.code})"
     return LedgerLine(p.kind, "patient" if p.party == PATIENT else p.party, from_cents(p.amount), p.in_balance,
                       p.code, where)
 

@@ -68,10 +68,10 @@ __all__ = [
 FORMAT_VERSION = 1
 CATEGORIES = ("duplicate_payment", "payer_overpayment", "cob_overpayment", "patient_overpayment",
               "voided_claim_paid", "voided_claim_patient_paid", "unmatched_payment", "unbalanced_remittance",
-              "era_without_deposit", "deposit_without_era", "remittance_conflict", "msp_overpayment")
+              "era_without_deposit", "deposit_without_era", "remittance_conflict", "msp_overpayment", "double_recovery")
 NOT_A_REFUND = "none"  # expected.json's null: the finding is owed to no one (yet)
 REFUND_TO = ("payer", "patient", "offset", NOT_A_REFUND)
-STATUSES = ("open", "resolved")
+STATUSES = ("open", "resolved", "approved", "refunded")  # the last two: a pack that records refunds
 _CENT = Decimal("0.01")
 
 Key = tuple[str, str, str, str, str, str]

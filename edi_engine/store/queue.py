@@ -161,7 +161,10 @@ def dashboard_sums(conn: Connection, statuses: tuple[str, ...],
     selected: Any = _F.c.status.in_(statuses)
     if categories is not None:
         selected = and_(selected, _F.c.category.in_(categories))
-    total = func.coalesce(func.sum(_F.c.amount), 0).cast(Money)
+    # What is still owed: a partial refund (store/refunds.py) leaves only the rest of a credit on the books.
+    repaid = select(func.coalesce(func.sum(tables.refund.c.amount), 0)).where(
+        tables.refund.c.finding_id == _F.c.id).scalar_subquery()
+    total = func.coalesce(func.sum(_F.c.amount - repaid), 0).cast(Money)
 
     def grouped(column: Any, order: bool) -> tuple[GroupSum, ...]:
         query = select(column, func.count(), total).where(selected).group_by(column)

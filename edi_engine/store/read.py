@@ -39,7 +39,7 @@ from edi_engine.store.content import CHUNK_BYTES, decompress
 
 __all__ = [
     "Account", "CasFact", "ClaimFact", "ClpFact", "FeeRow", "FileFact", "LineFact", "PatientPaymentFact",
-    "PaymentFact", "PaymentTotals", "PlbFact", "RemittanceSide", "StoreFacts", "SvcFact", "account_links",
+    "PaymentFact", "PaymentTotals", "PlbFact", "RefundFact", "RemittanceSide", "StoreFacts", "SvcFact", "account_links",
     "file_ids_named", "file_names", "iter_accounts", "load_store_facts", "payment_totals", "remittance_conflicts",
     "segments_at", "stored_file",
 ]
@@ -245,6 +245,20 @@ class PatientPaymentFact:
 
 
 @dataclass(frozen=True, slots=True)
+class RefundFact:
+    """A check or EFT the provider paid back on a finding of this account (the `refund` table)."""
+
+    id: int
+    finding_id: int
+    category: str
+    party: str  # who got the money: the finding's canonical payer id, or "patient"
+    method: str  # check or eft
+    number: str
+    amount: int  # cents
+    paid_on: date
+
+
+@dataclass(frozen=True, slots=True)
 class FeeRow:
     modifier: str
     amount: int
@@ -263,6 +277,7 @@ class Account:
     clps: list[ClpFact] = field(default_factory=list)
     patient_payments: list[PatientPaymentFact] = field(default_factory=list)
     plbs: list[PlbFact] = field(default_factory=list)  # tied to this account through CLP07
+    refunds: list[RefundFact] = field(default_factory=list)  # the provider's own repayments, by date
 
 
 @dataclass(slots=True)
@@ -433,6 +448,7 @@ def _load_chunk(conn: Connection, facts: StoreFacts, keys: list[str], explicit: 
         _load_rows(conn, facts, sorted(linked), True, roots, accounts)
     for account in accounts.values():
         account.clps.sort(key=lambda c: c.order_key)
+        account.refunds.sort(key=lambda r: (r.paid_on, r.id))
         refs = {c.clp07 for c in account.clps if c.clp07}
         for ref in sorted(refs):
             account.plbs.extend(facts.plbs_by_reference.get(ref, ()))
@@ -533,6 +549,17 @@ def _load_rows(conn: Connection, facts: StoreFacts, keys: list[str], explicit: b
         if owner is not None:
             owner.patient_payments.append(PatientPaymentFact(r[0], r[1], r[2], r[3], _d(r[4]) or date.min, r[5],
                                                              r[6] or ""))
+    # The provider's refunds, on the account of the finding they repaid (a finding's CLM01 is its
+    # account's root). A patient's or an offset credit's refund goes to the patient.
+    where, params = _where(keys, "f.patient_control_number", explicit)
+    for r in conn.execute(text(
+            "SELECT r.id, r.finding_id, f.category, f.refund_to, f.payer_id, r.method, r.number, r.amount,"
+            " r.paid_on, f.patient_control_number FROM refund r JOIN finding f ON f.id = r.finding_id"
+            f" WHERE {where} ORDER BY r.id"), params).fetchall():
+        owner = acct(r[9])
+        if owner is not None:
+            party = facts.canonical(r[4]) if r[3] == "payer" else "patient"
+            owner.refunds.append(RefundFact(r[0], r[1], r[2], party, r[5], r[6], r[7], _d(r[8]) or date.min))
 
 
 @dataclass(frozen=True, slots=True)

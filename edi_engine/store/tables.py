@@ -64,7 +64,7 @@ __all__ = [
     "EVENTS", "UTCDateTime", "acknowledgment", "adjustment", "audit_event", "claim", "claim_line", "claim_payment",
     "claim_submission", "deposit", "deposit_match", "fee_schedule", "finding", "interchange", "login_attempt",
     "login_device", "metadata", "patient_payment", "payer_alias", "payment", "payment_identity", "payment_match",
-    "provider_adjustment", "remittance_delivery", "service_payment", "source_content", "source_file",
+    "provider_adjustment", "refund", "remittance_delivery", "service_payment", "source_content", "source_file",
     "transaction_set", "web_session", "web_user",
 ]
 
@@ -80,7 +80,7 @@ metadata = MetaData(naming_convention={
 # The events of a finding's (or claim's) life the audit trail records.
 EVENTS = ("identified", "approved", "refunded", "offset", "dismissed", "resolved", "reopened",
           "letter_written", "corrected_claim_written", "note", "investigation_started", "investigation_ended",
-          "cms838_reported")
+          "cms838_reported", "refund_recorded")
 
 
 class UTCDateTime(TypeDecorator[datetime]):
@@ -477,6 +477,26 @@ finding = Table(
     Column('reported_on', Date, nullable=True, comment='the day a CMS-838 last listed it'),
     Column('reported_amount', Money, nullable=True,
            comment='cents the CMS-838 listed then; a change is reported again'),
+)
+
+# Money the provider paid back on a finding: one check or EFT (or the part of one that repaid this
+# finding; a check may repay several). Recorded by `findings mark-refunded`, the detail page or
+# `refunds post`; the ledger posts each on the account (ledger/postings.py "refund"), so a repaid
+# credit is not reported again. `finding_id` is not a foreign key, for the reason audit_event gives.
+# (finding, method, number) is unique: the same check recorded twice for a finding is one refund.
+refund = Table(
+    'refund', metadata,
+    Column('id', Integer, primary_key=True),
+    Column('finding_id', Integer, nullable=False, index=True, comment='finding.id the money repaid'),
+    Column('method', String, nullable=False, comment='check or eft'),
+    Column('number', String, nullable=False, comment='check number, or the EFT trace number'),
+    Column('amount', Money, nullable=False, comment='what of the check or EFT repaid this finding'),
+    Column('paid_on', Date, nullable=False, comment='check issue date or EFT effective date'),
+    Column('payee', String, nullable=False, comment='who the check was made out to: the payer or the patient'),
+    Column('recorded_by', String, nullable=False),
+    Column('recorded_at', UTCDateTime(), nullable=False, comment='UTC'),
+    Column('source', String, nullable=False, comment='mark-refunded, web, or the issued-checks file and line'),
+    UniqueConstraint('finding_id', 'method', 'number'),
 )
 
 # Who did what to a finding (or claim), when and why. Never updated, never deleted.

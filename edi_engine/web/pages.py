@@ -16,6 +16,7 @@ from sqlalchemy.engine import Engine
 
 from edi_engine.outputs.letters import NO_LETTER_STATUSES
 from edi_engine.rules import aging, categories, explain
+from edi_engine.rules.categories import Owed
 from edi_engine.rules.lifecycle import ON_BOOKS, REFUND_DECISIONS, Decision, next_status
 from edi_engine.rules.pack import RulePack
 from edi_engine.rules.report import Explanation
@@ -92,8 +93,11 @@ class DetailContext:
 
     @property
     def letter(self) -> bool:
-        """A letter is offered where one may be written: a refund not resolved or dismissed (letters.py)."""
-        return self.refund and self.explanation.finding.status not in NO_LETTER_STATUSES
+        """A letter is offered where one may be written: a refund (or a double recovery's request to return
+        it) not resolved or dismissed (letters.py)."""
+        category = categories.get(self.explanation.finding.category)
+        return (category.refund or category.owed is Owed.PROVIDER) and \
+            self.explanation.finding.status not in NO_LETTER_STATUSES
 
     @property
     def on_books(self) -> bool:

@@ -146,8 +146,16 @@ def decide(finding_id: int) -> Response:
     if action == "dismiss" and not note:
         return _back(finding_id, "dismiss-needs-reason")
     try:
-        _outputs().decide(engine(), finding_id, action, by=current().user.username, note=note)
-    except UsageError as exc:  # an illegal transition, e.g. decided meanwhile in another tab
+        if action == "mark-refunded":  # a refund is cash: the check or EFT, its amount and date
+            done = _outputs().record_refund(
+                engine(), finding_id, by=current().user.username, method=request.form.get("method", ""),
+                number=request.form.get("number", "")[:60], amount=request.form.get("amount", "")[:30] or None,
+                paid_on=request.form.get("paid_on", "")[:30] or None, note=note, source="web")
+            if done.outstanding > 0:
+                return _back(finding_id, "recorded-partial-refund")
+        else:
+            _outputs().decide(engine(), finding_id, action, by=current().user.username, note=note)
+    except UsageError as exc:  # an illegal transition, e.g. decided meanwhile in another tab; a bad amount
         return _refused(finding_id, f"Not recorded: {exc}")
     return _back(finding_id, recorded_key(action))
 

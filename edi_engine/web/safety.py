@@ -39,6 +39,7 @@ MESSAGES: dict[str, str] = {
     "user-disabled": "User disabled.",
     "password-changed": "Password changed; your other sessions were signed out.",
     **{f"recorded-{d}": f"Recorded: {d.replace('-', ' ')}." for d in DECISION_NAMES},
+    "recorded-partial-refund": "Recorded: a partial refund; the rest is still outstanding.",
 }
 
 

@@ -12,7 +12,7 @@ from sqlalchemy.exc import DBAPIError
 
 from edi_engine.cli import main
 from edi_engine.errors import UsageError
-from edi_engine.outputs import add_note, audit_events, decide, detect_with_audit
+from edi_engine.outputs import add_note, audit_events, decide, detect_with_audit, record_refund
 from edi_engine.outputs import decisions as decisions_module
 from edi_engine.rules import detect
 from edi_engine.store import create_store_engine, imports, payers, tables, upgrade
@@ -48,16 +48,22 @@ def test_decisions_follow_the_transition_table_and_are_audited(pack_store) -> No
     engine = pack_store("patient_overpayment")
     a, b, c, d = _finding_ids(engine)
     decide(engine, a, "approve", by="maria", note="checked the EOB")
-    decide(engine, a, "mark-refunded", by="maria", note="check 1001 mailed")
+    record_refund(engine, a, by="maria", method="check", number="1001", paid_on="2025-03-01",
+                  note="check 1001 mailed")
     decide(engine, b, "approve", by="ed")
     decide(engine, b, "offset", by="ed", note="applied to visit of 2024-12-02")
     decide(engine, c, "dismiss", by="ed", note="patient asked to keep a credit")
     decide(engine, d, "approve", by="ed")
     decide(engine, d, "dismiss", by="ed", note="approved in error")
     assert [_status(engine, i) for i in (a, b, c, d)] == ["refunded", "offset", "dismissed", "dismissed"]
-    trail = [(e.event, e.actor, e.note, e.details["from"], e.details["to"]) for e in audit_events(engine, a)[1:]]
+    trail = [(e.event, e.actor, e.note, e.details.get("from"), e.details.get("to"))
+             for e in audit_events(engine, a)[1:]]
     assert trail == [("approved", "maria", "checked the EOB", "open", "approved"),
+                     ("refund_recorded", "maria", "check 1001 mailed", None, None),
                      ("refunded", "maria", "check 1001 mailed", "approved", "refunded")]
+    cash = audit_events(engine, a)[2].details
+    assert (cash["method"], cash["number"], cash["paid_on"], cash["outstanding"]) == ("check", "1001", "2025-03-01",
+                                                                                      "0.00")
     for fid, action in ((a, "approve"), (a, "dismiss"), (c, "mark-refunded"), (c, "offset")):
         with pytest.raises(UsageError, match=f"finding {fid} is"):
             decide(engine, fid, action, by="x")

@@ -232,11 +232,18 @@ def test_method_follows_the_decision(world: tuple[Engine, Path], tmp_path: Path)
     dup = next(fid for fid in lines if found[fid].claim_id == "PCN1103003")
     other = next(fid for fid in lines if fid != dup)
     outputs.decide(engine, other, "approve", by="maria")
-    outputs.decide(engine, other, "mark-refunded", by="maria", note="refund check no. 20417 mailed to the MAC")
+    whole = lines[other].credit_balance
+    half = (whole / 2).quantize(Decimal("0.01"))
+    outputs.record_refund(engine, other, by="maria", method="check", number="20417", paid_on=AS_OF, amount=half)
+    partial = {ln.finding_id: ln for ln in outputs.cms838_report(engine, AS_OF, pack=pack, all_lines=True)
+               .lines}[other]
+    assert (partial.method, partial.refund_check, partial.amount_repaid) == ("C", "20417", half)
+    assert partial.amount_outstanding == whole - half  # a partial refund: the rest is still owed
+    outputs.record_refund(engine, other, by="maria", method="check", number="20418", paid_on=AS_OF)
     outputs.corrected_claim_for_finding(engine, dup, by="maria")  # the void (adjustment bill) is submitted
     lines = {ln.finding_id: ln for ln in outputs.cms838_report(engine, AS_OF, pack=pack).lines}
     refunded, adjusted = lines[other], lines[dup]
-    assert (refunded.method, refunded.refund_check, refunded.amount_outstanding) == ("C", "20417", 0)
+    assert (refunded.method, refunded.refund_check, refunded.amount_outstanding) == ("C", "20417, 20418", 0)
     assert refunded.amount_repaid == refunded.credit_balance
     assert (adjusted.method, adjusted.amount_repaid, adjusted.amount_outstanding) == ("X", Decimal("7100.00"), 0)
 

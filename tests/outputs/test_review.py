@@ -13,7 +13,7 @@ from click.testing import CliRunner
 from edi_engine.cli import main
 from edi_engine.ledger import account_credits
 from edi_engine.money import from_cents
-from edi_engine.outputs import decide
+from edi_engine.outputs import decide, record_refund
 from edi_engine.outputs.review import render_review, review_report
 from edi_engine.rules import categories, list_findings
 from edi_engine.rules.categories import Pool
@@ -33,7 +33,9 @@ def test_the_review_of_a_period_counts_decides_and_reconciles(pack_store) -> Non
     payer = [f for f in credits if f.status == "open" and categories.get(f.category).pool is Pool.PAYER]
     refunded, dismissed = payer[0], payer[1]
     decide(engine, refunded.id, "approve", by="maria")
-    decide(engine, refunded.id, "mark-refunded", by="maria", note="check 10021")
+    half = (refunded.amount / 2).quantize(Decimal("0.01"))
+    record_refund(engine, refunded.id, by="maria", method="check", number="10021", paid_on=AS_OF, amount=half)
+    record_refund(engine, refunded.id, by="maria", method="check", number="10022", paid_on=AS_OF)
     decide(engine, dismissed.id, "dismiss", by="joe", note="contract pays the higher rate")
 
     report = review_report(engine, "2025-01-01", TODAY)
@@ -41,12 +43,14 @@ def test_the_review_of_a_period_counts_decides_and_reconciles(pack_store) -> Non
     identified = [f for f in credits if f.identified_on == date.fromisoformat(AS_OF)]
     assert activity["identified"] == (len(identified), sum((f.amount for f in identified), Decimal("0.00")))
     assert activity["approved"] == (1, refunded.amount) and activity["refunded"] == (1, refunded.amount)
+    assert activity["refund_recorded"] == (2, refunded.amount)  # a partial check, then the rest
     assert activity["dismissed"] == (1, dismissed.amount)
 
     (why,) = report.sections["dismissed"]
     assert (why["finding_id"], why["by"], why["why"]) == (dismissed.id, "joe", "contract pays the higher rate")
     people = {(r["by"], r["event"]): r["count"] for r in report.sections["decisions"]}
-    assert people == {("joe", "dismissed"): 1, ("maria", "approved"): 1, ("maria", "refunded"): 1}
+    assert people == {("joe", "dismissed"): 1, ("maria", "approved"): 1, ("maria", "refund_recorded"): 2,
+                      ("maria", "refunded"): 1}
 
     repaid = [r for r in report.sections["timeliness"] if r["measure"] == "identified to refunded"]
     assert [(r["finding_id"], r["days"]) for r in repaid] == [(refunded.id, (TODAY - refunded.identified_on).days)]
@@ -68,10 +72,13 @@ def test_the_review_of_a_period_counts_decides_and_reconciles(pack_store) -> Non
         pair = ledger.get(clm01, (0, 0))
         credit = from_cents(pair[0] if pool == "payer" else pair[1])
         assert differences.get((clm01, pool), Decimal("0.00")) == credit - amount
-    # The dismissed and the refunded credits are still in the ledger (no refund posting yet): listed.
-    for f in (refunded, dismissed):
-        row = next(r for r in report.sections["reconciliation"] if r["claim_id"] == f.claim_id and r["pool"] == "payer")
-        assert f"#{f.id} " in row["other_findings"] and row["difference"] >= f.amount
+    # A dismissed credit is still in the ledger: listed, with the dismissal beside it. A refunded one
+    # is posted (the refund checks), so the ledger has no credit left for it.
+    row = next(r for r in report.sections["reconciliation"]
+               if r["claim_id"] == dismissed.claim_id and r["pool"] == "payer")
+    assert f"#{dismissed.id} " in row["other_findings"] and row["difference"] >= dismissed.amount
+    assert not any(r["claim_id"] == refunded.claim_id and r["pool"] == "payer" and r["ledger_credit"] >= refunded.amount
+                   for r in report.sections["reconciliation"])
 
     parsed = list(csv.DictReader(io.StringIO(render_review(report, "csv").decode())))
     assert {r["section"] for r in parsed} >= {"activity", "dismissed", "timeliness", "decisions", "reconciliation"}

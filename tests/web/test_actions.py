@@ -45,6 +45,27 @@ def test_approve_then_offset_each_write_their_audit_event(engine, as_user) -> No
 
 
 @needs_decisions
+def test_the_refund_form_records_the_check_amount_and_date(engine, as_user) -> None:  # type: ignore[no-untyped-def]
+    abe = as_user("abe")
+    fid = _first(engine, status="open", refund_to="payer")
+    token = page_token(abe)
+    abe.post(f"/findings/{fid}/decide", data={"action": "approve", "csrf_token": token})
+    with engine.connect() as conn:
+        amount = conn.execute(select(_F.c.amount).where(_F.c.id == fid)).scalar_one()
+    form = {"action": "mark-refunded", "method": "check", "number": "5001", "amount": "10.00",
+            "paid_on": "2025-02-20", "csrf_token": token}
+    resp = abe.post(f"/findings/{fid}/decide", data=form, follow_redirects=True)
+    assert "a partial refund" in resp.get_data(as_text=True) and _status(engine, fid) == "approved"
+    refused = abe.post(f"/findings/{fid}/decide", data={**form, "number": "5002", "amount": f"{amount:.2f}"})
+    assert refused.status_code == 409 and "outstanding" in refused.get_data(as_text=True)
+    abe.post(f"/findings/{fid}/decide", data={**form, "number": "5002", "amount": "", "method": "eft"})
+    assert _status(engine, fid) == "refunded"
+    cash = [e.details for e in outputs.audit_events(engine, finding_id=fid) if e.event == "refund_recorded"]
+    assert [(d["method"], d["number"], d["amount"], d["source"]) for d in cash] == [
+        ("check", "5001", "10.00", "web"), ("eft", "5002", f"{amount - 10:.2f}", "web")]
+
+
+@needs_decisions
 def test_an_illegal_transition_is_reported_and_changes_nothing(engine, as_user) -> None:  # type: ignore[no-untyped-def]
     abe = as_user("abe")
     fid = _first(engine, status="open")

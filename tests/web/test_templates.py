@@ -118,6 +118,6 @@ def test_detail_buttons_follow_status_and_role(bare_app: Flask) -> None:
         approved = render_template("detail.html", page=_detail("approved"))
         done = render_template("detail.html", page=_detail("refunded"))
     assert "Approve refund" in opened and "Apply offset" not in opened
-    assert "Apply offset" in approved and "Mark refunded" in approved and "Approve refund" not in approved
+    assert "Apply offset" in approved and "Record refund" in approved and "Approve refund" not in approved
     assert "Approve refund" not in done and "Dismiss" not in done and "Add note" in done
     assert NOT_KEPT in opened and "DOE, JANE" in opened
