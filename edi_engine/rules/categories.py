@@ -31,6 +31,7 @@ from edi_engine.rules import (
     msp_overpayment,
     patient_overpayment,
     payer_overpayment,
+    pending_recoupment,
     remittance_conflict,
     unbalanced_remittance,
     unmatched_payment,
@@ -165,8 +166,10 @@ def refund_names() -> tuple[str, ...]:
 
 
 # -- the built-in categories, in allocation order -------------------------------------------------
-# A voided claim first: the void makes every payment on it owed back, so nothing of its credit is
-# left to call a duplicate, an overpayment or a patient overpayment.
+# A deferred recoupment first: the payer has already said it takes that money back (a negative PLB
+# WO/FB after re-adjudicating downward, domain.md 4.6), so it is no void, duplicate or COB credit to
+# refund as well. Then a voided claim: the void makes every payment on it owed back, so nothing of
+# its credit is left to call a duplicate, an overpayment or a patient overpayment.
 
 def _orphan_plbs(conn: Connection, facts: StoreFacts, pack: RulePack) -> list[Candidate]:
     return unmatched_payment.orphan_plbs(facts)
@@ -180,6 +183,15 @@ def _unbalanced_transactions(conn: Connection, facts: StoreFacts, pack: RulePack
     return unbalanced_remittance.transactions(conn, facts, pack.balancing_tolerance)
 
 
+def _forwarded_balances(conn: Connection, facts: StoreFacts, pack: RulePack) -> list[Candidate]:
+    return pending_recoupment.forwarded_balances(conn, facts)
+
+
+# Owed to the payer but no refund: the payer recoups it itself (no letter, deadline or "approve
+# refund"); capped by the payers' credit like any money the account holds for a payer.
+register(Category(
+    pending_recoupment.CATEGORY, pending_recoupment.detect, Owed.PAYER, False, None, None, Correction.NONE,
+    Pool.PAYER, _forwarded_balances))
 register(Category(
     voided_claim.CATEGORY, voided_claim.detect, Owed.PAYER, True,
     Letter("", "We voided this claim (837 claim frequency 8, referencing your claim number). {payer_name} paid "

@@ -1,0 +1,162 @@
+"""pending_recoupment: a payer re-adjudicated a paid claim downward (CLP02 22 reversal, then a
+smaller corrected CLP) and, instead of taking the difference out of that check, deferred it with a
+negative PLB: the provider holds that payer's money until a later 835 takes it back (domain.md
+4.1 "Deferred recovery (payable)", 4.6).
+
+How payers write it (domain.md 1.8, 1.10, 4.6):
+  WO  option 3 of the TR3's claim overpayment recovery: the reversal and correction with a
+      negative WO, reference = the CLP07, and on a later 835 a positive WO with the same reference
+      (RFI 578, 1386, 1756).
+  FB  balance forward: an 835 that nets negative cannot drive BPR02 below zero (RFI 2287), so the
+      payer forwards the negative balance, FB negative now and FB positive on a later 835 with the
+      same identifier (RFI 2223, 580); that identifier is the TRN02 of the 835 that forwarded it and
+      the amount "is not specific to a single claim" (RFI 1114, 2218). A later 835 that nets
+      negative again applies the old balance and forwards a new one under its own TRN02 (RFI 738,
+      2051), so each identifier is its own pair.
+
+The amount is what is still deferred under one reference: the negative PLBs less what the later
+PLBs took back (never below zero). Owed to the payer, yet no refund: the payer has already said
+it takes the money back, so a refund check as well would pay it twice (domain.md 4.6; a credit
+under a payer's demand or recovery is no CMS-838 line, 5.2). No letter, no deadline, no
+"approve refund"; resolved by detect once the recoupment arrives, with its PLB as the evidence.
+
+Two places the deferral is seen:
+  - `detect`, per account: PLBs tied to the claim through CLP07 (WO, and FB from payers that
+    reference the claim). The ledger books them (postings "recoupment"/"forwarding"), so this
+    credit is part of the account's payer credit; the category comes first in the payer pool, so
+    the same money is not also called a void, a duplicate or a COB overpayment.
+  - `forwarded_balances`, store-wide: FB pairs under an identifier that is no CLP07 (the TR3's
+    TRN02). No account's ledger holds them; the finding names the payer and check, and its
+    evidence the claims the forwarding 835 re-adjudicated.
+"""
+
+from __future__ import annotations
+
+from collections import defaultdict
+from typing import TYPE_CHECKING, Any
+
+from sqlalchemy.engine import Connection
+
+from edi_engine.ledger import AccountView, StoreFacts
+from edi_engine.ledger.matching import REVERSAL
+from edi_engine.money import from_cents
+from edi_engine.rules.candidate import Candidate, clp_evidence, plb_evidence
+from edi_engine.rules.lifecycle import Status
+from edi_engine.store.read import ClpFact, PlbFact, claim_payments_on
+
+if TYPE_CHECKING:  # pack.py validates its names against the registry, which imports this module
+    from edi_engine.rules.pack import RulePack
+
+__all__ = ["CATEGORY", "DEFERRING", "detect", "forwarded_balances"]
+
+CATEGORY = "pending_recoupment"
+# The PLB reasons a payer defers a recovery with (negative) and later takes it with (positive).
+DEFERRING = frozenset({"WO", "FB"})
+
+
+def _trn(plb: PlbFact, facts: StoreFacts) -> str:
+    p = facts.payments.get(plb.payment_id)
+    return p.trace_number if p else "?"
+
+
+def _candidate(clm01: str | None, payer_id: str, reference: str, plbs: list[PlbFact], facts: StoreFacts,
+               records: list[dict[str, Any]], filing: str) -> Candidate | None:
+    """One reference's deferral: the negative PLBs, less what the positive ones took back."""
+    deferred = -sum(p.amount for p in plbs if p.amount < 0)
+    if deferred <= 0:
+        return None  # recoupments only (a duplicate or an overpayment taken back): nothing was deferred
+    outstanding = max(0, -sum(p.amount for p in plbs))
+    taken = [p for p in plbs if p.amount > 0]
+    reason = "/".join(sorted({p.reason for p in plbs if p.amount < 0}))
+    records = records + [plb_evidence(p, facts, f"difference deferred (PLB {p.reason} negative)") for p in plbs
+                         if p.amount < 0]
+    records += [plb_evidence(p, facts, "recouped") for p in taken]
+    checks = ", ".join(dict.fromkeys(_trn(p, facts) for p in plbs if p.amount < 0))
+    summary = (f"{payer_id} re-adjudicated downward and deferred {from_cents(deferred)} "
+               f"(PLB {reason}:{reference} negative on check/EFT {checks})")
+    if outstanding:
+        summary += (f"; {from_cents(outstanding)} waits for the payer to recoup it on a later 835: owed to the "
+                    "payer, who takes it back itself, so no refund check")
+        if taken:
+            summary += f" ({from_cents(deferred - outstanding)} already recouped)"
+    else:
+        summary += f"; recouped on check/EFT {', '.join(dict.fromkeys(_trn(p, facts) for p in taken))}"
+    return Candidate(CATEGORY, clm01, payer_id, outstanding or deferred, None, cause=f"PLB={reference}",
+                     status=Status.OPEN if outstanding else Status.RESOLVED,
+                     evidence={"summary": summary, "records": records, "reference": reference,
+                               "deferred": str(from_cents(deferred)),
+                               "recouped": str(from_cents(deferred - outstanding)),
+                               "outstanding": str(from_cents(outstanding)), "filing_indicator": filing})
+
+
+def _readjudication(clps: list[ClpFact], payments: set[int], facts: StoreFacts,
+                    originals: dict[int, ClpFact]) -> list[dict[str, Any]]:
+    """The CLPs that made the difference: each reversal on a deferring check with the payment it
+    reverses, and the corrected payment on that check."""
+    out: list[dict[str, Any]] = []
+    for clp in clps:
+        if clp.payment_id not in payments:
+            continue
+        if clp.status == REVERSAL:
+            original = originals.get(clp.id)
+            if original is not None:
+                out.append(clp_evidence(original, facts, "original payment"))
+            out.append(clp_evidence(clp, facts, "reversed by payer"))
+        else:
+            out.append(clp_evidence(clp, facts, "corrected payment"))
+    return out
+
+
+def detect(view: AccountView, facts: StoreFacts, pack: RulePack) -> list[Candidate]:
+    out: list[Candidate] = []
+    for payer in view.payers.values():
+        by_ref: dict[str, list[PlbFact]] = defaultdict(list)
+        for plb, _clp in payer.plbs:
+            if plb.reason in DEFERRING:
+                by_ref[plb.reference].append(plb)
+        for reference, plbs in sorted(by_ref.items()):
+            deferring = {p.payment_id for p in plbs if p.amount < 0}
+            records = _readjudication(payer.clps, deferring, facts, view.matches.reverses)
+            cand = _candidate(view.account.clm01, payer.payer_id, reference, plbs, facts, records,
+                              payer.filing_indicator)
+            if cand is not None:
+                out.append(cand)
+    return out
+
+
+def forwarded_balances(conn: Connection, facts: StoreFacts) -> list[Candidate]:
+    """FB pairs whose identifier is no claim's CLP07 (the TR3's: the TRN02 of the forwarding 835),
+    one finding per payer and identifier, tied to no account: the balance is the check's."""
+    groups: dict[tuple[str, str], list[PlbFact]] = defaultdict(list)
+    for reference, plbs in facts.plbs_by_reference.items():
+        if reference in facts.plb_reference_accounts:
+            continue  # a CLP07: the account's detect sees it through the ledger
+        for plb in plbs:
+            payment = facts.payments.get(plb.payment_id)
+            if plb.reason == "FB" and payment is not None:
+                groups[(payment.payer_id, reference)].append(plb)
+    forwarding = {p.payment_id for plbs in groups.values() for p in plbs if p.amount < 0}
+    on_check = claim_payments_on(conn, facts, forwarding) if forwarding else {}
+    out: list[Candidate] = []
+    for (payer_id, reference), plbs in sorted(groups.items()):
+        records: list[dict[str, Any]] = []
+        filing = ""
+        for pid in sorted({p.payment_id for p in plbs if p.amount < 0}):
+            clps = on_check.get(pid, [])
+            # Which claims the forwarding 835 took money back from: its reversals and their corrections
+            # (a balance carried from an earlier FB shows as that FB's positive PLB on the same check).
+            changed = {c.clp01 for c in clps if c.status == REVERSAL}
+            records.extend(clp_evidence(c, facts, "reversed by payer" if c.status == REVERSAL
+                                        else "corrected payment") for c in clps if c.clp01 in changed)
+            filing = filing or next((c.filing for c in clps if c.clp01 in changed and c.filing), "")
+            records.extend(plb_evidence(o, facts, f"earlier balance applied (PLB FB:{o.reference})")
+                           for ps in groups.values() for o in ps
+                           if o.payment_id == pid and o.amount > 0 and o.reference != reference)
+        cand = _candidate(None, payer_id, reference, plbs, facts, records, filing)
+        if cand is not None:
+            claims = sorted({str(r["clp01"]) for r in records if r.get("clp01")})
+            cand.evidence["claims"] = claims
+            if claims:
+                cand.evidence["summary"] += f" (claims re-adjudicated on the forwarding 835: {', '.join(claims)})"
+            out.append(cand)
+    return out
