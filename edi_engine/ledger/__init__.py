@@ -8,8 +8,8 @@ Public API:
     match_account(account, facts) -> AccountMatches
     analyse(account, matches, facts, fee_per_unit=True) -> AccountView
     build_postings(view) -> list[Posting]; balance(), payer_side(), patient_side(), credit()
-    duplicate_totals(), primary_excess(), combined_payments(), line_totals(), void_totals(), msp_terms()
-                                                  the sums rules and letters show
+    duplicate_totals(), primary_excess(), combined_payments(), line_totals(), void_totals(), msp_terms(),
+    deferrals()                                   the sums rules and letters show
     ledger_for(conn, clm01) -> (AccountView, list[Posting]) | None   one account, for explain
 """
 
@@ -19,12 +19,17 @@ from sqlalchemy.engine import Connection
 
 from edi_engine.ledger.adjudication import AccountView, LineAdjudication, PayerView, analyse
 from edi_engine.ledger.balances import (
+    DEFERRING,
     CombinedPayments,
+    Deferral,
     DuplicateTotals,
     LineTotals,
     MspTerms,
     VoidTotals,
     combined_payments,
+    deferral,
+    deferrals,
+    deferred_outstanding,
     duplicate_totals,
     line_totals,
     msp_terms,
@@ -44,10 +49,12 @@ from edi_engine.ledger.postings import (
 from edi_engine.store.read import Account, StoreFacts, iter_accounts, load_store_facts
 
 __all__ = [
-    "PATIENT", "Account", "AccountMatches", "AccountView", "CombinedPayments", "DuplicateTotals",
+    "DEFERRING", "PATIENT", "Account", "AccountMatches", "AccountView", "CombinedPayments", "Deferral",
+    "DuplicateTotals",
     "LineAdjudication", "LineTotals", "Match", "MatchProblem", "MspTerms", "PayerView", "Posting", "StoreFacts",
     "analyse",
-    "balance", "build_postings", "combined_payments", "credit", "duplicate_totals", "iter_accounts", "ledger_for",
+    "balance", "build_postings", "combined_payments", "credit", "deferral", "deferrals", "deferred_outstanding",
+    "duplicate_totals", "iter_accounts", "ledger_for",
     "line_totals", "load_store_facts", "match_account", "msp_terms", "patient_side", "payer_side", "primary_excess",
     "VoidTotals", "void_totals",
 ]

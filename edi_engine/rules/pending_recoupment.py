@@ -15,16 +15,18 @@ How payers write it (domain.md 1.8, 1.10, 4.6):
       2051), so each identifier is its own pair.
 
 The amount is what is still deferred under one reference: the negative PLBs less what the later
-PLBs took back (never below zero). Owed to the payer, yet no refund: the payer has already said
-it takes the money back, so a refund check as well would pay it twice (domain.md 4.6; a credit
-under a payer's demand or recovery is no CMS-838 line, 5.2). No letter, no deadline, no
-"approve refund"; resolved by detect once the recoupment arrives, with its PLB as the evidence.
+PLBs took back (never below zero; the ledger's sum, ledger.deferrals). Owed to the payer, yet no
+refund: the payer has already said it takes the money back, so a refund check as well would pay
+it twice (domain.md 4.6; a credit under a payer's demand or recovery is no CMS-838 line, 5.2). No
+letter, no deadline, no "approve refund"; resolved by detect once the recoupment arrives, with its
+PLB as the evidence.
 
 Two places the deferral is seen:
   - `detect`, per account: PLBs tied to the claim through CLP07 (WO, and FB from payers that
     reference the claim). The ledger books them (postings "recoupment"/"forwarding"), so this
-    credit is part of the account's payer credit; the category comes first in the payer pool, so
-    the same money is not also called a void, a duplicate or a COB overpayment.
+    credit is part of the account's payer credit; the category comes first in the payer pool, and
+    the ledger's COB, MSP and void sums leave deferred money out, so the same money is not also
+    called a void, a duplicate or a COB overpayment.
   - `forwarded_balances`, store-wide: FB pairs under an identifier that is no CLP07 (the TR3's
     TRN02). No account's ledger holds them; the finding names the payer and check, and its
     evidence the claims the forwarding 835 re-adjudicated.
@@ -37,7 +39,7 @@ from typing import TYPE_CHECKING, Any
 
 from sqlalchemy.engine import Connection
 
-from edi_engine.ledger import AccountView, StoreFacts
+from edi_engine.ledger import AccountView, Deferral, StoreFacts, deferral, deferrals
 from edi_engine.ledger.matching import REVERSAL
 from edi_engine.money import from_cents
 from edi_engine.rules.candidate import Candidate, clp_evidence, plb_evidence
@@ -47,11 +49,9 @@ from edi_engine.store.read import ClpFact, PlbFact, claim_payments_on
 if TYPE_CHECKING:  # pack.py validates its names against the registry, which imports this module
     from edi_engine.rules.pack import RulePack
 
-__all__ = ["CATEGORY", "DEFERRING", "detect", "forwarded_balances"]
+__all__ = ["CATEGORY", "detect", "forwarded_balances"]
 
 CATEGORY = "pending_recoupment"
-# The PLB reasons a payer defers a recovery with (negative) and later takes it with (positive).
-DEFERRING = frozenset({"WO", "FB"})
 
 
 def _trn(plb: PlbFact, facts: StoreFacts) -> str:
@@ -59,34 +59,31 @@ def _trn(plb: PlbFact, facts: StoreFacts) -> str:
     return p.trace_number if p else "?"
 
 
-def _candidate(clm01: str | None, payer_id: str, reference: str, plbs: list[PlbFact], facts: StoreFacts,
-               records: list[dict[str, Any]], filing: str) -> Candidate | None:
-    """One reference's deferral: the negative PLBs, less what the positive ones took back."""
-    deferred = -sum(p.amount for p in plbs if p.amount < 0)
-    if deferred <= 0:
-        return None  # recoupments only (a duplicate or an overpayment taken back): nothing was deferred
-    outstanding = max(0, -sum(p.amount for p in plbs))
-    taken = [p for p in plbs if p.amount > 0]
-    reason = "/".join(sorted({p.reason for p in plbs if p.amount < 0}))
-    records = records + [plb_evidence(p, facts, f"difference deferred (PLB {p.reason} negative)") for p in plbs
-                         if p.amount < 0]
+def _candidate(clm01: str | None, payer_id: str, d: Deferral, facts: StoreFacts, records: list[dict[str, Any]],
+               filing: str) -> Candidate:
+    """One reference's deferral as a finding: open for what is still deferred, else resolved."""
+    negative = [p for p in d.plbs if p.amount < 0]
+    taken = [p for p in d.plbs if p.amount > 0]
+    reason = "/".join(sorted({p.reason for p in negative}))
+    records = records + [plb_evidence(p, facts, f"difference deferred (PLB {p.reason} negative)") for p in negative]
     records += [plb_evidence(p, facts, "recouped") for p in taken]
-    checks = ", ".join(dict.fromkeys(_trn(p, facts) for p in plbs if p.amount < 0))
-    summary = (f"{payer_id} re-adjudicated downward and deferred {from_cents(deferred)} "
-               f"(PLB {reason}:{reference} negative on check/EFT {checks})")
-    if outstanding:
-        summary += (f"; {from_cents(outstanding)} waits for the payer to recoup it on a later 835: owed to the "
+    checks = ", ".join(dict.fromkeys(_trn(p, facts) for p in negative))
+    why = "re-adjudicated downward and deferred" if any(r["role"] == "reversed by payer" for r in records) \
+        else "deferred"
+    summary = f"{payer_id} {why} {from_cents(d.deferred)} (PLB {reason}:{d.reference} negative on check/EFT {checks})"
+    if d.outstanding:
+        summary += (f"; {from_cents(d.outstanding)} waits for the payer to recoup it on a later 835: owed to the "
                     "payer, who takes it back itself, so no refund check")
         if taken:
-            summary += f" ({from_cents(deferred - outstanding)} already recouped)"
+            summary += f" ({from_cents(d.deferred - d.outstanding)} already recouped)"
     else:
         summary += f"; recouped on check/EFT {', '.join(dict.fromkeys(_trn(p, facts) for p in taken))}"
-    return Candidate(CATEGORY, clm01, payer_id, outstanding or deferred, None, cause=f"PLB={reference}",
-                     status=Status.OPEN if outstanding else Status.RESOLVED,
-                     evidence={"summary": summary, "records": records, "reference": reference,
-                               "deferred": str(from_cents(deferred)),
-                               "recouped": str(from_cents(deferred - outstanding)),
-                               "outstanding": str(from_cents(outstanding)), "filing_indicator": filing})
+    return Candidate(CATEGORY, clm01, payer_id, d.outstanding or d.deferred, None, cause=f"PLB={d.reference}",
+                     status=Status.OPEN if d.outstanding else Status.RESOLVED,
+                     evidence={"summary": summary, "records": records, "reference": d.reference,
+                               "deferred": str(from_cents(d.deferred)),
+                               "recouped": str(from_cents(d.deferred - d.outstanding)),
+                               "outstanding": str(from_cents(d.outstanding)), "filing_indicator": filing})
 
 
 def _readjudication(clps: list[ClpFact], payments: set[int], facts: StoreFacts,
@@ -110,17 +107,10 @@ def _readjudication(clps: list[ClpFact], payments: set[int], facts: StoreFacts,
 def detect(view: AccountView, facts: StoreFacts, pack: RulePack) -> list[Candidate]:
     out: list[Candidate] = []
     for payer in view.payers.values():
-        by_ref: dict[str, list[PlbFact]] = defaultdict(list)
-        for plb, _clp in payer.plbs:
-            if plb.reason in DEFERRING:
-                by_ref[plb.reference].append(plb)
-        for reference, plbs in sorted(by_ref.items()):
-            deferring = {p.payment_id for p in plbs if p.amount < 0}
+        for d in deferrals(payer):
+            deferring = {p.payment_id for p in d.plbs if p.amount < 0}
             records = _readjudication(payer.clps, deferring, facts, view.matches.reverses)
-            cand = _candidate(view.account.clm01, payer.payer_id, reference, plbs, facts, records,
-                              payer.filing_indicator)
-            if cand is not None:
-                out.append(cand)
+            out.append(_candidate(view.account.clm01, payer.payer_id, d, facts, records, payer.filing_indicator))
     return out
 
 
@@ -136,6 +126,11 @@ def forwarded_balances(conn: Connection, facts: StoreFacts) -> list[Candidate]:
             if plb.reason == "FB" and payment is not None:
                 groups[(payment.payer_id, reference)].append(plb)
     forwarding = {p.payment_id for plbs in groups.values() for p in plbs if p.amount < 0}
+    by_payment: dict[int, list[PlbFact]] = defaultdict(list)
+    for plbs in facts.plbs_by_reference.values():
+        for plb in plbs:
+            if plb.payment_id in forwarding:
+                by_payment[plb.payment_id].append(plb)
     on_check = claim_payments_on(conn, facts, forwarding) if forwarding else {}
     out: list[Candidate] = []
     for (payer_id, reference), plbs in sorted(groups.items()):
@@ -149,14 +144,17 @@ def forwarded_balances(conn: Connection, facts: StoreFacts) -> list[Candidate]:
             records.extend(clp_evidence(c, facts, "reversed by payer" if c.status == REVERSAL
                                         else "corrected payment") for c in clps if c.clp01 in changed)
             filing = filing or next((c.filing for c in clps if c.clp01 in changed and c.filing), "")
-            records.extend(plb_evidence(o, facts, f"earlier balance applied (PLB FB:{o.reference})")
-                           for ps in groups.values() for o in ps
-                           if o.payment_id == pid and o.amount > 0 and o.reference != reference)
-        cand = _candidate(None, payer_id, reference, plbs, facts, records, filing)
-        if cand is not None:
-            claims = sorted({str(r["clp01"]) for r in records if r.get("clp01")})
-            cand.evidence["claims"] = claims
-            if claims:
-                cand.evidence["summary"] += f" (claims re-adjudicated on the forwarding 835: {', '.join(claims)})"
-            out.append(cand)
+            # What else took money back on that 835 and so made it net negative: an earlier forwarded
+            # balance applied (RFI 738, 2051), a recoupment (WO positive) it could not cover (RFI 1756).
+            records.extend(plb_evidence(o, facts, f"taken back on the forwarding 835 (PLB {o.reason}:{o.reference})")
+                           for o in by_payment.get(pid, ()) if o.amount > 0 and o.reference != reference)
+        d = deferral(reference, plbs)
+        if d is None:
+            continue  # a balance applied from an 835 not in the store: nothing deferred that we saw
+        cand = _candidate(None, payer_id, d, facts, records, filing)
+        claims = sorted({str(r["clp01"]) for r in records if r.get("clp01")})
+        cand.evidence["claims"] = claims
+        if claims:
+            cand.evidence["summary"] += f" (claims re-adjudicated on the forwarding 835: {', '.join(claims)})"
+        out.append(cand)
     return out
