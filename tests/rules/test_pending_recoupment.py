@@ -8,6 +8,7 @@ built remittances, on SQLite and PostgreSQL."""
 from __future__ import annotations
 
 import shutil
+from datetime import date
 from pathlib import Path
 
 import pytest
@@ -23,6 +24,8 @@ from edi_engine.simulate.replay import actual_findings
 from edi_engine.store import open_store
 from edi_engine.store.ingest import ingest_file
 from edi_engine.store.packs import load_folder
+from edi_engine.web.context import Chrome
+from edi_engine.web.pages import detail_page
 from tests.ledger.build import Store, file_835, file_837
 from tests.ledger.scenarios import claim, paid, reversal, secondary
 
@@ -98,6 +101,9 @@ def test_waiting_then_recouped(db_url: str, tmp_path: Path) -> None:
                 with pytest.raises(UsageError, match="not a refund"):
                     outputs.decide(engine, f.id, action, by="abe")
         assert outputs.credit_balance_report(engine, as_of="2025-08-01") == []
+        chrome = Chrome("abe", "approver", "tok", date(2025, 8, 1), frozenset({"view", "approve", "dismiss"}))
+        page = detail_page(engine, acme.id, chrome)  # the review page offers neither letter nor approval
+        assert (page.letter, page.may("approve"), page.may("dismiss")) == (False, False, True)
 
         for name in RECOUPING:
             assert ingest_file(engine, PACK / name).ok
