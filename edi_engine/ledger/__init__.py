@@ -33,6 +33,7 @@ from edi_engine.ledger.balances import (
     duplicate_totals,
     line_totals,
     msp_terms,
+    own_allowed,
     primary_excess,
     void_totals,
 )
@@ -55,8 +56,8 @@ __all__ = [
     "analyse",
     "balance", "build_postings", "combined_payments", "credit", "deferral", "deferrals", "deferred_outstanding",
     "duplicate_totals", "iter_accounts", "ledger_for",
-    "line_totals", "load_store_facts", "match_account", "msp_terms", "patient_side", "payer_side", "primary_excess",
-    "VoidTotals", "void_totals",
+    "line_totals", "load_store_facts", "match_account", "msp_terms", "own_allowed", "patient_side", "payer_side",
+    "primary_excess", "VoidTotals", "void_totals",
 ]
 
 

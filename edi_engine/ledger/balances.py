@@ -16,7 +16,7 @@ from edi_engine.store.read import ClpFact, PlbFact
 
 __all__ = ["DEFERRING", "CombinedPayments", "Deferral", "DuplicateTotals", "LineTotals", "MspTerms", "VoidTotals",
            "combined_payments", "deferral", "deferrals", "deferred_outstanding", "duplicate_totals", "line_totals",
-           "msp_terms", "primary_excess", "void_totals"]
+           "msp_terms", "own_allowed", "primary_excess", "void_totals"]
 
 # The PLB reasons a payer defers a recovery with (negative) and later takes it with (positive): WO
 # (overpayment recovery, TR3 option 3) and FB (forwarding balance) (domain.md 1.8, 4.6).
@@ -121,6 +121,15 @@ def combined_payments(view: AccountView) -> CombinedPayments | None:
     if view.order:
         by_payer[view.order[0]] -= primary_excess(view)[1]
     return CombinedPayments(by_payer, sum(by_payer.values()), allowed)
+
+
+def own_allowed(payer: PayerView) -> int | None:
+    """What a payer itself allowed over its standing adjudication: the sum of its AMT*B6, or None
+    when a line it paid carries none (a secondary's own allowable under COB, NAIC MDL-120)."""
+    services = [s for c in payer.standing for s in c.services]
+    if not services or any(s.allowed is None for s in services):
+        return None
+    return sum(s.allowed or 0 for s in services)
 
 
 @dataclass(frozen=True, slots=True)

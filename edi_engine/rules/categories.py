@@ -25,6 +25,7 @@ from edi_engine.errors import UsageError
 from edi_engine.ledger import AccountView, StoreFacts
 from edi_engine.rules import (
     cob_overpayment,
+    cob_secondary_allowable,
     deposit_without_era,
     duplicate_payment,
     era_without_deposit,
@@ -226,6 +227,11 @@ register(Category(
                  "({allowed}). Under coordination of benefits the excess of {amount} paid by {payer_name} is "
                  "returned."),
     Cms838("2", "primary payer {primary_payer}"), Correction.NONE, Pool.PAYER))
+# Within a listed secondary's own allowed (NAIC COB): a review flag, no refund; capped after the COB
+# refund it is carved out of, so together they are never more than the payers' credit.
+register(Category(
+    cob_secondary_allowable.CATEGORY, cob_secondary_allowable.detect, Owed.NONE, False, None, None,
+    Correction.NONE, Pool.PAYER))
 register(Category(
     patient_overpayment.CATEGORY, patient_overpayment.detect, Owed.PATIENT, True,
     Letter("A0", "Your share of these charges, after your insurance paid, is {share}. You paid {paid}, so you "

@@ -106,6 +106,8 @@ class RulePack:
     investigation_max_days: int = 180  # a Medicare deadline's suspension while investigating (401.305(b))
     investigation_payer_types: frozenset[str] = frozenset({"medicare"})
     aging_buckets: tuple[int, ...] = (30, 60, 90)  # upper ends of the aging buckets, in days
+    # Secondaries whose own allowed amount counts under COB (NAIC MDL-120: the highest negotiated fee).
+    cob_own_allowable: frozenset[str] = frozenset()
 
     def payer_type(self, payer_id: str | None, filing_indicator: str | None) -> str:
         if payer_id and payer_id in self.payer_types_by_id:
@@ -159,6 +161,7 @@ def load_pack(path: str | Path | None = None) -> RulePack:
             investigation_max_days=_days(deadlines, "investigation_max_days"),
             investigation_payer_types=frozenset(str(t) for t in deadlines["investigation_payer_types"]),
             aging_buckets=_aging_buckets(raw["aging"]["buckets"]),
+            cob_own_allowable=frozenset(str(p) for p in raw.get("cob", {}).get("own_allowable_secondaries", [])),
         )
     except (KeyError, TypeError, ValueError) as exc:
         raise UsageError(f"rule pack {source}: missing or invalid setting ({exc})") from None
