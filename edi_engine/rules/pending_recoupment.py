@@ -59,13 +59,23 @@ def _trn(plb: PlbFact, facts: StoreFacts) -> str:
     return p.trace_number if p else "?"
 
 
+def _deferred(plb: PlbFact, facts: StoreFacts) -> dict[str, Any]:
+    """A negative PLB's evidence with its check's date: the day the provider began to hold the
+    payer's money (the credit's arose_on); a recouping PLB carries none, so it never moves that day."""
+    rec = plb_evidence(plb, facts, f"difference deferred (PLB {plb.reason} negative)")
+    p = facts.payments.get(plb.payment_id)
+    if p is not None and p.payment_date is not None:
+        rec["check_date"] = p.payment_date.isoformat()
+    return rec
+
+
 def _candidate(clm01: str | None, payer_id: str, d: Deferral, facts: StoreFacts, records: list[dict[str, Any]],
                filing: str) -> Candidate:
     """One reference's deferral as a finding: open for what is still deferred, else resolved."""
     negative = [p for p in d.plbs if p.amount < 0]
     taken = [p for p in d.plbs if p.amount > 0]
     reason = "/".join(sorted({p.reason for p in negative}))
-    records = records + [plb_evidence(p, facts, f"difference deferred (PLB {p.reason} negative)") for p in negative]
+    records = records + [_deferred(p, facts) for p in negative]
     records += [plb_evidence(p, facts, "recouped") for p in taken]
     checks = ", ".join(dict.fromkeys(_trn(p, facts) for p in negative))
     why = "re-adjudicated downward and deferred" if any(r["role"] == "reversed by payer" for r in records) \

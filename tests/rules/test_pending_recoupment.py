@@ -201,6 +201,7 @@ def test_a_recoupment_the_check_cannot_cover_is_forwarded_not_forgotten(store: S
     assert [(r["role"], r.get("reference")) for r in forwarded.evidence["records"]] == [
         ("taken back on the forwarding 835 (PLB WO:ICN2)", "ICN2"), ("difference deferred (PLB FB negative)", "CHK4")]
     assert forwarded.evidence["summary"].startswith("P1 deferred 40.00")
+    assert str(forwarded.arose_on) == "2024-04-01"  # the forwarding check's date, though it re-adjudicated nothing
 
     store.add("e.835", file_835("P1", "CHK5", "20240501", [paid("ICN5", "PCN3")], [("FB", "CHK4", "40.00")]))
     store.ingest(store.files[-1])
