@@ -9,8 +9,7 @@ Public API:
     analyse(account, matches, facts, fee_per_unit=True) -> AccountView
     build_postings(view) -> list[Posting]; balance(), payer_side(), patient_side(), credit()
     double_recovery(), duplicate_totals(), primary_excess(), combined_payments(), line_totals(), void_totals(),
-    msp_terms()
-                                                  the sums rules and letters show
+    msp_terms(), deferrals()                      the sums rules and letters show
     ledger_for(conn, clm01) -> (AccountView, list[Posting]) | None   one account, for explain
     account_credits(conn) -> {CLM01: (payer credit, patient credit)}  every account's credit, for the review
 """
@@ -21,17 +20,23 @@ from sqlalchemy.engine import Connection
 
 from edi_engine.ledger.adjudication import AccountView, LineAdjudication, PayerView, analyse
 from edi_engine.ledger.balances import (
+    DEFERRING,
     CombinedPayments,
+    Deferral,
     DoubleRecovery,
     DuplicateTotals,
     LineTotals,
     MspTerms,
     VoidTotals,
     combined_payments,
+    deferral,
+    deferrals,
+    deferred_outstanding,
     double_recovery,
     duplicate_totals,
     line_totals,
     msp_terms,
+    own_allowed,
     primary_excess,
     void_totals,
 )
@@ -48,13 +53,14 @@ from edi_engine.ledger.postings import (
 from edi_engine.store.read import Account, StoreFacts, iter_accounts, load_store_facts
 
 __all__ = [
-    "PATIENT", "Account", "AccountMatches", "AccountView", "CombinedPayments", "DoubleRecovery", "DuplicateTotals",
+    "DEFERRING", "PATIENT", "Account", "AccountMatches", "AccountView", "CombinedPayments", "Deferral",
+    "DoubleRecovery", "DuplicateTotals",
     "LineAdjudication", "LineTotals", "Match", "MatchProblem", "MspTerms", "PayerView", "Posting", "StoreFacts",
     "analyse",
-    "balance", "build_postings", "combined_payments", "credit", "double_recovery", "duplicate_totals",
-    "iter_accounts", "ledger_for",
-    "line_totals", "load_store_facts", "match_account", "msp_terms", "patient_side", "payer_side", "primary_excess",
-    "VoidTotals", "account_credits", "void_totals",
+    "balance", "build_postings", "combined_payments", "credit", "deferral", "deferrals", "deferred_outstanding",
+    "double_recovery", "duplicate_totals", "iter_accounts", "ledger_for",
+    "line_totals", "load_store_facts", "match_account", "msp_terms", "own_allowed", "patient_side", "payer_side",
+    "primary_excess", "VoidTotals", "account_credits", "void_totals",
 ]
 
 

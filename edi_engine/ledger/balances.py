@@ -16,9 +16,45 @@ from edi_engine.ledger.matching import REVERSAL
 from edi_engine.ledger.postings import balance, build_postings
 from edi_engine.store.read import ClpFact, PlbFact, RefundFact, StoreFacts
 
-__all__ = ["CombinedPayments", "DoubleRecovery", "DuplicateTotals", "LineTotals", "MspTerms", "VoidTotals",
-           "combined_payments", "double_recovery", "duplicate_totals", "line_totals", "msp_terms", "primary_excess",
-           "void_totals"]
+__all__ = ["DEFERRING", "CombinedPayments", "Deferral", "DoubleRecovery", "DuplicateTotals", "LineTotals", "MspTerms",
+           "VoidTotals", "combined_payments", "deferral", "deferrals", "deferred_outstanding", "double_recovery",
+           "duplicate_totals", "line_totals", "msp_terms", "own_allowed", "primary_excess", "void_totals"]
+
+# The PLB reasons a payer defers a recovery with (negative) and later takes it with (positive): WO
+# (overpayment recovery, TR3 option 3) and FB (forwarding balance) (domain.md 1.8, 4.6).
+DEFERRING = frozenset({"WO", "FB"})
+
+
+@dataclass(frozen=True, slots=True)
+class Deferral:
+    """One PLB reference's deferred recovery: negative WO/FB now, positive with the same reference later."""
+
+    reference: str
+    deferred: int  # the negative PLBs, as a positive amount
+    outstanding: int  # what of it the later PLBs have not taken back yet, never below 0
+    plbs: tuple[PlbFact, ...]
+
+
+def deferral(reference: str, plbs: list[PlbFact]) -> Deferral | None:
+    """The deferral under one reference, or None when nothing was deferred (recoupments only)."""
+    deferred = -sum(p.amount for p in plbs if p.amount < 0)
+    if deferred <= 0:
+        return None
+    return Deferral(reference, deferred, max(0, -sum(p.amount for p in plbs)), tuple(plbs))
+
+
+def deferrals(payer: PayerView) -> list[Deferral]:
+    """A payer's deferred recoveries on an account (PLBs tied to its CLP07s), by reference."""
+    by_ref: dict[str, list[PlbFact]] = {}
+    for plb, _clp in payer.plbs:
+        if plb.reason in DEFERRING:
+            by_ref.setdefault(plb.reference, []).append(plb)
+    return [d for ref, plbs in sorted(by_ref.items()) if (d := deferral(ref, plbs)) is not None]
+
+
+def deferred_outstanding(payer: PayerView) -> int:
+    """Money the payer still holds a deferred recovery on: counted in its net payment, yet spoken for."""
+    return sum(d.outstanding for d in deferrals(payer))
 
 
 @dataclass(frozen=True, slots=True)
@@ -46,7 +82,9 @@ class VoidTotals:
 def void_totals(payer: PayerView) -> VoidTotals:
     """A payer's payments on a voided claim (AccountView.void): all of it is owed back (domain.md 7.1)."""
     paid = sum(c.paid for c in payer.clps if c.status != REVERSAL and c.paid > 0)
-    return VoidTotals(paid, max(0, min(paid, payer.net_paid)))
+    # A reversal whose recovery the payer deferred (negative WO/FB) is taken back all the same: that
+    # money waits for its recoupment (pending_recoupment), it is not refunded for the void as well.
+    return VoidTotals(paid, max(0, min(paid, payer.net_paid - deferred_outstanding(payer))))
 
 
 def primary_excess(view: AccountView) -> tuple[int, int]:
@@ -74,17 +112,26 @@ class CombinedPayments:
 def combined_payments(view: AccountView) -> CombinedPayments | None:
     """What the payers paid together against the primary's allowed (COB), or None without a primary.
 
-    Each payer counts net of reversals and recoupments, less its open duplicates, and the primary
-    less its own open overpayment, so a credit already reported elsewhere is not counted twice.
+    Each payer counts net of reversals and recoupments, less its open duplicates and the recoveries it
+    deferred (pending_recoupment), and the primary less its own open overpayment, so a credit already
+    reported elsewhere is not counted twice.
     """
     if view.primary is None:
         return None
     allowed = sum(adj.allowed for adj in view.primary.lines.values())
-    by_payer = {payer_id: view.payers[payer_id].net_paid - duplicate_totals(view, view.payers[payer_id]).still_open
-                for payer_id in view.order}
+    by_payer = {payer_id: _standing_paid(view, view.payers[payer_id]) for payer_id in view.order}
     if view.order:
         by_payer[view.order[0]] -= primary_excess(view)[1]
     return CombinedPayments(by_payer, sum(by_payer.values()), allowed)
+
+
+def own_allowed(payer: PayerView) -> int | None:
+    """What a payer itself allowed over its standing adjudication: the sum of its AMT*B6, or None
+    when a line it paid carries none (a secondary's own allowable under COB, NAIC MDL-120)."""
+    services = [s for c in payer.standing for s in c.services]
+    if not services or any(s.allowed is None for s in services):
+        return None
+    return sum(s.allowed or 0 for s in services)
 
 
 @dataclass(frozen=True, slots=True)
@@ -130,7 +177,7 @@ class MspTerms:
 
 
 def _standing_paid(view: AccountView, payer: PayerView) -> int:
-    return payer.net_paid - duplicate_totals(view, payer).still_open
+    return payer.net_paid - duplicate_totals(view, payer).still_open - deferred_outstanding(payer)
 
 
 def msp_terms(view: AccountView, medicare: PayerView, others: list[PayerView]) -> MspTerms:

@@ -25,6 +25,7 @@ from edi_engine.errors import UsageError
 from edi_engine.ledger import AccountView, StoreFacts
 from edi_engine.rules import (
     cob_overpayment,
+    cob_secondary_allowable,
     deposit_without_era,
     double_recovery,
     duplicate_payment,
@@ -32,6 +33,7 @@ from edi_engine.rules import (
     msp_overpayment,
     patient_overpayment,
     payer_overpayment,
+    pending_recoupment,
     remittance_conflict,
     unbalanced_remittance,
     unmatched_payment,
@@ -167,8 +169,10 @@ def refund_names() -> tuple[str, ...]:
 
 
 # -- the built-in categories, in allocation order -------------------------------------------------
-# A voided claim first: the void makes every payment on it owed back, so nothing of its credit is
-# left to call a duplicate, an overpayment or a patient overpayment.
+# A deferred recoupment first: the payer has already said it takes that money back (a negative PLB
+# WO/FB after re-adjudicating downward, domain.md 4.6), so it is no void, duplicate or COB credit to
+# refund as well. Then a voided claim: the void makes every payment on it owed back, so nothing of
+# its credit is left to call a duplicate, an overpayment or a patient overpayment.
 
 def _orphan_plbs(conn: Connection, facts: StoreFacts, pack: RulePack) -> list[Candidate]:
     return unmatched_payment.orphan_plbs(facts)
@@ -182,6 +186,15 @@ def _unbalanced_transactions(conn: Connection, facts: StoreFacts, pack: RulePack
     return unbalanced_remittance.transactions(conn, facts, pack.balancing_tolerance)
 
 
+def _forwarded_balances(conn: Connection, facts: StoreFacts, pack: RulePack) -> list[Candidate]:
+    return pending_recoupment.forwarded_balances(conn, facts)
+
+
+# Owed to the payer but no refund: the payer recoups it itself (no letter, deadline or "approve
+# refund"); capped by the payers' credit like any money the account holds for a payer.
+register(Category(
+    pending_recoupment.CATEGORY, pending_recoupment.detect, Owed.PAYER, False, None, None, Correction.NONE,
+    Pool.PAYER, _forwarded_balances))
 register(Category(
     voided_claim.CATEGORY, voided_claim.detect, Owed.PAYER, True,
     Letter("", "We voided this claim (837 claim frequency 8, referencing your claim number). {payer_name} paid "
@@ -216,6 +229,11 @@ register(Category(
                  "({allowed}). Under coordination of benefits the excess of {amount} paid by {payer_name} is "
                  "returned."),
     Cms838("2", "primary payer {primary_payer}"), Correction.NONE, Pool.PAYER))
+# Within a listed secondary's own allowed (NAIC COB): a review flag, no refund; capped after the COB
+# refund it is carved out of, so together they are never more than the payers' credit.
+register(Category(
+    cob_secondary_allowable.CATEGORY, cob_secondary_allowable.detect, Owed.NONE, False, None, None,
+    Correction.NONE, Pool.PAYER))
 register(Category(
     patient_overpayment.CATEGORY, patient_overpayment.detect, Owed.PATIENT, True,
     Letter("A0", "Your share of these charges, after your insurance paid, is {share}. You paid {paid}, so you "

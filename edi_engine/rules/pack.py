@@ -168,6 +168,8 @@ class RulePack:
     investigation_max_days: int = 180  # a Medicare deadline's suspension while investigating (401.305(b))
     investigation_payer_types: frozenset[str] = frozenset({"medicare"})
     aging_buckets: tuple[int, ...] = (30, 60, 90)  # upper ends of the aging buckets, in days
+    # Secondaries whose own allowed amount counts under COB (NAIC MDL-120: the highest negotiated fee).
+    cob_own_allowable: frozenset[str] = frozenset()
     states: dict[str, StateRules] = field(default_factory=dict)
     provider: ProviderInfo = ProviderInfo()
     cms838: Cms838Rules = Cms838Rules()
@@ -232,6 +234,7 @@ def load_pack(path: str | Path | None = None) -> RulePack:
             states=_states(raw.get("states", {})),
             provider=_provider_info(raw.get("provider", {})),
             cms838=_cms838_rules(raw.get("cms838", {})),
+            cob_own_allowable=frozenset(str(p) for p in raw.get("cob", {}).get("own_allowable_secondaries", [])),
         )
     except (KeyError, TypeError, ValueError) as exc:
         raise UsageError(f"rule pack {source}: missing or invalid setting ({exc})") from None

@@ -16,17 +16,21 @@ Only "findings" is required. Each finding has:
 
 - category: duplicate_payment | payer_overpayment | cob_overpayment | patient_overpayment |
   unmatched_payment | era_without_deposit | deposit_without_era | remittance_conflict |
-  msp_overpayment (unbalanced_remittance is never generated: every generated 835 balances;
-  remittance_conflict and msp_overpayment only in hand-made packs);
+  msp_overpayment | pending_recoupment | cob_secondary_allowable (unbalanced_remittance is never
+  generated: every generated 835 balances; remittance_conflict, msp_overpayment, pending_recoupment and
+  cob_secondary_allowable only in hand-made packs);
 - claim_id: CLM01 (= CLP01; for unmatched_payment the CLP01 that matches no claim); "" for the
-  deposit findings and remittance_conflict, which concern a payment, a deposit or a remittance, not a
+  deposit findings, remittance_conflict and a forwarded balance (pending_recoupment under a PLB FB
+  identifier that is no CLP07), which concern a payment, a deposit or a remittance, not a
   claim;
 - payer_id: the canonical payer id (837 2010BB NM109; an 835 alias is mapped through
   payer_aliases.csv); for a patient_overpayment, the payer of the claim's primary coverage;
 - amount: a string with exactly two decimals;
 - refund_to: payer | patient | offset, or null for a finding that is no refund (unmatched_payment,
-  unbalanced_remittance, the deposit findings, remittance_conflict: unapplied cash, data quality or a
-  remittance held for review; "none" in `Finding.refund_to`; "" reads as null);
+  unbalanced_remittance, the deposit findings, remittance_conflict, pending_recoupment,
+  cob_secondary_allowable: unapplied cash, data quality, a remittance held for review, money the payer
+  takes back itself or a payment a contract may allow; "none" in
+  `Finding.refund_to`; "" reads as null);
 - status: open | resolved (resolved: a later remittance recovered the credit);
 - line (optional, not compared): REF*6R of the line, else its LX number, for line-level findings;
 - note (optional, not compared): why the generator expects it.
@@ -68,7 +72,8 @@ __all__ = [
 FORMAT_VERSION = 1
 CATEGORIES = ("duplicate_payment", "payer_overpayment", "cob_overpayment", "patient_overpayment",
               "voided_claim_paid", "voided_claim_patient_paid", "unmatched_payment", "unbalanced_remittance",
-              "era_without_deposit", "deposit_without_era", "remittance_conflict", "msp_overpayment", "double_recovery")
+              "era_without_deposit", "deposit_without_era", "remittance_conflict", "msp_overpayment", "double_recovery",
+              "pending_recoupment", "cob_secondary_allowable")
 NOT_A_REFUND = "none"  # expected.json's null: the finding is owed to no one (yet)
 REFUND_TO = ("payer", "patient", "offset", NOT_A_REFUND)
 STATUSES = ("open", "resolved", "approved", "refunded")  # the last two: a pack that records refunds

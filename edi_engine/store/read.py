@@ -40,8 +40,8 @@ from edi_engine.store.content import CHUNK_BYTES, decompress
 __all__ = [
     "Account", "CasFact", "ClaimFact", "ClpFact", "FeeRow", "FileFact", "LineFact", "PatientPaymentFact",
     "PaymentFact", "PaymentTotals", "PlbFact", "RefundFact", "RemittanceSide", "StoreFacts", "SvcFact", "account_links",
-    "file_ids_named", "file_names", "iter_accounts", "load_store_facts", "payment_totals", "remittance_conflicts",
-    "segments_at", "stored_file",
+    "claim_payments_on", "file_ids_named", "file_names", "iter_accounts", "load_store_facts", "payment_totals",
+    "remittance_conflicts", "segments_at", "stored_file",
 ]
 
 CHUNK = 2000  # CLM01 values per bulk read
@@ -582,6 +582,26 @@ def payment_totals(conn: Connection) -> list[PaymentTotals]:
         " WHERE p.conflict_of IS NULL"))
     # PostgreSQL sums BIGINT as NUMERIC, hence int().
     return [PaymentTotals(pid, bpr02, cd, int(clp_sum), int(plb_sum)) for pid, bpr02, cd, clp_sum, plb_sum in rows]
+
+
+def claim_payments_on(conn: Connection, facts: StoreFacts, payment_ids: Iterable[int]) -> dict[int, list[ClpFact]]:
+    """The CLPs (without their SVCs and CAS) of some posted 835 payments: payment id -> CLPs in segment order.
+    For a provider-level fact (a forwarding balance, PLB FB) that names a check, not a claim."""
+    wanted = sorted({pid for pid in payment_ids if pid in facts.payments})
+    out: dict[int, list[ClpFact]] = defaultdict(list)
+    for i in range(0, len(wanted), 500):
+        params = {f"p{j}": v for j, v in enumerate(wanted[i:i + 500])}
+        for r in conn.execute(text(
+                "SELECT c.id, c.payment_id, c.source_file_id, c.segment, c.byte_offset, c.patient_control_number,"
+                " c.status_code, c.charge, c.paid, c.patient_responsibility, c.filing_indicator,"
+                " c.payer_claim_control_number, c.insured_member_id, c.patient_member_id, c.statement_from,"
+                f" c.statement_to FROM claim_payment c WHERE c.payment_id IN ({', '.join(':' + k for k in params)})"
+                " ORDER BY c.payment_id, c.segment"), params):
+            payment = facts.payments[r[1]]
+            out[r[1]].append(ClpFact(r[0], r[1], r[2], r[3], r[4], r[5], r[6], r[7], r[8], r[9], r[10] or "",
+                                     (r[11] or "").strip(), (r[12] or r[13] or "").strip(), _d(r[14]), _d(r[15]),
+                                     payment.payer_id, payment))
+    return dict(out)
 
 
 @dataclass(frozen=True, slots=True)

@@ -52,7 +52,9 @@ def test_payment_taken_back_with_no_repayment_is_no_credit(store: Store) -> None
     first = paid()
     got = run(store, ("c.837", file_837([claim()])), ("a.835", file_835("P1", "CHK1", "20240201", [first])),
               ("b.835", file_835("P1", "CHK2", "20240215", [reversal(first)], plbs=[("FB", "BAL1", "-104.00")])))
-    assert got == []
+    # The claim is a receivable again, no credit. The check's forwarded balance is P1's money until a
+    # later 835 applies it (domain.md 4.6): a pending recoupment of the 835, owed to P1, never a refund.
+    assert got == [("pending_recoupment", None, "P1", "104.00", None, "open")]
 
 
 def test_split_claim_paid_across_two_clps_is_not_a_duplicate(store: Store) -> None:
