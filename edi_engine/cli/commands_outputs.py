@@ -214,6 +214,31 @@ def review_cmd(ctx: click.Context, date_from: str, date_to: str, fmt: str, rules
     _write(out, render_review(report, fmt))
 
 
+@report_group.command("unclaimed")
+@click.option("--as-of", "as_of", metavar="DATE", help="Judge dormancy at this date (default today).")
+@click.option("--format", "fmt", type=click.Choice(["table", "csv", "pdf"]), default="table", show_default=True)
+@click.option("--rules", "rules_path", type=click.Path(exists=True, dir_okay=False),
+              help="Rule pack TOML file ([provider] state, [states.XX] unclaimed_dormancy_years and _report_by).")
+@click.option("-o", "--output", "out", default="-", show_default=True, help="Output file, or - for stdout.")
+@click.pass_context
+@handle_errors
+def unclaimed_cmd(ctx: click.Context, as_of: str | None, fmt: str, rules_path: str | None, out: str) -> None:
+    """Patient credits whose refund came back or was never cashed, aging toward unclaimed property:
+    the day each is presumed abandoned under the state's dormancy period and the report date after it.
+
+    Example: edi-engine report unclaimed --rules office.toml --format csv
+    """
+    from edi_engine.outputs import render_report
+    from edi_engine.outputs.unclaimed import unclaimed_report
+    from edi_engine.rules import load_pack
+    from edi_engine.store.engine import open_store
+    output_file(out)
+    report = unclaimed_report(open_store(db_url(ctx)), as_of, load_pack(rules_path))
+    for note in report.notes:
+        click.echo(f"note: {note}", err=True)
+    _write(out, render_report(report.rows, fmt, "Unclaimed patient credits"))
+
+
 @report_group.command("unacknowledged")
 @click.option("--days", type=click.IntRange(min=0), default=30, show_default=True,
               help="List claims sent at least this many days ago.")

@@ -51,3 +51,26 @@ def post_cmd(ctx: click.Context, file: str, by: str) -> None:
     from edi_engine.store.engine import open_store
     done = post_issued(open_store(db_url(ctx)), file, by=by)
     click.echo(f"{done.recorded} refunds recorded, total {done.total:.2f}; {done.already} already recorded")
+
+
+@refunds_group.command("returned")
+@click.argument("finding_id", type=int)
+@click.option("--number", required=True, metavar="NUMBER", help="The refund's check (or EFT trace) number.")
+@click.option("--reason", required=True, type=click.Choice(["returned", "uncashed"]),
+              help="returned: it came back undeliverable; uncashed: never cashed, now void.")
+@click.option("--date", "on", metavar="DATE", help="The day it came back or was voided (default today).")
+@click.option("--by", required=True, help="Who records it.")
+@click.option("--note", default="", help="What happened (kept in the audit trail).")
+@click.pass_context
+@handle_errors
+def returned_cmd(ctx: click.Context, finding_id: int, number: str, reason: str, on: str | None, by: str,
+                 note: str) -> None:
+    """Record that a refund did not reach its payee: the credit is on the books again, and a patient's
+    ages toward unclaimed property (`report unclaimed`).
+
+    Example: edi-engine refunds returned 12 --number 5001 --reason returned --date 2025-04-02 --by maria
+    """
+    from edi_engine.outputs.decisions import return_refund
+    from edi_engine.store.engine import open_store
+    return_refund(open_store(db_url(ctx)), finding_id, number, by=by, on=on, reason=reason, note=note)
+    click.echo(f"finding {finding_id}: refund {number} recorded {reason}; the credit is on the books again")

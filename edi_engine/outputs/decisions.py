@@ -27,6 +27,7 @@ from edi_engine.rules.lifecycle import (
     DECISION_NAMES,
     ON_BOOKS,
     REFUND_DECISIONS,
+    CashMove,
     Decision,
     Status,
     next_status,
@@ -36,8 +37,8 @@ from edi_engine.rules.pack import load_pack
 from edi_engine.store import findings as stored
 from edi_engine.store import refunds as refund_store
 
-__all__ = ["DECISION_NAMES", "RefundRecorded", "add_note", "decide", "end_investigation", "record_refund",
-           "record_refund_on", "start_investigation"]
+__all__ = ["DECISION_NAMES", "RETURN_REASONS", "RefundRecorded", "add_note", "decide", "end_investigation",
+           "record_refund", "record_refund_on", "return_refund", "start_investigation"]
 
 
 def decide(engine: Engine, finding_id: int, action: str, *, by: str, note: str = "") -> None:
@@ -270,3 +271,44 @@ def record_refund_on(conn: Connection, finding_id: int, *, by: str, method: str,
                         "refund_to": row.refund_to, "method": method, "number": number})
         status = target.value
     return RefundRecorded(finding_id, True, paid, left, status)
+
+
+RETURN_REASONS = ("returned", "uncashed")
+
+
+def return_refund(engine: Engine, finding_id: int, number: str, *, by: str, on: date | str | None,
+                  reason: str, note: str = "") -> None:
+    """Record that a refund check (or EFT) did not reach its payee: it came back undeliverable, or
+    was never cashed and is void. It repaid nothing, so the credit is on the books again (a
+    refunded finding goes back to approved); a patient's then ages toward unclaimed property
+    (`report unclaimed`, the state's dormancy period in the rule pack's [states])."""
+    if not by or not by.strip():
+        raise UsageError("a returned refund needs who records it (--by NAME)")
+    if reason not in RETURN_REASONS:
+        raise UsageError(f"--reason must be one of {', '.join(RETURN_REASONS)}")
+    day = resolve_as_of(on)
+    with engine.begin() as conn:
+        row = stored.finding_by_id(conn, finding_id)
+        if row is None:
+            raise UsageError(f"no finding {finding_id}")
+        refund = next((r for r in refund_store.refunds_for(conn, [finding_id]).get(finding_id, [])
+                       if r.number == number), None)
+        if refund is None:
+            raise UsageError(f"finding {finding_id} has no refund with check or EFT number {number!r}")
+        if refund.returned_on is not None:
+            raise UsageError(f"refund {number} of finding {finding_id} was already recorded {refund.returned_reason} "
+                             f"on {refund.returned_on.isoformat()}")
+        if day < refund.paid_on:
+            raise UsageError(f"refund {number} was issued {refund.paid_on.isoformat()}; it cannot have come back "
+                             f"{day.isoformat()}")
+        target = next_status(row.status, CashMove.REFUND_RETURNED)
+        if target is None:
+            raise UsageError(f"finding {finding_id} is {row.status}; a returned refund needs it refunded or approved")
+        if not refund_store.mark_returned(conn, refund.id, on=day, reason=reason):
+            raise UsageError(f"refund {number} changed while recording; look again and retry")
+        if target != row.status and not stored.set_status_if(conn, finding_id, row.status, target):
+            raise UsageError(f"finding {finding_id} changed while recording; look again and retry")
+        record(conn, "refund_returned", finding_id=finding_id, actor=by, note=note,
+               details={"refund_id": refund.id, "number": number, "amount": f"{refund.amount:.2f}",
+                        "paid_on": refund.paid_on.isoformat(), "on": day.isoformat(), "reason": reason,
+                        "payee": refund.payee, "from": row.status, "to": target})

@@ -1,6 +1,7 @@
 """The life of a finding: its statuses and the one transition table that moves it, for both the
-engine's moves (a detect run finds a credit again, or sees it recovered) and people's decisions
-(approve, dismiss, mark refunded, offset).
+engine's moves (a detect run finds a credit again, or sees it recovered), people's decisions
+(approve, dismiss, mark refunded, offset) and the bank's word on a refund (a check returned or
+never cashed puts the credit back on the books).
 
 Owns which status may follow which. As h11 keeps its state machine as data, a move missing from
 the table for a status is the answer "not allowed": detect never touches a decided finding
@@ -12,8 +13,8 @@ from __future__ import annotations
 
 from enum import StrEnum
 
-__all__ = ["DECIDED", "DECISION_NAMES", "Decision", "EngineMove", "Move", "ON_BOOKS", "REFUND_DECISIONS", "REPAID",
-           "Status", "TRANSITIONS", "next_status", "sources"]
+__all__ = ["DECIDED", "DECISION_NAMES", "CashMove", "Decision", "EngineMove", "Move", "ON_BOOKS", "REFUND_DECISIONS",
+           "REPAID", "Status", "TRANSITIONS", "next_status", "sources"]
 
 
 class Status(StrEnum):
@@ -43,7 +44,13 @@ class Decision(StrEnum):
     OFFSET = "offset"
 
 
-Move = EngineMove | Decision
+class CashMove(StrEnum):
+    """What the bank says of a recorded refund (`refunds returned`)."""
+
+    REFUND_RETURNED = "refund-returned"  # the check came back or was never cashed: the credit is on the books again
+
+
+Move = EngineMove | Decision | CashMove
 
 # status (None: not stored yet) -> move -> the status it leads to. The one table of the lifecycle.
 TRANSITIONS: dict[Status | None, dict[Move, Status]] = {
@@ -52,9 +59,9 @@ TRANSITIONS: dict[Status | None, dict[Move, Status]] = {
                   Decision.APPROVE: Status.APPROVED, Decision.DISMISS: Status.DISMISSED},
     Status.RESOLVED: {EngineMove.FOUND: Status.OPEN, EngineMove.RECOVERED: Status.RESOLVED},  # FOUND reopens
     Status.APPROVED: {Decision.DISMISS: Status.DISMISSED, Decision.MARK_REFUNDED: Status.REFUNDED,
-                      Decision.OFFSET: Status.OFFSET},
+                      Decision.OFFSET: Status.OFFSET, CashMove.REFUND_RETURNED: Status.APPROVED},
     Status.DISMISSED: {},
-    Status.REFUNDED: {},
+    Status.REFUNDED: {CashMove.REFUND_RETURNED: Status.APPROVED},
     Status.OFFSET: {},
 }
 

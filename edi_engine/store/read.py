@@ -555,7 +555,8 @@ def _load_rows(conn: Connection, facts: StoreFacts, keys: list[str], explicit: b
     for r in conn.execute(text(
             "SELECT r.id, r.finding_id, f.category, f.refund_to, f.payer_id, r.method, r.number, r.amount,"
             " r.paid_on, f.patient_control_number FROM refund r JOIN finding f ON f.id = r.finding_id"
-            f" WHERE {where} ORDER BY r.id"), params).fetchall():
+            # A check that came back or was never cashed repaid nothing: the credit is the provider's again.
+            f" WHERE {where} AND r.returned_on IS NULL ORDER BY r.id"), params).fetchall():
         owner = acct(r[9])
         if owner is not None:
             party = facts.canonical(r[4]) if r[3] == "payer" else "patient"

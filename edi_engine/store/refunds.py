@@ -16,13 +16,14 @@ from dataclasses import dataclass
 from datetime import date, datetime
 from decimal import Decimal
 
-from sqlalchemy import func, insert, select
+from sqlalchemy import func, insert, select, update
 from sqlalchemy.engine import Connection
 
 from edi_engine.store import tables
 from edi_engine.store.types import Money
 
-__all__ = ["METHODS", "StoredRefund", "insert_refund", "refund_exists", "refunded_totals", "refunds_for"]
+__all__ = ["METHODS", "StoredRefund", "insert_refund", "mark_returned", "refund_exists", "refunded_totals",
+           "refunds_for", "returned_refunds"]
 
 METHODS = ("check", "eft")
 _R = tables.refund
@@ -42,6 +43,8 @@ class StoredRefund:
     recorded_by: str
     recorded_at: datetime
     source: str
+    returned_on: date | None = None  # the check came back or was never cashed: no repayment after all
+    returned_reason: str | None = None
 
 
 def refunds_for(conn: Connection, finding_ids: Collection[int]) -> dict[int, list[StoredRefund]]:
@@ -53,13 +56,15 @@ def refunds_for(conn: Connection, finding_ids: Collection[int]) -> dict[int, lis
         for r in conn.execute(query):
             out.setdefault(r.finding_id, []).append(StoredRefund(
                 r.id, r.finding_id, r.method, r.number, r.amount, r.paid_on, r.payee, r.recorded_by, r.recorded_at,
-                r.source))
+                r.source, r.returned_on, r.returned_reason))
     return out
 
 
 def refunded_totals(conn: Connection, finding_ids: Collection[int] | None = None) -> dict[int, Decimal]:
-    """What has been repaid on each finding (all findings with a refund when `finding_ids` is None)."""
-    query = select(_R.c.finding_id, func.sum(_R.c.amount, type_=Money())).group_by(_R.c.finding_id)
+    """What has been repaid on each finding (all findings with a refund when `finding_ids` is None); a
+    check that came back or was never cashed repaid nothing."""
+    query = select(_R.c.finding_id, func.sum(_R.c.amount, type_=Money())).where(_R.c.returned_on.is_(None)) \
+        .group_by(_R.c.finding_id)
     if finding_ids is not None:
         query = query.where(_R.c.finding_id.in_(sorted(set(finding_ids))))
     return {r[0]: r[1] for r in conn.execute(query)}  # the sum of cents, read as Decimal by Money
@@ -71,7 +76,21 @@ def refund_exists(conn: Connection, finding_id: int, method: str, number: str) -
     if row is None:
         return None
     return StoredRefund(row.id, row.finding_id, row.method, row.number, row.amount, row.paid_on, row.payee,
-                        row.recorded_by, row.recorded_at, row.source)
+                        row.recorded_by, row.recorded_at, row.source, row.returned_on, row.returned_reason)
+
+
+def mark_returned(conn: Connection, refund_id: int, *, on: date, reason: str) -> bool:
+    """Record that a refund did not reach its payee; False when it was already marked (a concurrent change)."""
+    done = conn.execute(update(_R).where(_R.c.id == refund_id, _R.c.returned_on.is_(None))
+                        .values(returned_on=on, returned_reason=reason))
+    return bool(done.rowcount == 1)
+
+
+def returned_refunds(conn: Connection) -> list[StoredRefund]:
+    """Every refund marked returned or uncashed, oldest check first."""
+    query = select(_R).where(_R.c.returned_on.is_not(None)).order_by(_R.c.paid_on, _R.c.id)
+    return [StoredRefund(r.id, r.finding_id, r.method, r.number, r.amount, r.paid_on, r.payee, r.recorded_by,
+                         r.recorded_at, r.source, r.returned_on, r.returned_reason) for r in conn.execute(query)]
 
 
 def insert_refund(conn: Connection, *, finding_id: int, method: str, number: str, amount: Decimal, paid_on: date,

@@ -80,7 +80,7 @@ metadata = MetaData(naming_convention={
 # The events of a finding's (or claim's) life the audit trail records.
 EVENTS = ("identified", "approved", "refunded", "offset", "dismissed", "resolved", "reopened",
           "letter_written", "corrected_claim_written", "note", "investigation_started", "investigation_ended",
-          "cms838_reported", "refund_recorded")
+          "cms838_reported", "refund_recorded", "refund_returned")
 
 
 class UTCDateTime(TypeDecorator[datetime]):
@@ -496,6 +496,8 @@ refund = Table(
     Column('recorded_by', String, nullable=False),
     Column('recorded_at', UTCDateTime(), nullable=False, comment='UTC'),
     Column('source', String, nullable=False, comment='mark-refunded, web, or the issued-checks file and line'),
+    Column('returned_on', Date, nullable=True, comment='the check came back or was never cashed: not a repayment'),
+    Column('returned_reason', String, nullable=True, comment='returned or uncashed'),
     UniqueConstraint('finding_id', 'method', 'number'),
 )
 
