@@ -138,6 +138,11 @@ def cms838_report(engine: Engine, as_of: date | str | None = None, *, all_lines:
             kind = _kind(f, all_lines)
             if kind is None:
                 continue
+            if f.status == Status.OPEN and json.loads(f.evidence).get("held"):
+                # rules/run.hold_unbalanced: its remittance does not balance; no line until a person has checked
+                left_out.append((f.id, "held for review: its remittance does not balance; approve it with a note "
+                                       "once the EOB is checked"))
+                continue
             paid, claim = _claims(conn, f)
             institutional = claim.variant == "I" if claim else bool(paid and paid.filing_indicator == "MA")
             if not institutional and not pack.cms838.professional_claims:

@@ -62,6 +62,11 @@ def decide(engine: Engine, finding_id: int, action: str, *, by: str, note: str =
         if target is None:
             raise UsageError(f"finding {finding_id} is {row.status}; {action} needs it "
                              f"{' or '.join(sorted(starts))}")
+        held = json.loads(row.evidence).get("held")
+        if held and decision is Decision.APPROVE and not note.strip():
+            # rules/run.hold_unbalanced: a refund out of a remittance that does not balance waits for a
+            # person to check the EOB, and the note says what they checked.
+            raise UsageError(f"finding {finding_id} is held for review: {held}")
         if decision is Decision.MARK_REFUNDED:
             # A refund is cash: which check or EFT repaid how much, and when (record_refund).
             raise UsageError(f"finding {finding_id}: a refund needs its check or EFT number and date "
@@ -73,7 +78,8 @@ def decide(engine: Engine, finding_id: int, action: str, *, by: str, note: str =
             raise UsageError(f"finding {finding_id} changed while deciding; look again and retry")
         record(conn, event, finding_id=finding_id, actor=by, note=note,
                details={"from": row.status, "to": target, "amount": f"{row.amount:.2f}",
-                        "category": row.category, "refund_to": row.refund_to})
+                        "category": row.category, "refund_to": row.refund_to,
+                        **({"held_for_review": True} if held else {})})
 
 
 def add_note(engine: Engine, finding_id: int, *, by: str, note: str) -> None:

@@ -269,6 +269,9 @@ def _finding(conn: Connection, finding_id: int) -> StoredFinding:
         # Resolved: the payer already took the money back (a reversal, a PLB recoupment) or the credit is
         # gone; dismissed: a person decided it is no credit. A letter would ask for, or send, money twice.
         raise UsageError(f"finding {finding_id} is {row.status}: nothing is owed back, so no letter follows from it")
+    held = json.loads(row.evidence).get("held")
+    if held and row.status == Status.OPEN:
+        raise UsageError(f"finding {finding_id} is held for review, so no letter yet: {held}")
     return row
 
 

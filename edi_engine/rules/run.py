@@ -109,6 +109,39 @@ def _account_candidates(view: AccountView, facts: StoreFacts, pack: RulePack) ->
     return out
 
 
+def hold_unbalanced(cands: list[Candidate]) -> None:
+    """Hold for review each refund whose money comes from a remittance that does not balance (the
+    claim's own equations, or its transaction's BPR02 against CLP04 and PLB): its amounts cannot be
+    trusted for a refund until the payer corrects the 835 or a person checks the EOB. The credit is
+    still reported; approving it needs a note saying what was checked (outputs/decisions.py), and no
+    letter is written before. Idempotent."""
+    claims: dict[tuple[str, str, str], str] = {}
+    checks: dict[tuple[str, str], str] = {}
+    for c in cands:
+        if c.category != "unbalanced_remittance":
+            continue
+        parts = dict(p.split("=", 1) for p in c.cause.split(":")[1:] if "=" in p)
+        trace = parts.get("TRN02", "")
+        if c.cause.startswith("claim:"):
+            claims[(c.clm01 or "", c.payer_id or "", trace)] = str(c.evidence.get("summary", ""))
+        else:
+            checks[(c.payer_id or "", trace)] = str(c.evidence.get("summary", ""))
+    if not claims and not checks:
+        return
+    for c in cands:
+        if c.status != Status.OPEN or not categories.get(c.category).refund:
+            continue
+        for rec in c.evidence.get("records", []):
+            if rec.get("record") not in ("CLP", "SVC") or not rec.get("trn02"):
+                continue
+            payer = str(rec.get("payer_id") or c.payer_id or "")
+            why = claims.get((c.clm01 or "", payer, rec["trn02"])) or checks.get((payer, rec["trn02"]))
+            if why:
+                c.evidence["held"] = (f"check/EFT {rec['trn02']} ({rec.get('file')} segment {rec.get('segment')}) does "
+                                      f"not balance: {why}. Check the EOB before refunding: approving needs a note")
+                break
+
+
 def _payer_type(cand: Candidate, pack: RulePack) -> str | None:
     return pack.payer_type(cand.payer_id, str(cand.evidence.get("filing_indicator") or ""))
 
@@ -371,6 +404,7 @@ def detect(engine: Engine, *, as_of: date | str | None = None, pack: RulePack | 
             # finding has one destination, and a partial offset would leave a refund unreported.
             if owner and any(owner) and open_patient.get(owner, 0) >= cand.amount and cand.status == Status.OPEN:
                 cand.refund_to = "offset"
+        hold_unbalanced(cands)
         for cand in cands:  # after refund_to is settled: the note says whether a deadline applies
             note_missing_payment_dates(cand)
         if only is not None:  # a partial run only reconciles the accounts it looked at
