@@ -11,6 +11,7 @@ import signal
 import sys
 import threading
 from dataclasses import asdict
+from pathlib import Path
 from typing import TYPE_CHECKING
 
 import click
@@ -208,9 +209,14 @@ def _report(summary: IngestSummary, as_json: bool) -> None:
                f"claims {t['claims']}, payments {t['payments']}" + (f"; {', '.join(again)}" if again else ""))
 
 
-def _ingest_all(engine: object, paths: tuple[str, ...], jobs: int) -> IngestSummary:
+def _ingest_all(engine: object, paths: tuple[str, ...], jobs: int, as_json: bool = False) -> IngestSummary:
     from edi_engine.store.ingest import expand_paths, ingest_paths
-    files = list(expand_paths(paths))
+    skipped: list[Path] = []
+    files = list(expand_paths(paths, skipped))
+    if skipped and not as_json:
+        names = ", ".join(p.name for p in skipped[:5]) + (f" and {len(skipped) - 5} more" if len(skipped) > 5 else "")
+        click.echo(f"skipped {len(skipped)} file(s) beside the X12, not X12 by name: {names}; CSVs go in with "
+                   "`edi-engine import`", err=True)
     if not sys.stderr.isatty():  # progress only on a terminal
         return ingest_paths(engine, files, jobs=jobs)  # type: ignore[arg-type]
     with click.progressbar(length=len(files), label="ingest", file=sys.stderr, show_pos=True) as bar:
@@ -264,6 +270,6 @@ def ingest(ctx: click.Context, paths: tuple[str, ...], watch_dir: str | None, po
         raise UsageError("--poll, --settle, --incomplete-timeout and --lease must be positive, and --settle "
                          "and --lease longer than --poll")
     engine = open_store(db_url(ctx))
-    summary = _watch(engine, watch_dir, timing, as_json) if watch_dir else _ingest_all(engine, paths, jobs)
+    summary = _watch(engine, watch_dir, timing, as_json) if watch_dir else _ingest_all(engine, paths, jobs, as_json)
     _report(summary, as_json)
     sys.exit(1 if summary.failed else 0)

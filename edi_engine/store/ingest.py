@@ -537,16 +537,28 @@ def _store(engine: Engine, path: str | os.PathLike[str], name: str, digest: str,
         return writer.finish()
 
 
-def expand_paths(paths: Iterable[str | os.PathLike[str]]) -> Iterator[Path]:
-    """Files as given, and every file under a folder (recursively, sorted, hidden names skipped)."""
+# Beside the X12 in a folder (a scenario pack, a `simulate` world, an export): its README, ground
+# truth and the CSVs `edi-engine import` reads. Never X12 by their names; a file given by name is
+# always read, and anything else in a folder is too, so a damaged 835 still fails loudly.
+COMPANION_SUFFIXES = frozenset({".md", ".json", ".csv", ".toml", ".pdf", ".png", ".html"})
+
+
+def expand_paths(paths: Iterable[str | os.PathLike[str]], skipped: list[Path] | None = None) -> Iterator[Path]:
+    """Files as given, and every file under a folder (recursively, sorted, hidden names skipped, and
+    the companion files of COMPANION_SUFFIXES, which go to `skipped` when given)."""
     for given in paths:
         path = Path(given)
         if path.is_dir():
             for root, dirs, files in os.walk(path):
                 dirs[:] = sorted(d for d in dirs if not d.startswith("."))
                 for f in sorted(files):
-                    if not f.startswith("."):
-                        yield Path(root) / f
+                    if f.startswith("."):
+                        continue
+                    if Path(f).suffix.lower() in COMPANION_SUFFIXES:
+                        if skipped is not None:
+                            skipped.append(Path(root) / f)
+                        continue
+                    yield Path(root) / f
         else:
             yield path
 
