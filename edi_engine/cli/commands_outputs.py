@@ -27,8 +27,8 @@ def _write(out: str, data: bytes) -> None:
 
 @main.command("correct")
 @click.argument("claim_id", required=False)
-@click.option("--replace", "mode", flag_value="replace", help="Replacement claim (CLM05-3 = 7).")
-@click.option("--void", "mode", flag_value="void", help="Void of the adjudicated claim (CLM05-3 = 8).")
+@click.option("--replace", "replace", is_flag=True, help="Replacement claim (CLM05-3 = 7).")
+@click.option("--void", "void", is_flag=True, help="Void of the adjudicated claim (CLM05-3 = 8).")
 @click.option("--finding", "finding_id", type=int, help="The correction a finding calls for (a duplicate: void).")
 @click.option("--payer", "payer_id", help="Payer id, when the claim went to several payers.")
 @click.option("--set", "changes", multiple=True, metavar="FIELD=VALUE",
@@ -37,7 +37,7 @@ def _write(out: str, data: bytes) -> None:
 @click.option("-o", "--output", "out", required=True, help="Output 837 file, or - for stdout.")
 @click.pass_context
 @handle_errors
-def correct_cmd(ctx: click.Context, claim_id: str | None, mode: str | None, finding_id: int | None,
+def correct_cmd(ctx: click.Context, claim_id: str | None, replace: bool, void: bool, finding_id: int | None,
                 payer_id: str | None, changes: tuple[str, ...], by: str, out: str) -> None:
     """Write an 837 that replaces or voids an adjudicated claim (REF*F8 = the 835's CLP07).
 
@@ -45,6 +45,15 @@ def correct_cmd(ctx: click.Context, claim_id: str | None, mode: str | None, find
     """
     from edi_engine.outputs import corrected_claim, corrected_claim_for_finding
     from edi_engine.store.engine import open_store
+    # Flags that ask for two different claims are refused, never settled by whichever came last.
+    if replace and void:
+        raise UsageError("--replace and --void ask for different claims (frequency 7 or 8): give one")
+    if finding_id is not None and (claim_id or replace or void or changes):
+        raise UsageError("--finding writes the correction the finding calls for: give it alone, without CLAIM_ID, "
+                         "--replace, --void or --set")
+    if void and changes:
+        raise UsageError("--set changes lines of a replacement; a void (--void) carries the claim as adjudicated")
+    mode = "replace" if replace else "void" if void else None
     output_file(out)
     if finding_id is not None:
         data = corrected_claim_for_finding(open_store(db_url(ctx)), finding_id, by=by)

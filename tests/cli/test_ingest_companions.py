@@ -23,3 +23,13 @@ def test_a_simulated_world_ingests_cleanly_and_says_what_it_skipped(tmp_path: Pa
     assert f"skipped {len(companions)} file(s)" in result.output and "README.md" in result.output
     named = CliRunner().invoke(main, ["--db", db, "ingest", str(world / "README.md")])
     assert named.exit_code != 0 and "not X12" in named.output  # given by name: read, and refused
+
+
+def test_correct_refuses_flags_that_ask_for_different_claims(tmp_path: Path) -> None:
+    db = f"sqlite:///{tmp_path / 'c.db'}"
+    for args, says in ((["PCN1", "--void", "--replace"], "give one"),
+                       (["PCN1", "--finding", "3"], "give it alone"),
+                       (["PCN1", "--void", "--set", "line.1.charge=5.00"], "a void")):
+        result = CliRunner().invoke(main, ["--db", db, "correct", *args, "-o", str(tmp_path / "x.837")])
+        assert result.exit_code == 2 and says in result.output and "Traceback" not in result.output, args
+        assert not (tmp_path / "x.837").exists()
