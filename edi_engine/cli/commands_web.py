@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import socket
+import sys
 
 import click
 
@@ -42,7 +43,10 @@ def serve_cmd(ctx: click.Context, host: str, port: int, secure_cookies: bool, tr
         socket.getaddrinfo(host, port, type=socket.SOCK_STREAM)
     except (OSError, UnicodeError):
         raise UsageError(f"--host {host!r} is not an address or a name that resolves") from None
+    from edi_engine.web import list_users
     engine = open_store(db_url(ctx))
+    if not any(not u.disabled for u in list_users(engine)):
+        click.echo("no user can sign in yet: add the first with `edi-engine users add NAME --role admin`", err=True)
     click.echo(f"edi-engine review app on http://{host}:{port}/ (Ctrl-C stops it)", err=True)
     try:
         serve(engine, host, port, secure_cookies=secure_cookies, trusted_proxies=trusted_proxies,
@@ -56,39 +60,62 @@ def users_group() -> None:
     """Manage the review app's users (reviewer, approver, admin)."""
 
 
+def _new_password(given: str | None, from_stdin: bool) -> str:
+    """The new password: from standard input (--password-stdin, one line), the environment, or a
+    prompt typed twice on a terminal. Without a terminal and without either, a clear refusal rather
+    than a prompt nobody can answer."""
+    if from_stdin:
+        line = sys.stdin.readline().rstrip("\r\n")
+        if not line:
+            raise UsageError("--password-stdin read no password from standard input")
+        return line
+    if given:
+        return given
+    try:
+        return str(click.prompt("Password", hide_input=True, confirmation_prompt=True))
+    except click.Abort:  # standard input ended: no terminal, nothing piped
+        raise UsageError("no password typed: pipe it with --password-stdin, or set EDI_ENGINE_NEW_PASSWORD") from None
+
+
 @users_group.command("add")
 @click.argument("username")
 @click.option("--role", type=LazyChoice(_roles), required=True, help="reviewer annotates and proposes; approver "
               "approves refunds and releases letters and corrected claims; admin also manages users.")
-@click.password_option("--password", envvar="EDI_ENGINE_NEW_PASSWORD",
-                       help="Prompted for when omitted (env EDI_ENGINE_NEW_PASSWORD).")
+@click.option("--password", envvar="EDI_ENGINE_NEW_PASSWORD", default=None,
+              help="The password (seen by others in the process list: prefer the prompt or --password-stdin).")
+@click.option("--password-stdin", "password_stdin", is_flag=True,
+              help="Read the password from standard input (scripts); else prompted for on a terminal, or the "
+                   "env EDI_ENGINE_NEW_PASSWORD.")
 @click.pass_context
 @handle_errors
-def users_add(ctx: click.Context, username: str, role: str, password: str) -> None:
+def users_add(ctx: click.Context, username: str, role: str, password: str | None, password_stdin: bool) -> None:
     """Add a user.
 
     Example: edi-engine users add alice --role approver
     """
     from edi_engine.store.engine import open_store
     from edi_engine.web import add_user
-    user = add_user(open_store(db_url(ctx)), username, password, role)
+    user = add_user(open_store(db_url(ctx)), username, _new_password(password, password_stdin), role)
     click.echo(f"added {user.username} ({user.role})")
 
 
 @users_group.command("passwd")
 @click.argument("username")
-@click.password_option("--password", envvar="EDI_ENGINE_NEW_PASSWORD",
-                       help="Prompted for when omitted (env EDI_ENGINE_NEW_PASSWORD).")
+@click.option("--password", envvar="EDI_ENGINE_NEW_PASSWORD", default=None,
+              help="The password (seen by others in the process list: prefer the prompt or --password-stdin).")
+@click.option("--password-stdin", "password_stdin", is_flag=True,
+              help="Read the password from standard input (scripts); else prompted for on a terminal, or the "
+                   "env EDI_ENGINE_NEW_PASSWORD.")
 @click.pass_context
 @handle_errors
-def users_passwd(ctx: click.Context, username: str, password: str) -> None:
+def users_passwd(ctx: click.Context, username: str, password: str | None, password_stdin: bool) -> None:
     """Set a user's password (the same policy as `users add`) and end their sessions.
 
     Example: edi-engine users passwd alice
     """
     from edi_engine.store.engine import open_store
     from edi_engine.web import set_password
-    user = set_password(open_store(db_url(ctx)), username, password)
+    user = set_password(open_store(db_url(ctx)), username, _new_password(password, password_stdin))
     click.echo(f"password of {user.username} changed; their sessions are ended")
 
 

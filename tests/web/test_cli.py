@@ -86,3 +86,28 @@ def test_serve_answers_on_the_given_port_and_sends_strangers_to_sign_in(tmp_path
     finally:
         proc.terminate()
         proc.wait(timeout=10)
+
+
+def test_users_add_takes_the_password_on_stdin_and_refuses_clearly_without_one(tmp_path) -> None:  # type: ignore[no-untyped-def]
+    url = f"sqlite:///{tmp_path / 'u.db'}"
+    run = CliRunner().invoke
+    r = run(main, ["--db", url, "users", "add", "carol", "--role", "admin", "--password-stdin"],
+            input="tulip ferry copper 41\n")
+    assert r.exit_code == 0 and "added carol (admin)" in r.output and "tulip" not in r.output
+    assert verify_login(open_store(url), "carol", "tulip ferry copper 41") is not None
+    r = run(main, ["--db", url, "users", "add", "dave", "--role", "reviewer"], input="")  # no terminal, nothing piped
+    assert r.exit_code == 2 and "--password-stdin" in r.output and "Aborted" not in r.output
+    r = run(main, ["--db", url, "users", "add", "dave", "--role", "reviewer", "--password-stdin"], input="")
+    assert r.exit_code == 2 and "read no password" in r.output
+
+
+def test_serve_says_how_to_add_the_first_user(tmp_path, monkeypatch) -> None:  # type: ignore[no-untyped-def]
+    import edi_engine.web
+    monkeypatch.setattr(edi_engine.web, "serve", lambda *a, **k: None)  # not listening: only what it says first
+    url = f"sqlite:///{tmp_path / 'u.db'}"
+    r = CliRunner().invoke(main, ["--db", url, "serve", "--port", "8099"])
+    assert r.exit_code == 0 and "users add NAME --role admin" in r.output
+    CliRunner().invoke(main, ["--db", url, "users", "add", "erin", "--role", "admin", "--password-stdin"],
+                       input="tulip ferry copper 41\n")
+    r = CliRunner().invoke(main, ["--db", url, "serve", "--port", "8099"])
+    assert r.exit_code == 0 and "users add" not in r.output
