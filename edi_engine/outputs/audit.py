@@ -91,10 +91,10 @@ def detect_with_audit(engine: Engine, **kwargs: Any) -> DetectSummary:
                 record(conn, "identified", finding_id=row.id, actor=DETECT_ACTOR,
                        details={**facts, "status": row.status, "identified_on": _iso(row.identified_on),
                                 **({"backfilled": True} if backfilled else {})})
-            if old == "open" and row.status == "resolved":
+            if old in ("open", "approved") and row.status == "resolved":
                 record(conn, "resolved", finding_id=row.id, actor=DETECT_ACTOR,
                        note="a later remittance recovered the credit or the data that raised it changed",
-                       details={**facts, "from": "open", "to": "resolved", "resolved_on": _iso(row.resolved_on)})
+                       details={**facts, "from": old, "to": "resolved", "resolved_on": _iso(row.resolved_on)})
             elif old == "resolved" and row.status == "open":
                 record(conn, "reopened", finding_id=row.id, actor=DETECT_ACTOR,
                        details={**facts, "from": "resolved", "to": "open"})

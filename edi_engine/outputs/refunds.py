@@ -29,8 +29,11 @@ from pathlib import Path
 from sqlalchemy.engine import Connection, Engine
 
 from edi_engine.errors import InputError, Position, UsageError
+from edi_engine.ledger import credit, ledger_for
+from edi_engine.money import from_cents, to_cents
 from edi_engine.outputs.decisions import parse_amount, parse_paid_on, record_refund_on
 from edi_engine.rules import categories, resolve_as_of
+from edi_engine.rules.categories import Pool
 from edi_engine.rules.lifecycle import Status
 from edi_engine.store import findings as stored
 from edi_engine.store import refunds as refund_store
@@ -80,15 +83,31 @@ class Posted:
 
 
 def refunds_due(engine: Engine, as_of: date | str | None = None) -> list[RefundDue]:
-    """Approved refund findings identified by `as_of` with money still outstanding, oldest deadline first."""
+    """Approved refund findings identified by `as_of` with money still outstanding, oldest deadline first.
+
+    Never more than the account's credit as the ledger has it now: a payer that took part of the money
+    back itself since the approval (a recoupment, a reversal) is not paid that part again by check. Not
+    a credit to offset (`findings offset` applies it to the patient's other balance), nor a Medicare
+    credit a CMS-838 already listed, which the MAC recovers itself."""
     day = resolve_as_of(as_of)
     with engine.connect() as conn:
         rows = [f for f in stored.findings(conn, status=Status.APPROVED, categories=categories.refund_names())
-                if f.identified_on <= day]
+                if f.identified_on <= day and f.refund_to != "offset"
+                and not (f.payer_type == "medicare" and f.reported_on is not None)]
         repaid = refund_store.refunded_totals(conn, [f.id for f in rows])
+        room: dict[tuple[str, Pool], int] = {}
         out: list[RefundDue] = []
         for f in sorted(rows, key=lambda f: (f.deadline or date.max, f.id)):
             left = f.amount - repaid.get(f.id, Decimal("0.00"))
+            pool = categories.get(f.category).pool
+            if pool is not None and f.patient_control_number:
+                key = (f.patient_control_number, pool)
+                if key not in room:
+                    ledger = ledger_for(conn, f.patient_control_number)
+                    payer_credit, patient_credit = credit(ledger[1]) if ledger else (0, 0)
+                    room[key] = payer_credit if pool is Pool.PAYER else patient_credit
+                left = min(left, from_cents(room[key]))
+                room[key] -= to_cents(max(left, Decimal("0.00")))
             if left <= 0:
                 continue
             claims = claims_of(conn, f.patient_control_number) if f.patient_control_number else []

@@ -58,14 +58,18 @@ TRANSITIONS: dict[Status | None, dict[Move, Status]] = {
     Status.OPEN: {EngineMove.FOUND: Status.OPEN, EngineMove.RECOVERED: Status.RESOLVED,
                   Decision.APPROVE: Status.APPROVED, Decision.DISMISS: Status.DISMISSED},
     Status.RESOLVED: {EngineMove.FOUND: Status.OPEN, EngineMove.RECOVERED: Status.RESOLVED},  # FOUND reopens
-    Status.APPROVED: {Decision.DISMISS: Status.DISMISSED, Decision.MARK_REFUNDED: Status.REFUNDED,
+    # Approved and not yet paid back: a payer that takes the money back itself first (a recoupment, a
+    # reversal) resolves it, or the check would pay it twice; found again, the approval stands.
+    Status.APPROVED: {EngineMove.RECOVERED: Status.RESOLVED,
+                      Decision.DISMISS: Status.DISMISSED, Decision.MARK_REFUNDED: Status.REFUNDED,
                       Decision.OFFSET: Status.OFFSET, CashMove.REFUND_RETURNED: Status.APPROVED},
     Status.DISMISSED: {},
     Status.REFUNDED: {CashMove.REFUND_RETURNED: Status.APPROVED},
     Status.OFFSET: {},
 }
 
-# A person's decision stands across re-runs: no engine move leaves these.
+# A person's decision stands across re-runs: no engine move leaves these (an approval gives way only
+# to the payer's own recovery, above).
 DECIDED = frozenset(s for s, moves in TRANSITIONS.items()
                     if s is not None and not any(isinstance(m, EngineMove) for m in moves))
 # The credit is still on the books: found, or approved but not yet paid back.

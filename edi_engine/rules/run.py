@@ -173,7 +173,7 @@ class _Reconciler:
         """Remember what recovered the stored open findings of this account that are gone now."""
         for key in self.by_account.get(view.account.clm01, ()):
             row = self.stored[key]
-            if key not in keys and row.status == Status.OPEN:
+            if key not in keys and row.status in (Status.OPEN, Status.APPROVED):
                 self.resolution[key] = _recovery_evidence(view, row.payer_id, facts)
 
     def apply(self, cands: list[Candidate]) -> None:
@@ -190,7 +190,8 @@ class _Reconciler:
         for i in range(0, len(self.inserts), _FLUSH):
             stored.insert_findings(self.conn, self.inserts[i:i + _FLUSH])
         for key, row in self.stored.items():
-            if key in self.seen or row.status != Status.OPEN:
+            if key in self.seen or next_status(row.status, EngineMove.RECOVERED) != Status.RESOLVED \
+                    or row.status == Status.RESOLVED:
                 continue
             evidence = json.loads(row.evidence)
             evidence["resolution"] = {"on": self.as_of.isoformat(),

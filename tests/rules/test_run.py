@@ -47,17 +47,19 @@ def test_new_files_update_findings_and_keep_decisions(store: Store) -> None:
                  store.add("b.835", file_835("P1", "C2", "20240215", [paid("ICN2"), paid("ICN6", clm01="PCN2")])))
     detect(store.engine, as_of="2024-03-01")
     with store.engine.begin() as conn:
-        conn.execute(update(_F).where(_F.c.patient_control_number == "PCN2").values(status="approved"))
-    # The payer reverses both duplicates: PCN1's open finding resolves, PCN2's decision stays.
+        conn.execute(update(_F).where(_F.c.patient_control_number == "PCN2").values(status="dismissed"))
+    # The payer reverses both duplicates: PCN1's open finding resolves, PCN2's decision stays. (An
+    # approval not yet paid gives way to the payer's own recovery instead, or the check would pay it
+    # twice: tests/outputs/test_refund_after_recoupment.py.)
     store.ingest(store.add("d.835", file_835("P1", "C3", "20240301", [reversal(paid("ICN2")),
                                                                       reversal(paid("ICN6", clm01="PCN2"))])))
     detect(store.engine, as_of="2024-03-10")
     with store.engine.connect() as conn:
         rows = {f.claim_id: f for f in list_findings(conn, "all")}
         statuses = {r.patient_control_number: r.status for r in conn.execute(select(_F))}
-    assert statuses == {"PCN1": "resolved", "PCN2": "approved"}
+    assert statuses == {"PCN1": "resolved", "PCN2": "dismissed"}
     assert rows["PCN1"].identified_on.isoformat() == "2024-03-01"
-    assert rows["PCN2"].status == "approved"  # --status all lists decisions too
+    assert rows["PCN2"].status == "dismissed"  # --status all lists decisions too
 
 
 def test_ingesting_a_file_twice_changes_nothing(store: Store) -> None:
