@@ -81,18 +81,33 @@ def resolve_as_of(as_of: date | str | None) -> date:
         raise UsageError(f"--as-of must be a date YYYY-MM-DD, got {value!r}") from None
 
 
-def _account_candidates(view: AccountView, facts: StoreFacts, pack: RulePack) -> list[Candidate]:
-    enabled = [c for c in categories.all_categories() if c.name in pack.enabled]
-    found = {c.name: c.detect(view, facts, pack) for c in enabled}
-    capped = [c for c in enabled if c.pool is not None]
+@dataclass(frozen=True, slots=True)
+class _Plan:
+    """The pack's categories in the orders detect needs, worked out once a run rather than per account."""
+
+    enabled: tuple[categories.Category, ...]  # registry order
+    # Payers' pool before the patient's, each in registry order: void, duplicate, payer overpayment, MSP, COB.
+    capped: tuple[categories.Category, ...]
+    uncapped: tuple[categories.Category, ...]
+
+
+def _plan(pack: RulePack) -> _Plan:
+    enabled = tuple(c for c in categories.all_categories() if c.name in pack.enabled)
+    capped = tuple(sorted((c for c in enabled if c.pool is not None), key=lambda c: c.pool is Pool.PATIENT))
+    return _Plan(enabled, capped, tuple(c for c in enabled if c.pool is None))
+
+
+def _account_candidates(view: AccountView, facts: StoreFacts, pack: RulePack,
+                        plan: _Plan | None = None) -> list[Candidate]:
+    plan = plan or _plan(pack)
+    found = {c.name: c.detect(view, facts, pack) for c in plan.enabled}
     out: list[Candidate] = []
-    if any(found[c.name] for c in capped):
+    if any(found[c.name] for c in plan.capped):
         payer_credit, patient_credit = credit(build_postings(view))  # only where a credit is claimed
     else:
         payer_credit = patient_credit = 0
     room = {Pool.PAYER: payer_credit, Pool.PATIENT: patient_credit}
-    # Payers' pool before the patient's, each in registry order: void, duplicate, payer overpayment, MSP, COB.
-    for c in sorted(capped, key=lambda c: c.pool is Pool.PATIENT):
+    for c in plan.capped:
         assert c.pool is not None
         for cand in found[c.name]:
             if cand.status == Status.OPEN:
@@ -103,9 +118,8 @@ def _account_candidates(view: AccountView, facts: StoreFacts, pack: RulePack) ->
                 if below_tolerance(cand.amount, pack.credit_tolerance_for(_payer_type(cand, pack))):
                     continue
             out.append(cand)
-    for c in enabled:
-        if c.pool is None:
-            out.extend(found[c.name])
+    for c in plan.uncapped:
+        out.extend(found[c.name])
     return out
 
 
@@ -278,8 +292,7 @@ class _MatchWriter:
 
     def __init__(self, conn: Connection) -> None:
         self.conn = conn
-        self.stored = {key: (m.id, m.claim_id, m.claim_line_id, m.claim_payment_id, m.method)
-                       for key, m in stored.stored_matches(conn).items()}
+        self.stored = stored.stored_matches(conn)  # key -> (id, claim_id, claim_line_id, claim_payment_id, method)
         self.seen: set[tuple[str, int]] = set()
         self.pending: list[dict[str, Any]] = []
         self.written = 0
@@ -332,13 +345,14 @@ def detect(engine: Engine, *, as_of: date | str | None = None, pack: RulePack | 
         cands: list[Candidate] = []
         open_patient: dict[tuple[str, ...], int] = defaultdict(int)
         patient_of: dict[int, tuple[str, ...]] = {}
+        plan = _plan(pack)
         for account in iter_accounts(conn, facts, only):
             summary.accounts += 1
             m = match_account(account, facts)
             for match in m.matches:
                 matches.add(match)
             view = analyse(account, m, facts, pack.fee_per_unit)
-            found = _account_candidates(view, facts, pack)
+            found = _account_candidates(view, facts, pack, plan)
             reconciler.note_account(view, facts, {c.natural_key for c in found})
             # The same person: name and birth date are not enough across 100,000 claims (two patients
             # share both), so the member id the claim was billed under must agree too.
