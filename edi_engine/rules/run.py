@@ -18,10 +18,12 @@ Match rows (payment_match) are diffed the same way. Knows nothing of X12 bytes o
 
 from __future__ import annotations
 
+import gc
 import json
 import os
 from collections import defaultdict
-from collections.abc import Sequence
+from collections.abc import Iterator, Sequence
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 from datetime import UTC, date, datetime
 from typing import Any
@@ -329,9 +331,30 @@ class _MatchWriter:
         self.written += len(gone)
 
 
+@contextmanager
+def _cycle_collector_paused() -> Iterator[None]:
+    """Detect allocates millions of small objects (rows read, facts, views, candidates) and reference
+    counting frees them: almost none are in cycles (a 20,000-claim run left about 800). Each full pass
+    of the cyclic collector walks every live object, which cost a fifth of detect's CPU at 20,000 claims
+    and grows with the store, so it is paused for the run and left as it was found."""
+    was_enabled = gc.isenabled()
+    gc.disable()
+    try:
+        yield
+    finally:
+        if was_enabled:
+            gc.enable()
+
+
 def detect(engine: Engine, *, as_of: date | str | None = None, pack: RulePack | None = None,
            rules_path: str | None = None, only: Sequence[str] | None = None) -> DetectSummary:
     """Match, analyse and reconcile findings over everything stored (or only some CLM01s)."""
+    with _cycle_collector_paused():
+        return _detect(engine, as_of, pack, rules_path, only)
+
+
+def _detect(engine: Engine, as_of: date | str | None, pack: RulePack | None, rules_path: str | None,
+            only: Sequence[str] | None) -> DetectSummary:
     pack = pack or load_pack(rules_path)
     summary = DetectSummary(resolve_as_of(as_of))
     # A run dated by the caller (or the environment) is held to its date; an undated one is today.
