@@ -422,9 +422,11 @@ def _load_chunk(conn: Connection, facts: StoreFacts, keys: list[str], explicit: 
     accounts: dict[str, Account] = {}  # in the order the rows name them, as before links existed
     roots = set(keys)
     _load_rows(conn, facts, keys, explicit, roots, accounts)
-    linked = [k for root in keys for k in facts.members(root)[1:]] if facts.account_links else []
+    # One pass over the links per chunk, not one per root (facts.members): a store with many
+    # replacements under new CLM01s would otherwise cost accounts x links.
+    linked = sorted(k for k, root in facts.account_links.items() if root in roots)
     if linked:  # replacements under a new CLM01: read by name, into their root's account
-        _load_rows(conn, facts, sorted(linked), True, roots, accounts)
+        _load_rows(conn, facts, linked, True, roots, accounts)
     for account in accounts.values():
         account.clps.sort(key=lambda c: c.order_key)
         refs = {c.clp07 for c in account.clps if c.clp07}
