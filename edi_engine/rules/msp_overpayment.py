@@ -46,10 +46,12 @@ def primacy(view: AccountView, pack: RulePack) -> tuple[PayerView, list[PayerVie
     and a payer that answered as a supplemental one even if it wrote CLP02 1."""
     primaries = [view.payers[p] for p in view.order if view.payers[p].rank == 1]
     medicare = [p for p in primaries if pack.payer_type(p.payer_id, p.filing_indicator) == "medicare"]
+    if len(medicare) != 1:  # before the others: _supplemental reads every match of the account
+        return None
     others = [p for p in primaries
               if pack.payer_type(p.payer_id, p.filing_indicator) not in _NEVER_PRIMARY_TO_MEDICARE
               and p.payer_id not in pack.msp_secondary_payers and not _supplemental(view, p)]
-    if len(medicare) != 1 or not others:
+    if not others:
         return None
     return medicare[0], others
 

@@ -51,14 +51,12 @@ _POSTED = "payment_id NOT IN (SELECT id FROM payment WHERE conflict_of IS NOT NU
 
 
 @lru_cache(maxsize=8192)
-def _iso(value: str) -> date:
-    return date.fromisoformat(value[:10])
-
-
 def _d(value: object) -> date | None:
+    # SQLite returns ISO text through text(); dates repeat (a million date cells at 100,000 claims, a
+    # few thousand distinct), so the whole conversion is cached, not only the parse.
     if value is None or isinstance(value, date):
         return value
-    return _iso(str(value))  # SQLite returns ISO text through text(); dates repeat, so cached
+    return date.fromisoformat(str(value)[:10])
 
 
 def _q(value: object) -> Decimal | None:
@@ -443,9 +441,11 @@ def _load_chunk(conn: Connection, facts: StoreFacts, keys: list[str], explicit: 
     accounts: dict[str, Account] = {}  # in the order the rows name them, as before links existed
     roots = set(keys)
     _load_rows(conn, facts, keys, explicit, roots, accounts)
-    linked = [k for root in keys for k in facts.members(root)[1:]] if facts.account_links else []
+    # One pass over the links per chunk, not one per root (facts.members): a store with many
+    # replacements under new CLM01s would otherwise cost accounts x links.
+    linked = sorted(k for k, root in facts.account_links.items() if root in roots)
     if linked:  # replacements under a new CLM01: read by name, into their root's account
-        _load_rows(conn, facts, sorted(linked), True, roots, accounts)
+        _load_rows(conn, facts, linked, True, roots, accounts)
     for account in accounts.values():
         account.clps.sort(key=lambda c: c.order_key)
         account.refunds.sort(key=lambda r: (r.paid_on, r.id))
@@ -460,10 +460,15 @@ def _load_rows(conn: Connection, facts: StoreFacts, keys: list[str], explicit: b
     """Read the rows of CLM01s `keys` into `accounts` (by root, one of `roots`); a linked CLM01 met in a
     BETWEEN range is skipped here and read by name with its root."""
 
+    links = facts.account_links
+
     def acct(k: str) -> Account | None:
-        if k in facts.account_links and not explicit:
-            return None
-        root = facts.root(k)
+        if links:  # most stores link nothing: no lookups per row then
+            if k in links and not explicit:
+                return None
+            root = links.get(k, k)
+        else:
+            root = k
         if root not in roots:
             return None
         a = accounts.get(root)
