@@ -37,6 +37,7 @@ from edi_engine.rules import categories
 from edi_engine.rules.categories import Category, Letter, Owed
 from edi_engine.rules.lifecycle import Status
 from edi_engine.store import account as stored
+from edi_engine.store import refunds as refund_store
 from edi_engine.store.findings import StoredFinding, finding_by_id
 from edi_engine.store.read import ClpFact
 
@@ -164,6 +165,7 @@ class PatientNotice:
     method: str
     deadline: date | None
     offset: bool = False  # applied to the patient's other open balance, not refunded
+    may_keep_credit: bool = True  # the state lets the notice offer to keep the credit instead (rule pack [states])
 
 
 def _money(value: Decimal | None) -> str:
@@ -350,9 +352,7 @@ def _payer_letter(conn: Connection, f: Any, today: date) -> PayerLetter:
         check_number=str(culprit.get("trn02", "")),
         check_date=culprit_proof.check_date if culprit_proof else None, proof=proof, deadline=f.deadline,
         method=("Please recoup this amount from a future payment (835 PLB WO with this claim number) or tell us "
-                "where to send a check." if f.refund_to != "payer" else
-                "A refund check for the amount above is enclosed; alternatively you may recoup it through an "
-                "835 PLB WO adjustment referencing the payer claim number."))
+                "where to send a check." if f.refund_to != "payer" else _checks_enclosed(conn, f)))
 
 
 def _returned_letter(conn: Connection, f: Any, today: date) -> PayerLetter:
@@ -376,6 +376,25 @@ def _returned_letter(conn: Connection, f: Any, today: date) -> PayerLetter:
                    method=f"Our refund ({checks}) already repaid this overpayment. Please return {f.amount:,.2f} by "
                           "check, or reverse the recoupment on your next remittance (a negative PLB adjustment "
                           "referencing the payer claim number).")
+
+
+def _checks_enclosed(conn: Connection, f: Any, *, patient: bool = False) -> str:
+    """What repays the credit, in the letter's words: the checks recorded for it (`findings
+    mark-refunded`, `refunds post`), or the one enclosed. One way only: a payer offered a recoupment
+    beside an enclosed check may take the money twice."""
+    refunds = [r for r in refund_store.refunds_for(conn, [f.id]).get(f.id, []) if r.returned_on is None]
+    paid = sum((r.amount for r in refunds), Decimal("0.00"))
+    rest = f.amount - paid
+    if refunds:
+        which = ", ".join(f"{r.number} of {r.paid_on.strftime('%m/%d/%Y')} for {r.amount:,.2f}" for r in refunds)
+        text = f"Our refund check{'s' if len(refunds) > 1 else ''} {which} {'are' if len(refunds) > 1 else 'is'} " \
+               "enclosed" + (f"; the remaining {rest:,.2f} follows." if rest > 0 else ".")
+    else:
+        text = "A refund check for this amount is enclosed." if patient else \
+            "A refund check for the amount above is enclosed."
+    if patient:
+        return text
+    return text + " Please do not also recoup this amount from a future payment."
 
 
 def _payer_name(conn: Connection, payment_id: int) -> str | None:
@@ -408,7 +427,7 @@ def _patient_notice(conn: Connection, f: Any, today: date) -> PatientNotice:
     start, end = billed_claim.service_range
     offset = f.refund_to == "offset"
     method = ("We are applying this credit to the open balance of another visit on your account; your next "
-              "statement shows it." if offset else "A refund check for this amount is enclosed.")
+              "statement shows it." if offset else _checks_enclosed(conn, f, patient=True))
     return PatientNotice(
         finding_id=f.id, today=today, provider=_provider(claim, header, row),
         patient_name=_person(row.patient_first_name, row.patient_last_name), patient_address=address,
@@ -419,6 +438,7 @@ def _patient_notice(conn: Connection, f: Any, today: date) -> PatientNotice:
         insurer_adjustments=charges - sum((i.paid for i in insurers), Decimal("0")) - pr,
         patient_responsibility=pr, patient_payments=paid, patient_paid=from_cents(view.patient_paid),
         refund=f.amount, method=method, deadline=f.deadline, offset=offset,
+        may_keep_credit=bool(json.loads(f.evidence).get("state_rule", {}).get("may_keep_credit", True)),
         reason=_letter_of(categories.get(f.category), f.id).reason.format(
             share=f"{pr:,.2f}", paid=f"{from_cents(view.patient_paid):,.2f}", amount=f"{f.amount:,.2f}"))
 

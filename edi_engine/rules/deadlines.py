@@ -147,6 +147,6 @@ def state_rule_for(pack: RulePack, refund_to: str | None, payer_type: str | None
                          f"(until {ends.isoformat()}): "
                          + ("past that, the payer cannot demand it; the office decides whether to refund"
                             if past else "the payer may still demand it"))}
-    if refund_to in ("patient", "offset") and rules.patient_rule:
-        return {"state": pack.state, "rule": rules.patient_rule}
+    if refund_to in ("patient", "offset") and (rules.patient_rule or not rules.patient_may_keep_credit):
+        return {"state": pack.state, "rule": rules.patient_rule, "may_keep_credit": rules.patient_may_keep_credit}
     return None

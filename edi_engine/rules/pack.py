@@ -123,6 +123,7 @@ class StateRules:
     payer_lookback_days: int | None = None
     payer_lookback_months: int | None = None
     patient_rule: str = ""
+    patient_may_keep_credit: bool = True  # may a patient letter offer to keep the credit on account instead?
     unclaimed_dormancy_years: int | None = None
     unclaimed_report_by: str = ""  # MM-DD
 

@@ -198,3 +198,32 @@ def test_an_offset_is_a_credit_notice_that_offers_a_refund_instead(pack_store) -
     plain = render_letter(engine, refund.id, fmt="txt", by="maria", today=date(2025, 2, 20)).decode()
     assert "REFUND NOTICE" in plain and "A refund check for this amount is enclosed." in plain
     assert "keep this amount as a credit" in plain and "CREDIT NOTICE" not in plain
+
+
+def test_the_payer_letter_names_the_recorded_checks_and_never_also_offers_a_recoupment(pack_store  # type: ignore[no-untyped-def]
+                                                                                        ) -> None:
+    from edi_engine.outputs import record_refund
+    engine = pack_store("duplicate_payment")
+    with engine.connect() as conn:
+        finding = conn.execute(text("SELECT * FROM finding")).one()
+    before = render_letter(engine, finding.id, to="payer", fmt="txt", by="maria", today=date(2025, 2, 20)).decode()
+    assert "A refund check for the amount above is enclosed. Please do not also recoup" in before
+    assert "alternatively" not in before and "you may recoup" not in before
+    decide(engine, finding.id, "approve", by="maria")
+    record_refund(engine, finding.id, by="maria", method="check", number="5001", paid_on="2025-02-19", amount="100.00")
+    partial = render_letter(engine, finding.id, to="payer", fmt="txt", by="maria", today=date(2025, 2, 20)).decode()
+    rest = Decimal(finding.amount) / 100 - Decimal("100.00")
+    assert "Our refund check 5001 of 02/19/2025 for 100.00 is enclosed" in partial
+    assert f"the remaining {rest:,.2f} follows" in partial and "Please do not also recoup" in partial
+
+
+def test_a_texas_patient_notice_does_not_offer_to_keep_the_credit(pack_store, tmp_path) -> None:  # type: ignore[no-untyped-def]
+    from edi_engine.rules import detect
+    engine = pack_store("patient_overpayment", detect=False)
+    rules = tmp_path / "rules.toml"
+    rules.write_text('[provider]\nstate = "TX"\n')
+    detect(engine, as_of=AS_OF, rules_path=str(rules))
+    with engine.connect() as conn:
+        patient = conn.execute(text("SELECT id FROM finding WHERE refund_to = 'patient' ORDER BY id")).first()
+    notice = render_letter(engine, patient.id, fmt="txt", by="maria", today=date(2025, 2, 20)).decode()
+    assert "REFUND NOTICE" in notice and "keep this amount as a credit" not in notice  # Ins. Code 1661.005
