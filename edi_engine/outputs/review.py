@@ -17,8 +17,9 @@ Sections, for a period [from, to]:
                  approved findings) differ, per pool (payer, patient), to the cent, with the
                  account's other findings that may explain it
 
-Opened and resolved count by the business dates detect keeps (identified_on, resolved_on); people's
-decisions by the day they were recorded (the audit trail's UTC time). The reconciliation is the
+Opened and resolved count by the business dates detect keeps (identified_on, resolved_on); refunds
+by their check dates, investigations by their own days; other decisions by the day they were
+recorded (the audit trail's UTC time). The reconciliation is the
 ledger as stored now, not as it was on `to`. Sums come from the ledger and the stored amounts.
 Knows nothing of click or HTTP.
 """
@@ -46,6 +47,7 @@ from edi_engine.rules.categories import Pool
 from edi_engine.rules.lifecycle import ON_BOOKS, Status
 from edi_engine.rules.pack import RulePack, load_pack
 from edi_engine.store import findings as stored
+from edi_engine.store import refunds as refund_store
 
 __all__ = ["SECTIONS", "ReviewReport", "render_review", "review_report"]
 
@@ -78,12 +80,14 @@ def review_report(engine: Engine, date_from: date | str, date_to: date | str,
     pack = pack or load_pack()
     refunds = set(categories.refund_names())
     with engine.connect() as conn:
-        found = [f for f in stored.all_findings(conn) if f.category in refunds]
+        everything = stored.all_findings(conn)
         events = events_on(conn)
         ledger = account_credits(conn, pack.fee_per_unit)
+        repaid = refund_store.refunded_totals(conn)
+    found = [f for f in everything if f.category in refunds]
     by_id = {f.id: f for f in found}
     decided = [e for e in events if e.finding_id in by_id and e.event in _DECISION_EVENTS
-               and _in(e.at.date(), start, end)]
+               and _in(_business_day(e), start, end)]
 
     activity: dict[str, list[Decimal]] = {k: [] for k in ("identified", "resolved", *_DECISION_EVENTS)}
     for f in found:
@@ -107,7 +111,7 @@ def review_report(engine: Engine, date_from: date | str, date_to: date | str,
     for e in decided:
         if e.event in ("refunded", "offset"):
             f = by_id[e.finding_id or 0]
-            day = e.at.date()
+            day = _business_day(e)
             timeliness.append({
                 "finding_id": f.id, "category": f.category, "claim_id": f.patient_control_number or "",
                 "amount": f.amount, "measure": f"identified to {e.event}", "from_date": f.identified_on,
@@ -130,16 +134,30 @@ def review_report(engine: Engine, date_from: date | str, date_to: date | str,
     sections: dict[str, list[dict[str, Any]]] = {
         "activity": [{"event": k, "count": len(v), "amount": sum(v, _ZERO)} for k, v in activity.items()],
         "dismissed": [{"finding_id": e.finding_id, "category": by_id[e.finding_id or 0].category,
-                       "amount": by_id[e.finding_id or 0].amount, "by": e.actor, "on": e.at.date(),
+                       "amount": by_id[e.finding_id or 0].amount, "by": e.actor, "on": _business_day(e),
                        "why": e.note or "(no note)"} for e in decided if e.event == "dismissed"],
         "timeliness": timeliness,
         "overdue": overdue,
         "suspended": suspended,
         "decisions": [{"by": who, "event": what, "count": len(v), "amount": sum(v, _ZERO)}
                       for (who, what), v in sorted(people.items())],
-        "reconciliation": _reconciliation(found, ledger),
+        "reconciliation": _reconciliation(everything, ledger, repaid),
     }
     return ReviewReport(start, end, sections)
+
+
+def _business_day(e: AuditEvent) -> date:
+    """The day an event counts on: a refund's check date, an investigation's own day (entered with
+    --on), else the day it was recorded. A quarter's review then holds what happened in it, also
+    when it was entered later."""
+    day = e.details.get("paid_on") if e.event == "refund_recorded" else \
+        e.details.get("on") if e.event.startswith("investigation") else None
+    if day:
+        try:
+            return date.fromisoformat(str(day))
+        except ValueError:
+            pass
+    return e.at.date()
 
 
 def _amount(e: AuditEvent, by_id: dict[int, stored.StoredFinding]) -> Decimal:
@@ -155,8 +173,12 @@ def _credit_row(f: stored.StoredFinding, end: date) -> dict[str, Any]:
             "days_past": (end - f.deadline).days if f.deadline else None}
 
 
-def _reconciliation(found: list[stored.StoredFinding], ledger: dict[str, tuple[int, int]]) -> list[dict[str, Any]]:
-    """The ledger's credit against the credits on the books, per account and pool; differences only."""
+def _reconciliation(found: list[stored.StoredFinding], ledger: dict[str, tuple[int, int]],
+                    repaid: dict[int, Decimal]) -> list[dict[str, Any]]:
+    """The ledger's credit against the credits on the books (what is still outstanding of open and
+    approved findings of every category the credit caps: refunds, and the payer's own deferred
+    recoupments and review flags), per account and pool; differences only, with the account's
+    other findings of that pool beside them."""
     books: dict[tuple[str, Pool], Decimal] = defaultdict(lambda: _ZERO)
     others: dict[tuple[str, Pool], list[str]] = defaultdict(list)
     for f in found:
@@ -165,7 +187,9 @@ def _reconciliation(found: list[stored.StoredFinding], ledger: dict[str, tuple[i
             continue
         key = (f.patient_control_number, pool)
         if f.status in ON_BOOKS:
-            books[key] += f.amount
+            books[key] += f.amount - repaid.get(f.id, _ZERO)
+            if repaid.get(f.id):
+                others[key].append(f"#{f.id} {f.category} repaid {repaid[f.id]:.2f} of {f.amount:.2f}")
         else:
             others[key].append(f"#{f.id} {f.category} {f.status} {f.amount:.2f}")
     keys = set(books) | {(clm01, pool) for clm01, pair in ledger.items()

@@ -100,3 +100,17 @@ def test_a_period_before_any_of_it_is_empty_and_a_backwards_one_refused(pack_sto
     result = CliRunner().invoke(main, ["--db", db_url, "report", "review", "--from", "2025-01-01", "--to",
                                        TODAY.isoformat(), "--format", "csv"])
     assert result.exit_code == 0 and result.output.startswith("section,")
+
+
+def test_a_partial_refund_ties_out_and_counts_on_its_check_date(pack_store) -> None:  # type: ignore[no-untyped-def]
+    engine = pack_store("mixed")
+    credit = next(f for f in _refund_findings(engine)
+                  if f.status == "open" and categories.get(f.category).pool is Pool.PAYER)
+    decide(engine, credit.id, "approve", by="maria")
+    record_refund(engine, credit.id, by="maria", method="check", number="7001", paid_on=AS_OF, amount="10.00")
+    # The check is dated in February 2025; it is recorded today: February's review holds it.
+    february = review_report(engine, "2025-02-01", "2025-02-28")
+    activity = {r["event"]: (r["count"], r["amount"]) for r in february.sections["activity"]}
+    assert activity["refund_recorded"] == (1, Decimal("10.00"))
+    # What is still on the books is the rest: the ledger (which posts the check) agrees, no difference.
+    assert not [r for r in february.sections["reconciliation"] if r["claim_id"] == credit.claim_id]
