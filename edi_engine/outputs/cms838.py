@@ -126,6 +126,13 @@ def cms838_report(engine: Engine, as_of: date | str | None = None, *, all_lines:
         if all_lines:
             raise UsageError("--record marks what a filing lists: it lists only new or changed lines, "
                              "so leave out --all")
+        missing = [name for name, value in (("ptan", pack.provider.ptan), ("contact_name", pack.provider.contact_name),
+                                             ("contact_phone", pack.provider.contact_phone)) if not value]
+        if missing:
+            # A CMS-838 without the provider number or the contact is not one the MAC accepts: nothing
+            # is recorded as filed until it could have been.
+            raise UsageError(f"--record: the rule pack's [provider] lacks {', '.join(missing)}, which the CMS-838's "
+                             "heading needs; set them (--rules FILE) before recording a filing")
     names = [c.name for c in categories.all_categories() if c.refund and c.cms838 is not None]
     with engine.begin() as conn:
         found = stored.credit_findings(conn, categories=names, statuses=(*_LISTED, *_REMOVED), payer_type="medicare")

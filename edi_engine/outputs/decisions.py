@@ -112,6 +112,8 @@ def _investigation(engine: Engine, finding_id: int, *, by: str, note: str, on: d
     if start and not note.strip():
         raise UsageError("say what the investigation looks into (--note TEXT): the audit trail keeps it")
     day = resolve_as_of(on)
+    if day > datetime.now(UTC).date():
+        raise UsageError(f"--on {day.isoformat()} is in the future: record an investigation when it begins or ends")
     pack = load_pack(rules_path)
     with engine.begin() as conn:
         row = stored.finding_by_id(conn, finding_id)
@@ -128,6 +130,9 @@ def _investigation(engine: Engine, finding_id: int, *, by: str, note: str, on: d
                              "deadlines.investigation_payer_types)")
         started, ended = row.investigation_started_on, row.investigation_ended_on
         if start:
+            if started is not None and ended is not None:
+                raise UsageError(f"finding {finding_id} was investigated from {started.isoformat()} to "
+                                 f"{ended.isoformat()}: 401.305(b)(2) suspends a deadline once")
             if started is not None:
                 raise UsageError(f"finding {finding_id} has been under investigation since {started.isoformat()}")
             if day > row.deadline:

@@ -283,6 +283,13 @@ def test_record_needs_who(world: tuple[Engine, Path]) -> None:
         outputs.cms838_report(engine, AS_OF, record_by=" ")
 
 
+def test_record_needs_a_fileable_header(world: tuple[Engine, Path]) -> None:
+    engine, _ = world  # the packaged rule pack names no PTAN and no contact
+    with pytest.raises(UsageError, match="lacks ptan, contact_name, contact_phone"):
+        outputs.cms838_report(engine, AS_OF, pack=load_pack(), record_by="maria")
+    assert not [e for e in outputs.audit_events(engine) if e.event == "cms838_reported"]
+
+
 def test_no_phi_in_notes_or_left_out(world: tuple[Engine, Path]) -> None:
     engine, _ = world
     report = outputs.cms838_report(engine, AS_OF)  # default pack: no PTAN, no contact, professional left out

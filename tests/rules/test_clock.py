@@ -182,6 +182,12 @@ def test_an_investigation_is_refused_where_it_suspends_nothing(db_url: str) -> N
         start_investigation(engine, f.id, by="maria", note=" ", on="2025-05-02")  # type: ignore[arg-type,attr-defined]
     with pytest.raises(UsageError, match="not under investigation"):
         end_investigation(engine, f.id, by="maria", on="2025-05-02")  # type: ignore[arg-type,attr-defined]
+    with pytest.raises(UsageError, match="in the future"):
+        start_investigation(engine, f.id, by="maria", note="x", on="2099-01-01")  # type: ignore[arg-type,attr-defined]
+    start_investigation(engine, f.id, by="maria", note="x", on="2025-05-02")  # type: ignore[arg-type,attr-defined]
+    end_investigation(engine, f.id, by="maria", on="2025-05-03")  # type: ignore[arg-type,attr-defined]
+    with pytest.raises(UsageError, match="suspends a deadline once"):
+        start_investigation(engine, f.id, by="maria", note="again", on="2025-05-04")  # type: ignore[arg-type,attr-defined]
 
 
 # -- one aging -----------------------------------------------------------------------------------
