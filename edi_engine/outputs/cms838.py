@@ -41,6 +41,7 @@ from sqlalchemy.engine import Connection, Engine
 from edi_engine.errors import UsageError
 from edi_engine.outputs.audit import record
 from edi_engine.outputs.pdf import Section, sections_pdf
+from edi_engine.outputs.reports import cell_text
 from edi_engine.rules import categories, resolve_as_of
 from edi_engine.rules.lifecycle import ON_BOOKS, REPAID, Status
 from edi_engine.rules.pack import RulePack, load_pack
@@ -416,16 +417,6 @@ _PDF_HEADS = ("Id", "Line", "1 Beneficiary", "2 MBI", "3 ICN", "4 TOB", "5 From"
 _PDF_WIDTHS = (7, 14, 20, 21, 23, 8, 16, 16, 16, 7, 14, 13, 5, 14, 5, 6, 50)
 
 
-def _text(value: Any) -> str:
-    if value is None:
-        return ""
-    if isinstance(value, Decimal):
-        return f"{value:.2f}"
-    if isinstance(value, date):
-        return value.isoformat()
-    return str(value)
-
-
 def _heading(report: Cms838Report) -> list[str]:
     h = report.header
     return [f"Provider: {h.provider_name or '(not configured)'}",
@@ -460,12 +451,12 @@ def render_cms838(report: Cms838Report, fmt: str = "table") -> bytes:
         h = report.header
         for ln in report.lines:
             row = asdict(ln)
-            writer.writerow([_text(row[c]) for c in _COLUMNS] + [h.provider_name, h.provider_number, h.npi])
+            writer.writerow([cell_text(row[c]) for c in _COLUMNS] + [h.provider_name, h.provider_number, h.npi])
         return out.getvalue().encode("utf-8")
     parts = [(part, [ln for ln in report.lines if ln.part == part]) for part in ("A", "B")]
     if fmt == "pdf":
         sections = [Section(f"Part {part} detail page", _PDF_HEADS,
-                            [[_text(getattr(ln, c)) for c in _FORM] for ln in lines], _totals(lines), _PDF_WIDTHS)
+                            [[cell_text(getattr(ln, c)) for c in _FORM] for ln in lines], _totals(lines), _PDF_WIDTHS)
                     for part, lines in parts if lines]
         return sections_pdf("Medicare Credit Balance Report (CMS-838)", _heading(report), sections,
                             footer="\n".join(_footer(report)))
@@ -475,7 +466,7 @@ def render_cms838(report: Cms838Report, fmt: str = "table") -> bytes:
     for part, lines in parts:
         if not lines:
             continue
-        cells = [[_text(getattr(ln, c)) for c in _FORM] for ln in lines]
+        cells = [[cell_text(getattr(ln, c)) for c in _FORM] for ln in lines]
         widths = [max(len(name), *(len(c[i]) for c in cells)) for i, name in enumerate(_FORM)]
         text += ["", f"Part {part}", "  ".join(n.ljust(w) for n, w in zip(_FORM, widths, strict=True))]
         text += ["  ".join(v.ljust(w) for v, w in zip(c, widths, strict=True)) for c in cells]

@@ -28,7 +28,7 @@ from edi_engine.store import refunds as refund_store
 from edi_engine.store import reports as stored
 from edi_engine.store.acks import unacknowledged_claims
 
-__all__ = ["credit_balance_report", "reconcile_report", "render_report", "unacknowledged_report"]
+__all__ = ["cell_text", "credit_balance_report", "reconcile_report", "render_report", "unacknowledged_report"]
 
 _ZERO = Decimal("0.00")
 OPEN_CREDIT = ON_BOOKS  # a credit is on the books until refunded, offset, dismissed or resolved
@@ -89,7 +89,8 @@ def credit_balance_report(engine: Engine, as_of: date | str | None = None,
     return [groups[k] for k in sorted(groups)]
 
 
-def _text(value: Any) -> str:
+def cell_text(value: Any) -> str:
+    """A report cell as text: money to the cent, dates ISO, nothing blank (the CSV, table and PDF renderings)."""
     if value is None:
         return ""
     if isinstance(value, Decimal):
@@ -114,7 +115,7 @@ def render_report(rows: Sequence[dict[str, Any]], fmt: str = "table", title: str
     if not rows:
         return b"no rows\n" if fmt == "table" else b""
     headers = list(rows[0])
-    cells = [[_text(r[h]) for h in headers] for r in rows]
+    cells = [[cell_text(r[h]) for h in headers] for r in rows]
     money = [h for h in headers if isinstance(rows[0][h], Decimal)]
     totals = {h: sum((r[h] for r in rows), _ZERO) for h in money}
     footer = "Totals: " + ", ".join(f"{h} {v:.2f}" for h, v in totals.items())

@@ -42,6 +42,7 @@ from edi_engine.ledger import account_credits
 from edi_engine.money import from_cents
 from edi_engine.outputs.audit import DETECT_ACTOR, AuditEvent, events_on
 from edi_engine.outputs.pdf import table_pdf
+from edi_engine.outputs.reports import cell_text
 from edi_engine.rules import categories
 from edi_engine.rules.categories import Pool
 from edi_engine.rules.lifecycle import ON_BOOKS, Status
@@ -215,16 +216,6 @@ def _day(value: date | str, what: str) -> date:
         raise UsageError(f"{what} must be a date YYYY-MM-DD, got {value!r}") from None
 
 
-def _text(value: Any) -> str:
-    if value is None:
-        return ""
-    if isinstance(value, Decimal):
-        return f"{value:.2f}"
-    if isinstance(value, date):
-        return value.isoformat()
-    return str(value)
-
-
 def render_review(report: ReviewReport, fmt: str = "table") -> bytes:
     """CSV: one table, a `section` column first. Table and PDF: one titled table per section."""
     title = f"Credit balance review {report.date_from.isoformat()} to {report.date_to.isoformat()}"
@@ -236,7 +227,7 @@ def render_review(report: ReviewReport, fmt: str = "table") -> bytes:
         out = io.StringIO()
         writer = csv.writer(out, lineterminator="\n")
         writer.writerow(headers)
-        writer.writerows([[_text(r.get(h)) for h in headers] for r in rows])
+        writer.writerows([[cell_text(r.get(h)) for h in headers] for r in rows])
         return out.getvalue().encode("utf-8")
     if fmt == "pdf":
         # One document: each section a block of rows under its own header row.
@@ -249,7 +240,7 @@ def render_review(report: ReviewReport, fmt: str = "table") -> bytes:
                 cells.append(["(none)"] + [""] * (width - 1))
                 continue
             cells.append(list(rows[0]) + [""] * (width - len(rows[0])))
-            cells.extend([_text(v) for v in r.values()] + [""] * (width - len(r)) for r in rows)
+            cells.extend([cell_text(v) for v in r.values()] + [""] * (width - len(r)) for r in rows)
         return table_pdf(title, [""] * width, cells, footer="Opened and resolved by detect's dates; decisions "
                                                             "by the day recorded; reconciliation: the ledger now.")
     lines = [title, ""]
@@ -258,7 +249,7 @@ def render_review(report: ReviewReport, fmt: str = "table") -> bytes:
         lines.append(f"== {name} ({len(rows)})")
         if rows:
             headers = list(rows[0])
-            table = [[_text(r[h]) for h in headers] for r in rows]
+            table = [[cell_text(r[h]) for h in headers] for r in rows]
             widths = [max(len(h), *(len(t[i]) for t in table)) for i, h in enumerate(headers)]
             lines.append("  ".join(h.ljust(w) for h, w in zip(headers, widths, strict=True)))
             lines.extend("  ".join(v.ljust(w) for v, w in zip(t, widths, strict=True)) for t in table)
