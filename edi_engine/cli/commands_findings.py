@@ -11,6 +11,7 @@ from decimal import Decimal
 import click
 
 from edi_engine.cli import LazyChoice, db_url, handle_errors, main
+from edi_engine.cli.progress import progress_bar
 
 
 def _category_names() -> tuple[str, ...]:
@@ -34,7 +35,8 @@ def detect_cmd(ctx: click.Context, rules_path: str | None, as_of: str | None, as
     from edi_engine.outputs import detect_with_audit
     from edi_engine.store.engine import open_store
     # Through the audit wrapper: each finding identified, resolved or reopened gets its audit event.
-    s = detect_with_audit(open_store(db_url(ctx)), as_of=as_of, rules_path=rules_path)
+    with progress_bar("detect", quiet=as_json) as progress:
+        s = detect_with_audit(open_store(db_url(ctx)), as_of=as_of, rules_path=rules_path, progress=progress)
     data = {"as_of": s.as_of.isoformat(), "accounts": s.accounts, "new": s.inserted, "updated": s.updated,
             "resolved": s.resolved, "reopened": s.reopened, "unchanged": s.unchanged,
             "deposits_matched": s.deposits_matched, "open": s.open_by_category}

@@ -17,6 +17,7 @@ from typing import TYPE_CHECKING
 import click
 
 from edi_engine.cli import db_url, handle_errors, main
+from edi_engine.cli.progress import progress_bar
 from edi_engine.errors import UsageError
 
 if TYPE_CHECKING:
@@ -88,7 +89,9 @@ def import_patient_payments(ctx: click.Context, csv_file: str, as_json: bool) ->
     """
     from edi_engine.store import imports
     from edi_engine.store.engine import open_store
-    _print_import(imports.import_patient_payments(open_store(db_url(ctx)), csv_file), as_json)
+    with progress_bar("import", quiet=as_json) as progress:
+        result = imports.import_patient_payments(open_store(db_url(ctx)), csv_file, progress)
+    _print_import(result, as_json)
 
 
 @import_group.command("fee-schedule")
@@ -103,7 +106,9 @@ def import_fee_schedule(ctx: click.Context, csv_file: str, as_json: bool) -> Non
     """
     from edi_engine.store import imports
     from edi_engine.store.engine import open_store
-    _print_import(imports.import_fee_schedule(open_store(db_url(ctx)), csv_file), as_json)
+    with progress_bar("import", quiet=as_json) as progress:
+        result = imports.import_fee_schedule(open_store(db_url(ctx)), csv_file, progress)
+    _print_import(result, as_json)
 
 
 @import_group.command("deposits")
@@ -217,10 +222,14 @@ def _ingest_all(engine: object, paths: tuple[str, ...], jobs: int, as_json: bool
         names = ", ".join(p.name for p in skipped[:5]) + (f" and {len(skipped) - 5} more" if len(skipped) > 5 else "")
         click.echo(f"skipped {len(skipped)} file(s) beside the X12, not X12 by name: {names}; CSVs go in with "
                    "`edi-engine import`", err=True)
-    if not sys.stderr.isatty():  # progress only on a terminal
-        return ingest_paths(engine, files, jobs=jobs)  # type: ignore[arg-type]
-    with click.progressbar(length=len(files), label="ingest", file=sys.stderr, show_pos=True) as bar:
-        return ingest_paths(engine, files, progress=lambda _r: bar.update(1), jobs=jobs)  # type: ignore[arg-type]
+    done = 0
+    with progress_bar("ingest", quiet=as_json) as progress:
+        def one_more(_result: object) -> None:
+            nonlocal done
+            done += 1
+            progress(done, len(files))
+
+        return ingest_paths(engine, files, progress=one_more, jobs=jobs)  # type: ignore[arg-type]
 
 
 def _watch(engine: Engine, folder: str, timing: dict[str, float], as_json: bool) -> IngestSummary:

@@ -22,7 +22,7 @@ import gc
 import json
 import os
 from collections import defaultdict
-from collections.abc import Iterator, Sequence
+from collections.abc import Callable, Iterator, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 from datetime import UTC, date, datetime
@@ -383,14 +383,16 @@ def _cycle_collector_paused() -> Iterator[None]:
 
 
 def detect(engine: Engine, *, as_of: date | str | None = None, pack: RulePack | None = None,
-           rules_path: str | None = None, only: Sequence[str] | None = None) -> DetectSummary:
-    """Match, analyse and reconcile findings over everything stored (or only some CLM01s)."""
+           rules_path: str | None = None, only: Sequence[str] | None = None,
+           progress: Callable[[int, int], None] | None = None) -> DetectSummary:
+    """Match, analyse and reconcile findings over everything stored (or only some CLM01s);
+    `progress(accounts done, accounts)` as the accounts are read, for a progress bar."""
     with _cycle_collector_paused():
-        return _detect(engine, as_of, pack, rules_path, only)
+        return _detect(engine, as_of, pack, rules_path, only, progress)
 
 
 def _detect(engine: Engine, as_of: date | str | None, pack: RulePack | None, rules_path: str | None,
-            only: Sequence[str] | None) -> DetectSummary:
+            only: Sequence[str] | None, progress: Callable[[int, int], None] | None) -> DetectSummary:
     pack = pack or load_pack(rules_path)
     summary = DetectSummary(resolve_as_of(as_of))
     # A run dated by the caller (or the environment) is held to its date; an undated one is today.
@@ -405,7 +407,7 @@ def _detect(engine: Engine, as_of: date | str | None, pack: RulePack | None, rul
         open_patient: dict[tuple[str, ...], int] = defaultdict(int)
         patient_of: dict[int, tuple[str, ...]] = {}
         plan = _plan(pack)
-        for account in iter_accounts(conn, facts, only):
+        for account in iter_accounts(conn, facts, only, progress=progress):
             summary.accounts += 1
             m = match_account(account, facts)
             for match in m.matches:

@@ -157,9 +157,11 @@ def _rows(path: str, required: list[str], optional: list[str]) -> Iterator[tuple
 
 
 def _import(engine: Engine, path: str | os.PathLike[str], kind: str, table: Any, required: list[str],
-            optional: list[str], convert: Callable[[dict[str, str], Connection], dict[str, Any]]) -> ImportResult:
+            optional: list[str], convert: Callable[[dict[str, str], Connection], dict[str, Any]],
+            progress: Callable[[int, int], None] | None = None) -> ImportResult:
     name = os.fspath(path)
     digest, size = content_hash(name)
+    lines = _line_count(name) if progress is not None else 0
     errors: list[str] = []
     count = 0
     with engine.begin() as conn:
@@ -183,6 +185,8 @@ def _import(engine: Engine, path: str | os.PathLike[str], kind: str, table: Any,
             if len(batch) >= BATCH:
                 conn.execute(insert(table), batch)
                 batch = []
+                if progress is not None:
+                    progress(line, max(lines, line))
         if errors:
             shown = errors[:MAX_REPORTED]
             more = f"\n... and {len(errors) - MAX_REPORTED} more" if len(errors) > MAX_REPORTED else ""
@@ -190,15 +194,25 @@ def _import(engine: Engine, path: str | os.PathLike[str], kind: str, table: Any,
                              Position(name))
         if batch:
             conn.execute(insert(table), batch)
+        if progress is not None:
+            progress(lines, lines)
     return ImportResult(name, "imported", count)
 
 
-def import_patient_payments(engine: Engine, path: str | os.PathLike[str]) -> ImportResult:
+def _line_count(path: str) -> int:
+    """Lines in the file, for a progress bar's length (a quoted field's newline counts: close enough)."""
+    with open(path, "rb") as handle:
+        return sum(block.count(b"\n") for block in iter(lambda: handle.read(1 << 20), b""))
+
+
+def import_patient_payments(engine: Engine, path: str | os.PathLike[str],
+                            progress: Callable[[int, int], None] | None = None) -> ImportResult:
     return _import(engine, path, "patient-payments", tables.patient_payment,
-                   ["claim_id", "payment_date", "amount", "method", "reference"], [], _patient_payment)
+                   ["claim_id", "payment_date", "amount", "method", "reference"], [], _patient_payment, progress)
 
 
-def import_fee_schedule(engine: Engine, path: str | os.PathLike[str]) -> ImportResult:
+def import_fee_schedule(engine: Engine, path: str | os.PathLike[str],
+                        progress: Callable[[int, int], None] | None = None) -> ImportResult:
     aliases: dict[str, str] = {}
 
     def convert(row: dict[str, str], conn: Connection) -> dict[str, Any]:
@@ -208,4 +222,4 @@ def import_fee_schedule(engine: Engine, path: str | os.PathLike[str]) -> ImportR
 
     return _import(engine, path, "fee-schedule", tables.fee_schedule,
                    ["payer_id", "procedure_code", "modifier", "allowed_amount"], ["effective_from", "effective_to"],
-                   convert)
+                   convert, progress)

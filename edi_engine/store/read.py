@@ -24,7 +24,7 @@ from __future__ import annotations
 import codecs
 import io
 from collections import defaultdict
-from collections.abc import Iterable, Iterator, Sequence
+from collections.abc import Callable, Iterable, Iterator, Sequence
 from dataclasses import dataclass, field
 from datetime import date
 from decimal import Decimal
@@ -429,12 +429,17 @@ def _where(keys: list[str], column: str, explicit: bool) -> tuple[str, dict[str,
 
 
 def iter_accounts(conn: Connection, facts: StoreFacts, only: Sequence[str] | None = None,
-                  chunk: int = CHUNK) -> Iterator[Account]:
-    """Every account (or only those CLM01s), with its facts, one at a time."""
+                  chunk: int = CHUNK, progress: Callable[[int, int], None] | None = None) -> Iterator[Account]:
+    """Every account (or only those CLM01s), with its facts, one at a time; `progress(done, total)`
+    after each chunk (and once before the first) for a caller's progress bar."""
     keys = _account_keys(conn, facts=facts, only=only)
     for start in range(0, len(keys), chunk):
+        if progress is not None:
+            progress(start, len(keys))
         part = keys[start:start + chunk]
         yield from _load_chunk(conn, facts, part, only is not None)
+    if progress is not None:
+        progress(len(keys), len(keys))
 
 
 def _load_chunk(conn: Connection, facts: StoreFacts, keys: list[str], explicit: bool) -> Iterator[Account]:
