@@ -24,12 +24,10 @@ from sqlalchemy.engine import Connection, Engine
 from edi_engine.errors import UsageError
 from edi_engine.rules import DetectSummary, detect
 from edi_engine.store import findings as stored
+from edi_engine.store.detect_runs import DETECT_ACTOR
 from edi_engine.store.findings import EVENTS
 
 __all__ = ["AuditEvent", "audit_events", "detect_with_audit", "record"]
-
-DETECT_ACTOR = "detect"
-
 
 @dataclass(frozen=True, slots=True)
 class AuditEvent:

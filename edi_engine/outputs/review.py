@@ -40,7 +40,7 @@ from sqlalchemy.engine import Engine
 from edi_engine.errors import UsageError
 from edi_engine.ledger import account_credits
 from edi_engine.money import from_cents
-from edi_engine.outputs.audit import DETECT_ACTOR, AuditEvent, events_on
+from edi_engine.outputs.audit import AuditEvent, events_on
 from edi_engine.outputs.pdf import table_pdf
 from edi_engine.outputs.reports import cell_text
 from edi_engine.rules import categories
@@ -49,6 +49,7 @@ from edi_engine.rules.lifecycle import ON_BOOKS, Status
 from edi_engine.rules.pack import RulePack, load_pack
 from edi_engine.store import findings as stored
 from edi_engine.store import refunds as refund_store
+from edi_engine.store.detect_runs import DETECT_ACTOR
 
 __all__ = ["SECTIONS", "ReviewReport", "render_review", "review_report"]
 

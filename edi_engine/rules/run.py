@@ -18,7 +18,9 @@ Match rows (payment_match) are diffed the same way. Knows nothing of X12 bytes o
 
 from __future__ import annotations
 
+import dataclasses
 import gc
+import hashlib
 import json
 import os
 from collections import defaultdict
@@ -30,6 +32,7 @@ from typing import Any
 
 from sqlalchemy.engine import Connection, Engine
 
+from edi_engine import __version__
 from edi_engine.errors import UsageError
 from edi_engine.ledger import (
     AccountView,
@@ -49,7 +52,10 @@ from edi_engine.rules.deadlines import Clock, arose_on, clock_for, state_rule_fo
 from edi_engine.rules.lifecycle import EngineMove, Status, next_status
 from edi_engine.rules.pack import RulePack, load_pack
 from edi_engine.rules.tolerance import below_tolerance
+from edi_engine.store import detect_runs as runs
 from edi_engine.store import findings as stored
+from edi_engine.store.payers import alias_map
+from edi_engine.store.read import account_links
 
 __all__ = ["AS_OF_ENV", "DetectSummary", "detect", "resolve_as_of"]
 
@@ -69,6 +75,9 @@ class DetectSummary:
     unchanged: int = 0
     deposits_matched: int = 0
     open_by_category: dict[str, int] = field(default_factory=dict)
+    # "full" (every account), "incremental" (those touched since the last run) or "partial" (`only`).
+    mode: str = "full"
+    reason: str = ""  # why a run was full
 
 
 def resolve_as_of(as_of: date | str | None) -> date:
@@ -173,17 +182,24 @@ def _recovery_evidence(view: AccountView, payer_id: str | None, facts: StoreFact
 
 
 class _Reconciler:
-    def __init__(self, conn: Connection, pack: RulePack, as_of: date, summary: DetectSummary) -> None:
+    def __init__(self, conn: Connection, pack: RulePack, as_of: date, summary: DetectSummary,
+                 accounts: set[str] | None = None) -> None:
+        """Reconciles every stored finding, or (over some accounts) those of `accounts` and those
+        `add_stored` adds."""
         self.conn, self.pack, self.as_of, self.summary = conn, pack, as_of, summary
         self.now = datetime.now(UTC)
         self.stored: dict[str, stored.StoredFinding] = {}
         self.by_account: dict[str, list[str]] = defaultdict(list)
-        for row in stored.all_findings(conn):
-            self.stored[row.natural_key] = row
-            self.by_account[row.patient_control_number or ""].append(row.natural_key)
         self.seen: set[str] = set()
         self.resolution: dict[str, list[dict[str, Any]]] = {}
         self.inserts: list[dict[str, Any]] = []
+        self.add_stored(stored.all_findings(conn, accounts))
+
+    def add_stored(self, rows: list[stored.StoredFinding]) -> None:
+        for row in rows:
+            if row.natural_key not in self.stored:
+                self.stored[row.natural_key] = row
+                self.by_account[row.patient_control_number or ""].append(row.natural_key)
 
     def note_account(self, view: AccountView, facts: StoreFacts, keys: set[str]) -> None:
         """Remember what recovered the stored open findings of this account that are gone now."""
@@ -328,14 +344,24 @@ def _money_received(cand: Candidate, arose: date) -> str:
 class _MatchWriter:
     """Diffs payment_match against this run's matches; writes only what changed."""
 
-    def __init__(self, conn: Connection) -> None:
+    def __init__(self, conn: Connection, some_accounts: bool) -> None:
         self.conn = conn
-        self.stored = stored.stored_matches(conn)  # key -> (id, claim_id, claim_line_id, claim_payment_id, method)
+        # Over some accounts, the match rows of their subjects are read once they are all known.
+        self.owned: set[tuple[str, int]] | None = set() if some_accounts else None
+        self.deferred: list[Any] = []
+        # key -> (id, claim_id, claim_line_id, claim_payment_id, method)
+        self.stored = stored.stored_matches(conn) if self.owned is None else {}
         self.seen: set[tuple[str, int]] = set()
         self.pending: list[dict[str, Any]] = []
         self.written = 0
 
     def add(self, match: Any) -> None:
+        if self.owned is not None:
+            self.deferred.append(match)
+            return
+        self._add(match)
+
+    def _add(self, match: Any) -> None:
         key = (match.subject, match.subject_id)
         if key in self.seen:
             return
@@ -360,9 +386,22 @@ class _MatchWriter:
             self.written += len(self.pending)
             self.pending = []
 
+    def own(self, account: Any) -> None:
+        """In a run over some accounts, the match subjects this one holds: only those can be gone."""
+        assert self.owned is not None
+        for clp in account.clps:
+            self.owned.update((("claim_payment", clp.id), ("reversal", clp.id)))
+            self.owned.update(("service_payment", svc.id) for svc in clp.services)
+        self.owned.update(("provider_adjustment", plb.id) for plb in account.plbs)
+
     def finish(self) -> None:
+        owned = self.owned
+        if owned is not None:
+            self.stored = stored.stored_matches(self.conn, owned | {(m.subject, m.subject_id) for m in self.deferred})
+            for match in self.deferred:
+                self._add(match)
         self.flush()
-        gone = [v[0] for k, v in self.stored.items() if k not in self.seen]
+        gone = [v[0] for k, v in self.stored.items() if k not in self.seen and (owned is None or k in owned)]
         stored.delete_matches(self.conn, gone)
         self.written += len(gone)
 
@@ -384,32 +423,123 @@ def _cycle_collector_paused() -> Iterator[None]:
 
 def detect(engine: Engine, *, as_of: date | str | None = None, pack: RulePack | None = None,
            rules_path: str | None = None, only: Sequence[str] | None = None,
-           progress: Callable[[int, int], None] | None = None) -> DetectSummary:
-    """Match, analyse and reconcile findings over everything stored (or only some CLM01s);
-    `progress(accounts done, accounts)` as the accounts are read, for a progress bar."""
+           progress: Callable[[int, int], None] | None = None, full: bool = False) -> DetectSummary:
+    """Match, analyse and reconcile findings: over the accounts touched since the last run (by new
+    files, refunds, acknowledgments and people's decisions), over everything when `full` or when the
+    last run differs (see `_scope`), or over `only` those CLM01s (a partial run, not recorded);
+    `progress(accounts done, accounts)` as the accounts are read, for a progress bar.
+
+    An incremental run gives the findings a full run would: the accounts it skips read nothing new,
+    and an account is re-examined with every other account of the same patient (the offset looks
+    across them) and of the same claim (replacements under a new CLM01)."""
     with _cycle_collector_paused():
-        return _detect(engine, as_of, pack, rules_path, only, progress)
+        return _detect(engine, as_of, pack, rules_path, only, progress, full)
+
+
+def _fingerprint(pack: RulePack, as_of: date, aliases: dict[str, str]) -> str:
+    """What every account's findings depend on besides its own rows: a run that differs from the
+    last one in any of these looks at every account."""
+    def canon(value: object) -> object:
+        if isinstance(value, (set, frozenset)):
+            return sorted(value, key=str)
+        return str(value)
+    doc = {"engine": __version__, "pack": dataclasses.asdict(pack), "as_of": as_of.isoformat(), "aliases": aliases}
+    return hashlib.sha256(json.dumps(doc, sort_keys=True, default=canon).encode()).hexdigest()
+
+
+@dataclass(slots=True)
+class _Scope:
+    accounts: set[str] | None  # None: every account
+    reason: str
+    links: dict[str, str]
+    rejected: frozenset[int]
+    idle: bool = False  # nothing stored since the last run: its findings stand as they are
+
+
+def _scope(conn: Connection, at: runs.Reach, fingerprint: str, as_of: date, full: bool,
+           aliases: dict[str, str]) -> _Scope:
+    """Which accounts this run must look at, and what it records for the next one."""
+    links = account_links(conn)
+    last = runs.last_run(conn)
+
+    def canonical(payer: str | None) -> str:
+        payer = (payer or "").strip()
+        return aliases.get(payer, payer)
+
+    def everything(reason: str) -> _Scope:
+        return _Scope(None, reason, links, runs.rejected_claims(conn, canonical))
+    if full:
+        return everything("asked for (--full)")
+    if last is None:
+        return everything("the first run")
+    if last.fingerprint != fingerprint:
+        if last.as_of != as_of:
+            return everything(f"as of {as_of.isoformat()}, the last run as of {last.as_of.isoformat()}")
+        return everything("the rule pack, payer aliases or engine version changed since the last run")
+    if at == last.reach and links == last.account_links:
+        return _Scope(set(), "", links, last.rejected_claims, idle=True)
+    touched = runs.touched_since(conn, last.reach, at)
+    if touched.full_reason:
+        return everything(touched.full_reason)
+    accounts = touched.accounts
+    for key in set(links) | set(last.account_links):  # a replacement linked, unlinked or moved
+        if links.get(key) != last.account_links.get(key):
+            accounts.update(k for k in (key, links.get(key), last.account_links.get(key)) if k)
+    rejected = last.rejected_claims
+    if at.source_file > last.reach.source_file:  # a 999 answers an 837 set, a new 837 meets an older 999
+        rejected = runs.rejected_claims(conn, canonical)
+        accounts |= runs.claim_accounts(conn, rejected ^ last.rejected_claims)
+    if accounts:
+        accounts = runs.same_person_accounts(conn, accounts, links)
+    return _Scope(accounts, "", links, rejected)
 
 
 def _detect(engine: Engine, as_of: date | str | None, pack: RulePack | None, rules_path: str | None,
-            only: Sequence[str] | None, progress: Callable[[int, int], None] | None) -> DetectSummary:
+            only: Sequence[str] | None, progress: Callable[[int, int], None] | None, full: bool) -> DetectSummary:
     pack = pack or load_pack(rules_path)
     summary = DetectSummary(resolve_as_of(as_of))
     # A run dated by the caller (or the environment) is held to its date; an undated one is today.
     explicit = as_of is not None or bool(os.environ.get(AS_OF_ENV))
     with engine.begin() as conn:
-        facts = load_store_facts(conn)
-        if only is not None:  # a replacement under a new CLM01 is its original's account
-            only = sorted({facts.root(k) for k in only})
-        reconciler = _Reconciler(conn, pack, summary.as_of, summary)
-        matches = _MatchWriter(conn)
+        at = runs.reach(conn)  # first: whatever lands while this run reads is the next run's to look at
+        scope: _Scope | None = None
+        if only is None:
+            aliases = alias_map(conn)
+            fingerprint = _fingerprint(pack, summary.as_of, aliases)
+            scope = _scope(conn, at, fingerprint, summary.as_of, full, aliases)
+            some = scope.accounts
+            summary.mode, summary.reason = ("full", scope.reason) if some is None else ("incremental", "")
+            if scope.idle:
+                return _finish(conn, summary, scope, at, fingerprint)
+        else:
+            some = set(only)
+            summary.mode = "partial"
+        facts = load_store_facts(conn) if some is None else load_store_facts(conn, sorted(some))
+        if some is not None:  # a replacement under a new CLM01 is its original's account
+            some = {facts.root(k) for k in some}
+        if some is None:
+            reconciler = _Reconciler(conn, pack, summary.as_of, summary)
+        else:  # a run over some accounts reconciles only theirs (and the store-wide findings)
+            keep = some | {k for k, root in facts.account_links.items() if root in some}
+            if scope is not None and scope.accounts is not None:
+                keep |= scope.accounts  # as stored: a CLM01 linked since keeps findings of its own
+            reconciler = _Reconciler(conn, pack, summary.as_of, summary, keep)
+        matches = _MatchWriter(conn, some is not None)
         cands: list[Candidate] = []
         open_patient: dict[tuple[str, ...], int] = defaultdict(int)
         patient_of: dict[int, tuple[str, ...]] = {}
         plan = _plan(pack)
-        for account in iter_accounts(conn, facts, only, progress=progress):
+        referenced: set[str] = set()
+        accounts = iter_accounts(conn, facts, sorted(some), progress=progress) if some else \
+            iter_accounts(conn, facts, progress=progress) if some is None else iter(())
+        for account in accounts:
             summary.accounts += 1
             m = match_account(account, facts)
+            if some is not None:
+                matches.own(account)
+                # Findings filed under a CLP07 or PLB reference rather than the CLM01 (a PLB tied to no claim).
+                referenced.update(c.clp07 for c in account.clps if c.clp07)
+                referenced.update(p.reference for p in account.plbs if p.reference)
             for match in m.matches:
                 matches.add(match)
             view = analyse(account, m, facts, pack.fee_per_unit)
@@ -431,13 +561,18 @@ def _detect(engine: Engine, as_of: date | str | None, pack: RulePack | None, rul
         matches.finish()
         summary.matches_written = matches.written
         if only is None:  # store-wide: bank deposits, then the categories' own store checks
-            deposits = reassociation.run(conn, facts, pack, summary.as_of)
+            # These read every payment and PLB: a run over some accounts loads them whole here.
+            whole = facts if some is None else load_store_facts(conn)
+            deposits = reassociation.run(conn, whole, pack, summary.as_of)
             summary.deposits_matched = deposits.matched
             summary.matches_written += deposits.written
             cands.extend(deposits.candidates)
             for c in categories.all_categories():
                 if c.detect_store is not None and c.name in pack.enabled:
-                    cands.extend(c.detect_store(conn, facts, pack))
+                    cands.extend(c.detect_store(conn, whole, pack))
+        if some is not None:  # what else this run's findings are filed under, and the store-wide ones
+            filed = ({c.clm01 for c in cands if c.clm01} | referenced) - set(reconciler.by_account)
+            reconciler.add_stored(stored.all_findings(conn, filed, unattached=only is None))
         for cand in cands:
             owner = patient_of.get(id(cand))
             # Offset only when the patient's other open balances can take the whole credit; a
@@ -447,11 +582,18 @@ def _detect(engine: Engine, as_of: date | str | None, pack: RulePack | None, rul
         hold_unbalanced(cands)
         for cand in cands:  # after refund_to is settled: the note says whether a deadline applies
             note_missing_payment_dates(cand)
-        if only is not None:  # a partial run only reconciles the accounts it looked at
-            keep = set(only)
-            reconciler.stored = {k: v for k, v in reconciler.stored.items() if v.patient_control_number in keep}
         reconciler.date_credits(cands, explicit)
         reconciler.apply(cands)
-        for category in stored.open_categories(conn):
-            summary.open_by_category[category] = summary.open_by_category.get(category, 0) + 1
+        if scope is None:
+            return _finish(conn, summary)
+        return _finish(conn, summary, scope, at, fingerprint)
+
+
+def _finish(conn: Connection, summary: DetectSummary, scope: _Scope | None = None, at: runs.Reach | None = None,
+            fingerprint: str = "") -> DetectSummary:
+    for category in stored.open_categories(conn):
+        summary.open_by_category[category] = summary.open_by_category.get(category, 0) + 1
+    if scope is not None and at is not None:  # a run over the whole store, or what changed in it
+        runs.record_run(conn, as_of=summary.as_of, fingerprint=fingerprint, mode=summary.mode,
+                        accounts=summary.accounts, at=at, account_links=scope.links, rejected=scope.rejected)
     return summary

@@ -75,6 +75,11 @@ def _differences(root: Path) -> list[str]:
 def main(argv: list[str]) -> int:
     check = "--check" in argv
     args = [a for a in argv if a != "--check"]
+    if any(a.startswith("-") for a in args) or len(args) > 1:
+        # A flag taken as the output folder once committed a folder named "--help" of packs.
+        print(__doc__.strip().splitlines()[2].strip(), file=sys.stderr)
+        print(__doc__.strip().splitlines()[3].strip(), file=sys.stderr)
+        return 2
     root = Path(args[0]) if args else Path(__file__).resolve().parents[2] / "fixtures"
     if check:
         diffs = _differences(root)

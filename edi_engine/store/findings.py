@@ -81,9 +81,19 @@ def findings(conn: Connection, *, status: str | None = None, category: str | Non
     return [finding_record(r) for r in conn.execute(query)]
 
 
-def all_findings(conn: Connection) -> list[StoredFinding]:
-    """Every finding, in the database's order (detect's reconciliation reads them all once)."""
-    return [finding_record(r) for r in conn.execute(select(_F))]
+def all_findings(conn: Connection, accounts: Collection[str] | None = None,
+                 unattached: bool = False) -> list[StoredFinding]:
+    """Every finding, in the database's order (detect's reconciliation reads them all once); or only
+    those of some CLM01s, and with `unattached` those of none (an incremental run's)."""
+    if accounts is None:
+        return [finding_record(r) for r in conn.execute(select(_F))]
+    out = [finding_record(r) for r in conn.execute(select(_F).where(_F.c.patient_control_number.is_(None)))] \
+        if unattached else []
+    keys = sorted(accounts)
+    for i in range(0, len(keys), 500):
+        out.extend(finding_record(r) for r in conn.execute(select(_F).where(
+            _F.c.patient_control_number.in_(keys[i:i + 500]))))
+    return out
 
 
 def finding_by_id(conn: Connection, finding_id: int) -> StoredFinding | None:
@@ -148,11 +158,23 @@ class StoredMatch(NamedTuple):
     method: str
 
 
-def stored_matches(conn: Connection) -> dict[MatchKey, StoredMatch]:
+def stored_matches(conn: Connection, subjects: Iterable[MatchKey] | None = None) -> dict[MatchKey, StoredMatch]:
+    """Every match row, or those of some subjects (an incremental run's)."""
     make = StoredMatch._make
-    return {(subject, subject_id): make(rest) for subject, subject_id, *rest in conn.execute(
-        select(_M.c.subject, _M.c.subject_id, _M.c.id, _M.c.claim_id, _M.c.claim_line_id, _M.c.claim_payment_id,
-               _M.c.method)).fetchall()}
+    query = select(_M.c.subject, _M.c.subject_id, _M.c.id, _M.c.claim_id, _M.c.claim_line_id,
+                   _M.c.claim_payment_id, _M.c.method)
+    if subjects is None:
+        return {(subject, subject_id): make(rest) for subject, subject_id, *rest in conn.execute(query).fetchall()}
+    by_subject: dict[str, list[int]] = {}
+    for subject, subject_id in subjects:
+        by_subject.setdefault(subject, []).append(subject_id)
+    out: dict[MatchKey, StoredMatch] = {}
+    for subject, ids in sorted(by_subject.items()):
+        ids.sort()
+        for i in range(0, len(ids), 500):
+            part = query.where(_M.c.subject == subject, _M.c.subject_id.in_(ids[i:i + 500]))
+            out.update({(s, sid): make(rest) for s, sid, *rest in conn.execute(part).fetchall()})
+    return out
 
 
 def update_match(conn: Connection, match_id: int, *, claim_id: int | None, claim_line_id: int | None,

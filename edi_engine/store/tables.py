@@ -62,8 +62,9 @@ from edi_engine.store.types import DecimalText, Money
 
 __all__ = [
     "EVENTS", "UTCDateTime", "acknowledgment", "adjustment", "audit_event", "claim", "claim_line", "claim_payment",
-    "claim_submission", "deposit", "deposit_match", "fee_schedule", "finding", "interchange", "login_attempt",
-    "login_device", "metadata", "patient_payment", "payer_alias", "payment", "payment_identity", "payment_match",
+    "claim_submission", "deposit", "deposit_match", "detect_run", "fee_schedule", "finding", "interchange",
+    "login_attempt", "login_device", "metadata", "patient_payment", "payer_alias", "payment", "payment_identity",
+    "payment_match",
     "provider_adjustment", "refund", "remittance_delivery", "service_payment", "source_content", "source_file",
     "transaction_set", "web_session", "web_user",
 ]
@@ -595,4 +596,27 @@ acknowledgment = Table(
     Column('payer_id', String, nullable=True, comment='277CA 2100A NM109'),
     Column('trace_number', String, nullable=True, comment='277CA 2200B/2200C TRN02'),
     Index('ix_acknowledgment_group_set', 'acknowledged_group_control', 'acknowledged_set_control'),
+)
+
+
+# One completed detect run over the whole store: how far its inputs reached (the highest ids it
+# read), so the next run re-examines only the accounts touched since (rules/run.py). A run whose
+# fingerprint (engine version, rule pack, as-of date, payer aliases) differs from the last one's
+# examines every account. Written by the run itself, in its own transaction.
+detect_run = Table(
+    'detect_run', metadata,
+    Column('id', Integer, primary_key=True),
+    Column('finished_at', UTCDateTime(), nullable=False),
+    Column('as_of', Date, nullable=False),
+    Column('fingerprint', String(64), nullable=False,
+           comment='SHA-256 of engine version, rule pack, as-of date and payer aliases'),
+    Column('mode', String, nullable=False, comment='full or incremental'),
+    Column('accounts', Integer, nullable=False, comment='accounts examined'),
+    Column('last_source_file_id', Integer, nullable=False, comment='highest source_file.id read'),
+    Column('last_audit_event_id', Integer, nullable=False, comment='highest audit_event.id read'),
+    Column('last_refund_id', Integer, nullable=False, comment='highest refund.id read'),
+    Column('last_acknowledgment_id', Integer, nullable=False, comment='highest acknowledgment.id read'),
+    Column('account_links', Text, nullable=False,
+           comment='JSON: replacement CLM01 -> the CLM01 it replaces, as the run linked them'),
+    Column('rejected_claims', Text, nullable=False, comment='JSON: claim ids an acknowledgment rejected'),
 )
