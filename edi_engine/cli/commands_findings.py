@@ -24,11 +24,18 @@ def _category_names() -> tuple[str, ...]:
 @click.option("--rules", "rules_path", type=click.Path(exists=True, dir_okay=False), help="Rule pack TOML file.")
 @click.option("--as-of", "as_of", metavar="DATE", envvar="EDI_ENGINE_AS_OF",
               help="Date findings are identified on (default today; env EDI_ENGINE_AS_OF).")
+@click.option("--full", is_flag=True,
+              help="Re-examine every account, not only those touched since the last run.")
 @click.option("--json", "as_json", is_flag=True, help="Print the summary as JSON.")
 @click.pass_context
 @handle_errors
-def detect_cmd(ctx: click.Context, rules_path: str | None, as_of: str | None, as_json: bool) -> None:
+def detect_cmd(ctx: click.Context, rules_path: str | None, as_of: str | None, full: bool, as_json: bool) -> None:
     """Match payments to claims and find credit balances over everything stored. Safe to repeat.
+
+    A run re-examines only the accounts that new files, refunds, acknowledgments and decisions
+    touched since the last run, with the findings a full run would give; it looks at every account
+    when it is the first, when the rule pack, payer aliases or --as-of date differ from the last
+    run's, after a fee schedule import, or with --full.
 
     Example: edi-engine detect --as-of 2025-01-31
     """
@@ -36,12 +43,16 @@ def detect_cmd(ctx: click.Context, rules_path: str | None, as_of: str | None, as
     from edi_engine.store.engine import open_store
     # Through the audit wrapper: each finding identified, resolved or reopened gets its audit event.
     with progress_bar("detect", quiet=as_json) as progress:
-        s = detect_with_audit(open_store(db_url(ctx)), as_of=as_of, rules_path=rules_path, progress=progress)
-    data = {"as_of": s.as_of.isoformat(), "accounts": s.accounts, "new": s.inserted, "updated": s.updated,
+        s = detect_with_audit(open_store(db_url(ctx)), as_of=as_of, rules_path=rules_path, progress=progress,
+                              full=full)
+    data = {"as_of": s.as_of.isoformat(), "mode": s.mode, "full_because": s.reason or None,
+            "accounts": s.accounts, "new": s.inserted, "updated": s.updated,
             "resolved": s.resolved, "reopened": s.reopened, "unchanged": s.unchanged,
             "deposits_matched": s.deposits_matched, "open": s.open_by_category}
     click.echo(json.dumps(data) if as_json else
-               f"{s.accounts} accounts: {s.inserted} new, {s.updated} updated, {s.resolved} resolved, "
+               (f"{s.accounts} accounts (all: {s.reason})" if s.mode == "full" else
+                f"{s.accounts} accounts touched since the last run")
+               + f": {s.inserted} new, {s.updated} updated, {s.resolved} resolved, "
                f"{s.reopened} reopened findings; open: "
                + (", ".join(f"{k} {v}" for k, v in sorted(s.open_by_category.items())) or "none"))
 
