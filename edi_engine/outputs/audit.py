@@ -6,7 +6,7 @@ refuses UPDATE and DELETE on the table (triggers of migration 0004_audit), and n
 change it describes.
 
 detect (edi_engine.rules) does not write events itself and must not import this layer, so
-`detect_with_audit` wraps it: it snapshots finding statuses, runs detect, and records
+`detect_with_audit` wraps it: it runs detect, reads the moves the run reports, and records
 `identified` (a finding with no identified event yet: new, or older than the audit trail),
 `resolved` (open -> resolved) and `reopened` (resolved -> open). Decisions (approved, ...) are
 never changed by detect, so they need no event here. Knows nothing of HTTP or click.
@@ -68,24 +68,23 @@ def audit_events(engine: Engine, finding_id: int | None = None) -> list[AuditEve
         return events_on(conn, finding_id)
 
 
-def _statuses(conn: Connection) -> dict[int, str]:
-    return stored.finding_statuses(conn)
-
-
 def detect_with_audit(engine: Engine, **kwargs: Any) -> DetectSummary:
-    """`edi_engine.rules.detect(engine, **kwargs)`, then the identified/resolved/reopened events."""
-    with engine.connect() as conn:
-        before = _statuses(conn)
+    """`edi_engine.rules.detect(engine, **kwargs)`, then the identified/resolved/reopened events of the
+    findings the run inserted or moved (and `identified` for any older finding that lacks one)."""
     summary = detect(engine, **kwargs)
     with engine.begin() as conn:
-        after = stored.all_findings(conn)
-        identified = stored.identified_finding_ids(conn)
-        for row in sorted(after, key=lambda r: r.id):
+        moved = stored.findings_by_key(conn, [key for key, _, _ in summary.transitions])
+        before = {moved[key].id: old for key, old, _ in summary.transitions if key in moved}
+        rows = {row.id: row for row in stored.unidentified_findings(conn)}
+        unidentified = set(rows)
+        rows.update((row.id, row) for row in moved.values())
+        for row in sorted(rows.values(), key=lambda r: r.id):
             facts = {"category": row.category, "claim_id": row.patient_control_number, "payer_id": row.payer_id,
                      "amount": f"{row.amount:.2f}", "as_of": summary.as_of.isoformat()}
-            old = before.get(row.id)
-            if row.id not in identified:
-                backfilled = old is not None
+            inserted = row.id in before and before[row.id] is None
+            old = before.get(row.id, row.status)  # not moved by this run: as it is now
+            if row.id in unidentified:
+                backfilled = not inserted
                 record(conn, "identified", finding_id=row.id, actor=DETECT_ACTOR,
                        details={**facts, "status": row.status, "identified_on": _iso(row.identified_on),
                                 **({"backfilled": True} if backfilled else {})})
@@ -96,7 +95,7 @@ def detect_with_audit(engine: Engine, **kwargs: Any) -> DetectSummary:
             elif old == "resolved" and row.status == "open":
                 record(conn, "reopened", finding_id=row.id, actor=DETECT_ACTOR,
                        details={**facts, "from": "resolved", "to": "open"})
-            elif old is None and row.status == "resolved":
+            elif inserted and row.status == "resolved":
                 record(conn, "resolved", finding_id=row.id, actor=DETECT_ACTOR,
                        details={**facts, "from": None, "to": "resolved", "resolved_on": _iso(row.resolved_on)})
     return summary

@@ -78,6 +78,9 @@ class DetectSummary:
     # "full" (every account), "incremental" (those touched since the last run) or "partial" (`only`).
     mode: str = "full"
     reason: str = ""  # why a run was full
+    # (natural key, status before, status after) of each finding the run inserted, resolved or reopened:
+    # what the audit trail records (outputs/audit.detect_with_audit).
+    transitions: list[tuple[str, str | None, str]] = field(default_factory=list)
 
 
 def resolve_as_of(as_of: date | str | None) -> date:
@@ -234,6 +237,7 @@ class _Reconciler:
                 "status": "resolved", "resolved_on": self.as_of, "evidence": json.dumps(evidence, sort_keys=True),
                 "updated_at": self.now})
             self.summary.resolved += 1
+            self.summary.transitions.append((key, row.status, Status.RESOLVED))
 
     def _apply_one(self, key: str, cand: Candidate) -> None:
         payer_type = _payer_type(cand, self.pack)
@@ -248,6 +252,7 @@ class _Reconciler:
                 else None, status=cand.status, resolved_on=self.as_of if cand.status == Status.RESOLVED else None,
                 evidence=self._evidence(cand, clock), updated_at=self.now))
             self.summary.inserted += 1
+            self.summary.transitions.append((key, None, cand.status))
             return
         move = EngineMove.FOUND if cand.status == Status.OPEN else EngineMove.RECOVERED
         if next_status(row.status, move) is None:  # a person's decision: no engine move leaves it
@@ -256,6 +261,7 @@ class _Reconciler:
         values: dict[str, Any] = {}
         if row.status != cand.status:
             values["status"] = cand.status
+            self.summary.transitions.append((key, row.status, cand.status))
             values["resolved_on"] = self.as_of if cand.status == Status.RESOLVED else None
             if cand.status == Status.OPEN:
                 self.summary.reopened += 1
