@@ -75,6 +75,14 @@ def _print_import(result: object, as_json: bool) -> None:
     data = asdict(result)  # type: ignore[call-overload]
     click.echo(json.dumps(data) if as_json else f"{data['file']}: {data['status']}"
                + (f", {data['rows']} rows" if data["status"] == "imported" else ""))
+    unknown = data.get("unknown_claim_lines") or ()
+    if unknown and not as_json:
+        # Line numbers, not the claim ids: an account number is an identifier the user did not ask to see.
+        more = f" and {len(unknown) - 10} more" if len(unknown) > 10 else ""
+        shown = ", ".join(str(n) for n in unknown[:10]) + more
+        click.echo(f"  warning: {len(unknown)} row(s) name a claim_id with no stored 837 claim or 835 payment "
+                   f"(line {shown}); they are kept and applied when the claim arrives: check the CLM01s",
+                   err=True)
 
 
 @import_group.command("patient-payments")

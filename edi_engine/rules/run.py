@@ -19,6 +19,7 @@ Match rows (payment_match) are diffed the same way. Knows nothing of X12 bytes o
 from __future__ import annotations
 
 import dataclasses
+import functools
 import gc
 import hashlib
 import json
@@ -28,6 +29,7 @@ from collections.abc import Callable, Iterator, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 from datetime import UTC, date, datetime
+from pathlib import Path
 from typing import Any
 
 from sqlalchemy.engine import Connection, Engine
@@ -449,8 +451,21 @@ def _fingerprint(pack: RulePack, as_of: date, aliases: dict[str, str]) -> str:
         if isinstance(value, (set, frozenset)):
             return sorted(value, key=str)
         return str(value)
-    doc = {"engine": __version__, "pack": dataclasses.asdict(pack), "as_of": as_of.isoformat(), "aliases": aliases}
+    doc = {"engine": [__version__, _code_digest()], "pack": dataclasses.asdict(pack), "as_of": as_of.isoformat(),
+           "aliases": aliases}
     return hashlib.sha256(json.dumps(doc, sort_keys=True, default=canon).encode()).hexdigest()
+
+
+@functools.cache
+def _code_digest() -> str:
+    """The source of what turns stored rows into findings (the ledger, the rules, the store's reads): a
+    checkout updated without a new version number still makes the next run a full one."""
+    root = Path(__file__).resolve().parents[1]
+    digest = hashlib.sha256()
+    for path in sorted([*root.glob("ledger/*.py"), *root.glob("rules/*.py"), *root.glob("rules/*.toml"),
+                        root / "store" / "read.py", root / "store" / "acks.py"]):
+        digest.update(path.name.encode() + b"\0" + path.read_bytes())
+    return digest.hexdigest()
 
 
 @dataclass(slots=True)
@@ -481,7 +496,7 @@ def _scope(conn: Connection, at: runs.Reach, fingerprint: str, as_of: date, full
     if last.fingerprint != fingerprint:
         if last.as_of != as_of:
             return everything(f"as of {as_of.isoformat()}, the last run as of {last.as_of.isoformat()}")
-        return everything("the rule pack, payer aliases or engine version changed since the last run")
+        return everything("the rule pack, payer aliases or edi-engine itself changed since the last run")
     if at == last.reach and links == last.account_links:
         return _Scope(set(), "", links, last.rejected_claims, idle=True)
     touched = runs.touched_since(conn, last.reach, at)

@@ -14,6 +14,7 @@ Dates are YYYY-MM-DD or CCYYMMDD; amounts are decimal dollars with at most two d
 from __future__ import annotations
 
 import csv
+import dataclasses
 import os
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
@@ -21,7 +22,7 @@ from datetime import date
 from decimal import Decimal, InvalidOperation
 from typing import Any
 
-from sqlalchemy import insert
+from sqlalchemy import insert, text
 from sqlalchemy.engine import Connection, Engine
 
 from edi_engine.errors import InputError, Position
@@ -41,6 +42,9 @@ class ImportResult:
     file: str
     status: str  # "imported" or "already imported"
     rows: int
+    # Patient payments: CSV lines whose claim_id names no stored claim or remittance (kept, and
+    # applied once its 837 or 835 arrives; until then unapplied cash, not a credit).
+    unknown_claim_lines: tuple[int, ...] = ()
 
 
 class _RowError(ValueError):
@@ -207,8 +211,18 @@ def _line_count(path: str) -> int:
 
 def import_patient_payments(engine: Engine, path: str | os.PathLike[str],
                             progress: Callable[[int, int], None] | None = None) -> ImportResult:
-    return _import(engine, path, "patient-payments", tables.patient_payment,
-                   ["claim_id", "payment_date", "amount", "method", "reference"], [], _patient_payment, progress)
+    result = _import(engine, path, "patient-payments", tables.patient_payment,
+                     ["claim_id", "payment_date", "amount", "method", "reference"], [], _patient_payment, progress)
+    if result.status != "imported":
+        return result
+    with engine.connect() as conn:
+        unknown = tuple(r[0] for r in conn.execute(text(
+            "SELECT pp.segment FROM patient_payment pp JOIN source_file f ON f.id = pp.source_file_id"
+            " WHERE f.content_hash = :digest AND pp.patient_control_number NOT IN"
+            " (SELECT patient_control_number FROM claim) AND pp.patient_control_number NOT IN"
+            " (SELECT patient_control_number FROM claim_payment) ORDER BY pp.segment"),
+            {"digest": content_hash(os.fspath(path))[0]}))
+    return dataclasses.replace(result, unknown_claim_lines=unknown)
 
 
 def import_fee_schedule(engine: Engine, path: str | os.PathLike[str],
