@@ -46,7 +46,7 @@ def detect_cmd(ctx: click.Context, rules_path: str | None, as_of: str | None, as
                + (", ".join(f"{k} {v}" for k, v in sorted(s.open_by_category.items())) or "none"))
 
 
-_COLUMNS = ("id", "category", "claim_id", "payer_id", "amount", "refund_to", "status", "arose_on", "identified_on",
+_COLUMNS = ("id", "category", "claim_id", "payer_id", "payer_name", "amount", "refund_to", "status", "arose_on", "identified_on",
             "deadline")
 
 
@@ -83,7 +83,7 @@ def findings_cmd(ctx: click.Context, status: str, category: str | None, fmt: str
 
 def echo_table(rows: list[dict]) -> None:  # type: ignore[type-arg]
     """Findings (as FindingRecord.to_json() dicts) as an aligned table with a total line."""
-    table = [[str(r[c] if r[c] is not None else "") for c in _COLUMNS] for r in rows]
+    table = [[str(r.get(c) if r.get(c) is not None else "") for c in _COLUMNS] for r in rows]
     widths = [max([len(c)] + [len(t[i]) for t in table]) for i, c in enumerate(_COLUMNS)]
     click.echo("  ".join(c.ljust(w) for c, w in zip(_COLUMNS, widths, strict=True)))
     for t in table:

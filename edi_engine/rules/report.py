@@ -20,6 +20,7 @@ from edi_engine.ledger import PATIENT, Posting, balance, credit, ledger_for
 from edi_engine.money import from_cents
 from edi_engine.store import findings as stored
 from edi_engine.store.account import NOT_KEPT
+from edi_engine.store.payers import payer_names
 from edi_engine.store.read import file_ids_named, file_names, segments_at
 
 __all__ = ["Explanation", "FindingRecord", "LedgerLine", "SegmentText", "explain", "list_findings"]
@@ -45,6 +46,7 @@ class FindingRecord:
     arose_on: date | None = None  # when the money that made the credit was received
     investigation_started_on: date | None = None
     investigation_ended_on: date | None = None
+    payer_name: str | None = None  # the payers imported (store/payers.py); None for a payer not imported
 
     @property
     def late(self) -> bool:
@@ -53,7 +55,7 @@ class FindingRecord:
 
     def to_json(self) -> dict[str, Any]:
         return {"id": self.id, "category": self.category, "claim_id": self.claim_id, "payer_id": self.payer_id,
-                "line": self.line, "amount": f"{self.amount:.2f}", "refund_to": self.refund_to,
+                "payer_name": self.payer_name, "line": self.line, "amount": f"{self.amount:.2f}", "refund_to": self.refund_to,
                 "status": self.status, "identified_on": self.identified_on.isoformat(),
                 "deadline": self.deadline.isoformat() if self.deadline else None,
                 "resolved_on": self.resolved_on.isoformat() if self.resolved_on else None,
@@ -67,18 +69,19 @@ def _iso(day: date | None) -> str | None:
     return day.isoformat() if day else None
 
 
-def _record(row: stored.StoredFinding) -> FindingRecord:
+def _record(row: stored.StoredFinding, names: dict[str, str]) -> FindingRecord:
     return FindingRecord(row.id, row.category, row.patient_control_number, row.payer_id, row.line_key or None,
                          row.amount, row.refund_to, row.status, row.identified_on, row.deadline, row.resolved_on,
                          row.payer_type, json.loads(row.evidence), row.arose_on, row.investigation_started_on,
-                         row.investigation_ended_on)
+                         row.investigation_ended_on, names.get(row.payer_id or ""))
 
 
 def list_findings(conn: Connection, status: str = "open", category: str | None = None) -> list[FindingRecord]:
     if status not in STATUSES:
         raise UsageError(f"--status must be one of {', '.join(STATUSES)}")
     rows = stored.findings(conn, status=None if status == "all" else status, category=category)
-    return [_record(r) for r in rows]
+    names = payer_names(conn)
+    return [_record(r, names) for r in rows]
 
 
 @dataclass(frozen=True, slots=True)
@@ -121,7 +124,7 @@ def explain(conn: Connection, finding_id: int) -> Explanation:
     row = stored.finding_by_id(conn, finding_id)
     if row is None:
         raise UsageError(f"no finding {finding_id}")
-    record = _record(row)
+    record = _record(row, payer_names(conn))
     files = file_names(conn)
     ledger: list[LedgerLine] = []
     bal = payer_credit = patient_credit = None

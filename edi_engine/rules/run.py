@@ -24,7 +24,7 @@ import os
 from collections import defaultdict
 from collections.abc import Callable, Iterator, Sequence
 from contextlib import contextmanager
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from datetime import UTC, date, datetime
 from typing import Any
 
@@ -50,6 +50,7 @@ from edi_engine.rules.lifecycle import EngineMove, Status, next_status
 from edi_engine.rules.pack import RulePack, load_pack
 from edi_engine.rules.tolerance import below_tolerance
 from edi_engine.store import findings as stored
+from edi_engine.store import payers
 
 __all__ = ["AS_OF_ENV", "DetectSummary", "detect", "resolve_as_of"]
 
@@ -398,6 +399,11 @@ def _detect(engine: Engine, as_of: date | str | None, pack: RulePack | None, rul
     # A run dated by the caller (or the environment) is held to its date; an undated one is today.
     explicit = as_of is not None or bool(os.environ.get(AS_OF_ENV))
     with engine.begin() as conn:
+        # The payers imported (store/payers.py) are where payer types live; the rule pack's [payers]
+        # stays for a payer not imported, and CLP06 for one in neither.
+        stored_types = payers.payer_types(conn)
+        if stored_types:
+            pack = replace(pack, payer_types_by_id={**pack.payer_types_by_id, **stored_types})
         facts = load_store_facts(conn)
         if only is not None:  # a replacement under a new CLM01 is its original's account
             only = sorted({facts.root(k) for k in only})

@@ -433,6 +433,25 @@ payer_alias = Table(
     Column('created_at', UTCDateTime(), nullable=False),
 )
 
+# A payer's facts as the office keeps them (`edi-engine payers import`, store/payers.py): its name
+# (shown wherever its id is), its type (medicare, medicaid, commercial, ...: detection reads it before
+# the rule pack's [payers]) and where its refund desk is. `id` is the canonical id of payer_alias.
+payer = Table(
+    'payer', metadata,
+    Column('id', String, primary_key=True, comment='canonical payer id: 837 2010BB NM109'),
+    Column('name', String, nullable=False),
+    Column('type', String, nullable=True, comment='medicare, medicaid, medicare_advantage, commercial, ...'),
+    Column('refund_address', Text, nullable=True, comment="the refund desk's mailing address, lines joined by newline"),
+    Column('contact', String, nullable=True, comment='a person or department, and a phone'),
+    Column('fax', String, nullable=True),
+    Column('email', String, nullable=True),
+    Column('letter_preferences', String, nullable=True,
+           comment="how letters go, in order of preference: mail, fax, email joined by ';'"),
+    Column('source_file_id', Integer, ForeignKey('source_file.id'), nullable=False, comment='the CSV last imported'),
+    Column('segment', Integer, nullable=False, comment='its CSV line number'),
+    Column('updated_at', UTCDateTime(), nullable=False, comment='UTC'),
+)
+
 # How an 835 fact was tied to the 837 (or a reversal/PLB to the payment it concerns).
 payment_match = Table(
     'payment_match', metadata,
