@@ -55,6 +55,7 @@ from sqlalchemy import (
     Text,
     UniqueConstraint,
 )
+from sqlalchemy import func
 from sqlalchemy.engine import Dialect
 from sqlalchemy.types import TypeDecorator
 
@@ -615,3 +616,19 @@ acknowledgment = Table(
     Column('trace_number', String, nullable=True, comment='277CA 2200B/2200C TRN02'),
     Index('ix_acknowledgment_group_set', 'acknowledged_group_control', 'acknowledged_set_control'),
 )
+
+# The findings queue's search (store/queue.py): patient names and member ids by case-insensitive
+# prefix, on the 837 claim and on the 835's NM1*QC/IL (a payment no claim matched), and the payer
+# menu (migration 0013).
+_LOWER_INDEXES = (
+    ('ix_claim_lower_patient_last_name', claim.c.patient_last_name),
+    ('ix_claim_lower_patient_first_name', claim.c.patient_first_name),
+    ('ix_claim_lower_subscriber_member_id', claim.c.subscriber_member_id),
+    ('ix_claim_payment_lower_patient_last_name', claim_payment.c.patient_last_name),
+    ('ix_claim_payment_lower_patient_first_name', claim_payment.c.patient_first_name),
+    ('ix_claim_payment_lower_patient_member_id', claim_payment.c.patient_member_id),
+    ('ix_claim_payment_lower_insured_member_id', claim_payment.c.insured_member_id),
+)
+for _name, _column in _LOWER_INDEXES:
+    Index(_name, func.lower(_column))
+Index('ix_finding_payer_id', finding.c.payer_id)

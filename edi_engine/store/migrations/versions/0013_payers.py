@@ -16,6 +16,17 @@ down_revision = '0012_unclaimed'
 branch_labels = None
 depends_on = None
 
+# Case-insensitive prefix search of names and member ids (store/queue.py search_condition).
+_LOWER_INDEXES = (
+    ('ix_claim_lower_patient_last_name', 'claim', 'patient_last_name'),
+    ('ix_claim_lower_patient_first_name', 'claim', 'patient_first_name'),
+    ('ix_claim_lower_subscriber_member_id', 'claim', 'subscriber_member_id'),
+    ('ix_claim_payment_lower_patient_last_name', 'claim_payment', 'patient_last_name'),
+    ('ix_claim_payment_lower_patient_first_name', 'claim_payment', 'patient_first_name'),
+    ('ix_claim_payment_lower_patient_member_id', 'claim_payment', 'patient_member_id'),
+    ('ix_claim_payment_lower_insured_member_id', 'claim_payment', 'insured_member_id'),
+)
+
 
 def upgrade() -> None:
     op.create_table(
@@ -37,7 +48,13 @@ def upgrade() -> None:
         sa.ForeignKeyConstraint(['source_file_id'], ['source_file.id']),
         sa.PrimaryKeyConstraint('id'),
     )
+    for name, table, column in _LOWER_INDEXES:
+        op.create_index(name, table, [sa.text(f'lower({column})')], unique=False)
+    op.create_index('ix_finding_payer_id', 'finding', ['payer_id'], unique=False)
 
 
 def downgrade() -> None:
+    op.drop_index('ix_finding_payer_id', table_name='finding')
+    for name, table, _column in _LOWER_INDEXES:
+        op.drop_index(name, table_name=table)
     op.drop_table('payer')
