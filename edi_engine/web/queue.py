@@ -38,7 +38,7 @@ DEADLINES = ("", "past", "near", "none")
 SORTS = stored.SORT_KEYS
 COLUMNS = (("id", "#"), ("category", "Category"), ("claim", "Claim (CLM01)"), ("payer", "Payer"),
            ("patient", "Patient"), ("service", "Service dates"), ("check", "Check / EFT"), ("amount", "Amount"),
-           ("status", "Status"), ("arose", "Arose"), ("identified", "Identified"), ("deadline", "Deadline"))
+           ("status", "Status"), ("arose", "Arose"), ("identified", "identified"), ("deadline", "Deadline"))
 # The export's columns: the page's, with the ids a program reads kept beside the names.
 EXPORT_COLUMNS = ("id", "category", "claim_id", "payer_id", "payer_name", "patient", "member_id", "service_from",
                   "service_to", "check_number", "amount", "refund_to", "status", "arose_on", "identified_on",
