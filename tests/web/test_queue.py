@@ -208,3 +208,11 @@ def test_patient_names_searched_are_never_logged(store: Engine, client: FlaskCli
     for url in (f"/findings?q={last}", f"/findings?q={last}&min_amount=bad", f"/findings/export.csv?q={last}"):
         client.get(url)
     assert last not in caplog.text and last.lower() not in caplog.text
+
+
+def test_payer_names_on_the_detail_page_and_the_dashboard(store: Engine, client: FlaskClient) -> None:
+    target = _findings(store, _F.c.status == "open", _F.c.payer_id == "PPN04")[0]
+    detail = _get(client, f"/findings/{target.id}")
+    assert '<dt>Payer</dt><dd>PINNACLE PPO NETWORK <span class="muted">PPN04</span>' in detail
+    dashboard = _get(client, "/dashboard")
+    assert '<a href="/findings?payer=PPN04">PINNACLE PPO NETWORK</a> <span class="muted">PPN04</span>' in dashboard
