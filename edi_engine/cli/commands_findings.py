@@ -46,8 +46,8 @@ def detect_cmd(ctx: click.Context, rules_path: str | None, as_of: str | None, as
                + (", ".join(f"{k} {v}" for k, v in sorted(s.open_by_category.items())) or "none"))
 
 
-_COLUMNS = ("id", "category", "claim_id", "payer_id", "payer_name", "amount", "refund_to", "status", "arose_on", "identified_on",
-            "deadline")
+_COLUMNS = ("id", "category", "claim_id", "payer_id", "payer_name", "amount", "refund_to", "status", "arose_on",
+            "identified_on", "deadline")
 
 
 @main.group("findings", invoke_without_command=True)

@@ -55,7 +55,8 @@ class FindingRecord:
 
     def to_json(self) -> dict[str, Any]:
         return {"id": self.id, "category": self.category, "claim_id": self.claim_id, "payer_id": self.payer_id,
-                "payer_name": self.payer_name, "line": self.line, "amount": f"{self.amount:.2f}", "refund_to": self.refund_to,
+                "payer_name": self.payer_name, "line": self.line, "amount": f"{self.amount:.2f}",
+                "refund_to": self.refund_to,
                 "status": self.status, "identified_on": self.identified_on.isoformat(),
                 "deadline": self.deadline.isoformat() if self.deadline else None,
                 "resolved_on": self.resolved_on.isoformat() if self.resolved_on else None,

@@ -110,7 +110,7 @@ PAYERS_COLUMNS = ("id", "name", "type", "refund_address", "contact", "fax", "ema
 def payers_rows() -> list[tuple[str, ...]]:
     """PAYER_TABLE as `edi-engine payers import` reads it: a made-up refund desk for each payer (555 numbers,
     example.com addresses), the 835 id as an alias where it differs from the 837's."""
-    rows = []
+    rows: list[tuple[str, ...]] = []
     for n, p in enumerate(PAYER_TABLE, 1):
         medicare = p.payer_type == "medicare"
         desk = "OVERPAYMENT RECOVERY UNIT" if medicare else "REFUND DEPARTMENT"

@@ -36,7 +36,8 @@ from edi_engine.money import Cents, to_cents
 from edi_engine.store import payers, tables
 from edi_engine.store.sourcefile import claim_file, content_hash
 
-__all__ = ["PAYER_COLUMNS", "ImportResult", "PayersImport", "import_fee_schedule", "import_patient_payments", "import_payers"]
+__all__ = ["PAYER_COLUMNS", "ImportResult", "PayersImport", "import_fee_schedule", "import_patient_payments",
+           "import_payers"]
 
 PAYER_COLUMNS = ["id", "name", "type", "refund_address", "contact", "fax", "email", "letter_preferences", "aliases"]
 
@@ -291,7 +292,7 @@ def import_payers(engine: Engine, path: str | os.PathLike[str]) -> PayersImport:
             for key, col in ((p.id, "id"), *((a, "aliases") for a in p.aliases)):
                 if key in seen:
                     raise _RowError(col, f"repeats an id or alias of line {seen[key]}")
-            seen.update({k: line for k in (p.id, *p.aliases)})
+            seen.update(dict.fromkeys((p.id, *p.aliases), line))
         except _RowError as exc:
             where = f"{exc.column} (column {header.index(exc.column) + 1}) " if exc.column in header else ""
             errors.append(f"line {line}: {where}{exc.problem}")

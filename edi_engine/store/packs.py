@@ -1,9 +1,9 @@
 """A folder of X12 files and the CSVs that go with them, loaded into a store in one call.
 
 Used by `replay`, `demo` and the benchmarks. The CSVs are recognised by name:
-`payers.csv` (payers import), `payer_aliases.csv` (alias,payer_id), `fee_schedule.csv`, `patient_payments.csv` and `deposits.csv`,
-and bank statements by their `.bai2` suffix (import deposits); every other file is handed to ingest,
-which recognises 835s and 837s by content.
+`payers.csv` (payers import), `payer_aliases.csv` (alias,payer_id), `fee_schedule.csv`,
+`patient_payments.csv` and `deposits.csv`, and bank statements by their `.bai2` suffix (import
+deposits); every other file is handed to ingest, which recognises 835s and 837s by content.
 """
 
 from __future__ import annotations
@@ -17,7 +17,7 @@ from sqlalchemy.engine import Engine
 from edi_engine.errors import InputError, Position
 from edi_engine.store import deposits, imports, payers
 from edi_engine.store.deposits import DepositImport
-from edi_engine.store.imports import ImportResult
+from edi_engine.store.imports import ImportResult, PayersImport
 from edi_engine.store.ingest import IngestSummary, ingest_paths
 
 __all__ = ["FolderLoad", "load_folder"]
@@ -31,7 +31,7 @@ class FolderLoad:
     aliases: int
     imports: tuple[ImportResult, ...]
     deposits: tuple[DepositImport, ...] = ()
-    payers: imports.PayersImport | None = None
+    payers: PayersImport | None = None
 
 
 def _load_aliases(engine: Engine, path: Path) -> int:

@@ -54,8 +54,8 @@ from sqlalchemy import (
     Table,
     Text,
     UniqueConstraint,
+    func,
 )
-from sqlalchemy import func
 from sqlalchemy.engine import Dialect
 from sqlalchemy.types import TypeDecorator
 

@@ -119,7 +119,8 @@ def test_detection_reads_the_payer_type_imported(db_url: str, tmp_path: Path) ->
     with engine.connect() as conn:
         before = {f.id: f.payer_type for f in list_findings(conn, "all") if f.payer_id == "HWT05"}
     assert before and set(before.values()) == {"commercial"}  # CLP06 15: commercial by the rule pack
-    import_payers(engine, _csv(tmp_path, "payers.csv", HEADER + "HWT05,HEARTWOOD TRUST BENEFITS,medicare_advantage,,,,,,\n"))
+    row = "HWT05,HEARTWOOD TRUST BENEFITS,medicare_advantage,,,,,,\n"
+    import_payers(engine, _csv(tmp_path, "payers.csv", HEADER + row))
     detect(engine, as_of="2025-06-30")
     with engine.connect() as conn:
         after = {f.id: (f.payer_type, f.payer_name) for f in list_findings(conn, "all") if f.payer_id == "HWT05"}

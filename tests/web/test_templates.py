@@ -64,7 +64,8 @@ def _queue() -> QueueContext:
                    date(2025, 5, 2), "24111550118059", date(2025, 6, 1))
     pages = (PageLink(1, "?page=1", True), PageLink(0, ""), PageLink(9, "?page=9"))
     return QueueContext(CHROME, QueueFilters(q="doe", category="payer_overpayment", desc=True), (row,), 1,
-                        Decimal("125.50"), 1, 1, 9, "", "?page=2", (SortLink("amount", "Amount", "?sort=amount", "desc"),),
+                        Decimal("125.50"), 1, 1, 9, "", "?page=2",
+                        (SortLink("amount", "Amount", "?sort=amount", "desc"),),
                         ("payer_overpayment",), (("NSB02", "NORTHSTAR BLUE"),), ("open", "all"), 30, pages,
                         "export.csv?q=doe")
 

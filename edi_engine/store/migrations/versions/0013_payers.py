@@ -10,7 +10,6 @@ from __future__ import annotations
 import sqlalchemy as sa
 from alembic import op
 
-
 revision = '0013_payers'
 down_revision = '0012_unclaimed'
 branch_labels = None
