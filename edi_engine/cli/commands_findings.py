@@ -73,9 +73,12 @@ def findings_cmd(ctx: click.Context, status: str, category: str | None, fmt: str
     if fmt == "csv":
         out = io.StringIO()
         writer = csv.writer(out, lineterminator="\n")
-        writer.writerow(_COLUMNS + ("evidence",))
+        # payer_name last: a reader that takes the columns by position keeps reading the ones it knew.
+        columns = tuple(c for c in _COLUMNS if c != "payer_name")
+        writer.writerow(columns + ("evidence", "payer_name"))
         for r in rows:
-            writer.writerow([r[c] if r[c] is not None else "" for c in _COLUMNS] + [r["evidence"].get("summary", "")])
+            writer.writerow([r[c] if r[c] is not None else "" for c in columns]
+                            + [r["evidence"].get("summary", ""), r["payer_name"] or ""])
         click.echo(out.getvalue(), nl=False)
         return
     echo_table(rows)
