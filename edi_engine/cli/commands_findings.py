@@ -57,8 +57,8 @@ def detect_cmd(ctx: click.Context, rules_path: str | None, as_of: str | None, fu
                + (", ".join(f"{k} {v}" for k, v in sorted(s.open_by_category.items())) or "none"))
 
 
-_COLUMNS = ("id", "category", "claim_id", "payer_id", "amount", "outstanding", "refund_to", "status", "arose_on",
-            "identified_on", "deadline")
+_COLUMNS = ("id", "category", "claim_id", "payer_id", "payer_name", "amount", "outstanding", "refund_to", "status",
+            "arose_on", "identified_on", "deadline")
 _AMOUNTS = ("amount", "outstanding")
 
 
@@ -85,9 +85,12 @@ def findings_cmd(ctx: click.Context, status: str, category: str | None, fmt: str
     if fmt == "csv":
         out = io.StringIO()
         writer = csv.writer(out, lineterminator="\n")
-        writer.writerow(_COLUMNS + ("evidence",))
+        # payer_name last: a reader that takes the columns by position keeps reading the ones it knew.
+        columns = tuple(c for c in _COLUMNS if c != "payer_name")
+        writer.writerow(columns + ("evidence", "payer_name"))
         for r in rows:
-            writer.writerow([r[c] if r[c] is not None else "" for c in _COLUMNS] + [r["evidence"].get("summary", "")])
+            writer.writerow([r[c] if r[c] is not None else "" for c in columns]
+                            + [r["evidence"].get("summary", ""), r["payer_name"] or ""])
         click.echo(out.getvalue(), nl=False)
         return
     echo_table(rows)
@@ -95,7 +98,7 @@ def findings_cmd(ctx: click.Context, status: str, category: str | None, fmt: str
 
 def echo_table(rows: list[dict]) -> None:  # type: ignore[type-arg]
     """Findings (as FindingRecord.to_json() dicts) as an aligned table with a total line."""
-    table = [[str(r[c] if r[c] is not None else "") for c in _COLUMNS] for r in rows]
+    table = [[str(r.get(c) if r.get(c) is not None else "") for c in _COLUMNS] for r in rows]
     widths = [max([len(c)] + [len(t[i]) for t in table]) for i, c in enumerate(_COLUMNS)]
     click.echo("  ".join(c.ljust(w) for c, w in zip(_COLUMNS, widths, strict=True)))
     for t in table:

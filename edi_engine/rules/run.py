@@ -27,7 +27,7 @@ import os
 from collections import defaultdict
 from collections.abc import Callable, Iterator, Sequence
 from contextlib import contextmanager
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from datetime import UTC, date, datetime
 from pathlib import Path
 from typing import Any
@@ -56,7 +56,7 @@ from edi_engine.rules.pack import RulePack, load_pack
 from edi_engine.rules.tolerance import below_tolerance
 from edi_engine.store import detect_runs as runs
 from edi_engine.store import findings as stored
-from edi_engine.store.payers import alias_map
+from edi_engine.store import payers
 from edi_engine.store.read import account_links
 
 __all__ = ["AS_OF_ENV", "DetectSummary", "detect", "resolve_as_of"]
@@ -522,10 +522,16 @@ def _detect(engine: Engine, as_of: date | str | None, pack: RulePack | None, rul
     # A run dated by the caller (or the environment) is held to its date; an undated one is today.
     explicit = as_of is not None or bool(os.environ.get(AS_OF_ENV))
     with engine.begin() as conn:
+        # The payers imported (store/payers.py) are where payer types live; the rule pack's [payers]
+        # stays for a payer not imported, and CLP06 for one in neither. Before the fingerprint: a
+        # payer's type changed by an import makes the next run a full one.
+        stored_types = payers.payer_types(conn)
+        if stored_types:
+            pack = replace(pack, payer_types_by_id={**pack.payer_types_by_id, **stored_types})
         at = runs.reach(conn)  # first: whatever lands while this run reads is the next run's to look at
         scope: _Scope | None = None
         if only is None:
-            aliases = alias_map(conn)
+            aliases = payers.alias_map(conn)
             fingerprint = _fingerprint(pack, summary.as_of, aliases)
             scope = _scope(conn, at, fingerprint, summary.as_of, full, aliases)
             some = scope.accounts

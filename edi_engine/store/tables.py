@@ -54,6 +54,7 @@ from sqlalchemy import (
     Table,
     Text,
     UniqueConstraint,
+    func,
 )
 from sqlalchemy.engine import Dialect
 from sqlalchemy.types import TypeDecorator
@@ -434,6 +435,25 @@ payer_alias = Table(
     Column('created_at', UTCDateTime(), nullable=False),
 )
 
+# A payer's facts as the office keeps them (`edi-engine payers import`, store/payers.py): its name
+# (shown wherever its id is), its type (medicare, medicaid, commercial, ...: detection reads it before
+# the rule pack's [payers]) and where its refund desk is. `id` is the canonical id of payer_alias.
+payer = Table(
+    'payer', metadata,
+    Column('id', String, primary_key=True, comment='canonical payer id: 837 2010BB NM109'),
+    Column('name', String, nullable=False),
+    Column('type', String, nullable=True, comment='medicare, medicaid, medicare_advantage, commercial, ...'),
+    Column('refund_address', Text, nullable=True, comment="the refund desk's mailing address, lines joined by newline"),
+    Column('contact', String, nullable=True, comment='a person or department, and a phone'),
+    Column('fax', String, nullable=True),
+    Column('email', String, nullable=True),
+    Column('letter_preferences', String, nullable=True,
+           comment="how letters go, in order of preference: mail, fax, email joined by ';'"),
+    Column('source_file_id', Integer, ForeignKey('source_file.id'), nullable=False, comment='the CSV last imported'),
+    Column('segment', Integer, nullable=False, comment='its CSV line number'),
+    Column('updated_at', UTCDateTime(), nullable=False, comment='UTC'),
+)
+
 # How an 835 fact was tied to the 837 (or a reversal/PLB to the payment it concerns).
 payment_match = Table(
     'payment_match', metadata,
@@ -598,6 +618,21 @@ acknowledgment = Table(
     Index('ix_acknowledgment_group_set', 'acknowledged_group_control', 'acknowledged_set_control'),
 )
 
+# The findings queue's search (store/queue.py): patient names and member ids by case-insensitive
+# prefix, on the 837 claim and on the 835's NM1*QC/IL (a payment no claim matched), and the payer
+# menu (migration 0013).
+_LOWER_INDEXES = (
+    ('ix_claim_lower_patient_last_name', claim.c.patient_last_name),
+    ('ix_claim_lower_patient_first_name', claim.c.patient_first_name),
+    ('ix_claim_lower_subscriber_member_id', claim.c.subscriber_member_id),
+    ('ix_claim_payment_lower_patient_last_name', claim_payment.c.patient_last_name),
+    ('ix_claim_payment_lower_patient_first_name', claim_payment.c.patient_first_name),
+    ('ix_claim_payment_lower_patient_member_id', claim_payment.c.patient_member_id),
+    ('ix_claim_payment_lower_insured_member_id', claim_payment.c.insured_member_id),
+)
+for _name, _column in _LOWER_INDEXES:
+    Index(_name, func.lower(_column))
+Index('ix_finding_payer_id', finding.c.payer_id)
 
 # One completed detect run over the whole store: how far its inputs reached (the highest ids it
 # read), so the next run re-examines only the accounts touched since (rules/run.py). A run whose

@@ -22,6 +22,7 @@ from edi_engine.rules.pack import RulePack
 from edi_engine.rules.report import Explanation
 from edi_engine.store import queue as stored
 from edi_engine.store.account import claims_of
+from edi_engine.store.payers import payer_names
 from edi_engine.web.auth import User, list_users
 from edi_engine.web.context import Chrome, urgency
 
@@ -114,6 +115,7 @@ class GroupTotal:
     key: str
     count: int
     amount: Decimal
+    label: str = ""  # a payer's name, when imported (store/payers.py)
 
 
 @dataclass(frozen=True, slots=True)
@@ -242,7 +244,9 @@ def dashboard_page(engine: Engine, chrome: Chrome, pack: RulePack) -> DashboardC
     with engine.connect() as conn:
         # Credit balances only: an unmatched payment is unapplied cash, not money owed back.
         sums = stored.dashboard_sums(conn, OPEN_STATUSES, categories.refund_names())
-    by_payer = tuple(GroupTotal(str(g.key or "(none)"), g.count, g.amount) for g in sums.by_payer)
+        names = payer_names(conn)
+    by_payer = tuple(GroupTotal(str(g.key or "(none)"), g.count, g.amount, names.get(str(g.key or ""), ""))
+                     for g in sums.by_payer)
     by_category = tuple(GroupTotal(str(g.key), g.count, g.amount) for g in sums.by_category)
     deadlines = sums.deadlines
     # The one aging (rules/aging.py): by the day each credit arose, in the rule pack's buckets.

@@ -27,7 +27,7 @@ from edi_engine.web.current import (
     require,
 )
 from edi_engine.web.pages import AccountContext, LoginContext, dashboard_page, detail_page, ingest_page, users_page
-from edi_engine.web.queue import parse_filters, queue_page
+from edi_engine.web.queue import export_csv, queue_error_page, queue_page, read_filters
 from edi_engine.web.safety import recorded_key, safe_next
 
 bp = Blueprint("web", __name__)
@@ -123,7 +123,23 @@ def home() -> Response:
 @bp.get("/findings")
 def queue() -> Response:
     require("view")
-    return render("queue.html", queue_page(engine(), parse_filters(request.args), page_chrome("queue")))
+    f, chrome = read_filters(request.args), page_chrome("queue")
+    try:
+        return render("queue.html", queue_page(engine(), f, chrome))
+    except UsageError as exc:  # the filters stay as typed, the reason shown above them
+        return render("queue.html", queue_error_page(engine(), f, chrome, f"Not searched: {exc}."), 400)
+
+
+@bp.get("/findings/export.csv")
+def queue_export() -> Response:
+    """The queue's rows as the filters and sort select them, every page, as CSV (Excel opens it)."""
+    require("view")
+    f, chrome = read_filters(request.args), page_chrome("queue")
+    try:
+        data = export_csv(engine(), f, chrome.today)
+    except UsageError as exc:
+        return render("queue.html", queue_error_page(engine(), f, chrome, f"Not exported: {exc}."), 400)
+    return _download(data, f"findings-{chrome.today.isoformat()}.csv", "text/csv")
 
 
 @bp.get("/findings/<int:finding_id>")

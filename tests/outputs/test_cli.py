@@ -46,7 +46,7 @@ def test_cli_outputs(pack_store, db_url: str, tmp_path) -> None:  # type: ignore
     result = _run(db_url, "report", "reconcile", "--check", "24112250280388")
     assert result.exit_code == 0 and "24112250280388" in result.output and "1 rows" in result.output
     result = _run(db_url, "report", "credit-balances", "--as-of", "2025-03-01", "--format", "csv")
-    assert result.exit_code == 0 and result.output.splitlines()[1].startswith("NSB02,duplicate_payment,1,316.55")
+    assert result.exit_code == 0 and result.output.splitlines()[1].startswith("NSB02,,duplicate_payment,1,316.55")
     assert _run(db_url, "findings", "mark-refunded", "1", "--by", "maria", "--check", "88", "--date", "2025-03-01",
                 "--note", "check 88").exit_code == 0
     audit = _run(db_url, "audit", "1", "--json")

@@ -30,7 +30,7 @@ from edi_engine.web.pages import (
     LoginContext,
     UsersContext,
 )
-from edi_engine.web.queue import QueueContext, QueueFilters, QueueRow, SortLink
+from edi_engine.web.queue import PageLink, QueueContext, QueueFilters, QueueRow, SortLink
 
 TEMPLATES = Path(__file__).resolve().parents[2] / "edi_engine" / "web" / "templates"
 TODAY = date(2025, 8, 5)
@@ -60,10 +60,20 @@ def _detail(status: str) -> DetailContext:
 
 def _queue() -> QueueContext:
     row = QueueRow(7, "payer_overpayment", "PCN0001", "NSB02", Decimal("125.50"), "payer", "open", date(2025, 6, 30),
-                   36, date(2025, 8, 1), -4, "past")
-    return QueueContext(CHROME, QueueFilters(category="payer_overpayment", desc=True), (row,), 1, Decimal("125.50"), 1,
-                        1, 2, "", "?page=2", (SortLink("amount", "Amount", "?sort=amount", "desc"),),
-                        ("payer_overpayment",), ("NSB02",), ("open", "all"), 30)
+                   36, date(2025, 8, 1), -4, "past", "NORTHSTAR BLUE", "DOE, JANE", "M123", date(2025, 5, 1),
+                   date(2025, 5, 2), "24111550118059", date(2025, 6, 1))
+    pages = (PageLink(1, "?page=1", True), PageLink(0, ""), PageLink(9, "?page=9"))
+    return QueueContext(CHROME, QueueFilters(q="doe", category="payer_overpayment", desc=True), (row,), 1,
+                        Decimal("125.50"), 1, 1, 9, "", "?page=2",
+                        (SortLink("amount", "Amount", "?sort=amount", "desc"),),
+                        ("payer_overpayment",), (("NSB02", "NORTHSTAR BLUE"),), ("open", "all"), 30, pages,
+                        "export.csv?q=doe")
+
+
+def _queue_refused() -> QueueContext:
+    return QueueContext(CHROME, QueueFilters(q="doe", min_amount="abc"), (), 0, Decimal("0.00"), 0, 1, 1, "", "", (),
+                        ("payer_overpayment",), (("NSB02", "NSB02"),), ("open", "all"), 30, (), "",
+                        "Not searched: minimum amount must be an amount such as 125.00.")
 
 
 def _file(status: str) -> FileRow:
@@ -77,7 +87,7 @@ CONTEXTS = {
     "login.html": [LoginContext("tok", "abe", "Wrong username or password.", "/findings"),
                    LoginContext("t", "", "", "/")],
     "error.html": [ErrorContext(CHROME, 403, "Forbidden", "no"), ErrorContext(None, 404, "Not Found", "gone")],
-    "queue.html": [_queue()],
+    "queue.html": [_queue(), _queue_refused()],
     "detail.html": [_detail("open"), _detail("approved"), _detail("refunded")],
     "dashboard.html": [DashboardContext(CHROME, (GroupTotal("NSB02", 2, Decimal("10.00")),),
                                         (GroupTotal("cob_overpayment", 2, Decimal("10.00")),),
