@@ -87,8 +87,8 @@ def _payer(letter: PayerLetter) -> LetterDocument:
                          align=("L", "L", "L", "L", "L", "R"), widths=(34, 14, 24, 24, 16, 16))]
     blocks += [Subheading("Payments and recoveries"),
                Table(("Payment", "Check/EFT", "Dated", "Claim no.", "Billed", "Paid"),
-                     [(p.role[:1].upper() + p.role[1:], p.check_number or "n/a", _d(p.check_date), p.payer_claim_number or "n/a",
-                       _money(p.billed), _money(p.paid)) for p in letter.proof],
+                     [(p.role[:1].upper() + p.role[1:], p.check_number or "n/a", _d(p.check_date),
+                       p.payer_claim_number or "n/a", _money(p.billed), _money(p.paid)) for p in letter.proof],
                      align=("L", "L", "L", "L", "R", "R"), widths=(30, 26, 16, 26, 14, 14))]
     if letter.codes:
         blocks += [Subheading("Adjustment and remark codes on these remittances"),

@@ -324,7 +324,10 @@ def _provider(claim: Claim837 | None, header: ClaimsHeader837 | None, row: store
     p = bp.provider if bp else None
     name, phone = _contact((p, header.submitter if header else None)) if p else ("", "")
     conf = pack.provider
-    address = _address(conf.address, conf.city, conf.state or pack.state, conf.postal_code) if conf.address else         (_address(p.address, p.city, p.state, p.postal_code) if p else ())
+    if conf.address:
+        address = _address(conf.address, conf.city, conf.state or pack.state, conf.postal_code)
+    else:
+        address = _address(p.address, p.city, p.state, p.postal_code) if p else ()
     configured_phone = conf.phone or conf.contact_phone
     if configured_phone:
         phone = _phone(configured_phone, conf.phone_extension)
