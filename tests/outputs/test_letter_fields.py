@@ -6,7 +6,6 @@ the letter module."""
 from __future__ import annotations
 
 import io
-import json
 import re
 import shutil
 from datetime import date, timedelta
@@ -143,13 +142,12 @@ def _codes(pack: Path, records: list[dict[str, Any]]) -> tuple[set[str], set[str
     return carcs, rarcs
 
 
-@pytest.mark.parametrize("recorded", [False, True], ids=["no-check-yet", "check-recorded"])
-@pytest.mark.parametrize("category", sorted(CASES))
+@pytest.mark.parametrize(("category", "recorded"), [
+    pytest.param(c, r, id=f"{c}-{'check-recorded' if r else 'no-check-yet'}")
+    for c in sorted(CASES) for r in (False, True) if not (c == "double_recovery" and r)])  # a double recovery is owed to us: no check of ours repays it
 def test_the_letter_carries_every_field_a_refund_desk_needs(db_url: str, tmp_path: Path, category: str,
                                                             recorded: bool) -> None:
     pack_name, to = CASES[category]
-    if category == "double_recovery" and recorded:
-        pytest.skip("a double recovery is owed to us: no refund check of ours repays it")
     engine = _double_recovery(db_url) if category == "double_recovery" else _load(db_url, pack_name)
     pack = FIXTURES / pack_name
     f = _finding(engine, category)
@@ -231,8 +229,8 @@ def test_without_a_configured_refund_address_the_letter_goes_to_the_835s_payer_a
                   if isinstance(i, TransactionStart))
     address = header.payer.address
     pdf = _text(render_letter(engine, f.id, fmt="pdf", today=TODAY))
-    assert f"{header.payer.party.last_or_organization} {address.line1} {address.city}, {address.state} {_postal(address.postal_code)}" \
-        in pdf
+    last_line = f"{address.city}, {address.state} {_postal(address.postal_code)}"
+    assert f"{header.payer.party.last_or_organization} {address.line1} {last_line}" in pdf
     assert "Attn:" not in pdf
 
 

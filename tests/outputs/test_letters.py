@@ -113,7 +113,8 @@ PAYER = PayerLetter(
     lines=(LetterLine(1, date(2024, 9, 29), "97140", D("3"), D("165.00"), D("99.15"), D("138.80")),
            LetterLine(2, None, "J3301", None, D("25.00"), None, D("0.00"))),
     billed=D("190.00"), allowed=None, paid=D("138.80"), refund=D("1234.50"), reason="paid twice",
-    codes=(CodeText("CARC", "18", "OA", "Exact duplicate claim/service."),), check_number="TRN2", check_date=date(2024, 11, 22),
+    codes=(CodeText("CARC", "18", "OA", "Exact duplicate claim/service."),), check_number="TRN2",
+    check_date=date(2024, 11, 22),
     proof=(PaymentProof("first payment", "TRN1", date(2024, 11, 1), "ICN1", D("190.00"), D("69.40")),
            PaymentProof("paid again", "TRN2", None, "ICN2", None, None)),
     deadline=None, method="check enclosed")
