@@ -36,14 +36,14 @@ def _span(start: date | None, end: date | None) -> str:
     return _d(start) if start == end or end is None else f"{_d(start)} - {_d(end)}"
 
 
-def _sender_lines(p: Provider) -> list[str]:
+def _sender_lines(p: Provider, *, identifiers: bool = True) -> list[str]:
     lines = list(p.address)
     contact = "   ".join(x for x in (f"Phone {p.contact_phone}" if p.contact_phone else "",
                                       f"Fax {p.fax}" if p.fax else "") if x)
     if contact:
         lines.append(contact)
     ids = "   ".join(x for x in (f"NPI {p.npi}" if p.npi else "", f"TIN {p.tin}" if p.tin else "") if x)
-    if ids:
+    if ids and identifiers:
         lines.append(ids)
     return lines
 
@@ -53,7 +53,7 @@ def _signature(p: Provider) -> list[str]:
                         f"Phone {p.contact_phone}" if p.contact_phone else "") if x]
 
 
-def _checks_table(letter: PayerLetter | PatientNotice) -> Table:
+def _checks_table(letter: PayerLetter) -> Table:
     return Table(("Enclosed", "Number", "Dated", "Amount"),
                  [("EFT" if r.method == "eft" else "Check", r.number, _d(r.paid_on), _money(r.amount))
                   for r in letter.refunds], align=("L", "L", "L", "R"), widths=(20, 30, 25, 25))
@@ -128,7 +128,7 @@ def _patient(letter: PatientNotice) -> LetterDocument:
     credit = "Your credit" if letter.offset else "Your refund"
     facts = [("Account number", letter.account_number),
              ("Dates of service", _span(letter.service_from, letter.service_to)),
-             (credit, _money(letter.refund)), ("Date", _d(letter.today))]
+             (credit, _money(letter.refund))]
     account = [("Total charges", _money(letter.charges))]
     account += [(f"Paid by {i.payer_name}", _money(i.paid)) for i in letter.insurer_payments]
     account += [("Insurance adjustments", _money(letter.insurer_adjustments)),
@@ -148,8 +148,6 @@ def _patient(letter: PatientNotice) -> LetterDocument:
         Subheading("Your account"),
         Table(("", "Amount"), account, align=("L", "R"), widths=(90, 30), bold_rows=1),
     ]
-    if letter.refunds:
-        blocks += [Subheading("Enclosed refund"), _checks_table(letter)]
     blocks.append(Paragraph(letter.method, bold=True))
     for sentence in _patient_options(letter):
         blocks.append(Paragraph(sentence))
@@ -157,7 +155,8 @@ def _patient(letter: PatientNotice) -> LetterDocument:
     if p.contact_phone:
         blocks.append(Paragraph(f"Questions? Call {p.contact_name or 'our billing office'} at {p.contact_phone}."))
     return LetterDocument(
-        title=f"{letter.heading} - account {letter.account_number}", sender=p.name, sender_lines=_sender_lines(p),
+        title=f"{letter.heading} - account {letter.account_number}", sender=p.name,
+        sender_lines=_sender_lines(p, identifiers=False),
         date=letter_date(letter.today), recipient=[letter.patient_name, *letter.patient_address],
         heading=letter.heading, facts=facts, blocks=blocks, signature=_signature(p),
         footer=f"{p.name}  |  Account {letter.account_number}",

@@ -161,6 +161,7 @@ class LetterDocument:
     notes: Sequence[str] = field(default=())  # small print after the signature (enclosures)
 
 
+_BODY = 9.5  # points: the letter's text
 _INK = (33, 37, 41)
 _RULE = (120, 130, 140)
 _ACCENT = (31, 78, 121)
@@ -204,38 +205,58 @@ def letter_document(doc: LetterDocument) -> bytes:
     pdf.line(pdf.l_margin, pdf.get_y(), pdf.w - pdf.r_margin, pdf.get_y())
     pdf.set_line_width(0.2)
     pdf.set_draw_color(*_RULE)
-    pdf.ln(6)
-    pdf.set_font("Helvetica", size=10)
+    pdf.ln(5)
+    pdf.set_font("Helvetica", size=_BODY)
     pdf.cell(0, 5, _latin1(doc.date), new_x="LMARGIN", new_y="NEXT")
-    pdf.ln(4)
+    pdf.ln(3)
     for line in doc.recipient:
-        pdf.cell(0, 5, _latin1(line), new_x="LMARGIN", new_y="NEXT")
-    pdf.ln(6)
+        pdf.cell(0, 4.6, _latin1(line), new_x="LMARGIN", new_y="NEXT")
+    pdf.ln(5)
     pdf.set_font("Helvetica", style="B", size=12)
     pdf.cell(0, 6, _latin1(doc.heading), new_x="LMARGIN", new_y="NEXT")
     pdf.ln(2)
     if doc.facts:
         _facts(pdf, doc.facts)
         pdf.ln(3)
-    for block in doc.blocks:
+    # The paragraphs after the last table close the letter: kept on one page with the signature, so
+    # a page never holds a signature alone.
+    tail = len(doc.blocks)
+    while tail > 0 and isinstance(doc.blocks[tail - 1], Paragraph):
+        tail -= 1
+    if tail > 0 and isinstance(doc.blocks[tail - 1], Subheading):  # and the heading over them
+        tail -= 1
+    for block in doc.blocks[:tail]:
         _block(pdf, block)
-    pdf.ln(4)
-    pdf.set_font("Helvetica", size=10)
-    if pdf.will_page_break(5 * (len(doc.signature) + 4)):
+    closing = doc.blocks[tail:]
+    needed = sum(_paragraph_height(pdf, b) if isinstance(b, Paragraph) else 6 for b in closing) + 3 + 5 + 10.5 + \
+        4.6 * len(doc.signature) + \
+        (4 + 4 * len(doc.notes) if doc.notes else 0)
+    if pdf.will_page_break(needed):
         pdf.add_page()
+    for block in closing:
+        _block(pdf, block)
+    pdf.ln(3)
+    pdf.set_font("Helvetica", size=_BODY)
     pdf.cell(0, 5, _latin1(doc.closing), new_x="LMARGIN", new_y="NEXT")
-    pdf.ln(11)  # room to sign
+    pdf.ln(9)  # room to sign
     pdf.line(pdf.l_margin, pdf.get_y(), pdf.l_margin + 65, pdf.get_y())
     pdf.ln(1.5)
     for i, line in enumerate(doc.signature):
-        pdf.set_font("Helvetica", style="B" if i == 0 else "", size=10)
-        pdf.cell(0, 5, _latin1(line), new_x="LMARGIN", new_y="NEXT")
+        pdf.set_font("Helvetica", style="B" if i == 0 else "", size=_BODY)
+        pdf.cell(0, 4.6, _latin1(line), new_x="LMARGIN", new_y="NEXT")
     if doc.notes:
         pdf.ln(4)
         pdf.set_font("Helvetica", size=8.5)
         for note in doc.notes:
             pdf.multi_cell(0, 4, _latin1(note), new_x="LMARGIN", new_y="NEXT")
     return bytes(pdf.output())
+
+
+def _paragraph_height(pdf: FPDF, block: Paragraph) -> float:
+    pdf.set_font("Helvetica", style="B" if block.bold else "", size=_BODY)
+    height = pdf.multi_cell(0, 4.6, _latin1(block.text), align="L", dry_run=True, output="HEIGHT")
+    assert isinstance(height, float | int)
+    return float(height) + 1.8
 
 
 def _facts(pdf: FPDF, facts: Sequence[tuple[str, str]]) -> None:
@@ -257,22 +278,22 @@ def _block(pdf: FPDF, block: Paragraph | Subheading | Table) -> None:
     if isinstance(block, Subheading):
         if pdf.will_page_break(16):
             pdf.add_page()
-        pdf.ln(2)
-        pdf.set_font("Helvetica", style="B", size=10)
+        pdf.ln(1)
+        pdf.set_font("Helvetica", style="B", size=_BODY)
         pdf.set_text_color(*_ACCENT)
-        pdf.cell(0, 5.5, _latin1(block.text), new_x="LMARGIN", new_y="NEXT")
+        pdf.cell(0, 5, _latin1(block.text), new_x="LMARGIN", new_y="NEXT")
         pdf.set_text_color(*_INK)
         pdf.ln(0.5)
     elif isinstance(block, Paragraph):
-        pdf.set_font("Helvetica", style="B" if block.bold else "", size=10)
-        pdf.multi_cell(0, 5, _latin1(block.text), align="L", new_x="LMARGIN", new_y="NEXT")
-        pdf.ln(2)
+        pdf.set_font("Helvetica", style="B" if block.bold else "", size=_BODY)
+        pdf.multi_cell(0, 4.6, _latin1(block.text), align="L", new_x="LMARGIN", new_y="NEXT")
+        pdf.ln(1.8)
     else:
         pdf.set_font("Helvetica", size=block.font_size)
         align = tuple("RIGHT" if a == "R" else "LEFT" for a in block.align) or "LEFT"
         bold_from = len(block.rows) - block.bold_rows
         with pdf.table(col_widths=tuple(block.widths) if block.widths else None, text_align=align,
-                       borders_layout=TableBordersLayout.HORIZONTAL_LINES, line_height=4.4,
+                       borders_layout=TableBordersLayout.HORIZONTAL_LINES, line_height=4.1,
                        headings_style=FontFace(emphasis="BOLD", fill_color=(226, 232, 238)),
                        repeat_headings=1) as table:
             for i, cells in enumerate([list(block.headers), *[list(r) for r in block.rows]]):
@@ -280,4 +301,4 @@ def _block(pdf: FPDF, block: Paragraph | Subheading | Table) -> None:
                 bold = i - 1 >= bold_from and i > 0
                 for value in cells:
                     row.cell(_latin1(str(value)), style=FontFace(emphasis="BOLD") if bold else None)
-        pdf.ln(3)
+        pdf.ln(2.5)
