@@ -14,7 +14,7 @@ from datetime import date
 from decimal import Decimal
 
 from edi_engine.money import format_amount
-from edi_engine.outputs.letters import PatientNotice, PayerLetter, Provider
+from edi_engine.outputs.letter_context import PatientNotice, PayerLetter, Provider
 from edi_engine.outputs.pdf import LetterDocument, Paragraph, Subheading, Table, letter_document, text_pdf
 
 __all__ = ["letter_date", "letter_pdf"]
@@ -119,7 +119,7 @@ def _deadline(letter: PayerLetter) -> str:
     assert letter.deadline is not None
     if letter.refunds:
         return (f"This refund was due by {_d(letter.deadline)}; we are returning it with this letter."
-                if letter.deadline < letter.today else f"We are returning this amount by {_d(letter.deadline)}.")
+                if letter.deadline < letter.today else f"We return it before its due date, {_d(letter.deadline)}.")
     return (f"This overpayment was due back by {_d(letter.deadline)}." if letter.deadline < letter.today
             else f"This overpayment is due back by {_d(letter.deadline)}.")
 

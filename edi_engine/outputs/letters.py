@@ -1,7 +1,7 @@
 """Refund letters: the payer refund letter and the patient refund notice (domain.md 6.1, 6.3).
 
-Owns the two letter contexts (frozen dataclasses, one per template) and building them from a
-finding, the ledger of its account (edi_engine.ledger, the one home of the sums), the rule pack
+Owns building the two letter contexts (outputs/letter_context.py) from a finding, the ledger of
+its account (edi_engine.ledger, the one home of the sums), the rule pack
 (letterhead, signer, each payer's refund address: [provider], [letters]) and what the store gives
 back of the original 837/835 (provider address and contact, patient birth date and group number,
 the 835's payer address and the CAS/LQ/MOA codes of the remittances in the evidence: parsed from
@@ -27,7 +27,7 @@ from __future__ import annotations
 
 import json
 import re
-from dataclasses import dataclass, field, replace
+from dataclasses import replace
 from datetime import UTC, date, datetime
 from decimal import Decimal
 from pathlib import Path
@@ -42,6 +42,21 @@ from edi_engine.money import format_amount, from_cents
 from edi_engine.outputs.audit import record
 from edi_engine.outputs.codes import carc_text, rarc_text
 from edi_engine.outputs.corrected import load_original
+from edi_engine.outputs.letter_context import (
+    CodeText,
+    InsurerPayment,
+    LetterLine,
+    OtherPayment,
+    PatientNotice,
+    PatientPaymentLine,
+    PatientService,
+    PayerLetter,
+    PaymentProof,
+    Provider,
+    RefundAddress,
+    RefundCheck,
+)
+from edi_engine.outputs.letter_pdf import letter_pdf
 from edi_engine.parsers.x837_models import Claim837, ClaimsHeader837, Party
 from edi_engine.rules import categories
 from edi_engine.rules.categories import Category, Letter, Owed
@@ -52,188 +67,12 @@ from edi_engine.store import refunds as refund_store
 from edi_engine.store.findings import StoredFinding, finding_by_id
 from edi_engine.store.read import ClpFact
 
-__all__ = ["CodeText", "LetterLine", "OtherPayment", "PatientNotice", "PayerLetter", "PaymentProof", "Provider",
-           "RefundAddress", "RefundCheck", "TEMPLATES_DIR", "build_context", "refund_address", "render",
-           "render_letter"]
+__all__ = ["CodeText", "InsurerPayment", "LetterLine", "OtherPayment", "PatientNotice", "PatientPaymentLine",
+           "PatientService", "PayerLetter", "PaymentProof", "Provider", "RefundAddress", "RefundCheck", "TEMPLATES_DIR",
+           "build_context", "refund_address", "render", "render_letter"]
 
 TEMPLATES_DIR = Path(__file__).resolve().parent / "templates"
 _CULPRIT_ROLES = ("paid again", "later payer paid", "paid above what was owed", "paid on the voided claim")
-
-
-@dataclass(frozen=True, slots=True)
-class Provider:
-    """The letterhead and the signature block."""
-
-    name: str
-    npi: str
-    tin: str
-    address: tuple[str, ...]
-    contact_name: str
-    contact_phone: str  # formatted, with its extension
-    fax: str = ""
-    signer_name: str = ""
-    signer_title: str = "Patient Accounts"
-
-
-@dataclass(frozen=True, slots=True)
-class LetterLine:
-    line: int  # LX01
-    service_date: date | None
-    code: str  # procedure with modifiers, or revenue code / procedure (837I)
-    units: Decimal | None
-    billed: Decimal
-    allowed: Decimal | None
-    paid: Decimal
-
-
-@dataclass(frozen=True, slots=True)
-class PaymentProof:
-    role: str
-    check_number: str  # TRN02
-    check_date: date | None  # BPR16
-    payer_claim_number: str  # CLP07
-    billed: Decimal | None
-    paid: Decimal | None
-
-
-@dataclass(frozen=True, slots=True)
-class CodeText:
-    """A code a remittance used: a CARC with its CAS group, or a RARC, and its description."""
-
-    kind: str  # CARC or RARC
-    code: str
-    group: str  # CAS01 (CO, PR, OA, PI); "" for a RARC
-    text: str
-
-    def __str__(self) -> str:
-        return f"{self.kind} {self.code}{f' ({self.group})' if self.group else ''}: {self.text}"
-
-
-@dataclass(frozen=True, slots=True)
-class OtherPayment:
-    """What another insurer paid on the claim (COB, MSP): named so the payer can coordinate."""
-
-    payer_name: str
-    payer_id: str
-    role: str  # the evidence's role: primary adjudication, ...
-    payer_claim_number: str  # its CLP07
-    check_number: str
-    check_date: date | None
-    paid: Decimal
-
-
-@dataclass(frozen=True, slots=True)
-class RefundCheck:
-    """A refund recorded for the finding and not returned: the check (or EFT) the letter encloses."""
-
-    method: str  # check or eft
-    number: str
-    paid_on: date
-    amount: Decimal
-
-
-@dataclass(frozen=True, slots=True)
-class RefundAddress:
-    lines: tuple[str, ...]
-    attention: str
-    source: str  # "rule pack" ([letters.payers.ID]) or "835" (1000A N3/N4)
-
-
-@dataclass(frozen=True, slots=True)
-class PayerLetter:
-    finding_id: int
-    category: str
-    today: date
-    provider: Provider
-    payer_name: str
-    payer_id: str
-    payer_address: tuple[str, ...]
-    patient_name: str
-    member_id: str
-    account_number: str  # CLM01
-    payer_claim_number: str  # CLP07 of the payment refunded
-    service_from: date | None
-    service_to: date | None
-    lines: tuple[LetterLine, ...]
-    billed: Decimal
-    allowed: Decimal | None
-    paid: Decimal
-    refund: Decimal
-    reason: str
-    codes: tuple[CodeText, ...]  # what the remittances in the evidence used (CAS, LQ, MOA/MIA)
-    check_number: str  # TRN02 of the original payment
-    check_date: date | None  # BPR16
-    proof: tuple[PaymentProof, ...]
-    deadline: date | None
-    method: str
-    payer_attention: str = ""
-    patient_birth_date: date | None = None  # DMG02 of the patient (or the subscriber who is the patient)
-    group_number: str = ""  # SBR03
-    group_name: str = ""  # SBR04
-    other_payments: tuple[OtherPayment, ...] = ()
-    refunds: tuple[RefundCheck, ...] = ()  # enclosed
-    recoup: bool = False  # no check recorded: the letter asks for a recoupment (PLB WO) instead
-    # A double recovery turns the letter round: the payer is asked to return what it took twice.
-    heading: str = "Refund of overpayment"
-    total_label: str = "Refund"
-
-    @property
-    def reason_codes(self) -> tuple[str, ...]:
-        return tuple(str(c) for c in self.codes)
-
-    @property
-    def refunded(self) -> Decimal:
-        return sum((r.amount for r in self.refunds), Decimal("0.00"))
-
-
-@dataclass(frozen=True, slots=True)
-class PatientService:
-    service_date: date | None
-    code: str
-    charge: Decimal
-
-
-@dataclass(frozen=True, slots=True)
-class InsurerPayment:
-    payer_name: str
-    paid: Decimal
-
-
-@dataclass(frozen=True, slots=True)
-class PatientPaymentLine:
-    paid_on: date
-    amount: Decimal
-
-
-@dataclass(frozen=True, slots=True)
-class PatientNotice:
-    finding_id: int
-    today: date
-    provider: Provider
-    patient_name: str
-    patient_address: tuple[str, ...]
-    account_number: str
-    service_from: date | None
-    service_to: date | None
-    services: tuple[PatientService, ...]
-    charges: Decimal
-    insurer_payments: tuple[InsurerPayment, ...]
-    insurer_adjustments: Decimal  # charges less what insurers paid and the patient's share
-    patient_responsibility: Decimal
-    patient_payments: tuple[PatientPaymentLine, ...]
-    patient_paid: Decimal
-    refund: Decimal
-    reason: str
-    method: str
-    deadline: date | None
-    offset: bool = False  # applied (or, with consent, to be applied) to the patient's other open balance
-    consented: bool = False  # an offset a person recorded (the patient agreed); else detect's proposal
-    may_keep_credit: bool = True  # the state lets the notice offer to keep the credit instead (rule pack [states])
-    refunds: tuple[RefundCheck, ...] = field(default=())  # enclosed
-
-    @property
-    def heading(self) -> str:
-        return "Credit notice" if self.offset else "Refund notice"
 
 
 def _money(value: Decimal | None) -> str:
@@ -633,8 +472,6 @@ def render_letter(engine: Engine, finding_id: int, *, to: str | None = None, fmt
     """The letter for a finding as PDF, HTML or text bytes; records a letter_written event. The rule
     pack (`pack`, else the file `rules_path` merged over the default) gives letterhead, signer and
     refund addresses."""
-    from edi_engine.outputs.letter_pdf import letter_pdf
-
     if fmt not in ("pdf", "html", "txt"):
         raise UsageError("letter format must be pdf, html or txt")
     to = to or default_recipient(engine, finding_id)

@@ -184,9 +184,9 @@ def test_a_letter_written_after_the_deadline_says_it_was_due_and_zip4_is_hyphena
     record_refund(engine, finding.id, by="maria", method="check", number="5001", paid_on=due.isoformat())
     late = render_letter(engine, finding.id, to="payer", fmt="txt", by="maria", today=due + timedelta(days=1)).decode()
     assert f"This refund was due by {due.strftime('%m/%d/%Y')}; we are returning it with this letter." in late
-    assert "We are returning this amount by" not in late
+    assert "before its due date" not in late
     early = render_letter(engine, finding.id, to="payer", fmt="txt", by="maria", today=due).decode()
-    assert f"We are returning this amount by {due.strftime('%m/%d/%Y')}." in early
+    assert f"We return it before its due date, {due.strftime('%m/%d/%Y')}." in early
     assert "IL 62701-0001" in early and "627010001" not in early  # N403 ZIP+4 as a mailing address writes it
 
 
