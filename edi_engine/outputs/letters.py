@@ -413,7 +413,9 @@ def _patient_notice(conn: Connection, f: StoredFinding, today: date, pack: RuleP
     charges = from_cents(billed_claim.charge)
     insurers = tuple(InsurerPayment(_insurer_name(conn, pv) or payer_id, from_cents(pv.net_paid))
                      for payer_id, pv in view.payers.items() if pv.clps)
-    pr = from_cents(view.final_pr or 0)
+    # What the patient owes: the payers' final patient responsibility, or less where the finding says so
+    # (a voided claim owes nothing), so the notice's table adds up to the refund it announces.
+    pr = min(from_cents(view.final_pr or 0), max(from_cents(view.patient_paid) - f.amount, Decimal("0.00")))
     paid = tuple(PatientPaymentLine(p.payment_date, from_cents(p.amount)) for p in view.account.patient_payments)
     start, end = billed_claim.service_range
     refunds = _recorded_refunds(conn, f.id)

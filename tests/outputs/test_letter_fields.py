@@ -213,6 +213,9 @@ def test_the_letter_carries_every_field_a_refund_desk_needs(db_url: str, tmp_pat
                       f"Dear {who.first}", "Your account", "Total you paid"]:
             assert value in pdf, value
         assert claim.subscriber.member_id not in pdf
+        owes = Decimal(re.search(r"Your responsibility ([\d,.]+)", pdf).group(1).replace(",", ""))  # type: ignore[union-attr]
+        paid = Decimal(re.search(r"Total you paid ([\d,.]+)", pdf).group(1).replace(",", ""))  # type: ignore[union-attr]
+        assert paid - owes == amount  # the account table adds up to the refund (a voided claim: owes 0.00)
         if recorded:
             assert f"Our refund check 70412 of {paid_on:%m/%d/%Y} for {amount:,.2f} is enclosed" in pdf
             assert "apply" not in pdf and "keep this amount" not in pdf
