@@ -211,8 +211,9 @@ class RemittanceCodes:
 
 
 def remittance_codes(conn: Connection, file_id: int, segment: int) -> RemittanceCodes | None:
-    """CAS reason codes and remark codes of the CLP at `segment` of stored 835 `file_id`, parsed again
-    from the file's stored contents (the tables keep CAS, not remarks); None when not held."""
+    """CAS reason codes and remark codes of the CLP at (or with an SVC at) `segment` of stored 835
+    `file_id`, parsed again from the file's stored contents (the tables keep CAS, not remarks); None
+    when not held."""
     row = conn.execute(select(_SF.c.name).where(_SF.c.id == file_id)).first()
     stream = stored_file(conn, file_id) if row is not None else None
     if row is None or stream is None:
@@ -220,7 +221,7 @@ def remittance_codes(conn: Connection, file_id: int, segment: int) -> Remittance
     try:
         with stream:
             for item in parse_file(stream, name=row.name):
-                if isinstance(item, ClaimPayment) and item.segment == segment:
+                if isinstance(item, ClaimPayment) and segment in (item.segment, *(s.segment for s in item.services)):
                     cas = [*item.adjustments, *(a for svc in item.services for a in svc.adjustments)]
                     remarks = [*item.remark_codes,
                                *(code for svc in item.services for q, code in svc.remarks if q == "HE" and code)]

@@ -125,7 +125,8 @@ def _remittance(pack: Path, record: dict[str, Any]) -> tuple[ClaimPayment, str]:
     for item in parse_file(pack / Path(record["file"]).name):
         if isinstance(item, TransactionStart) and isinstance(item.header, RemittanceHeader):
             name = item.header.payer.party.last_or_organization if item.header.payer else ""
-        elif isinstance(item, ClaimPayment) and item.segment == record["segment"]:
+        elif isinstance(item, ClaimPayment) and record["segment"] in (item.segment,
+                                                                      *(s.segment for s in item.services)):
             return item, name
     raise AssertionError(record)
 
@@ -134,7 +135,7 @@ def _codes(pack: Path, records: list[dict[str, Any]]) -> tuple[set[str], set[str
     carcs: set[str] = set()
     rarcs: set[str] = set()
     for r in records:
-        if r.get("record") != "CLP":
+        if r.get("record") not in ("CLP", "SVC"):
             continue
         clp, _ = _remittance(pack, r)
         carcs |= {a.reason for a in clp.adjustments} | {a.reason for s in clp.services for a in s.adjustments}
