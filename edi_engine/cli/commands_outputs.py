@@ -84,42 +84,48 @@ def _fmt(out: str) -> str:
 @click.option("--to", type=click.Choice(["payer", "patient"]), default=None,
               help="Recipient (default: the patient for a patient overpayment, else the payer).")
 @click.option("--template", type=click.Path(exists=True, dir_okay=False), help="Your own Jinja2 template.")
+@click.option("--rules", "rules_path", type=click.Path(exists=True, dir_okay=False),
+              help="Rule pack: letterhead and signer ([provider], [letters]), payers' refund addresses.")
 @click.option("--by", default="system", show_default=True, help="Who writes it (audit trail).")
 @click.option("-o", "--output", "out", required=True, help="OUT.pdf, OUT.html or OUT.txt.")
 @click.pass_context
 @handle_errors
-def letter_cmd(ctx: click.Context, finding_id: int, to: str | None, template: str | None, by: str, out: str) -> None:
+def letter_cmd(ctx: click.Context, finding_id: int, to: str | None, template: str | None, rules_path: str | None,
+               by: str, out: str) -> None:
     """Write the refund letter of a finding.
 
-    Example: edi-engine letter 12 --to payer -o refund-12.pdf
+    Example: edi-engine letter 12 --to payer --rules office.toml -o refund-12.pdf
     """
     from edi_engine.outputs import render_letter
     from edi_engine.store.engine import open_store
-    _write(out, render_letter(open_store(db_url(ctx)), finding_id, to=to, fmt=_fmt(out), template=template, by=by))
+    _write(out, render_letter(open_store(db_url(ctx)), finding_id, to=to, fmt=_fmt(out), template=template, by=by,
+                              rules_path=rules_path))
 
 
 @main.command("letters")
 @click.option("--status", default="approved", show_default=True, help="Findings in this status.")
 @click.option("--format", "fmt", type=click.Choice(["pdf", "html", "txt"]), default="pdf", show_default=True)
+@click.option("--rules", "rules_path", type=click.Path(exists=True, dir_okay=False),
+              help="Rule pack: letterhead and signer ([provider], [letters]), payers' refund addresses.")
 @click.option("--by", default="system", show_default=True, help="Who writes them (audit trail).")
 @click.option("-o", "--output", "out", required=True, type=click.Path(file_okay=False), help="Output folder.")
 @click.pass_context
 @handle_errors
-def letters_cmd(ctx: click.Context, status: str, fmt: str, by: str, out: str) -> None:
+def letters_cmd(ctx: click.Context, status: str, fmt: str, rules_path: str | None, by: str, out: str) -> None:
     """Write the refund letter of every refund finding in a status, one file each.
 
     Example: edi-engine letters --status approved -o letters/
     """
     from edi_engine.outputs import render_letter
-    from edi_engine.rules import categories
+    from edi_engine.rules import categories, load_pack
     from edi_engine.store.engine import open_store
     from edi_engine.store.findings import finding_ids
-    engine = open_store(db_url(ctx))
+    engine, pack = open_store(db_url(ctx)), load_pack(rules_path)
     with engine.connect() as conn:
         ids = finding_ids(conn, status=status, categories=categories.refund_names())
     Path(out).mkdir(parents=True, exist_ok=True)
     for fid in ids:
-        (Path(out) / f"finding-{fid}.{fmt}").write_bytes(render_letter(engine, fid, fmt=fmt, by=by))
+        (Path(out) / f"finding-{fid}.{fmt}").write_bytes(render_letter(engine, fid, fmt=fmt, by=by, pack=pack))
     click.echo(f"{len(ids)} letters written to {out}")
 
 

@@ -13,7 +13,9 @@ Public API:
         -> bytes (an 837)
     corrected_claim_for_finding(engine, finding_id, *, by="system") -> bytes
     render_letter(engine, finding_id, *, to="payer"|"patient"|None, fmt="pdf"|"html"|"txt", template=None,
-        by="system") -> bytes          (to=None: the patient for a patient overpayment, else the payer)
+        by="system", pack=None, rules_path=None) -> bytes
+                                       (to=None: the patient for a patient overpayment, else the payer; the
+                                       rule pack's [provider]/[letters]: letterhead, signer, refund addresses)
     reconcile_report(engine, check=None) -> list[dict]
     credit_balance_report(engine, as_of=None, pack=None) -> list[dict]
     cms838_report(engine, as_of=None, *, all_lines=False, pack=None, record_by=None) -> Cms838Report

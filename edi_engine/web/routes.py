@@ -225,7 +225,8 @@ def letter(finding_id: int) -> Response:
     if not hasattr(outputs, "render_letter"):
         abort(503, description="Letters need the outputs layer's letter writer, which this installation lacks.")
     try:
-        data = outputs.render_letter(engine(), finding_id, to=to, fmt="pdf", by=current().user.username)
+        data = outputs.render_letter(engine(), finding_id, to=to, fmt="pdf", by=current().user.username,
+                                     rules_path=config().rules_path)
     except UsageError as exc:
         return _refused(finding_id, f"No letter: {exc}")
     return _download(data, f"finding-{finding_id}-{to}-letter.pdf", "application/pdf")

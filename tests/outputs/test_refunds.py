@@ -253,7 +253,7 @@ def test_a_refund_check_then_a_plb_72_is_a_double_recovery(db_url: str, tmp_path
     assert credit_balance_report(engine, as_of="2025-01-31") == []  # nothing the provider owes
     letter = render_letter(engine, twice.id, fmt="txt").decode()
     assert "REQUEST TO RETURN A DOUBLE RECOVERY" in letter and "OWED TO US:" in letter and "316.55" in letter
-    assert "check 5001 dated 2024-12-10" in letter and "5243270030722" in letter and "25011050280399" in letter
+    assert "check 5001 dated 12/10/2024" in letter and "5243270030722" in letter and "25011050280399" in letter
     assert "We are returning" not in letter and "enclosed" not in letter
     detect_with_audit(engine, as_of="2025-02-01")
     assert len(_findings(engine)) == 2
