@@ -63,6 +63,7 @@ from edi_engine.rules.categories import Category, Letter, Owed
 from edi_engine.rules.lifecycle import Status
 from edi_engine.rules.pack import RulePack, load_pack
 from edi_engine.store import account as stored
+from edi_engine.store import payers as payer_store
 from edi_engine.store import refunds as refund_store
 from edi_engine.store.findings import StoredFinding, finding_by_id
 from edi_engine.store.read import ClpFact
@@ -188,10 +189,15 @@ def _original(conn: Connection, clm01: str, payer_id: str | None) -> tuple[Claim
 
 
 def refund_address(conn: Connection, pack: RulePack, payer_id: str, payment_id: int | None) -> RefundAddress:
-    """Where a payer's refunds go: its refund address as configured (rule pack [letters.payers.ID]
-    refund_address; the payers table's refund address takes this one place over once it exists),
-    else the payer address of its latest 835 (1000A N3/N4)."""
+    """Where a payer's refunds go: the refund address imported with the payers (`payers import`), else
+    the rule pack's [letters.payers.ID] refund_address, else the payer address of its latest 835
+    (1000A N3/N4), which is where claims go, not always refunds."""
     conf = pack.letters.payers.get(payer_id)
+    imported = payer_store.payer(conn, payer_id)
+    if imported is not None and imported.refund_address:
+        attention = (conf.attention if conf else "") or (imported.contact or "")
+        lines = tuple(x.strip() for x in imported.refund_address.splitlines() if x.strip())
+        return RefundAddress(_configured_lines(lines), attention, "payers import")
     if conf is not None and conf.refund_address:
         return RefundAddress(_configured_lines(conf.refund_address), conf.attention, "rule pack")
     a = stored.payer_address(conn, payment_id) if payment_id is not None else None

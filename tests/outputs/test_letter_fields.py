@@ -239,6 +239,23 @@ def test_without_a_configured_refund_address_the_letter_goes_to_the_835s_payer_a
     assert "Attn:" not in pdf
 
 
+def test_the_refund_address_imported_with_the_payers_wins_over_the_rule_pack_and_the_835(  # type: ignore[no-untyped-def]
+        pack_store, tmp_path: Path) -> None:
+    engine = pack_store("duplicate_payment")
+    f = _finding(engine, "duplicate_payment")
+    payers = tmp_path / "payers.csv"
+    payers.write_text("id,name,type,refund_address,contact,fax,email,letter_preferences,aliases\n"
+                      f'{f.payer_id},NORTHSTAR BLUE,commercial,OVERPAYMENT UNIT|PO BOX 77|CHICAGO IL 606011234,'
+                      '"Refund Desk, (312) 555-0100",,,mail,\n')
+    imports.import_payers(engine, payers)
+    rules = tmp_path / "office.toml"
+    rules.write_text(OFFICE.format(payer=f.payer_id))
+    pdf = _text(render_letter(engine, f.id, fmt="pdf", today=TODAY, rules_path=str(rules)))
+    assert "OVERPAYMENT UNIT PO BOX 77 CHICAGO IL 60601-1234" in pdf
+    assert "Overpayment Recovery" not in pdf  # the rule pack's address gives way to the imported one
+    assert "Attn: Refund Desk" in pdf  # the rule pack's attention line is kept
+
+
 def test_patient_notices_follow_the_decision_never_both(pack_store) -> None:  # type: ignore[no-untyped-def]
     """Detect proposes applying a credit to the patient's other balance: the notice asks consent; an offset
     a person recorded says it was applied; a check recorded after all makes it a refund notice."""
