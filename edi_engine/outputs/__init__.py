@@ -33,6 +33,7 @@ from edi_engine.outputs.audit import AuditEvent, audit_events, detect_with_audit
 from edi_engine.outputs.cms838 import Cms838Header, Cms838Line, Cms838Report, cms838_report, render_cms838
 from edi_engine.outputs.corrected import corrected_claim, corrected_claim_for_finding
 from edi_engine.outputs.decisions import DECISION_NAMES, RefundRecorded, add_note, decide, record_refund
+from edi_engine.outputs.letters import PatientNotice, PayerLetter, build_context, render, render_letter
 from edi_engine.outputs.manual import (
     CandidateClaim,
     ManualMatchRow,
@@ -42,12 +43,12 @@ from edi_engine.outputs.manual import (
     match_payment,
     unmatch_payment,
 )
-from edi_engine.outputs.letters import PatientNotice, PayerLetter, build_context, render, render_letter
 from edi_engine.outputs.reports import credit_balance_report, reconcile_report, render_report, unacknowledged_report
 
 __all__ = [
     "AuditEvent", "CandidateClaim", "ManualMatchRow", "MatchDone", "manual_matches", "match_candidates",
-    "match_payment", "unmatch_payment", "Cms838Header", "Cms838Line", "Cms838Report", "DECISION_NAMES", "RefundRecorded", "add_note",
+    "match_payment", "unmatch_payment", "Cms838Header", "Cms838Line", "Cms838Report", "DECISION_NAMES",
+    "RefundRecorded", "add_note",
     "audit_events", "cms838_report", "corrected_claim", "corrected_claim_for_finding", "decide", "record_refund",
     "PatientNotice", "PayerLetter", "build_context", "credit_balance_report", "detect_with_audit",
     "reconcile_report", "render", "render_cms838", "render_letter", "render_report", "unacknowledged_report",

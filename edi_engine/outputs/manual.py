@@ -149,7 +149,8 @@ def match_payment(engine: Engine, finding_id: int, *, claim: str, line: int | No
             auto = manual_store.automatic_match(conn, "claim_payment", first.claim_payment_id)
             by_hand = manual_store.in_force_for(conn, "claim_payment", first.claim_payment_id)
             matched_to = by_hand.claim_id if by_hand else auto[0] if auto else None
-            if matched_to is None or matched_to not in {r.id for r in claims_of(conn, claim_row.patient_control_number)}:
+            same = {r.id for r in claims_of(conn, claim_row.patient_control_number)}
+            if matched_to is None or matched_to not in same:
                 raise UsageError(f"finding {finding_id} is a service line of a claim payment matched to another "
                                  f"claim than {clm01}: match the line on the claim its payment is matched to")
         now = at or datetime.now(UTC)
@@ -250,10 +251,10 @@ def match_candidates(engine: Engine, finding_id: int, search: str = "", limit: i
     out: list[CandidateClaim] = []
     seen: set[str] = set()
     for c in ranked:
-        if c.patient_control_number in seen:
+        if c.clm01 in seen:
             continue  # one row per claim number (its latest submission)
-        seen.add(c.patient_control_number)
-        out.append(CandidateClaim(c.patient_control_number, " ".join(p for p in (
+        seen.add(c.clm01)
+        out.append(CandidateClaim(c.clm01, " ".join(p for p in (
             c.payer_id or "", f"({c.payer_name})" if c.payer_name else "") if p),
             ", ".join(p for p in (c.patient_last_name, c.patient_first_name) if p), c.charge, c.service_from,
             c.service_to, c.lines, _reasons(c, subject, sender, aliases)))
@@ -276,11 +277,11 @@ def _reasons(c: ClaimCandidate, subject: PaymentSubject, sender: str, aliases: d
         out.append("same charge")
     if _meets(c, subject):
         out.append("dates of service meet")
-    if difflib.SequenceMatcher(None, c.patient_control_number, subject.clp01).ratio() >= 0.8:
+    if difflib.SequenceMatcher(None, c.clm01, subject.clp01).ratio() >= 0.8:
         out.append("claim number alike")
     return tuple(out)
 
 
 def _score(c: ClaimCandidate, subject: PaymentSubject, sender: str, aliases: dict[str, str]) -> tuple[Any, ...]:
     reasons = _reasons(c, subject, sender, aliases)
-    return (len(reasons), difflib.SequenceMatcher(None, c.patient_control_number, subject.clp01).ratio(), c.id)
+    return (len(reasons), difflib.SequenceMatcher(None, c.clm01, subject.clp01).ratio(), c.id)

@@ -183,6 +183,7 @@ class _Reconciler:
             self.by_account[row.patient_control_number or ""].append(row.natural_key)
         self.seen: set[str] = set()
         self.resolution: dict[str, list[dict[str, Any]]] = {}
+        self.by_hand: dict[int, str] = {}  # finding id -> the manual match that resolves it (an unmatched payment)
         self.inserts: list[dict[str, Any]] = []
 
     def note_account(self, view: AccountView, facts: StoreFacts, keys: set[str]) -> None:
@@ -211,8 +212,9 @@ class _Reconciler:
                 continue
             evidence = json.loads(row.evidence)
             evidence["resolution"] = {"on": self.as_of.isoformat(),
-                                      "summary": "no longer a credit: a later remittance recovered it or the "
-                                                 "data that raised it changed",
+                                      "summary": self.by_hand.get(row.id) or
+                                      "no longer a credit: a later remittance recovered it or the data that "
+                                      "raised it changed",
                                       "records": self.resolution.get(key, [])}
             stored.update_finding(self.conn, row.id, {
                 "status": "resolved", "resolved_on": self.as_of, "evidence": json.dumps(evidence, sort_keys=True),
@@ -402,6 +404,11 @@ def _detect(engine: Engine, as_of: date | str | None, pack: RulePack | None, rul
         if only is not None:  # a replacement under a new CLM01 is its original's account
             only = sorted({facts.root(k) for k in only})
         reconciler = _Reconciler(conn, pack, summary.as_of, summary)
+        for hand in facts.manual.values():
+            if hand.finding_id is not None:
+                reconciler.by_hand[hand.finding_id] = (f"matched by hand to claim {hand.root} (manual match "
+                                                       f"#{hand.id} by {hand.matched_by}): the payment is posted to "
+                                                       "that claim")
         matches = _MatchWriter(conn)
         cands: list[Candidate] = []
         open_patient: dict[tuple[str, ...], int] = defaultdict(int)

@@ -64,7 +64,8 @@ from edi_engine.store.types import DecimalText, Money
 __all__ = [
     "EVENTS", "UTCDateTime", "acknowledgment", "adjustment", "audit_event", "claim", "claim_line", "claim_payment",
     "claim_submission", "deposit", "deposit_match", "fee_schedule", "finding", "interchange", "login_attempt",
-    "login_device", "manual_match", "metadata", "patient_payment", "payer_alias", "payment", "payment_identity", "payment_match",
+    "login_device", "manual_match", "metadata", "patient_payment", "payer_alias", "payment", "payment_identity",
+    "payment_match",
     "provider_adjustment", "refund", "remittance_delivery", "service_payment", "source_content", "source_file",
     "transaction_set", "web_session", "web_user",
 ]
