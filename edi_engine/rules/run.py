@@ -403,6 +403,8 @@ def _detect(engine: Engine, as_of: date | str | None, pack: RulePack | None, rul
         facts = load_store_facts(conn)
         if only is not None:  # a replacement under a new CLM01 is its original's account
             only = sorted({facts.root(k) for k in only})
+            # A payment matched by hand into one of these accounts leaves its own CLP01's: reconciled too.
+            only = sorted(set(only) | {m.clp01 for m in facts.manual.values() if m.root in only and m.clp01})
         reconciler = _Reconciler(conn, pack, summary.as_of, summary)
         for hand in facts.manual.values():
             if hand.finding_id is not None:

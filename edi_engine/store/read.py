@@ -296,6 +296,7 @@ class ManualFact:
     matched_at: datetime
     note: str
     finding_id: int | None
+    clp01: str = ""  # of the CLP matched (or of the SVC's CLP)
 
     def as_evidence(self) -> dict[str, object]:
         return {"manual_match": self.id, "method": "manual", "by": self.matched_by,
@@ -455,7 +456,7 @@ def _manual_facts(conn: Connection, links: dict[str, str]) -> dict[tuple[str, in
         if key not in clp01:
             continue  # the payment is no longer stored
         fact = ManualFact(m.id, m.subject, m.subject_id, m.claim_id, m.claim_line_id, links.get(m.clm01, m.clm01),
-                          m.matched_by, m.matched_at, m.note, m.finding_id)
+                          m.matched_by, m.matched_at, m.note, m.finding_id, clp01[key])
         out[key] = _Manual(fact, clp01[key])
     return out
 

@@ -248,3 +248,13 @@ def test_a_service_line_left_unmatched_is_matched_by_line(db_url: str, tmp_path:
     assert [tuple(r) for r in rows] == [(5, "manual")]
     assert json.loads(json.dumps([e.details for e in outputs.audit_events(engine, line_finding.id)
                                   if e.event == "payment_matched"]))[0]["line"] == 5
+
+
+def test_a_detect_of_the_claim_alone_resolves_the_payment_matched_into_it(store: Any) -> None:
+    from edi_engine.rules import detect
+    unmatched = _findings(store)[("unmatched_payment", TYPO)]
+    outputs.match_payment(store, unmatched.id, claim=CLAIM, by="ana", note="EOB")
+    detect(store, as_of=AS_OF, only=[CLAIM])
+    found = _findings(store)
+    assert found[("unmatched_payment", TYPO)].status == "resolved"
+    assert found[("duplicate_payment", CLAIM)].status == "open"
