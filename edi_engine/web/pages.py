@@ -83,6 +83,7 @@ class DetailContext:
     candidates: tuple[CandidateClaim, ...] = ()
     match_search: str = ""
     manual: tuple[ManualMatchRow, ...] = ()
+    payment_found: bool = False  # the finding is a claim or service payment still stored (not a PLB)
 
     # What the template may offer is read from the lifecycle and the registry, never named in Jinja.
     def may(self, decision: str) -> bool:
@@ -115,7 +116,7 @@ class DetailContext:
         """An open unmatched payment not matched by hand yet, and a user who may match it."""
         f = self.explanation.finding
         return f.category == "unmatched_payment" and f.status == "open" and self.manual_in_force is None \
-            and self.chrome.can("match")
+            and self.chrome.can("match") and self.payment_found
 
     @property
     def on_books(self) -> bool:
@@ -252,17 +253,19 @@ def detail_page(engine: Engine, finding_id: int, chrome: Chrome, match_search: s
     f = e.finding
     history, note = history_for(engine, finding_id)
     manual: tuple[ManualMatchRow, ...] = ()
+    payment_found: bool = False  # the finding is a claim or service payment still stored (not a PLB)
     candidates: tuple[CandidateClaim, ...] = ()
+    found = False
     if f.category == "unmatched_payment":
         manual = tuple(manual_matches(engine, finding_id))
         if f.status == "open" and chrome.can("match") and not any(m.in_force for m in manual):
             try:
-                candidates = tuple(match_candidates(engine, finding_id, match_search))
+                candidates, found = tuple(match_candidates(engine, finding_id, match_search)), True
             except UsageError:  # a PLB, or a payment no longer stored: nothing to match by hand
                 candidates = ()
     return DetailContext(chrome, e, urgency(f.deadline, chrome.today, f.status),
                          _claims(engine, f.claim_id) if f.claim_id else (), history,
-                         categories.get(f.category).letter_to, note, candidates, match_search[:64], manual)
+                         categories.get(f.category).letter_to, note, candidates, match_search[:64], manual, found)
 
 
 def dashboard_page(engine: Engine, chrome: Chrome, pack: RulePack) -> DashboardContext:

@@ -134,3 +134,27 @@ def test_match_detect_and_undo_through_the_app(match_engine: Any, client_as: Any
     assert _finding(match_engine, "unmatched_payment", TYPO).status == "open"
     page = ada.get(f"/findings/{f.id}").get_data(as_text=True)
     assert "undone by ada" in page and "Match this payment to a claim" in page
+
+
+def test_a_provider_level_adjustment_is_not_offered_for_matching(match_engine: Any, client_as: Any) -> None:
+    """An unmatched PLB is matched by its reference, never by hand: no form, and the outputs refuse."""
+    import json
+    from datetime import UTC, datetime
+
+    from edi_engine.errors import UsageError
+    from edi_engine.store import findings as stored
+    evidence = {"summary": "provider-level adjustment WO not tied to a claim (no-claim)",
+                "records": [{"record": "PLB", "role": "provider adjustment", "file": "x.835", "file_id": 1,
+                             "segment": 40, "offset": 900, "reason": "WO", "reference": "999", "amount": "10.00"}]}
+    with match_engine.begin() as conn:
+        stored.insert_findings(conn, [dict(
+            natural_key="unmatched_payment|999|NSB02||no-claim:PLB=WO:TRN02=1", category="unmatched_payment",
+            patient_control_number="999", payer_id="NSB02", line_key="", cause="no-claim:PLB=WO:TRN02=1",
+            amount=1000, refund_to=None, payer_type=None, identified_on=date(2024, 12, 1), arose_on=None,
+            deadline=None, status="open", resolved_on=None, evidence=json.dumps(evidence),
+            updated_at=datetime.now(UTC))])
+    plb = _finding(match_engine, "unmatched_payment", "999")
+    page = client_as("abe").get(f"/findings/{plb.id}").get_data(as_text=True)
+    assert "Match this payment to a claim" not in page and "Approve refund" not in page
+    with pytest.raises(UsageError, match="provider-level adjustment"):
+        outputs.match_payment(match_engine, plb.id, claim=CLAIM, by="abe", note="EOB")
