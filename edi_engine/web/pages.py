@@ -253,7 +253,6 @@ def detail_page(engine: Engine, finding_id: int, chrome: Chrome, match_search: s
     f = e.finding
     history, note = history_for(engine, finding_id)
     manual: tuple[ManualMatchRow, ...] = ()
-    payment_found: bool = False  # the finding is a claim or service payment still stored (not a PLB)
     candidates: tuple[CandidateClaim, ...] = ()
     found = False
     if f.category == "unmatched_payment":
