@@ -51,20 +51,17 @@ def _file(facts: StoreFacts, file_id: int) -> str:
     return f.name if f else f"file #{file_id}"
 
 
-def _by_hand(facts: StoreFacts, subject: str, subject_id: int, role: str) -> tuple[str, dict[str, Any]]:
-    """The role, and the manual match record, of a payment a person matched to its claim (store/manual.py)."""
+def _by_hand(facts: StoreFacts, subject: str, subject_id: int) -> dict[str, Any]:
+    """The manual match record of a payment a person matched to its claim (store/manual.py), if any; the
+    role stays the category's own (letters and corrections read it)."""
     manual = facts.manual_for(subject, subject_id)
-    if manual is None:
-        return role, {}
-    return f"{role} (matched by hand: manual match #{manual.id} by {manual.matched_by})", \
-        {"matched": manual.as_evidence()}
+    return {} if manual is None else {"matched": manual.as_evidence()}
 
 
 def clp_evidence(clp: ClpFact, facts: StoreFacts, role: str) -> dict[str, Any]:
     p = clp.payment
-    role, matched = _by_hand(facts, "claim_payment", clp.id, role)
     return {
-        **matched, "role": role, "record": "CLP", "file": _file(facts, clp.file_id), "file_id": clp.file_id,
+        **_by_hand(facts, "claim_payment", clp.id), "role": role, "record": "CLP", "file": _file(facts, clp.file_id), "file_id": clp.file_id,
         "segment": clp.segment, "offset": clp.offset, "isa13": p.isa13 if p else None, "st02": p.st02 if p else None,
         "trn02": p.trace_number if p else None, "check_date": p.payment_date.isoformat() if p and p.payment_date
         else None, "payer_id": clp.payer_id, "clp01": clp.clp01, "clp02": clp.status, "clp07": clp.clp07,
@@ -98,9 +95,8 @@ def note_missing_payment_dates(cand: Candidate) -> None:
 
 
 def svc_evidence(svc: SvcFact, clp: ClpFact, facts: StoreFacts, role: str) -> dict[str, Any]:
-    role, matched = _by_hand(facts, "service_payment", svc.id, role)
     return {
-        **matched, "role": role, "record": "SVC", "file": _file(facts, svc.file_id), "file_id": svc.file_id,
+        **_by_hand(facts, "service_payment", svc.id), "role": role, "record": "SVC", "file": _file(facts, svc.file_id), "file_id": svc.file_id,
         "segment": svc.segment, "offset": svc.offset, "clp07": clp.clp07,
         "trn02": clp.payment.trace_number if clp.payment else None,
         # The paid date (BPR16) of the line's check: when the credit arose, and the CMS-838's paid date.

@@ -19,7 +19,7 @@ from edi_engine import outputs
 from edi_engine.errors import UsageError
 from edi_engine.ledger import credit, ledger_for
 from edi_engine.parsers.validation import validate_file
-from edi_engine.rules import list_findings
+from edi_engine.rules import explain, list_findings
 from edi_engine.rules.report import FindingRecord
 from edi_engine.simulate.expected import compare, load_expected
 from edi_engine.simulate.replay import actual_findings
@@ -80,11 +80,19 @@ def test_matched_by_hand_the_ledger_posts_it_and_detect_finds_the_duplicate(stor
     assert resolution.startswith(f"matched by hand to claim {CLAIM} (manual match #{done.match_ids[0]} by ana)")
     dup = found[("duplicate_payment", CLAIM)]
     assert (dup.status, dup.refund_to, dup.payer_id, str(dup.amount)) == ("open", "payer", "NSB02", "316.55")
-    again = [r for r in dup.evidence["records"] if r["role"].startswith("paid again")]
+    again = [r for r in dup.evidence["records"] if r["role"] == "paid again"]
     assert len(again) == 1 and again[0]["clp01"] == TYPO
     assert again[0]["matched"]["method"] == "manual" and again[0]["matched"]["by"] == "ana"
     assert again[0]["matched"]["manual_match"] == done.match_ids[0]
-    assert "matched by hand: manual match" in again[0]["role"]
+    with store.connect() as conn:
+        roles = [s.role for s in explain(conn, dup.id).segments]
+    assert roles == ["first payment", f"paid again (matched by hand: manual match #{done.match_ids[0]} by ana)"]
+    # The payer's letter and the void of the payment made again work from it as from any duplicate.
+    outputs.decide(store, dup.id, "approve", by="ana", note="EOBs checked")
+    letter = outputs.render_letter(store, dup.id, fmt="txt", by="ana").decode()
+    assert "5243270030722" in letter and "316.55" in letter and "manual match" not in letter
+    void = outputs.corrected_claim_for_finding(store, dup.id, by="ana").decode()
+    assert "REF*F8*5243270030722" in void and "CLM*PCN0766001*" in void
 
     # The claim's ledger holds the second payment now: paid twice, the second one a payer's credit.
     with store.connect() as conn:
