@@ -61,7 +61,8 @@ def _by_hand(facts: StoreFacts, subject: str, subject_id: int) -> dict[str, Any]
 def clp_evidence(clp: ClpFact, facts: StoreFacts, role: str) -> dict[str, Any]:
     p = clp.payment
     return {
-        **_by_hand(facts, "claim_payment", clp.id), "role": role, "record": "CLP", "file": _file(facts, clp.file_id), "file_id": clp.file_id,
+        **_by_hand(facts, "claim_payment", clp.id),
+        "role": role, "record": "CLP", "file": _file(facts, clp.file_id), "file_id": clp.file_id,
         "segment": clp.segment, "offset": clp.offset, "isa13": p.isa13 if p else None, "st02": p.st02 if p else None,
         "trn02": p.trace_number if p else None, "check_date": p.payment_date.isoformat() if p and p.payment_date
         else None, "payer_id": clp.payer_id, "clp01": clp.clp01, "clp02": clp.status, "clp07": clp.clp07,
@@ -96,7 +97,8 @@ def note_missing_payment_dates(cand: Candidate) -> None:
 
 def svc_evidence(svc: SvcFact, clp: ClpFact, facts: StoreFacts, role: str) -> dict[str, Any]:
     return {
-        **_by_hand(facts, "service_payment", svc.id), "role": role, "record": "SVC", "file": _file(facts, svc.file_id), "file_id": svc.file_id,
+        **_by_hand(facts, "service_payment", svc.id),
+        "role": role, "record": "SVC", "file": _file(facts, svc.file_id), "file_id": svc.file_id,
         "segment": svc.segment, "offset": svc.offset, "clp07": clp.clp07,
         "trn02": clp.payment.trace_number if clp.payment else None,
         # The paid date (BPR16) of the line's check: when the credit arose, and the CMS-838's paid date.
