@@ -31,7 +31,7 @@ from edi_engine.web.queue import parse_filters, queue_page
 from edi_engine.web.safety import recorded_key, safe_next
 
 bp = Blueprint("web", __name__)
-PROPOSALS = ("refund", "offset", "dismiss")
+PROPOSALS = ("refund", "offset", "dismiss", "match")  # match: a reviewer names the claim an unmatched payment pays
 
 
 def _outputs() -> Any:

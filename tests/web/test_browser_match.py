@@ -94,7 +94,7 @@ def test_match_an_unmatched_payment_in_the_browser(page: Any, store: Any) -> Non
     assert "payment_matched by abe" in page.locator("ol.history").last.inner_text()
 
     outputs.detect_with_audit(store, as_of="2024-12-01")
-    page.reload()
+    page.goto(f"/findings/{unmatched}")
     assert page.locator("h1 .status").inner_text() == "resolved"
     page.screenshot(path=str(SHOTS / "match-done.png"), full_page=True)
     page.goto(f"/findings/{_finding_id(store, 'duplicate_payment')}")

@@ -94,6 +94,14 @@ def test_a_reviewer_may_not_match_and_csrf_is_checked(match_engine: Any, client_
     resp = abe.post(f"/findings/{f.id}/match", data={"csrf_token": "forged", "claim": CLAIM, "note": "EOB"})
     assert resp.status_code in (400, 403)
     assert outputs.manual_matches(match_engine, f.id) == []
+    # A reviewer proposes the claim instead; an approver decides.
+    page = rita.get(f"/findings/{f.id}").get_data(as_text=True)
+    assert '<option value="match">' in page
+    resp = rita.post(f"/findings/{f.id}/note", data={"csrf_token": token, "proposal": "match",
+                                                      "note": f"{CLAIM}: CLP01 typo on the EOB"})
+    assert resp.headers["Location"].endswith("msg=proposal-recorded")
+    assert [e.note for e in outputs.audit_events(match_engine, f.id) if e.event == "note"] == [
+        f"Proposed match: {CLAIM}: CLP01 typo on the EOB"]
 
 
 def test_match_detect_and_undo_through_the_app(match_engine: Any, client_as: Any) -> None:
