@@ -378,6 +378,51 @@ def note_cmd(ctx: click.Context, finding_id: int, by: str, note: str) -> None:
     add_note(open_store(db_url(ctx)), finding_id, by=by, note=note)
 
 
+@findings_cmd.command("match")
+@click.argument("finding_id", type=int)
+@click.option("--claim", "claim", required=True, metavar="CLM01", help="The claim the payment belongs to.")
+@click.option("--line", "line", type=click.IntRange(min=1), default=None, metavar="N",
+              help="The claim's line (LX01), for a service payment or a claim payment of one SVC.")
+@click.option("--by", required=True, help="Who matches it (audit trail).")
+@click.option("--note", required=True, help="Why: what the EOB or the payer showed.")
+@click.option("--override", is_flag=True, help="Match to a claim of another payer or member id all the same.")
+@click.pass_context
+@handle_errors
+def match_cmd(ctx: click.Context, finding_id: int, claim: str, line: int | None, by: str, note: str,
+              override: bool) -> None:
+    """Match the payment of an unmatched_payment finding to a claim (or a line) by hand; the next
+    detect posts it to that claim.
+
+    Example: edi-engine findings match 4 --claim PCN0766001 --by ana --note "EOB: CLP01 mistyped"
+    """
+    from edi_engine.outputs import match_payment
+    from edi_engine.store.engine import open_store
+    done = match_payment(open_store(db_url(ctx)), finding_id, claim=claim, line=line, by=by, note=note,
+                         override=override)
+    click.echo(f"finding {finding_id}: {done.amount:.2f} matched by hand to claim {done.claim}"
+               + (f" line {done.line}" if done.line else "")
+               + f" (manual match #{', #'.join(str(i) for i in done.match_ids)}); run `edi-engine detect` to post it")
+
+
+@findings_cmd.command("unmatch")
+@click.argument("finding_id", type=int)
+@click.option("--by", required=True, help="Who undoes it (audit trail).")
+@click.option("--note", required=True, help="Why the match was wrong.")
+@click.pass_context
+@handle_errors
+def unmatch_cmd(ctx: click.Context, finding_id: int, by: str, note: str) -> None:
+    """Undo the manual match of an unmatched_payment finding; the next detect reads the payment as
+    unmatched again.
+
+    Example: edi-engine findings unmatch 4 --by ana --note "payer says it was another claim"
+    """
+    from edi_engine.outputs import unmatch_payment
+    from edi_engine.store.engine import open_store
+    undone = unmatch_payment(open_store(db_url(ctx)), finding_id, by=by, note=note)
+    click.echo(f"finding {finding_id}: manual match #{', #'.join(str(m.id) for m in undone)} to claim "
+               f"{undone[0].clm01} undone; run `edi-engine detect` to read the payment as unmatched again")
+
+
 @main.command("audit")
 @click.argument("finding_id", type=int, required=False)
 @click.option("--json", "as_json", is_flag=True, help="Print the events as JSON.")

@@ -7,6 +7,10 @@ Public API:
     record_refund(engine, finding_id, *, by, method="check"|"eft", number, paid_on, amount=None)
         -> RefundRecorded              a check or EFT that repaid a finding, whole or in part
     add_note(engine, finding_id, *, by, note)
+    match_payment(engine, finding_id, *, claim, line=None, by, note, override=False) -> MatchDone
+    unmatch_payment(engine, finding_id, *, by, note) -> list[ManualMatchRow]
+        an unmatched payment matched to a claim (or line) by hand, and undone; the next detect uses it
+    manual_matches(engine, finding_id), match_candidates(engine, finding_id, search="") -> list[CandidateClaim]
     audit_events(engine, finding_id=None) -> list[AuditEvent]
     detect_with_audit(engine, **detect_kwargs) -> DetectSummary    detect + identified/resolved events
     corrected_claim(engine, claim_id, *, mode="replace"|"void", payer_id=None, changes=None, by="system")
@@ -32,10 +36,21 @@ from edi_engine.outputs.cms838 import Cms838Header, Cms838Line, Cms838Report, cm
 from edi_engine.outputs.corrected import corrected_claim, corrected_claim_for_finding
 from edi_engine.outputs.decisions import DECISION_NAMES, RefundRecorded, add_note, decide, record_refund
 from edi_engine.outputs.letters import PatientNotice, PayerLetter, build_context, render, render_letter
+from edi_engine.outputs.manual import (
+    CandidateClaim,
+    ManualMatchRow,
+    MatchDone,
+    manual_matches,
+    match_candidates,
+    match_payment,
+    unmatch_payment,
+)
 from edi_engine.outputs.reports import credit_balance_report, reconcile_report, render_report, unacknowledged_report
 
 __all__ = [
-    "AuditEvent", "Cms838Header", "Cms838Line", "Cms838Report", "DECISION_NAMES", "RefundRecorded", "add_note",
+    "AuditEvent", "CandidateClaim", "ManualMatchRow", "MatchDone", "manual_matches", "match_candidates",
+    "match_payment", "unmatch_payment", "Cms838Header", "Cms838Line", "Cms838Report", "DECISION_NAMES",
+    "RefundRecorded", "add_note",
     "audit_events", "cms838_report", "corrected_claim", "corrected_claim_for_finding", "decide", "record_refund",
     "PatientNotice", "PayerLetter", "build_context", "credit_balance_report", "detect_with_audit",
     "reconcile_report", "render", "render_cms838", "render_letter", "render_report", "unacknowledged_report",

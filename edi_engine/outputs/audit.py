@@ -89,8 +89,10 @@ def detect_with_audit(engine: Engine, **kwargs: Any) -> DetectSummary:
                        details={**facts, "status": row.status, "identified_on": _iso(row.identified_on),
                                 **({"backfilled": True} if backfilled else {})})
             if old in ("open", "approved") and row.status == "resolved":
+                why = str(json.loads(row.evidence).get("resolution", {}).get("summary", ""))
                 record(conn, "resolved", finding_id=row.id, actor=DETECT_ACTOR,
-                       note="a later remittance recovered the credit or the data that raised it changed",
+                       note=why if why.startswith("matched by hand") else
+                       "a later remittance recovered the credit or the data that raised it changed",
                        details={**facts, "from": old, "to": "resolved", "resolved_on": _iso(row.resolved_on)})
             elif old == "resolved" and row.status == "open":
                 record(conn, "reopened", finding_id=row.id, actor=DETECT_ACTOR,

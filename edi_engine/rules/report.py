@@ -171,5 +171,9 @@ def _segments(conn: Connection, records: list[dict[str, Any]]) -> list[SegmentTe
         note = "" if textual is not None else "file not in the store" if not ids else \
             NOT_KEPT if all(found[(fid, int(rec["offset"]))] is None for fid in ids) else \
             "no file stored under this name holds this segment"
-        out.append(SegmentText(str(rec.get("role", "")), str(rec["file"]), rec.get("segment"), textual, note))
+        role = str(rec.get("role", ""))
+        matched = rec.get("matched")
+        if isinstance(matched, dict):  # a payment a person matched to this claim (rules/candidate.py)
+            role += f" (matched by hand: manual match #{matched.get('manual_match')} by {matched.get('by')})"
+        out.append(SegmentText(role, str(rec["file"]), rec.get("segment"), textual, note))
     return out

@@ -197,6 +197,7 @@ class _Reconciler:
         self.by_account: dict[str, list[str]] = defaultdict(list)
         self.seen: set[str] = set()
         self.resolution: dict[str, list[dict[str, Any]]] = {}
+        self.by_hand: dict[int, str] = {}  # finding id -> the manual match that resolves it (an unmatched payment)
         self.inserts: list[dict[str, Any]] = []
         self.add_stored(stored.all_findings(conn, accounts))
 
@@ -232,8 +233,9 @@ class _Reconciler:
                 continue
             evidence = json.loads(row.evidence)
             evidence["resolution"] = {"on": self.as_of.isoformat(),
-                                      "summary": "no longer a credit: a later remittance recovered it or the "
-                                                 "data that raised it changed",
+                                      "summary": self.by_hand.get(row.id) or
+                                      "no longer a credit: a later remittance recovered it or the data that "
+                                      "raised it changed",
                                       "records": self.resolution.get(key, [])}
             stored.update_finding(self.conn, row.id, {
                 "status": "resolved", "resolved_on": self.as_of, "evidence": json.dumps(evidence, sort_keys=True),
@@ -544,6 +546,8 @@ def _detect(engine: Engine, as_of: date | str | None, pack: RulePack | None, rul
         facts = load_store_facts(conn) if some is None else load_store_facts(conn, sorted(some))
         if some is not None:  # a replacement under a new CLM01 is its original's account
             some = {facts.root(k) for k in some}
+            # A payment matched by hand into one of these accounts leaves its own CLP01's: reconciled too.
+            some |= {m.clp01 for m in facts.manual.values() if m.root in some and m.clp01}
         if some is None:
             reconciler = _Reconciler(conn, pack, summary.as_of, summary)
         else:  # a run over some accounts reconciles only theirs (and the store-wide findings)
@@ -551,6 +555,11 @@ def _detect(engine: Engine, as_of: date | str | None, pack: RulePack | None, rul
             if scope is not None and scope.accounts is not None:
                 keep |= scope.accounts  # as stored: a CLM01 linked since keeps findings of its own
             reconciler = _Reconciler(conn, pack, summary.as_of, summary, keep)
+        for hand in facts.manual.values():
+            if hand.finding_id is not None:
+                reconciler.by_hand[hand.finding_id] = (f"matched by hand to claim {hand.root} (manual match "
+                                                       f"#{hand.id} by {hand.matched_by}): the payment is posted to "
+                                                       "that claim")
         matches = _MatchWriter(conn, some is not None)
         cands: list[Candidate] = []
         open_patient: dict[tuple[str, ...], int] = defaultdict(int)

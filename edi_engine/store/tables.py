@@ -55,6 +55,7 @@ from sqlalchemy import (
     Text,
     UniqueConstraint,
     func,
+    text,
 )
 from sqlalchemy.engine import Dialect
 from sqlalchemy.types import TypeDecorator
@@ -64,7 +65,8 @@ from edi_engine.store.types import DecimalText, Money
 __all__ = [
     "EVENTS", "UTCDateTime", "acknowledgment", "adjustment", "audit_event", "claim", "claim_line", "claim_payment",
     "claim_submission", "deposit", "deposit_match", "detect_run", "fee_schedule", "finding", "interchange",
-    "login_attempt", "login_device", "metadata", "patient_payment", "payer_alias", "payment", "payment_identity",
+    "login_attempt", "login_device", "manual_match", "metadata", "patient_payment", "payer_alias", "payment",
+    "payment_identity",
     "payment_match",
     "provider_adjustment", "refund", "remittance_delivery", "service_payment", "source_content", "source_file",
     "transaction_set", "web_session", "web_user",
@@ -82,7 +84,7 @@ metadata = MetaData(naming_convention={
 # The events of a finding's (or claim's) life the audit trail records.
 EVENTS = ("identified", "approved", "refunded", "offset", "dismissed", "resolved", "reopened",
           "letter_written", "corrected_claim_written", "note", "investigation_started", "investigation_ended",
-          "cms838_reported", "refund_recorded", "refund_returned")
+          "cms838_reported", "refund_recorded", "refund_returned", "payment_matched", "payment_unmatched")
 
 
 class UTCDateTime(TypeDecorator[datetime]):
@@ -466,6 +468,29 @@ payment_match = Table(
     Column('claim_payment_id', Integer, nullable=True, comment='CLP reversed or recouped'),
     Column('method', String, nullable=False, comment='e.g. clp01+payer+charge, ref6r, svc06+date+units, clp07'),
     UniqueConstraint('subject', 'subject_id'),
+)
+
+# A payment matched to a claim (or a line) by a person: the ledger uses it as it uses an automatic
+# match (method 'manual'). Never deleted: undoing it sets undone_*, so who matched and who undid
+# stay on record; at most one row per payment is in force (undone_at NULL). Ids are not foreign
+# keys, as in payment_match: matching is derived from these rows, never the other way round.
+manual_match = Table(
+    'manual_match', metadata,
+    Column('id', Integer, primary_key=True),
+    Column('subject', String, nullable=False, comment='claim_payment (CLP) or service_payment (SVC)'),
+    Column('subject_id', Integer, nullable=False, comment="id of the row in the subject's table"),
+    Column('claim_id', Integer, nullable=False, comment='837 claim the payment is matched to'),
+    Column('claim_line_id', Integer, nullable=True, comment='837 line, when matched to a line'),
+    Column('finding_id', Integer, nullable=True, index=True, comment='the unmatched_payment finding it answered'),
+    Column('note', Text, nullable=False, comment='why, in the words of who matched it'),
+    Column('matched_by', String, nullable=False),
+    Column('matched_at', UTCDateTime(), nullable=False, comment='UTC'),
+    Column('undone_by', String, nullable=True),
+    Column('undone_at', UTCDateTime(), nullable=True, comment='UTC; NULL while the match is in force'),
+    Column('undo_note', Text, nullable=True),
+    Index('ix_manual_match_subject_subject_id', 'subject', 'subject_id'),
+    Index('uq_manual_match_in_force', 'subject', 'subject_id', unique=True,
+          sqlite_where=text('undone_at IS NULL'), postgresql_where=text('undone_at IS NULL')),
 )
 
 # A credit balance (refund finding) or a data problem (unmatched_payment, unbalanced_remittance).

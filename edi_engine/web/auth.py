@@ -46,6 +46,7 @@ ACTIONS = {
     "investigate": "approver",
     "letter": "approver",
     "corrected-claim": "approver",
+    "match": "approver",  # a payment matched to a claim by hand, and undone: who may decide findings
     "users": "admin",
 }
 # Each action as the end of "Your role (reviewer) may not ...".
@@ -60,6 +61,7 @@ ACTION_WORDS = {
     "investigate": "record investigations that suspend a deadline",
     "letter": "download letters",
     "corrected-claim": "download corrected claims",
+    "match": "match payments to claims",
     "users": "manage users",
 }
 SESSION_HOURS = 12

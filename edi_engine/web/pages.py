@@ -14,7 +14,9 @@ from typing import Any
 
 from sqlalchemy.engine import Engine
 
+from edi_engine.errors import UsageError
 from edi_engine.outputs.letters import NO_LETTER_STATUSES
+from edi_engine.outputs.manual import CandidateClaim, ManualMatchRow, manual_matches, match_candidates
 from edi_engine.rules import aging, categories, explain
 from edi_engine.rules.categories import Owed
 from edi_engine.rules.lifecycle import ON_BOOKS, REFUND_DECISIONS, Decision, next_status
@@ -77,6 +79,12 @@ class DetailContext:
     history: tuple[HistoryItem, ...]
     letter_to: str  # payer or patient
     history_note: str  # why the history may be empty
+    # Manual matching of an unmatched payment (outputs/manual.py): the claims offered, the search that
+    # found them, and the matches made from this finding (undone ones included).
+    candidates: tuple[CandidateClaim, ...] = ()
+    match_search: str = ""
+    manual: tuple[ManualMatchRow, ...] = ()
+    payment_found: bool = False  # the finding is a claim or service payment still stored (not a PLB)
 
     # What the template may offer is read from the lifecycle and the registry, never named in Jinja.
     def may(self, decision: str) -> bool:
@@ -99,6 +107,17 @@ class DetailContext:
         category = categories.get(self.explanation.finding.category)
         return (category.refund or category.owed is Owed.PROVIDER) and \
             self.explanation.finding.status not in NO_LETTER_STATUSES
+
+    @property
+    def manual_in_force(self) -> ManualMatchRow | None:
+        return next((m for m in self.manual if m.in_force), None)
+
+    @property
+    def matchable(self) -> bool:
+        """An open unmatched payment not matched by hand yet, and a user who may match it."""
+        f = self.explanation.finding
+        return f.category == "unmatched_payment" and f.status == "open" and self.manual_in_force is None \
+            and self.chrome.can("match") and self.payment_found
 
     @property
     def on_books(self) -> bool:
@@ -228,15 +247,26 @@ def _when(at: Any) -> str:
     return str(at)
 
 
-def detail_page(engine: Engine, finding_id: int, chrome: Chrome) -> DetailContext:
-    """UsageError (-> 404) for an unknown finding."""
+def detail_page(engine: Engine, finding_id: int, chrome: Chrome, match_search: str = "") -> DetailContext:
+    """UsageError (-> 404) for an unknown finding. For an unmatched payment, the claims it may be matched
+    to (found by `match_search`, else the payer's claims of its charge or dates) when the user may match."""
     with engine.connect() as conn:
         e = explain(conn, finding_id)
     f = e.finding
     history, note = history_for(engine, finding_id)
+    manual: tuple[ManualMatchRow, ...] = ()
+    candidates: tuple[CandidateClaim, ...] = ()
+    found = False
+    if f.category == "unmatched_payment":
+        manual = tuple(manual_matches(engine, finding_id))
+        if f.status == "open" and chrome.can("match") and not any(m.in_force for m in manual):
+            try:
+                candidates, found = tuple(match_candidates(engine, finding_id, match_search)), True
+            except UsageError:  # a PLB, or a payment no longer stored: nothing to match by hand
+                candidates = ()
     return DetailContext(chrome, e, urgency(f.deadline, chrome.today, f.status),
                          _claims(engine, f.claim_id) if f.claim_id else (), history,
-                         categories.get(f.category).letter_to, note)
+                         categories.get(f.category).letter_to, note, candidates, match_search[:64], manual, found)
 
 
 def dashboard_page(engine: Engine, chrome: Chrome, pack: RulePack) -> DashboardContext:

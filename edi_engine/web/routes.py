@@ -31,7 +31,7 @@ from edi_engine.web.queue import export_csv, queue_error_page, queue_page, read_
 from edi_engine.web.safety import recorded_key, safe_next
 
 bp = Blueprint("web", __name__)
-PROPOSALS = ("refund", "offset", "dismiss")
+PROPOSALS = ("refund", "offset", "dismiss", "match")  # match: a reviewer names the claim an unmatched payment pays
 
 
 def _outputs() -> Any:
@@ -146,7 +146,7 @@ def queue_export() -> Response:
 def finding(finding_id: int) -> Response:
     require("view")
     try:
-        ctx = detail_page(engine(), finding_id, page_chrome("queue"))
+        ctx = detail_page(engine(), finding_id, page_chrome("queue"), request.args.get("match_q", "")[:64])
     except UsageError:
         abort(404, description=f"There is no finding {finding_id}.")
     return render("detail.html", ctx)
@@ -191,6 +191,35 @@ def note(finding_id: int) -> Response:
     except UsageError as exc:
         return _refused(finding_id, f"Not recorded: {exc}")
     return _back(finding_id, "proposal-recorded" if proposal else "note-added")
+
+
+@bp.post("/findings/<int:finding_id>/match")
+def match(finding_id: int) -> Response:
+    """Match an unmatched payment to a claim (or a line) by hand, or undo it (outputs/manual.py)."""
+    require("match")
+    step = request.form.get("step", "match")
+    if step not in ("match", "unmatch"):
+        abort(400, description="Unknown matching step.")
+    f, by = request.form, current().user.username
+    note = f.get("note", "").strip()[:2000]
+    if not note:
+        return _back(finding_id, "match-needs-note")
+    from edi_engine.outputs.manual import match_payment, unmatch_payment
+    try:
+        if step == "unmatch":
+            unmatch_payment(engine(), finding_id, by=by, note=note)
+            return _back(finding_id, "payment-unmatched")
+        claim = f.get("claim", "").strip()[:64]
+        if not claim:
+            return _back(finding_id, "match-needs-claim")
+        line_text = f.get("line", "").strip()
+        if line_text and not (line_text.isdigit() and 0 < int(line_text) < 100000):
+            return _refused(finding_id, "Not matched: the line is a line number (LX01), e.g. 2.")
+        match_payment(engine(), finding_id, claim=claim, line=int(line_text) if line_text else None, by=by,
+                      note=note, override=f.get("override") == "yes")
+    except UsageError as exc:
+        return _refused(finding_id, f"Not matched: {exc}")
+    return _back(finding_id, "payment-matched")
 
 
 @bp.post("/findings/<int:finding_id>/investigation")
