@@ -20,6 +20,7 @@ from typing import Any
 from edi_engine.errors import InputError, UsageError
 from edi_engine.money import Cents, to_cents
 from edi_engine.rules import categories
+from edi_engine.rules.approvals import ApprovalChain, parse_chain
 
 __all__ = ["Cms838Rules", "DepositRules", "ProviderInfo", "RulePack", "StateRules", "load_pack"]
 
@@ -174,6 +175,7 @@ class RulePack:
     states: dict[str, StateRules] = field(default_factory=dict)
     provider: ProviderInfo = ProviderInfo()
     cms838: Cms838Rules = Cms838Rules()
+    approvals: ApprovalChain = ApprovalChain()  # [approvals]: who approves a refund before its letter
 
     @property
     def state_rules(self) -> StateRules:
@@ -236,6 +238,7 @@ def load_pack(path: str | Path | None = None) -> RulePack:
             provider=_provider_info(raw.get("provider", {})),
             cms838=_cms838_rules(raw.get("cms838", {})),
             cob_own_allowable=frozenset(str(p) for p in raw.get("cob", {}).get("own_allowable_secondaries", [])),
+            approvals=parse_chain(raw.get("approvals", {})),
         )
     except (KeyError, TypeError, ValueError) as exc:
         raise UsageError(f"rule pack {source}: missing or invalid setting ({exc})") from None

@@ -24,7 +24,7 @@ __all__ = [
     "EVENTS", "AuditRow", "MatchKey", "StoredFinding", "StoredMatch", "all_findings", "audit_rows",
     "delete_matches", "finding_by_id", "finding_ids", "finding_record", "finding_statuses", "findings",
     "identified_finding_ids", "insert_audit_event", "insert_findings", "insert_matches", "mark_reported_if",
-    "open_categories", "set_status_if", "stored_matches", "update_finding", "update_match",
+    "open_categories", "set_status_if", "stored_matches", "update_finding", "update_match", "viewed_since",
 ]
 
 _F = tables.finding
@@ -86,8 +86,11 @@ def all_findings(conn: Connection) -> list[StoredFinding]:
     return [finding_record(r) for r in conn.execute(select(_F))]
 
 
-def finding_by_id(conn: Connection, finding_id: int) -> StoredFinding | None:
-    row = conn.execute(select(_F).where(_F.c.id == finding_id)).first()
+def finding_by_id(conn: Connection, finding_id: int, *, for_update: bool = False) -> StoredFinding | None:
+    """One finding; `for_update` locks its row until the transaction ends (PostgreSQL; SQLite's BEGIN
+    IMMEDIATE already serializes writers), so two decisions on one finding queue instead of racing."""
+    query = select(_F).where(_F.c.id == finding_id)
+    row = conn.execute(query.with_for_update() if for_update else query).first()
     return None if row is None else finding_record(row)
 
 
@@ -209,6 +212,12 @@ def audit_rows(conn: Connection, finding_id: int | None = None) -> list[AuditRow
     if finding_id is not None:
         query = query.where(_A.c.finding_id == finding_id)
     return [AuditRow(r.id, r.finding_id, r.event, r.actor, r.at, r.note, r.details) for r in conn.execute(query)]
+
+
+def viewed_since(conn: Connection, finding_id: int, actor: str, since: datetime) -> bool:
+    """`actor` has a `viewed` event on the finding at or after `since`."""
+    return conn.execute(select(_A.c.id).where(_A.c.finding_id == finding_id, _A.c.event == "viewed",
+                                              _A.c.actor == actor, _A.c.at >= since).limit(1)).first() is not None
 
 
 def identified_finding_ids(conn: Connection) -> set[int]:

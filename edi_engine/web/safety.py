@@ -40,6 +40,7 @@ MESSAGES: dict[str, str] = {
     "password-changed": "Password changed; your other sessions were signed out.",
     **{f"recorded-{d}": f"Recorded: {d.replace('-', ' ')}." for d in DECISION_NAMES},
     "recorded-partial-refund": "Recorded: a partial refund; the rest is still outstanding.",
+    "recorded-step": "Recorded: your approval step; the refund waits for its next step.",
 }
 
 
