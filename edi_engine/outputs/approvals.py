@@ -10,6 +10,7 @@ and, in the web app, with which role (None: the CLI's operator, who holds every 
 
 from __future__ import annotations
 
+import json
 from dataclasses import dataclass
 from datetime import UTC, datetime
 
@@ -111,6 +112,9 @@ def release_refusal(conn: Connection, row: StoredFinding, what: str = "letter or
         return f"finding {row.id} is {row.status}: nothing is owed back, so no {what} follows from it"
     if not category.refund or row.status in RELEASED:
         return None
+    held = json.loads(row.evidence).get("held")
+    if held:
+        return f"finding {row.id} is held for review, so no {what} yet: {held}"
     taken = len(_in_force(row, stored_steps.steps_for(conn, [row.id]).get(row.id, [])))
     so_far = f" ({taken} approval step{'s' if taken != 1 else ''} taken so far)" if taken else ""
     return (f"finding {row.id} is {row.status}, not approved{so_far}: a {what} is written only after the last "

@@ -265,7 +265,7 @@ def _history(engine: Engine, finding_id: int) -> tuple[tuple[HistoryItem, ...], 
 def _event(e: Any) -> str:
     """An event as the history shows it: an approval step with its place in the chain."""
     d = e.details
-    if e.event in ("step_approved", "approved") and d.get("of"):
+    if e.event in ("step_approved", "approved") and int(d.get("of") or 1) > 1:
         return f"{e.event} (step {d.get('step')} of {d.get('of')}: {d.get('name')})"
     return str(e.event)
 
