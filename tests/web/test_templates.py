@@ -48,10 +48,11 @@ def _finding(status: str = "open") -> FindingRecord:
                          {"summary": "paid 125.50 above the allowed amount", "records": []})
 
 
+ONE_STEP = ApprovalChain()
 TWO_STEPS = ApprovalChain((Step("proposal", "reviewer"), Step("approval", "approver")))
 
 
-def _detail(status: str, chain: ApprovalChain = ApprovalChain(), taken: tuple[Taken, ...] = ()) -> DetailContext:
+def _detail(status: str, chain: ApprovalChain = ONE_STEP, taken: tuple[Taken, ...] = ()) -> DetailContext:
     e = Explanation(_finding(status),
                     [LedgerLine("charge", "NSB02", Decimal("300.00"), True, "", "a.837 segment 30"),
                      LedgerLine("adjustment", "NSB02", Decimal("-10.00"), False, "CO-45", "b.835 segment 18")],
