@@ -146,8 +146,8 @@ def decide(finding_id: int) -> Response:
     action = request.form.get("action", "")
     if action not in DECISION_NAMES:
         abort(400, description="Unknown decision.")
-    pack = load_pack(config().rules_path)
-    if action == "approve":  # the chain's steps name their roles: the least of them may begin
+    pack = load_pack(config().rules_path) if action == "approve" else None
+    if pack is not None:  # the chain's steps name their roles: the least of them may begin
         role = current().user.role
         if not any(role_allows(role, s.role) for s in pack.approvals.steps + pack.approvals.extra_steps):
             abort(403, description=f"Your role ({role}) may not {ACTION_WORDS['approve']}.")

@@ -91,3 +91,11 @@ def test_roles_are_cumulative() -> None:
     assert role_allows("admin", "reviewer") and role_allows("approver", "approver")
     assert not role_allows("reviewer", "approver") and not role_allows("intruder", "reviewer")
     assert ApprovalChain().describe() == "approval (approver)"
+
+
+def test_letters_follow_the_statuses_past_the_last_approval() -> None:
+    from edi_engine.rules.lifecycle import RELEASED, Decision, Status, next_status
+    assert {Status.APPROVED, Status.REFUNDED, Status.OFFSET} == RELEASED
+    # every step but the last keeps a finding open; the one APPROVE move of the table is the last step's
+    assert next_status("open", Decision.APPROVE) == Status.APPROVED and Status.OPEN not in RELEASED
+    assert Status.DISMISSED not in RELEASED and Status.RESOLVED not in RELEASED
