@@ -103,7 +103,8 @@ def letter_cmd(ctx: click.Context, finding_id: int, to: str | None, template: st
 
 
 @main.command("letters")
-@click.option("--status", default="approved", show_default=True, help="Findings in this status.")
+@click.option("--status", type=click.Choice(["approved", "refunded", "offset"]), default="approved", show_default=True,
+              help="Findings in this status (letters follow the last approval).")
 @click.option("--format", "fmt", type=click.Choice(["pdf", "html", "txt"]), default="pdf", show_default=True)
 @click.option("--rules", "rules_path", type=click.Path(exists=True, dir_okay=False),
               help="Rule pack: letterhead and signer ([provider], [letters]), payers' refund addresses.")
@@ -289,10 +290,34 @@ def _decision(action: str, summary: str) -> None:
         click.echo(f"finding {finding_id}: {action} recorded")
 
 
-for _action, _summary in (("approve", "Approve an open finding for refund."),
-                          ("dismiss", "Dismiss an open or approved finding."),
+for _action, _summary in (("dismiss", "Dismiss an open or approved finding."),
                           ("offset", "Record that an approved finding was offset.")):
     _decision(_action, _summary)
+
+
+@findings_cmd.command("approve")
+@click.argument("finding_id", type=int)
+@click.option("--by", required=True, help="Who approves (four eyes: one person takes one step of a finding).")
+@click.option("--note", default="", help="Why, or what was checked.")
+@click.option("--rules", "rules_path", type=click.Path(exists=True, dir_okay=False),
+              help="Rule pack TOML file: its [approvals] chain (give the one `serve` runs with).")
+@click.pass_context
+@handle_errors
+def approve_cmd(ctx: click.Context, finding_id: int, by: str, note: str, rules_path: str | None) -> None:
+    """Take the next approval step of an open finding: one approval by default; a rule pack's
+    [approvals] may ask for more (and more above an amount). The last step approves the refund, and
+    only then may its letter and corrected claim be written.
+
+    Example: edi-engine findings approve 12 --by maria --note "checked the EOB"
+    """
+    from edi_engine.outputs import decide
+    from edi_engine.store.engine import open_store
+    done = decide(open_store(db_url(ctx)), finding_id, "approve", by=by, note=note, rules_path=rules_path)
+    if done.step is not None and not done.step.last:
+        click.echo(f"finding {finding_id}: approval step {done.step.number} of {done.step.of} ({done.step.name}) "
+                   f"recorded; next: {done.step.next_label}")
+    else:
+        click.echo(f"finding {finding_id}: approve recorded")
 
 
 @findings_cmd.command("mark-refunded")

@@ -16,7 +16,7 @@ from __future__ import annotations
 
 import json
 from dataclasses import dataclass
-from datetime import UTC, date, datetime
+from datetime import UTC, date, datetime, time
 from typing import Any
 
 from sqlalchemy.engine import Connection, Engine
@@ -27,7 +27,7 @@ from edi_engine.store import findings as stored
 from edi_engine.store.detect_runs import DETECT_ACTOR
 from edi_engine.store.findings import EVENTS
 
-__all__ = ["AuditEvent", "audit_events", "detect_with_audit", "record"]
+__all__ = ["AuditEvent", "audit_events", "detect_with_audit", "record", "record_view"]
 
 @dataclass(frozen=True, slots=True)
 class AuditEvent:
@@ -66,6 +66,20 @@ def audit_events(engine: Engine, finding_id: int | None = None) -> list[AuditEve
     """Every event (or one finding's), oldest first."""
     with engine.connect() as conn:
         return events_on(conn, finding_id)
+
+
+def record_view(engine: Engine, finding_id: int, *, by: str, at: datetime | None = None) -> bool:
+    """Record that `by` opened the finding (its detail page: the patient's claim, ledger and segments), at
+    most once per person, finding and UTC day so the trail stays readable. False when already recorded
+    that day, or there is no such finding. The event names no PHI: the finding id and who."""
+    at = _utc(at or datetime.now(UTC))
+    day_start = datetime.combine(at.date(), time.min, tzinfo=UTC)
+    with engine.begin() as conn:
+        if stored.finding_by_id(conn, finding_id) is None or stored.viewed_since(conn, finding_id, by.strip(),
+                                                                                 day_start):
+            return False
+        record(conn, "viewed", finding_id=finding_id, actor=by, at=at)
+    return True
 
 
 def detect_with_audit(engine: Engine, **kwargs: Any) -> DetectSummary:

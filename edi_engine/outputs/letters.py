@@ -39,6 +39,7 @@ from sqlalchemy.engine import Connection, Engine
 from edi_engine.errors import InputError, UsageError
 from edi_engine.ledger import AccountView, ledger_for, line_totals
 from edi_engine.money import format_amount, from_cents
+from edi_engine.outputs.approvals import released
 from edi_engine.outputs.audit import record
 from edi_engine.outputs.codes import carc_text, rarc_text
 from edi_engine.outputs.corrected import load_original
@@ -479,9 +480,12 @@ def render_letter(engine: Engine, finding_id: int, *, to: str | None = None, fmt
                   pack: RulePack | None = None, rules_path: str | Path | None = None) -> bytes:
     """The letter for a finding as PDF, HTML or text bytes; records a letter_written event. The rule
     pack (`pack`, else the file `rules_path` merged over the default) gives letterhead, signer and
-    refund addresses."""
+    refund addresses. A refund's letter is written only after its last approval step
+    (outputs/approvals.py); build_context alone previews what it would say."""
     if fmt not in ("pdf", "html", "txt"):
         raise UsageError("letter format must be pdf, html or txt")
+    with engine.connect() as conn:
+        released(conn, finding_id, "letter")
     to = to or default_recipient(engine, finding_id)
     context = build_context(engine, finding_id, to, today, pack or load_pack(rules_path))
     if fmt == "pdf":

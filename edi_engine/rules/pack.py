@@ -20,6 +20,7 @@ from typing import Any
 from edi_engine.errors import InputError, UsageError
 from edi_engine.money import Cents, to_cents
 from edi_engine.rules import categories
+from edi_engine.rules.approvals import ApprovalChain, parse_chain
 
 __all__ = ["Cms838Rules", "DepositRules", "LetterRules", "PayerLetterRules", "ProviderInfo", "RulePack", "StateRules",
            "load_pack"]
@@ -224,6 +225,7 @@ class RulePack:
     provider: ProviderInfo = ProviderInfo()
     cms838: Cms838Rules = Cms838Rules()
     letters: LetterRules = LetterRules()
+    approvals: ApprovalChain = ApprovalChain()  # [approvals]: who approves a refund before its letter
 
     @property
     def state_rules(self) -> StateRules:
@@ -287,6 +289,7 @@ def load_pack(path: str | Path | None = None) -> RulePack:
             cms838=_cms838_rules(raw.get("cms838", {})),
             letters=_letter_rules(raw.get("letters", {})),
             cob_own_allowable=frozenset(str(p) for p in raw.get("cob", {}).get("own_allowable_secondaries", [])),
+            approvals=parse_chain(raw.get("approvals", {})),
         )
     except (KeyError, TypeError, ValueError) as exc:
         raise UsageError(f"rule pack {source}: missing or invalid setting ({exc})") from None

@@ -24,7 +24,8 @@ __all__ = [
     "EVENTS", "AuditRow", "MatchKey", "StoredFinding", "StoredMatch", "all_findings", "audit_rows",
     "delete_matches", "finding_by_id", "finding_ids", "finding_record", "finding_statuses", "findings",
     "findings_by_key", "insert_audit_event", "insert_findings", "insert_matches", "mark_reported_if",
-    "open_categories", "unidentified_findings", "set_status_if", "stored_matches", "update_finding", "update_match",
+    "open_categories", "set_status_if", "stored_matches", "unidentified_findings", "update_finding", "update_match",
+    "viewed_since",
 ]
 
 _F = tables.finding
@@ -96,8 +97,11 @@ def all_findings(conn: Connection, accounts: Collection[str] | None = None,
     return out
 
 
-def finding_by_id(conn: Connection, finding_id: int) -> StoredFinding | None:
-    row = conn.execute(select(_F).where(_F.c.id == finding_id)).first()
+def finding_by_id(conn: Connection, finding_id: int, *, for_update: bool = False) -> StoredFinding | None:
+    """One finding; `for_update` locks its row until the transaction ends (PostgreSQL; SQLite's BEGIN
+    IMMEDIATE already serializes writers), so two decisions on one finding queue instead of racing."""
+    query = select(_F).where(_F.c.id == finding_id)
+    row = conn.execute(query.with_for_update() if for_update else query).first()
     return None if row is None else finding_record(row)
 
 
@@ -248,3 +252,9 @@ def findings_by_key(conn: Connection, natural_keys: Collection[str]) -> dict[str
         out.update((r.natural_key, finding_record(r)) for r in conn.execute(
             select(_F).where(_F.c.natural_key.in_(keys[i:i + 500]))))
     return out
+
+
+def viewed_since(conn: Connection, finding_id: int, actor: str, since: datetime) -> bool:
+    """`actor` has a `viewed` event on the finding at or after `since`."""
+    return conn.execute(select(_A.c.id).where(_A.c.finding_id == finding_id, _A.c.event == "viewed",
+                                              _A.c.actor == actor, _A.c.at >= since).limit(1)).first() is not None

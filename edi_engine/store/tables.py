@@ -63,13 +63,11 @@ from sqlalchemy.types import TypeDecorator
 from edi_engine.store.types import DecimalText, Money
 
 __all__ = [
-    "EVENTS", "UTCDateTime", "acknowledgment", "adjustment", "audit_event", "claim", "claim_line", "claim_payment",
-    "claim_submission", "deposit", "deposit_match", "detect_run", "fee_schedule", "finding", "interchange",
-    "login_attempt", "login_device", "manual_match", "metadata", "patient_payment", "payer_alias", "payment",
-    "payment_identity",
-    "payment_match",
-    "provider_adjustment", "refund", "remittance_delivery", "service_payment", "source_content", "source_file",
-    "transaction_set", "web_session", "web_user",
+    "EVENTS", "UTCDateTime", "acknowledgment", "adjustment", "approval_step", "audit_event", "claim", "claim_line",
+    "claim_payment", "claim_submission", "deposit", "deposit_match", "detect_run", "fee_schedule", "finding",
+    "interchange", "login_attempt", "login_device", "manual_match", "metadata", "patient_payment", "payer_alias",
+    "payment", "payment_identity", "payment_match", "provider_adjustment", "refund", "remittance_delivery",
+    "service_payment", "source_content", "source_file", "transaction_set", "web_session", "web_user",
 ]
 
 metadata = MetaData(naming_convention={
@@ -84,7 +82,8 @@ metadata = MetaData(naming_convention={
 # The events of a finding's (or claim's) life the audit trail records.
 EVENTS = ("identified", "approved", "refunded", "offset", "dismissed", "resolved", "reopened",
           "letter_written", "corrected_claim_written", "note", "investigation_started", "investigation_ended",
-          "cms838_reported", "refund_recorded", "refund_returned", "payment_matched", "payment_unmatched")
+          "cms838_reported", "refund_recorded", "refund_returned", "payment_matched", "payment_unmatched",
+          "step_approved", "viewed")
 
 
 class UTCDateTime(TypeDecorator[datetime]):
@@ -545,6 +544,26 @@ refund = Table(
     Column('returned_on', Date, nullable=True, comment='the check came back or was never cashed: not a repayment'),
     Column('returned_reason', String, nullable=True, comment='returned or uncashed'),
     UniqueConstraint('finding_id', 'method', 'number'),
+)
+
+# One step of a refund's approval chain taken (rules/approvals.py; the audit trail records each too).
+# A step stands while the finding is as it was when the step was taken: `basis` is the finding's
+# amount and detect's last change of it (finding.updated_at), so an amount changed or a credit
+# resolved and reopened since asks for its approvals again. (finding, basis, step) is unique: two
+# people taking the same step at once record one. `finding_id` is no foreign key (see audit_event).
+approval_step = Table(
+    'approval_step', metadata,
+    Column('id', Integer, primary_key=True),
+    Column('finding_id', Integer, nullable=False, index=True, comment='finding.id'),
+    Column('step', Integer, nullable=False, comment='1-based position in the chain'),
+    Column('name', String, nullable=False, comment="the step's name in the rule pack's [approvals]"),
+    Column('role', String, nullable=False, comment='the least role the step needed'),
+    Column('actor', String, nullable=False, comment='who took it'),
+    Column('at', UTCDateTime(), nullable=False, comment='UTC'),
+    Column('note', Text, nullable=False),
+    Column('amount', Money, nullable=False, comment="the finding's amount approved"),
+    Column('basis', String, nullable=False, comment="the finding as approved: detect's last change and the amount"),
+    UniqueConstraint('finding_id', 'basis', 'step'),
 )
 
 # Who did what to a finding (or claim), when and why. Never updated, never deleted.

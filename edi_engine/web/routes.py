@@ -1,5 +1,7 @@
 """Routes of the review app: each a few lines over a function of pages.py, queue.py, auth.py or
-the outputs layer. Role checks (`require`) come first, before anything is read or written."""
+the outputs layer. Role checks (`require`) come first, before anything is read or written; an
+approval's step names its own role (the rule pack's [approvals]), which outputs.decide checks with
+four eyes before it writes (NotPermitted: 403). What a status does not allow is a 409."""
 
 from __future__ import annotations
 
@@ -9,11 +11,13 @@ from typing import Any
 from flask import Blueprint, abort, make_response, redirect, request, url_for
 from werkzeug.wrappers import Response  # what redirect() returns; Flask's Response is a subclass
 
-from edi_engine.errors import UsageError
+from edi_engine.errors import NotPermitted, UsageError
 from edi_engine.rules import explain
+from edi_engine.rules.approvals import role_allows
 from edi_engine.rules.lifecycle import DECISION_NAMES
 from edi_engine.rules.pack import load_pack
 from edi_engine.web import auth
+from edi_engine.web.auth import ACTION_WORDS
 from edi_engine.web.current import (
     DEVICE_COOKIE,
     LOGIN_CSRF_COOKIE,
@@ -56,7 +60,8 @@ def _refused(finding_id: int, message: str) -> Response:
     """The finding's page at once with why an action was refused: the reason quotes the store, so it is
     rendered here rather than carried in a redirect's URL."""
     try:
-        ctx = detail_page(engine(), finding_id, page_chrome("queue", message=message))
+        ctx = detail_page(engine(), finding_id, page_chrome("queue", message=message),
+                          pack=load_pack(config().rules_path))
     except UsageError:
         abort(404, description=f"There is no finding {finding_id}.")
     return render("detail.html", ctx, 409)
@@ -145,8 +150,10 @@ def queue_export() -> Response:
 @bp.get("/findings/<int:finding_id>")
 def finding(finding_id: int) -> Response:
     require("view")
+    _outputs().record_view(engine(), finding_id, by=current().user.username)  # once a day per person and finding
     try:
-        ctx = detail_page(engine(), finding_id, page_chrome("queue"), request.args.get("match_q", "")[:64])
+        ctx = detail_page(engine(), finding_id, page_chrome("queue"), request.args.get("match_q", "")[:64],
+                          load_pack(config().rules_path))
     except UsageError:
         abort(404, description=f"There is no finding {finding_id}.")
     return render("detail.html", ctx)
@@ -157,7 +164,13 @@ def decide(finding_id: int) -> Response:
     action = request.form.get("action", "")
     if action not in DECISION_NAMES:
         abort(400, description="Unknown decision.")
-    require(action)
+    pack = load_pack(config().rules_path) if action == "approve" else None
+    if pack is not None:  # the chain's steps name their roles: the least of them may begin
+        role = current().user.role
+        if not any(role_allows(role, s.role) for s in pack.approvals.steps + pack.approvals.extra_steps):
+            abort(403, description=f"Your role ({role}) may not {ACTION_WORDS['approve']}.")
+    else:
+        require(action)
     note = request.form.get("note", "").strip()[:2000]
     if action == "dismiss" and not note:
         return _back(finding_id, "dismiss-needs-reason")
@@ -170,7 +183,12 @@ def decide(finding_id: int) -> Response:
             if done.outstanding > 0:
                 return _back(finding_id, "recorded-partial-refund")
         else:
-            _outputs().decide(engine(), finding_id, action, by=current().user.username, note=note)
+            decided = _outputs().decide(engine(), finding_id, action, by=current().user.username, note=note,
+                                        role=current().user.role, pack=pack)
+            if decided.step is not None and not decided.step.last:
+                return _back(finding_id, "recorded-step")
+    except NotPermitted as exc:  # the role does not reach this step, or four eyes: another person takes it
+        abort(403, description=f"Not recorded: {exc}.")
     except UsageError as exc:  # an illegal transition, e.g. decided meanwhile in another tab; a bad amount
         return _refused(finding_id, f"Not recorded: {exc}")
     return _back(finding_id, recorded_key(action))
@@ -276,7 +294,8 @@ def corrected_claim(finding_id: int) -> Response:
         if mode == "finding":  # the correction the finding calls for (a duplicate voids the payment made again)
             data = outputs.corrected_claim_for_finding(engine(), finding_id, by=by)
         else:
-            data = outputs.corrected_claim(engine(), f.claim_id, mode=mode, payer_id=f.payer_id, by=by)
+            data = outputs.corrected_claim(engine(), f.claim_id, mode=mode, payer_id=f.payer_id, by=by,
+                                           finding_id=finding_id)
     except UsageError as exc:
         return _refused(finding_id, f"No corrected claim: {exc}")
     return _download(data, f"finding-{finding_id}-{mode}.837", "application/edi-x12")

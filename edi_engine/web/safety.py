@@ -44,6 +44,7 @@ MESSAGES: dict[str, str] = {
     "payment-unmatched": "Manual match undone: the next detect run reads the payment as unmatched again.",
     "match-needs-note": "A manual match needs a note saying why.",
     "match-needs-claim": "Pick the claim the payment belongs to.",
+    "recorded-step": "Recorded: your approval step; the refund waits for its next step.",
 }
 
 

@@ -54,6 +54,7 @@ def test_payer_letter_pdf_for_a_duplicate(pack_store) -> None:  # type: ignore[n
     evidence = json.loads(finding.evidence)
     first, again = evidence["records"]
     claim = _claim("duplicate_payment", finding.patient_control_number)
+    decide(engine, finding.id, "approve", by="ed")  # a letter follows the last approval
     pdf = _pdf_text(render_letter(engine, finding.id, to="payer", fmt="pdf", by="maria", today=date(2025, 2, 20)))
     due = date.fromisoformat(AS_OF) + timedelta(days=60)  # a commercial payer's default, from identification
     bp = claim.billing_provider
@@ -77,6 +78,7 @@ def test_payer_letter_pdf_for_a_duplicate(pack_store) -> None:  # type: ignore[n
 
 def test_cob_letter_names_both_payments(pack_store) -> None:  # type: ignore[no-untyped-def]
     engine = pack_store("cob_overpayment")
+    decide(engine, 1, "approve", by="ed")
     txt = render_letter(engine, 1, fmt="txt").decode()
     txt = " ".join(txt.split())
     assert "REFUND: 434.42" in txt and "Paid: 524.40" in txt and "Other insurance on this claim" in txt
@@ -90,6 +92,7 @@ def test_patient_notice_pdf_has_only_that_patients_account(pack_store) -> None: 
         others = {r[0] for r in conn.execute(text("SELECT patient_control_number FROM claim"))}
         member_ids = {r[0] for r in conn.execute(text("SELECT subscriber_member_id FROM claim"))}
     claim = _claim("patient_overpayment", finding.patient_control_number)
+    decide(engine, 1, "approve", by="ed")
     pdf = _pdf_text(render_letter(engine, 1, fmt="pdf"))
     for value in (finding.patient_control_number, "Refund notice", "34.37", "43.27", "8.90", "35.61",
                   f"{claim.charge:.2f}", claim.patient.name.name if claim.patient else claim.subscriber.name.name):
@@ -165,6 +168,7 @@ def test_no_letter_for_a_credit_the_payer_already_took_back_or_a_person_dismisse
             with pytest.raises(UsageError, match="resolved: nothing is owed back"):
                 render_letter(engine, finding_id, to="payer", fmt="txt", by="maria", today=date(2025, 1, 20))
         else:
+            decide(engine, finding_id, "approve", by="ed")
             assert "REFUND" in render_letter(engine, finding_id, to="payer", fmt="txt", by="maria",
                                              today=date(2025, 1, 20)).decode()
             decide(engine, finding_id, "dismiss", by="maria", note="the payer agreed it was a split")
@@ -178,9 +182,9 @@ def test_a_letter_written_after_the_deadline_says_it_was_due_and_zip4_is_hyphena
     with engine.connect() as conn:
         finding = conn.execute(text("SELECT * FROM finding")).one()
     due = date.fromisoformat(str(finding.deadline))
+    decide(engine, finding.id, "approve", by="ed")  # a letter follows the last approval
     ask = render_letter(engine, finding.id, to="payer", fmt="txt", by="maria", today=due + timedelta(days=1)).decode()
     assert f"This overpayment was due back by {due.strftime('%m/%d/%Y')}." in ask and "returning" not in ask
-    decide(engine, finding.id, "approve", by="maria")
     record_refund(engine, finding.id, by="maria", method="check", number="5001", paid_on=due.isoformat())
     late = render_letter(engine, finding.id, to="payer", fmt="txt", by="maria", today=due + timedelta(days=1)).decode()
     assert f"This refund was due by {due.strftime('%m/%d/%Y')}; we are returning it with this letter." in late
@@ -196,6 +200,8 @@ def test_an_offset_is_a_credit_notice_that_offers_a_refund_instead(pack_store) -
         offset = conn.execute(text("SELECT id FROM finding WHERE refund_to = 'offset' ORDER BY id")).first()
         refund = conn.execute(text("SELECT id FROM finding WHERE refund_to = 'patient' ORDER BY id")).first()
     assert offset is not None and refund is not None
+    decide(engine, offset.id, "approve", by="ed")
+    decide(engine, refund.id, "approve", by="ed")
     notice = render_letter(engine, offset.id, fmt="txt", by="maria", today=date(2025, 2, 20)).decode()
     assert "CREDIT NOTICE" in notice and "YOUR CREDIT, TO APPLY:" in notice
     assert "With your consent, we will apply this credit" in notice and "open balance of another visit" in notice
@@ -212,10 +218,10 @@ def test_the_payer_letter_names_the_recorded_checks_and_never_also_offers_a_reco
     engine = pack_store("duplicate_payment")
     with engine.connect() as conn:
         finding = conn.execute(text("SELECT * FROM finding")).one()
+    decide(engine, finding.id, "approve", by="maria")
     before = render_letter(engine, finding.id, to="payer", fmt="txt", by="maria", today=date(2025, 2, 20)).decode()
     assert "No check is enclosed: please recoup" in before and "(835 PLB, reason WO)" in before
     assert "Please do not also recoup" not in before and "Enclosure" not in before
-    decide(engine, finding.id, "approve", by="maria")
     record_refund(engine, finding.id, by="maria", method="check", number="5001", paid_on="2025-02-19", amount="100.00")
     partial = render_letter(engine, finding.id, to="payer", fmt="txt", by="maria", today=date(2025, 2, 20)).decode()
     rest = Decimal(finding.amount) / 100 - Decimal("100.00")
@@ -232,5 +238,6 @@ def test_a_texas_patient_notice_does_not_offer_to_keep_the_credit(pack_store, tm
     detect(engine, as_of=AS_OF, rules_path=str(rules))
     with engine.connect() as conn:
         patient = conn.execute(text("SELECT id FROM finding WHERE refund_to = 'patient' ORDER BY id")).first()
+    decide(engine, patient.id, "approve", by="ed")
     notice = render_letter(engine, patient.id, fmt="txt", by="maria", today=date(2025, 2, 20)).decode()
     assert "REFUND NOTICE" in notice and "keep this amount as a credit" not in notice  # Ins. Code 1661.005

@@ -105,6 +105,10 @@ def test_a_reviewer_annotates_and_proposes(engine, as_user) -> None:  # type: ig
 def test_an_approver_downloads_the_letter_as_pdf(engine, as_user) -> None:  # type: ignore[no-untyped-def]
     abe = as_user("abe")
     fid = _first(engine, status="open", refund_to="payer")
+    early = abe.post(f"/findings/{fid}/letter", data={"to": "payer", "csrf_token": page_token(abe)})
+    assert early.status_code == 409 and "only after the last approval step" in early.get_data(as_text=True)
+    assert not [e for e in outputs.audit_events(engine, finding_id=fid) if e.event == "letter_written"]
+    abe.post(f"/findings/{fid}/decide", data={"action": "approve", "csrf_token": page_token(abe)})
     resp = abe.post(f"/findings/{fid}/letter", data={"to": "payer", "csrf_token": page_token(abe)})
     assert resp.status_code == 200 and resp.mimetype == "application/pdf"
     assert resp.data.startswith(b"%PDF") and "attachment" in resp.headers["Content-Disposition"]
@@ -115,6 +119,10 @@ def test_an_approver_downloads_the_letter_as_pdf(engine, as_user) -> None:  # ty
 def test_an_approver_downloads_the_corrected_claim(engine, as_user) -> None:  # type: ignore[no-untyped-def]
     abe = as_user("abe")
     fid = _first(engine, status="open", category="duplicate_payment")
+    for mode in ("finding", "replace", "void"):  # none before the last approval
+        early = abe.post(f"/findings/{fid}/corrected-claim", data={"mode": mode, "csrf_token": page_token(abe)})
+        assert early.status_code == 409 and "only after the last approval step" in early.get_data(as_text=True)
+    abe.post(f"/findings/{fid}/decide", data={"action": "approve", "csrf_token": page_token(abe)})
     resp = abe.post(f"/findings/{fid}/corrected-claim", data={"mode": "finding", "csrf_token": page_token(abe)})
     assert resp.status_code == 200, resp.get_data(as_text=True)[:2000]
     assert resp.data.startswith(b"ISA") and b"*837*" in resp.data

@@ -101,6 +101,9 @@ def test_download_the_letter_in_the_browser(page, tmp_path) -> None:  # type: ig
     _sign_in(page, "abe")
     page.locator("table.queue tbody tr").first.locator("a").first.click()
     page.wait_for_url("**/findings/*")
+    assert page.get_by_role("button", name="Download letter").count() == 0  # not before the approval
+    page.get_by_role("button", name="Approve refund").click()
+    page.wait_for_selector("text=Recorded: approve.")
     with page.expect_download() as info:
         page.get_by_role("button", name="Download letter").click()
     download = info.value
