@@ -6,7 +6,7 @@ outputs layer's audit trail."""
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import date, datetime
 from decimal import Decimal
 from pathlib import Path
@@ -77,6 +77,7 @@ class DetailContext:
     history: tuple[HistoryItem, ...]
     letter_to: str  # payer or patient
     history_note: str  # why the history may be empty
+    payer_names: dict[str, str] = field(default_factory=dict)  # the ledger's parties, by payer id
 
     # What the template may offer is read from the lifecycle and the registry, never named in Jinja.
     def may(self, decision: str) -> bool:
@@ -232,11 +233,12 @@ def detail_page(engine: Engine, finding_id: int, chrome: Chrome) -> DetailContex
     """UsageError (-> 404) for an unknown finding."""
     with engine.connect() as conn:
         e = explain(conn, finding_id)
+        names = payer_names(conn)
     f = e.finding
     history, note = history_for(engine, finding_id)
     return DetailContext(chrome, e, urgency(f.deadline, chrome.today, f.status),
                          _claims(engine, f.claim_id) if f.claim_id else (), history,
-                         categories.get(f.category).letter_to, note)
+                         categories.get(f.category).letter_to, note, names)
 
 
 def dashboard_page(engine: Engine, chrome: Chrome, pack: RulePack) -> DashboardContext:

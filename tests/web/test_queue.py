@@ -217,5 +217,6 @@ def test_payer_names_on_the_detail_page_and_the_dashboard(store: Engine, client:
     target = _findings(store, _F.c.status == "open", _F.c.payer_id == "PPN04")[0]
     detail = _get(client, f"/findings/{target.id}")
     assert '<dt>Payer</dt><dd>PINNACLE PPO NETWORK <span class="muted">PPN04</span>' in detail
+    assert '<td><span title="PPN04">PINNACLE PPO NETWORK</span></td>' in detail  # the ledger's party
     dashboard = _get(client, "/dashboard")
     assert '<a href="/findings?payer=PPN04">PINNACLE PPO NETWORK</a> <span class="muted">PPN04</span>' in dashboard
