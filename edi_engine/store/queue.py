@@ -144,8 +144,10 @@ def _like(text: str) -> str:
 def _starts(column: Any, prefix: str) -> Any:
     """lower(column) starts with `prefix` (lower case): a range the lower() index answers, and LIKE to be exact."""
     low = func.lower(column)
-    return and_(low >= prefix, low < prefix[:-1] + chr(ord(prefix[-1]) + 1),
-                low.like(_like(prefix) + "%", escape="\\"))
+    like = low.like(_like(prefix) + "%", escape="\\")
+    if ord(prefix[-1]) >= 0x10FFFF:  # no character after it to bound the range with
+        return like
+    return and_(low >= prefix, low < prefix[:-1] + chr(ord(prefix[-1]) + 1), like)
 
 
 def _named(last: Any, first: Any, words: list[str]) -> Any:

@@ -6,7 +6,7 @@ outputs layer's audit trail."""
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import date, datetime
 from decimal import Decimal
 from pathlib import Path
@@ -103,6 +103,7 @@ class DetailContext:
     steps: tuple[StepView, ...] = ()  # the chain's steps, taken or waiting, while the finding is open
     released: bool = True  # its letter and corrected claim may be written (outputs/approvals.release_refusal)
     viewers: tuple[str, ...] = ()  # who opened the page, and when last ("abe 2025-08-05")
+    payer_names: dict[str, str] = field(default_factory=dict)  # the ledger's parties, by payer id
 
     # What the template may offer is read from the lifecycle, the chain and the registry, never named in Jinja.
     def may(self, decision: str) -> bool:
@@ -317,6 +318,7 @@ def detail_page(engine: Engine, finding_id: int, chrome: Chrome, match_search: s
         approval = approval_on(conn, row, (pack or load_pack()).approvals) if categories.get(row.category).refund \
             else None
         released = release_refusal(conn, row) is None
+        names = payer_names(conn)
     f = e.finding
     history, note, viewers = _history(engine, finding_id)
     steps = _steps(approval) if approval is not None and f.status == Status.OPEN else ()
@@ -333,7 +335,7 @@ def detail_page(engine: Engine, finding_id: int, chrome: Chrome, match_search: s
     return DetailContext(chrome, e, urgency(f.deadline, chrome.today, f.status),
                          _claims(engine, f.claim_id) if f.claim_id else (), history,
                          categories.get(f.category).letter_to, note, candidates, match_search[:64], manual, found,
-                         approval.progress if approval is not None else None, steps, released, viewers)
+                         approval.progress if approval is not None else None, steps, released, viewers, names)
 
 
 def dashboard_page(engine: Engine, chrome: Chrome, pack: RulePack) -> DashboardContext:

@@ -122,6 +122,8 @@ def test_search_by_payer_name_shows_names(store: Engine, client: FlaskClient) ->
     assert ppn
     page = _get(client, "/findings?q=pinnacle ppo")
     assert set(shown_ids(page)) == ppn
+    total = sum((r.amount for r in _findings(store, _F.c.id.in_(ppn))), Decimal(0))
+    assert f"<strong>{len(ppn)}</strong> findings · total <strong>${total:,.2f}</strong>" in page
     assert "PINNACLE PPO NETWORK" in page and "<td>PPN04</td>" not in page  # the name, the id beside it
     assert '<option value="PPN04">PINNACLE PPO NETWORK (PPN04)</option>' in page
 
@@ -169,6 +171,7 @@ def test_a_bad_filter_is_shown_on_the_queue_with_the_filters_kept(client: FlaskC
     assert '<option value="cob_overpayment" selected>' in page and '<option value="near" selected>' in page
     assert '<input type="hidden" name="sort" value="amount"><input type="hidden" name="desc" value="1">' in page
     assert shown_ids(page) == []
+    assert client.get("/findings?q=%F4%8F%BF%BF").status_code == 200  # the last code point: searched, no error
     for bad in ("status=nope", "sort=nope", "max_age=-1", "q=" + "x" * 101):
         resp = client.get("/findings?" + bad)
         assert resp.status_code == 400 and 'role="alert"' in resp.get_data(as_text=True), bad
@@ -214,5 +217,6 @@ def test_payer_names_on_the_detail_page_and_the_dashboard(store: Engine, client:
     target = _findings(store, _F.c.status == "open", _F.c.payer_id == "PPN04")[0]
     detail = _get(client, f"/findings/{target.id}")
     assert '<dt>Payer</dt><dd>PINNACLE PPO NETWORK <span class="muted">PPN04</span>' in detail
+    assert '<td><span title="PPN04">PINNACLE PPO NETWORK</span></td>' in detail  # the ledger's party
     dashboard = _get(client, "/dashboard")
     assert '<a href="/findings?payer=PPN04">PINNACLE PPO NETWORK</a> <span class="muted">PPN04</span>' in dashboard
