@@ -12,6 +12,7 @@ import click
 
 from edi_engine.cli import db_url, handle_errors, main, output_file
 from edi_engine.cli.commands_findings import findings_cmd
+from edi_engine.cli.progress import progress_bar
 from edi_engine.errors import UsageError
 
 
@@ -125,8 +126,11 @@ def letters_cmd(ctx: click.Context, status: str, fmt: str, rules_path: str | Non
     with engine.connect() as conn:
         ids = finding_ids(conn, status=status, categories=categories.refund_names())
     Path(out).mkdir(parents=True, exist_ok=True)
-    for fid in ids:
-        (Path(out) / f"finding-{fid}.{fmt}").write_bytes(render_letter(engine, fid, fmt=fmt, by=by, pack=pack))
+    with progress_bar("letters") as progress:
+        progress(0, len(ids))
+        for done, fid in enumerate(ids, 1):
+            (Path(out) / f"finding-{fid}.{fmt}").write_bytes(render_letter(engine, fid, fmt=fmt, by=by, pack=pack))
+            progress(done, len(ids))
     click.echo(f"{len(ids)} letters written to {out}")
 
 
