@@ -26,6 +26,7 @@ from edi_engine.rules.report import Explanation
 from edi_engine.store import queue as stored
 from edi_engine.store.account import claims_of
 from edi_engine.store.payers import payer_names
+from edi_engine.store.refunds import StoredRefund, refunds_for
 from edi_engine.web.auth import User, list_users
 from edi_engine.web.context import Chrome, urgency
 
@@ -104,6 +105,7 @@ class DetailContext:
     released: bool = True  # its letter and corrected claim may be written (outputs/approvals.release_refusal)
     viewers: tuple[str, ...] = ()  # who opened the page, and when last ("abe 2025-08-05")
     payer_names: dict[str, str] = field(default_factory=dict)  # the ledger's parties, by payer id
+    refunds: tuple[StoredRefund, ...] = ()  # the checks and EFTs recorded against it, returned ones too
 
     # What the template may offer is read from the lifecycle, the chain and the registry, never named in Jinja.
     def may(self, decision: str) -> bool:
@@ -319,6 +321,7 @@ def detail_page(engine: Engine, finding_id: int, chrome: Chrome, match_search: s
             else None
         released = release_refusal(conn, row) is None
         names = payer_names(conn)
+        refunds = tuple(refunds_for(conn, [finding_id]).get(finding_id, ()))
     f = e.finding
     history, note, viewers = _history(engine, finding_id)
     steps = _steps(approval) if approval is not None and f.status == Status.OPEN else ()
@@ -335,7 +338,8 @@ def detail_page(engine: Engine, finding_id: int, chrome: Chrome, match_search: s
     return DetailContext(chrome, e, urgency(f.deadline, chrome.today, f.status),
                          _claims(engine, f.claim_id) if f.claim_id else (), history,
                          categories.get(f.category).letter_to, note, candidates, match_search[:64], manual, found,
-                         approval.progress if approval is not None else None, steps, released, viewers, names)
+                         approval.progress if approval is not None else None, steps, released, viewers, names,
+                         refunds)
 
 
 def dashboard_page(engine: Engine, chrome: Chrome, pack: RulePack) -> DashboardContext:

@@ -56,6 +56,10 @@ def test_the_refund_form_records_the_check_amount_and_date(engine, as_user) -> N
             "paid_on": "2025-02-20", "csrf_token": token}
     resp = abe.post(f"/findings/{fid}/decide", data=form, follow_redirects=True)
     assert "a partial refund" in resp.get_data(as_text=True) and _status(engine, fid) == "approved"
+    # The page shows what was repaid, by which check, and what is still owed.
+    page = " ".join(resp.get_data(as_text=True).split())
+    assert "CHECK 5001 of 2025-02-20: $10.00" in page
+    assert re.search(rf"\$10\.00</span> · outstanding <span class=\"amount\">\${amount - 10:,.2f}</span>", page)
     refused = abe.post(f"/findings/{fid}/decide", data={**form, "number": "5002", "amount": f"{amount:.2f}"})
     assert refused.status_code == 409 and "outstanding" in refused.get_data(as_text=True)
     abe.post(f"/findings/{fid}/decide", data={**form, "number": "5002", "amount": "", "method": "eft"})
