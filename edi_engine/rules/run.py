@@ -344,6 +344,9 @@ class _Reconciler:
 def _money_received(cand: Candidate, arose: date) -> str:
     """Which payment made the credit, by file, segment and trace number (no patient data)."""
     for rec in cand.evidence.get("records", []):
+        if rec.get("record") == "CLM" and rec.get("date") == arose.isoformat():  # a void: its credit's day
+            return f"the void sent {arose.isoformat()} in {rec.get('file')} segment {rec.get('segment')}, " \
+                   f"claim {cand.clm01 or '-'}"
         if (rec.get("check_date") or rec.get("date")) == arose.isoformat():
             where = f"{rec.get('file')} segment {rec.get('segment') or rec.get('line')}"
             trace = f"check/EFT {rec['trn02']} " if rec.get("trn02") else ""

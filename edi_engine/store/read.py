@@ -113,6 +113,7 @@ class ClaimFact:
     statement_to: date | None
     lines: list[LineFact] = field(default_factory=list)
     rejected: bool = False  # its latest 999/277CA verdict rejects it (store/acks.py): not a receivable
+    sent_on: date | None = None  # a void's (CLM05-3 8) GS04: the day the provider said nothing is owed on it
 
     @property
     def service_range(self) -> tuple[date | None, date | None]:
@@ -561,11 +562,14 @@ def _load_rows(conn: Connection, facts: StoreFacts, keys: list[str], explicit: b
     for r in conn.execute(text(
             "SELECT c.id, c.source_file_id, c.segment, c.byte_offset, c.patient_control_number, c.payer_id, c.charge,"
             " c.frequency_code, c.original_reference, c.subscriber_member_id, c.patient_last_name,"
-            " c.patient_first_name, c.patient_birth_date, c.statement_from, c.statement_to FROM claim c"
+            " c.patient_first_name, c.patient_birth_date, c.statement_from, c.statement_to,"
+            # Only a void's sending date is read: the day its credit arose (rules/voided_claim.py).
+            " CASE WHEN c.frequency_code = '8' THEN (SELECT t.group_date FROM transaction_set t"
+            " WHERE t.id = c.transaction_set_id) END FROM claim c"
             f" WHERE {where} ORDER BY c.id"), params).fetchall():
         claim = ClaimFact(r[0], r[1], r[2], r[3], r[4], facts.canonical(r[5]), r[6], r[7] or "", (r[8] or "").strip(),
                           (r[9] or "").strip(), ((r[10] or "").upper(), (r[11] or "").upper(), str(r[12] or "")),
-                          _d(r[13]), _d(r[14]))
+                          _d(r[13]), _d(r[14]), sent_on=_d(r[15]))
         owner = acct(claim.clm01)
         if owner is None:
             continue

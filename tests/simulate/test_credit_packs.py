@@ -4,6 +4,7 @@ paid, replacements under a new account number; each through its hand-written pac
 from __future__ import annotations
 
 import json
+from datetime import date
 from pathlib import Path
 
 import pytest
@@ -93,6 +94,12 @@ def test_a_void_owes_back_every_payment_until_the_reversal(db_url: str) -> None:
         roles = [(r["record"], r["role"]) for r in acme.evidence["records"]]
         assert roles == [("CLM", "voided claim"), ("CLM", "void (CLM05-3 8)"), ("CLP", "paid on the voided claim")]
         assert acme.evidence["records"][1]["frequency"] == "8" and acme.deadline is not None
+        # The credit arose when the void went out (its GS04, 2025-06-25), not with Acme's check of 06-16.
+        assert acme.evidence["records"][1]["date"] == "2025-06-25" and acme.arose_on == date(2025, 6, 25)
+        patient = by_key[("voided_claim_patient_paid", "PCN1107001")]
+        paid_on = max(date.fromisoformat(r["date"]) for r in patient.evidence["records"]
+                      if r["record"] == "patient payment")
+        assert patient.arose_on == max(paid_on, date(2025, 6, 25))
         medicare = by_key[("voided_claim_paid", "PCN1107002")]
         assert medicare.status == "resolved" and medicare.deadline is None
         assert [r["role"] for r in medicare.evidence["records"]][-1] == "reversed by payer"
