@@ -1,4 +1,5 @@
-"""`serve` and `users add|disable|list`: each parses its arguments, calls edi_engine.web, prints."""
+"""`serve`, `users add|passwd|disable|list` and `users token create|revoke|list`: each parses its
+arguments, calls edi_engine.web, prints."""
 
 from __future__ import annotations
 
@@ -147,3 +148,59 @@ def users_list(ctx: click.Context) -> None:
     for u in list_users(open_store(db_url(ctx))):
         click.echo(f"{u.username:<24} {u.role:<9} {'disabled' if u.disabled else 'active':<9} "
                    f"{u.created_at:%Y-%m-%d}")
+
+
+@users_group.group("token")
+def token_group() -> None:
+    """HTTP API tokens (Authorization: Bearer), acting with their user's role."""
+
+
+@token_group.command("create")
+@click.argument("username")
+@click.option("--name", default="", help="What the token is for (shown by `users token list`).")
+@click.option("--by", default="cli", show_default=True, help="Who creates it (audit trail).")
+@click.pass_context
+@handle_errors
+def token_create(ctx: click.Context, username: str, name: str, by: str) -> None:
+    """Create an API token for USERNAME; its secret is printed once, on stdout, and stored only hashed.
+
+    Example: edi-engine users token create alice --name clearinghouse-sftp
+    """
+    from edi_engine.store.engine import open_store
+    from edi_engine.web.tokens import create_token
+    token, secret = create_token(open_store(db_url(ctx)), username, name=name, by=by)
+    click.echo(f"created API token {token.id} for {token.username} ({token.name}); it is shown only now:", err=True)
+    click.echo(secret)
+
+
+@token_group.command("revoke")
+@click.argument("token_id", type=click.IntRange(1))
+@click.option("--by", default="cli", show_default=True, help="Who revokes it (audit trail).")
+@click.pass_context
+@handle_errors
+def token_revoke(ctx: click.Context, token_id: int, by: str) -> None:
+    """Revoke API token TOKEN_ID (the id `users token list` shows); it stops working at once.
+
+    Example: edi-engine users token revoke 3
+    """
+    from edi_engine.store.engine import open_store
+    from edi_engine.web.tokens import revoke_token
+    token = revoke_token(open_store(db_url(ctx)), token_id, by=by)
+    click.echo(f"revoked API token {token.id} of {token.username}")
+
+
+@token_group.command("list")
+@click.argument("username", required=False)
+@click.pass_context
+@handle_errors
+def token_list(ctx: click.Context, username: str | None) -> None:
+    """List API tokens (never their secrets), all or USERNAME's.
+
+    Example: edi-engine users token list alice
+    """
+    from edi_engine.store.engine import open_store
+    from edi_engine.web.tokens import list_tokens
+    for t in list_tokens(open_store(db_url(ctx)), username):
+        used = f"{t.last_used_at:%Y-%m-%d %H:%M}" if t.last_used_at else "never used"
+        click.echo(f"{t.id:>4}  {t.username:<24} {'active' if t.active else 'revoked':<8} "
+                   f"{t.created_at:%Y-%m-%d}  {used:<16}  {t.name}")
