@@ -46,6 +46,7 @@ ACTIONS = {
     "investigate": "approver",
     "letter": "approver",
     "corrected-claim": "approver",
+    "ingest": "approver",  # the API's upload: files change what every report says
     "users": "admin",
 }
 # Each action as the end of "Your role (reviewer) may not ...".
@@ -60,6 +61,7 @@ ACTION_WORDS = {
     "investigate": "record investigations that suspend a deadline",
     "letter": "download letters",
     "corrected-claim": "download corrected claims",
+    "ingest": "ingest files",
     "users": "manage users",
 }
 SESSION_HOURS = 12

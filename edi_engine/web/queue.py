@@ -20,7 +20,8 @@ from edi_engine.rules.lifecycle import Status
 from edi_engine.store import queue as stored
 from edi_engine.web.context import NEAR_DAYS, Chrome, urgency
 
-__all__ = ["PAGE_SIZE", "QueueContext", "QueueFilters", "QueueRow", "SortLink", "parse_filters", "queue_page"]
+__all__ = ["PAGE_SIZE", "QueueContext", "QueueFilters", "QueueRow", "SortLink", "find", "parse_filters",
+           "queue_page"]
 
 PAGE_SIZE = 50
 MAX_AMOUNT = Decimal(10) ** 12  # a bound beyond any claim; larger ones overflow the cents column
@@ -139,7 +140,7 @@ class QueueContext:
     near_days: int
 
 
-def _query(f: QueueFilters, today: date) -> stored.QueueQuery:
+def _query(f: QueueFilters, today: date, page_size: int = PAGE_SIZE) -> stored.QueueQuery:
     min_age, max_age = _int(f.min_age, "minimum age"), _int(f.max_age, "maximum age")
     return stored.QueueQuery(
         urgent_by=today + timedelta(days=NEAR_DAYS), status=None if f.status == "all" else f.status,
@@ -150,7 +151,7 @@ def _query(f: QueueFilters, today: date) -> stored.QueueQuery:
         credit_from=today - timedelta(days=max_age) if max_age is not None else None,
         deadline_before=today if f.deadline == "past" else None,
         deadline_by=today + timedelta(days=NEAR_DAYS) if f.deadline == "near" else None,
-        no_deadline=f.deadline == "none", sort=f.sort, desc=f.desc, page=f.page, page_size=PAGE_SIZE)
+        no_deadline=f.deadline == "none", sort=f.sort, desc=f.desc, page=f.page, page_size=page_size)
 
 
 def _row(r: stored.QueueItem, today: date) -> QueueRow:
@@ -159,15 +160,22 @@ def _row(r: stored.QueueItem, today: date) -> QueueRow:
                     (r.deadline - today).days if r.deadline else None, urgency(r.deadline, today, r.status))
 
 
+def find(engine: Engine, f: QueueFilters, today: date,
+         page_size: int = PAGE_SIZE) -> tuple[stored.QueuePage, tuple[QueueRow, ...]]:
+    """One page of the findings `f` selects (the queue page's and the API's), and its rows as of `today`."""
+    with engine.connect() as conn:
+        found = stored.queue_page(conn, _query(f, today, page_size))
+    return found, tuple(_row(r, today) for r in found.items)
+
+
 def queue_page(engine: Engine, f: QueueFilters, chrome: Chrome) -> QueueContext:
     today = chrome.today
-    with engine.connect() as conn:
-        found = stored.queue_page(conn, _query(f, today))
+    found, rows = find(engine, f, today)
     page, pages = found.page, found.pages
     links = tuple(SortLink(k, label, "?" + f.query(sort=k, desc=(f.sort == k and not f.desc), page=1),
                            ("desc" if f.desc else "asc") if f.sort == k else "") for k, label in COLUMNS)
     return QueueContext(
-        chrome, f, tuple(_row(r, today) for r in found.items), found.total_count, found.total_amount,
+        chrome, f, rows, found.total_count, found.total_amount,
         found.urgent_count, page, pages, "?" + f.query(page=page - 1) if page > 1 else "",
         "?" + f.query(page=page + 1) if page < pages else "", links, found.categories, found.payer_ids, STATUSES,
         NEAR_DAYS)
