@@ -199,7 +199,7 @@ def corrected_claim(finding_id: int) -> Response:
         if body.mode == "finding":
             data = corrected_claim_for_finding(engine(), finding_id, by=by)
         else:
-            data = correct(engine(), f.claim_id, mode=body.mode, payer_id=f.payer_id, by=by)
+            data = correct(engine(), f.claim_id, mode=body.mode, payer_id=f.payer_id, by=by, finding_id=finding_id)
     except UsageError as exc:
         abort(409, description=f"No corrected claim: {exc}")
     return _download(data, f"finding-{finding_id}-{body.mode}.837", "application/edi-x12")

@@ -89,8 +89,9 @@ def _operation(name: str, op: Operation, components: dict[str, Any]) -> dict[str
     content: dict[str, Any] = {}
     if op.response is not None:
         content.update(_json({"$ref": REF.format(name=op.response.__name__)}))
-    for media in op.media:
-        content[media] = {"schema": {"type": "string", "format": "binary"}}
+    for media in op.media:  # a file; JSON here is a document of its own (the OpenAPI one)
+        content[media] = {"schema": {"type": "object"} if media == "application/json" else
+                          {"type": "string", "format": "binary"}}
     responses: dict[str, Any] = {"200": {"description": "OK", "content": content}}
     codes = (400, 429) if op.action is None else (400, 401, 403, 429)
     for code in sorted({*codes, *op.errors}):
