@@ -335,3 +335,40 @@ def test_cli_tokens_are_printed_once_hashed_revocable_and_audited(db_url: str) -
         stored = conn.execute(select(tables.api_token)).one()
     assert stored.revoked_by == "ops" and stored.last_used_at is not None
     assert run.invoke(main, ["--db", db_url, "users", "token", "create", "nobody"]).exit_code != 0
+
+
+def test_a_day_through_the_api_on_each_store(world_url: str) -> None:
+    """Upload, list, read, decide, download, report: the same answers on SQLite and PostgreSQL."""
+    engine = open_store(world_url)
+    app = create_app(engine, WebConfig(today=lambda: TODAY, api_rate_limit="10000/minute"))
+    token, secret = create_token(engine, "abe", name="day")
+    client, h = app.test_client(), bearer(secret)
+    up = client.post(f"{API}/files", headers=h, **_upload()).get_json()
+    assert up["files"][0]["status"] == "ingested" and up["summary"]["ingested"] == 1
+    listed = client.get(f"{API}/findings?category=payer_overpayment&sort=amount&desc=1", headers=h).get_json()
+    assert listed["total_count"] > 0
+    with engine.connect() as conn:
+        expected = sorted((f.amount for f in list_findings(conn, "open", "payer_overpayment")), reverse=True)
+    assert [Decimal(i["amount"]) for i in listed["items"]] == expected[:len(listed["items"])]
+    fid = next(i["id"] for i in listed["items"] if i["claim_id"])
+    detail = client.get(f"{API}/findings/{fid}", headers=h).get_json()
+    assert detail["id"] == fid and detail["segments"] and detail["history"][0]["event"] == "identified"
+    ok = client.post(f"{API}/findings/{fid}/decision", json={"action": "approve", "note": "EOB read"}, headers=h)
+    assert ok.get_json()["status"] == "approved"
+    paid = client.post(f"{API}/findings/{fid}/decision", headers=h, json={
+        "action": "mark-refunded", "method": "eft", "number": "TRN-77", "paid_on": "2025-08-04"}).get_json()
+    assert paid["status"] == "refunded" and Decimal(paid["outstanding"]) == 0
+    other = next(i["id"] for i in listed["items"] if i["id"] != fid)
+    gone = client.post(f"{API}/findings/{other}/decision", json={"action": "dismiss", "note": "paid right"}, headers=h)
+    assert gone.get_json()["status"] == "dismissed"
+    assert client.post(f"{API}/findings/{other}/letter", json={}, headers=h).status_code == 409  # dismissed: none
+    report = client.get(f"{API}/reports/credit-balances?as_of=2025-08-05", headers=h).get_json()
+    want = credit_balance_report(engine, "2025-08-05")
+    assert [Decimal(r["total"]) for r in report["rows"]] == [r["total"] for r in want]
+    assert client.get(f"{API}/findings?payer=%00", headers=h).status_code == 400
+    assert client.get(f"{API}/findings/2147483648", headers=h).status_code == 404
+    assert client.get(f"{API}/findings?min_amount=1e309", headers=h).status_code == 400
+    uses = token_uses(engine, token.id)
+    assert len(uses) == 11 and [u.path for u in uses].count(f"{API}/findings") == 3  # every request, refused too
+    assert {u.status for u in uses} == {200, 400, 404, 409}
+    engine.dispose()

@@ -51,10 +51,8 @@ def guard() -> Any:
     """Before every API request: refuse NULs, then find the caller (none needed for the document)."""
     if request.endpoint == "api.upload":  # files, not forms: the app's 64 KiB bound is for forms
         request.max_content_length = config().api_upload_bytes
-    values = [*request.args.keys(), *request.args.values(), *(str(v) for v in (request.view_args or {}).values())]
-    if bad_text(values):
-        abort(400, description="The request holds a character no field may contain (a NUL byte).")
     if request.endpoint in PUBLIC:
+        _refuse_bad_text()
         return None
     header = request.headers.get("Authorization")
     if header is not None:
@@ -65,6 +63,7 @@ def guard() -> Any:
                                    "(send Authorization: Bearer TOKEN).")
         g.edi_session, g.api_token_id = found
         g.api_key = f"token:{found[1]}"
+        _refuse_bad_text()  # after the token is known, so the refused request is in its use record too
         return None
     info = session_for(engine(), request.cookies.get(SESSION_COOKIE), config().idle_timeout)
     if info is None:
@@ -72,12 +71,19 @@ def guard() -> Any:
                                "or sign in.")
     g.edi_session = info
     g.api_key = f"user:{info.user.id}"
+    _refuse_bad_text()
     if request.method not in READS:
         sent = request.headers.get(CSRF_HEADER, "")
         if not hmac.compare_digest(sent.encode(), info.csrf_token.encode()):
             abort(403, description=f"A browser session must send its CSRF token in {CSRF_HEADER}; an "
                                    "API client sends Authorization: Bearer TOKEN instead.")
     return None
+
+
+def _refuse_bad_text() -> None:
+    values = [*request.args.keys(), *request.args.values(), *(str(v) for v in (request.view_args or {}).values())]
+    if bad_text(values):
+        abort(400, description="The request holds a character no field may contain (a NUL byte).")
 
 
 def rate_key() -> str:
