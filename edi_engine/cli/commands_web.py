@@ -30,11 +30,14 @@ def _roles() -> tuple[str, ...]:
               metavar="MINUTES", help="Sign a session out after this long without a request (12 hours at most).")
 @click.option("--rules", "rules_path", type=click.Path(exists=True, dir_okay=False),
               help="The rule pack detect runs with (its aging buckets age the dashboard).")
+@click.option("--api-rate-limit", default="120/minute", show_default=True, metavar="LIMIT",
+              help="Requests per API token (or signed-in user) to /api/v1, e.g. 10/second;1000/hour.")
 @click.pass_context
 @handle_errors
 def serve_cmd(ctx: click.Context, host: str, port: int, secure_cookies: bool, trusted_proxies: int,
-              idle_minutes: int, rules_path: str | None) -> None:
-    """Start the review web app on the same database (sign in with a user from `users add`).
+              idle_minutes: int, rules_path: str | None, api_rate_limit: str) -> None:
+    """Start the review web app and its HTTP API (/api/v1) on the same database (sign in with a user from
+    `users add`; API clients use a token from `users token create`).
 
     Example: edi-engine serve --port 8080
     """
@@ -45,13 +48,18 @@ def serve_cmd(ctx: click.Context, host: str, port: int, secure_cookies: bool, tr
     except (OSError, UnicodeError):
         raise UsageError(f"--host {host!r} is not an address or a name that resolves") from None
     from edi_engine.web import list_users
+    from limits import parse_many
+    try:
+        parse_many(api_rate_limit)
+    except ValueError:
+        raise UsageError(f"--api-rate-limit {api_rate_limit!r} is not a limit such as 120/minute") from None
     engine = open_store(db_url(ctx))
     if not any(not u.disabled for u in list_users(engine)):
         click.echo("no user can sign in yet: add the first with `edi-engine users add NAME --role admin`", err=True)
     click.echo(f"edi-engine review app on http://{host}:{port}/ (Ctrl-C stops it)", err=True)
     try:
         serve(engine, host, port, secure_cookies=secure_cookies, trusted_proxies=trusted_proxies,
-              idle_minutes=idle_minutes, rules_path=rules_path)
+              idle_minutes=idle_minutes, rules_path=rules_path, api_rate_limit=api_rate_limit)
     except OSError as exc:  # waitress binds in its constructor: port in use, address not on this machine
         raise InputError(f"cannot listen on {host}:{port}: {exc.strerror or exc}") from None
 

@@ -20,6 +20,7 @@ from typing import Any
 from flask import Flask, Response, abort, g, redirect, request, url_for
 from flask_limiter import Limiter
 from jinja2 import StrictUndefined
+from limits import parse_many
 from sqlalchemy.engine import Engine
 from werkzeug.exceptions import HTTPException
 from werkzeug.middleware.proxy_fix import ProxyFix
@@ -44,6 +45,10 @@ def create_app(engine: Engine, config: WebConfig | None = None) -> Flask:
     app.config.update(MAX_CONTENT_LENGTH=64 * 1024, SESSION_COOKIE_HTTPONLY=True, SESSION_COOKIE_SAMESITE="Lax")
     app.extensions["edi_engine"] = engine
     app.extensions["edi_web_config"] = config = config or WebConfig()
+    try:  # a limit Flask-Limiter cannot read would fail every API request; refuse it at start instead
+        parse_many(config.api_rate_limit)
+    except ValueError:
+        raise UsageError(f"API rate limit {config.api_rate_limit!r} is not a limit such as 120/minute") from None
     if config.trusted_proxies:  # request.remote_addr becomes the client address those proxies saw
         app.wsgi_app = ProxyFix(app.wsgi_app, x_for=config.trusted_proxies)  # type: ignore[method-assign]
     app.jinja_env.undefined = StrictUndefined
