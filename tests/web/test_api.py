@@ -372,3 +372,17 @@ def test_a_day_through_the_api_on_each_store(world_url: str) -> None:
     assert len(uses) == 11 and [u.path for u in uses].count(f"{API}/findings") == 3  # every request, refused too
     assert {u.status for u in uses} == {200, 400, 404, 409}
     engine.dispose()
+
+
+def test_an_upload_past_the_bound_is_413_and_a_bad_limit_is_refused_at_start(engine: Engine,
+                                                                          tokens: dict[str, str]) -> None:
+    from edi_engine.errors import UsageError
+    app = create_app(engine, WebConfig(today=lambda: TODAY, api_upload_bytes=500))
+    assert NEW_835.stat().st_size > 500
+    resp = app.test_client().post(f"{API}/files", headers=bearer(tokens["approver"]), **_upload())
+    assert resp.status_code == 413 and resp.mimetype == "application/problem+json"
+    with engine.connect() as conn:
+        assert conn.execute(select(func.count()).select_from(tables.source_file)
+                            .where(tables.source_file.c.name == NEW_835.name)).scalar() == 0
+    with pytest.raises(UsageError, match="not a limit"):
+        create_app(engine, WebConfig(api_rate_limit="lots"))
