@@ -47,8 +47,9 @@ def serve_cmd(ctx: click.Context, host: str, port: int, secure_cookies: bool, tr
         socket.getaddrinfo(host, port, type=socket.SOCK_STREAM)
     except (OSError, UnicodeError):
         raise UsageError(f"--host {host!r} is not an address or a name that resolves") from None
-    from edi_engine.web import list_users
     from limits import parse_many
+
+    from edi_engine.web import list_users
     try:
         parse_many(api_rate_limit)
     except ValueError:

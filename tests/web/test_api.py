@@ -83,6 +83,10 @@ def test_the_role_matrix_covers_every_api_operation(app: Flask) -> None:
     doc = app.test_client().get(f"{API}/openapi.json").get_json()
     operations = {op["operationId"] for path in doc["paths"].values() for op in path.values() if "operationId" in op}
     assert operations == {"openapi"} | {"decide" if n in ("approve", "dismiss") else n for n in NAMES}
+    by_id = {op["operationId"]: op for path in doc["paths"].values() for op in path.values() if "operationId" in op}
+    for name, _, _, _, least in _endpoints(1):  # the document names the role the matrix below finds
+        assert f"Needs the `{least}` role" in by_id["decide" if name in ("approve", "dismiss") else name]["description"]
+    assert by_id["openapi"]["security"] == []
 
 
 @pytest.mark.parametrize("caller", CALLERS)

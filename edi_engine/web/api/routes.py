@@ -132,11 +132,11 @@ def finding(finding_id: int) -> Response:
 
 
 @bp.post("/findings/<int:finding_id>/decision")
-@operation(Operation("Decide a finding: approve, dismiss (with a note), offset or mark refunded", "view",
+@operation(Operation("Decide a finding: approve, dismiss (with a note), offset or mark refunded", "approve",
                      s.DecisionResult, body=s.DecisionRequest, errors=(404, 409),
                      description="The same lifecycle and rules as the finding's page and `edi-engine findings "
-                                 "approve|dismiss|offset|mark-refunded`: approve, offset and mark-refunded need "
-                                 "an approver, as does dismiss."))
+                                 "approve|dismiss|offset|mark-refunded`; each decision's role is checked "
+                                 "(auth.ACTIONS), all of them an approver's today."))
 def decide(finding_id: int) -> Response:
     from edi_engine.outputs import decide as apply
     from edi_engine.outputs import record_refund

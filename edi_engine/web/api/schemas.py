@@ -61,7 +61,7 @@ class FindingsQuery(msgspec.Struct, kw_only=True):
 class FindingItem(msgspec.Struct, kw_only=True):
     id: int
     category: str
-    claim_id: str = msgspec.field(name="claim_id")
+    claim_id: str  # CLM01, "" for a payment matched to no claim
     payer_id: str
     amount: Money
     refund_to: str
