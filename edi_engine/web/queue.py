@@ -140,7 +140,7 @@ class QueueContext:
     near_days: int
 
 
-def _query(f: QueueFilters, today: date, page_size: int = PAGE_SIZE) -> stored.QueueQuery:
+def _query(f: QueueFilters, today: date, page_size: int) -> stored.QueueQuery:
     min_age, max_age = _int(f.min_age, "minimum age"), _int(f.max_age, "maximum age")
     return stored.QueueQuery(
         urgent_by=today + timedelta(days=NEAR_DAYS), status=None if f.status == "all" else f.status,
@@ -161,10 +161,11 @@ def _row(r: stored.QueueItem, today: date) -> QueueRow:
 
 
 def find(engine: Engine, f: QueueFilters, today: date,
-         page_size: int = PAGE_SIZE) -> tuple[stored.QueuePage, tuple[QueueRow, ...]]:
-    """One page of the findings `f` selects (the queue page's and the API's), and its rows as of `today`."""
+         page_size: int | None = None) -> tuple[stored.QueuePage, tuple[QueueRow, ...]]:
+    """One page (of `page_size`, default PAGE_SIZE) of the findings `f` selects, the queue page's and the
+    API's, and its rows as of `today`."""
     with engine.connect() as conn:
-        found = stored.queue_page(conn, _query(f, today, page_size))
+        found = stored.queue_page(conn, _query(f, today, page_size or PAGE_SIZE))
     return found, tuple(_row(r, today) for r in found.items)
 
 
