@@ -390,3 +390,14 @@ def test_an_upload_past_the_bound_is_413_and_a_bad_limit_is_refused_at_start(eng
                             .where(tables.source_file.c.name == NEW_835.name)).scalar() == 0
     with pytest.raises(UsageError, match="not a limit"):
         create_app(engine, WebConfig(api_rate_limit="lots"))
+
+
+def test_the_readme_api_examples_name_documented_operations(app: Flask) -> None:
+    import re
+    text = (REPO / "README.md").read_text(encoding="utf-8")
+    section = text.split("## The HTTP API", 1)[1].split("\n## ", 1)[0]
+    doc = app.test_client().get(f"{API}/openapi.json").get_json()
+    used = {re.sub(r"/\d+", "/{finding_id}", API + p) for p in re.findall(r"\$API(/[\w/{}.-]*)", section)}
+    assert len(used) >= 8 and used <= set(doc["paths"]), used - set(doc["paths"])
+    for flag in re.findall(r"users token (\w+)", section):
+        assert CliRunner().invoke(main, ["users", "token", flag, "--help"]).exit_code == 0
