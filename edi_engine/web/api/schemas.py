@@ -23,6 +23,8 @@ __all__ = [
 Id = Annotated[int, msgspec.Meta(ge=1, le=MAX_ID, description="A row id.")]
 Note = Annotated[str, msgspec.Meta(max_length=2000)]
 Short = Annotated[str, msgspec.Meta(max_length=100)]
+AMOUNT = r"^([0-9]{1,12}(\.[0-9]{1,2})?)?$"  # 125, 125.5, 125.50, or "" for none
+DATE = r"^([0-9]{4}-[0-9]{2}-[0-9]{2})?$"  # or "" for the default
 Money = Annotated[Decimal, msgspec.Meta(description="An amount in dollars, to the cent, as a string: \"125.00\".")]
 Page = Annotated[int, msgspec.Meta(ge=1, le=100_000)]
 Days = Annotated[int, msgspec.Meta(ge=0, le=36_500, description="Days since the credit arose.")]
@@ -47,8 +49,8 @@ class FindingsQuery(msgspec.Struct, kw_only=True):
     status: Status = "open"
     category: Short = ""
     payer: Short = ""
-    min_amount: Annotated[str, msgspec.Meta(max_length=30, description="Amount at least, e.g. 25.00.")] = ""
-    max_amount: Annotated[str, msgspec.Meta(max_length=30, description="Amount at most.")] = ""
+    min_amount: Annotated[str, msgspec.Meta(pattern=AMOUNT, description="Amount at least, e.g. 25.00.")] = ""
+    max_amount: Annotated[str, msgspec.Meta(pattern=AMOUNT, description="Amount at most.")] = ""
     min_age: Days | None = None
     max_age: Days | None = None
     deadline: Literal["", "past", "near", "none"] = ""
@@ -169,8 +171,8 @@ class DecisionRequest(msgspec.Struct, kw_only=True, forbid_unknown_fields=True):
     note: Note = ""
     method: Literal["check", "eft", ""] = ""
     number: Annotated[str, msgspec.Meta(max_length=60)] = ""
-    amount: Annotated[str, msgspec.Meta(max_length=30)] = ""
-    paid_on: Annotated[str, msgspec.Meta(max_length=30, description="YYYY-MM-DD")] = ""
+    amount: Annotated[str, msgspec.Meta(pattern=AMOUNT, description="Default: all that is outstanding.")] = ""
+    paid_on: Annotated[str, msgspec.Meta(pattern=DATE, description="YYYY-MM-DD")] = ""
 
 
 class DecisionResult(msgspec.Struct, kw_only=True):
@@ -255,7 +257,7 @@ class IngestStatus(msgspec.Struct, kw_only=True):
 # ---- reports --------------------------------------------------------------------------------------
 
 class ReportQuery(msgspec.Struct, kw_only=True):
-    as_of: Annotated[str, msgspec.Meta(max_length=10, description="YYYY-MM-DD; default today")] = ""
+    as_of: Annotated[str, msgspec.Meta(pattern=DATE, description="YYYY-MM-DD; default today")] = ""
     format: Literal["json", "csv", "pdf"] = "json"
 
 
