@@ -1,4 +1,5 @@
-"""`serve` and `users add|disable|list`: each parses its arguments, calls edi_engine.web, prints."""
+"""`serve`, `users add|passwd|disable|list` and `users token create|revoke|list`: each parses its
+arguments, calls edi_engine.web, prints."""
 
 from __future__ import annotations
 
@@ -29,11 +30,14 @@ def _roles() -> tuple[str, ...]:
               metavar="MINUTES", help="Sign a session out after this long without a request (12 hours at most).")
 @click.option("--rules", "rules_path", type=click.Path(exists=True, dir_okay=False),
               help="The rule pack detect runs with (its aging buckets age the dashboard).")
+@click.option("--api-rate-limit", default="120/minute", show_default=True, metavar="LIMIT",
+              help="Requests per API token (or signed-in user) to /api/v1, e.g. 10/second;1000/hour.")
 @click.pass_context
 @handle_errors
 def serve_cmd(ctx: click.Context, host: str, port: int, secure_cookies: bool, trusted_proxies: int,
-              idle_minutes: int, rules_path: str | None) -> None:
-    """Start the review web app on the same database (sign in with a user from `users add`).
+              idle_minutes: int, rules_path: str | None, api_rate_limit: str) -> None:
+    """Start the review web app and its HTTP API (/api/v1) on the same database (sign in with a user from
+    `users add`; API clients use a token from `users token create`).
 
     Example: edi-engine serve --port 8080
     """
@@ -43,14 +47,20 @@ def serve_cmd(ctx: click.Context, host: str, port: int, secure_cookies: bool, tr
         socket.getaddrinfo(host, port, type=socket.SOCK_STREAM)
     except (OSError, UnicodeError):
         raise UsageError(f"--host {host!r} is not an address or a name that resolves") from None
+    from limits import parse_many
+
     from edi_engine.web import list_users
+    try:
+        parse_many(api_rate_limit)
+    except ValueError:
+        raise UsageError(f"--api-rate-limit {api_rate_limit!r} is not a limit such as 120/minute") from None
     engine = open_store(db_url(ctx))
     if not any(not u.disabled for u in list_users(engine)):
         click.echo("no user can sign in yet: add the first with `edi-engine users add NAME --role admin`", err=True)
     click.echo(f"edi-engine review app on http://{host}:{port}/ (Ctrl-C stops it)", err=True)
     try:
         serve(engine, host, port, secure_cookies=secure_cookies, trusted_proxies=trusted_proxies,
-              idle_minutes=idle_minutes, rules_path=rules_path)
+              idle_minutes=idle_minutes, rules_path=rules_path, api_rate_limit=api_rate_limit)
     except OSError as exc:  # waitress binds in its constructor: port in use, address not on this machine
         raise InputError(f"cannot listen on {host}:{port}: {exc.strerror or exc}") from None
 
@@ -147,3 +157,59 @@ def users_list(ctx: click.Context) -> None:
     for u in list_users(open_store(db_url(ctx))):
         click.echo(f"{u.username:<24} {u.role:<9} {'disabled' if u.disabled else 'active':<9} "
                    f"{u.created_at:%Y-%m-%d}")
+
+
+@users_group.group("token")
+def token_group() -> None:
+    """HTTP API tokens (Authorization: Bearer), acting with their user's role."""
+
+
+@token_group.command("create")
+@click.argument("username")
+@click.option("--name", default="", help="What the token is for (shown by `users token list`).")
+@click.option("--by", default="cli", show_default=True, help="Who creates it (audit trail).")
+@click.pass_context
+@handle_errors
+def token_create(ctx: click.Context, username: str, name: str, by: str) -> None:
+    """Create an API token for USERNAME; its secret is printed once, on stdout, and stored only hashed.
+
+    Example: edi-engine users token create alice --name clearinghouse-sftp
+    """
+    from edi_engine.store.engine import open_store
+    from edi_engine.web.tokens import create_token
+    token, secret = create_token(open_store(db_url(ctx)), username, name=name, by=by)
+    click.echo(f"created API token {token.id} for {token.username} ({token.name}); it is shown only now:", err=True)
+    click.echo(secret)
+
+
+@token_group.command("revoke")
+@click.argument("token_id", type=click.IntRange(1))
+@click.option("--by", default="cli", show_default=True, help="Who revokes it (audit trail).")
+@click.pass_context
+@handle_errors
+def token_revoke(ctx: click.Context, token_id: int, by: str) -> None:
+    """Revoke API token TOKEN_ID (the id `users token list` shows); it stops working at once.
+
+    Example: edi-engine users token revoke 3
+    """
+    from edi_engine.store.engine import open_store
+    from edi_engine.web.tokens import revoke_token
+    token = revoke_token(open_store(db_url(ctx)), token_id, by=by)
+    click.echo(f"revoked API token {token.id} of {token.username}")
+
+
+@token_group.command("list")
+@click.argument("username", required=False)
+@click.pass_context
+@handle_errors
+def token_list(ctx: click.Context, username: str | None) -> None:
+    """List API tokens (never their secrets), all or USERNAME's.
+
+    Example: edi-engine users token list alice
+    """
+    from edi_engine.store.engine import open_store
+    from edi_engine.web.tokens import list_tokens
+    for t in list_tokens(open_store(db_url(ctx)), username):
+        used = f"{t.last_used_at:%Y-%m-%d %H:%M}" if t.last_used_at else "never used"
+        click.echo(f"{t.id:>4}  {t.username:<24} {'active' if t.active else 'revoked':<8} "
+                   f"{t.created_at:%Y-%m-%d}  {used:<16}  {t.name}")

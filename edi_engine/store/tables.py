@@ -30,9 +30,10 @@ are declared here too: one schema, one MetaData, so Alembic sees all of it. Thei
   SQLite and PostgreSQL. `finding_id` is deliberately not a foreign key: a later SQLite batch
   migration of `finding` copies and drops that table, and a foreign key from an append-only table
   would make that drop fail; events must outlive any such rebuild.
-- `web_user`, `web_session`, `login_attempt`, `login_device`: nothing below the web layer knows who is signed in.
+- `web_user`, `web_session`, `login_attempt`, `login_device`, `api_token`, `api_token_use`: nothing below the
+  web layer knows who is signed in.
   Passwords are stored only as argon2 hashes and session tokens only as SHA-256 digests, so a copy
-  of the database does not let anyone sign in.
+  of the database does not let anyone sign in; API tokens likewise are kept only as SHA-256 digests.
 """
 
 from __future__ import annotations
@@ -63,11 +64,12 @@ from sqlalchemy.types import TypeDecorator
 from edi_engine.store.types import DecimalText, Money
 
 __all__ = [
-    "EVENTS", "UTCDateTime", "acknowledgment", "adjustment", "approval_step", "audit_event", "claim", "claim_line",
-    "claim_payment", "claim_submission", "deposit", "deposit_match", "detect_run", "fee_schedule", "finding",
-    "interchange", "login_attempt", "login_device", "manual_match", "metadata", "patient_payment", "payer_alias",
-    "payment", "payment_identity", "payment_match", "provider_adjustment", "refund", "remittance_delivery",
-    "service_payment", "source_content", "source_file", "transaction_set", "web_session", "web_user",
+    "EVENTS", "UTCDateTime", "acknowledgment", "adjustment", "api_token", "api_token_use", "approval_step",
+    "audit_event", "claim", "claim_line", "claim_payment", "claim_submission", "deposit", "deposit_match",
+    "detect_run", "fee_schedule", "finding", "interchange", "login_attempt", "login_device", "manual_match",
+    "metadata", "patient_payment", "payer_alias", "payment", "payment_identity", "payment_match",
+    "provider_adjustment", "refund", "remittance_delivery", "service_payment", "source_content", "source_file",
+    "transaction_set", "web_session", "web_user",
 ]
 
 metadata = MetaData(naming_convention={
@@ -83,7 +85,7 @@ metadata = MetaData(naming_convention={
 EVENTS = ("identified", "approved", "refunded", "offset", "dismissed", "resolved", "reopened",
           "letter_written", "corrected_claim_written", "note", "investigation_started", "investigation_ended",
           "cms838_reported", "refund_recorded", "refund_returned", "payment_matched", "payment_unmatched",
-          "step_approved", "viewed")
+          "step_approved", "viewed", "api_token_created", "api_token_revoked")
 
 
 class UTCDateTime(TypeDecorator[datetime]):
@@ -611,6 +613,34 @@ login_device = Table(
     Column('created_at', UTCDateTime(), nullable=False, comment='UTC'),
     Column('last_used_at', UTCDateTime(), nullable=False, comment='UTC; last successful sign-in from it'),
     Column('failures', Integer, nullable=False, comment='wrong passwords from it since that sign-in'),
+)
+
+# A user's HTTP API token (Authorization: Bearer): the secret is shown once, the row keeps its SHA-256
+# digest only. The token acts with its user's role, and not at all once revoked or the user disabled.
+api_token = Table(
+    'api_token', metadata,
+    Column('id', Integer, primary_key=True),
+    Column('token_hash', String(64), nullable=False, unique=True, comment="SHA-256 hex of the token's secret"),
+    Column('user_id', Integer, ForeignKey('web_user.id'), nullable=False, index=True),
+    Column('name', String, nullable=False, comment='what the token is for, as its creator said'),
+    Column('created_at', UTCDateTime(), nullable=False, comment='UTC'),
+    Column('created_by', String, nullable=False, comment='who created it'),
+    Column('revoked_at', UTCDateTime(), nullable=True, comment='UTC; NULL while the token works'),
+    Column('revoked_by', String, nullable=True),
+    Column('last_used_at', UTCDateTime(), nullable=True, comment='UTC'),
+)
+
+# One request made with an API token: the use half of the tokens' audit (creation and revocation are
+# audit_event rows). Ids and route only, never a query string or body, so no PHI.
+api_token_use = Table(
+    'api_token_use', metadata,
+    Column('id', Integer, primary_key=True),
+    Column('token_id', Integer, ForeignKey('api_token.id'), nullable=False, index=True),
+    Column('at', UTCDateTime(), nullable=False, index=True, comment='UTC'),
+    Column('method', String(8), nullable=False),
+    Column('path', String, nullable=False, comment='the request path (ids, no query string)'),
+    Column('status', Integer, nullable=False, comment='HTTP status answered'),
+    Column('address', String, nullable=False, comment='client IP address'),
 )
 
 # One sign-in attempt, kept for rate limiting per username and per client address.

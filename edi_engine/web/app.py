@@ -4,7 +4,9 @@ Owns the HTTP side of auth.py's answers: the session cookie (HttpOnly, SameSite=
 served over https), the redirect to /login for every page, 401 for an unauthenticated POST, 403
 for a missing or wrong CSRF token and for an action the role may not take, 400 for a NUL byte in
 any parameter and 404 for an id past INTEGER (safety.py), X-Forwarded-For only through ProxyFix
-for the configured number of proxies. Pages and actions live in routes.py. Nothing here logs
+for the configured number of proxies. Pages and actions live in routes.py. The JSON API (api/) has
+its own guard (bearer token, or session with a CSRF header), answers every error as a problem
+document, and is rate limited per token by Flask-Limiter. Nothing here logs
 request data: URLs carry ids, filters and message keys only, and an unexpected error is logged by
 its type, never its message (which may quote claim data).
 """
@@ -16,12 +18,15 @@ import logging
 from typing import Any
 
 from flask import Flask, Response, abort, g, redirect, request, url_for
+from flask_limiter import Limiter
 from jinja2 import StrictUndefined
+from limits import parse_many
 from sqlalchemy.engine import Engine
 from werkzeug.exceptions import HTTPException
 from werkzeug.middleware.proxy_fix import ProxyFix
 
 from edi_engine.errors import EdiEngineError, UsageError
+from edi_engine.web import api
 from edi_engine.web.auth import SessionInfo, session_for
 from edi_engine.web.context import chrome_for, money
 from edi_engine.web.current import LOGIN_CSRF_COOKIE, SESSION_COOKIE, WebConfig, config, engine, render
@@ -40,13 +45,24 @@ def create_app(engine: Engine, config: WebConfig | None = None) -> Flask:
     app.config.update(MAX_CONTENT_LENGTH=64 * 1024, SESSION_COOKIE_HTTPONLY=True, SESSION_COOKIE_SAMESITE="Lax")
     app.extensions["edi_engine"] = engine
     app.extensions["edi_web_config"] = config = config or WebConfig()
+    try:  # a limit Flask-Limiter cannot read would fail every API request; refuse it at start instead
+        parse_many(config.api_rate_limit)
+    except ValueError:
+        raise UsageError(f"API rate limit {config.api_rate_limit!r} is not a limit such as 120/minute") from None
     if config.trusted_proxies:  # request.remote_addr becomes the client address those proxies saw
         app.wsgi_app = ProxyFix(app.wsgi_app, x_for=config.trusted_proxies)  # type: ignore[method-assign]
     app.jinja_env.undefined = StrictUndefined
     app.jinja_env.filters["money"] = money
     app.url_map.converters["int"] = BoundedIntConverter  # before the routes are registered
     app.register_blueprint(bp)
+    app.register_blueprint(api.bp)
     app.before_request(_guard)
+    # After the guard, so the limit's key is the caller it found: one bucket per token (or user), kept in
+    # this process's memory (one waitress process serves the app; several would each count their own).
+    limiter = Limiter(api.rate_key, app=app, storage_uri="memory://", headers_enabled=True,
+                      strategy="sliding-window-counter")
+    limiter.limit(lambda: config.api_rate_limit)(api.bp)
+    app.after_request(api.record_use)
     app.after_request(_headers)
     app.register_error_handler(HTTPException, _http_error)
     app.register_error_handler(UsageError, _usage_error)
@@ -55,6 +71,8 @@ def create_app(engine: Engine, config: WebConfig | None = None) -> Flask:
 
 
 def _guard() -> Any:
+    if api.is_api():
+        return api.guard()
     _refuse_bad_text()
     if request.endpoint in PUBLIC_ENDPOINTS:
         if request.method == "POST":
@@ -106,16 +124,22 @@ def _error_page(status: int, title: str, message: str) -> Response:
 def _http_error(exc: HTTPException) -> Response:
     if exc.code in (301, 302, 303, 307, 308):
         return exc.get_response()  # type: ignore[return-value]
+    if api.is_api():
+        headers = {k: v for k, v in exc.get_headers() if k.lower() not in ("content-type", "content-length")}
+        return api.problem(exc.code or 500, exc.name, exc.description or "", headers)
     return _error_page(exc.code or 500, exc.name, exc.description or "")
 
 
 def _usage_error(exc: UsageError) -> Response:
+    if api.is_api():
+        return api.problem(400, "Not possible", str(exc))
     return _error_page(400, "Not possible", str(exc))
 
 
 def _unexpected(exc: Exception) -> Response:
+    page = api.problem if api.is_api() else _error_page
     if isinstance(exc, EdiEngineError):
         _log.warning("request %s %s failed: %s", request.method, request.endpoint, type(exc).__name__)
-        return _error_page(422, "Could not be done", str(exc))
+        return page(422, "Could not be done", str(exc))
     _log.error("request %s %s failed: %s", request.method, request.endpoint, type(exc).__name__)
-    return _error_page(500, "Internal error", "Something went wrong; the error has been logged without its details.")
+    return page(500, "Internal error", "Something went wrong; the error has been logged without its details.")

@@ -48,6 +48,7 @@ ACTIONS = {
     "letter": "approver",
     "corrected-claim": "approver",
     "match": "approver",  # a payment matched to a claim by hand, and undone: who may decide findings
+    "ingest": "approver",  # the API's upload: files change what every report says
     "users": "admin",
 }
 # Each action as the end of "Your role (reviewer) may not ...".
@@ -63,6 +64,7 @@ ACTION_WORDS = {
     "letter": "download letters",
     "corrected-claim": "download corrected claims",
     "match": "match payments to claims",
+    "ingest": "ingest files",
     "users": "manage users",
 }
 SESSION_HOURS = 12

@@ -47,6 +47,9 @@ class WebConfig:
     trusted_proxies: int = 0
     today: Callable[[], date] = date.today  # injectable so tests can pin the queue's ages and deadlines
     rules_path: str | None = None  # the rule pack detect runs with: its aging buckets age the dashboard
+    # Requests per API token (or signed-in user) in Flask-Limiter's notation: "120/minute", "10/second;1000/hour".
+    api_rate_limit: str = "120/minute"
+    api_upload_bytes: int = 64 * 1024 * 1024  # the largest upload POST /api/v1/files takes
 
 
 def engine() -> Engine:

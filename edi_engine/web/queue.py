@@ -26,7 +26,7 @@ from edi_engine.web.context import NEAR_DAYS, Chrome, urgency
 
 __all__ = [
     "EXPORT_COLUMNS", "PAGE_SIZE", "PageLink", "QueueContext", "QueueFilters", "QueueRow", "SortLink", "export_csv",
-    "parse_filters", "queue_error_page", "queue_page", "read_filters",
+    "find", "parse_filters", "queue_error_page", "queue_page", "read_filters",
 ]
 
 PAGE_SIZE = 50
@@ -231,17 +231,25 @@ def _payer_menu(found: stored.QueuePage) -> tuple[tuple[str, str], ...]:
     return tuple(sorted(((p, found.payer_names.get(p, p)) for p in found.payer_ids), key=lambda x: (x[1], x[0])))
 
 
+def find(engine: Engine, f: QueueFilters, today: date,
+         page_size: int | None = None) -> tuple[stored.QueuePage, tuple[QueueRow, ...]]:
+    """One page (of `page_size`, default PAGE_SIZE) of the findings `f` selects, the queue page's and the
+    API's, and its rows as of `today`."""
+    with engine.connect() as conn:
+        found = stored.queue_page(conn, _query(f, today, page_size or PAGE_SIZE))
+    return found, tuple(_row(r, today) for r in found.items)
+
+
 def queue_page(engine: Engine, f: QueueFilters, chrome: Chrome) -> QueueContext:
     """UsageError for a filter that cannot be one (check_filters)."""
     check_filters(f)
     today = chrome.today
-    with engine.connect() as conn:
-        found = stored.queue_page(conn, _query(f, today))
+    found, rows = find(engine, f, today)
     page, pages = found.page, found.pages
     links = tuple(SortLink(k, label, "?" + f.query(sort=k, desc=(f.sort == k and not f.desc), page=1),
                            ("desc" if f.desc else "asc") if f.sort == k else "") for k, label in COLUMNS)
     return QueueContext(
-        chrome, f, tuple(_row(r, today) for r in found.items), found.total_count, found.total_amount,
+        chrome, f, rows, found.total_count, found.total_amount,
         found.urgent_count, page, pages, "?" + f.query(page=page - 1) if page > 1 else "",
         "?" + f.query(page=page + 1) if page < pages else "", links, found.categories, _payer_menu(found), STATUSES,
         NEAR_DAYS, page_numbers(f, page, pages), "export.csv?" + f.query(page=1))

@@ -92,3 +92,42 @@ def as_user(app: Flask) -> Callable[[str], FlaskClient]:
         assert sign_in(client, username) == 303
         return client
     return make
+
+
+@pytest.fixture(scope="module", params=["sqlite", pytest.param("postgresql", marks=pytest.mark.postgres)])
+def world_url(request: pytest.FixtureRequest, world_db: Path,
+              tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
+    """The seeded world (the `mixed` pack detected, conftest's users) for a module: a copy of `world_db`
+    on SQLite, and the same world loaded into a schema of its own on PostgreSQL (EDI_ENGINE_TEST_PG_URL)."""
+    if request.param == "sqlite":
+        copy = tmp_path_factory.mktemp("world") / "world.db"
+        shutil.copy(world_db, copy)
+        yield f"sqlite:///{copy}"
+        return
+    import os
+    import uuid
+
+    from sqlalchemy import create_engine, text
+
+    from edi_engine import outputs
+    from tests.conftest import PG_ENV, PG_SKIP, _pg_url
+    base = os.environ.get(PG_ENV)
+    if not base:
+        pytest.skip(PG_SKIP)
+    schema = "t_" + uuid.uuid4().hex[:16]
+    admin = create_engine(base)
+    with admin.begin() as conn:
+        conn.execute(text(f'CREATE SCHEMA "{schema}"'))
+    try:
+        url = _pg_url(base, schema)
+        engine = open_store(url)
+        load_folder(engine, REPO / "fixtures" / "mixed")
+        outputs.detect_with_audit(engine, as_of=AS_OF)
+        for name, role in USERS.items():
+            add_user(engine, name, PASSWORD, role)
+        engine.dispose()
+        yield url
+    finally:
+        with admin.begin() as conn:
+            conn.execute(text(f'DROP SCHEMA "{schema}" CASCADE'))
+        admin.dispose()

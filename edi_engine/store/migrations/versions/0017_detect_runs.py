@@ -3,7 +3,7 @@ file, audit event, refund and acknowledgment ids it read, the account links and 
 saw), so the next run re-examines only the accounts touched since.
 
 Revision ID: 0017_detect_runs
-Revises: 0015_approvals
+Revises: 0016_api_tokens
 """
 from __future__ import annotations
 
@@ -11,7 +11,7 @@ import sqlalchemy as sa
 from alembic import op
 
 revision = '0017_detect_runs'
-down_revision = '0015_approvals'
+down_revision = '0016_api_tokens'
 branch_labels = None
 depends_on = None
 
