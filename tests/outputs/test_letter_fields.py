@@ -113,6 +113,12 @@ def _finding(engine: Engine, category: str) -> Any:
         return next(f for f in list_findings(conn, "all") if f.category == category and f.status != "resolved")
 
 
+def _approved(engine: Engine, f: Any) -> None:
+    """A refund's letter follows its last approval step (the default chain: one approval)."""
+    if f.status == "open" and categories.get(f.category).refund:
+        decide(engine, f.id, "approve", by="ed", note="EOB checked")
+
+
 def _claim(pack: Path, clm01: str, payer_id: str) -> Any:
     found = [c for path in sorted(pack.glob("*.837")) for sub in iter_submissions(path) for c in sub.claims
              if c.patient_control_number == clm01]
@@ -161,6 +167,8 @@ def test_the_letter_carries_every_field_a_refund_desk_needs(db_url: str, tmp_pat
         decide(engine, f.id, "approve", by="ana")
         record_refund(engine, f.id, by="ana", method="check", number="70412", paid_on=paid_on.isoformat(),
                       amount=str(amount))
+    else:
+        _approved(engine, f)
     pdf = _text(render_letter(engine, f.id, to=to, fmt="pdf", by="ana", today=today, rules_path=str(rules)))
     evidence = f.evidence
     records = evidence.get("records", [])
@@ -233,6 +241,7 @@ def test_without_a_configured_refund_address_the_letter_goes_to_the_835s_payer_a
     header = next(i.header for i in parse_file(FIXTURES / "duplicate_payment" / Path(late["file"]).name)
                   if isinstance(i, TransactionStart))
     address = header.payer.address
+    _approved(engine, f)
     pdf = _text(render_letter(engine, f.id, fmt="pdf", today=TODAY))
     last_line = f"{address.city}, {address.state} {_postal(address.postal_code)}"
     assert f"{header.payer.party.last_or_organization} {address.line1} {last_line}" in pdf
@@ -250,6 +259,7 @@ def test_the_refund_address_imported_with_the_payers_wins_over_the_rule_pack_and
     imports.import_payers(engine, payers)
     rules = tmp_path / "office.toml"
     rules.write_text(OFFICE.format(payer=f.payer_id))
+    _approved(engine, f)
     pdf = _text(render_letter(engine, f.id, fmt="pdf", today=TODAY, rules_path=str(rules)))
     assert "OVERPAYMENT UNIT PO BOX 77 CHICAGO IL 60601-1234" in pdf
     assert "Overpayment Recovery" not in pdf  # the rule pack's address gives way to the imported one
@@ -266,6 +276,7 @@ def test_patient_notices_follow_the_decision_never_both(pack_store) -> None:  # 
     assert proposed is not None and agreed is not None
     decide(engine, agreed.id, "approve", by="ana")
     decide(engine, agreed.id, "offset", by="ana", note="patient agreed by phone")
+    _approved(engine, proposed)  # approved: its notice still asks for the patient's consent
     ask = _text(render_letter(engine, proposed.id, fmt="pdf", today=TODAY))
     done = _text(render_letter(engine, agreed.id, fmt="pdf", today=TODAY))
     assert "Credit notice" in ask and "With your consent, we will apply this credit" in ask
@@ -307,6 +318,7 @@ def test_remark_codes_on_the_remittance_are_cited_with_their_descriptions(db_url
     load_pack(engine, pack)
     detect_with_audit(engine, as_of="2025-02-18")
     f = _finding(engine, "duplicate_payment")
+    _approved(engine, f)
     pdf = _text(render_letter(engine, f.id, fmt="pdf", today=TODAY))
     assert "RARC N522" in pdf and "Duplicate of a claim processed, or to be processed, as a crossover claim." in pdf
     assert "CARC 45 CO" in pdf and carc_text("45")[:40] in pdf

@@ -11,6 +11,7 @@ from flask import Flask
 from pypdf import PdfReader
 from sqlalchemy.engine import Engine
 
+from edi_engine.outputs import decide
 from edi_engine.rules import list_findings
 from edi_engine.web import RateLimit, WebConfig, create_app
 from tests.web.conftest import TODAY, page_token
@@ -30,11 +31,15 @@ def app(engine: Engine, tmp_path: Path) -> Flask:  # the app of tests/web/confte
 def test_the_downloaded_letter_uses_the_apps_rule_pack(engine: Engine, as_user) -> None:  # type: ignore[no-untyped-def]
     with engine.connect() as conn:
         fid = next(f.id for f in list_findings(conn, "open") if f.payer_id == "NSB02" and f.refund_to == "payer")
+    decide(engine, fid, "approve", by="ed", note="EOB checked")  # a letter follows the last approval step
     abe = as_user("abe")
     resp = abe.post(f"/findings/{fid}/letter", data={"to": "payer", "csrf_token": page_token(abe)})
     assert resp.status_code == 200 and resp.mimetype == "application/pdf"
     text = " ".join(" ".join(p.extract_text() for p in PdfReader(io.BytesIO(resp.data)).pages).split())
     for value in ("Riverside Family Practice", "Phone 512-555-0147 ext. 12", "Ana Ruiz", "Billing Manager",
-                  "Refund Unit PO Box 77 Austin, TX 78701-0077"):
+                  # The refund address imported with the payers (fixtures/mixed/payers.csv) wins over the rule
+                  # pack's, which is for a payer not imported.
+                  "ATTN REFUND DEPARTMENT PO BOX 40085 SPRINGFIELD IL 62705-0005"):
         assert value in text, value
+    assert "Refund Unit" not in text
     assert "Finding reference" not in text
