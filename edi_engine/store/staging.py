@@ -21,7 +21,7 @@ from dataclasses import dataclass
 from datetime import UTC, datetime
 from pathlib import Path
 
-from sqlalchemy import delete, insert, select
+from sqlalchemy import delete, insert, inspect, select
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.engine import Connection, Engine
 
@@ -29,7 +29,7 @@ from edi_engine.errors import InputError
 from edi_engine.store import tables
 from edi_engine.store.sourcefile import INGESTED, content_hash, existing_status
 
-__all__ = ["MAX_STAGED_BYTES", "Staged", "clear_partitions", "partition_scans", "save_partition", "stage",
+__all__ = ["MAX_STAGED_BYTES", "Staged", "clear_partitions", "has_table", "partition_scans", "save_partition", "stage",
            "staged_copy", "unstage"]
 
 # PostgreSQL's bytea holds up to 1 GiB; X12 compresses 5-6x (content.py), so this leaves room.
@@ -107,3 +107,9 @@ def partition_scans(conn: Connection, run_token: str) -> dict[int, bytes]:
 
 def clear_partitions(conn: Connection, run_token: str) -> None:
     conn.execute(delete(_P).where(_P.c.run_token == run_token))
+
+
+def has_table(engine: Engine, name: str) -> bool:
+    """Whether the database has table `name` in the schema the store uses (the task queue's, say)."""
+    with engine.connect() as conn:
+        return bool(inspect(conn).has_table(name))
