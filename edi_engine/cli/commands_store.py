@@ -301,12 +301,12 @@ def ingest(ctx: click.Context, paths: tuple[str, ...], watch_dir: str | None, po
                          "and --lease longer than --poll")
     if to_queue and not watch_dir:
         raise UsageError("--queue goes with --watch DIR; to queue files, use `edi-engine enqueue FILES`")
-    engine = open_store(db_url(ctx))
     queue_url = (db_url(ctx) or "") if to_queue else None
     if to_queue:
         from edi_engine.store.url import resolve_url
         from edi_engine.tasks import require_postgresql
         require_postgresql(resolve_url(db_url(ctx)))
+    engine = open_store(db_url(ctx))
     summary = _watch(engine, watch_dir, timing, as_json, queue_url) if watch_dir else \
         _ingest_all(engine, paths, jobs, as_json)
     _report(summary, as_json)

@@ -15,7 +15,12 @@ import pytest
 from edi_engine.rules import detect
 from edi_engine.rules.partition import detect_in_partitions, partition_of
 from edi_engine.simulate.world import generate_world
-from tests.rules.test_incremental import AS_OF, PACKS, _add, _pack_files, _snapshot, _stores, store_kind  # noqa: F401
+from tests.rules.test_incremental import AS_OF, PACKS, _add, _pack_files, _snapshot, _store_kind, _stores
+
+
+@pytest.fixture(params=["sqlite", pytest.param("postgresql", marks=pytest.mark.postgres)])
+def store_kind(request: pytest.FixtureRequest) -> str:
+    return _store_kind(request)
 
 
 def _both(kind: str, files: list[Path], parts: int, rules: str | None) -> int:
