@@ -28,6 +28,7 @@ from dataclasses import asdict
 
 from procrastinate import App, JobContext, PsycopgConnector, RetryStrategy, builtin_tasks
 from sqlalchemy.engine import URL, Engine, make_url
+from sqlalchemy.exc import OperationalError
 
 from edi_engine.errors import UsageError
 from edi_engine.outputs import detect_with_audit
@@ -136,7 +137,9 @@ async def _remove_old_jobs(context: JobContext, timestamp: int) -> None:
 def make_app(url: str | URL) -> App:
     """The procrastinate App of the store at `url` (PostgreSQL), with edi-engine's tasks."""
     app = App(connector=PsycopgConnector(conninfo=libpq_url(url)))
-    app.task(name="edi.ingest", queue=INGEST_QUEUE, pass_context=True)(_ingest)
+    # A database that went away mid-file (ingest raises it; a bad file is a result, never raised): later.
+    app.task(name="edi.ingest", queue=INGEST_QUEUE, pass_context=True,
+             retry=RetryStrategy(max_attempts=5, exponential_wait=5, retry_exceptions={OperationalError}))(_ingest)
     app.task(name="edi.detect", queue=DETECT_QUEUE, pass_context=True, queueing_lock="edi.detect")(_coordinate)
     app.task(name="edi.detect_partition", queue=DETECT_QUEUE, pass_context=True)(_partition)
     app.task(name="edi.detect_finish", queue=DETECT_QUEUE, pass_context=True,
