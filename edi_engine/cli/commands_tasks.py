@@ -17,7 +17,7 @@ from edi_engine.cli import db_url, handle_errors, main
 @main.command("worker")
 @click.option("--concurrency", "-c", default=1, show_default=True,
               help="Worker processes on this host, one job at a time each.")
-@click.option("--queue", "queues", multiple=True, type=click.Choice(["ingest", "detect"]),
+@click.option("--queue", "queues", multiple=True, type=click.Choice(["ingest", "detect", "webhooks"]),
               help="Take jobs of this queue only (repeatable; default all).")
 @click.option("--burst", is_flag=True, help="Stop once the queues are empty instead of waiting for jobs.")
 @click.option("--heartbeat", default=10.0, show_default=True, help="Seconds between this worker's heartbeats.")
@@ -31,6 +31,8 @@ def worker_cmd(ctx: click.Context, concurrency: int, queues: tuple[str, ...], bu
 
     Run any number on any hosts sharing the database; a worker killed mid-job loses nothing: the
     job goes back to the queue once its heartbeat stops, and another worker does it whole.
+    With EDI_ENGINE_WEBHOOK_URL and EDI_ENGINE_WEBHOOK_SECRET set, it also sends signed webhooks
+    (file ingested, failed, re-delivered; findings opened, resolved), retried until taken.
     Example: edi-engine --db postgresql+psycopg://edi@db/edi worker --concurrency 2
     """
     from edi_engine.store.url import resolve_url

@@ -29,8 +29,8 @@ from edi_engine.errors import InputError
 from edi_engine.store import tables
 from edi_engine.store.sourcefile import INGESTED, content_hash, existing_status
 
-__all__ = ["MAX_STAGED_BYTES", "Staged", "clear_partitions", "has_table", "partition_scans", "save_partition", "stage",
-           "staged_copy", "unstage"]
+__all__ = ["MAX_STAGED_BYTES", "Staged", "clear_partitions", "has_table", "partition_scans", "save_partition",
+           "source_file_id", "stage", "staged_copy", "unstage"]
 
 # PostgreSQL's bytea holds up to 1 GiB; X12 compresses 5-6x (content.py), so this leaves room.
 MAX_STAGED_BYTES = 2 << 30
@@ -113,3 +113,10 @@ def has_table(engine: Engine, name: str) -> bool:
     """Whether the database has table `name` in the schema the store uses (the task queue's, say)."""
     with engine.connect() as conn:
         return bool(inspect(conn).has_table(name))
+
+
+def source_file_id(engine: Engine, digest: str) -> int | None:
+    """The store's id of the file with this content (ingested or failed), for ids-only events."""
+    with engine.connect() as conn:
+        found = conn.execute(select(tables.source_file.c.id).where(tables.source_file.c.content_hash == digest))
+        return found.scalar()

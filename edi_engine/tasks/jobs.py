@@ -16,6 +16,9 @@ store/ or rules/. The queue engine's own mechanisms do the distributed work, non
   procrastinate's `retry_job`. A worker killed mid-file (SIGKILL) has its transaction rolled back by
   PostgreSQL, so the retried job stores the file whole, once.
 - `edi.remove_old_jobs` (periodic, hourly): procrastinate's builtin cleanup of finished jobs.
+- `edi.webhook` (queue "webhooks"): one signed event POSTed (webhooks.py), retried by procrastinate
+  until the receiver takes it. Ingest jobs emit file.ingested / file.failed / file.redelivered, the
+  detect run's final step finding.opened / finding.resolved; only when the worker has a webhook URL.
 
 Knows nothing of the command line (cli/commands_tasks.py) or of X12.
 """
@@ -34,14 +37,17 @@ from edi_engine.errors import UsageError
 from edi_engine.outputs import detect_with_audit
 from edi_engine.rules.partition import scan_partition
 from edi_engine.store import detect_runs, staging
-from edi_engine.store.ingest import ingest_file
+from edi_engine.store import findings as stored
+from edi_engine.store.ingest import FAILED_STATUS, INGESTED_STATUS, ingest_file
+from edi_engine.tasks import webhooks
 
-__all__ = ["DETECT_QUEUE", "INGEST_QUEUE", "STALLED_SWEEP", "PartitionsPending", "ingest_lock", "libpq_url",
-           "make_app", "require_postgresql"]
+__all__ = ["DETECT_QUEUE", "INGEST_QUEUE", "STALLED_SWEEP", "WEBHOOK_QUEUE", "PartitionsPending", "ingest_lock",
+           "libpq_url", "make_app", "require_postgresql"]
 
 log = logging.getLogger("edi_engine.tasks")
 
-INGEST_QUEUE, DETECT_QUEUE = "ingest", "detect"
+INGEST_QUEUE, DETECT_QUEUE, WEBHOOK_QUEUE = "ingest", "detect", "webhooks"
+_FINDING_IDS_PER_EVENT = 1000
 STALLED_SWEEP = 5  # seconds between sweeps for stalled jobs
 OLD_JOBS_HOURS = 72  # finished jobs kept this long
 
@@ -81,8 +87,32 @@ def _ingest(context: JobContext, digest: str) -> None:
             return
         path, name = staged
         result = ingest_file(engine, path, name=name)
+    if result.status in (INGESTED_STATUS, FAILED_STATUS):  # before unstaging: a kill in between repeats both
+        file_id = staging.source_file_id(engine, digest)
+        if result.status == FAILED_STATUS:
+            _emit(context, "file.failed", {"file_id": file_id, "content_hash": digest})
+        else:
+            _emit(context, "file.ingested", {
+                "file_id": file_id, "content_hash": digest, "kind": result.kind, "transactions": result.transactions,
+                "claims": result.claims, "payments": result.payments, "redelivered": result.redelivered,
+                "remittance_conflicts": result.remittance_conflicts, "resubmitted": result.resubmitted})
+            if result.redelivered:
+                _emit(context, "file.redelivered", {"file_id": file_id, "content_hash": digest,
+                                                    "remittances": result.redelivered})
     staging.unstage(engine, digest)  # after the file's own transaction: a kill in between only repeats it
     log.info("job %s: %s %s", context.job.id, digest[:12], result.status)
+
+
+def _emit(context: JobContext, kind: str, data: dict[str, object]) -> None:
+    if context.additional_context.get("webhook") is not None:
+        context.app.configure_task("edi.webhook", queue=WEBHOOK_QUEUE).defer(payload=webhooks.event(kind, data))
+
+
+def _deliver(context: JobContext, payload: dict[str, object]) -> None:
+    config = context.additional_context.get("webhook")
+    if config is None:
+        raise webhooks.WebhookFailed(f"this worker has no {webhooks.URL_ENV}; another will deliver it")
+    webhooks.deliver(config, payload)
 
 
 def _coordinate(context: JobContext, parts: int, as_of: str | None, rules_path: str | None) -> None:
@@ -114,10 +144,20 @@ def _finish(context: JobContext, token: str, parts: int, as_of: str | None, rule
         raise PartitionsPending(f"{parts - len(blobs)} of {parts} partitions still running")
     # Written by our own workers into our own database, in this run: trusted as the database is.
     scans = [pickle.loads(blobs[part]) for part in range(parts)]  # noqa: S301
+    with engine.connect() as conn:
+        before = stored.finding_statuses(conn)
     summary = detect_with_audit(engine, as_of=as_of, rules_path=rules_path, scans=scans,
                                 reach=detect_runs.Reach(**reach))
     with engine.begin() as conn:
+        after = stored.all_findings(conn)
         staging.clear_partitions(conn, token)
+    opened = [(r.id, r.category) for r in after if r.status == "open" and before.get(r.id) in (None, "resolved")]
+    resolved = [(r.id, r.category) for r in after
+                if r.status == "resolved" and before.get(r.id) in ("open", "approved")]
+    for kind, rows in (("finding.opened", opened), ("finding.resolved", resolved)):
+        for i in range(0, len(rows), _FINDING_IDS_PER_EVENT):
+            part = rows[i:i + _FINDING_IDS_PER_EVENT]
+            _emit(context, kind, {"findings": [{"id": fid, "category": cat} for fid, cat in part]})
     log.info("detect over %s accounts in %s partitions: %s new, %s updated, %s resolved", summary.accounts, parts,
              summary.inserted, summary.updated, summary.resolved)
 
@@ -144,6 +184,9 @@ def make_app(url: str | URL) -> App:
     app.task(name="edi.detect_partition", queue=DETECT_QUEUE, pass_context=True)(_partition)
     app.task(name="edi.detect_finish", queue=DETECT_QUEUE, pass_context=True,
              retry=RetryStrategy(max_attempts=24 * 3600 // 5, wait=5, retry_exceptions={PartitionsPending}))(_finish)
+    app.task(name="edi.webhook", queue=WEBHOOK_QUEUE, pass_context=True,
+             retry=RetryStrategy(max_attempts=webhooks.MAX_ATTEMPTS, exponential_wait=2,
+                                 retry_exceptions={webhooks.WebhookFailed}))(_deliver)
     app.periodic(cron=f"* * * * * */{STALLED_SWEEP}", periodic_id="retry_stalled")(
         app.task(name="edi.retry_stalled", pass_context=True, queueing_lock="edi.retry_stalled")(_retry_stalled))
     app.periodic(cron="17 * * * *", periodic_id="remove_old_jobs")(

@@ -30,6 +30,7 @@ from edi_engine.store import staging
 from edi_engine.store.engine import create_store_engine, open_store
 from edi_engine.store.ingest import ALREADY, FAILED_STATUS, QUEUED_STATUS, FileResult, expand_paths
 from edi_engine.tasks.jobs import DETECT_QUEUE, INGEST_QUEUE, ingest_lock, make_app, require_postgresql
+from edi_engine.tasks.webhooks import WebhookConfig
 
 __all__ = ["QUEUED", "Enqueued", "enqueue_detect", "enqueue_file", "enqueue_paths", "ensure_queue_schema",
            "open_queue", "queue_schema_present", "run_worker", "run_workers", "watch_taker"]
@@ -142,13 +143,17 @@ def run_worker(url: str | URL, *, queues: list[str] | None = None, burst: bool =
     for dead and its job retried by the others' stalled-job sweep."""
     if not 0 < heartbeat < stalled_after:
         raise UsageError("--heartbeat must be positive and shorter than --stalled-after")
+    try:
+        hook = WebhookConfig.from_env()
+    except ValueError as exc:
+        raise UsageError(str(exc)) from None
     engine = _checked_store(url)
     app = make_app(url)
     try:
         app.run_worker(queues=queues, wait=not burst, concurrency=1, update_heartbeat_interval=heartbeat,
                        stalled_worker_timeout=stalled_after, delete_jobs="never",
                        name=name or f"{socket.gethostname()}:{os.getpid()}",
-                       additional_context={"engine": engine, "stalled_after": stalled_after})
+                       additional_context={"engine": engine, "stalled_after": stalled_after, "webhook": hook})
     finally:
         engine.dispose()
 
