@@ -4,6 +4,7 @@
     ├── InputError                 the data is wrong (exit 1); carries a Position when it has one
     │   └── X12Error               bytes that cannot be read as X12
     └── UsageError                 the caller asked for something illegal (exit 2)
+        └── NotPermitted           ... that this person may not do: their role, or four eyes (HTTP 403)
 
 Problems that do not stop reading (an SE01 count off by one, an unbalanced claim) are not
 exceptions: they are `Problem` values collected beside what was read, so a lenient `parse`
@@ -23,6 +24,7 @@ from typing import ClassVar, Literal, SupportsIndex
 __all__ = [
     "EdiEngineError",
     "InputError",
+    "NotPermitted",
     "Position",
     "Problem",
     "ProblemLog",
@@ -147,3 +149,8 @@ class X12Error(InputError):
 
 class UsageError(EdiEngineError):
     exit_code: ClassVar[int] = 2
+
+
+class NotPermitted(UsageError):
+    """The request is possible, but not for this person: their role does not reach the step, or
+    they took another step of the same finding (four eyes). The web app answers 403, not 409."""

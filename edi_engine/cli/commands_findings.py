@@ -70,8 +70,9 @@ def detect_cmd(ctx: click.Context, rules_path: str | None, as_of: str | None, fu
                + (", ".join(f"{k} {v}" for k, v in sorted(s.open_by_category.items())) or "none"))
 
 
-_COLUMNS = ("id", "category", "claim_id", "payer_id", "amount", "refund_to", "status", "arose_on", "identified_on",
-            "deadline")
+_COLUMNS = ("id", "category", "claim_id", "payer_id", "payer_name", "amount", "outstanding", "refund_to", "status",
+            "arose_on", "identified_on", "deadline")
+_AMOUNTS = ("amount", "outstanding")
 
 
 @main.group("findings", invoke_without_command=True)
@@ -97,9 +98,12 @@ def findings_cmd(ctx: click.Context, status: str, category: str | None, fmt: str
     if fmt == "csv":
         out = io.StringIO()
         writer = csv.writer(out, lineterminator="\n")
-        writer.writerow(_COLUMNS + ("evidence",))
+        # payer_name last: a reader that takes the columns by position keeps reading the ones it knew.
+        columns = tuple(c for c in _COLUMNS if c != "payer_name")
+        writer.writerow(columns + ("evidence", "payer_name"))
         for r in rows:
-            writer.writerow([r[c] if r[c] is not None else "" for c in _COLUMNS] + [r["evidence"].get("summary", "")])
+            writer.writerow([r[c] if r[c] is not None else "" for c in columns]
+                            + [r["evidence"].get("summary", ""), r["payer_name"] or ""])
         click.echo(out.getvalue(), nl=False)
         return
     echo_table(rows)
@@ -107,15 +111,16 @@ def findings_cmd(ctx: click.Context, status: str, category: str | None, fmt: str
 
 def echo_table(rows: list[dict]) -> None:  # type: ignore[type-arg]
     """Findings (as FindingRecord.to_json() dicts) as an aligned table with a total line."""
-    table = [[str(r[c] if r[c] is not None else "") for c in _COLUMNS] for r in rows]
+    table = [[str(r.get(c) if r.get(c) is not None else "") for c in _COLUMNS] for r in rows]
     widths = [max([len(c)] + [len(t[i]) for t in table]) for i, c in enumerate(_COLUMNS)]
     click.echo("  ".join(c.ljust(w) for c, w in zip(_COLUMNS, widths, strict=True)))
     for t in table:
-        click.echo("  ".join(v.rjust(w) if c == "amount" else v.ljust(w)
+        click.echo("  ".join(v.rjust(w) if c in _AMOUNTS else v.ljust(w)
                              for v, c, w in zip(t, _COLUMNS, widths, strict=True)))
     # Credits and what is no refund (unapplied cash, data to check) are never one total.
     from edi_engine.rules import categories
-    credits = [Decimal(r["amount"]) for r in rows if categories.get(r["category"]).refund]
+    # What is still owed: a partial refund keeps only the rest on the books.
+    credits = [Decimal(r["outstanding"]) for r in rows if categories.get(r["category"]).refund]
     others = [Decimal(r["amount"]) for r in rows if not categories.get(r["category"]).refund]
     line = f"{len(rows)} findings: {len(credits)} credits, total {sum(credits, Decimal(0)):.2f}"
     if others:
@@ -138,7 +143,8 @@ def explain_cmd(ctx: click.Context, finding_id: int) -> None:
         e = explain(conn, finding_id)
     f = e.finding
     click.echo(f"Finding {f.id}: {f.category} on claim {f.claim_id or '-'}, payer {f.payer_id or '-'}")
-    click.echo(f"  amount {f.amount:.2f} to {f.refund_to or '-'}; {f.status}; "
+    repaid = f" (refunded {f.refunded:.2f}, outstanding {f.outstanding:.2f})" if f.refunded else ""
+    click.echo(f"  amount {f.amount:.2f}{repaid} to {f.refund_to or '-'}; {f.status}; "
                + (f"arose {f.arose_on}, " if f.arose_on else "") + f"identified {f.identified_on}"
                + (f", due {f.deadline}" if f.deadline else "")
                + (f", resolved {f.resolved_on}" if f.resolved_on else ""))

@@ -12,6 +12,7 @@ import click
 
 from edi_engine.cli import db_url, handle_errors, main, output_file
 from edi_engine.cli.commands_findings import findings_cmd
+from edi_engine.cli.progress import progress_bar
 from edi_engine.errors import UsageError
 
 
@@ -84,42 +85,52 @@ def _fmt(out: str) -> str:
 @click.option("--to", type=click.Choice(["payer", "patient"]), default=None,
               help="Recipient (default: the patient for a patient overpayment, else the payer).")
 @click.option("--template", type=click.Path(exists=True, dir_okay=False), help="Your own Jinja2 template.")
+@click.option("--rules", "rules_path", type=click.Path(exists=True, dir_okay=False),
+              help="Rule pack: letterhead and signer ([provider], [letters]), payers' refund addresses.")
 @click.option("--by", default="system", show_default=True, help="Who writes it (audit trail).")
 @click.option("-o", "--output", "out", required=True, help="OUT.pdf, OUT.html or OUT.txt.")
 @click.pass_context
 @handle_errors
-def letter_cmd(ctx: click.Context, finding_id: int, to: str | None, template: str | None, by: str, out: str) -> None:
+def letter_cmd(ctx: click.Context, finding_id: int, to: str | None, template: str | None, rules_path: str | None,
+               by: str, out: str) -> None:
     """Write the refund letter of a finding.
 
-    Example: edi-engine letter 12 --to payer -o refund-12.pdf
+    Example: edi-engine letter 12 --to payer --rules office.toml -o refund-12.pdf
     """
     from edi_engine.outputs import render_letter
     from edi_engine.store.engine import open_store
-    _write(out, render_letter(open_store(db_url(ctx)), finding_id, to=to, fmt=_fmt(out), template=template, by=by))
+    _write(out, render_letter(open_store(db_url(ctx)), finding_id, to=to, fmt=_fmt(out), template=template, by=by,
+                              rules_path=rules_path))
 
 
 @main.command("letters")
-@click.option("--status", default="approved", show_default=True, help="Findings in this status.")
+@click.option("--status", type=click.Choice(["approved", "refunded", "offset"]), default="approved", show_default=True,
+              help="Findings in this status (letters follow the last approval).")
 @click.option("--format", "fmt", type=click.Choice(["pdf", "html", "txt"]), default="pdf", show_default=True)
+@click.option("--rules", "rules_path", type=click.Path(exists=True, dir_okay=False),
+              help="Rule pack: letterhead and signer ([provider], [letters]), payers' refund addresses.")
 @click.option("--by", default="system", show_default=True, help="Who writes them (audit trail).")
 @click.option("-o", "--output", "out", required=True, type=click.Path(file_okay=False), help="Output folder.")
 @click.pass_context
 @handle_errors
-def letters_cmd(ctx: click.Context, status: str, fmt: str, by: str, out: str) -> None:
+def letters_cmd(ctx: click.Context, status: str, fmt: str, rules_path: str | None, by: str, out: str) -> None:
     """Write the refund letter of every refund finding in a status, one file each.
 
     Example: edi-engine letters --status approved -o letters/
     """
     from edi_engine.outputs import render_letter
-    from edi_engine.rules import categories
+    from edi_engine.rules import categories, load_pack
     from edi_engine.store.engine import open_store
     from edi_engine.store.findings import finding_ids
-    engine = open_store(db_url(ctx))
+    engine, pack = open_store(db_url(ctx)), load_pack(rules_path)
     with engine.connect() as conn:
         ids = finding_ids(conn, status=status, categories=categories.refund_names())
     Path(out).mkdir(parents=True, exist_ok=True)
-    for fid in ids:
-        (Path(out) / f"finding-{fid}.{fmt}").write_bytes(render_letter(engine, fid, fmt=fmt, by=by))
+    with progress_bar("letters") as progress:
+        progress(0, len(ids))
+        for done, fid in enumerate(ids, 1):
+            (Path(out) / f"finding-{fid}.{fmt}").write_bytes(render_letter(engine, fid, fmt=fmt, by=by, pack=pack))
+            progress(done, len(ids))
     click.echo(f"{len(ids)} letters written to {out}")
 
 
@@ -283,10 +294,34 @@ def _decision(action: str, summary: str) -> None:
         click.echo(f"finding {finding_id}: {action} recorded")
 
 
-for _action, _summary in (("approve", "Approve an open finding for refund."),
-                          ("dismiss", "Dismiss an open or approved finding."),
+for _action, _summary in (("dismiss", "Dismiss an open or approved finding."),
                           ("offset", "Record that an approved finding was offset.")):
     _decision(_action, _summary)
+
+
+@findings_cmd.command("approve")
+@click.argument("finding_id", type=int)
+@click.option("--by", required=True, help="Who approves (four eyes: one person takes one step of a finding).")
+@click.option("--note", default="", help="Why, or what was checked.")
+@click.option("--rules", "rules_path", type=click.Path(exists=True, dir_okay=False),
+              help="Rule pack TOML file: its [approvals] chain (give the one `serve` runs with).")
+@click.pass_context
+@handle_errors
+def approve_cmd(ctx: click.Context, finding_id: int, by: str, note: str, rules_path: str | None) -> None:
+    """Take the next approval step of an open finding: one approval by default; a rule pack's
+    [approvals] may ask for more (and more above an amount). The last step approves the refund, and
+    only then may its letter and corrected claim be written.
+
+    Example: edi-engine findings approve 12 --by maria --note "checked the EOB"
+    """
+    from edi_engine.outputs import decide
+    from edi_engine.store.engine import open_store
+    done = decide(open_store(db_url(ctx)), finding_id, "approve", by=by, note=note, rules_path=rules_path)
+    if done.step is not None and not done.step.last:
+        click.echo(f"finding {finding_id}: approval step {done.step.number} of {done.step.of} ({done.step.name}) "
+                   f"recorded; next: {done.step.next_label}")
+    else:
+        click.echo(f"finding {finding_id}: approve recorded")
 
 
 @findings_cmd.command("mark-refunded")
@@ -370,6 +405,51 @@ def note_cmd(ctx: click.Context, finding_id: int, by: str, note: str) -> None:
     from edi_engine.outputs import add_note
     from edi_engine.store.engine import open_store
     add_note(open_store(db_url(ctx)), finding_id, by=by, note=note)
+
+
+@findings_cmd.command("match")
+@click.argument("finding_id", type=int)
+@click.option("--claim", "claim", required=True, metavar="CLM01", help="The claim the payment belongs to.")
+@click.option("--line", "line", type=click.IntRange(min=1), default=None, metavar="N",
+              help="The claim's line (LX01), for a service payment or a claim payment of one SVC.")
+@click.option("--by", required=True, help="Who matches it (audit trail).")
+@click.option("--note", required=True, help="Why: what the EOB or the payer showed.")
+@click.option("--override", is_flag=True, help="Match to a claim of another payer or member id all the same.")
+@click.pass_context
+@handle_errors
+def match_cmd(ctx: click.Context, finding_id: int, claim: str, line: int | None, by: str, note: str,
+              override: bool) -> None:
+    """Match the payment of an unmatched_payment finding to a claim (or a line) by hand; the next
+    detect posts it to that claim.
+
+    Example: edi-engine findings match 4 --claim PCN0766001 --by ana --note "EOB: CLP01 mistyped"
+    """
+    from edi_engine.outputs import match_payment
+    from edi_engine.store.engine import open_store
+    done = match_payment(open_store(db_url(ctx)), finding_id, claim=claim, line=line, by=by, note=note,
+                         override=override)
+    click.echo(f"finding {finding_id}: {done.amount:.2f} matched by hand to claim {done.claim}"
+               + (f" line {done.line}" if done.line else "")
+               + f" (manual match #{', #'.join(str(i) for i in done.match_ids)}); run `edi-engine detect` to post it")
+
+
+@findings_cmd.command("unmatch")
+@click.argument("finding_id", type=int)
+@click.option("--by", required=True, help="Who undoes it (audit trail).")
+@click.option("--note", required=True, help="Why the match was wrong.")
+@click.pass_context
+@handle_errors
+def unmatch_cmd(ctx: click.Context, finding_id: int, by: str, note: str) -> None:
+    """Undo the manual match of an unmatched_payment finding; the next detect reads the payment as
+    unmatched again.
+
+    Example: edi-engine findings unmatch 4 --by ana --note "payer says it was another claim"
+    """
+    from edi_engine.outputs import unmatch_payment
+    from edi_engine.store.engine import open_store
+    undone = unmatch_payment(open_store(db_url(ctx)), finding_id, by=by, note=note)
+    click.echo(f"finding {finding_id}: manual match #{', #'.join(str(m.id) for m in undone)} to claim "
+               f"{undone[0].clm01} undone; run `edi-engine detect` to read the payment as unmatched again")
 
 
 @main.command("audit")

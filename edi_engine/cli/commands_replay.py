@@ -102,8 +102,12 @@ def demo_cmd(ctx: click.Context, as_of: str | None) -> None:
         if not group:
             continue
         sums: dict[str, list[Decimal]] = defaultdict(list)
+        names: dict[str, str] = {}
         for r in group:
             sums[r[key] or "-"].append(Decimal(r["amount"]))
+            if key == "payer_id" and r.get("payer_name"):
+                names[r[key]] = r["payer_name"]
         click.echo(f"\n{title}")
         for name, amounts in sorted(sums.items()):
-            click.echo(f"  {name:<22} {len(amounts):>4}  {sum(amounts, Decimal(0)):>12.2f}")
+            click.echo(f"  {name:<22} {len(amounts):>4}  {sum(amounts, Decimal(0)):>12.2f}"
+                       + (f"  {names[name]}" if name in names else ""))

@@ -84,6 +84,14 @@ def _print_import(result: object, as_json: bool) -> None:
     data = asdict(result)  # type: ignore[call-overload]
     click.echo(json.dumps(data) if as_json else f"{data['file']}: {data['status']}"
                + (f", {data['rows']} rows" if data["status"] == "imported" else ""))
+    unknown = data.get("unknown_claim_lines") or ()
+    if unknown and not as_json:
+        # Line numbers, not the claim ids: an account number is an identifier the user did not ask to see.
+        more = f" and {len(unknown) - 10} more" if len(unknown) > 10 else ""
+        shown = ", ".join(str(n) for n in unknown[:10]) + more
+        click.echo(f"  warning: {len(unknown)} row(s) name a claim_id with no stored 837 claim or 835 payment "
+                   f"(line {shown}); they are kept and applied when the claim arrives: check the CLM01s",
+                   err=True)
 
 
 @import_group.command("patient-payments")
@@ -138,7 +146,50 @@ def import_deposits(ctx: click.Context, file: str, as_json: bool) -> None:
 
 @main.group("payers")
 def payers_group() -> None:
-    """Payer identities."""
+    """Payers: their names, types, refund desks and aliases."""
+
+
+@payers_group.command("import")
+@click.argument("csv_file", type=click.Path(exists=True, dir_okay=False))
+@click.option("--json", "as_json", is_flag=True, help="Print JSON.")
+@click.pass_context
+@handle_errors
+def payers_import(ctx: click.Context, csv_file: str, as_json: bool) -> None:
+    """Import payers: id,name[,type,refund_address,contact,fax,email,letter_preferences,aliases].
+
+    Inserts or updates each payer (an upsert); a bad row stops the file with its line, nothing stored.
+    refund_address lines are separated by '|'; letter_preferences (mail, fax, email) and aliases by ';'.
+    Example: edi-engine payers import payers.csv
+    """
+    from edi_engine.store import imports
+    from edi_engine.store.engine import open_store
+    r = imports.import_payers(open_store(db_url(ctx)), csv_file)
+    if as_json:
+        click.echo(json.dumps({"file": r.file, "status": r.status, "inserted": r.inserted, "updated": r.updated}))
+    else:
+        click.echo(f"{r.file}: {r.status}" + (f", {r.inserted} new and {r.updated} updated payers"
+                                               if r.status == "imported" else ""))
+
+
+@payers_group.command("list")
+@click.option("--json", "as_json", is_flag=True, help="Print JSON.")
+@click.pass_context
+@handle_errors
+def payers_list(ctx: click.Context, as_json: bool) -> None:
+    """List the payers imported: id, name, type and aliases.
+
+    Example: edi-engine payers list --json
+    """
+    from dataclasses import asdict
+
+    from edi_engine.store import payers
+    from edi_engine.store.engine import open_store
+    with open_store(db_url(ctx)).connect() as conn:
+        rows = payers.list_payers(conn)
+    if as_json:
+        click.echo(json.dumps([asdict(p) for p in rows]))
+    for p in [] if as_json else rows:
+        click.echo(f"{p.id}  {p.name}  {p.type or '-'}" + (f"  aliases {', '.join(p.aliases)}" if p.aliases else ""))
 
 
 @payers_group.group("alias")

@@ -14,6 +14,10 @@ Owns the matching order and the method names recorded for each match (domain.md 
            modifier); lines alike in code, date, units and charge are answered in billed order.
   reversal: CLP02 22 to the earlier payment of the same payer with the same CLP07 and negated amount.
   PLB:     PLB03-2 reference = CLP07 (WO, 72, FB).
+  manual:  a payment a person matched to a claim (or a line) by hand (store/manual.py, issue 13) is read
+           into that claim's account and matched as they said, method `manual`, before any rule above;
+           the SVCs of a CLP matched by hand are then matched to its lines as any others (or, for a CLP
+           of one SVC matched to a line, to that line).
 A claim whose latest 999/277CA verdict rejects it (`ClaimFact.rejected`) never matches: a payment
 for it is a `claim-rejected` problem. What cannot be matched, or matches more than one way, is
 returned as a `MatchProblem` (the rules turn it into an unmatched_payment finding): never a silent
@@ -76,7 +80,8 @@ def match_account(account: Account, facts: StoreFacts) -> AccountMatches:
     for clp in account.clps:
         if clp.id in result.reverses:
             continue
-        _match_claim(account, clp, forwarded_by, result)
+        if not (facts.manual and _match_by_hand(account, clp, facts, result)):
+            _match_claim(account, clp, forwarded_by, result)
     for clp in account.clps:  # reversals follow their original's claim
         original = result.reverses.get(clp.id)
         if original is None:
@@ -90,9 +95,37 @@ def match_account(account: Account, facts: StoreFacts) -> AccountMatches:
     for clp in account.clps:
         claim = result.claim_of.get(clp.id)
         if claim is not None:
-            _match_lines(clp, claim, result)
+            _match_lines(clp, claim, result, _pinned(clp, claim, facts))
     _match_plbs(account, facts, result)
     return result
+
+
+def _match_by_hand(account: Account, clp: ClpFact, facts: StoreFacts, result: AccountMatches) -> bool:
+    """The claim a person matched this CLP to, if it is in this account (it is, unless it was undone)."""
+    manual = facts.manual_for("claim_payment", clp.id)
+    claim = next((c for c in account.claims if manual and c.id == manual.claim_id), None)
+    if claim is None:
+        return False
+    result.claim_of[clp.id] = claim
+    result.matches.append(Match("claim_payment", clp.id, "manual", claim.id))
+    return True
+
+
+def _pinned(clp: ClpFact, claim: ClaimFact, facts: StoreFacts) -> dict[int, LineFact]:
+    """SVC id -> the line a person matched it to: an SVC matched by hand, or the one SVC of a CLP matched
+    by hand to a line. A line that is not on the claim the CLP is matched to now is no pin."""
+    if not facts.manual:
+        return {}
+    lines = {ln.id: ln for ln in claim.lines}
+    out: dict[int, LineFact] = {}
+    whole = facts.manual_for("claim_payment", clp.id)
+    if whole is not None and whole.claim_line_id in lines and len(clp.services) == 1:
+        out[clp.services[0].id] = lines[whole.claim_line_id]
+    for svc in clp.services:
+        own = facts.manual_for("service_payment", svc.id)
+        if own is not None and own.claim_line_id in lines:
+            out[svc.id] = lines[own.claim_line_id]
+    return out
 
 
 def _original_tests(rev: ClpFact) -> tuple[Callable[[ClpFact], bool], ...]:
@@ -257,12 +290,13 @@ def _unless_contradicted(svc: SvcFact, lines: list[LineFact], hits: list[LineFac
     return (others, method + "-modifiers") if others else (hits, method)
 
 
-def _match_lines(clp: ClpFact, claim: ClaimFact, result: AccountMatches) -> None:
-    taken: set[int] = set()
+def _match_lines(clp: ClpFact, claim: ClaimFact, result: AccountMatches,
+                 pinned: dict[int, LineFact] | None = None) -> None:
+    taken: set[int] = {ln.id for ln in pinned.values()} if pinned else set()
     for svc in clp.services:
-        line: LineFact | None = None
-        method = ""
-        if svc.ref6r:
+        line: LineFact | None = pinned.get(svc.id) if pinned else None
+        method = "manual" if line is not None else ""
+        if line is None and svc.ref6r:
             hits = [ln for ln in claim.lines if ln.ref6r == svc.ref6r]
             if len(hits) == 1:
                 line, method = hits[0], "ref6r"

@@ -6,7 +6,7 @@ refuses UPDATE and DELETE on the table (triggers of migration 0004_audit), and n
 change it describes.
 
 detect (edi_engine.rules) does not write events itself and must not import this layer, so
-`detect_with_audit` wraps it: it snapshots finding statuses, runs detect, and records
+`detect_with_audit` wraps it: it runs detect, reads the moves the run reports, and records
 `identified` (a finding with no identified event yet: new, or older than the audit trail),
 `resolved` (open -> resolved) and `reopened` (resolved -> open). Decisions (approved, ...) are
 never changed by detect, so they need no event here. Knows nothing of HTTP or click.
@@ -16,7 +16,7 @@ from __future__ import annotations
 
 import json
 from dataclasses import dataclass
-from datetime import UTC, date, datetime
+from datetime import UTC, date, datetime, time
 from typing import Any
 
 from sqlalchemy.engine import Connection, Engine
@@ -27,7 +27,7 @@ from edi_engine.store import findings as stored
 from edi_engine.store.detect_runs import DETECT_ACTOR
 from edi_engine.store.findings import EVENTS
 
-__all__ = ["AuditEvent", "audit_events", "detect_with_audit", "record"]
+__all__ = ["AuditEvent", "audit_events", "detect_with_audit", "record", "record_view"]
 
 @dataclass(frozen=True, slots=True)
 class AuditEvent:
@@ -68,35 +68,50 @@ def audit_events(engine: Engine, finding_id: int | None = None) -> list[AuditEve
         return events_on(conn, finding_id)
 
 
-def _statuses(conn: Connection) -> dict[int, str]:
-    return stored.finding_statuses(conn)
+def record_view(engine: Engine, finding_id: int, *, by: str, at: datetime | None = None) -> bool:
+    """Record that `by` opened the finding (its detail page: the patient's claim, ledger and segments), at
+    most once per person, finding and UTC day so the trail stays readable. False when already recorded
+    that day, or there is no such finding. The event names no PHI: the finding id and who."""
+    at = _utc(at or datetime.now(UTC))
+    day_start = datetime.combine(at.date(), time.min, tzinfo=UTC)
+    with engine.begin() as conn:
+        if stored.finding_by_id(conn, finding_id) is None or stored.viewed_since(conn, finding_id, by.strip(),
+                                                                                 day_start):
+            return False
+        record(conn, "viewed", finding_id=finding_id, actor=by, at=at)
+    return True
 
 
 def detect_with_audit(engine: Engine, **kwargs: Any) -> DetectSummary:
-    """`edi_engine.rules.detect(engine, **kwargs)`, then the identified/resolved/reopened events."""
-    with engine.connect() as conn:
-        before = _statuses(conn)
+    """`edi_engine.rules.detect(engine, **kwargs)`, then the identified/resolved/reopened events of the
+    findings the run inserted or moved (and `identified` for any older finding that lacks one)."""
     summary = detect(engine, **kwargs)
     with engine.begin() as conn:
-        after = stored.all_findings(conn)
-        identified = stored.identified_finding_ids(conn)
-        for row in sorted(after, key=lambda r: r.id):
+        moved = stored.findings_by_key(conn, [key for key, _, _ in summary.transitions])
+        before = {moved[key].id: old for key, old, _ in summary.transitions if key in moved}
+        rows = {row.id: row for row in stored.unidentified_findings(conn)}
+        unidentified = set(rows)
+        rows.update((row.id, row) for row in moved.values())
+        for row in sorted(rows.values(), key=lambda r: r.id):
             facts = {"category": row.category, "claim_id": row.patient_control_number, "payer_id": row.payer_id,
                      "amount": f"{row.amount:.2f}", "as_of": summary.as_of.isoformat()}
-            old = before.get(row.id)
-            if row.id not in identified:
-                backfilled = old is not None
+            inserted = row.id in before and before[row.id] is None
+            old = before.get(row.id, row.status)  # not moved by this run: as it is now
+            if row.id in unidentified:
+                backfilled = not inserted
                 record(conn, "identified", finding_id=row.id, actor=DETECT_ACTOR,
                        details={**facts, "status": row.status, "identified_on": _iso(row.identified_on),
                                 **({"backfilled": True} if backfilled else {})})
             if old in ("open", "approved") and row.status == "resolved":
+                why = str(json.loads(row.evidence).get("resolution", {}).get("summary", ""))
                 record(conn, "resolved", finding_id=row.id, actor=DETECT_ACTOR,
-                       note="a later remittance recovered the credit or the data that raised it changed",
+                       note=why if why.startswith("matched by hand") else
+                       "a later remittance recovered the credit or the data that raised it changed",
                        details={**facts, "from": old, "to": "resolved", "resolved_on": _iso(row.resolved_on)})
             elif old == "resolved" and row.status == "open":
                 record(conn, "reopened", finding_id=row.id, actor=DETECT_ACTOR,
                        details={**facts, "from": "resolved", "to": "open"})
-            elif old is None and row.status == "resolved":
+            elif inserted and row.status == "resolved":
                 record(conn, "resolved", finding_id=row.id, actor=DETECT_ACTOR,
                        details={**facts, "from": None, "to": "resolved", "resolved_on": _iso(row.resolved_on)})
     return summary

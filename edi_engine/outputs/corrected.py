@@ -28,6 +28,7 @@ from decimal import Decimal, InvalidOperation
 from sqlalchemy.engine import Connection, Engine
 
 from edi_engine.errors import UsageError
+from edi_engine.outputs.approvals import released
 from edi_engine.outputs.audit import record
 from edi_engine.parsers.transaction import TransactionInfo
 from edi_engine.parsers.x837_body import to_body
@@ -168,7 +169,8 @@ def corrected_claim(engine: Engine, claim_id: str, *, mode: str = "replace", pay
                     changes: dict[str, str] | None = None, by: str = "system",
                     payer_claim_number: str | None = None, finding_id: int | None = None,
                     at: datetime | None = None) -> bytes:
-    """An 837 (the original's variant) replacing or voiding claim CLM01 `claim_id`; audited."""
+    """An 837 (the original's variant) replacing or voiding claim CLM01 `claim_id`; audited. Written for
+    a finding (`finding_id`), only once the finding's refund is past its last approval step."""
     if mode not in FREQUENCY:
         raise UsageError("mode must be replace or void")
     parsed = parse_changes(changes)
@@ -176,6 +178,8 @@ def corrected_claim(engine: Engine, claim_id: str, *, mode: str = "replace", pay
         raise UsageError("a void resends the claim as adjudicated; --set applies to a replacement only")
     at = at or datetime.now(UTC)
     with engine.begin() as conn:
+        if finding_id is not None:
+            released(conn, finding_id, "corrected claim")
         original = load_original(conn, claim_id, payer_id)
         f8 = payer_claim_number or original.payer_claim_number
         if not f8:

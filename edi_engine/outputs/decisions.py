@@ -1,5 +1,6 @@
-"""Human decisions on a finding: approve, dismiss, mark refunded, offset, notes, and the
-investigation that suspends a Medicare refund deadline (42 CFR 401.305(b)(2); rules/deadlines.py).
+"""Human decisions on a finding: approve (step by step: outputs/approvals.py), dismiss, mark
+refunded, offset, notes, and the investigation that suspends a Medicare refund deadline (42 CFR
+401.305(b)(2); rules/deadlines.py).
 
 Owns applying a decision: writing the status change and its audit event in one transaction. Which
 decision may start from which status is the lifecycle's one transition table (rules/lifecycle.py),
@@ -20,6 +21,7 @@ from sqlalchemy.engine import Connection, Engine
 
 from edi_engine.errors import UsageError
 from edi_engine.money import from_cents, to_cents
+from edi_engine.outputs.approvals import StepTaken, take_step
 from edi_engine.outputs.audit import record
 from edi_engine.rules import categories, resolve_as_of
 from edi_engine.rules.deadlines import clock_for
@@ -33,25 +35,40 @@ from edi_engine.rules.lifecycle import (
     next_status,
     sources,
 )
-from edi_engine.rules.pack import load_pack
+from edi_engine.rules.pack import RulePack, load_pack
 from edi_engine.store import findings as stored
 from edi_engine.store import refunds as refund_store
 
-__all__ = ["DECISION_NAMES", "RETURN_REASONS", "RefundRecorded", "add_note", "decide", "end_investigation",
+__all__ = ["DECISION_NAMES", "RETURN_REASONS", "Decided", "RefundRecorded", "add_note", "decide", "end_investigation",
            "record_refund", "record_refund_on", "return_refund", "start_investigation"]
 
 
-def decide(engine: Engine, finding_id: int, action: str, *, by: str, note: str = "") -> None:
+@dataclass(frozen=True, slots=True)
+class Decided:
+    """What a decision did: the finding's status now, and for an approval the step it took."""
+
+    finding_id: int
+    status: str
+    step: StepTaken | None = None
+
+
+def decide(engine: Engine, finding_id: int, action: str, *, by: str, note: str = "", role: str | None = None,
+           rules_path: str | None = None, pack: RulePack | None = None) -> Decided:
     """Apply decision `action` to a finding and record who, when and why, atomically.
-    The audit event is named for the status the decision leads to (approved, dismissed, ...)."""
+    The audit event is named for the status the decision leads to (approved, dismissed, ...).
+
+    An approval takes the next step of the rule pack's chain ([approvals]): NotPermitted when `role`
+    (the web user's; None for the CLI's operator) does not reach it or `by` took another step of the
+    finding (four eyes). Every step but the last records `step_approved` and leaves the finding open."""
     if action not in DECISION_NAMES:
         raise UsageError(f"unknown action {action!r}; use one of {', '.join(DECISION_NAMES)}")
     if not by or not by.strip():
         raise UsageError("a decision needs who made it (--by NAME)")
     decision = Decision(action)
     starts = sources(decision)
+    chain = (pack or load_pack(rules_path)).approvals if decision is Decision.APPROVE else None
     with engine.begin() as conn:
-        row = stored.finding_by_id(conn, finding_id)
+        row = stored.finding_by_id(conn, finding_id, for_update=True)
         if row is None:
             raise UsageError(f"no finding {finding_id}")
         if decision in REFUND_DECISIONS and not categories.get(row.category).refund:
@@ -65,21 +82,28 @@ def decide(engine: Engine, finding_id: int, action: str, *, by: str, note: str =
         held = json.loads(row.evidence).get("held")
         if held and decision is Decision.APPROVE and not note.strip():
             # rules/run.hold_unbalanced: a refund out of a remittance that does not balance waits for a
-            # person to check the EOB, and the note says what they checked.
+            # person to check the EOB, and the note says what they checked (at every step).
             raise UsageError(f"finding {finding_id} is held for review: {held}")
         if decision is Decision.MARK_REFUNDED:
             # A refund is cash: which check or EFT repaid how much, and when (record_refund).
             raise UsageError(f"finding {finding_id}: a refund needs its check or EFT number and date "
                              "(findings mark-refunded ID --check NUMBER | --eft TRACE --date YYYY-MM-DD "
                              "[--amount N.NN])")
+        step = None
+        if chain is not None:
+            step = take_step(conn, row, chain, by=by, role=role, note=note)
+            if not step.last:
+                return Decided(finding_id, row.status, step)
         event = target.value
         # Guarded on the status read: a concurrent decision makes this update match nothing.
         if not stored.set_status_if(conn, finding_id, row.status, target):
             raise UsageError(f"finding {finding_id} changed while deciding; look again and retry")
+        steps = {"step": step.number, "of": step.of, "name": step.name} if step is not None else {}
         record(conn, event, finding_id=finding_id, actor=by, note=note,
                details={"from": row.status, "to": target, "amount": f"{row.amount:.2f}",
-                        "category": row.category, "refund_to": row.refund_to,
+                        "category": row.category, "refund_to": row.refund_to, **steps,
                         **({"held_for_review": True} if held else {})})
+    return Decided(finding_id, target.value, step)
 
 
 def add_note(engine: Engine, finding_id: int, *, by: str, note: str) -> None:

@@ -1,13 +1,22 @@
 """Refund letters: the payer refund letter and the patient refund notice (domain.md 6.1, 6.3).
 
-Owns the two letter contexts (frozen dataclasses, one per template) and building them from a
-finding, the ledger of its account (edi_engine.ledger, the one home of the sums) and what the store
-gives back of the original 837/835 (provider address, TIN and contact; payer address: parsed from
-the file contents the store keeps, never from the ingest path), then rendering through Jinja2
-with StrictUndefined. A billing office replaces a template by passing its own file; it sees the
-same context under the name `letter`. PDF comes from the text rendering (outputs/pdf.py).
-Which letter a finding gets, the CARC it cites first and its wording are the category's
-(rules/categories.py): a category with no letter, or not registered, is an error, never a default.
+Owns building the two letter contexts (outputs/letter_context.py) from a finding, the ledger of
+its account (edi_engine.ledger, the one home of the sums), the rule pack
+(letterhead, signer, each payer's refund address: [provider], [letters]) and what the store gives
+back of the original 837/835 (provider address and contact, patient birth date and group number,
+the 835's payer address and the CAS/LQ/MOA codes of the remittances in the evidence: parsed from
+the file contents the store keeps, never from the ingest path), then rendering text and HTML
+through Jinja2 with StrictUndefined and the PDF through outputs/letter_pdf.py. A billing office
+replaces a template by passing its own file; it sees the same context under the name `letter`.
+Which letter a finding gets and its wording are the category's (rules/categories.py): a category
+with no letter, or not registered, is an error, never a default. The codes a letter cites are the
+ones the remittances used, never a category's guess.
+
+How the money goes back follows what was recorded, one way only: a refund check recorded for the
+finding (`findings mark-refunded`, `refunds post`) is named with its number and amount; without
+one the payer letter asks the payer to recoup by PLB WO; a patient credit applied to another
+balance (a person's offset decision, or detect's proposal awaiting the patient's consent) never
+also says a check is enclosed.
 
 Minimum necessary (domain.md 5.8): a payer letter carries claim identifiers, dates, codes and
 amounts -- no diagnoses; a patient notice carries only that patient's account. Knows nothing of
@@ -17,7 +26,8 @@ click or HTTP.
 from __future__ import annotations
 
 import json
-from dataclasses import dataclass, replace
+import re
+from dataclasses import replace
 from datetime import UTC, date, datetime
 from decimal import Decimal
 from pathlib import Path
@@ -29,143 +39,42 @@ from sqlalchemy.engine import Connection, Engine
 from edi_engine.errors import InputError, UsageError
 from edi_engine.ledger import AccountView, ledger_for, line_totals
 from edi_engine.money import format_amount, from_cents
+from edi_engine.outputs.approvals import released
 from edi_engine.outputs.audit import record
+from edi_engine.outputs.codes import carc_text, rarc_text
 from edi_engine.outputs.corrected import load_original
-from edi_engine.outputs.pdf import text_pdf
+from edi_engine.outputs.letter_context import (
+    CodeText,
+    InsurerPayment,
+    LetterLine,
+    OtherPayment,
+    PatientNotice,
+    PatientPaymentLine,
+    PatientService,
+    PayerLetter,
+    PaymentProof,
+    Provider,
+    RefundAddress,
+    RefundCheck,
+)
+from edi_engine.outputs.letter_pdf import letter_pdf
 from edi_engine.parsers.x837_models import Claim837, ClaimsHeader837, Party
 from edi_engine.rules import categories
 from edi_engine.rules.categories import Category, Letter, Owed
 from edi_engine.rules.lifecycle import Status
+from edi_engine.rules.pack import RulePack, load_pack
 from edi_engine.store import account as stored
+from edi_engine.store import payers as payer_store
 from edi_engine.store import refunds as refund_store
 from edi_engine.store.findings import StoredFinding, finding_by_id
 from edi_engine.store.read import ClpFact
 
-__all__ = ["CARC_TEXT", "LetterLine", "PatientNotice", "PayerLetter", "PaymentProof", "Provider", "build_context",
-           "render", "render_letter", "TEMPLATES_DIR"]
+__all__ = ["CodeText", "InsurerPayment", "LetterLine", "OtherPayment", "PatientNotice", "PatientPaymentLine",
+           "PatientService", "PayerLetter", "PaymentProof", "Provider", "RefundAddress", "RefundCheck", "TEMPLATES_DIR",
+           "build_context", "refund_address", "render", "render_letter"]
 
 TEMPLATES_DIR = Path(__file__).resolve().parent / "templates"
-
-# CARC texts (X12 list as published via OpenEMR, domain.md 4.2), for the codes a letter cites.
-CARC_TEXT = {
-    "1": "Deductible amount", "2": "Coinsurance amount", "3": "Co-payment amount",
-    "18": "Exact duplicate claim/service",
-    "22": "This care may be covered by another payer per coordination of benefits",
-    "23": "The impact of prior payer(s) adjudication including payments and/or adjustments",
-    "45": "Charge exceeds fee schedule/maximum allowable or contracted/legislated fee arrangement",
-    "94": "Processed in excess of charges", "96": "Non-covered charge(s)",
-    "97": "The benefit for this service is included in the payment/allowance for another service/procedure",
-    "195": "Refund issued to an erroneous priority payer", "253": "Sequestration - reduction in federal payment",
-    "A0": "Patient refund amount", "B13": "Previously paid",
-}
 _CULPRIT_ROLES = ("paid again", "later payer paid", "paid above what was owed", "paid on the voided claim")
-
-
-@dataclass(frozen=True, slots=True)
-class Provider:
-    name: str
-    npi: str
-    tin: str
-    address: tuple[str, ...]
-    contact_name: str
-    contact_phone: str
-
-
-@dataclass(frozen=True, slots=True)
-class LetterLine:
-    line: int  # LX01
-    service_date: date | None
-    code: str  # procedure with modifiers, or revenue code / procedure (837I)
-    units: Decimal | None
-    billed: Decimal
-    allowed: Decimal | None
-    paid: Decimal
-
-
-@dataclass(frozen=True, slots=True)
-class PaymentProof:
-    role: str
-    check_number: str  # TRN02
-    check_date: date | None  # BPR16
-    payer_claim_number: str  # CLP07
-    billed: Decimal | None
-    paid: Decimal | None
-
-
-@dataclass(frozen=True, slots=True)
-class PayerLetter:
-    finding_id: int
-    category: str
-    today: date
-    provider: Provider
-    payer_name: str
-    payer_id: str
-    payer_address: tuple[str, ...]
-    patient_name: str
-    member_id: str
-    account_number: str  # CLM01
-    payer_claim_number: str  # CLP07 of the payment refunded
-    service_from: date | None
-    service_to: date | None
-    lines: tuple[LetterLine, ...]
-    billed: Decimal
-    allowed: Decimal | None
-    paid: Decimal
-    refund: Decimal
-    reason: str
-    reason_codes: tuple[str, ...]  # "CARC 18: Exact duplicate claim/service"
-    check_number: str  # TRN02 of the original payment
-    check_date: date | None  # BPR16
-    proof: tuple[PaymentProof, ...]
-    deadline: date | None
-    method: str
-    # A double recovery turns the letter round: the payer is asked to return what it took twice.
-    heading: str = "Refund of overpayment"
-    total_label: str = "Refund"
-
-
-@dataclass(frozen=True, slots=True)
-class PatientService:
-    service_date: date | None
-    code: str
-    charge: Decimal
-
-
-@dataclass(frozen=True, slots=True)
-class InsurerPayment:
-    payer_name: str
-    paid: Decimal
-
-
-@dataclass(frozen=True, slots=True)
-class PatientPaymentLine:
-    paid_on: date
-    amount: Decimal
-
-
-@dataclass(frozen=True, slots=True)
-class PatientNotice:
-    finding_id: int
-    today: date
-    provider: Provider
-    patient_name: str
-    patient_address: tuple[str, ...]
-    account_number: str
-    service_from: date | None
-    service_to: date | None
-    services: tuple[PatientService, ...]
-    charges: Decimal
-    insurer_payments: tuple[InsurerPayment, ...]
-    insurer_adjustments: Decimal  # charges less what insurers paid and the patient's share
-    patient_responsibility: Decimal
-    patient_payments: tuple[PatientPaymentLine, ...]
-    patient_paid: Decimal
-    refund: Decimal
-    reason: str
-    method: str
-    deadline: date | None
-    offset: bool = False  # applied to the patient's other open balance, not refunded
-    may_keep_credit: bool = True  # the state lets the notice offer to keep the credit instead (rule pack [states])
 
 
 def _money(value: Decimal | None) -> str:
@@ -196,11 +105,18 @@ def render(context: PayerLetter | PatientNotice, fmt: str = "txt", template: str
         letter=context)
 
 
-# -- building the contexts ------------------------------------------------------------------------
+# -- formatting -----------------------------------------------------------------------------------
 
 def _postal(code: str) -> str:
     """N403 writes a ZIP+4 as nine digits; a mailing address writes it 12345-6789 (USPS Pub. 28)."""
-    return f"{code[:5]}-{code[5:]}" if len(code) == 9 and code.isdigit() else code
+    code = code.strip()
+    digits = code.replace("-", "").replace(" ", "")
+    if digits.isdigit() and len(digits) == 9:
+        return f"{digits[:5]}-{digits[5:]}"
+    return digits if digits.isdigit() and len(digits) == 5 else code
+
+
+_LAST_LINE_ZIP = re.compile(r"\b(\d{5})-?(\d{4})$")
 
 
 def _address(lines: tuple[str, ...], city: str, state: str, postal: str) -> tuple[str, ...]:
@@ -208,28 +124,59 @@ def _address(lines: tuple[str, ...], city: str, state: str, postal: str) -> tupl
     return tuple(x for x in (*lines, last) if x)
 
 
+def _configured_lines(lines: tuple[str, ...]) -> tuple[str, ...]:
+    """An address written in the rule pack: its ZIP+4 hyphenated like one read from N4."""
+    if not lines:
+        return lines
+    return (*lines[:-1], _LAST_LINE_ZIP.sub(r"\1-\2", lines[-1].strip()))
+
+
+_EXTENSION = re.compile(r"\s*(?:ext\.?|extension|x|#)\s*(\d+)\s*$", re.I)
+
+
+def _phone(number: str, extension: str = "") -> str:
+    """PER04 TE is digits only (area code and number, TR3 "PER"), PER06 EX its extension; a letter
+    writes 217-555-0100 ext. 204. A number written another way in the rule pack is read the same."""
+    number = number.strip()
+    found = _EXTENSION.search(number)
+    if found and not extension:
+        extension, number = found.group(1), number[:found.start()]
+    digits = "".join(ch for ch in number if ch.isdigit())
+    if len(digits) == 11 and digits.startswith("1"):
+        digits = digits[1:]
+    text = f"{digits[:3]}-{digits[3:6]}-{digits[6:]}" if len(digits) == 10 else number
+    return f"{text} ext. {extension.strip()}" if text and extension.strip() else text
+
+
 def _contact(parties: tuple[Party | None, ...]) -> tuple[str, str]:
     for p in parties:
         for c in (p.contacts if p else ()):
             phone = next((v for q, v in c.communications if q == "TE"), "")
+            extension = next((v for q, v in c.communications if q == "EX"), "")
             if c.name or phone:
-                return c.name, _phone(phone)
+                return c.name, _phone(phone, extension)
     return "", ""
 
 
-def _phone(number: str) -> str:
-    """PER04 TE is digits only (area code and number, TR3 "PER"); a letter writes 217-555-0100."""
-    return f"{number[:3]}-{number[3:6]}-{number[6:]}" if len(number) == 10 and number.isdigit() else number
-
-
-def _provider(claim: Claim837 | None, header: ClaimsHeader837 | None, row: stored.ClaimRow) -> Provider:
+def _provider(claim: Claim837 | None, header: ClaimsHeader837 | None, row: stored.ClaimRow,
+              pack: RulePack) -> Provider:
+    """The letterhead: the rule pack's [provider] where set, else the 837's billing provider (2010AA)."""
     bp = claim.billing_provider if claim else None
     p = bp.provider if bp else None
-    if p is None:
-        return Provider(row.billing_provider_name or "", row.billing_provider_id or "", "", (), "", "")
-    name, phone = _contact((p, header.submitter if header else None))
-    return Provider(p.name, p.npi, bp.tin if bp else "", _address(p.address, p.city, p.state, p.postal_code),
-                    name, phone)
+    name, phone = _contact((p, header.submitter if header else None)) if p else ("", "")
+    conf = pack.provider
+    if conf.address:
+        address = _address(conf.address, conf.city, conf.state or pack.state, conf.postal_code)
+    else:
+        address = _address(p.address, p.city, p.state, p.postal_code) if p else ()
+    configured_phone = conf.phone or conf.contact_phone
+    if configured_phone:
+        phone = _phone(configured_phone, conf.phone_extension)
+    contact = conf.contact_name or name
+    return Provider(
+        conf.name or (p.name if p else row.billing_provider_name or ""), conf.npi or (p.npi if p else "") or
+        (row.billing_provider_id or ""), bp.tin if bp else "", address, contact, phone, _phone(conf.fax),
+        pack.letters.signer_name or contact, pack.letters.signer_title or "Patient Accounts")
 
 
 def _original(conn: Connection, clm01: str, payer_id: str | None) -> tuple[Claim837 | None, ClaimsHeader837 | None]:
@@ -242,12 +189,21 @@ def _original(conn: Connection, clm01: str, payer_id: str | None) -> tuple[Claim
     return None, None
 
 
-def _payer_address(conn: Connection, payment_id: int | None) -> tuple[str, ...]:
-    """N3/N4 of the 835's 1000A payer loop."""
+def refund_address(conn: Connection, pack: RulePack, payer_id: str, payment_id: int | None) -> RefundAddress:
+    """Where a payer's refunds go: the refund address imported with the payers (`payers import`), else
+    the rule pack's [letters.payers.ID] refund_address, else the payer address of its latest 835
+    (1000A N3/N4), which is where claims go, not always refunds."""
+    conf = pack.letters.payers.get(payer_id)
+    imported = payer_store.payer(conn, payer_id)
+    if imported is not None and imported.refund_address:
+        attention = (conf.attention if conf else "") or (imported.contact or "")
+        lines = tuple(x.strip() for x in imported.refund_address.splitlines() if x.strip())
+        return RefundAddress(_configured_lines(lines), attention, "payers import")
+    if conf is not None and conf.refund_address:
+        return RefundAddress(_configured_lines(conf.refund_address), conf.attention, "rule pack")
     a = stored.payer_address(conn, payment_id) if payment_id is not None else None
-    if a is None:
-        return ()
-    return _address(tuple(x for x in (a.line1, a.line2) if x), a.city, a.state, a.postal_code)
+    lines = () if a is None else _address(tuple(x for x in (a.line1, a.line2) if x), a.city, a.state, a.postal_code)
+    return RefundAddress(lines, conf.attention if conf else "", "835")
 
 
 def _line_code(ln: Any) -> str:
@@ -283,10 +239,6 @@ def _letter_of(category: Category, finding_id: int) -> Letter:
     return category.letter
 
 
-def _claim_row(conn: Connection, clm01: str) -> list[stored.ClaimRow]:
-    return stored.claims_of(conn, clm01)
-
-
 def _view(conn: Connection, clm01: str) -> AccountView:
     found = ledger_for(conn, clm01)
     if found is None or found[0].billed_claim is None:
@@ -294,16 +246,61 @@ def _view(conn: Connection, clm01: str) -> AccountView:
     return found[0]
 
 
-def _payment_date(conn: Connection, trace: str, payer_clps: list[ClpFact]) -> date | None:
+def _payment_date(trace: str, payer_clps: list[ClpFact]) -> date | None:
     for clp in payer_clps:
         if clp.payment and clp.payment.trace_number == trace:
             return clp.payment.payment_date
     return None
 
 
-def _payer_letter(conn: Connection, f: Any, today: date) -> PayerLetter:
+def _record_date(r: dict[str, Any], clps: list[ClpFact]) -> date | None:
+    return date.fromisoformat(r["check_date"]) if r.get("check_date") else _payment_date(str(r.get("trn02", "")), clps)
+
+
+def _codes(conn: Connection, records: list[dict[str, Any]]) -> tuple[CodeText, ...]:
+    """The CARCs (with their CAS group) and RARCs of the remittances the evidence cites, first seen first."""
+    seen: dict[tuple[str, str, str], CodeText] = {}
+    for r in records:
+        if r.get("file_id") is None or r.get("segment") is None:
+            continue
+        found = stored.remittance_codes(conn, int(r["file_id"]), int(r["segment"]))
+        if found is None:
+            continue
+        for group, reason in found.adjustments:
+            seen.setdefault(("CARC", reason, group), CodeText("CARC", reason, group, carc_text(reason)))
+        for remark in found.remarks:
+            seen.setdefault(("RARC", remark, ""), CodeText("RARC", remark, "", rarc_text(remark)))
+    return tuple(seen.values())
+
+
+def _recorded_refunds(conn: Connection, finding_id: int) -> tuple[RefundCheck, ...]:
+    return tuple(RefundCheck(r.method, r.number, r.paid_on, r.amount)
+                 for r in refund_store.refunds_for(conn, [finding_id]).get(finding_id, []) if r.returned_on is None)
+
+
+def _checks(refunds: tuple[RefundCheck, ...]) -> str:
+    return ", ".join(f"{'EFT' if r.method == 'eft' else 'check'} {r.number} of {r.paid_on.strftime('%m/%d/%Y')} "
+                     f"for {r.amount:,.2f}" for r in refunds)
+
+
+def _payer_method(f: StoredFinding, refunds: tuple[RefundCheck, ...], claim_number: str) -> str:
+    """How the money goes back, one way only: a payer offered a recoupment beside an enclosed check may
+    take the money twice."""
+    if refunds:
+        rest = f.amount - sum((r.amount for r in refunds), Decimal("0.00"))
+        many = len(refunds) > 1
+        return (f"Our refund {_checks(refunds)} {'are' if many else 'is'} enclosed"
+                + (f"; the remaining {rest:,.2f} follows by separate check." if rest > 0 else ".")
+                + " Please do not also recoup this amount from a future payment.")
+    return (f"No check is enclosed: please recoup {f.amount:,.2f} from a future payment to us, as a provider-level "
+            f"adjustment (835 PLB, reason WO) referencing your claim number {claim_number or 'above'} and our "
+            f"patient account number {f.patient_control_number}.")
+
+
+def _payer_letter(conn: Connection, f: StoredFinding, today: date, pack: RulePack) -> PayerLetter:
     evidence = json.loads(f.evidence)
-    view = _view(conn, f.patient_control_number)
+    clm01 = f.patient_control_number or ""
+    view = _view(conn, clm01)
     billed_claim = view.billed_claim
     assert billed_claim is not None
     payer = view.payers.get(f.payer_id or "")
@@ -312,15 +309,13 @@ def _payer_letter(conn: Connection, f: Any, today: date) -> PayerLetter:
     mine = [r for r in records if r.get("payer_id", f.payer_id) == f.payer_id] or records
     culprit = next((r for r in reversed(mine) if r.get("role") in _CULPRIT_ROLES), mine[-1] if mine else {})
     proof = tuple(PaymentProof(
-        str(r.get("role", "")), str(r.get("trn02", "")),
-        date.fromisoformat(r["check_date"]) if r.get("check_date") else _payment_date(conn, r.get("trn02", ""), clps),
-        str(r.get("clp07", "")), Decimal(r["charge"]) if r.get("charge") else None,
-        Decimal(r["paid"]) if r.get("paid") else None) for r in records)
+        str(r.get("role", "")), str(r.get("trn02", "")), _record_date(r, clps), str(r.get("clp07", "")),
+        Decimal(r["charge"]) if r.get("charge") else None, Decimal(r["paid"]) if r.get("paid") else None)
+        for r in records)
     culprit_proof = proof[records.index(culprit)] if culprit in records else None
-    rows = [r for r in _claim_row(conn, f.patient_control_number) if r.payer_id == f.payer_id] or \
-        _claim_row(conn, f.patient_control_number)
+    rows = [r for r in stored.claims_of(conn, clm01) if r.payer_id == f.payer_id] or stored.claims_of(conn, clm01)
     row = rows[-1]
-    claim, header = _original(conn, f.patient_control_number, f.payer_id)
+    claim, header = _original(conn, clm01, f.payer_id)
     totals = line_totals(view, clps)  # every payment of this payer, reversals included
     paid_by_line, allowed_by_line = totals.paid, totals.allowed
     lines = [LetterLine(ln.line_number, ln.date_from, _line_code(ln), ln.units, from_cents(ln.charge),
@@ -329,36 +324,46 @@ def _payer_letter(conn: Connection, f: Any, today: date) -> PayerLetter:
     allowed_total = sum((x.allowed for x in lines if x.allowed is not None), Decimal("0")) \
         if any(x.allowed is not None for x in lines) else None
     wording = _letter_of(categories.get(f.category), f.id)
-    codes = [wording.carc] if wording.carc else []
-    for clp in clps:
-        for adj in clp.adjustments + [a for s in clp.services for a in getattr(s, "adjustments", [])]:
-            if adj.reason not in codes and adj.group != "PR":
-                codes.append(adj.reason)
-    payer_name = next((clp.payment and _payer_name(conn, clp.payment.id) for clp in reversed(clps)), None) or \
-        (row.payer_name or f.payer_id or "")
+    payer_name = _insurer_name(conn, payer) if payer else None
+    payer_name = payer_name or row.payer_name or f.payer_id or ""
+    others = tuple(OtherPayment(
+        _insurer_name(conn, view.payers[str(r["payer_id"])]) or str(r["payer_id"])
+        if str(r["payer_id"]) in view.payers else str(r["payer_id"]),
+        str(r["payer_id"]), str(r.get("role", "")), str(r.get("clp07", "")), str(r.get("trn02", "")),
+        _record_date(r, view.payers[str(r["payer_id"])].clps if str(r["payer_id"]) in view.payers else []),
+        Decimal(r.get("paid") or "0")) for r in records
+        if r.get("record") == "CLP" and r.get("payer_id") and r.get("payer_id") != f.payer_id)
     start, end = billed_claim.service_range
+    address = refund_address(conn, pack, f.payer_id or "",
+                             clps[-1].payment.id if clps and clps[-1].payment else None)
+    refunds = _recorded_refunds(conn, f.id)
+    claim_number = str(culprit.get("clp07", ""))
+    patient = claim.patient if claim and claim.patient and claim.patient.name else None
+    subscriber = claim.subscriber if claim else None
     return PayerLetter(
-        finding_id=f.id, category=f.category, today=today, provider=_provider(claim, header, row),
-        payer_name=payer_name, payer_id=f.payer_id or "",
-        payer_address=_payer_address(conn, clps[-1].payment.id if clps and clps[-1].payment else None),
+        finding_id=f.id, category=f.category, today=today, provider=_provider(claim, header, row, pack),
+        payer_name=payer_name, payer_id=f.payer_id or "", payer_address=address.lines,
+        payer_attention=address.attention,
         patient_name=_person(row.patient_first_name, row.patient_last_name),
         member_id=row.subscriber_member_id or (clps[-1].member_id if clps else ""),
-        account_number=f.patient_control_number, payer_claim_number=str(culprit.get("clp07", "")),
+        account_number=clm01, payer_claim_number=claim_number,
         service_from=start, service_to=end, lines=tuple(lines), billed=from_cents(billed_claim.charge),
         allowed=allowed_total, paid=from_cents(payer.net_paid) if payer else Decimal("0.00"), refund=f.amount,
         reason=wording.reason.format(payer_name=payer_name, amount=f"{f.amount:,.2f}",
                                      allowed=evidence.get("allowed", "n/a")),
-        reason_codes=tuple(f"CARC {c}: {CARC_TEXT.get(c, 'see the X12 CARC list')}" for c in codes),
-        check_number=str(culprit.get("trn02", "")),
+        codes=_codes(conn, records), check_number=str(culprit.get("trn02", "")),
         check_date=culprit_proof.check_date if culprit_proof else None, proof=proof, deadline=f.deadline,
-        method=("Please recoup this amount from a future payment (835 PLB WO with this claim number) or tell us "
-                "where to send a check." if f.refund_to != "payer" else _checks_enclosed(conn, f)))
+        method=_payer_method(f, refunds, claim_number), refunds=refunds, recoup=not refunds,
+        patient_birth_date=(patient.birth_date if patient else None) or (subscriber.birth_date if subscriber and
+                                                                        not patient else None),
+        group_number=subscriber.group_number if subscriber else "",
+        group_name=subscriber.group_name if subscriber else "", other_payments=others)
 
 
-def _returned_letter(conn: Connection, f: Any, today: date) -> PayerLetter:
+def _returned_letter(conn: Connection, f: StoredFinding, today: date, pack: RulePack) -> PayerLetter:
     """The letter of a double recovery (Owed.PROVIDER): the payer letter's frame, its claim and lines,
     with our refund check and the recoupment that repeated it as the proof, asking for the money back."""
-    letter = _payer_letter(conn, f, today)
+    letter = _payer_letter(conn, f, today, pack)
     records = json.loads(f.evidence).get("records", [])
     ours = [r for r in records if r.get("record") == "refund"]
     plbs = [r for r in records if r.get("record") == "PLB"]
@@ -368,9 +373,10 @@ def _returned_letter(conn: Connection, f: Any, today: date) -> PayerLetter:
                      date.fromisoformat(r["check_date"]) if r.get("check_date") else None,
                      str(r.get("reference") or ""), None, Decimal(r["amount"])) for r in plbs)
     last = plbs[-1] if plbs else {}
-    checks = ", ".join(f"{r['method']} {r['number']} dated {r['date']}" for r in ours)
+    checks = ", ".join(f"{r['method']} {r['number']} dated {date.fromisoformat(r['date']).strftime('%m/%d/%Y')}"
+                       for r in ours)
     return replace(letter, proof=proof, payer_claim_number=str(last.get("reference") or letter.payer_claim_number),
-                   check_number=str(last.get("trn02") or ""), deadline=None, reason_codes=(),
+                   check_number=str(last.get("trn02") or ""), deadline=None, refunds=(), recoup=False,
                    check_date=date.fromisoformat(last["check_date"]) if last.get("check_date") else None,
                    heading="Request to return a double recovery", total_label="Owed to us",
                    method=f"Our refund ({checks}) already repaid this overpayment. Please return {f.amount:,.2f} by "
@@ -378,41 +384,33 @@ def _returned_letter(conn: Connection, f: Any, today: date) -> PayerLetter:
                           "referencing the payer claim number).")
 
 
-def _checks_enclosed(conn: Connection, f: Any, *, patient: bool = False) -> str:
-    """What repays the credit, in the letter's words: the checks recorded for it (`findings
-    mark-refunded`, `refunds post`), or the one enclosed. One way only: a payer offered a recoupment
-    beside an enclosed check may take the money twice."""
-    refunds = [r for r in refund_store.refunds_for(conn, [f.id]).get(f.id, []) if r.returned_on is None]
-    paid = sum((r.amount for r in refunds), Decimal("0.00"))
-    rest = f.amount - paid
-    if refunds:
-        which = ", ".join(f"{r.number} of {r.paid_on.strftime('%m/%d/%Y')} for {r.amount:,.2f}" for r in refunds)
-        text = f"Our refund check{'s' if len(refunds) > 1 else ''} {which} {'are' if len(refunds) > 1 else 'is'} " \
-               "enclosed" + (f"; the remaining {rest:,.2f} follows." if rest > 0 else ".")
-    else:
-        text = "A refund check for this amount is enclosed." if patient else \
-            "A refund check for the amount above is enclosed."
-    if patient:
-        return text
-    return text + " Please do not also recoup this amount from a future payment."
-
-
-def _payer_name(conn: Connection, payment_id: int) -> str | None:
-    return stored.payer_name(conn, payment_id)
-
-
 def _person(first: str | None, last: str | None) -> str:
     return " ".join(x for x in (first, last) if x).strip()
 
 
-def _patient_notice(conn: Connection, f: Any, today: date) -> PatientNotice:
-    view = _view(conn, f.patient_control_number)
+def _patient_method(f: StoredFinding, refunds: tuple[RefundCheck, ...], offset: bool, consented: bool) -> str:
+    if refunds:
+        rest = f.amount - sum((r.amount for r in refunds), Decimal("0.00"))
+        many = len(refunds) > 1
+        return (f"Our refund {_checks(refunds)} {'are' if many else 'is'} enclosed"
+                + (f"; the remaining {rest:,.2f} follows by separate check." if rest > 0 else "."))
+    if offset and consented:
+        return (f"With your consent, we have applied this credit of {f.amount:,.2f} to the open balance of another "
+                "visit on your account; your next statement shows it. No check is enclosed.")
+    if offset:
+        return (f"With your consent, we will apply this credit of {f.amount:,.2f} to the open balance of another "
+                "visit on your account; your next statement will show it. No check is enclosed.")
+    return f"We are refunding {f.amount:,.2f} to you by check."
+
+
+def _patient_notice(conn: Connection, f: StoredFinding, today: date, pack: RulePack) -> PatientNotice:
+    clm01 = f.patient_control_number or ""
+    view = _view(conn, clm01)
     billed_claim = view.billed_claim
     assert billed_claim is not None
-    rows = _claim_row(conn, f.patient_control_number)
+    rows = stored.claims_of(conn, clm01)
     row = rows[-1]
-    claim, header = _original(conn, f.patient_control_number, None if len({r.payer_id for r in rows}) == 1
-                              else billed_claim.payer_id)
+    claim, header = _original(conn, clm01, None if len({r.payer_id for r in rows}) == 1 else billed_claim.payer_id)
     address: tuple[str, ...] = ()
     if claim is not None:
         who = claim.patient.name if claim.patient and claim.patient.name and claim.patient.name.address else \
@@ -422,22 +420,26 @@ def _patient_notice(conn: Connection, f: Any, today: date) -> PatientNotice:
     charges = from_cents(billed_claim.charge)
     insurers = tuple(InsurerPayment(_insurer_name(conn, pv) or payer_id, from_cents(pv.net_paid))
                      for payer_id, pv in view.payers.items() if pv.clps)
-    pr = from_cents(view.final_pr or 0)
+    # What the patient owes: the payers' final patient responsibility, or less where the finding says so
+    # (a voided claim owes nothing), so the notice's table adds up to the refund it announces.
+    pr = min(from_cents(view.final_pr or 0), max(from_cents(view.patient_paid) - f.amount, Decimal("0.00")))
     paid = tuple(PatientPaymentLine(p.payment_date, from_cents(p.amount)) for p in view.account.patient_payments)
     start, end = billed_claim.service_range
-    offset = f.refund_to == "offset"
-    method = ("We are applying this credit to the open balance of another visit on your account; your next "
-              "statement shows it." if offset else _checks_enclosed(conn, f, patient=True))
+    refunds = _recorded_refunds(conn, f.id)
+    # What was decided, one way: a check recorded is a refund, whatever detect proposed.
+    consented = f.status == Status.OFFSET
+    offset = not refunds and (consented or f.refund_to == "offset")
     return PatientNotice(
-        finding_id=f.id, today=today, provider=_provider(claim, header, row),
+        finding_id=f.id, today=today, provider=_provider(claim, header, row, pack),
         patient_name=_person(row.patient_first_name, row.patient_last_name), patient_address=address,
-        account_number=f.patient_control_number, service_from=start, service_to=end,
+        account_number=clm01, service_from=start, service_to=end,
         services=tuple(PatientService(ln.date_from, _line_code(ln), from_cents(ln.charge))
                        for ln in billed_claim.lines),
         charges=charges, insurer_payments=insurers,
         insurer_adjustments=charges - sum((i.paid for i in insurers), Decimal("0")) - pr,
         patient_responsibility=pr, patient_payments=paid, patient_paid=from_cents(view.patient_paid),
-        refund=f.amount, method=method, deadline=f.deadline, offset=offset,
+        refund=f.amount, method=_patient_method(f, refunds, offset, consented), deadline=f.deadline, offset=offset,
+        consented=consented, refunds=refunds,
         may_keep_credit=bool(json.loads(f.evidence).get("state_rule", {}).get("may_keep_credit", True)),
         reason=_letter_of(categories.get(f.category), f.id).reason.format(
             share=f"{pr:,.2f}", paid=f"{from_cents(view.patient_paid):,.2f}", amount=f"{f.amount:,.2f}"))
@@ -446,15 +448,16 @@ def _patient_notice(conn: Connection, f: Any, today: date) -> PatientNotice:
 def _insurer_name(conn: Connection, pv: Any) -> str | None:
     for clp in reversed(pv.clps):
         if clp.payment is not None:
-            return _payer_name(conn, clp.payment.id)
+            return stored.payer_name(conn, clp.payment.id)
     return None
 
 
-def build_context(engine: Engine, finding_id: int, to: str = "payer",
-                  today: date | None = None) -> PayerLetter | PatientNotice:
+def build_context(engine: Engine, finding_id: int, to: str = "payer", today: date | None = None,
+                  pack: RulePack | None = None) -> PayerLetter | PatientNotice:
     if to not in ("payer", "patient"):
         raise UsageError("--to must be payer or patient")
     today = today or datetime.now(UTC).date()
+    pack = pack or load_pack()
     with engine.connect() as conn:
         f = _finding(conn, finding_id)
         owed = categories.get(f.category).owed
@@ -463,8 +466,8 @@ def build_context(engine: Engine, finding_id: int, to: str = "payer",
         if to == "payer" and owed is Owed.PATIENT:
             raise UsageError(f"finding {finding_id} is a {categories.get(f.category).label}: use --to patient")
         if to == "payer" and owed is Owed.PROVIDER:
-            return _returned_letter(conn, f, today)
-        return _payer_letter(conn, f, today) if to == "payer" else _patient_notice(conn, f, today)
+            return _returned_letter(conn, f, today, pack)
+        return _payer_letter(conn, f, today, pack) if to == "payer" else _patient_notice(conn, f, today, pack)
 
 
 def default_recipient(engine: Engine, finding_id: int) -> str:
@@ -473,15 +476,22 @@ def default_recipient(engine: Engine, finding_id: int) -> str:
 
 
 def render_letter(engine: Engine, finding_id: int, *, to: str | None = None, fmt: str = "pdf",
-                  template: str | Path | None = None, by: str = "system", today: date | None = None) -> bytes:
-    """The letter for a finding as PDF, HTML or text bytes; records a letter_written event."""
+                  template: str | Path | None = None, by: str = "system", today: date | None = None,
+                  pack: RulePack | None = None, rules_path: str | Path | None = None) -> bytes:
+    """The letter for a finding as PDF, HTML or text bytes; records a letter_written event. The rule
+    pack (`pack`, else the file `rules_path` merged over the default) gives letterhead, signer and
+    refund addresses. A refund's letter is written only after its last approval step
+    (outputs/approvals.py); build_context alone previews what it would say."""
     if fmt not in ("pdf", "html", "txt"):
         raise UsageError("letter format must be pdf, html or txt")
+    with engine.connect() as conn:
+        released(conn, finding_id, "letter")
     to = to or default_recipient(engine, finding_id)
-    context = build_context(engine, finding_id, to, today)
-    body = render(context, "txt" if fmt == "pdf" else fmt, template)
-    title = context.heading if isinstance(context, PayerLetter) else "Refund notice"
-    data = text_pdf(body, title=title) if fmt == "pdf" else body.encode("utf-8")
+    context = build_context(engine, finding_id, to, today, pack or load_pack(rules_path))
+    if fmt == "pdf":
+        data = letter_pdf(context, render(context, "txt", template) if template is not None else None)
+    else:
+        data = render(context, fmt, template).encode("utf-8")
     with engine.begin() as conn:
         record(conn, "letter_written", finding_id=finding_id, actor=by,
                details={"to": to, "format": fmt, "template": str(template) if template else "default",

@@ -27,6 +27,7 @@ from edi_engine.rules.pack import RulePack, load_pack
 from edi_engine.store import refunds as refund_store
 from edi_engine.store import reports as stored
 from edi_engine.store.acks import unacknowledged_claims
+from edi_engine.store.payers import payer_names
 
 __all__ = ["cell_text", "credit_balance_report", "reconcile_report", "render_report", "unacknowledged_report"]
 
@@ -69,10 +70,12 @@ def credit_balance_report(engine: Engine, as_of: date | str | None = None,
         # What the provider's checks and EFTs repaid (store/refunds.py): a partial refund leaves the
         # rest of an approved credit on the books, and only that rest is still owed.
         repaid = refund_store.refunded_totals(conn, [f.id for f in rows])
+        names = payer_names(conn)
     groups: dict[tuple[str, str], dict[str, Any]] = {}
     for f in rows:
         key = (f.payer_id or "", f.category)
-        g = groups.setdefault(key, {"payer_id": key[0], "category": key[1], "findings": 0, "total": _ZERO,
+        g = groups.setdefault(key, {"payer_id": key[0], "payer_name": names.get(key[0], ""), "category": key[1],
+                                    "findings": 0, "total": _ZERO,
                                     **dict.fromkeys(labels, _ZERO), "next_deadline": None,
                                     "overdue": 0, "overdue_amount": _ZERO, "repaid": _ZERO})
         outstanding = f.amount - repaid.get(f.id, _ZERO)
@@ -106,7 +109,9 @@ def unacknowledged_report(engine: Engine, days: int, as_of: date | str | None = 
     when = resolve_as_of(as_of)
     with engine.connect() as conn:
         rows = unacknowledged_claims(conn, when, days)
-    return [{"claim_id": r.patient_control_number, "payer_id": r.payer_id, "charge": from_cents(r.charge),
+        names = payer_names(conn)
+    return [{"claim_id": r.patient_control_number, "payer_id": r.payer_id,
+             "payer_name": names.get(r.payer_id or "", ""), "charge": from_cents(r.charge),
              "sent": r.sent, "days": r.days, "set_999": r.set_acknowledgment or "none"} for r in rows]
 
 

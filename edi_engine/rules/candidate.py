@@ -51,9 +51,17 @@ def _file(facts: StoreFacts, file_id: int) -> str:
     return f.name if f else f"file #{file_id}"
 
 
+def _by_hand(facts: StoreFacts, subject: str, subject_id: int) -> dict[str, Any]:
+    """The manual match record of a payment a person matched to its claim (store/manual.py), if any; the
+    role stays the category's own (letters and corrections read it)."""
+    manual = facts.manual_for(subject, subject_id)
+    return {} if manual is None else {"matched": manual.as_evidence()}
+
+
 def clp_evidence(clp: ClpFact, facts: StoreFacts, role: str) -> dict[str, Any]:
     p = clp.payment
     return {
+        **_by_hand(facts, "claim_payment", clp.id),
         "role": role, "record": "CLP", "file": _file(facts, clp.file_id), "file_id": clp.file_id,
         "segment": clp.segment, "offset": clp.offset, "isa13": p.isa13 if p else None, "st02": p.st02 if p else None,
         "trn02": p.trace_number if p else None, "check_date": p.payment_date.isoformat() if p and p.payment_date
@@ -89,6 +97,7 @@ def note_missing_payment_dates(cand: Candidate) -> None:
 
 def svc_evidence(svc: SvcFact, clp: ClpFact, facts: StoreFacts, role: str) -> dict[str, Any]:
     return {
+        **_by_hand(facts, "service_payment", svc.id),
         "role": role, "record": "SVC", "file": _file(facts, svc.file_id), "file_id": svc.file_id,
         "segment": svc.segment, "offset": svc.offset, "clp07": clp.clp07,
         "trn02": clp.payment.trace_number if clp.payment else None,

@@ -1,7 +1,7 @@
 """The life of a finding: its statuses and the one transition table that moves it, for both the
 engine's moves (a detect run finds a credit again, or sees it recovered), people's decisions
-(approve, dismiss, mark refunded, offset) and the bank's word on a refund (a check returned or
-never cashed puts the credit back on the books).
+(approve, dismiss, mark refunded, offset; an approval may take several steps, rules/approvals.py)
+and the bank's word on a refund (a check returned or never cashed puts the credit back on the books).
 
 Owns which status may follow which. As h11 keeps its state machine as data, a move missing from
 the table for a status is the answer "not allowed": detect never touches a decided finding
@@ -14,7 +14,7 @@ from __future__ import annotations
 from enum import StrEnum
 
 __all__ = ["DECIDED", "DECISION_NAMES", "CashMove", "Decision", "EngineMove", "Move", "ON_BOOKS", "REFUND_DECISIONS",
-           "REPAID", "Status", "TRANSITIONS", "next_status", "sources"]
+           "RELEASED", "REPAID", "Status", "TRANSITIONS", "next_status", "sources"]
 
 
 class Status(StrEnum):
@@ -76,6 +76,11 @@ DECIDED = frozenset(s for s, moves in TRANSITIONS.items()
 ON_BOOKS = (Status.OPEN, Status.APPROVED)
 # Paid back: the CMS-838 lists these with the amount repaid.
 REPAID = (Status.REFUNDED, Status.OFFSET)
+# Past the last approval step (rules/approvals.py): a refund's letter and corrected claim may be written.
+# Every status an approval leads to, and those a decision leads to from it.
+RELEASED = frozenset({TRANSITIONS[Status.OPEN][Decision.APPROVE]}
+                     | {t for m, t in TRANSITIONS[Status.APPROVED].items() if isinstance(m, Decision)}
+                     ) - {Status.DISMISSED}
 DECISION_NAMES = tuple(d.value for d in Decision)
 # The decisions that pay a credit back: only a category that is a refund (rules/categories.py) takes them.
 REFUND_DECISIONS = frozenset({Decision.APPROVE, Decision.MARK_REFUNDED, Decision.OFFSET})

@@ -20,8 +20,10 @@ from typing import Any
 from edi_engine.errors import InputError, UsageError
 from edi_engine.money import Cents, to_cents
 from edi_engine.rules import categories
+from edi_engine.rules.approvals import ApprovalChain, parse_chain
 
-__all__ = ["Cms838Rules", "DepositRules", "ProviderInfo", "RulePack", "StateRules", "load_pack"]
+__all__ = ["Cms838Rules", "DepositRules", "LetterRules", "PayerLetterRules", "ProviderInfo", "RulePack", "StateRules",
+           "load_pack"]
 
 
 def _merge(base: dict[str, Any], over: dict[str, Any]) -> dict[str, Any]:
@@ -67,13 +69,38 @@ def _deposit_rules(raw: dict[str, Any]) -> DepositRules:
 
 @dataclass(frozen=True, slots=True)
 class ProviderInfo:
-    """[provider]: who the CMS-838 header names (default.toml). Empty strings: not configured."""
+    """[provider]: who the CMS-838 header and the letterhead name (default.toml). Empty: not configured
+    (a letter then takes the 837's billing provider)."""
 
     name: str = ""
     npi: str = ""
     ptan: str = ""  # the 6-digit Medicare provider number (PTAN/CCN) the report is filed under
     contact_name: str = ""
     contact_phone: str = ""
+    address: tuple[str, ...] = ()  # street lines of the letterhead
+    city: str = ""
+    state: str = ""
+    postal_code: str = ""  # 5 or 9 digits (or 12345-6789)
+    phone: str = ""  # the office's number on the letterhead; else contact_phone
+    phone_extension: str = ""
+    fax: str = ""
+
+
+@dataclass(frozen=True, slots=True)
+class PayerLetterRules:
+    """[letters.payers.ID]: where one payer's refund desk takes letters and checks."""
+
+    refund_address: tuple[str, ...] = ()  # the lines as mailed, the last "CITY, ST ZIP"
+    attention: str = ""  # e.g. "Overpayment Recovery Unit"
+
+
+@dataclass(frozen=True, slots=True)
+class LetterRules:
+    """[letters]: who signs the letters, and each payer's refund address by canonical payer id."""
+
+    signer_name: str = ""
+    signer_title: str = ""
+    payers: dict[str, PayerLetterRules] = field(default_factory=dict)
 
 
 @dataclass(frozen=True, slots=True)
@@ -84,9 +111,32 @@ class Cms838Rules:
     professional_claims: bool = False
 
 
+def _lines(value: object, where: str) -> tuple[str, ...]:
+    if isinstance(value, str):
+        value = [value]
+    if not isinstance(value, list) or not all(isinstance(v, str) for v in value):
+        raise UsageError(f"rule pack: {where} is a list of address lines, got {value!r}")
+    return tuple(v.strip() for v in value if v.strip())
+
+
 def _provider_info(raw: dict[str, Any]) -> ProviderInfo:
-    return ProviderInfo(**{k: str(raw.get(k, "")).strip() for k in ("name", "npi", "ptan", "contact_name",
-                                                                     "contact_phone")})
+    text = {k: str(raw.get(k, "")).strip() for k in ("name", "npi", "ptan", "contact_name", "contact_phone", "city",
+                                                     "state", "postal_code", "phone", "phone_extension", "fax")}
+    return ProviderInfo(**text, address=_lines(raw.get("address", []), "provider.address"))
+
+
+def _letter_rules(raw: dict[str, Any]) -> LetterRules:
+    unknown = set(raw) - {"signer_name", "signer_title", "payers"}
+    if unknown:
+        raise UsageError(f"rule pack: letters: unknown settings {sorted(unknown)}")
+    payers = {}
+    for payer_id, settings in raw.get("payers", {}).items():
+        if not isinstance(settings, dict) or set(settings) - {"refund_address", "attention"}:
+            raise UsageError(f"rule pack: letters.payers.{payer_id} takes refund_address and attention")
+        payers[str(payer_id)] = PayerLetterRules(
+            _lines(settings.get("refund_address", []), f"letters.payers.{payer_id}.refund_address"),
+            str(settings.get("attention", "")).strip())
+    return LetterRules(str(raw.get("signer_name", "")).strip(), str(raw.get("signer_title", "")).strip(), payers)
 
 
 def _cms838_rules(raw: dict[str, Any]) -> Cms838Rules:
@@ -174,6 +224,8 @@ class RulePack:
     states: dict[str, StateRules] = field(default_factory=dict)
     provider: ProviderInfo = ProviderInfo()
     cms838: Cms838Rules = Cms838Rules()
+    letters: LetterRules = LetterRules()
+    approvals: ApprovalChain = ApprovalChain()  # [approvals]: who approves a refund before its letter
 
     @property
     def state_rules(self) -> StateRules:
@@ -235,7 +287,9 @@ def load_pack(path: str | Path | None = None) -> RulePack:
             states=_states(raw.get("states", {})),
             provider=_provider_info(raw.get("provider", {})),
             cms838=_cms838_rules(raw.get("cms838", {})),
+            letters=_letter_rules(raw.get("letters", {})),
             cob_own_allowable=frozenset(str(p) for p in raw.get("cob", {}).get("own_allowable_secondaries", [])),
+            approvals=parse_chain(raw.get("approvals", {})),
         )
     except (KeyError, TypeError, ValueError) as exc:
         raise UsageError(f"rule pack {source}: missing or invalid setting ({exc})") from None

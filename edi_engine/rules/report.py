@@ -20,7 +20,9 @@ from edi_engine.ledger import PATIENT, Posting, balance, credit, ledger_for
 from edi_engine.money import from_cents
 from edi_engine.store import findings as stored
 from edi_engine.store.account import NOT_KEPT
+from edi_engine.store.payers import payer_names
 from edi_engine.store.read import file_ids_named, file_names, segments_at
+from edi_engine.store.refunds import refunded_totals
 
 __all__ = ["Explanation", "FindingRecord", "LedgerLine", "SegmentText", "explain", "list_findings"]
 
@@ -45,6 +47,13 @@ class FindingRecord:
     arose_on: date | None = None  # when the money that made the credit was received
     investigation_started_on: date | None = None
     investigation_ended_on: date | None = None
+    payer_name: str | None = None  # the payers imported (store/payers.py); None for a payer not imported
+    refunded: Decimal = Decimal("0.00")  # repaid by the provider's checks or EFTs so far (not returned ones)
+
+    @property
+    def outstanding(self) -> Decimal:
+        """What is still owed of the credit: a partial refund keeps the rest on the books."""
+        return max(self.amount - self.refunded, Decimal("0.00"))
 
     @property
     def late(self) -> bool:
@@ -53,8 +62,9 @@ class FindingRecord:
 
     def to_json(self) -> dict[str, Any]:
         return {"id": self.id, "category": self.category, "claim_id": self.claim_id, "payer_id": self.payer_id,
-                "line": self.line, "amount": f"{self.amount:.2f}", "refund_to": self.refund_to,
-                "status": self.status, "identified_on": self.identified_on.isoformat(),
+                "payer_name": self.payer_name, "line": self.line, "amount": f"{self.amount:.2f}",
+                "refunded": f"{self.refunded:.2f}", "outstanding": f"{self.outstanding:.2f}",
+                "refund_to": self.refund_to, "status": self.status, "identified_on": self.identified_on.isoformat(),
                 "deadline": self.deadline.isoformat() if self.deadline else None,
                 "resolved_on": self.resolved_on.isoformat() if self.resolved_on else None,
                 "payer_type": self.payer_type, "arose_on": self.arose_on.isoformat() if self.arose_on else None,
@@ -67,18 +77,21 @@ def _iso(day: date | None) -> str | None:
     return day.isoformat() if day else None
 
 
-def _record(row: stored.StoredFinding) -> FindingRecord:
+def _record(row: stored.StoredFinding, names: dict[str, str], refunded: Decimal | None = None) -> FindingRecord:
     return FindingRecord(row.id, row.category, row.patient_control_number, row.payer_id, row.line_key or None,
                          row.amount, row.refund_to, row.status, row.identified_on, row.deadline, row.resolved_on,
                          row.payer_type, json.loads(row.evidence), row.arose_on, row.investigation_started_on,
-                         row.investigation_ended_on)
+                         row.investigation_ended_on, names.get(row.payer_id or ""),
+                         refunded if refunded is not None else Decimal("0.00"))
 
 
 def list_findings(conn: Connection, status: str = "open", category: str | None = None) -> list[FindingRecord]:
     if status not in STATUSES:
         raise UsageError(f"--status must be one of {', '.join(STATUSES)}")
     rows = stored.findings(conn, status=None if status == "all" else status, category=category)
-    return [_record(r) for r in rows]
+    names = payer_names(conn)
+    repaid = refunded_totals(conn)  # findings with a refund only: a few, read whole
+    return [_record(r, names, repaid.get(r.id)) for r in rows]
 
 
 @dataclass(frozen=True, slots=True)
@@ -121,7 +134,7 @@ def explain(conn: Connection, finding_id: int) -> Explanation:
     row = stored.finding_by_id(conn, finding_id)
     if row is None:
         raise UsageError(f"no finding {finding_id}")
-    record = _record(row)
+    record = _record(row, payer_names(conn), refunded_totals(conn, [row.id]).get(row.id))
     files = file_names(conn)
     ledger: list[LedgerLine] = []
     bal = payer_credit = patient_credit = None
@@ -158,5 +171,9 @@ def _segments(conn: Connection, records: list[dict[str, Any]]) -> list[SegmentTe
         note = "" if textual is not None else "file not in the store" if not ids else \
             NOT_KEPT if all(found[(fid, int(rec["offset"]))] is None for fid in ids) else \
             "no file stored under this name holds this segment"
-        out.append(SegmentText(str(rec.get("role", "")), str(rec["file"]), rec.get("segment"), textual, note))
+        role = str(rec.get("role", ""))
+        matched = rec.get("matched")
+        if isinstance(matched, dict):  # a payment a person matched to this claim (rules/candidate.py)
+            role += f" (matched by hand: manual match #{matched.get('manual_match')} by {matched.get('by')})"
+        out.append(SegmentText(role, str(rec["file"]), rec.get("segment"), textual, note))
     return out

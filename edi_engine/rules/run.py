@@ -19,6 +19,7 @@ Match rows (payment_match) are diffed the same way. Knows nothing of X12 bytes o
 from __future__ import annotations
 
 import dataclasses
+import functools
 import gc
 import hashlib
 import json
@@ -26,8 +27,9 @@ import os
 from collections import defaultdict
 from collections.abc import Callable, Iterable, Iterator, Sequence
 from contextlib import contextmanager
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from datetime import UTC, date, datetime
+from pathlib import Path
 from typing import Any
 
 from sqlalchemy.engine import Connection, Engine
@@ -54,7 +56,7 @@ from edi_engine.rules.pack import RulePack, load_pack
 from edi_engine.rules.tolerance import below_tolerance
 from edi_engine.store import detect_runs as runs
 from edi_engine.store import findings as stored
-from edi_engine.store.payers import alias_map
+from edi_engine.store import payers
 from edi_engine.store.read import account_links, account_roots
 
 __all__ = ["AS_OF_ENV", "AccountScan", "DetectSummary", "detect", "resolve_as_of", "scan_accounts"]
@@ -78,6 +80,9 @@ class DetectSummary:
     # "full" (every account), "incremental" (those touched since the last run) or "partial" (`only`).
     mode: str = "full"
     reason: str = ""  # why a run was full
+    # (natural key, status before, status after) of each finding the run inserted, resolved or reopened:
+    # what the audit trail records (outputs/audit.detect_with_audit).
+    transitions: list[tuple[str, str | None, str]] = field(default_factory=list)
 
 
 def resolve_as_of(as_of: date | str | None) -> date:
@@ -192,6 +197,7 @@ class _Reconciler:
         self.by_account: dict[str, list[str]] = defaultdict(list)
         self.seen: set[str] = set()
         self.resolution: dict[str, list[dict[str, Any]]] = {}
+        self.by_hand: dict[int, str] = {}  # finding id -> the manual match that resolves it (an unmatched payment)
         self.inserts: list[dict[str, Any]] = []
         self.add_stored(stored.all_findings(conn, accounts))
 
@@ -227,13 +233,15 @@ class _Reconciler:
                 continue
             evidence = json.loads(row.evidence)
             evidence["resolution"] = {"on": self.as_of.isoformat(),
-                                      "summary": "no longer a credit: a later remittance recovered it or the "
-                                                 "data that raised it changed",
+                                      "summary": self.by_hand.get(row.id) or
+                                      "no longer a credit: a later remittance recovered it or the data that "
+                                      "raised it changed",
                                       "records": self.resolution.get(key, [])}
             stored.update_finding(self.conn, row.id, {
                 "status": "resolved", "resolved_on": self.as_of, "evidence": json.dumps(evidence, sort_keys=True),
                 "updated_at": self.now})
             self.summary.resolved += 1
+            self.summary.transitions.append((key, row.status, Status.RESOLVED))
 
     def _apply_one(self, key: str, cand: Candidate) -> None:
         payer_type = _payer_type(cand, self.pack)
@@ -248,6 +256,7 @@ class _Reconciler:
                 else None, status=cand.status, resolved_on=self.as_of if cand.status == Status.RESOLVED else None,
                 evidence=self._evidence(cand, clock), updated_at=self.now))
             self.summary.inserted += 1
+            self.summary.transitions.append((key, None, cand.status))
             return
         move = EngineMove.FOUND if cand.status == Status.OPEN else EngineMove.RECOVERED
         if next_status(row.status, move) is None:  # a person's decision: no engine move leaves it
@@ -256,6 +265,7 @@ class _Reconciler:
         values: dict[str, Any] = {}
         if row.status != cand.status:
             values["status"] = cand.status
+            self.summary.transitions.append((key, row.status, cand.status))
             values["resolved_on"] = self.as_of if cand.status == Status.RESOLVED else None
             if cand.status == Status.OPEN:
                 self.summary.reopened += 1
@@ -334,6 +344,9 @@ class _Reconciler:
 def _money_received(cand: Candidate, arose: date) -> str:
     """Which payment made the credit, by file, segment and trace number (no patient data)."""
     for rec in cand.evidence.get("records", []):
+        if rec.get("record") == "CLM" and rec.get("date") == arose.isoformat():  # a void: its credit's day
+            return f"the void sent {arose.isoformat()} in {rec.get('file')} segment {rec.get('segment')}, " \
+                   f"claim {cand.clm01 or '-'}"
         if (rec.get("check_date") or rec.get("date")) == arose.isoformat():
             where = f"{rec.get('file')} segment {rec.get('segment') or rec.get('line')}"
             trace = f"check/EFT {rec['trn02']} " if rec.get("trn02") else ""
@@ -450,8 +463,21 @@ def _fingerprint(pack: RulePack, as_of: date, aliases: dict[str, str]) -> str:
         if isinstance(value, (set, frozenset)):
             return sorted(value, key=str)
         return str(value)
-    doc = {"engine": __version__, "pack": dataclasses.asdict(pack), "as_of": as_of.isoformat(), "aliases": aliases}
+    doc = {"engine": [__version__, _code_digest()], "pack": dataclasses.asdict(pack), "as_of": as_of.isoformat(),
+           "aliases": aliases}
     return hashlib.sha256(json.dumps(doc, sort_keys=True, default=canon).encode()).hexdigest()
+
+
+@functools.cache
+def _code_digest() -> str:
+    """The source of what turns stored rows into findings (the ledger, the rules, the store's reads): a
+    checkout updated without a new version number still makes the next run a full one."""
+    root = Path(__file__).resolve().parents[1]
+    digest = hashlib.sha256()
+    for path in sorted([*root.glob("ledger/*.py"), *root.glob("rules/*.py"), *root.glob("rules/*.toml"),
+                        root / "store" / "read.py", root / "store" / "acks.py"]):
+        digest.update(path.name.encode() + b"\0" + path.read_bytes())
+    return digest.hexdigest()
 
 
 @dataclass(slots=True)
@@ -482,7 +508,7 @@ def _scope(conn: Connection, at: runs.Reach, fingerprint: str, as_of: date, full
     if last.fingerprint != fingerprint:
         if last.as_of != as_of:
             return everything(f"as of {as_of.isoformat()}, the last run as of {last.as_of.isoformat()}")
-        return everything("the rule pack, payer aliases or engine version changed since the last run")
+        return everything("the rule pack, payer aliases or edi-engine itself changed since the last run")
     if at == last.reach and links == last.account_links:
         return _Scope(set(), "", links, last.rejected_claims, idle=True)
     touched = runs.touched_since(conn, last.reach, at)
@@ -580,7 +606,7 @@ def scan_accounts(conn: Connection, roots: Sequence[str], *, pack: RulePack | No
     """One partition of a partitioned run: match and analyse the accounts `roots` (account roots, see
     store.read.account_roots), write their match rows on `conn`, and return what they found for the
     run's final step. Writes no finding."""
-    pack = pack or load_pack(rules_path)
+    pack = _with_stored_payer_types(conn, pack or load_pack(rules_path))
     with _cycle_collector_paused():
         facts = load_store_facts(conn, sorted(roots))
         keep = set(roots) | {k for k, root in facts.account_links.items() if root in set(roots)}
@@ -594,6 +620,16 @@ def scan_accounts(conn: Connection, roots: Sequence[str], *, pack: RulePack | No
         return scan
 
 
+def _with_stored_payer_types(conn: Connection, pack: RulePack) -> RulePack:
+    """The payers imported (store/payers.py) are where payer types live; the rule pack's [payers]
+    stays for a payer not imported, and CLP06 for one in neither. Before the fingerprint: a
+    payer's type changed by an import makes the next run a full one."""
+    stored_types = payers.payer_types(conn)
+    if stored_types:
+        pack = replace(pack, payer_types_by_id={**pack.payer_types_by_id, **stored_types})
+    return pack
+
+
 def _detect(engine: Engine, as_of: date | str | None, pack: RulePack | None, rules_path: str | None,
             only: Sequence[str] | None, progress: Callable[[int, int], None] | None, full: bool,
             scans: Sequence[AccountScan] | None = None, reach: runs.Reach | None = None) -> DetectSummary:
@@ -602,11 +638,12 @@ def _detect(engine: Engine, as_of: date | str | None, pack: RulePack | None, rul
     # A run dated by the caller (or the environment) is held to its date; an undated one is today.
     explicit = as_of is not None or bool(os.environ.get(AS_OF_ENV))
     with engine.begin() as conn:
+        pack = _with_stored_payer_types(conn, pack)
         # First: whatever lands while this run reads is the next run's to look at.
         at = reach if reach is not None else runs.reach(conn)
         scope: _Scope | None = None
         if only is None:
-            aliases = alias_map(conn)
+            aliases = payers.alias_map(conn)
             fingerprint = _fingerprint(pack, summary.as_of, aliases)
             scope = _scope(conn, at, fingerprint, summary.as_of, full, aliases)
             some = scope.accounts
@@ -619,6 +656,8 @@ def _detect(engine: Engine, as_of: date | str | None, pack: RulePack | None, rul
         facts = load_store_facts(conn) if some is None else load_store_facts(conn, sorted(some))
         if some is not None:  # a replacement under a new CLM01 is its original's account
             some = {facts.root(k) for k in some}
+            # A payment matched by hand into one of these accounts leaves its own CLP01's: reconciled too.
+            some |= {m.clp01 for m in facts.manual.values() if m.root in some and m.clp01}
         if some is None:
             reconciler = _Reconciler(conn, pack, summary.as_of, summary)
         else:  # a run over some accounts reconciles only theirs (and the store-wide findings)
@@ -626,6 +665,11 @@ def _detect(engine: Engine, as_of: date | str | None, pack: RulePack | None, rul
             if scope is not None and scope.accounts is not None:
                 keep |= scope.accounts  # as stored: a CLM01 linked since keeps findings of its own
             reconciler = _Reconciler(conn, pack, summary.as_of, summary, keep)
+        for hand in facts.manual.values():
+            if hand.finding_id is not None:
+                reconciler.by_hand[hand.finding_id] = (f"matched by hand to claim {hand.root} (manual match "
+                                                       f"#{hand.id} by {hand.matched_by}): the payment is posted to "
+                                                       "that claim")
         if scans is None:
             matches = _MatchWriter(conn, some is not None)
             accounts = iter_accounts(conn, facts, sorted(some), progress=progress) if some else \

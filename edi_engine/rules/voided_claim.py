@@ -37,8 +37,12 @@ PATIENT_CATEGORY = "voided_claim_patient_paid"
 
 def _claims(view: AccountView, facts: StoreFacts) -> list[dict[str, Any]]:
     assert view.void is not None and view.billed_claim is not None
-    return [claim_evidence(view.billed_claim, facts, "voided claim"),
-            claim_evidence(view.void, facts, "void (CLM05-3 8)")]
+    void = claim_evidence(view.void, facts, "void (CLM05-3 8)")
+    if view.void.sent_on is not None:
+        # The credit arises when the provider voids the claim, not when the payer paid it: from that
+        # day nothing on it is owed (its `date` is what rules/deadlines.arose_on reads).
+        void["date"] = view.void.sent_on.isoformat()
+    return [claim_evidence(view.billed_claim, facts, "voided claim"), void]
 
 
 def detect(view: AccountView, facts: StoreFacts, pack: RulePack) -> list[Candidate]:

@@ -12,12 +12,14 @@ from decimal import Decimal
 
 __all__ = [
     "CODES",
+    "PAYERS_COLUMNS",
     "FIRST_NAMES",
     "INSTITUTIONAL_CODES",
     "LAST_NAMES",
     "PAYER_TABLE",
     "PROVIDER_TABLE",
     "PayerRow",
+    "payers_rows",
     "ProcedureCode",
     "STREETS",
     "TOWNS",
@@ -100,6 +102,23 @@ PAYER_TABLE: tuple[PayerRow, ...] = (
     PayerRow("HWT05", "HEARTWOOD TRUST BENEFITS", "commercial", "CI", "15", "HWT05", "951000205",
              Decimal("1.50"), 6, fee_schedule_exported=False, pays_by_eft=False),
 )
+
+
+PAYERS_COLUMNS = ("id", "name", "type", "refund_address", "contact", "fax", "email", "letter_preferences", "aliases")
+
+
+def payers_rows() -> list[tuple[str, ...]]:
+    """PAYER_TABLE as `edi-engine payers import` reads it: a made-up refund desk for each payer (555 numbers,
+    example.com addresses), the 835 id as an alias where it differs from the 837's."""
+    rows: list[tuple[str, ...]] = []
+    for n, p in enumerate(PAYER_TABLE, 1):
+        medicare = p.payer_type == "medicare"
+        desk = "OVERPAYMENT RECOVERY UNIT" if medicare else "REFUND DEPARTMENT"
+        address = f"ATTN {desk}|PO BOX {40000 + 17 * n}|SPRINGFIELD IL 627{n:02d}-{n:04d}"
+        rows.append((p.payer_id, p.name, p.payer_type, address, f"Provider refunds, (217) 555-01{n:02d}",
+                     f"(217) 555-02{n:02d}", "" if medicare else f"refunds@{p.payer_id.lower()}.example.com",
+                     "mail" if medicare else "mail;fax", p.remit_id if p.remit_id != p.payer_id else ""))
+    return rows
 
 
 def npi_with_check_digit(nine: str) -> str:

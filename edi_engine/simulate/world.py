@@ -24,6 +24,7 @@ from typing import Protocol
 
 from edi_engine.errors import UsageError
 from edi_engine.simulate.builder import Builder
+from edi_engine.simulate.catalog import PAYERS_COLUMNS, payers_rows
 from edi_engine.simulate.expected import Finding, dumps_expected
 from edi_engine.simulate.model import ClaimResult, Payer, PlbItem, Provider, Submission
 from edi_engine.simulate.packs import MIX, PACKS, readme
@@ -206,6 +207,8 @@ def generate_world(claims: int, seed: int, *, out: str | Path | Sink | None = No
     for variant in ("P", "I"):
         w.flush_837(variant, day - timedelta(days=1))
     _write_tables(b, w)
+    if scenario is None:  # a mixed world names its payers (`edi-engine payers import`); scenario packs do not
+        w._write("payers.csv", _csv(PAYERS_COLUMNS, payers_rows()))
     findings = tuple(sorted(b.findings, key=lambda f: (f.key, f.line or "")))
     generator = {"seed": seed, "claims": claims, "scenario": scenario, "start": start.isoformat()}
     w._write("expected.json", dumps_expected(findings, generator).encode("utf-8"))

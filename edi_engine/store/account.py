@@ -23,7 +23,7 @@ from sqlalchemy.engine import Connection, Row
 from edi_engine.errors import InputError, UsageError
 from edi_engine.parsers import TransactionStart, parse_file
 from edi_engine.parsers.transaction import TransactionInfo
-from edi_engine.parsers.x221a1_835_models import Address, RemittanceHeader
+from edi_engine.parsers.x221a1_835_models import Address, ClaimPayment, RemittanceHeader
 from edi_engine.parsers.x837_models import Claim837, ClaimsHeader837
 from edi_engine.store import tables
 from edi_engine.store.read import stored_file
@@ -31,7 +31,7 @@ from edi_engine.store.read import stored_file
 __all__ = [
     "Adjudication", "ClaimLineRow", "ClaimRow", "OriginalDocument", "adjudications_matched", "adjudications_of",
     "claims_of", "corrected_claim_isa13s", "interchange_control_numbers", "original_837", "payer_address",
-    "payer_name", "NOT_KEPT",
+    "payer_name", "remittance_codes", "NOT_KEPT", "RemittanceCodes",
 ]
 
 # What evidence says of a file stored before its contents were kept.
@@ -197,6 +197,35 @@ def payer_address(conn: Connection, payment_id: int) -> Address | None:
                     header = item.header
                     if isinstance(header, RemittanceHeader) and header.segment == row.segment:
                         return header.payer.address if header.payer else None
+    except InputError:
+        return None
+    return None
+
+
+@dataclass(frozen=True, slots=True)
+class RemittanceCodes:
+    """The codes one 835 claim payment (2100 CLP with its 2110 lines) carried, in file order."""
+
+    adjustments: tuple[tuple[str, str], ...]  # (CAS01 group, CARC) of the 2100 and 2110 CAS
+    remarks: tuple[str, ...]  # RARCs: MOA03-07 / MIA05, 20-23, then LQ*HE of the lines
+
+
+def remittance_codes(conn: Connection, file_id: int, segment: int) -> RemittanceCodes | None:
+    """CAS reason codes and remark codes of the CLP at (or with an SVC at) `segment` of stored 835
+    `file_id`, parsed again from the file's stored contents (the tables keep CAS, not remarks); None
+    when not held."""
+    row = conn.execute(select(_SF.c.name).where(_SF.c.id == file_id)).first()
+    stream = stored_file(conn, file_id) if row is not None else None
+    if row is None or stream is None:
+        return None
+    try:
+        with stream:
+            for item in parse_file(stream, name=row.name):
+                if isinstance(item, ClaimPayment) and segment in (item.segment, *(s.segment for s in item.services)):
+                    cas = [*item.adjustments, *(a for svc in item.services for a in svc.adjustments)]
+                    remarks = [*item.remark_codes,
+                               *(code for svc in item.services for q, code in svc.remarks if q == "HE" and code)]
+                    return RemittanceCodes(tuple((a.group, a.reason) for a in cas), tuple(remarks))
     except InputError:
         return None
     return None

@@ -119,9 +119,16 @@ def touched_since(conn: Connection, since: Reach, until: Reach) -> Touched:
     out |= _column(conn, "SELECT DISTINCT patient_control_number FROM patient_payment"
                          " WHERE source_file_id > :lo AND source_file_id <= :hi", files)
     # People's decisions (approvals, investigations, refunds recorded or returned...) on findings.
+    # (Not who viewed a finding: a page opened changes nothing detect reads.)
     out |= _column(conn, "SELECT DISTINCT f.patient_control_number FROM finding f JOIN audit_event a"
-                         " ON a.finding_id = f.id WHERE a.id > :lo AND a.id <= :hi AND a.actor <> :engine",
+                         " ON a.finding_id = f.id WHERE a.id > :lo AND a.id <= :hi AND a.actor <> :engine"
+                         " AND a.event <> 'viewed'",
                    {"lo": since.audit_event, "hi": until.audit_event, "engine": DETECT_ACTOR})
+    # A payment matched by hand (or the match undone) moves between its CLP01's account and the claim's.
+    out |= _column(conn, "SELECT DISTINCT c.patient_control_number FROM manual_match m JOIN claim c"
+                         " ON c.id = m.claim_id WHERE m.finding_id IN (SELECT finding_id FROM audit_event"
+                         " WHERE id > :lo AND id <= :hi AND event IN ('payment_matched', 'payment_unmatched'))",
+                   {"lo": since.audit_event, "hi": until.audit_event})
     out |= _column(conn, "SELECT DISTINCT f.patient_control_number FROM finding f JOIN refund r"
                          " ON r.finding_id = f.id WHERE r.id > :lo AND r.id <= :hi",
                    {"lo": since.refund, "hi": until.refund})

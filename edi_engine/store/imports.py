@@ -1,4 +1,4 @@
-"""CSV imports: patient payments and payer fee schedules.
+"""CSV imports: patient payments, payer fee schedules and the payers themselves.
 
 Owns the CSV formats. A file is all or nothing and idempotent like ingest: its content hash is
 its key, every row is checked, bad rows are reported together and nothing from a file with a bad
@@ -7,6 +7,13 @@ never a value: a cell, or a header cell of a file whose header row is missing, m
 
     patient payments: claim_id,payment_date,amount,method,reference   (claim_id is CLM01)
     fee schedule:     payer_id,procedure_code,modifier,allowed_amount[,effective_from,effective_to]
+    payers:           id,name[,type,refund_address,contact,fax,email,letter_preferences,aliases]
+                      (store/payers.py; refund_address lines separated by '|' or newlines,
+                      letter_preferences of mail, fax, email and aliases each separated by ';')
+
+A payers file is an upsert, not an append: each row's payer is inserted or replaced, payers not in
+the file are kept, and importing an edited file again updates them (the same bytes again: already
+imported).
 
 Dates are YYYY-MM-DD or CCYYMMDD; amounts are decimal dollars with at most two decimals.
 """
@@ -14,6 +21,7 @@ Dates are YYYY-MM-DD or CCYYMMDD; amounts are decimal dollars with at most two d
 from __future__ import annotations
 
 import csv
+import dataclasses
 import os
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
@@ -21,15 +29,18 @@ from datetime import date
 from decimal import Decimal, InvalidOperation
 from typing import Any
 
-from sqlalchemy import insert
+from sqlalchemy import insert, text
 from sqlalchemy.engine import Connection, Engine
 
-from edi_engine.errors import InputError, Position
+from edi_engine.errors import InputError, Position, UsageError
 from edi_engine.money import Cents, to_cents
 from edi_engine.store import payers, tables
 from edi_engine.store.sourcefile import claim_file, content_hash
 
-__all__ = ["ImportResult", "import_fee_schedule", "import_patient_payments"]
+__all__ = ["PAYER_COLUMNS", "ImportResult", "PayersImport", "import_fee_schedule", "import_patient_payments",
+           "import_payers"]
+
+PAYER_COLUMNS = ["id", "name", "type", "refund_address", "contact", "fax", "email", "letter_preferences", "aliases"]
 
 BATCH = 2000
 MAX_REPORTED = 50
@@ -41,6 +52,9 @@ class ImportResult:
     file: str
     status: str  # "imported" or "already imported"
     rows: int
+    # Patient payments: CSV lines whose claim_id names no stored claim or remittance (kept, and
+    # applied once its 837 or 835 arrives; until then unapplied cash, not a credit).
+    unknown_claim_lines: tuple[int, ...] = ()
 
 
 class _RowError(ValueError):
@@ -207,8 +221,18 @@ def _line_count(path: str) -> int:
 
 def import_patient_payments(engine: Engine, path: str | os.PathLike[str],
                             progress: Callable[[int, int], None] | None = None) -> ImportResult:
-    return _import(engine, path, "patient-payments", tables.patient_payment,
-                   ["claim_id", "payment_date", "amount", "method", "reference"], [], _patient_payment, progress)
+    result = _import(engine, path, "patient-payments", tables.patient_payment,
+                     ["claim_id", "payment_date", "amount", "method", "reference"], [], _patient_payment, progress)
+    if result.status != "imported":
+        return result
+    with engine.connect() as conn:
+        unknown = tuple(r[0] for r in conn.execute(text(
+            "SELECT pp.segment FROM patient_payment pp JOIN source_file f ON f.id = pp.source_file_id"
+            " WHERE f.content_hash = :digest AND pp.patient_control_number NOT IN"
+            " (SELECT patient_control_number FROM claim) AND pp.patient_control_number NOT IN"
+            " (SELECT patient_control_number FROM claim_payment) ORDER BY pp.segment"),
+            {"digest": content_hash(os.fspath(path))[0]}))
+    return dataclasses.replace(result, unknown_claim_lines=unknown)
 
 
 def import_fee_schedule(engine: Engine, path: str | os.PathLike[str],
@@ -223,3 +247,82 @@ def import_fee_schedule(engine: Engine, path: str | os.PathLike[str],
     return _import(engine, path, "fee-schedule", tables.fee_schedule,
                    ["payer_id", "procedure_code", "modifier", "allowed_amount"], ["effective_from", "effective_to"],
                    convert, progress)
+
+
+def _list(row: dict[str, str], col: str) -> tuple[str, ...]:
+    return tuple(dict.fromkeys(p.strip() for p in (row.get(col) or "").split(";") if p.strip()))
+
+
+def _payer_row(row: dict[str, str]) -> payers.Payer:
+    pid, name = _text(row, "id"), _text(row, "name")
+    kind = (_text(row, "type", required=False) or "").lower() or None
+    if kind is not None and kind not in payers.PAYER_TYPES:
+        raise _RowError("type", f"is not one of {', '.join(payers.PAYER_TYPES)}")
+    address = _text(row, "refund_address", required=False)
+    if address is not None:
+        address = "\n".join(p.strip() for p in address.replace("|", "\n").splitlines() if p.strip())
+    email = _text(row, "email", required=False)
+    if email is not None and (email.count("@") != 1 or " " in email or "." not in email.split("@")[1]):
+        raise _RowError("email", "is not an e-mail address")
+    fax = _text(row, "fax", required=False)
+    if fax is not None and not 7 <= sum(c.isdigit() for c in fax) <= 15:
+        raise _RowError("fax", "is not a fax number")
+    prefs = tuple(p.lower() for p in _list(row, "letter_preferences"))
+    bad = [p for p in prefs if p not in payers.LETTER_CHANNELS]
+    if bad:
+        raise _RowError("letter_preferences", f"must be of {', '.join(payers.LETTER_CHANNELS)}, separated by ';'")
+    for channel, value in (("fax", fax), ("email", email), ("mail", address)):
+        if channel in prefs and value is None:
+            raise _RowError("letter_preferences", f"names {channel} but the row has no "
+                            + ("refund_address" if channel == "mail" else channel))
+    aliases = _list(row, "aliases")
+    if pid in aliases:
+        raise _RowError("aliases", "lists the payer's own id")
+    return payers.Payer(pid, name, kind, address, _text(row, "contact", required=False), fax, email,  # type: ignore[arg-type]
+                        prefs, aliases)
+
+
+@dataclass(frozen=True, slots=True)
+class PayersImport:
+    file: str
+    status: str  # "imported" or "already imported"
+    inserted: int
+    updated: int
+
+
+def import_payers(engine: Engine, path: str | os.PathLike[str]) -> PayersImport:
+    """Upsert the payers of a CSV (PAYER_COLUMNS; id and name required), all or nothing: a bad row is
+    reported with the file and its line and nothing of the file is stored."""
+    name = os.fspath(path)
+    digest, size = content_hash(name)
+    errors: list[str] = []
+    rows: list[tuple[int, payers.Payer]] = []
+    seen: dict[str, int] = {}
+    for line, header, row, fields in _rows(name, PAYER_COLUMNS[:2], PAYER_COLUMNS[2:]):
+        try:
+            if fields > len(header):
+                raise _RowError(None, f"has {fields} fields, the header {len(header)}")
+            p = _payer_row(row)
+            for key, col in ((p.id, "id"), *((a, "aliases") for a in p.aliases)):
+                if key in seen:
+                    raise _RowError(col, f"repeats an id or alias of line {seen[key]}")
+            seen.update(dict.fromkeys((p.id, *p.aliases), line))
+        except _RowError as exc:
+            where = f"{exc.column} (column {header.index(exc.column) + 1}) " if exc.column in header else ""
+            errors.append(f"line {line}: {where}{exc.problem}")
+            continue
+        rows.append((line, p))
+    if errors:
+        shown = errors[:MAX_REPORTED]
+        more = f"\n... and {len(errors) - MAX_REPORTED} more" if len(errors) > MAX_REPORTED else ""
+        raise InputError(f"{len(errors)} bad row(s); nothing was imported:\n" + "\n".join(shown) + more,
+                         Position(name))
+    with engine.begin() as conn:
+        file_id = claim_file(conn, digest, name, size, "payers")
+        if file_id is None:
+            return PayersImport(name, "already imported", 0, 0)
+        try:
+            inserted, updated = payers.upsert_payers(conn, rows, file_id)
+        except UsageError as exc:  # an alias of the store's that the file contradicts; rolled back
+            raise InputError(f"nothing was imported: {exc}", Position(name)) from None
+    return PayersImport(name, "imported", inserted, updated)

@@ -9,12 +9,12 @@ select, not only of the fifty on the page.
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import date, datetime
 from decimal import Decimal
 from typing import Any
 
-from sqlalchemy import and_, func, select
+from sqlalchemy import and_, case, func, or_, select, type_coerce
 from sqlalchemy.engine import Connection
 
 from edi_engine.store import tables
@@ -22,13 +22,61 @@ from edi_engine.store.types import Money
 
 __all__ = [
     "DashboardSums", "FileActivity", "FileRow", "GroupSum", "QueueItem", "QueuePage", "QueueQuery", "SORT_KEYS",
-    "dashboard_sums", "file_activity", "queue_page",
+    "dashboard_sums", "file_activity", "queue_menus", "queue_page", "search_condition",
 ]
 
 _F = tables.finding
-_SORTS = {"id": _F.c.id, "category": _F.c.category, "payer": _F.c.payer_id, "amount": _F.c.amount,
-          "identified": _F.c.identified_on, "deadline": _F.c.deadline, "status": _F.c.status,
-          "claim": _F.c.patient_control_number}
+_C = tables.claim
+_CL = tables.claim_line
+_CP = tables.claim_payment
+_SP = tables.service_payment
+_PM = tables.payment
+_PY = tables.payer
+MAX_SEARCH = 100  # characters of the search box
+
+
+def _latest_claim(column: Any) -> Any:
+    """`column` of the finding's 837 claim (the latest stored under its CLM01)."""
+    return (select(column).where(_C.c.patient_control_number == _F.c.patient_control_number)
+            .order_by(_C.c.id.desc()).limit(1).scalar_subquery())
+
+
+def _latest_remit(column: Any) -> Any:
+    """`column` of the latest 835 claim payment (CLP) under the finding's CLM01, by BPR16 then as stored."""
+    return (select(column).select_from(_CP.join(_PM, _PM.c.id == _CP.c.payment_id))
+            .where(_CP.c.patient_control_number == _F.c.patient_control_number)
+            .order_by(_PM.c.payment_date.desc(), _CP.c.id.desc()).limit(1).scalar_subquery())
+
+
+def _name(last: Any, first: Any) -> Any:
+    return func.coalesce(last, "") + case((first.is_(None), ""), else_=", " + first)
+
+
+# The columns of a queue row the finding does not hold: read from the claim (837, else the 835's CLP
+# and NM1*QC for a payment no claim matched), per finding, only for the rows shown or sorted by.
+_PATIENT = func.coalesce(_latest_claim(_name(_C.c.patient_last_name, _C.c.patient_first_name)),
+                         _latest_remit(_name(_CP.c.patient_last_name, _CP.c.patient_first_name)))
+_MEMBER = func.coalesce(_latest_claim(_C.c.subscriber_member_id),
+                        _latest_remit(func.coalesce(_CP.c.patient_member_id, _CP.c.insured_member_id)))
+_SERVICE_FROM = func.coalesce(
+    _latest_claim(func.coalesce(_C.c.statement_from, select(func.min(_CL.c.service_date_from))
+                                .where(_CL.c.claim_id == _C.c.id).scalar_subquery())),
+    _latest_remit(func.coalesce(_CP.c.statement_from, select(func.min(_SP.c.service_date_from))
+                                .where(_SP.c.claim_payment_id == _CP.c.id).scalar_subquery())))
+_SERVICE_TO = func.coalesce(
+    _latest_claim(func.coalesce(_C.c.statement_to, select(func.max(func.coalesce(_CL.c.service_date_to,
+                                                                                   _CL.c.service_date_from)))
+                                .where(_CL.c.claim_id == _C.c.id).scalar_subquery())),
+    _latest_remit(func.coalesce(_CP.c.statement_to, select(func.max(func.coalesce(_SP.c.service_date_to,
+                                                                                   _SP.c.service_date_from)))
+                                .where(_SP.c.claim_payment_id == _CP.c.id).scalar_subquery())))
+_CHECK = _latest_remit(_PM.c.trace_number)  # TRN02 of the latest remittance on the claim
+_PAYER_NAME = select(_PY.c.name).where(_PY.c.id == _F.c.payer_id).scalar_subquery()
+
+_SORTS = {"id": _F.c.id, "category": _F.c.category, "payer": func.coalesce(_PAYER_NAME, _F.c.payer_id),
+          "amount": _F.c.amount, "identified": _F.c.identified_on, "deadline": _F.c.deadline, "status": _F.c.status,
+          "claim": _F.c.patient_control_number, "patient": _PATIENT, "service": _SERVICE_FROM, "check": _CHECK,
+          "arose": func.coalesce(_F.c.arose_on, _F.c.identified_on)}
 SORT_KEYS = tuple(_SORTS)
 
 
@@ -48,10 +96,12 @@ class QueueQuery:
     deadline_before: date | None = None  # deadline < this
     deadline_by: date | None = None  # deadline <= this
     no_deadline: bool = False
+    # One box: CLM01, patient name, member id, check/EFT number (TRN02) or payer name (search_condition).
+    search: str = ""
     sort: str = "deadline"
     desc: bool = False
     page: int = 1
-    page_size: int = 50
+    page_size: int = 50  # 0: every row (the export)
 
 
 @dataclass(frozen=True, slots=True)
@@ -66,6 +116,12 @@ class QueueItem:
     identified_on: date
     deadline: date | None
     arose_on: date | None = None
+    payer_name: str | None = None  # of the payers imported
+    patient_name: str | None = None  # "LAST, FIRST": PHI, for the signed-in pages and the export only
+    member_id: str | None = None
+    service_from: date | None = None
+    service_to: date | None = None
+    check_number: str | None = None  # TRN02 of the latest remittance on the claim
 
 
 @dataclass(frozen=True, slots=True)
@@ -78,6 +134,53 @@ class QueuePage:
     pages: int
     categories: tuple[str, ...]  # every category and payer that has a finding, for the filter menus
     payer_ids: tuple[str, ...]
+    payer_names: dict[str, str] = field(default_factory=dict)  # of those payers, the ones imported
+
+
+def _like(text: str) -> str:
+    return text.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_")
+
+
+def _starts(column: Any, prefix: str) -> Any:
+    """lower(column) starts with `prefix` (lower case): a range the lower() index answers, and LIKE to be exact."""
+    low = func.lower(column)
+    like = low.like(_like(prefix) + "%", escape="\\")
+    if ord(prefix[-1]) >= 0x10FFFF:  # no character after it to bound the range with
+        return like
+    return and_(low >= prefix, low < prefix[:-1] + chr(ord(prefix[-1]) + 1), like)
+
+
+def _named(last: Any, first: Any, words: list[str]) -> Any:
+    if len(words) == 1:
+        return or_(_starts(last, words[0]), _starts(first, words[0]))
+    one, two = words[0], " ".join(words[1:])
+    return or_(and_(_starts(last, one), _starts(first, two)), and_(_starts(first, one), _starts(last, " ".join(
+        words[1:]))))
+
+
+def search_condition(text: str) -> Any:
+    """Findings whose CLM01 or payer (id or name) contains `text`; whose claim's patient has a last or first
+    name starting with it, or, for two words ("SMITH, DAVID", "David Smith"), a last and first name
+    starting with them; whose member id starts with it (837 2010BA, 835 NM1*QC/IL); or whose claim
+    was paid on the check or EFT of that TRN02. Case-insensitive. Names and member ids are found through
+    their lower() indexes (migration 0013), then the findings of those CLM01s."""
+    q = " ".join(text.strip().lower().split())
+    inside = f"%{_like(q)}%"
+    words = [w for w in q.replace(",", " ").split() if w]
+    cond = [func.lower(_F.c.patient_control_number).like(inside, escape="\\"),
+            func.lower(_F.c.payer_id).like(inside, escape="\\"),
+            _F.c.payer_id.in_(select(_PY.c.id).where(func.lower(_PY.c.name).like(inside, escape="\\")))]
+    if words:
+        cond.append(_F.c.patient_control_number.in_(select(_C.c.patient_control_number).where(or_(
+            _named(_C.c.patient_last_name, _C.c.patient_first_name, words),
+            _starts(_C.c.subscriber_member_id, q)))))
+        cond.append(_F.c.patient_control_number.in_(select(_CP.c.patient_control_number).where(or_(
+            _named(_CP.c.patient_last_name, _CP.c.patient_first_name, words),
+            _starts(_CP.c.patient_member_id, q), _starts(_CP.c.insured_member_id, q)))))
+        cond.append(_F.c.patient_control_number.in_(
+            select(_CP.c.patient_control_number).select_from(_CP.join(_PM, _PM.c.id == _CP.c.payment_id))
+            .where(_PM.c.trace_number == text.strip())))
+    return or_(*cond)
 
 
 def _where(q: QueueQuery) -> list[Any]:
@@ -103,7 +206,17 @@ def _where(q: QueueQuery) -> list[Any]:
         cond.append(_F.c.deadline <= q.deadline_by)
     if q.no_deadline:
         cond.append(_F.c.deadline.is_(None))
+    if q.search.strip():
+        cond.append(search_condition(q.search))
     return cond
+
+
+def queue_menus(conn: Connection) -> tuple[tuple[str, ...], tuple[str, ...], dict[str, str]]:
+    """Every category and payer id that has a finding, and the names of those payers imported."""
+    categories = tuple(sorted(r[0] for r in conn.execute(select(_F.c.category).distinct())))
+    payers = tuple(sorted(r[0] for r in conn.execute(select(_F.c.payer_id).distinct()) if r[0]))
+    names = {r.id: r.name for r in conn.execute(select(_PY.c.id, _PY.c.name).where(_PY.c.id.in_(payers)))}
+    return categories, payers, names
 
 
 def queue_page(conn: Connection, q: QueueQuery) -> QueuePage:
@@ -111,21 +224,38 @@ def queue_page(conn: Connection, q: QueueQuery) -> QueuePage:
     col = _SORTS[q.sort]
     # Findings without a deadline sort after those with one, whichever the direction.
     order = [col.is_(None), col.desc() if q.desc else col.asc(), _F.c.id]
-    count, total = conn.execute(select(func.count(), func.coalesce(func.sum(_F.c.amount), 0).cast(Money))
-                                .select_from(_F).where(*cond)).one()
-    urgent = conn.execute(select(func.count()).select_from(_F).where(
-        *cond, _F.c.status.in_(("open", "approved")), _F.c.deadline <= q.urgent_by)).scalar_one()
-    pages = max(1, -(-count // q.page_size))
-    page = min(max(q.page, 1), pages)
-    rows = conn.execute(select(_F.c.id, _F.c.category, _F.c.patient_control_number, _F.c.payer_id, _F.c.amount,
-                               _F.c.refund_to, _F.c.status, _F.c.identified_on, _F.c.deadline, _F.c.arose_on)
-                        .where(*cond).order_by(*order).limit(q.page_size).offset((page - 1) * q.page_size)).all()
-    categories = tuple(sorted(r[0] for r in conn.execute(select(_F.c.category).distinct())))
-    payers = tuple(sorted(r[0] for r in conn.execute(select(_F.c.payer_id).distinct()) if r[0]))
+    urgent_case = case((and_(_F.c.status.in_(("open", "approved")), _F.c.deadline <= q.urgent_by), 1), else_=0)
+    # One statement selects the page's ids and the totals of every finding selected (window sums), so
+    # the filters and the search are evaluated once; the sort key alone is computed over the rows selected.
+    totals = (func.count().over(), type_coerce(func.sum(_F.c.amount).over(), Money), func.sum(urgent_case).over())
+
+    def fetch(page: int, size: int) -> list[Any]:
+        return list(conn.execute(select(_F.c.id, *totals).where(*cond).order_by(*order).limit(size)
+                                 .offset((page - 1) * size)))
+
+    size = q.page_size or 1_000_000_000
+    page = max(q.page, 1)
+    found = fetch(page, size)
+    if not found and page > 1:  # past the last page: show the last
+        count = conn.execute(select(func.count()).select_from(_F).where(*cond)).scalar_one()
+        page = max(1, -(-count // size))
+        found = fetch(page, size)
+    count, total, urgent = (found[0][1], found[0][2], found[0][3]) if found else (0, Decimal("0.00"), 0)
+    pages = max(1, -(-count // size))
+    ids = [r[0] for r in found]
+    rows = {r.id: r for r in conn.execute(
+        select(_F.c.id, _F.c.category, _F.c.patient_control_number, _F.c.payer_id, _F.c.amount, _F.c.refund_to,
+               _F.c.status, _F.c.identified_on, _F.c.deadline, _F.c.arose_on, _PAYER_NAME.label("payer_name"),
+               _PATIENT.label("patient"), _MEMBER.label("member"), _SERVICE_FROM.label("service_from"),
+               _SERVICE_TO.label("service_to"), _CHECK.label("check_number"))
+        .where(_F.c.id.in_(ids)))} if ids else {}
+    categories, payers, names = queue_menus(conn)
     items = tuple(QueueItem(r.id, r.category, r.patient_control_number, r.payer_id, r.amount, r.refund_to, r.status,
-                            r.identified_on, r.deadline, r.arose_on) for r in rows)
-    return QueuePage(items, count, total if total is not None else Decimal("0.00"), urgent, page, pages,
-                     categories, payers)
+                            r.identified_on, r.deadline, r.arose_on, r.payer_name, r.patient or None, r.member,
+                            r.service_from, r.service_to, r.check_number)
+                  for r in (rows[i] for i in ids))
+    return QueuePage(items, count, total if total is not None else Decimal("0.00"), int(urgent or 0), page, pages,
+                     categories, payers, names)
 
 
 @dataclass(frozen=True, slots=True)

@@ -16,6 +16,8 @@ under a new CLM01 whose REF*F8 is the CLP07 of a payment under another CLP01 bel
 (domain.md 7.1; RFI 2150), so its claims, payments and patient payments are read into the
 original's account (`StoreFacts.account_links`, `account_roots`). The links are few (only such
 claims), read once, and followed through chains of replacements.
+A payment matched to a claim by a person (store/manual.py, issue 13) is read into the account of that
+claim, whatever its CLP01 (`StoreFacts.manual`): the ledger then matches it as the person said.
 Other reads (findings, the queue, reports, users) live in the store's other modules.
 """
 
@@ -24,21 +26,22 @@ from __future__ import annotations
 import codecs
 import io
 from collections import defaultdict
-from collections.abc import Callable, Iterable, Iterator, Sequence
+from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
-from datetime import date
+from datetime import date, datetime
 from decimal import Decimal
 from functools import lru_cache
 
 from sqlalchemy import select, text
 from sqlalchemy.engine import Connection
 
+from edi_engine.store import manual as manual_store
 from edi_engine.store import tables
 from edi_engine.store.acks import rejected_claim_ids
 from edi_engine.store.content import CHUNK_BYTES, decompress
 
 __all__ = [
-    "Account", "CasFact", "ClaimFact", "ClpFact", "FeeRow", "FileFact", "LineFact", "PatientPaymentFact",
+    "Account", "CasFact", "ClaimFact", "ClpFact", "FeeRow", "FileFact", "LineFact", "ManualFact", "PatientPaymentFact",
     "PaymentFact", "PaymentTotals", "PlbFact", "RefundFact", "RemittanceSide", "StoreFacts", "SvcFact", "account_links",
     "account_roots",
     "claim_payments_on", "file_ids_named", "file_names", "iter_accounts", "load_store_facts", "payment_totals",
@@ -111,6 +114,7 @@ class ClaimFact:
     statement_to: date | None
     lines: list[LineFact] = field(default_factory=list)
     rejected: bool = False  # its latest 999/277CA verdict rejects it (store/acks.py): not a receivable
+    sent_on: date | None = None  # a void's (CLM05-3 8) GS04: the day the provider said nothing is owed on it
 
     @property
     def service_range(self) -> tuple[date | None, date | None]:
@@ -279,6 +283,28 @@ class Account:
     refunds: list[RefundFact] = field(default_factory=list)  # the provider's own repayments, by date
 
 
+@dataclass(frozen=True, slots=True)
+class ManualFact:
+    """A manual match in force: a CLP matched to a claim (and, for a CLP with one SVC, a line) or an
+    SVC matched to a line, by whom, when and why (store/manual.py)."""
+
+    id: int
+    subject: str  # claim_payment or service_payment
+    subject_id: int
+    claim_id: int
+    claim_line_id: int | None
+    root: str  # the account (CLM01 root) of the claim
+    matched_by: str
+    matched_at: datetime
+    note: str
+    finding_id: int | None
+    clp01: str = ""  # of the CLP matched (or of the SVC's CLP)
+
+    def as_evidence(self) -> dict[str, object]:
+        return {"manual_match": self.id, "method": "manual", "by": self.matched_by,
+                "at": self.matched_at.isoformat(timespec="seconds"), "note": self.note, "finding": self.finding_id}
+
+
 @dataclass(slots=True)
 class StoreFacts:
     """The small, store-wide facts every account needs: payments, PLBs, files, fees, aliases."""
@@ -292,6 +318,11 @@ class StoreFacts:
     # CLM01 of a replacement or void sent under a new account number -> the CLM01 of the claim it
     # replaces (the account root, chains followed); empty for most stores.
     account_links: dict[str, str] = field(default_factory=dict)
+    # Manual matches in force, by (subject, subject id); a CLP among them is read into its claim's account.
+    manual: dict[tuple[str, int], ManualFact] = field(default_factory=dict)
+
+    def manual_for(self, subject: str, subject_id: int) -> ManualFact | None:
+        return self.manual.get((subject, subject_id)) if self.manual else None
 
     def root(self, clm01: str) -> str:
         return self.account_links.get(clm01, clm01)
@@ -329,10 +360,13 @@ def load_store_facts(conn: Connection, accounts: Sequence[str] | None = None) ->
     aliases = {r[0]: r[1] for r in conn.execute(text("SELECT alias, payer_id FROM payer_alias"))}
     files = {r[0]: FileFact(r[0], r[1]) for r in conn.execute(text("SELECT id, name FROM source_file"))}
     links = account_links(conn)
+    manual = _manual_facts(conn, links)
     scope: dict[str, object] = {}
     if accounts is not None:
         roots = {links.get(a, a) for a in accounts}
         wanted = set(accounts) | roots | {k for k, v in links.items() if v in roots}
+        # The CLP01 of a payment matched by hand into one of these accounts: its payment and PLBs too.
+        wanted |= {m.clp01 for m in manual.values() if m.root in roots}
         scope = {f"a{j}": v for j, v in enumerate(sorted(wanted))}
     in_scope = ", ".join(":" + k for k in scope) or "NULL"
     plb_sql = ("SELECT id, payment_id, source_file_id, segment, byte_offset, reason_code, reference, amount"
@@ -369,10 +403,12 @@ def load_store_facts(conn: Connection, accounts: Sequence[str] | None = None) ->
     for i in range(0, len(refs), 500):
         part = refs[i:i + 500]
         params = {f"r{j}": v for j, v in enumerate(part)}
-        sql = ("SELECT DISTINCT payer_claim_control_number, patient_control_number FROM claim_payment"
+        sql = ("SELECT payer_claim_control_number, patient_control_number, id FROM claim_payment"
                f" WHERE payer_claim_control_number IN ({', '.join(':' + k for k in params)}) AND {_POSTED}")
         for r in conn.execute(text(sql), params):
-            ref_accounts[r[0]].add(links.get(r[1]) or r[1])  # a replacement's account is its original's
+            moved = manual.get(("claim_payment", r[2]))
+            # A replacement's account is its original's; a payment matched by hand is its claim's.
+            ref_accounts[r[0]].add(moved.root if moved else links.get(r[1]) or r[1])
     fee_sql = ("SELECT payer_id, procedure_code, modifier, allowed_amount, effective_from, effective_to,"
                " source_file_id, segment FROM fee_schedule")
     if accounts is not None:
@@ -386,7 +422,45 @@ def load_store_facts(conn: Connection, accounts: Sequence[str] | None = None) ->
     for r in conn.execute(text(fee_sql + " ORDER BY id"), scope):
         payer = aliases.get(r[0].strip(), r[0].strip())
         fees[(payer, r[1].strip())].append(FeeRow((r[2] or "").strip(), r[3], _d(r[4]), _d(r[5]), r[6], r[7]))
-    return StoreFacts(aliases, files, payments, dict(plbs), dict(ref_accounts), dict(fees), links)
+    return StoreFacts(aliases, files, payments, dict(plbs), dict(ref_accounts), dict(fees), links,
+                      {k: m.fact for k, m in manual.items()})
+
+
+@dataclass(frozen=True, slots=True)
+class _Manual:
+    fact: ManualFact
+    clp01: str  # of the CLP matched (or the SVC's CLP)
+
+    @property
+    def root(self) -> str:
+        return self.fact.root
+
+
+def _manual_facts(conn: Connection, links: dict[str, str]) -> dict[tuple[str, int], _Manual]:
+    """The manual matches in force (few: a person made each), keyed by subject; a CLP's own CLP01 with it."""
+    rows = manual_store.in_force(conn)
+    if not rows:
+        return {}
+    clp_ids = sorted({r.subject_id for r in rows if r.subject == "claim_payment"})
+    svc_ids = sorted({r.subject_id for r in rows if r.subject == "service_payment"})
+    clp01: dict[tuple[str, int], str] = {}
+    for subject, ids, sql in (
+            ("claim_payment", clp_ids, "SELECT id, patient_control_number FROM claim_payment WHERE id IN ({})"),
+            ("service_payment", svc_ids, "SELECT s.id, c.patient_control_number FROM service_payment s"
+                                         " JOIN claim_payment c ON c.id = s.claim_payment_id WHERE s.id IN ({})")):
+        for i in range(0, len(ids), 500):
+            params = {f"m{j}": v for j, v in enumerate(ids[i:i + 500])}
+            for r in conn.execute(text(sql.format(", ".join(":" + k for k in params))), params):
+                clp01[(subject, r[0])] = r[1]
+    out: dict[tuple[str, int], _Manual] = {}
+    for m in rows:
+        key = (m.subject, m.subject_id)
+        if key not in clp01:
+            continue  # the payment is no longer stored
+        fact = ManualFact(m.id, m.subject, m.subject_id, m.claim_id, m.claim_line_id, links.get(m.clm01, m.clm01),
+                          m.matched_by, m.matched_at, m.note, m.finding_id, clp01[key])
+        out[key] = _Manual(fact, clp01[key])
+    return out
 
 
 def account_links(conn: Connection) -> dict[str, str]:
@@ -457,6 +531,8 @@ def _load_chunk(conn: Connection, facts: StoreFacts, keys: list[str], explicit: 
     linked = sorted(k for k, root in facts.account_links.items() if root in roots)
     if linked:  # replacements under a new CLM01: read by name, into their root's account
         _load_rows(conn, facts, linked, True, roots, accounts)
+    if facts.manual:
+        _load_moved(conn, facts, roots, accounts)
     for account in accounts.values():
         account.clps.sort(key=lambda c: c.order_key)
         account.refunds.sort(key=lambda r: (r.paid_on, r.id))
@@ -492,11 +568,14 @@ def _load_rows(conn: Connection, facts: StoreFacts, keys: list[str], explicit: b
     for r in conn.execute(text(
             "SELECT c.id, c.source_file_id, c.segment, c.byte_offset, c.patient_control_number, c.payer_id, c.charge,"
             " c.frequency_code, c.original_reference, c.subscriber_member_id, c.patient_last_name,"
-            " c.patient_first_name, c.patient_birth_date, c.statement_from, c.statement_to FROM claim c"
+            " c.patient_first_name, c.patient_birth_date, c.statement_from, c.statement_to,"
+            # Only a void's sending date is read: the day its credit arose (rules/voided_claim.py).
+            " CASE WHEN c.frequency_code = '8' THEN (SELECT t.group_date FROM transaction_set t"
+            " WHERE t.id = c.transaction_set_id) END FROM claim c"
             f" WHERE {where} ORDER BY c.id"), params).fetchall():
         claim = ClaimFact(r[0], r[1], r[2], r[3], r[4], facts.canonical(r[5]), r[6], r[7] or "", (r[8] or "").strip(),
                           (r[9] or "").strip(), ((r[10] or "").upper(), (r[11] or "").upper(), str(r[12] or "")),
-                          _d(r[13]), _d(r[14]))
+                          _d(r[13]), _d(r[14]), sent_on=_d(r[15]))
         owner = acct(claim.clm01)
         if owner is None:
             continue
@@ -517,6 +596,60 @@ def _load_rows(conn: Connection, facts: StoreFacts, keys: list[str], explicit: b
                                            r[9] or "", r[10], _q(r[11]), _d(r[12]), _d(r[13]) or _d(r[12]),
                                            (r[14] or "").strip()))
     where, params = _where(keys, "c.patient_control_number", explicit)
+
+    def owner_of(clp: ClpFact) -> Account | None:
+        moved = facts.manual_for("claim_payment", clp.id)
+        if moved is not None and moved.root != links.get(clp.clp01, clp.clp01):
+            return None  # matched by hand to a claim of another account: read there (_load_chunk)
+        return acct(clp.clp01)
+
+    _load_payments(conn, facts, where, params, owner_of)
+    where, params = _where(keys, "p.patient_control_number", explicit)
+    for r in conn.execute(text(
+            "SELECT p.id, p.source_file_id, p.segment, p.patient_control_number, p.payment_date, p.amount, p.reference"
+            f" FROM patient_payment p WHERE {where} ORDER BY p.id"), params).fetchall():
+        owner = acct(r[3])
+        if owner is not None:
+            owner.patient_payments.append(PatientPaymentFact(r[0], r[1], r[2], r[3], _d(r[4]) or date.min, r[5],
+                                                             r[6] or ""))
+    # The provider's refunds, on the account of the finding they repaid (a finding's CLM01 is its
+    # account's root). A patient's or an offset credit's refund goes to the patient.
+    where, params = _where(keys, "f.patient_control_number", explicit)
+    for r in conn.execute(text(
+            "SELECT r.id, r.finding_id, f.category, f.refund_to, f.payer_id, r.method, r.number, r.amount,"
+            " r.paid_on, f.patient_control_number FROM refund r JOIN finding f ON f.id = r.finding_id"
+            # A check that came back or was never cashed repaid nothing: the credit is the provider's again.
+            f" WHERE {where} AND r.returned_on IS NULL ORDER BY r.id"), params).fetchall():
+        owner = acct(r[9])
+        if owner is not None:
+            party = facts.canonical(r[4]) if r[3] == "payer" else "patient"
+            owner.refunds.append(RefundFact(r[0], r[1], r[2], party, r[5], r[6], r[7], _d(r[8]) or date.min))
+
+
+def _load_moved(conn: Connection, facts: StoreFacts, roots: set[str], accounts: dict[str, Account]) -> None:
+    """The payments matched by hand to a claim of one of `roots` whose own CLP01 is another account's."""
+    moved = sorted(m.subject_id for m in facts.manual.values() if m.subject == "claim_payment" and m.root in roots)
+    if not moved:
+        return
+
+    def into(clp: ClpFact) -> Account | None:
+        m = facts.manual_for("claim_payment", clp.id)
+        if m is None or m.root == facts.root(clp.clp01):
+            return None  # its own account: read there already
+        a = accounts.get(m.root)
+        if a is None:
+            a = accounts[m.root] = Account(m.root)
+        return a
+
+    for i in range(0, len(moved), 500):
+        params: dict[str, object] = {f"m{j}": v for j, v in enumerate(moved[i:i + 500])}
+        _load_payments(conn, facts, f"c.id IN ({', '.join(':' + k for k in params)})", params, into)
+
+
+def _load_payments(conn: Connection, facts: StoreFacts, where: str, params: Mapping[str, object],
+                   owner_of: Callable[[ClpFact], Account | None]) -> None:
+    """Read the claim payments of `where` (on claim_payment c) with their SVCs and CAS into the account
+    `owner_of` names for each (None: not this read's)."""
     new_clps: dict[int, ClpFact] = {}
     for r in conn.execute(text(
             "SELECT c.id, c.payment_id, c.source_file_id, c.segment, c.byte_offset, c.patient_control_number,"
@@ -529,7 +662,7 @@ def _load_rows(conn: Connection, facts: StoreFacts, keys: list[str], explicit: b
         clp = ClpFact(r[0], r[1], r[2], r[3], r[4], r[5], r[6], r[7], r[8], r[9], r[10] or "", (r[11] or "").strip(),
                       (r[12] or r[13] or "").strip(), _d(r[14]), _d(r[15]),
                       payment.payer_id if payment else "", payment)
-        owner = acct(clp.clp01)
+        owner = owner_of(clp)
         if owner is None:
             continue
         new_clps[clp.id] = clp
@@ -557,26 +690,6 @@ def _load_rows(conn: Connection, facts: StoreFacts, keys: list[str], explicit: b
             continue
         cas = CasFact(r[0], r[3], r[4], r[5], r[6], r[7], r[8])
         (svcs[r[2]].adjustments if r[2] is not None else new_clps[r[1]].adjustments).append(cas)
-    where, params = _where(keys, "p.patient_control_number", explicit)
-    for r in conn.execute(text(
-            "SELECT p.id, p.source_file_id, p.segment, p.patient_control_number, p.payment_date, p.amount, p.reference"
-            f" FROM patient_payment p WHERE {where} ORDER BY p.id"), params).fetchall():
-        owner = acct(r[3])
-        if owner is not None:
-            owner.patient_payments.append(PatientPaymentFact(r[0], r[1], r[2], r[3], _d(r[4]) or date.min, r[5],
-                                                             r[6] or ""))
-    # The provider's refunds, on the account of the finding they repaid (a finding's CLM01 is its
-    # account's root). A patient's or an offset credit's refund goes to the patient.
-    where, params = _where(keys, "f.patient_control_number", explicit)
-    for r in conn.execute(text(
-            "SELECT r.id, r.finding_id, f.category, f.refund_to, f.payer_id, r.method, r.number, r.amount,"
-            " r.paid_on, f.patient_control_number FROM refund r JOIN finding f ON f.id = r.finding_id"
-            # A check that came back or was never cashed repaid nothing: the credit is the provider's again.
-            f" WHERE {where} AND r.returned_on IS NULL ORDER BY r.id"), params).fetchall():
-        owner = acct(r[9])
-        if owner is not None:
-            party = facts.canonical(r[4]) if r[3] == "payer" else "patient"
-            owner.refunds.append(RefundFact(r[0], r[1], r[2], party, r[5], r[6], r[7], _d(r[8]) or date.min))
 
 
 @dataclass(frozen=True, slots=True)

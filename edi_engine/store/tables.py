@@ -54,6 +54,8 @@ from sqlalchemy import (
     Table,
     Text,
     UniqueConstraint,
+    func,
+    text,
 )
 from sqlalchemy.engine import Dialect
 from sqlalchemy.types import TypeDecorator
@@ -61,12 +63,12 @@ from sqlalchemy.types import TypeDecorator
 from edi_engine.store.types import DecimalText, Money
 
 __all__ = [
-    "EVENTS", "UTCDateTime", "acknowledgment", "adjustment", "audit_event", "claim", "claim_line", "claim_payment",
-    "claim_submission", "deposit", "deposit_match", "detect_partition", "detect_run", "fee_schedule", "finding",
-    "ingest_staged", "interchange", "login_attempt", "login_device", "metadata", "patient_payment", "payer_alias",
-    "payment", "payment_identity", "payment_match",
-    "provider_adjustment", "refund", "remittance_delivery", "service_payment", "source_content", "source_file",
-    "transaction_set", "web_session", "web_user",
+    "EVENTS", "UTCDateTime", "acknowledgment", "adjustment", "approval_step", "audit_event", "claim", "claim_line",
+    "claim_payment", "claim_submission", "deposit", "deposit_match", "detect_partition", "detect_run", "fee_schedule",
+    "finding", "ingest_staged", "interchange", "login_attempt", "login_device", "manual_match", "metadata",
+    "patient_payment", "payer_alias", "payment", "payment_identity", "payment_match", "provider_adjustment", "refund",
+    "remittance_delivery", "service_payment", "source_content", "source_file", "transaction_set", "web_session",
+    "web_user",
 ]
 
 metadata = MetaData(naming_convention={
@@ -81,7 +83,8 @@ metadata = MetaData(naming_convention={
 # The events of a finding's (or claim's) life the audit trail records.
 EVENTS = ("identified", "approved", "refunded", "offset", "dismissed", "resolved", "reopened",
           "letter_written", "corrected_claim_written", "note", "investigation_started", "investigation_ended",
-          "cms838_reported", "refund_recorded", "refund_returned")
+          "cms838_reported", "refund_recorded", "refund_returned", "payment_matched", "payment_unmatched",
+          "step_approved", "viewed")
 
 
 class UTCDateTime(TypeDecorator[datetime]):
@@ -434,6 +437,25 @@ payer_alias = Table(
     Column('created_at', UTCDateTime(), nullable=False),
 )
 
+# A payer's facts as the office keeps them (`edi-engine payers import`, store/payers.py): its name
+# (shown wherever its id is), its type (medicare, medicaid, commercial, ...: detection reads it before
+# the rule pack's [payers]) and where its refund desk is. `id` is the canonical id of payer_alias.
+payer = Table(
+    'payer', metadata,
+    Column('id', String, primary_key=True, comment='canonical payer id: 837 2010BB NM109'),
+    Column('name', String, nullable=False),
+    Column('type', String, nullable=True, comment='medicare, medicaid, medicare_advantage, commercial, ...'),
+    Column('refund_address', Text, nullable=True, comment="the refund desk's mailing address, lines joined by newline"),
+    Column('contact', String, nullable=True, comment='a person or department, and a phone'),
+    Column('fax', String, nullable=True),
+    Column('email', String, nullable=True),
+    Column('letter_preferences', String, nullable=True,
+           comment="how letters go, in order of preference: mail, fax, email joined by ';'"),
+    Column('source_file_id', Integer, ForeignKey('source_file.id'), nullable=False, comment='the CSV last imported'),
+    Column('segment', Integer, nullable=False, comment='its CSV line number'),
+    Column('updated_at', UTCDateTime(), nullable=False, comment='UTC'),
+)
+
 # How an 835 fact was tied to the 837 (or a reversal/PLB to the payment it concerns).
 payment_match = Table(
     'payment_match', metadata,
@@ -446,6 +468,29 @@ payment_match = Table(
     Column('claim_payment_id', Integer, nullable=True, comment='CLP reversed or recouped'),
     Column('method', String, nullable=False, comment='e.g. clp01+payer+charge, ref6r, svc06+date+units, clp07'),
     UniqueConstraint('subject', 'subject_id'),
+)
+
+# A payment matched to a claim (or a line) by a person: the ledger uses it as it uses an automatic
+# match (method 'manual'). Never deleted: undoing it sets undone_*, so who matched and who undid
+# stay on record; at most one row per payment is in force (undone_at NULL). Ids are not foreign
+# keys, as in payment_match: matching is derived from these rows, never the other way round.
+manual_match = Table(
+    'manual_match', metadata,
+    Column('id', Integer, primary_key=True),
+    Column('subject', String, nullable=False, comment='claim_payment (CLP) or service_payment (SVC)'),
+    Column('subject_id', Integer, nullable=False, comment="id of the row in the subject's table"),
+    Column('claim_id', Integer, nullable=False, comment='837 claim the payment is matched to'),
+    Column('claim_line_id', Integer, nullable=True, comment='837 line, when matched to a line'),
+    Column('finding_id', Integer, nullable=True, index=True, comment='the unmatched_payment finding it answered'),
+    Column('note', Text, nullable=False, comment='why, in the words of who matched it'),
+    Column('matched_by', String, nullable=False),
+    Column('matched_at', UTCDateTime(), nullable=False, comment='UTC'),
+    Column('undone_by', String, nullable=True),
+    Column('undone_at', UTCDateTime(), nullable=True, comment='UTC; NULL while the match is in force'),
+    Column('undo_note', Text, nullable=True),
+    Index('ix_manual_match_subject_subject_id', 'subject', 'subject_id'),
+    Index('uq_manual_match_in_force', 'subject', 'subject_id', unique=True,
+          sqlite_where=text('undone_at IS NULL'), postgresql_where=text('undone_at IS NULL')),
 )
 
 # A credit balance (refund finding) or a data problem (unmatched_payment, unbalanced_remittance).
@@ -500,6 +545,26 @@ refund = Table(
     Column('returned_on', Date, nullable=True, comment='the check came back or was never cashed: not a repayment'),
     Column('returned_reason', String, nullable=True, comment='returned or uncashed'),
     UniqueConstraint('finding_id', 'method', 'number'),
+)
+
+# One step of a refund's approval chain taken (rules/approvals.py; the audit trail records each too).
+# A step stands while the finding is as it was when the step was taken: `basis` is the finding's
+# amount and detect's last change of it (finding.updated_at), so an amount changed or a credit
+# resolved and reopened since asks for its approvals again. (finding, basis, step) is unique: two
+# people taking the same step at once record one. `finding_id` is no foreign key (see audit_event).
+approval_step = Table(
+    'approval_step', metadata,
+    Column('id', Integer, primary_key=True),
+    Column('finding_id', Integer, nullable=False, index=True, comment='finding.id'),
+    Column('step', Integer, nullable=False, comment='1-based position in the chain'),
+    Column('name', String, nullable=False, comment="the step's name in the rule pack's [approvals]"),
+    Column('role', String, nullable=False, comment='the least role the step needed'),
+    Column('actor', String, nullable=False, comment='who took it'),
+    Column('at', UTCDateTime(), nullable=False, comment='UTC'),
+    Column('note', Text, nullable=False),
+    Column('amount', Money, nullable=False, comment="the finding's amount approved"),
+    Column('basis', String, nullable=False, comment="the finding as approved: detect's last change and the amount"),
+    UniqueConstraint('finding_id', 'basis', 'step'),
 )
 
 # Who did what to a finding (or claim), when and why. Never updated, never deleted.
@@ -598,6 +663,21 @@ acknowledgment = Table(
     Index('ix_acknowledgment_group_set', 'acknowledged_group_control', 'acknowledged_set_control'),
 )
 
+# The findings queue's search (store/queue.py): patient names and member ids by case-insensitive
+# prefix, on the 837 claim and on the 835's NM1*QC/IL (a payment no claim matched), and the payer
+# menu (migration 0013).
+_LOWER_INDEXES = (
+    ('ix_claim_lower_patient_last_name', claim.c.patient_last_name),
+    ('ix_claim_lower_patient_first_name', claim.c.patient_first_name),
+    ('ix_claim_lower_subscriber_member_id', claim.c.subscriber_member_id),
+    ('ix_claim_payment_lower_patient_last_name', claim_payment.c.patient_last_name),
+    ('ix_claim_payment_lower_patient_first_name', claim_payment.c.patient_first_name),
+    ('ix_claim_payment_lower_patient_member_id', claim_payment.c.patient_member_id),
+    ('ix_claim_payment_lower_insured_member_id', claim_payment.c.insured_member_id),
+)
+for _name, _column in _LOWER_INDEXES:
+    Index(_name, func.lower(_column))
+Index('ix_finding_payer_id', finding.c.payer_id)
 
 # One completed detect run over the whole store: how far its inputs reached (the highest ids it
 # read), so the next run re-examines only the accounts touched since (rules/run.py). A run whose

@@ -24,6 +24,7 @@ from argon2.exceptions import InvalidHashError, VerificationError, VerifyMismatc
 from sqlalchemy.engine import Connection, Engine
 
 from edi_engine.errors import UsageError
+from edi_engine.rules.approvals import ROLES
 from edi_engine.store import users as stored
 
 __all__ = [
@@ -33,19 +34,20 @@ __all__ = [
     "remember_device", "sign_in_wait", "IDLE_TIMEOUT", "SESSION_LIFETIME",
 ]
 
-ROLES = ("reviewer", "approver", "admin")
+# The roles are the approval chain's (rules/approvals.py: its steps name them), least first.
 # The least role each server-side action needs; checked in app.py before any route body runs.
 ACTIONS = {
     "view": "reviewer",
     "note": "reviewer",
     "propose": "reviewer",
-    "approve": "approver",
+    "approve": "approver",  # the default chain's one step; a configured chain's steps name their own roles
     "offset": "approver",
     "dismiss": "approver",
     "mark-refunded": "approver",
     "investigate": "approver",
     "letter": "approver",
     "corrected-claim": "approver",
+    "match": "approver",  # a payment matched to a claim by hand, and undone: who may decide findings
     "users": "admin",
 }
 # Each action as the end of "Your role (reviewer) may not ...".
@@ -60,6 +62,7 @@ ACTION_WORDS = {
     "investigate": "record investigations that suspend a deadline",
     "letter": "download letters",
     "corrected-claim": "download corrected claims",
+    "match": "match payments to claims",
     "users": "manage users",
 }
 SESSION_HOURS = 12

@@ -1,5 +1,7 @@
 """Routes of the review app: each a few lines over a function of pages.py, queue.py, auth.py or
-the outputs layer. Role checks (`require`) come first, before anything is read or written."""
+the outputs layer. Role checks (`require`) come first, before anything is read or written; an
+approval's step names its own role (the rule pack's [approvals]), which outputs.decide checks with
+four eyes before it writes (NotPermitted: 403). What a status does not allow is a 409."""
 
 from __future__ import annotations
 
@@ -9,11 +11,13 @@ from typing import Any
 from flask import Blueprint, abort, make_response, redirect, request, url_for
 from werkzeug.wrappers import Response  # what redirect() returns; Flask's Response is a subclass
 
-from edi_engine.errors import UsageError
+from edi_engine.errors import NotPermitted, UsageError
 from edi_engine.rules import explain
+from edi_engine.rules.approvals import role_allows
 from edi_engine.rules.lifecycle import DECISION_NAMES
 from edi_engine.rules.pack import load_pack
 from edi_engine.web import auth
+from edi_engine.web.auth import ACTION_WORDS
 from edi_engine.web.current import (
     DEVICE_COOKIE,
     LOGIN_CSRF_COOKIE,
@@ -27,11 +31,11 @@ from edi_engine.web.current import (
     require,
 )
 from edi_engine.web.pages import AccountContext, LoginContext, dashboard_page, detail_page, ingest_page, users_page
-from edi_engine.web.queue import parse_filters, queue_page
+from edi_engine.web.queue import export_csv, queue_error_page, queue_page, read_filters
 from edi_engine.web.safety import recorded_key, safe_next
 
 bp = Blueprint("web", __name__)
-PROPOSALS = ("refund", "offset", "dismiss")
+PROPOSALS = ("refund", "offset", "dismiss", "match")  # match: a reviewer names the claim an unmatched payment pays
 
 
 def _outputs() -> Any:
@@ -56,7 +60,8 @@ def _refused(finding_id: int, message: str) -> Response:
     """The finding's page at once with why an action was refused: the reason quotes the store, so it is
     rendered here rather than carried in a redirect's URL."""
     try:
-        ctx = detail_page(engine(), finding_id, page_chrome("queue", message=message))
+        ctx = detail_page(engine(), finding_id, page_chrome("queue", message=message),
+                          pack=load_pack(config().rules_path))
     except UsageError:
         abort(404, description=f"There is no finding {finding_id}.")
     return render("detail.html", ctx, 409)
@@ -123,14 +128,32 @@ def home() -> Response:
 @bp.get("/findings")
 def queue() -> Response:
     require("view")
-    return render("queue.html", queue_page(engine(), parse_filters(request.args), page_chrome("queue")))
+    f, chrome = read_filters(request.args), page_chrome("queue")
+    try:
+        return render("queue.html", queue_page(engine(), f, chrome))
+    except UsageError as exc:  # the filters stay as typed, the reason shown above them
+        return render("queue.html", queue_error_page(engine(), f, chrome, f"Not searched: {exc}."), 400)
+
+
+@bp.get("/findings/export.csv")
+def queue_export() -> Response:
+    """The queue's rows as the filters and sort select them, every page, as CSV (Excel opens it)."""
+    require("view")
+    f, chrome = read_filters(request.args), page_chrome("queue")
+    try:
+        data = export_csv(engine(), f, chrome.today)
+    except UsageError as exc:
+        return render("queue.html", queue_error_page(engine(), f, chrome, f"Not exported: {exc}."), 400)
+    return _download(data, f"findings-{chrome.today.isoformat()}.csv", "text/csv")
 
 
 @bp.get("/findings/<int:finding_id>")
 def finding(finding_id: int) -> Response:
     require("view")
+    _outputs().record_view(engine(), finding_id, by=current().user.username)  # once a day per person and finding
     try:
-        ctx = detail_page(engine(), finding_id, page_chrome("queue"))
+        ctx = detail_page(engine(), finding_id, page_chrome("queue"), request.args.get("match_q", "")[:64],
+                          load_pack(config().rules_path))
     except UsageError:
         abort(404, description=f"There is no finding {finding_id}.")
     return render("detail.html", ctx)
@@ -141,7 +164,13 @@ def decide(finding_id: int) -> Response:
     action = request.form.get("action", "")
     if action not in DECISION_NAMES:
         abort(400, description="Unknown decision.")
-    require(action)
+    pack = load_pack(config().rules_path) if action == "approve" else None
+    if pack is not None:  # the chain's steps name their roles: the least of them may begin
+        role = current().user.role
+        if not any(role_allows(role, s.role) for s in pack.approvals.steps + pack.approvals.extra_steps):
+            abort(403, description=f"Your role ({role}) may not {ACTION_WORDS['approve']}.")
+    else:
+        require(action)
     note = request.form.get("note", "").strip()[:2000]
     if action == "dismiss" and not note:
         return _back(finding_id, "dismiss-needs-reason")
@@ -154,7 +183,12 @@ def decide(finding_id: int) -> Response:
             if done.outstanding > 0:
                 return _back(finding_id, "recorded-partial-refund")
         else:
-            _outputs().decide(engine(), finding_id, action, by=current().user.username, note=note)
+            decided = _outputs().decide(engine(), finding_id, action, by=current().user.username, note=note,
+                                        role=current().user.role, pack=pack)
+            if decided.step is not None and not decided.step.last:
+                return _back(finding_id, "recorded-step")
+    except NotPermitted as exc:  # the role does not reach this step, or four eyes: another person takes it
+        abort(403, description=f"Not recorded: {exc}.")
     except UsageError as exc:  # an illegal transition, e.g. decided meanwhile in another tab; a bad amount
         return _refused(finding_id, f"Not recorded: {exc}")
     return _back(finding_id, recorded_key(action))
@@ -175,6 +209,35 @@ def note(finding_id: int) -> Response:
     except UsageError as exc:
         return _refused(finding_id, f"Not recorded: {exc}")
     return _back(finding_id, "proposal-recorded" if proposal else "note-added")
+
+
+@bp.post("/findings/<int:finding_id>/match")
+def match(finding_id: int) -> Response:
+    """Match an unmatched payment to a claim (or a line) by hand, or undo it (outputs/manual.py)."""
+    require("match")
+    step = request.form.get("step", "match")
+    if step not in ("match", "unmatch"):
+        abort(400, description="Unknown matching step.")
+    f, by = request.form, current().user.username
+    note = f.get("note", "").strip()[:2000]
+    if not note:
+        return _back(finding_id, "match-needs-note")
+    from edi_engine.outputs.manual import match_payment, unmatch_payment
+    try:
+        if step == "unmatch":
+            unmatch_payment(engine(), finding_id, by=by, note=note)
+            return _back(finding_id, "payment-unmatched")
+        claim = f.get("claim", "").strip()[:64]
+        if not claim:
+            return _back(finding_id, "match-needs-claim")
+        line_text = f.get("line", "").strip()
+        if line_text and not (line_text.isdigit() and 0 < int(line_text) < 100000):
+            return _refused(finding_id, "Not matched: the line is a line number (LX01), e.g. 2.")
+        match_payment(engine(), finding_id, claim=claim, line=int(line_text) if line_text else None, by=by,
+                      note=note, override=f.get("override") == "yes")
+    except UsageError as exc:
+        return _refused(finding_id, f"Not matched: {exc}")
+    return _back(finding_id, "payment-matched")
 
 
 @bp.post("/findings/<int:finding_id>/investigation")
@@ -209,7 +272,8 @@ def letter(finding_id: int) -> Response:
     if not hasattr(outputs, "render_letter"):
         abort(503, description="Letters need the outputs layer's letter writer, which this installation lacks.")
     try:
-        data = outputs.render_letter(engine(), finding_id, to=to, fmt="pdf", by=current().user.username)
+        data = outputs.render_letter(engine(), finding_id, to=to, fmt="pdf", by=current().user.username,
+                                     rules_path=config().rules_path)
     except UsageError as exc:
         return _refused(finding_id, f"No letter: {exc}")
     return _download(data, f"finding-{finding_id}-{to}-letter.pdf", "application/pdf")
@@ -230,7 +294,8 @@ def corrected_claim(finding_id: int) -> Response:
         if mode == "finding":  # the correction the finding calls for (a duplicate voids the payment made again)
             data = outputs.corrected_claim_for_finding(engine(), finding_id, by=by)
         else:
-            data = outputs.corrected_claim(engine(), f.claim_id, mode=mode, payer_id=f.payer_id, by=by)
+            data = outputs.corrected_claim(engine(), f.claim_id, mode=mode, payer_id=f.payer_id, by=by,
+                                           finding_id=finding_id)
     except UsageError as exc:
         return _refused(finding_id, f"No corrected claim: {exc}")
     return _download(data, f"finding-{finding_id}-{mode}.837", "application/edi-x12")

@@ -40,6 +40,11 @@ MESSAGES: dict[str, str] = {
     "password-changed": "Password changed; your other sessions were signed out.",
     **{f"recorded-{d}": f"Recorded: {d.replace('-', ' ')}." for d in DECISION_NAMES},
     "recorded-partial-refund": "Recorded: a partial refund; the rest is still outstanding.",
+    "payment-matched": "Matched by hand: the next detect run posts the payment to that claim.",
+    "payment-unmatched": "Manual match undone: the next detect run reads the payment as unmatched again.",
+    "match-needs-note": "A manual match needs a note saying why.",
+    "match-needs-claim": "Pick the claim the payment belongs to.",
+    "recorded-step": "Recorded: your approval step; the refund waits for its next step.",
 }
 
 

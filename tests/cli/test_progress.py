@@ -88,3 +88,20 @@ def test_detect_reports_every_account_once_in_order(world: Path, tmp_path: Path)
     summary = detect(open_store(db), as_of="2026-01-01", progress=lambda done, total: calls.append((done, total)))
     assert calls[0] == (0, summary.accounts) and calls[-1] == (summary.accounts, summary.accounts)
     assert [d for d, _ in calls] == sorted(d for d, _ in calls)
+
+
+def test_letters_draw_a_bar_over_the_findings_written(world: Path, tmp_path: Path) -> None:
+    from edi_engine.outputs import decide
+    from edi_engine.rules import categories, list_findings
+    db = f"sqlite:///{tmp_path / 'l.db'}"
+    assert CliRunner().invoke(main, ["--db", db, "ingest", str(world)]).exit_code == 0
+    engine = open_store(db)
+    detect(engine, as_of="2026-01-01")
+    with engine.connect() as conn:
+        refunds = [f for f in list_findings(conn, "open") if categories.get(f.category).refund][:3]
+    assert refunds, "the world has no refund to write a letter for"
+    for f in refunds:
+        decide(engine, f.id, "approve", by="ana", note="checked the EOB")
+    code, out, shown = _run_on_terminal(["letters", "--format", "txt", "-o", str(tmp_path / "letters")], db)
+    assert code == 0 and f"{len(refunds)} letters written" in out
+    assert "letters" in shown and f"{len(refunds)}/{len(refunds)}" in shown

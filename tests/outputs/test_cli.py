@@ -41,16 +41,24 @@ def test_cli_outputs(pack_store, db_url: str, tmp_path) -> None:  # type: ignore
     assert "PCN0766001" in PdfReader(str(pdf)).pages[0].extract_text()
     assert _run(db_url, "letter", "1", "-o", str(tmp_path / "letter.doc")).exit_code == 2
     batch = tmp_path / "batch"
-    result = _run(db_url, "letters", "--status", "approved", "--format", "html", "-o", str(batch))
+    office = tmp_path / "office.toml"
+    office.write_text('[letters]\nsigner_name = "Maria Lopez"\nsigner_title = "Refund Coordinator"\n', "utf-8")
+    result = _run(db_url, "letters", "--status", "approved", "--format", "html", "--rules", str(office),
+                  "-o", str(batch))
     assert result.exit_code == 0 and [p.name for p in batch.iterdir()] == ["finding-1.html"]
+    assert "Maria Lopez</strong><br>Refund Coordinator" in (batch / "finding-1.html").read_text()
     result = _run(db_url, "report", "reconcile", "--check", "24112250280388")
     assert result.exit_code == 0 and "24112250280388" in result.output and "1 rows" in result.output
     result = _run(db_url, "report", "credit-balances", "--as-of", "2025-03-01", "--format", "csv")
-    assert result.exit_code == 0 and result.output.splitlines()[1].startswith("NSB02,duplicate_payment,1,316.55")
+    assert result.exit_code == 0 and result.output.splitlines()[1].startswith("NSB02,,duplicate_payment,1,316.55")
     assert _run(db_url, "findings", "mark-refunded", "1", "--by", "maria", "--check", "88", "--date", "2025-03-01",
                 "--note", "check 88").exit_code == 0
     audit = _run(db_url, "audit", "1", "--json")
     events = [e["event"] for e in json.loads(audit.output)]
     assert events == ["identified", "approved", "note", "corrected_claim_written", "letter_written",
                       "letter_written", "refund_recorded", "refunded"]
+    signed = tmp_path / "signed.txt"
+    assert _run(db_url, "letter", "1", "--rules", str(office), "-o", str(signed)).exit_code == 0
+    assert "Our refund check 88 of 03/01/2025 for 316.55 is enclosed" in signed.read_text()
+    assert "Maria Lopez\nRefund Coordinator" in signed.read_text()
     assert "events" in _run(db_url, "audit").output

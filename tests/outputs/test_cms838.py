@@ -240,6 +240,7 @@ def test_method_follows_the_decision(world: tuple[Engine, Path], tmp_path: Path)
     assert (partial.method, partial.refund_check, partial.amount_repaid) == ("C", "20417", half)
     assert partial.amount_outstanding == whole - half  # a partial refund: the rest is still owed
     outputs.record_refund(engine, other, by="maria", method="check", number="20418", paid_on=AS_OF)
+    outputs.decide(engine, dup, "approve", by="maria")
     outputs.corrected_claim_for_finding(engine, dup, by="maria")  # the void (adjustment bill) is submitted
     lines = {ln.finding_id: ln for ln in outputs.cms838_report(engine, AS_OF, pack=pack).lines}
     refunded, adjusted = lines[other], lines[dup]

@@ -10,7 +10,7 @@ import pytest
 from sqlalchemy import text
 
 from edi_engine.errors import UsageError
-from edi_engine.outputs import audit_events, corrected_claim, corrected_claim_for_finding, detect_with_audit
+from edi_engine.outputs import audit_events, corrected_claim, corrected_claim_for_finding, decide, detect_with_audit
 from edi_engine.parsers import parse_file
 from edi_engine.parsers.validation import validate_file
 from edi_engine.parsers.x837 import iter_submissions
@@ -115,6 +115,7 @@ def test_control_numbers_are_fresh(mixed) -> None:  # type: ignore[no-untyped-de
 
 def test_a_duplicate_payment_finding_voids_the_payment_made_again(pack_store) -> None:  # type: ignore[no-untyped-def]
     engine = pack_store("duplicate_payment")
+    decide(engine, 1, "approve", by="ed")
     data = corrected_claim_for_finding(engine, 1, by="maria")
     claim = _read_back(data)
     assert claim.patient_control_number == "PCN0766001"

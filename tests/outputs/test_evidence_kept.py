@@ -42,6 +42,7 @@ def test_evidence_after_the_files_are_gone(db_url: str, tmp_path: Path, monkeypa
     assert "no longer" not in explained and "ingested before" not in explained
     assert "CLP*PCN0766001*" in explained and "segment" in explained
 
+    _run(db_url, "findings", "approve", "1", "--by", "maria")  # letters and corrections follow the approval
     _run(db_url, "letter", "1", "-o", str(elsewhere / "l.txt"))
     text = (elsewhere / "l.txt").read_text()
     assert "PCN0766001" in text

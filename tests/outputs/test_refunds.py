@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import csv
 import io
+import json
 import shutil
 import tempfile
 from datetime import date
@@ -67,6 +68,13 @@ def test_a_partial_refund_keeps_the_rest_on_the_books(pack_store, db_url: str) -
         ("duplicate_payment", "approved", "316.55")]
     (row,) = credit_balance_report(engine, as_of="2025-02-21")
     assert (row["total"], row["repaid"]) == (Decimal("216.55"), Decimal("100.00"))
+    # `findings` keeps the credit's amount and shows what is still owed beside it, and totals that.
+    listed = _run(db_url, "findings", "--status", "all", "--format", "json")
+    assert [(r["amount"], r["refunded"], r["outstanding"]) for r in json.loads(listed.output)] == [
+        ("316.55", "100.00", "216.55")]
+    table = _run(db_url, "findings", "--status", "all").output
+    assert "outstanding" in table.splitlines()[0] and "1 credits, total 216.55" in table
+    assert "(refunded 100.00, outstanding 216.55)" in _run(db_url, "explain", str(f.id)).output
     with engine.connect() as conn:  # the review app's dashboard shows what is still owed too
         sums = dashboard_sums(conn, ("open", "approved"), ("duplicate_payment",))
     assert [(g.key, g.count, g.amount) for g in sums.by_payer] == [("NSB02", 1, Decimal("216.55"))]
@@ -245,7 +253,7 @@ def test_a_refund_check_then_a_plb_72_is_a_double_recovery(db_url: str, tmp_path
     assert credit_balance_report(engine, as_of="2025-01-31") == []  # nothing the provider owes
     letter = render_letter(engine, twice.id, fmt="txt").decode()
     assert "REQUEST TO RETURN A DOUBLE RECOVERY" in letter and "OWED TO US:" in letter and "316.55" in letter
-    assert "check 5001 dated 2024-12-10" in letter and "5243270030722" in letter and "25011050280399" in letter
+    assert "check 5001 dated 12/10/2024" in letter and "5243270030722" in letter and "25011050280399" in letter
     assert "We are returning" not in letter and "enclosed" not in letter
     detect_with_audit(engine, as_of="2025-02-01")
     assert len(_findings(engine)) == 2

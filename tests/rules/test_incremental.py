@@ -36,8 +36,9 @@ from edi_engine.store.tables import finding, payment_match
 from tests.conftest import PG_ENV, PG_SKIP, REPO, _pg_url
 
 AS_OF = "2026-06-30"
-PACKS = ["split_claim", "voided_claim_paid", "replacement_new_account", "crossover_medigap", "msp_primary_payer",
-         "pending_recoupment", "double_recovery", "duplicate_reversed", "patient_overpayment", "reversal_repayment"]
+PACKS = ["split_claim", "manual_match_duplicate", "voided_claim_paid", "replacement_new_account", "crossover_medigap",
+         "msp_primary_payer", "pending_recoupment", "double_recovery", "duplicate_reversed", "patient_overpayment",
+         "reversal_repayment"]
 _CSV_IMPORTS = {"fee_schedule.csv": import_fee_schedule, "patient_payments.csv": import_patient_payments}
 
 
@@ -207,3 +208,37 @@ def test_a_run_over_nothing_new_is_incremental_and_a_new_rule_pack_is_full(tmp_p
     asked = detect(engine, as_of="2026-07-01", rules_path=str(rules), full=True)
     assert (asked.mode, asked.reason) == ("full", "asked for (--full)")
     assert asked.accounts == first.accounts > 0
+
+
+def test_a_manual_match_and_its_undo_reach_both_accounts(store_kind: str) -> None:
+    """A payment matched by hand moves from its CLP01's account (a typo) to the claim's: the incremental
+    run after the match, and after the undo, looks at both and leaves what a full run leaves."""
+    from edi_engine.outputs.manual import match_payment, unmatch_payment
+    with _stores(store_kind) as (incremental, full):
+        for engine in (incremental, full):
+            for path in _pack_files("manual_match_duplicate"):
+                _add(engine, path)
+        for engine in (incremental, full):
+            detect(engine, as_of=AS_OF, full=engine is full)
+        assert _snapshot(incremental) == _snapshot(full)
+
+        def unmatched(engine: Engine) -> int:
+            with engine.connect() as conn:
+                return int(conn.execute(select(finding.c.id).where(finding.c.category == "unmatched_payment",
+                                                                   finding.c.patient_control_number == "PCN0766O01"))
+                           .scalar_one())
+        for step in ("match", "unmatch"):
+            for engine in (incremental, full):
+                if step == "match":
+                    match_payment(engine, unmatched(engine), claim="PCN0766001", by="ana", note="EOB: a typo")
+                else:
+                    unmatch_payment(engine, unmatched(engine), by="bo", note="the payer paid another claim")
+            a = detect(incremental, as_of=AS_OF)
+            detect(full, as_of=AS_OF, full=True)
+            assert a.mode == "incremental" and a.accounts >= 1  # the typo's account is empty once matched
+            assert _snapshot(incremental) == _snapshot(full), step
+            with incremental.connect() as conn:
+                duplicate = conn.execute(select(finding.c.status).where(
+                    finding.c.category == "duplicate_payment", finding.c.patient_control_number == "PCN0766001")) \
+                    .scalar_one_or_none()
+            assert duplicate == ("open" if step == "match" else "resolved")  # the duplicate the typo hid

@@ -67,6 +67,7 @@ def test_a_registered_category_is_detected_listed_lettered_and_reported(store: S
     page = queue_page(store.engine, QueueFilters(category=NAME), chrome)
     assert [(r.id, r.category) for r in page.rows] == [(f.id, NAME)]
 
+    decide(store.engine, f.id, "approve", by="ed")
     letter = render_letter(store.engine, f.id, fmt="txt").decode()
     assert "owes nothing, yet this test returns 12.34 to it." in " ".join(letter.split())
     assert "CARC 45" in letter

@@ -4,6 +4,7 @@ paid, replacements under a new account number; each through its hand-written pac
 from __future__ import annotations
 
 import json
+from datetime import date
 from pathlib import Path
 
 import pytest
@@ -93,11 +94,19 @@ def test_a_void_owes_back_every_payment_until_the_reversal(db_url: str) -> None:
         roles = [(r["record"], r["role"]) for r in acme.evidence["records"]]
         assert roles == [("CLM", "voided claim"), ("CLM", "void (CLM05-3 8)"), ("CLP", "paid on the voided claim")]
         assert acme.evidence["records"][1]["frequency"] == "8" and acme.deadline is not None
+        # The credit arose when the void went out (its GS04, 2025-06-25), not with Acme's check of 06-16.
+        assert acme.evidence["records"][1]["date"] == "2025-06-25" and acme.arose_on == date(2025, 6, 25)
+        patient = by_key[("voided_claim_patient_paid", "PCN1107001")]
+        paid_on = max(date.fromisoformat(r["date"]) for r in patient.evidence["records"]
+                      if r["record"] == "patient payment")
+        assert patient.arose_on == max(paid_on, date(2025, 6, 25))
         medicare = by_key[("voided_claim_paid", "PCN1107002")]
         assert medicare.status == "resolved" and medicare.deadline is None
         assert [r["role"] for r in medicare.evidence["records"]][-1] == "reversed by payer"
         cms838 = outputs.cms838_report(engine, "2026-06-30", all_lines=True)
         assert cms838.lines == () and cms838.left_out == ()  # the MAC reversed it: nothing to report
+        outputs.decide(engine, acme.id, "approve", by="ed")
+        outputs.decide(engine, by_key[("voided_claim_patient_paid", "PCN1107001")].id, "approve", by="ed")
         letter = outputs.render_letter(engine, acme.id, fmt="txt").decode()
         assert "voided this claim" in letter and "92.00" in letter and "AHP25167A001" in letter
         notice = outputs.render_letter(engine, by_key[("voided_claim_patient_paid", "PCN1107001")].id,
@@ -157,6 +166,7 @@ def test_a_replacement_under_a_new_account_number_is_the_same_claim(db_url: str)
                 assert payer_side(postings) == 0 and patient_side(postings) == 0
         (dup_finding,) = [f for f in _findings(engine) if f.category == "duplicate_payment"]
         assert {r.get("clp01") for r in dup_finding.evidence["records"]} == {"PCN1108001", "PCN1108101"}
+        outputs.decide(engine, dup_finding.id, "approve", by="ed")
         letter = outputs.render_letter(engine, dup_finding.id, fmt="txt").decode()
         assert "AHP25160A001" in letter and "92.00" in letter
         # A partial run named by the replacement's number reconciles the original's account.

@@ -14,7 +14,7 @@ from alembic import command
 from sqlalchemy import func, select
 
 from edi_engine.errors import InputError, UsageError
-from edi_engine.outputs import corrected_claim_for_finding, detect_with_audit
+from edi_engine.outputs import corrected_claim_for_finding, decide, detect_with_audit
 from edi_engine.rules import explain
 from edi_engine.store import content, create_store_engine, open_store, tables, upgrade
 from edi_engine.store.account import NOT_KEPT
@@ -94,6 +94,7 @@ def test_a_database_from_before_kept_contents(db_url: str, tmp_path: Path) -> No
     with engine.connect() as conn:
         e = explain(conn, 1)
     assert e.segments and all(s.text is None and s.note == NOT_KEPT for s in e.segments)
+    decide(engine, 1, "approve", by="ed")  # a corrected claim follows the approval
     with pytest.raises(UsageError, match="ingested before the store kept file contents"):
         corrected_claim_for_finding(engine, 1)
 

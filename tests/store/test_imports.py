@@ -12,6 +12,7 @@ from sqlalchemy import Table, func, select
 
 from edi_engine.cli import main
 from edi_engine.store import open_store, tables
+from tests.conftest import REPO
 
 
 def _run(db_url: str, *args: str) -> tuple[int, str]:
@@ -31,7 +32,8 @@ def test_patient_payments_import_once(db_url: str, tmp_path: Path) -> None:
                    "PCN002,20240302,$1,234.5,check,\n".replace("$1,234.5", '"$1,234.50"'))
     code, out = _run(db_url, "import", "patient-payments", str(csv), "--json")
     assert code == 0, out
-    assert json.loads(out) == {"file": str(csv), "status": "imported", "rows": 2}
+    # No claim is stored yet: both rows are reported as naming none (by line, never by CLM01).
+    assert json.loads(out) == {"file": str(csv), "status": "imported", "rows": 2, "unknown_claim_lines": [2, 3]}
     code, out = _run(db_url, "import", "patient-payments", str(csv))
     assert code == 0 and "already imported" in out
     with open_store(db_url).connect() as conn:
@@ -40,6 +42,24 @@ def test_patient_payments_import_once(db_url: str, tmp_path: Path) -> None:
         ("PCN001", date(2024, 3, 1), Decimal("25.00"), "card", "R1", 2),
         ("PCN002", date(2024, 3, 2), Decimal("1234.50"), "check", None, 3),
     ]
+
+
+def test_a_patient_payment_for_no_stored_claim_is_imported_with_a_warning(db_url: str, tmp_path: Path) -> None:
+    # The patient_overpayment pack's first 837P: a real claim the payments can name.
+    code, out = _run(db_url, "ingest", str(REPO / "fixtures" / "patient_overpayment" / "20241007-837P-0001.837"))
+    assert code == 0, out
+    with open_store(db_url).connect() as conn:
+        stored = conn.execute(select(tables.claim.c.patient_control_number)).scalars().first()
+    csv = tmp_path / "pp.csv"
+    csv.write_text("claim_id,payment_date,amount,method,reference\n"
+                   f"{stored},2024-09-26,43.27,check,R1\n"
+                   "PCN9999999,2024-09-27,20.00,card,R2\n")  # a typo'd account number
+    result = CliRunner().invoke(main, ["--db", db_url, "import", "patient-payments", str(csv)])
+    assert result.exit_code == 0, result.output
+    assert "imported, 2 rows" in result.stdout
+    assert "1 row(s) name a claim_id with no stored 837 claim or 835 payment (line 3)" in result.stderr
+    assert "PCN9999999" not in result.output
+    assert _count(db_url, tables.patient_payment) == 2  # kept: applied once its claim arrives
 
 
 def test_bad_rows_are_reported_by_line_and_nothing_is_stored(db_url: str, tmp_path: Path) -> None:

@@ -56,6 +56,10 @@ def test_the_refund_form_records_the_check_amount_and_date(engine, as_user) -> N
             "paid_on": "2025-02-20", "csrf_token": token}
     resp = abe.post(f"/findings/{fid}/decide", data=form, follow_redirects=True)
     assert "a partial refund" in resp.get_data(as_text=True) and _status(engine, fid) == "approved"
+    # The page shows what was repaid, by which check, and what is still owed.
+    page = " ".join(resp.get_data(as_text=True).split())
+    assert "CHECK 5001 of 2025-02-20: $10.00" in page
+    assert re.search(rf"\$10\.00</span> · outstanding <span class=\"amount\">\${amount - 10:,.2f}</span>", page)
     refused = abe.post(f"/findings/{fid}/decide", data={**form, "number": "5002", "amount": f"{amount:.2f}"})
     assert refused.status_code == 409 and "outstanding" in refused.get_data(as_text=True)
     abe.post(f"/findings/{fid}/decide", data={**form, "number": "5002", "amount": "", "method": "eft"})
@@ -105,6 +109,10 @@ def test_a_reviewer_annotates_and_proposes(engine, as_user) -> None:  # type: ig
 def test_an_approver_downloads_the_letter_as_pdf(engine, as_user) -> None:  # type: ignore[no-untyped-def]
     abe = as_user("abe")
     fid = _first(engine, status="open", refund_to="payer")
+    early = abe.post(f"/findings/{fid}/letter", data={"to": "payer", "csrf_token": page_token(abe)})
+    assert early.status_code == 409 and "only after the last approval step" in early.get_data(as_text=True)
+    assert not [e for e in outputs.audit_events(engine, finding_id=fid) if e.event == "letter_written"]
+    abe.post(f"/findings/{fid}/decide", data={"action": "approve", "csrf_token": page_token(abe)})
     resp = abe.post(f"/findings/{fid}/letter", data={"to": "payer", "csrf_token": page_token(abe)})
     assert resp.status_code == 200 and resp.mimetype == "application/pdf"
     assert resp.data.startswith(b"%PDF") and "attachment" in resp.headers["Content-Disposition"]
@@ -115,6 +123,10 @@ def test_an_approver_downloads_the_letter_as_pdf(engine, as_user) -> None:  # ty
 def test_an_approver_downloads_the_corrected_claim(engine, as_user) -> None:  # type: ignore[no-untyped-def]
     abe = as_user("abe")
     fid = _first(engine, status="open", category="duplicate_payment")
+    for mode in ("finding", "replace", "void"):  # none before the last approval
+        early = abe.post(f"/findings/{fid}/corrected-claim", data={"mode": mode, "csrf_token": page_token(abe)})
+        assert early.status_code == 409 and "only after the last approval step" in early.get_data(as_text=True)
+    abe.post(f"/findings/{fid}/decide", data={"action": "approve", "csrf_token": page_token(abe)})
     resp = abe.post(f"/findings/{fid}/corrected-claim", data={"mode": "finding", "csrf_token": page_token(abe)})
     assert resp.status_code == 200, resp.get_data(as_text=True)[:2000]
     assert resp.data.startswith(b"ISA") and b"*837*" in resp.data

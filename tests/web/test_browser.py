@@ -69,7 +69,7 @@ def test_review_a_finding_in_the_browser(page) -> None:  # type: ignore[no-untyp
     SHOTS.mkdir(parents=True, exist_ok=True)
     _sign_in(page, "abe")
     page.get_by_label("Category").select_option("cob_overpayment")
-    page.get_by_role("button", name="Filter").click()
+    page.get_by_role("button", name="Search").click()
     page.wait_for_url("**category=cob_overpayment**")
     rows = page.locator("table.queue tbody tr")
     assert rows.count() == 10
@@ -101,6 +101,9 @@ def test_download_the_letter_in_the_browser(page, tmp_path) -> None:  # type: ig
     _sign_in(page, "abe")
     page.locator("table.queue tbody tr").first.locator("a").first.click()
     page.wait_for_url("**/findings/*")
+    assert page.get_by_role("button", name="Download letter").count() == 0  # not before the approval
+    page.get_by_role("button", name="Approve refund").click()
+    page.wait_for_selector("text=Recorded: approve.")
     with page.expect_download() as info:
         page.get_by_role("button", name="Download letter").click()
     download = info.value
@@ -117,3 +120,45 @@ def test_a_reviewer_sees_no_approval_in_the_browser(page) -> None:  # type: igno
     page.wait_for_url("**/findings/*")
     assert page.get_by_role("button", name="Approve refund").count() == 0
     assert page.get_by_role("button", name="Propose").count() == 1
+
+
+def test_search_the_queue_in_the_browser_and_at_phone_width(page, engine) -> None:  # type: ignore[no-untyped-def]
+    """The one search box finds a patient's findings by name; the page is usable 390 px wide (stacked
+    rows, the payer's name whole, nothing wider than the screen)."""
+    from sqlalchemy import select
+
+    from edi_engine.store import tables
+    c, f = tables.claim, tables.finding
+    with engine.connect() as conn:
+        last, first, pcn = conn.execute(
+            select(c.c.patient_last_name, c.c.patient_first_name, f.c.patient_control_number)
+            .join(f, f.c.patient_control_number == c.c.patient_control_number)
+            .where(f.c.status == "open", f.c.payer_id == "PPN04").order_by(f.c.id)).first()
+    SHOTS.mkdir(parents=True, exist_ok=True)
+    _sign_in(page, "rita")
+    page.get_by_role("searchbox", name="Search").fill(last.lower())
+    page.keyboard.press("Enter")
+    page.wait_for_url("**q=*")
+    rows = page.locator("table.queue tbody tr")
+    assert rows.count() >= 1
+    assert all(last in t for t in rows.all_inner_texts())  # each row is that patient's (last or first name)
+    assert pcn in page.locator("table.queue").inner_text()
+    assert page.get_by_role("searchbox", name="Search").input_value() == last.lower()  # the search stays in its box
+    page.screenshot(path=str(SHOTS / "queue-search.png"), full_page=True)
+
+    page.get_by_role("searchbox", name="Search").fill("pinnacle")
+    page.get_by_role("button", name="Search").click()
+    page.wait_for_url("**q=pinnacle**")
+    page.set_viewport_size({"width": 390, "height": 844})
+    page.wait_for_timeout(200)
+    assert page.evaluate("document.documentElement.scrollWidth") <= 390  # no sideways scrolling
+    payer = page.locator("table.queue tbody tr").first.locator("td.payer")
+    box = payer.bounding_box()
+    assert box is not None and box["x"] >= 0 and box["x"] + box["width"] <= 390
+    assert "PINNACLE PPO NETWORK" in payer.inner_text()
+    assert page.locator("table.queue thead").bounding_box()["height"] <= 1  # type: ignore[index]  # stacked
+    page.screenshot(path=str(SHOTS / "queue-phone.png"), full_page=True)
+    page.goto("/findings?q=pinnacle&min_amount=lots")
+    assert page.locator("[role=alert]").inner_text().startswith("Not searched: minimum amount")
+    assert page.get_by_role("searchbox", name="Search").input_value() == "pinnacle"
+    page.screenshot(path=str(SHOTS / "queue-phone-error.png"), full_page=True)

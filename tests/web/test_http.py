@@ -15,9 +15,10 @@ from tests.web.conftest import PASSWORD, TODAY, login_token, page_token, sign_in
 
 _F = tables.finding
 
-GET_ROUTES = ["/", "/findings", "/findings?status=all", "/findings/1", "/dashboard", "/ingest", "/users", "/account"]
+GET_ROUTES = ["/", "/findings", "/findings?status=all", "/findings/export.csv", "/findings/1", "/dashboard", "/ingest",
+              "/users", "/account"]
 POST_ROUTES = ["/findings/1/decide", "/findings/1/note", "/findings/1/letter", "/findings/1/corrected-claim",
-               "/findings/1/investigation",
+               "/findings/1/investigation", "/findings/1/match",
                "/users", "/users/rita/disable", "/account/password", "/logout"]
 
 

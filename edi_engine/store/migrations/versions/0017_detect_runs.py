@@ -3,7 +3,7 @@ file, audit event, refund and acknowledgment ids it read, the account links and 
 saw), so the next run re-examines only the accounts touched since.
 
 Revision ID: 0017_detect_runs
-Revises: 0012_unclaimed
+Revises: 0015_approvals
 """
 from __future__ import annotations
 
@@ -11,7 +11,7 @@ import sqlalchemy as sa
 from alembic import op
 
 revision = '0017_detect_runs'
-down_revision = '0012_unclaimed'
+down_revision = '0015_approvals'
 branch_labels = None
 depends_on = None
 
