@@ -6,9 +6,11 @@ a generated world. In one process here; tests/tasks/ runs it through workers."""
 
 from __future__ import annotations
 
+import re
 import shutil
 import tempfile
 from pathlib import Path
+from typing import Any
 
 import pytest
 
@@ -65,3 +67,36 @@ def test_partition_of_is_stable_and_spreads_accounts() -> None:
     for i in range(4000):
         counts[partition_of(f"PCN{i:06d}", 4)] += 1
     assert min(counts) > 800
+
+
+@pytest.mark.parametrize("parts", [2, 5])
+def test_partitioned_detect_equals_one_run_after_a_payment_matched_by_hand(store_kind: str, parts: int) -> None:
+    """A payment a person matched to another account's claim (issue 13) is read into that account: the
+    partition holding the claim posts it, the one holding its own CLP01 leaves it, as one run does."""
+    from edi_engine import outputs
+    from edi_engine.store.packs import load_folder
+    from tests.outputs.test_manual_match import AS_OF as MATCH_AS_OF
+    from tests.outputs.test_manual_match import CLAIM, PACK, TYPO
+
+    with _stores(store_kind) as (single, split):
+        for engine in (single, split):
+            load_folder(engine, PACK)
+            outputs.detect_with_audit(engine, as_of=MATCH_AS_OF)
+            with engine.connect() as conn:
+                unmatched = [f for f in detect_findings(conn)
+                             if (f.category, f.claim_id) == ("unmatched_payment", TYPO)]
+            outputs.match_payment(engine, unmatched[0].id, claim=CLAIM, by="ana", note="EOB: CLP01 mistyped")
+        a = outputs.detect_with_audit(single, as_of=MATCH_AS_OF)
+        b = detect_in_partitions(split, parts, as_of=MATCH_AS_OF)
+        assert (a.resolved, a.inserted) == (1, 1) and (b.resolved, b.inserted) == (1, 1)
+        # The same evidence but for the moment each store's match was made ("matched": {"at": ...}).
+        def same(engine: Any) -> str:
+            return re.sub(r'"at": "[^"]+"', '"at": ""', repr(_snapshot(engine)))
+        assert same(split) == same(single)
+        assert '"manual_match": 1' in same(split)
+
+
+def detect_findings(conn):  # type: ignore[no-untyped-def]
+    from edi_engine.rules import list_findings
+
+    return list_findings(conn, "all")
