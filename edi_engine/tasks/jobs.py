@@ -10,6 +10,8 @@ store/ or rules/. The queue engine's own mechanisms do the distributed work, non
   reach, defers one `edi.detect_partition` per account partition (rules/partition.py) and the run's
   final step `edi.detect_finish`, which procrastinate retries (RetryStrategy on PartitionsPending)
   until every partition has written its scan, then reconciles them as one run (with audit events).
+  A coordinator killed while deferring is retried under a new run token: partitions the first
+  attempt deferred still run, and their rows stay in detect_partition unread (harmless, not cleared).
 - `edi.retry_stalled` (periodic, every STALLED_SWEEP seconds, one per tick across all workers by
   procrastinate's periodic defers): every job in `doing` whose worker stopped sending heartbeats
   (procrastinate's worker heartbeat; `stalled_after` seconds, see run_worker) goes back to `todo` with
