@@ -9,9 +9,9 @@ from pathlib import Path
 import pytest
 
 PACKAGE = Path(__file__).resolve().parents[1] / "edi_engine"
-# Bottom to top. simulate drives the whole pipeline (replay), so it sits above outputs; web and
-# cli are the front doors.
-LAYERS = ["x12", "parsers", "store", "ledger", "rules", "outputs", "simulate", "web", "cli"]
+# Bottom to top. simulate drives the whole pipeline (replay), so it sits above outputs; tasks (the
+# workers' jobs over ingest and detect) above them, for web and cli, the front doors, to enqueue.
+LAYERS = ["x12", "parsers", "store", "ledger", "rules", "outputs", "simulate", "tasks", "web", "cli"]
 IMPORT = re.compile(r"^\s*(?:from|import) edi_engine\.(\w+)", re.M)
 
 

@@ -180,6 +180,7 @@ from edi_engine.cli import (  # noqa: E402
     commands_replay,  # noqa: F401
     commands_simulate,  # noqa: F401
     commands_store,  # noqa: F401
+    commands_tasks,  # noqa: F401
     commands_validate,  # noqa: F401
     commands_web,  # noqa: F401
     commands_x12,  # noqa: F401

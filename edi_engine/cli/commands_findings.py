@@ -26,10 +26,13 @@ def _category_names() -> tuple[str, ...]:
               help="Date findings are identified on (default today; env EDI_ENGINE_AS_OF).")
 @click.option("--full", is_flag=True,
               help="Re-examine every account, not only those touched since the last run.")
+@click.option("--partitions", type=click.IntRange(1), default=None,
+              help="PostgreSQL: queue a run split into N account partitions for `edi-engine worker`s, and return.")
 @click.option("--json", "as_json", is_flag=True, help="Print the summary as JSON.")
 @click.pass_context
 @handle_errors
-def detect_cmd(ctx: click.Context, rules_path: str | None, as_of: str | None, full: bool, as_json: bool) -> None:
+def detect_cmd(ctx: click.Context, rules_path: str | None, as_of: str | None, full: bool, partitions: int | None,
+               as_json: bool) -> None:
     """Match payments to claims and find credit balances over everything stored. Safe to repeat.
 
     A run re-examines only the accounts that new files, refunds, acknowledgments and decisions
@@ -37,8 +40,18 @@ def detect_cmd(ctx: click.Context, rules_path: str | None, as_of: str | None, fu
     when it is the first, when the rule pack, payer aliases or --as-of date differ from the last
     run's, after a fee schedule import, or with --full.
 
+    With --partitions N the run is queued: workers take one account partition each, and a last job
+    reconciles them all (the findings one run gives) once every partition is done.
+
     Example: edi-engine detect --as-of 2025-01-31
     """
+    if partitions is not None:
+        from edi_engine.store.url import resolve_url
+        from edi_engine.tasks import enqueue_detect
+        job = enqueue_detect(resolve_url(db_url(ctx)), partitions, as_of=as_of, rules_path=rules_path)
+        click.echo(json.dumps({"job": job, "partitions": partitions}) if as_json else
+                   f"queued detect over {partitions} account partitions (job {job}); workers run it")
+        return
     from edi_engine.outputs import detect_with_audit
     from edi_engine.store.engine import open_store
     # Through the audit wrapper: each finding identified, resolved or reopened gets its audit event.

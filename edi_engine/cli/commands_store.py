@@ -37,6 +37,7 @@ def db_group() -> None:
 def db_upgrade(ctx: click.Context) -> None:
     """Create or upgrade the database schema to this version's head.
 
+    On PostgreSQL it also applies the task queue's schema (procrastinate's) when it is missing.
     Example: edi-engine --db postgresql+psycopg://edi@db/edi db upgrade
     """
     from edi_engine.store import migrate
@@ -46,6 +47,14 @@ def db_upgrade(ctx: click.Context) -> None:
     before, after = migrate.upgrade(engine)
     where = safe_url(resolve_url(db_url(ctx)))
     click.echo(f"{where}: schema at {after}" + ("" if before == after else f" (was {before or 'empty'})"))
+    if engine.dialect.name == "postgresql":
+        try:
+            from edi_engine.tasks import ensure_queue_schema
+        except ImportError:  # procrastinate not installed: no workers from this installation
+            click.echo("task queue: not set up (pip install 'edi-engine[postgres]' for workers)", err=True)
+            return
+        if ensure_queue_schema(resolve_url(db_url(ctx))):
+            click.echo(f"{where}: task queue schema applied")
 
 
 @db_group.command("current")
@@ -283,15 +292,24 @@ def _ingest_all(engine: object, paths: tuple[str, ...], jobs: int, as_json: bool
         return ingest_paths(engine, files, progress=one_more, jobs=jobs)  # type: ignore[arg-type]
 
 
-def _watch(engine: Engine, folder: str, timing: dict[str, float], as_json: bool) -> IngestSummary:
+def _watch(engine: Engine, folder: str, timing: dict[str, float], as_json: bool, queue_url: str | None = None
+           ) -> IngestSummary:
+    from contextlib import ExitStack
+
     from edi_engine.store.watch import watch
     stop = threading.Event()
     for sig in (signal.SIGINT, signal.SIGTERM):
         signal.signal(sig, lambda *_: stop.set())
-    click.echo(f"watching {folder} (Ctrl-C to stop)", err=True)
-    return watch(engine, folder, poll_interval=timing["poll"], settle=timing["settle"],
-                 incomplete_timeout=timing["incomplete_timeout"], lease=timing["lease"], stop=stop,
-                 on_result=None if as_json else lambda r: click.echo(_line(r)))
+    with ExitStack() as stack:
+        take = None
+        if queue_url is not None:  # files go to the workers' queue instead of being ingested here
+            from edi_engine.store.url import resolve_url
+            from edi_engine.tasks import open_queue, watch_taker
+            take = watch_taker(*stack.enter_context(open_queue(resolve_url(queue_url))))
+        click.echo(f"watching {folder} (Ctrl-C to stop)" + (", queueing for workers" if take else ""), err=True)
+        return watch(engine, folder, poll_interval=timing["poll"], settle=timing["settle"],
+                     incomplete_timeout=timing["incomplete_timeout"], lease=timing["lease"], stop=stop,
+                     on_result=None if as_json else lambda r: click.echo(_line(r)), take=take)
 
 
 @main.command("ingest")
@@ -306,11 +324,14 @@ def _watch(engine: Engine, folder: str, timing: dict[str, float], as_json: bool)
 @click.option("--lease", default=60.0, show_default=True,
               help="Seconds after which another watcher takes back a claim its watcher stopped renewing.")
 @click.option("--jobs", "-j", default=1, show_default=True, help="Worker processes (files in parallel).")
+@click.option("--queue", "to_queue", is_flag=True,
+              help="With --watch on PostgreSQL: queue each file for `edi-engine worker`s instead (moved to queued/).")
 @click.option("--json", "as_json", is_flag=True, help="Print the summary as JSON.")
 @click.pass_context
 @handle_errors
 def ingest(ctx: click.Context, paths: tuple[str, ...], watch_dir: str | None, poll: float,  # float ok: seconds
-           settle: float | None, incomplete_timeout: float, lease: float, jobs: int, as_json: bool) -> None:
+           settle: float | None, incomplete_timeout: float, lease: float, jobs: int, to_queue: bool,
+           as_json: bool) -> None:
     """Store 835/837 files (folders recursively), each completely or not at all, each once.
 
     A remittance already stored (same payer, check number, date, amount and claims, under new control
@@ -329,7 +350,15 @@ def ingest(ctx: click.Context, paths: tuple[str, ...], watch_dir: str | None, po
     if min(timing.values()) <= 0 or timing["settle"] <= poll or lease <= poll:
         raise UsageError("--poll, --settle, --incomplete-timeout and --lease must be positive, and --settle "
                          "and --lease longer than --poll")
+    if to_queue and not watch_dir:
+        raise UsageError("--queue goes with --watch DIR; to queue files, use `edi-engine enqueue FILES`")
+    queue_url = (db_url(ctx) or "") if to_queue else None
+    if to_queue:
+        from edi_engine.store.url import resolve_url
+        from edi_engine.tasks import require_postgresql
+        require_postgresql(resolve_url(db_url(ctx)))
     engine = open_store(db_url(ctx))
-    summary = _watch(engine, watch_dir, timing, as_json) if watch_dir else _ingest_all(engine, paths, jobs, as_json)
+    summary = _watch(engine, watch_dir, timing, as_json, queue_url) if watch_dir else \
+        _ingest_all(engine, paths, jobs, as_json)
     _report(summary, as_json)
     sys.exit(1 if summary.failed else 0)

@@ -25,7 +25,7 @@ import hashlib
 import json
 import os
 from collections import defaultdict
-from collections.abc import Callable, Iterator, Sequence
+from collections.abc import Callable, Iterable, Iterator, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass, field, replace
 from datetime import UTC, date, datetime
@@ -57,9 +57,9 @@ from edi_engine.rules.tolerance import below_tolerance
 from edi_engine.store import detect_runs as runs
 from edi_engine.store import findings as stored
 from edi_engine.store import payers
-from edi_engine.store.read import account_links
+from edi_engine.store.read import account_links, account_roots
 
-__all__ = ["AS_OF_ENV", "DetectSummary", "detect", "resolve_as_of"]
+__all__ = ["AS_OF_ENV", "AccountScan", "DetectSummary", "detect", "resolve_as_of", "scan_accounts"]
 
 AS_OF_ENV = "EDI_ENGINE_AS_OF"
 _FLUSH = 5000
@@ -436,7 +436,8 @@ def _cycle_collector_paused() -> Iterator[None]:
 
 def detect(engine: Engine, *, as_of: date | str | None = None, pack: RulePack | None = None,
            rules_path: str | None = None, only: Sequence[str] | None = None,
-           progress: Callable[[int, int], None] | None = None, full: bool = False) -> DetectSummary:
+           progress: Callable[[int, int], None] | None = None, full: bool = False,
+           scans: Sequence[AccountScan] | None = None, reach: runs.Reach | None = None) -> DetectSummary:
     """Match, analyse and reconcile findings: over the accounts touched since the last run (by new
     files, refunds, acknowledgments and people's decisions), over everything when `full` or when the
     last run differs (see `_scope`), or over `only` those CLM01s (a partial run, not recorded);
@@ -444,9 +445,15 @@ def detect(engine: Engine, *, as_of: date | str | None = None, pack: RulePack | 
 
     An incremental run gives the findings a full run would: the accounts it skips read nothing new,
     and an account is re-examined with every other account of the same patient (the offset looks
-    across them) and of the same claim (replacements under a new CLM01)."""
+    across them) and of the same claim (replacements under a new CLM01).
+
+    With `scans` (the final step of a partitioned run), the partitions' `scan_accounts` stand for the
+    account loop over every account: the rest is a full run's (store-wide step, offsets, reconciliation),
+    recorded as reaching `reach`, read before the partitions began."""
+    if scans is not None and only is not None:
+        raise UsageError("a partitioned run's final step covers every account: `only` does not apply")
     with _cycle_collector_paused():
-        return _detect(engine, as_of, pack, rules_path, only, progress, full)
+        return _detect(engine, as_of, pack, rules_path, only, progress, full or scans is not None, scans, reach)
 
 
 def _fingerprint(pack: RulePack, as_of: date, aliases: dict[str, str]) -> str:
@@ -520,20 +527,120 @@ def _scope(conn: Connection, at: runs.Reach, fingerprint: str, as_of: date, full
     return _Scope(accounts, "", links, rejected)
 
 
+@dataclass(slots=True)
+class AccountScan:
+    """What the account loop found over some accounts, before the store-wide step and reconciliation.
+
+    A partition of a partitioned run (`scan_accounts`) hands one to the run's final step
+    (`detect(..., scans=...)`), which reconciles all of them at once as a single run would; picklable."""
+
+    accounts: int = 0
+    matches_written: int = 0
+    cands: list[Candidate] = field(default_factory=list)
+    owners: list[tuple[str, ...] | None] = field(default_factory=list)  # per candidate: its patient, if owed one
+    roots: list[str] = field(default_factory=list)  # per candidate: the account (root CLM01) it came from
+    open_patient: dict[tuple[str, ...], int] = field(default_factory=dict)
+    referenced: set[str] = field(default_factory=set)
+    resolution: dict[str, list[dict[str, Any]]] = field(default_factory=dict)
+
+
+def _scan_accounts(accounts: Iterable[Any], facts: StoreFacts, pack: RulePack, matches: _MatchWriter,
+                   reconciler: _Reconciler, some_accounts: bool) -> AccountScan:
+    scan = AccountScan()
+    open_patient: dict[tuple[str, ...], int] = defaultdict(int)
+    plan = _plan(pack)
+    for account in accounts:
+        scan.accounts += 1
+        m = match_account(account, facts)
+        if some_accounts:
+            matches.own(account)
+            # Findings filed under a CLP07 or PLB reference rather than the CLM01 (a PLB tied to no claim).
+            scan.referenced.update(c.clp07 for c in account.clps if c.clp07)
+            scan.referenced.update(p.reference for p in account.plbs if p.reference)
+        for match in m.matches:
+            matches.add(match)
+        view = analyse(account, m, facts, pack.fee_per_unit)
+        found = _account_candidates(view, facts, pack, plan)
+        reconciler.note_account(view, facts, {c.natural_key for c in found})
+        # The same person: name and birth date are not enough across 100,000 claims (two patients
+        # share both), so the member id the claim was billed under must agree too.
+        billed = view.billed_claim
+        person = (billed.member_id,) + billed.patient_key if billed else ("", "", "", "")
+        # A voided claim leaves the patient owing nothing on it: no balance to offset against.
+        if any(person) and view.final_pr is not None and not view.pending and view.void is None:
+            owed = view.final_pr - view.patient_paid  # the patient side of the ledger (postings.patient_side)
+            if owed > 0:
+                open_patient[person] += owed
+        for cand in found:
+            scan.owners.append(person if categories.get(cand.category).owed is Owed.PATIENT else None)
+            scan.roots.append(account.clm01)
+        scan.cands.extend(found)
+    scan.open_patient = dict(open_patient)
+    return scan
+
+
+def _merged(scans: Sequence[AccountScan], order: Sequence[str]) -> AccountScan:
+    """The partitions' scans as one, candidates in the order a single run reads their accounts."""
+    out = AccountScan()
+    open_patient: dict[tuple[str, ...], int] = defaultdict(int)
+    rows: list[tuple[str, Candidate, tuple[str, ...] | None]] = []
+    for scan in scans:
+        out.accounts += scan.accounts
+        out.matches_written += scan.matches_written
+        rows.extend(zip(scan.roots, scan.cands, scan.owners, strict=True))
+        for person, owed in scan.open_patient.items():
+            open_patient[person] += owed
+        out.referenced |= scan.referenced
+        out.resolution.update(scan.resolution)
+    position = {key: i for i, key in enumerate(order)}
+    rows.sort(key=lambda r: position.get(r[0], len(position)))  # stable: an account's own order is kept
+    out.roots = [r[0] for r in rows]
+    out.cands = [r[1] for r in rows]
+    out.owners = [r[2] for r in rows]
+    out.open_patient = dict(open_patient)
+    return out
+
+
+def scan_accounts(conn: Connection, roots: Sequence[str], *, pack: RulePack | None = None,
+                  rules_path: str | None = None) -> AccountScan:
+    """One partition of a partitioned run: match and analyse the accounts `roots` (account roots, see
+    store.read.account_roots), write their match rows on `conn`, and return what they found for the
+    run's final step. Writes no finding."""
+    pack = _with_stored_payer_types(conn, pack or load_pack(rules_path))
+    with _cycle_collector_paused():
+        facts = load_store_facts(conn, sorted(roots))
+        keep = set(roots) | {k for k, root in facts.account_links.items() if root in set(roots)}
+        notes = _Reconciler(conn, pack, date.today(), DetectSummary(date.today()), keep)
+        matches = _MatchWriter(conn, True)
+        accounts = iter_accounts(conn, facts, sorted(roots)) if roots else iter(())
+        scan = _scan_accounts(accounts, facts, pack, matches, notes, True)
+        matches.finish()
+        scan.matches_written = matches.written
+        scan.resolution = notes.resolution
+        return scan
+
+
+def _with_stored_payer_types(conn: Connection, pack: RulePack) -> RulePack:
+    """The payers imported (store/payers.py) are where payer types live; the rule pack's [payers]
+    stays for a payer not imported, and CLP06 for one in neither. Before the fingerprint: a
+    payer's type changed by an import makes the next run a full one."""
+    stored_types = payers.payer_types(conn)
+    if stored_types:
+        pack = replace(pack, payer_types_by_id={**pack.payer_types_by_id, **stored_types})
+    return pack
+
+
 def _detect(engine: Engine, as_of: date | str | None, pack: RulePack | None, rules_path: str | None,
-            only: Sequence[str] | None, progress: Callable[[int, int], None] | None, full: bool) -> DetectSummary:
+            only: Sequence[str] | None, progress: Callable[[int, int], None] | None, full: bool,
+            scans: Sequence[AccountScan] | None = None, reach: runs.Reach | None = None) -> DetectSummary:
     pack = pack or load_pack(rules_path)
     summary = DetectSummary(resolve_as_of(as_of))
     # A run dated by the caller (or the environment) is held to its date; an undated one is today.
     explicit = as_of is not None or bool(os.environ.get(AS_OF_ENV))
     with engine.begin() as conn:
-        # The payers imported (store/payers.py) are where payer types live; the rule pack's [payers]
-        # stays for a payer not imported, and CLP06 for one in neither. Before the fingerprint: a
-        # payer's type changed by an import makes the next run a full one.
-        stored_types = payers.payer_types(conn)
-        if stored_types:
-            pack = replace(pack, payer_types_by_id={**pack.payer_types_by_id, **stored_types})
-        at = runs.reach(conn)  # first: whatever lands while this run reads is the next run's to look at
+        pack = _with_stored_payer_types(conn, pack)
+        # First: whatever lands while this run reads is the next run's to look at.
+        at = reach if reach is not None else runs.reach(conn)
         scope: _Scope | None = None
         if only is None:
             aliases = payers.alias_map(conn)
@@ -563,42 +670,20 @@ def _detect(engine: Engine, as_of: date | str | None, pack: RulePack | None, rul
                 reconciler.by_hand[hand.finding_id] = (f"matched by hand to claim {hand.root} (manual match "
                                                        f"#{hand.id} by {hand.matched_by}): the payment is posted to "
                                                        "that claim")
-        matches = _MatchWriter(conn, some is not None)
-        cands: list[Candidate] = []
-        open_patient: dict[tuple[str, ...], int] = defaultdict(int)
-        patient_of: dict[int, tuple[str, ...]] = {}
-        plan = _plan(pack)
-        referenced: set[str] = set()
-        accounts = iter_accounts(conn, facts, sorted(some), progress=progress) if some else \
-            iter_accounts(conn, facts, progress=progress) if some is None else iter(())
-        for account in accounts:
-            summary.accounts += 1
-            m = match_account(account, facts)
-            if some is not None:
-                matches.own(account)
-                # Findings filed under a CLP07 or PLB reference rather than the CLM01 (a PLB tied to no claim).
-                referenced.update(c.clp07 for c in account.clps if c.clp07)
-                referenced.update(p.reference for p in account.plbs if p.reference)
-            for match in m.matches:
-                matches.add(match)
-            view = analyse(account, m, facts, pack.fee_per_unit)
-            found = _account_candidates(view, facts, pack, plan)
-            reconciler.note_account(view, facts, {c.natural_key for c in found})
-            # The same person: name and birth date are not enough across 100,000 claims (two patients
-            # share both), so the member id the claim was billed under must agree too.
-            billed = view.billed_claim
-            person = (billed.member_id,) + billed.patient_key if billed else ("", "", "", "")
-            # A voided claim leaves the patient owing nothing on it: no balance to offset against.
-            if any(person) and view.final_pr is not None and not view.pending and view.void is None:
-                owed = view.final_pr - view.patient_paid  # the patient side of the ledger (postings.patient_side)
-                if owed > 0:
-                    open_patient[person] += owed
-            for cand in found:
-                if categories.get(cand.category).owed is Owed.PATIENT:
-                    patient_of[id(cand)] = person
-            cands.extend(found)
-        matches.finish()
-        summary.matches_written = matches.written
+        if scans is None:
+            matches = _MatchWriter(conn, some is not None)
+            accounts = iter_accounts(conn, facts, sorted(some), progress=progress) if some else \
+                iter_accounts(conn, facts, progress=progress) if some is None else iter(())
+            scan = _scan_accounts(accounts, facts, pack, matches, reconciler, some is not None)
+            matches.finish()
+            scan.matches_written = matches.written
+        else:  # a partitioned run's final step: its partitions matched and analysed every account
+            scan = _merged(scans, account_roots(conn, facts))
+            reconciler.resolution.update(scan.resolution)
+            summary.reason = f"partitioned: {len(scans)} account partitions"
+        summary.accounts, summary.matches_written = scan.accounts, scan.matches_written
+        cands, open_patient, referenced = scan.cands, scan.open_patient, scan.referenced
+        patient_of = {id(c): p for c, p in zip(cands, scan.owners, strict=True) if p is not None}
         if only is None:  # store-wide: bank deposits, then the categories' own store checks
             # These read every payment and PLB: a run over some accounts loads them whole here.
             whole = facts if some is None else load_store_facts(conn)

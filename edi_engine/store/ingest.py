@@ -51,6 +51,7 @@ BATCH = 2000  # claims per flush; their lines/services/adjustments go in the sam
 PREPARSE_BYTES = 32 << 20  # files up to this size are parsed before their transaction begins
 
 INGESTED_STATUS, ALREADY, CONFLICT, FAILED_STATUS = "ingested", "already ingested", "conflict", "failed"
+QUEUED_STATUS = "queued"  # handed to the task queue (edi_engine/tasks): a worker ingests it
 
 _T = {
     "file": tables.source_file, "interchange": tables.interchange, "set": tables.transaction_set, "claim": tables.claim,
@@ -66,7 +67,7 @@ _INCOMPLETE = frozenset({"missing-se", "missing-ge", "missing-iea", "unreadable"
 @dataclass(slots=True)
 class FileResult:
     file: str
-    status: str  # ingested, already ingested, conflict, failed
+    status: str  # ingested, already ingested, conflict, failed; queued (for a worker)
     kind: str = ""  # 835, 837, 835+837
     transactions: int = 0
     claims: int = 0  # 837 claims (CLM)
@@ -80,7 +81,7 @@ class FileResult:
 
     @property
     def ok(self) -> bool:
-        return self.status in (INGESTED_STATUS, ALREADY)
+        return self.status in (INGESTED_STATUS, ALREADY, QUEUED_STATUS)
 
     def notes(self) -> list[str]:
         """What the counts do not say, in a line each: re-deliveries, held remittances, resubmissions."""

@@ -43,6 +43,7 @@ from edi_engine.store.content import CHUNK_BYTES, decompress
 __all__ = [
     "Account", "CasFact", "ClaimFact", "ClpFact", "FeeRow", "FileFact", "LineFact", "ManualFact", "PatientPaymentFact",
     "PaymentFact", "PaymentTotals", "PlbFact", "RefundFact", "RemittanceSide", "StoreFacts", "SvcFact", "account_links",
+    "account_roots",
     "claim_payments_on", "file_ids_named", "file_names", "iter_accounts", "load_store_facts", "payment_totals",
     "remittance_conflicts", "segments_at", "stored_file",
 ]
@@ -493,6 +494,11 @@ def _account_keys(conn: Connection, only: Sequence[str] | None, facts: StoreFact
         "SELECT k FROM (SELECT patient_control_number AS k FROM claim"
         f" UNION SELECT patient_control_number FROM claim_payment WHERE {_POSTED}"
         " UNION SELECT patient_control_number FROM patient_payment) u ORDER BY k")) if r[0] not in facts.account_links]
+
+
+def account_roots(conn: Connection, facts: StoreFacts) -> list[str]:
+    """Every account's root CLM01, in the order a whole-store `iter_accounts` reads them."""
+    return _account_keys(conn, None, facts)
 
 
 def _where(keys: list[str], column: str, explicit: bool) -> tuple[str, dict[str, str]]:

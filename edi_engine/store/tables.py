@@ -66,10 +66,10 @@ from edi_engine.store.types import DecimalText, Money
 __all__ = [
     "EVENTS", "UTCDateTime", "acknowledgment", "adjustment", "api_token", "api_token_use", "approval_step",
     "audit_event", "claim", "claim_line", "claim_payment", "claim_submission", "deposit", "deposit_match",
-    "detect_run", "fee_schedule", "finding", "interchange", "login_attempt", "login_device", "manual_match",
-    "metadata", "patient_payment", "payer_alias", "payment", "payment_identity", "payment_match",
-    "provider_adjustment", "refund", "remittance_delivery", "service_payment", "source_content", "source_file",
-    "transaction_set", "web_session", "web_user",
+    "detect_partition", "detect_run", "fee_schedule", "finding", "ingest_staged", "interchange", "login_attempt",
+    "login_device", "manual_match", "metadata", "patient_payment", "payer_alias", "payment", "payment_identity",
+    "payment_match", "provider_adjustment", "refund", "remittance_delivery", "service_payment", "source_content",
+    "source_file", "transaction_set", "web_session", "web_user",
 ]
 
 metadata = MetaData(naming_convention={
@@ -728,4 +728,30 @@ detect_run = Table(
     Column('account_links', Text, nullable=False,
            comment='JSON: replacement CLM01 -> the CLM01 it replaces, as the run linked them'),
     Column('rejected_claims', Text, nullable=False, comment='JSON: claim ids an acknowledgment rejected'),
+)
+
+
+# A file handed to the task queue (edi_engine/tasks): its bytes wait here, compressed, so that a worker on
+# any host sharing the database can ingest it without sharing a folder. Keyed by content hash: the same
+# file queued twice is staged once. Deleted once a worker has stored it (or recorded its failure).
+ingest_staged = Table(
+    'ingest_staged', metadata,
+    Column('content_hash', String(64), primary_key=True, comment="SHA-256 of the file's bytes"),
+    Column('name', String, nullable=False, comment='the name the file was queued under'),
+    Column('size', BigInteger, nullable=False, comment='bytes before compression'),
+    Column('data', LargeBinary, nullable=False, comment='the whole file, zlib'),
+    Column('staged_at', UTCDateTime(), nullable=False),
+)
+
+# One account partition of a partitioned detect run (rules/run.py detect_partition): what the partition's
+# worker found, kept until the run's final store-wide step reconciles every partition at once and deletes
+# them. Written in the partition's own transaction with its match rows, so a worker killed mid-partition
+# leaves nothing and the retried job writes it whole.
+detect_partition = Table(
+    'detect_partition', metadata,
+    Column('run_token', String(32), primary_key=True, comment='the partitioned run'),
+    Column('part', Integer, primary_key=True, comment='0 .. parts-1'),
+    Column('parts', Integer, nullable=False),
+    Column('scan', LargeBinary, nullable=False, comment="the partition's candidates (pickle, written by a worker)"),
+    Column('finished_at', UTCDateTime(), nullable=False),
 )

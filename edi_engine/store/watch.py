@@ -20,7 +20,10 @@ afterwards. Knows nothing of what is inside an interchange beyond its envelope's
    rename() is atomic within a file system, so exactly one watcher wins; the others find the file
    gone and move on.
 4. It is ingested (one transaction; the content hash makes a second store impossible anyway), then
-   moved to DIR/processed/, or to DIR/failed/ with NAME.error.txt beside it.
+   moved to DIR/processed/, or to DIR/failed/ with NAME.error.txt beside it. With a `take` (the task
+   queue's, edi_engine/tasks: `ingest --watch DIR --queue`), it is handed to the queue instead, its
+   bytes kept in the database for a worker on any host, and moved to DIR/queued/; the workers' results
+   are the store's (the Ingest page, `source_file`).
 
 A watcher killed between 3 and 4 leaves its claim in processing/. Every running watcher looks
 there at each scan and puts a claim back into DIR when its lease is stale: the heartbeat is older
@@ -44,7 +47,7 @@ from pathlib import Path
 
 from sqlalchemy.engine import Engine
 
-from edi_engine.store.ingest import FAILED_STATUS, FileResult, IngestSummary, ingest_file
+from edi_engine.store.ingest import FAILED_STATUS, QUEUED_STATUS, FileResult, IngestSummary, ingest_file
 from edi_engine.store.sourcefile import content_hash, record_failure
 
 __all__ = ["TEMPORARY_SUFFIXES", "watch"]
@@ -283,18 +286,21 @@ def _candidates(root: Path) -> dict[str, tuple[int, int]]:
 def watch(engine: Engine, folder: str | os.PathLike[str], *, poll_interval: float = 1.0,  # float ok: seconds
           settle: float | None = None, incomplete_timeout: float = 600.0, lease: float = 60.0,
           stop: threading.Event | None = None, stop_when_idle: bool = False,
-          on_result: Callable[[FileResult], None] | None = None) -> IngestSummary:
+          on_result: Callable[[FileResult], None] | None = None,
+          take: Callable[[Path, str], FileResult] | None = None) -> IngestSummary:
     """Ingest files dropped into `folder` until `stop` is set (or, with stop_when_idle, it is empty).
 
     `settle` (default twice the poll interval, at least 1 s) is how long a file must stay unchanged
     before it is taken; `incomplete_timeout` how long an unchanged but incomplete file waits before
     it goes to failed/; `lease` how long a claim of a watcher that stopped renewing it is honoured.
-    All in seconds.
+    All in seconds. `take(path, name)`, when given, is called for each claimed file instead of ingesting
+    it here; a result `queued` files it in queued/.
     """
     settle = max(2 * poll_interval, 1.0) if settle is None else settle
     root = Path(folder)
     processing, processed, failed = root / "processing", root / "processed", root / "failed"
-    for d in (processing, processed, failed):
+    queued = root / "queued"
+    for d in (processing, processed, failed) + ((queued,) if take is not None else ()):
         d.mkdir(parents=True, exist_ok=True)
     stop = stop or threading.Event()
     summary = IngestSummary()
@@ -331,8 +337,8 @@ def watch(engine: Engine, folder: str | os.PathLike[str], *, poll_interval: floa
                 if complete is False:
                     result = _fail_incomplete(engine, claimed, failed, name, shown, quiet_for)
                 else:
-                    result = ingest_file(engine, claimed, name=shown)
-                    dest = processed if result.ok else failed
+                    result = ingest_file(engine, claimed, name=shown) if take is None else take(claimed, shown)
+                    dest = queued if result.status == QUEUED_STATUS else processed if result.ok else failed
                     _file_away(claimed, dest, name, None if result.ok else f"{result.status}: {result.error}")
             except BaseException:
                 with contextlib.suppress(FileNotFoundError):

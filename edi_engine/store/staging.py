@@ -1,0 +1,122 @@
+"""Files queued for workers, and the partitions of a partitioned detect run: the store's side of the
+task queue (edi_engine/tasks schedules the jobs; this module only keeps their data).
+
+Owns `ingest_staged` and `detect_partition`. A queued file's bytes are kept here whole, compressed,
+keyed by content hash, so a worker on any host sharing the database can ingest it (no shared folder
+needed); `stage` of the same content again keeps one row. A worker writes the bytes back to a private
+temporary file and ingests that through ingest.py like any file, then `unstage`s it.
+
+Knows nothing of the queue engine (job ids, retries, locks): those are procrastinate's.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import os
+import tempfile
+import zlib
+from collections.abc import Iterator
+from contextlib import contextmanager
+from dataclasses import dataclass
+from datetime import UTC, datetime
+from pathlib import Path
+
+from sqlalchemy import delete, insert, inspect, select
+from sqlalchemy.dialects import postgresql, sqlite
+from sqlalchemy.engine import Connection, Engine
+
+from edi_engine.errors import InputError
+from edi_engine.store import tables
+from edi_engine.store.sourcefile import INGESTED, content_hash, existing_status
+
+__all__ = ["MAX_STAGED_BYTES", "Staged", "clear_partitions", "has_table", "partition_scans", "save_partition",
+           "source_file_id", "stage", "staged_copy", "unstage"]
+
+# PostgreSQL's bytea holds up to 1 GiB; X12 compresses 5-6x (content.py), so this leaves room.
+MAX_STAGED_BYTES = 2 << 30
+_F = tables.ingest_staged
+_P = tables.detect_partition
+
+
+@dataclass(frozen=True, slots=True)
+class Staged:
+    digest: str
+    name: str
+    size: int
+    already_ingested: bool  # the content is stored already: nothing was staged
+
+
+def _insert_ignore(conn: Connection, table: object, keys: list[str]):  # type: ignore[no-untyped-def]
+    dialect = postgresql if conn.dialect.name == "postgresql" else sqlite
+    return dialect.insert(table).on_conflict_do_nothing(index_elements=keys)
+
+
+def stage(engine: Engine, path: str | os.PathLike[str], name: str | None = None) -> Staged:
+    """Keep the file's bytes for a worker (once per content); nothing when the content is ingested already."""
+    name = name or os.fspath(path)
+    try:
+        digest, size = content_hash(path)
+        if existing_status(engine, digest) == INGESTED:
+            return Staged(digest, name, size, True)
+        if size > MAX_STAGED_BYTES:
+            raise InputError(f"{name}: {size} bytes is more than a queued file may have ({MAX_STAGED_BYTES}); "
+                             "ingest it directly with `edi-engine ingest`")
+        data = Path(path).read_bytes()
+    except OSError as exc:
+        raise InputError(f"{name}: cannot read: {exc.strerror}") from None
+    if hashlib.sha256(data).hexdigest() != digest:
+        raise InputError(f"{name}: the file changed while it was being queued; queue it again")
+    with engine.begin() as conn:
+        conn.execute(_insert_ignore(conn, _F, ["content_hash"]).values(
+            content_hash=digest, name=name, size=size, data=zlib.compress(data, 6), staged_at=datetime.now(UTC)))
+    return Staged(digest, name, size, False)
+
+
+@contextmanager
+def staged_copy(engine: Engine, digest: str) -> Iterator[tuple[Path, str] | None]:
+    """The staged file as a private temporary file and its queued name; None when nothing is staged
+    under `digest` (a worker already stored it and unstaged it)."""
+    with engine.connect() as conn:
+        row = conn.execute(select(_F.c.name, _F.c.data).where(_F.c.content_hash == digest)).first()
+    if row is None:
+        yield None
+        return
+    with tempfile.TemporaryDirectory(prefix="edi-engine-job-") as tmp:
+        path = Path(tmp) / "file"
+        path.write_bytes(zlib.decompress(row.data))
+        yield path, str(row.name)
+
+
+def unstage(engine: Engine, digest: str) -> None:
+    with engine.begin() as conn:
+        conn.execute(delete(_F).where(_F.c.content_hash == digest))
+
+
+def save_partition(conn: Connection, run_token: str, part: int, parts: int, scan: bytes) -> None:
+    """One partition's result, in the caller's transaction (with the partition's match rows); a retried
+    partition replaces what an earlier attempt wrote."""
+    conn.execute(delete(_P).where(_P.c.run_token == run_token, _P.c.part == part))
+    conn.execute(insert(_P).values(run_token=run_token, part=part, parts=parts, scan=scan,
+                                   finished_at=datetime.now(UTC)))
+
+
+def partition_scans(conn: Connection, run_token: str) -> dict[int, bytes]:
+    return {r.part: bytes(r.scan) for r in conn.execute(
+        select(_P.c.part, _P.c.scan).where(_P.c.run_token == run_token).order_by(_P.c.part))}
+
+
+def clear_partitions(conn: Connection, run_token: str) -> None:
+    conn.execute(delete(_P).where(_P.c.run_token == run_token))
+
+
+def has_table(engine: Engine, name: str) -> bool:
+    """Whether the database has table `name` in the schema the store uses (the task queue's, say)."""
+    with engine.connect() as conn:
+        return bool(inspect(conn).has_table(name))
+
+
+def source_file_id(engine: Engine, digest: str) -> int | None:
+    """The store's id of the file with this content (ingested or failed), for ids-only events."""
+    with engine.connect() as conn:
+        found = conn.execute(select(tables.source_file.c.id).where(tables.source_file.c.content_hash == digest))
+        return found.scalar()
