@@ -185,8 +185,12 @@ class Builder:
 
     def new_claim(self, patient: Patient, *, institutional: bool | None = None, n_lines: int | None = None,
                   claim_id: str | None = None, all_control_numbers: bool = False,
-                  provider: Provider | None = None) -> Claim:
-        """A claim of 1-6 distinct lines on one service date (837I: up to a 3-day stay)."""
+                  provider: Provider | None = None, inpatient: bool = False) -> Claim:
+        """A claim of 1-6 distinct lines on one service date (837I: up to a 3-day stay).
+
+        inpatient: an 837I inpatient stay (type of bill 11x) of 2-5 days, led by a room-and-board
+        line (revenue code 0120, no HCPCS) of one unit a day.
+        """
         rng = self.rng
         if institutional is None:
             institutional = patient.primary.payer.payer_id in self._institutional_payers \
@@ -202,6 +206,13 @@ class Builder:
         lines: list[Line] = []
         used: set[str] = set()
         stay = rng.randint(0, 2) if institutional else 0
+        if inpatient:
+            institutional, stay = True, rng.randint(2, 5)
+            control = f"{claim_id[3:]}01" if mode != "none" else ""
+            days = Decimal(stay)
+            lines.append(Line(1, "", (), days, money(Decimal(rng.randint(1800, 2600)) * days), first_day,
+                              control, "0120"))
+            n = max(n, 2)
         for _number in range(1, n + 1):
             if institutional:
                 revenue, code = rng.choice(INSTITUTIONAL_CODES)
@@ -219,9 +230,13 @@ class Builder:
                 control = f"{claim_id[3:]}{len(lines) + 1:02d}"
             lines.append(Line(len(lines) + 1, code, modifiers, units,
                               self.chargemaster.charge(code, modifiers, units), day, control, revenue))
+        if inpatient:  # the stay ends on its last day, whatever the other lines' dates
+            last = lines[-1]
+            lines[-1] = Line(last.number, last.procedure, last.modifiers, last.units, last.charge,
+                             first_day + timedelta(days=stay), last.control_number, last.revenue_code)
         diagnoses = tuple(rng.sample(_DIAGNOSES, rng.randint(1, 3)))
-        return Claim(claim_id, "I" if institutional else "P", provider, patient, tuple(lines), diagnoses,
-                     "13" if institutional else rng.choice(("11", "11", "11", "22")))
+        facility = ("11" if inpatient else "13") if institutional else rng.choice(("11", "11", "11", "22"))
+        return Claim(claim_id, "I" if institutional else "P", provider, patient, tuple(lines), diagnoses, facility)
 
     def _pick_code(self, lines: list[Line]) -> ProcedureCode:
         rng = self.rng
@@ -275,8 +290,11 @@ class Builder:
         self.events[day].append(event)
 
     def submit(self, claim: Claim, coverage: Coverage, day: date | None = None, *, sequence: str = "P",
-               prior: PriorPayment | None = None, other: Coverage | None = None) -> Submission:
-        submission = Submission(claim, coverage, sequence, day or self.today, prior, other)
+               prior: PriorPayment | None = None, other: Coverage | None = None, frequency: str = "1",
+               original_reference: str = "", note: str = "") -> Submission:
+        """An 837 claim; frequency 7 (replacement) or 8 (void) with REF*F8 = the payer's CLP07."""
+        submission = Submission(claim, coverage, sequence, day or self.today, prior, other, frequency,
+                                original_reference, note)
         self._at(submission.submitted, Event("submit", submission=submission))
         return submission
 

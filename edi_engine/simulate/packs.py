@@ -96,7 +96,11 @@ PACKS: dict[str, Pack] = {
         "One open duplicate_payment under the canonical payer id PPN04."),
 }
 
-MIXED_PACK = Pack((), 300, 2027, "About 300 claims mixing every situation at the rates of MIX.",
+# The demo pack: MIX, after one Medicare Part A inpatient stay paid twice (an open credit on an 837I
+# Medicare fee-for-service claim, so the demo's CMS-838 has a line).
+MIXED_PACK = Pack((("drg", "duplicate"),), 300, 2027,
+                  "About 300 claims mixing every situation at the rates of MIX, after one Medicare inpatient stay "
+                  "paid twice.",
                   "Each finding is listed with the situation that produced it (note).")
 
 # Relative rates of each situation per placement in a mixed world.
@@ -105,6 +109,9 @@ MIX: dict[str, float] = {
     "reversal_repayment": 1.5, "reversal_only": 0.8, "cob_correct": 3.0,
     "duplicate_payment": 2.0, "duplicate_reversed": 0.8, "duplicate_recouped": 0.8,
     "payer_overpayment": 3.0, "cob_overpayment": 1.5, "patient_overpayment": 3.0, "unmatched_payment": 0.8,
+    # how payers really pay (issue 11): traps and credits the hand-written packs show one by one
+    "split_institutional": 0.6, "void": 0.8, "replacement": 0.8, "crossover": 1.0, "msp": 0.5, "drg": 0.8,
+    "recoded": 1.0, "deferred_recoupment": 0.8,
 }
 
 

@@ -28,7 +28,7 @@ from edi_engine.simulate.expected import Finding, dumps_expected
 from edi_engine.simulate.model import ClaimResult, Payer, PlbItem, Provider, Submission
 from edi_engine.simulate.packs import MIX, PACKS, readme
 from edi_engine.simulate.render import SUBMITTER_ID, render_835, render_837
-from edi_engine.simulate.scenarios import run_scenario
+from edi_engine.simulate.scenarios import SCENARIOS, run_scenario
 
 __all__ = ["DEFAULT_START", "DirectorySink", "MemorySink", "Sink", "World", "generate_world"]
 
@@ -137,12 +137,15 @@ def _span_days(claims: int) -> int:
 
 
 def generate_world(claims: int, seed: int, *, out: str | Path | Sink | None = None, scenario: str | None = None,
-                   start: date = DEFAULT_START, chunk_claims: int = 2000) -> World:
+                   start: date = DEFAULT_START, chunk_claims: int = 2000,
+                   mix: Mapping[str, float] | None = None, leading: Sequence[tuple[str, str]] = ()) -> World:
     """Generate a world of about `claims` claims (scenarios may add up to three more) and write it.
 
     `out`: a directory (created), a Sink, or None to keep the files in memory (World.contents).
     `scenario`: a pack name of packs.PACKS: its situations on the first day, then normal claims;
-    None mixes every situation at the rates of packs.MIX. Also writes patient_payments.csv (when
+    None mixes every situation at the rates of `mix` (default packs.MIX; a property test may weigh
+    some situations up to see them at volume), after the (scenario, variant) situations of
+    `leading` on the first day (the demo pack's guaranteed cases). Also writes patient_payments.csv (when
     any), fee_schedule.csv, payer_aliases.csv (when an aliased payer remitted), expected.json and
     README.md.
     """
@@ -164,10 +167,14 @@ def generate_world(claims: int, seed: int, *, out: str | Path | Sink | None = No
     years = range(start.year, (start + timedelta(days=span + 30)).year + 1)
     b = Builder(seed, start, years)
     w = _Writer(b, sink, chunk_claims)
-    pending = list(PACKS[scenario].instances) if scenario is not None else []
+    pending = list(PACKS[scenario].instances) if scenario is not None else list(leading)
     per_day = math.ceil(claims / span)
-    names = sorted(MIX)
-    weights = [MIX[n] for n in names]
+    rates = MIX if mix is None else mix
+    unknown = sorted(set(rates) - set(SCENARIOS))
+    if unknown:
+        raise UsageError(f"unknown situations in the mix: {', '.join(unknown)}")
+    names = sorted(n for n in rates if rates[n] > 0)
+    weights = [rates[n] for n in names]
     day = start
     last_check = start
     while b.claims_made < claims or b.events:
