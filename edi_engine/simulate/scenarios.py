@@ -775,6 +775,9 @@ SCENARIOS: dict[str, Scenario] = {
 }
 
 
-def run_scenario(b: Builder, name: str, variant: str | None = None) -> None:
+def run_scenario(b: Builder, name: str, variant: str | None = None) -> str:
+    """Place one situation (a random variant unless given); returns the variant placed."""
     scenario = SCENARIOS[name]
-    scenario.fn(b, variant if variant is not None else b.rng.choice(scenario.variants))
+    chosen = variant if variant is not None else b.rng.choice(scenario.variants)
+    scenario.fn(b, chosen)
+    return chosen

@@ -69,6 +69,7 @@ class World:
     findings: tuple[Finding, ...]
     counts: Mapping[str, int] = field(default_factory=dict)
     contents: Mapping[str, bytes] | None = None  # when generated in memory
+    situations: Mapping[str, int] = field(default_factory=dict)  # "scenario:variant" -> times placed
 
 
 @dataclass
@@ -177,6 +178,12 @@ def generate_world(claims: int, seed: int, *, out: str | Path | Sink | None = No
     weights = [rates[n] for n in names]
     day = start
     last_check = start
+    placed: dict[str, int] = {}
+
+    def place(name: str, variant: str | None = None) -> None:
+        chosen = run_scenario(b, name, variant)
+        placed[f"{name}:{chosen}"] = placed.get(f"{name}:{chosen}", 0) + 1
+
     while b.claims_made < claims or b.events:
         b.today = day
         for _ in range(per_day):
@@ -184,11 +191,11 @@ def generate_world(claims: int, seed: int, *, out: str | Path | Sink | None = No
                 break
             if pending:
                 name, variant = pending.pop(0)
-                run_scenario(b, name, variant)
+                place(name, variant)
             elif scenario is not None:
-                run_scenario(b, "normal", "")
+                place("normal", "")
             else:
-                run_scenario(b, b.rng.choices(names, weights)[0])
+                place(b.rng.choices(names, weights)[0])
         checks: dict[tuple[str, str], _Check] = {}
         for event in b.events.pop(day, []):
             if event.kind == "submit":
@@ -219,7 +226,7 @@ def generate_world(claims: int, seed: int, *, out: str | Path | Sink | None = No
     w._write("README.md", readme(scenario, seed, claims, findings).encode("utf-8"))
     counts = dict(w.counts, claims=b.claims_made, patient_payments=len(b.patient_payments), findings=len(findings))
     return World(seed, b.claims_made, scenario, start, last_check, tuple(w.files), findings, counts,
-                 memory.files if memory is not None else None)
+                 memory.files if memory is not None else None, dict(sorted(placed.items())))
 
 
 def _csv(header: tuple[str, ...], rows: Sequence[tuple[str, ...]]) -> bytes:
