@@ -43,6 +43,7 @@ from edi_engine.simulate.model import (
     PlbItem,
     PriorPayment,
     Provider,
+    ProviderRefund,
     Submission,
     money,
 )
@@ -95,6 +96,8 @@ class Builder:
         self.events: dict[date, list[Event]] = defaultdict(list)
         self.findings: list[Finding] = []
         self.patient_payments: list[PatientPayment] = []
+        self.refunds: list[ProviderRefund] = []
+        self._check_seq = 5000
         self._pool: dict[tuple[str, str | None], list[Patient]] = defaultdict(list)
         self._busy: dict[int, set[date]] = defaultdict(set)
 
@@ -310,6 +313,13 @@ class Builder:
         payment = PatientPayment(claim.claim_id, day, money(amount), self.rng.choice(_PAYMENT_METHODS), self.receipt())
         self.patient_payments.append(payment)
         return payment
+
+    def refund(self, category: str, claim: Claim, payer: Payer, amount: Decimal, day: date) -> ProviderRefund:
+        """The provider's own refund check for the finding (category, claim, payer), issued on `day`."""
+        self._check_seq += 1
+        refund = ProviderRefund(category, claim.claim_id, payer, money(amount), str(self._check_seq), day)
+        self.refunds.append(refund)
+        return refund
 
     def finding(self, category: str, claim: Claim | str, payer: Payer, amount: Decimal, refund_to: str, *,
                 status: str = "open", line: Line | None = None, note: str = "") -> None:

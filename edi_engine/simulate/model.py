@@ -29,6 +29,7 @@ __all__ = [
     "PlbItem",
     "PriorPayment",
     "Provider",
+    "ProviderRefund",
     "Submission",
     "ZERO",
     "money",
@@ -278,3 +279,15 @@ class PatientPayment:
     amount: Decimal
     method: str
     reference: str
+
+
+@dataclass(frozen=True, slots=True)
+class ProviderRefund:
+    """A refund check the provider sent for a finding: one row of the pack's refunds.csv register."""
+
+    category: str
+    claim_id: str
+    payer: Payer
+    amount: Decimal
+    number: str  # the check number
+    issued: date

@@ -13,7 +13,7 @@ from dataclasses import dataclass
 
 from edi_engine.simulate.expected import Finding
 
-__all__ = ["MIX", "MIXED_PACK", "PACKS", "Pack", "readme"]
+__all__ = ["MIX", "MIXED_MIX", "MIXED_PACK", "PACKS", "Pack", "readme"]
 
 
 @dataclass(frozen=True, slots=True)
@@ -111,8 +111,13 @@ MIX: dict[str, float] = {
     "payer_overpayment": 3.0, "cob_overpayment": 1.5, "patient_overpayment": 3.0, "unmatched_payment": 0.8,
     # how payers really pay (issue 11): traps and credits the hand-written packs show one by one
     "split_institutional": 0.6, "void": 0.8, "replacement": 0.8, "crossover": 1.0, "msp": 0.5, "drg": 0.8,
-    "recoded": 1.0, "deferred_recoupment": 0.8,
+    "recoded": 1.0, "deferred_recoupment": 0.8, "provider_refund": 0.5,
 }
+
+# The demo pack's mix: MIX without the provider's own refund checks. The demo loads the pack as
+# an office ingests its files (no refunds.csv register to post); the README's day then approves and
+# refunds findings itself.
+MIXED_MIX: dict[str, float] = {name: rate for name, rate in MIX.items() if name != "provider_refund"}
 
 
 def readme(scenario: str | None, seed: int, claims: int, findings: Sequence[Finding]) -> str:

@@ -652,7 +652,8 @@ def drg(b: Builder, variant: str) -> None:
         pr = Adj("PR", "1", _MEDICARE_A_DEDUCTIBLE)
         level = ClaimLevel(claim.charge, rate - pr.amount, (pr, Adj("CO", "94", claim.charge - rate)), period,
                            drg=rng.choice(("470", "291", "194", "871", "392")),
-                           weight=Decimal(rng.randint(9, 25)) / 10, inpatient=(str(days), "", "", f"{rate.normalize():f}"))
+                           weight=Decimal(rng.randint(9, 25)) / 10,
+                           inpatient=(str(days), "", "", f"{rate.normalize():f}"))
     result = ClaimResult(claim, coverage, "1", b.control_number(payer, day), (), level=level)
     b.pay(result, day)
     if variant == "patient_over":
@@ -740,6 +741,27 @@ def deferred_recoupment(b: Builder, variant: str) -> None:
               f"-{difference} deferred it" + ("; recouped by WO later" if status == "resolved" else ""))
 
 
+def provider_refund(b: Builder, variant: str) -> None:
+    """A duplicate the provider refunds by its own check (refunds.csv); the payer may take it again.
+
+    refunded: the duplicate_payment is refunded, nothing else. double_recovered: a later check's
+    PLB 72 (reference the duplicate's CLP07, its CLP04) takes the same money back a second time:
+    the payer owes it to the provider (double_recovery, no refund).
+    """
+    claim, second, day = _duplicate(b, "")
+    payer = second.payer
+    refund = b.refund("duplicate_payment", claim, payer, second.paid, day + _days(b, 10, 30))
+    b.finding("duplicate_payment", claim, payer, second.paid, "payer", status="refunded",
+              note=f"paid again under CLP07 {second.control_number}; refunded by check {refund.number} "
+              f"on {refund.issued}")
+    if variant == "double_recovered":
+        later = b.check_date(payer, refund.issued + _days(b, 7, 30))
+        b.plb(payer, claim.provider, later, PlbItem("72", second.control_number, second.paid))
+        b.carrier(payer, claim.provider, later, second.paid)
+        b.finding("double_recovery", claim, payer, second.paid, NOT_A_REFUND,
+                  note=f"check {refund.number} refunded it; PLB 72 {second.control_number} on {later} took it again")
+
+
 SCENARIOS: dict[str, Scenario] = {
     "normal": Scenario(normal, ("", "alias"), "a claim paid at contract; a secondary pays exactly the rest"),
     "denied": Scenario(denied, ("",), "a claim denied whole (CLP02 4, CO-29)"),
@@ -772,6 +794,8 @@ SCENARIOS: dict[str, Scenario] = {
     "recoded": Scenario(recoded, ("downcoded", "priced_as_billed"), "a line adjudicated under another code (SVC06)"),
     "deferred_recoupment": Scenario(deferred_recoupment, ("recouped", "pending"),
                                     "a downward re-adjudication whose difference a PLB WO defers"),
+    "provider_refund": Scenario(provider_refund, ("refunded", "double_recovered"),
+                                "a duplicate the provider refunds by check, which the payer may recoup again"),
 }
 
 

@@ -35,6 +35,9 @@ __all__ = ["DEFAULT_START", "DirectorySink", "MemorySink", "Sink", "World", "gen
 DEFAULT_START = date(2024, 10, 1)
 _BATCH_DAYS = 6
 PATIENT_PAYMENT_COLUMNS = ("claim_id", "payment_date", "amount", "method", "reference")
+REFUNDS = "refunds.csv"  # the provider's issued refund checks (outputs/refunds.py REGISTER_COLUMNS)
+REFUND_COLUMNS = ("finding_id", "category", "claim_id", "payer_id", "payee", "payee_name", "amount", "method",
+                  "number", "issue_date")
 
 
 class Sink(Protocol):
@@ -244,5 +247,9 @@ def _write_tables(b: Builder, w: _Writer) -> None:
         rows.sort(key=lambda r: (r[1], r[0], r[4]))
         w._write("patient_payments.csv", _csv(PATIENT_PAYMENT_COLUMNS, rows))
     w._write("fee_schedule.csv", b.fees.to_csv())
+    if b.refunds:  # the provider's issued refund checks, in the register `refunds post` reads
+        rows = [("", r.category, r.claim_id, r.payer.payer_id, "payer", r.payer.name, f"{r.amount:.2f}", "check",
+                 r.number, r.issued.isoformat()) for r in sorted(b.refunds, key=lambda r: (r.issued, r.number))]
+        w._write(REFUNDS, _csv(REFUND_COLUMNS, rows))
     if w.aliased:
         w._write("payer_aliases.csv", _csv(("alias", "payer_id"), sorted(w.aliased.items())))

@@ -116,7 +116,7 @@ def _patterned(read: Read) -> dict[str, str]:
         primaries = {c.payer_id for c in subs if c.subscriber and c.subscriber.payer_responsibility == "P"}
         if len(primaries) > 1:
             out[claim_id] = "msp"
-    for _, reason, ref, amount, _ in read.plb:
+    for _, _reason, ref, amount, _ in read.plb:
         if amount < 0 and ref in clp07:
             out[clp07[ref]] = "deferred_recoupment"
     return out
