@@ -7,6 +7,7 @@ patient_payments.csv, fee_schedule.csv, payer_aliases.csv), never from the gener
 from __future__ import annotations
 
 from collections import defaultdict
+from datetime import date
 from decimal import Decimal
 
 import pytest
@@ -119,6 +120,8 @@ def _patterned(read: Read) -> dict[str, str]:
     for _, _reason, ref, amount, _ in read.plb:
         if amount < 0 and ref in clp07:
             out[clp07[ref]] = "deferred_recoupment"
+    for row in read.refunds:
+        out[row["claim_id"]] = "provider_refund"
     return out
 
 
@@ -172,7 +175,19 @@ def _check_duplicate(read: Read, f: Finding) -> None:
     reversed_ = any(p.clp.status == "22" and p.clp.payer_claim_control_number == ref and p.clp.paid == -second.clp.paid
                     for p in read.payments[f.claim_id])
     recouped = any(reason == "WO" and r == ref and amt == second.clp.paid for _, reason, r, amt, _ in read.plb)
-    assert f.status == ("resolved" if reversed_ or recouped else "open")
+    refunded = any((row["category"], row["claim_id"], row["payer_id"], Decimal(row["amount"]))
+                   == (f.category, f.claim_id, f.payer_id, f.decimal_amount) for row in read.refunds)
+    assert f.status == ("refunded" if refunded else "resolved" if reversed_ or recouped else "open")
+
+
+def _check_double_recovery(read: Read, f: Finding) -> None:
+    """The provider's refund check, then a PLB 72 of the same money dated after it."""
+    row = next(r for r in read.refunds if (r["claim_id"], r["payer_id"]) == (f.claim_id, f.payer_id))
+    controls = {p.clp.payer_claim_control_number for p in read.payments[f.claim_id]}
+    again = [(amt, day) for payer, reason, ref, amt, day in read.plb
+             if reason == "72" and ref in controls and payer == f.payer_id]
+    assert len(again) == 1 and again[0][1] >= date.fromisoformat(row["issue_date"])
+    assert f.decimal_amount == again[0][0] == Decimal(row["amount"]) and f.refund_to == "none"
 
 
 def _check_cob(read: Read, f: Finding) -> None:
@@ -258,7 +273,8 @@ def test_each_finding_amount_follows_its_rule(mixed: tuple[Read, tuple[Finding, 
     checks = {"duplicate_payment": _check_duplicate, "cob_overpayment": _check_cob,
               "payer_overpayment": _check_payer_overpayment, "patient_overpayment": _check_patient,
               "voided_claim_paid": _check_void, "voided_claim_patient_paid": _check_void_patient,
-              "pending_recoupment": _check_pending_recoupment, "msp_overpayment": _check_msp}
+              "pending_recoupment": _check_pending_recoupment, "msp_overpayment": _check_msp,
+              "double_recovery": _check_double_recovery}
     patterned = _patterned(read)
     assert {"msp", "recoded", "deferred_recoupment"} & set(patterned.values())
     for f in findings:

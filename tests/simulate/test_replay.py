@@ -81,9 +81,9 @@ def _by_category(findings: tuple[Finding, ...]) -> dict[str, Counter]:  # type: 
 
 # The issue-11 payer patterns (simulate/scenarios.py) and the findings their credits produce.
 PAYER_PATTERNS = ("split_institutional", "void", "replacement", "crossover", "msp", "drg", "recoded",
-                  "deferred_recoupment")
+                  "deferred_recoupment", "provider_refund")
 PATTERN_CREDITS = {"voided_claim_paid", "voided_claim_patient_paid", "msp_overpayment", "pending_recoupment",
-                   "duplicate_payment", "payer_overpayment", "patient_overpayment"}
+                   "duplicate_payment", "payer_overpayment", "patient_overpayment", "double_recovery"}
 
 
 def _exact(folder: Path, seed: int) -> None:
@@ -115,16 +115,17 @@ def test_precision_and_recall_on_fresh_worlds(seed: int, claims: int) -> None:
 
 
 @settings(max_examples=3, deadline=None, suppress_health_check=[HealthCheck.too_slow])
-@given(seed=st.integers(0, 2**32 - 1), claims=st.integers(200, 320))
+@given(seed=st.integers(0, 2**32 - 1), claims=st.integers(280, 360))
 def test_precision_and_recall_with_the_payer_patterns_at_volume(seed: int, claims: int) -> None:
-    # Splits, voids, replacements, crossovers, MSP, DRG, re-coding and deferred recoupments eight
-    # times as often as in the default mix, so each occurs many times in one world.
-    mix = {name: rate * (8 if name in PAYER_PATTERNS else 1) for name, rate in MIX.items()}
+    # Splits, voids, replacements, crossovers, MSP, DRG, re-coding, deferred recoupments and the
+    # provider's refunds at 8 placements in 170 or so (0.5-1 in the default mix), so each occurs
+    # several times in one world (the refunds replay in steps at their checks' issue dates).
+    mix = {name: 8.0 if name in PAYER_PATTERNS else rate for name, rate in MIX.items()}
     with tempfile.TemporaryDirectory(prefix="edi-world-") as tmp:
         world = generate_world(claims, seed, out=Path(tmp) / "world", mix=mix)
         placed: Counter[str] = Counter()
         for key, n in world.situations.items():
             placed[key.split(":")[0]] += n
-        assert all(placed[name] >= 2 for name in PAYER_PATTERNS), f"seed {seed}: {dict(placed)}"
+        assert all(placed[name] >= 1 for name in PAYER_PATTERNS), f"seed {seed}: {dict(placed)}"
         assert {f.category for f in world.findings} >= PATTERN_CREDITS, f"seed {seed}"
         _exact(Path(tmp) / "world", seed)
