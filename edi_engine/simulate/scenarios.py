@@ -24,6 +24,34 @@ category scenarios (an open finding unless said otherwise)
 - unmatched_payment: a CLP whose CLP01 is no claim of this provider; amount = CLP04, no
   refund_to (unapplied cash, not a refund: it needs a match first).
 
+how payers really pay (issue 11; the hand-written packs in fixtures/ show each one by one)
+- split_institutional (trap): an inpatient stay (837I, TOB 111) split at a date into two
+  claim-level CLPs (no SVC, DTM*232/233 each part's period) whose CLP03 add up to CLM02.
+- void: a claim voided after the payer answered (837 CLM05-3 8, REF*F8 = its CLP07, NTE*ADD):
+  variant paid (voided_claim_paid = CLP04, open), reversed (the payer's CLP02 22 later: resolved),
+  denied (nothing); the patient's payment on a voided claim is voided_claim_patient_paid (patient).
+- replacement: frequency 7 under a new CLM01 with REF*F8 = the original's CLP07: both_paid (the
+  original never reversed: duplicate_payment of the original's CLP04 on the original's CLM01),
+  replaced (reversal and replacement payment: nothing), pending (nothing).
+- crossover: Medicare pays CLP02 19 with NM1*TT and MA18; the supplement's 835 (CLP02 2, OA-23,
+  its own member id, no 837) pays the patient share: patient_paid (the patient paid that share
+  too: patient_overpayment of it, payer MCRB1), supplement_paid, no_answer (traps).
+- msp: Medicare and an employer plan both pay as primary: msp_overpayment to Medicare of its
+  payment less the 42 CFR 411.33(a) secondary payment (the lowest of the plan's allowed less its
+  payment, Medicare's payment, the higher allowed less the plan's payment), allowed = paid + PR.
+- drg: an inpatient stay paid at a rate above its charges (claim level; Medicare Part A CO-94
+  negative with MIA and CLP11/12, or a commercial case rate OA-94): above_charges, case_rate (traps),
+  patient_over (the patient paid above the Part A deductible: patient_overpayment of the excess),
+  duplicate (the stay paid again under another ICN: duplicate_payment, a CMS-838 line).
+- recoded: SVC01 the adjudicated code, SVC06 the billed one: downcoded (priced at SVC01's
+  contract: trap), priced_as_billed (allowed at the billed code's contract: payer_overpayment of
+  the difference on that line).
+- deferred_recoupment: reversal, a smaller correction and PLB WO of minus the difference on one
+  check: pending_recoupment (no refund) of the difference, resolved when a later WO takes it.
+- provider_refund: a duplicate the provider refunds by its own check (refunds.csv):
+  duplicate_payment refunded; double_recovered: a later PLB 72 takes it again: double_recovery
+  (owed to the provider, no refund).
+
 traps (no finding at all)
 - reversal_repayment (an underpayment reversed and paid again correctly, on the same check or a
   later one), reversal_only, split_claim (two CLPs, same CLP01, disjoint lines),
