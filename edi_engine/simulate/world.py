@@ -232,7 +232,7 @@ def generate_world(claims: int, seed: int, *, out: str | Path | Sink | None = No
                  memory.files if memory is not None else None, dict(sorted(placed.items())))
 
 
-def _csv(header: tuple[str, ...], rows: Sequence[tuple[str, ...]]) -> bytes:
+def _csv(header: tuple[str, ...], rows: Sequence[Sequence[str]]) -> bytes:
     out = io.StringIO()
     writer = csv.writer(out, lineterminator="\n")
     writer.writerow(header)
@@ -248,8 +248,8 @@ def _write_tables(b: Builder, w: _Writer) -> None:
         w._write("patient_payments.csv", _csv(PATIENT_PAYMENT_COLUMNS, rows))
     w._write("fee_schedule.csv", b.fees.to_csv())
     if b.refunds:  # the provider's issued refund checks, in the register `refunds post` reads
-        rows = [("", r.category, r.claim_id, r.payer.payer_id, "payer", r.payer.name, f"{r.amount:.2f}", "check",
+        register = [("", r.category, r.claim_id, r.payer.payer_id, "payer", r.payer.name, f"{r.amount:.2f}", "check",
                  r.number, r.issued.isoformat()) for r in sorted(b.refunds, key=lambda r: (r.issued, r.number))]
-        w._write(REFUNDS, _csv(REFUND_COLUMNS, rows))
+        w._write(REFUNDS, _csv(REFUND_COLUMNS, register))
     if w.aliased:
         w._write("payer_aliases.csv", _csv(("alias", "payer_id"), sorted(w.aliased.items())))
