@@ -199,6 +199,8 @@ class Builder:
             institutional = patient.primary.payer.payer_id in self._institutional_payers \
                 or patient.primary.payer.payer_type == "medicare"
             institutional = institutional and rng.random() < 0.15
+        if inpatient:
+            institutional = True
         if provider is not None:
             institutional = provider.institutional
         provider = provider or self.provider_for(institutional)
@@ -210,7 +212,7 @@ class Builder:
         used: set[str] = set()
         stay = rng.randint(0, 2) if institutional else 0
         if inpatient:
-            institutional, stay = True, rng.randint(2, 5)
+            stay = rng.randint(2, 5)
             control = f"{claim_id[3:]}01" if mode != "none" else ""
             days = Decimal(stay)
             lines.append(Line(1, "", (), days, money(Decimal(rng.randint(1800, 2600)) * days), first_day,

@@ -96,11 +96,13 @@ PACKS: dict[str, Pack] = {
         "One open duplicate_payment under the canonical payer id PPN04."),
 }
 
-# The demo pack: MIX, after one Medicare Part A inpatient stay paid twice (an open credit on an 837I
-# Medicare fee-for-service claim, so the demo's CMS-838 has a line).
-MIXED_PACK = Pack((("drg", "duplicate"),), 300, 2027,
-                  "About 300 claims mixing every situation at the rates of MIX, after one Medicare inpatient stay "
-                  "paid twice.",
+# The demo pack: MIX, after a few issue-11 situations it must show whatever the draw: a Medicare
+# Part A inpatient stay paid twice (an open credit on an 837I Medicare fee-for-service claim, so the
+# demo's CMS-838 has a line), an MSP double primary, a crossover, a re-coded line priced as billed.
+MIXED_PACK = Pack((("drg", "duplicate"), ("msp", "employer"), ("crossover", "patient_paid"),
+                   ("recoded", "priced_as_billed")), 300, 2027,
+                  "About 300 claims mixing every situation at the rates of MIX, after a Medicare inpatient stay "
+                  "paid twice, an MSP double primary, a Medicare crossover and a re-coded line priced as billed.",
                   "Each finding is listed with the situation that produced it (note).")
 
 # Relative rates of each situation per placement in a mixed world.

@@ -111,7 +111,7 @@ def test_every_readme_command_runs_as_written_on_the_demo_database(tmp_path: Pat
     # Each did something on the demo data, not merely exit 0.
     assert "0 checks" not in outputs["refunds batch"] and "1 checks" in outputs["refunds batch"]
     assert "1 refunds recorded" in outputs["refunds post"]
-    assert (tmp_path / "refund-10.pdf").read_bytes().startswith(b"%PDF")
+    assert (tmp_path / "refund-14.pdf").read_bytes().startswith(b"%PDF")
     assert (tmp_path / "void.837").read_bytes().startswith(b"ISA")
     report = "\n".join(page.extract_text() for page in PdfReader(tmp_path / "cms838.pdf").pages)
     assert "not configured" not in report, report

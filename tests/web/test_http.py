@@ -203,9 +203,9 @@ def test_queue_pages(engine, as_user, monkeypatch) -> None:  # type: ignore[no-u
 
 
 def test_detail_shows_claim_ledger_segments_read_from_the_store(as_user) -> None:  # type: ignore[no-untyped-def]
-    page = as_user("rita").get("/findings/1").get_data(as_text=True)
-    assert "PCN0680002" in page and "71046:26" in page
-    assert "<code>CLP*PCN0680002*" in page  # from the store's copy of the 835, at the stored byte offset
+    page = as_user("rita").get("/findings/4").get_data(as_text=True)  # a re-coded line paid above what was owed
+    assert "PCN0680004" in page and "99203" in page
+    assert "<code>CLP*PCN0680004*" in page  # from the store's copy of the 835, at the stored byte offset
     assert "Ledger" in page and "payment" in page
     assert as_user("rita").get("/findings/99999").status_code == 404
 
