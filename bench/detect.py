@@ -1,11 +1,12 @@
 """Benchmark: detect over a generated world (default 100,000 claims) on SQLite.
 
 Generates the world with edi_engine.simulate.generate_world (falls back to tests/store/world.py
-while the simulator is not installed), ingests it through the store's ingest and imports, then
-times `detect` twice (first run, then the idempotent re-run, incremental since issue 14) and prints
-wall and CPU time and peak RSS. With --new-claims N it holds back the world's latest 835s (N claims
-or more), ingests them after those runs and times the incremental run they cause, then checks that
-a --full run over the same store finds nothing to change.
+while the simulator is not installed), ingests it through the store's ingest and imports (the
+world's provider refund checks posted in steps at their issue dates, as simulate.replay.load_pack
+does), then times `detect` twice (first run, then the idempotent re-run, incremental since issue 14)
+and prints wall and CPU time and peak RSS. With --new-claims N it holds back the world's latest 835s
+(N claims or more), ingests them after those runs and times the incremental run they cause, then
+checks that a --full run over the same store finds nothing to change.
 With --compare it also compares the findings with the world's expected.json (a measurement
 only: the engine never reads it).
 
@@ -21,6 +22,7 @@ from __future__ import annotations
 
 import argparse
 import resource
+import shutil
 import sys
 import tempfile
 import time
@@ -29,8 +31,8 @@ from pathlib import Path
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
 from edi_engine.rules import detect, list_findings  # noqa: E402
+from edi_engine.simulate.replay import load_pack  # noqa: E402
 from edi_engine.store import open_store  # noqa: E402
-from edi_engine.store.packs import load_folder  # noqa: E402
 
 
 def _rss_mb() -> float:
@@ -84,7 +86,12 @@ def main() -> None:
     engine = open_store(f"sqlite:///{db}")
     held = _hold_back(world, args.new_claims) if args.new_claims else []
     t = time.perf_counter()
-    load_folder(engine, world)
+    steps = work / "steps"
+    shutil.rmtree(steps, ignore_errors=True)
+    steps.mkdir()
+    # every file and CSV; with the world's refunds.csv, in steps at each refund's issue date (the
+    # provider's refund checks are postings made between remittances), detecting only their claims
+    load_pack(engine, world, steps, as_of=args.as_of, final_detect=False)
     print(f"ingest: {time.perf_counter() - t:.1f}s"
           + (f" (held back: {len(held)} 835s of {args.new_claims}+ claims)" if held else ""), flush=True)
     rss0 = _rss_mb()

@@ -47,9 +47,9 @@ def replay_cmd(pack: str, update: bool, as_of: str | None) -> None:
         sys.exit(1)
 
 
-# The day after the bundled pack's last check (2025-02-17): the demo reads as the office would that
+# The day after the bundled pack's last check (2025-02-18): the demo reads as the office would that
 # day. Run as of today, every credit of the 2024 pack would be identified two years late.
-DEMO_AS_OF = "2025-02-18"
+DEMO_AS_OF = "2025-02-19"
 
 
 @main.command("demo")

@@ -17,13 +17,15 @@ Pack layout (one flat directory; every name is fixed except the X12 files'):
       patient_payments.csv        claim_id,payment_date,amount,method,reference (when any)
       fee_schedule.csv            payer_id,procedure_code,modifier,allowed_amount,effective_from,effective_to
       payer_aliases.csv           alias,payer_id (835 N1*PR N104 -> 837 2010BB NM109), when an aliased payer paid
+      refunds.csv                 the provider's refund checks (the issued-checks register), when any
       expected.json               the ground truth (format: expected.py)
       README.md                   what the scenario is and why those findings
 
 File names sort chronologically; ingest order must not matter anyway. To replay a pack: ingest
 every *.837 and *.835, import patient_payments.csv and fee_schedule.csv, add each row of
 payer_aliases.csv as a payer alias, run detection, compare with `load_expected(DIR /
-"expected.json")` through `compare`.
+"expected.json")` through `compare`; a pack with refunds.csv loads in steps at its checks' issue
+dates (`replay.load_pack`).
 
 Fee schedule rule (fees.py): allowed_amount is per unit; a line's contract allowed amount is
 allowed_amount x units, from the row whose modifier is one of the line's modifiers, else the row
@@ -31,7 +33,8 @@ with modifier '', effective on the service date.
 
 Public API:
 
-    generate_world(claims, seed, *, out=None, scenario=None, start=DEFAULT_START, chunk_claims=2000) -> World
+    generate_world(claims, seed, *, out=None, scenario=None, start=DEFAULT_START, chunk_claims=2000,
+                   mix=None, leading=()) -> World
     PACKS (name -> Pack), MIX (mixed rates), build_fixtures(root) (fixtures/ regenerated)
     Finding, ExpectedPack, load_expected(path), dump_expected(findings, path), dumps_expected, compare
 """

@@ -14,7 +14,7 @@ import sys
 from pathlib import Path
 
 from edi_engine.simulate import bank
-from edi_engine.simulate.packs import MIXED_PACK, PACKS
+from edi_engine.simulate.packs import MIXED_MIX, MIXED_PACK, PACKS
 from edi_engine.simulate.world import MemorySink, generate_world
 
 __all__ = ["MIXED", "build_fixtures", "expected_packs", "pack_contents"]
@@ -27,7 +27,7 @@ def pack_contents(name: str) -> dict[str, bytes]:
     """The files of pack `name` (a PACKS key or "mixed"), in memory."""
     sink = MemorySink()
     if name == MIXED:
-        generate_world(MIXED_PACK.claims, MIXED_PACK.seed, out=sink)
+        generate_world(MIXED_PACK.claims, MIXED_PACK.seed, out=sink, mix=MIXED_MIX, leading=MIXED_PACK.instances)
     elif name == bank.PACK:  # a world and its bank statement (simulate/bank.py)
         claims, seed, scenario = bank.PACK_WORLD
         generate_world(claims, seed, out=sink, scenario=scenario)

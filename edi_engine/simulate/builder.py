@@ -43,6 +43,7 @@ from edi_engine.simulate.model import (
     PlbItem,
     PriorPayment,
     Provider,
+    ProviderRefund,
     Submission,
     money,
 )
@@ -95,6 +96,8 @@ class Builder:
         self.events: dict[date, list[Event]] = defaultdict(list)
         self.findings: list[Finding] = []
         self.patient_payments: list[PatientPayment] = []
+        self.refunds: list[ProviderRefund] = []
+        self._check_seq = 5000
         self._pool: dict[tuple[str, str | None], list[Patient]] = defaultdict(list)
         self._busy: dict[int, set[date]] = defaultdict(set)
 
@@ -185,13 +188,19 @@ class Builder:
 
     def new_claim(self, patient: Patient, *, institutional: bool | None = None, n_lines: int | None = None,
                   claim_id: str | None = None, all_control_numbers: bool = False,
-                  provider: Provider | None = None) -> Claim:
-        """A claim of 1-6 distinct lines on one service date (837I: up to a 3-day stay)."""
+                  provider: Provider | None = None, inpatient: bool = False) -> Claim:
+        """A claim of 1-6 distinct lines on one service date (837I: up to a 3-day stay).
+
+        inpatient: an 837I inpatient stay (type of bill 11x) of 2-5 days, led by a room-and-board
+        line (revenue code 0120, no HCPCS) of one unit a day.
+        """
         rng = self.rng
         if institutional is None:
             institutional = patient.primary.payer.payer_id in self._institutional_payers \
                 or patient.primary.payer.payer_type == "medicare"
             institutional = institutional and rng.random() < 0.15
+        if inpatient:
+            institutional = True
         if provider is not None:
             institutional = provider.institutional
         provider = provider or self.provider_for(institutional)
@@ -202,6 +211,13 @@ class Builder:
         lines: list[Line] = []
         used: set[str] = set()
         stay = rng.randint(0, 2) if institutional else 0
+        if inpatient:
+            stay = rng.randint(2, 5)
+            control = f"{claim_id[3:]}01" if mode != "none" else ""
+            days = Decimal(stay)
+            lines.append(Line(1, "", (), days, money(Decimal(rng.randint(1800, 2600)) * days), first_day,
+                              control, "0120"))
+            n = max(n, 2)
         for _number in range(1, n + 1):
             if institutional:
                 revenue, code = rng.choice(INSTITUTIONAL_CODES)
@@ -219,9 +235,13 @@ class Builder:
                 control = f"{claim_id[3:]}{len(lines) + 1:02d}"
             lines.append(Line(len(lines) + 1, code, modifiers, units,
                               self.chargemaster.charge(code, modifiers, units), day, control, revenue))
+        if inpatient:  # the stay ends on its last day, whatever the other lines' dates
+            last = lines[-1]
+            lines[-1] = Line(last.number, last.procedure, last.modifiers, last.units, last.charge,
+                             first_day + timedelta(days=stay), last.control_number, last.revenue_code)
         diagnoses = tuple(rng.sample(_DIAGNOSES, rng.randint(1, 3)))
-        return Claim(claim_id, "I" if institutional else "P", provider, patient, tuple(lines), diagnoses,
-                     "13" if institutional else rng.choice(("11", "11", "11", "22")))
+        facility = ("11" if inpatient else "13") if institutional else rng.choice(("11", "11", "11", "22"))
+        return Claim(claim_id, "I" if institutional else "P", provider, patient, tuple(lines), diagnoses, facility)
 
     def _pick_code(self, lines: list[Line]) -> ProcedureCode:
         rng = self.rng
@@ -275,8 +295,11 @@ class Builder:
         self.events[day].append(event)
 
     def submit(self, claim: Claim, coverage: Coverage, day: date | None = None, *, sequence: str = "P",
-               prior: PriorPayment | None = None, other: Coverage | None = None) -> Submission:
-        submission = Submission(claim, coverage, sequence, day or self.today, prior, other)
+               prior: PriorPayment | None = None, other: Coverage | None = None, frequency: str = "1",
+               original_reference: str = "", note: str = "") -> Submission:
+        """An 837 claim; frequency 7 (replacement) or 8 (void) with REF*F8 = the payer's CLP07."""
+        submission = Submission(claim, coverage, sequence, day or self.today, prior, other, frequency,
+                                original_reference, note)
         self._at(submission.submitted, Event("submit", submission=submission))
         return submission
 
@@ -292,6 +315,13 @@ class Builder:
         payment = PatientPayment(claim.claim_id, day, money(amount), self.rng.choice(_PAYMENT_METHODS), self.receipt())
         self.patient_payments.append(payment)
         return payment
+
+    def refund(self, category: str, claim: Claim, payer: Payer, amount: Decimal, day: date) -> ProviderRefund:
+        """The provider's own refund check for the finding (category, claim, payer), issued on `day`."""
+        self._check_seq += 1
+        refund = ProviderRefund(category, claim.claim_id, payer, money(amount), str(self._check_seq), day)
+        self.refunds.append(refund)
+        return refund
 
     def finding(self, category: str, claim: Claim | str, payer: Payer, amount: Decimal, refund_to: str, *,
                 status: str = "open", line: Line | None = None, note: str = "") -> None:

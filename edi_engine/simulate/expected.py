@@ -16,9 +16,10 @@ Only "findings" is required. Each finding has:
 
 - category: duplicate_payment | payer_overpayment | cob_overpayment | patient_overpayment |
   unmatched_payment | era_without_deposit | deposit_without_era | remittance_conflict |
-  msp_overpayment | pending_recoupment | cob_secondary_allowable (unbalanced_remittance is never
-  generated: every generated 835 balances; remittance_conflict, msp_overpayment, pending_recoupment and
-  cob_secondary_allowable only in hand-made packs);
+  msp_overpayment | pending_recoupment | cob_secondary_allowable | voided_claim_paid |
+  voided_claim_patient_paid | double_recovery (unbalanced_remittance is never generated: every
+  generated 835 balances; remittance_conflict, cob_secondary_allowable and a pending_recoupment
+  forwarded by PLB FB only in hand-made packs);
 - claim_id: CLM01 (= CLP01; for unmatched_payment the CLP01 that matches no claim); "" for the
   deposit findings, remittance_conflict and a forwarded balance (pending_recoupment under a PLB FB
   identifier that is no CLP07), which concern a payment, a deposit or a remittance, not a
@@ -28,10 +29,11 @@ Only "findings" is required. Each finding has:
 - amount: a string with exactly two decimals;
 - refund_to: payer | patient | offset, or null for a finding that is no refund (unmatched_payment,
   unbalanced_remittance, the deposit findings, remittance_conflict, pending_recoupment,
-  cob_secondary_allowable: unapplied cash, data quality, a remittance held for review, money the payer
-  takes back itself or a payment a contract may allow; "none" in
-  `Finding.refund_to`; "" reads as null);
-- status: open | resolved (resolved: a later remittance recovered the credit);
+  cob_secondary_allowable, double_recovery: unapplied cash, data quality, a remittance held for
+  review, money the payer takes back itself, a payment a contract may allow, or money the payer owes
+  the provider; "none" in `Finding.refund_to`; "" reads as null);
+- status: open | resolved (resolved: a later remittance recovered the credit) | refunded (the
+  provider's own check in the pack's refunds.csv repaid it);
 - line (optional, not compared): REF*6R of the line, else its LX number, for line-level findings;
 - note (optional, not compared): why the generator expects it.
 

@@ -17,6 +17,7 @@ from decimal import ROUND_HALF_UP, Decimal
 __all__ = [
     "Adj",
     "Claim",
+    "ClaimLevel",
     "ClaimResult",
     "Coverage",
     "Line",
@@ -28,6 +29,7 @@ __all__ = [
     "PlbItem",
     "PriorPayment",
     "Provider",
+    "ProviderRefund",
     "Submission",
     "ZERO",
     "money",
@@ -158,6 +160,7 @@ class LineResult:
     adjustments: tuple[Adj, ...]
     allowed: Decimal | None = None  # AMT*B6
     charge_sign: int = 1  # -1 on a reversal: SVC02 negated
+    procedure: str = ""  # SVC01-2 when the payer adjudicated another code (SVC06 = the line's own)
 
     @property
     def charge(self) -> Decimal:
@@ -184,6 +187,10 @@ class ClaimResult:
     lines: tuple[LineResult, ...]
     remarks: tuple[str, ...] = ()  # MOA03.. remark codes
     received: date | None = None  # DTM*050
+    # A claim-level adjudication (an institutional part, a DRG payment): no SVC, CLP03 and CLP04
+    # given, CLP03 - CLP04 = the claim-level CAS.
+    level: ClaimLevel | None = None
+    crossover: Coverage | None = None  # NM1*TT: the payer Medicare forwarded the claim to (CLP02 19)
 
     @property
     def payer(self) -> Payer:
@@ -191,14 +198,20 @@ class ClaimResult:
 
     @property
     def charge(self) -> Decimal:  # CLP03
+        if self.level is not None:
+            return self.level.charge
         return sum((r.charge for r in self.lines), ZERO)
 
     @property
     def paid(self) -> Decimal:  # CLP04
+        if self.level is not None:
+            return self.level.paid
         return sum((r.paid for r in self.lines), ZERO)
 
     @property
     def patient_responsibility(self) -> Decimal:  # CLP05
+        if self.level is not None:
+            return sum((a.amount for a in self.level.adjustments if a.group == "PR"), ZERO)
         return sum((r.patient_responsibility for r in self.lines), ZERO)
 
     @property
@@ -207,7 +220,26 @@ class ClaimResult:
 
     def reversal(self) -> ClaimResult:
         """CLP02 22: the same CLP07, every amount negated with the same group and reason codes."""
-        return replace(self, status="22", lines=tuple(r.negated() for r in self.lines), remarks=())
+        level = None if self.level is None else self.level.negated()
+        return replace(self, status="22", lines=tuple(r.negated() for r in self.lines), remarks=(), level=level,
+                       crossover=None)
+
+
+@dataclass(frozen=True, slots=True)
+class ClaimLevel:
+    """The claim-level amounts of a CLP without service lines: a split part or a DRG/case-rate payment."""
+
+    charge: Decimal  # CLP03
+    paid: Decimal  # CLP04
+    adjustments: tuple[Adj, ...]  # 2100 CAS: CLP03 - CLP04 = their sum
+    period: tuple[date, date]  # DTM*232/233
+    drg: str = ""  # CLP11
+    weight: Decimal | None = None  # CLP12
+    inpatient: tuple[str, ...] | None = None  # MIA
+
+    def negated(self) -> ClaimLevel:
+        return replace(self, charge=-self.charge, paid=-self.paid,
+                       adjustments=tuple(Adj(a.group, a.reason, -a.amount) for a in self.adjustments))
 
 
 @dataclass(frozen=True, slots=True)
@@ -228,6 +260,9 @@ class Submission:
     submitted: date
     prior: PriorPayment | None = None  # set on a secondary submission
     other: Coverage | None = None  # the other payer's coverage (2320/2330) when there is one
+    frequency: str = "1"  # CLM05-3: 1 original, 7 replacement, 8 void
+    original_reference: str = ""  # REF*F8: the payer's CLP07 of the claim replaced or voided
+    note: str = ""  # NTE*ADD: why (on a replacement or void)
 
 
 @dataclass(frozen=True, slots=True)
@@ -244,3 +279,15 @@ class PatientPayment:
     amount: Decimal
     method: str
     reference: str
+
+
+@dataclass(frozen=True, slots=True)
+class ProviderRefund:
+    """A refund check the provider sent for a finding: one row of the pack's refunds.csv register."""
+
+    category: str
+    claim_id: str
+    payer: Payer
+    amount: Decimal
+    number: str  # the check number
+    issued: date

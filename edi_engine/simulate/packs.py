@@ -13,7 +13,7 @@ from dataclasses import dataclass
 
 from edi_engine.simulate.expected import Finding
 
-__all__ = ["MIX", "MIXED_PACK", "PACKS", "Pack", "readme"]
+__all__ = ["MIX", "MIXED_MIX", "MIXED_PACK", "PACKS", "Pack", "readme"]
 
 
 @dataclass(frozen=True, slots=True)
@@ -96,7 +96,13 @@ PACKS: dict[str, Pack] = {
         "One open duplicate_payment under the canonical payer id PPN04."),
 }
 
-MIXED_PACK = Pack((), 300, 2027, "About 300 claims mixing every situation at the rates of MIX.",
+# The demo pack: MIX, after a few issue-11 situations it must show whatever the draw: a Medicare
+# Part A inpatient stay paid twice (an open credit on an 837I Medicare fee-for-service claim, so the
+# demo's CMS-838 has a line), an MSP double primary, a crossover, a re-coded line priced as billed.
+MIXED_PACK = Pack((("drg", "duplicate"), ("msp", "employer"), ("crossover", "patient_paid"),
+                   ("recoded", "priced_as_billed")), 300, 2027,
+                  "About 300 claims mixing every situation at the rates of MIX, after a Medicare inpatient stay "
+                  "paid twice, an MSP double primary, a Medicare crossover and a re-coded line priced as billed.",
                   "Each finding is listed with the situation that produced it (note).")
 
 # Relative rates of each situation per placement in a mixed world.
@@ -105,7 +111,15 @@ MIX: dict[str, float] = {
     "reversal_repayment": 1.5, "reversal_only": 0.8, "cob_correct": 3.0,
     "duplicate_payment": 2.0, "duplicate_reversed": 0.8, "duplicate_recouped": 0.8,
     "payer_overpayment": 3.0, "cob_overpayment": 1.5, "patient_overpayment": 3.0, "unmatched_payment": 0.8,
+    # how payers really pay (issue 11): traps and credits the hand-written packs show one by one
+    "split_institutional": 0.6, "void": 0.8, "replacement": 0.8, "crossover": 1.0, "msp": 0.5, "drg": 0.8,
+    "recoded": 1.0, "deferred_recoupment": 0.8, "provider_refund": 0.5,
 }
+
+# The demo pack's mix: MIX without the provider's own refund checks. The demo loads the pack as
+# an office ingests its files (no refunds.csv register to post); the README's day then approves and
+# refunds findings itself.
+MIXED_MIX: dict[str, float] = {name: rate for name, rate in MIX.items() if name != "provider_refund"}
 
 
 def readme(scenario: str | None, seed: int, claims: int, findings: Sequence[Finding]) -> str:

@@ -112,7 +112,8 @@ def _lines(s: Submission) -> tuple[m837.ServiceLine, ...]:
                 adjustments=tuple(m837.Adjustment(a.group, a.reason, a.amount) for a in r.adjustments),
                 adjudication_date=s.prior.adjudicated),)
         out.append(m837.ServiceLine(
-            line.number, line.charge, "HC", line.procedure, line.modifiers, revenue_code=line.revenue_code,
+            line.number, line.charge, "HC" if line.procedure else "", line.procedure, line.modifiers,
+            revenue_code=line.revenue_code,
             unit_basis="UN", units=line.units, place_of_service="" if claim.variant == "I" else "",
             diagnosis_pointers=("1",) if claim.variant == "P" else (),
             dates=(("472", line.service_date, line.service_date),),
@@ -133,16 +134,23 @@ def _claim837(s: Submission, ctx: _Context) -> m837.Claim837:
         hi = ((("ABK", dx[0]),) + tuple(("ABF", d) for d in dx[1:]),)
     statement = (f"{claim.service_from:%Y%m%d}-{claim.service_to:%Y%m%d}",)
     other = _other_payer(s)
+    inpatient = institutional and claim.facility == "11"
+    date_texts: tuple[tuple[str, str, str], ...] = ()
+    if institutional:  # RD8 even for one day; an inpatient stay also has its admission (DTP*435)
+        date_texts = (("434", "RD8", statement[0]),)
+        if inpatient:
+            date_texts += (("435", "DT", f"{claim.service_from:%Y%m%d}0800"),)
     return m837.Claim837(
-        claim.variant, claim.claim_id, claim.charge, claim.facility, "A" if institutional else "B", "1",
+        claim.variant, claim.claim_id, claim.charge, claim.facility, "A" if institutional else "B", s.frequency,
         provider_signature="" if institutional else "Y", assignment="A", benefits_assignment="Y",
         release_of_information="Y", billing_provider=ctx.provider(claim.provider), subscriber=subscriber,
         payer=_payer_party(s.coverage.payer), patient=patient,
-        date_texts=(("434", "RD8", statement[0]),) if institutional else (),  # RD8 even for one day
-        hi=hi, cl1=("1", "1", "01") if institutional else None,
+        original_reference=s.original_reference, date_texts=date_texts, hi=hi,
+        cl1=("1", "1", "01") if institutional else None,
         providers=((m837.Party("71", "1", "WELBY", "MARCUS", id_qualifier="XX", id="1234567893"),)
                    if institutional else ()),
         other_payers=(other,) if other is not None else (),
+        other_segments=(("NTE", "ADD", s.note),) if s.note else (),
         lines=_lines(s))
 
 
@@ -178,20 +186,34 @@ def _claim_payment(r: ClaimResult) -> m835.ClaimPayment:
     services = []
     for lr in r.lines:
         line = lr.line
+        recoded = bool(lr.procedure) and lr.procedure != line.procedure
         services.append(m835.ServicePayment(
-            "HC", line.procedure, line.modifiers, lr.charge, lr.paid, revenue_code=line.revenue_code,
-            units_paid=line.units if line.units != 1 else None,
+            "HC", lr.procedure if recoded else line.procedure, line.modifiers, lr.charge, lr.paid,
+            revenue_code=line.revenue_code, units_paid=line.units if line.units != 1 else None,
+            submitted_procedure=m835.Procedure("HC", line.procedure, line.modifiers) if recoded else None,
             service_date_from=line.service_date, service_date_to=line.service_date,
             adjustments=tuple(m835.Adjustment(a.group, a.reason, a.amount) for a in lr.adjustments),
             line_control_number=line.control_number,
             amounts=(("B6", lr.allowed),) if lr.allowed is not None else ()))
     institutional = claim.variant == "I"
+    level = r.level
+    period = level.period if level is not None else (claim.service_from, claim.service_to)
+    crossover = None
+    if r.crossover is not None:
+        # NM109: the crossover carrier's COBA id (an illustrative 5-digit id per payer)
+        crossover = m835.Party("TT", r.crossover.payer.name, id_qualifier="PI", id=f"3{r.crossover.payer.tin[-4:]}",
+                               entity_type="2")
     return m835.ClaimPayment(
         claim.claim_id, r.status, r.charge, r.paid, r.patient_responsibility, r.payer.remit_filing_indicator,
-        r.control_number, claim.facility, "1", patient=patient, insured=insured,
+        r.control_number, claim.facility, "1", drg_code=level.drg if level is not None else "",
+        drg_weight=level.weight if level is not None else None,
+        adjustments=tuple(m835.Adjustment(a.group, a.reason, a.amount) for a in level.adjustments)
+        if level is not None else (),
+        patient=patient, insured=insured, crossover_carrier=crossover,
+        inpatient=level.inpatient if level is not None else None,
         outpatient=("", "", *r.remarks) if r.remarks else None,
-        statement_from=claim.service_from if institutional else None,
-        statement_to=claim.service_to if institutional else None,
+        statement_from=period[0] if institutional else None,
+        statement_to=period[1] if institutional else None,
         received_date=r.received, services=tuple(services), header_number=_HEADER_NUMBER)
 
 

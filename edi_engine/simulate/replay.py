@@ -19,11 +19,12 @@ from edi_engine.simulate.expected import Comparison, Finding, compare, dump_expe
 if TYPE_CHECKING:
     from sqlalchemy.engine import Engine
 
-__all__ = ["REFUNDS", "ReplayResult", "actual_findings", "replay"]
+__all__ = ["REFUNDS", "ReplayResult", "actual_findings", "load_pack", "replay"]
 
 # A pack's refund checks: the issued-checks register (outputs/refunds.py) of refunds the provider
-# sent, by category, claim and payer. The pack then replays in two steps: the files dated (by their
-# YYYYMMDD- name) up to the first check, detect and the refunds; then the rest and detect again.
+# sent, by category, claim and payer. The pack then replays in steps (load_pack): the files dated
+# (by their YYYYMMDD- name) up to each check's issue date, detect and the refunds; then the rest and
+# detect again.
 REFUNDS = "refunds.csv"
 
 
@@ -50,9 +51,7 @@ def actual_findings(engine: object) -> tuple[Finding, ...]:
 
 def replay(pack: str | Path, *, as_of: date | str | None = None, update: bool = False) -> ReplayResult:
     """Replay `pack` in a temporary SQLite database; with update, rewrite its expected.json."""
-    from edi_engine.rules import detect
     from edi_engine.store import open_store
-    from edi_engine.store.packs import load_folder
 
     pack = Path(pack)
     expected_path = pack / "expected.json"
@@ -64,12 +63,9 @@ def replay(pack: str | Path, *, as_of: date | str | None = None, update: bool = 
         rules = pack / "rules.toml"  # a pack's own rule pack over the default, when the point needs one
         rules_path = str(rules) if rules.is_file() else None
         try:
-            if (pack / REFUNDS).is_file():
-                failed = _replay_with_refunds(engine, pack, Path(tmp), as_of, rules_path)
-            else:
-                loaded = load_folder(engine, pack)
-                detect(engine, as_of=as_of, rules_path=rules_path)
-                failed = tuple(r.file for r in loaded.ingest.results if not r.ok)
+            work = Path(tmp) / "steps"
+            work.mkdir()
+            failed = load_pack(engine, pack, work, as_of=as_of, rules_path=rules_path)
             actual = actual_findings(engine)
         finally:
             engine.dispose()
@@ -80,9 +76,27 @@ def replay(pack: str | Path, *, as_of: date | str | None = None, update: bool = 
     return ReplayResult(pack, compare(expected.findings, actual), actual, expected.findings, failed)
 
 
-def _replay_with_refunds(engine: Engine, pack: Path, tmp: Path, as_of: date | str | None,
-                         rules_path: str | None) -> tuple[str, ...]:
+def _stamp(name: str) -> date | None:
+    """The date a pack file's YYYYMMDD- name carries, if any."""
+    stamp = name[:8]
+    if len(name) > 8 and name[8] == "-" and stamp.isdigit():
+        return date(int(stamp[:4]), int(stamp[4:6]), int(stamp[6:]))
+    return None
+
+
+def load_pack(engine: Engine, pack: Path, work: Path, *, as_of: date | str | None = None,
+              rules_path: str | None = None, final_detect: bool = True) -> tuple[str, ...]:
+    """Load `pack` into `engine` and detect, as the office lived it; returns the files that failed.
+
+    Without refunds.csv: every file, then detect. With it (the provider's refund checks), in steps,
+    one per issue date of its rows: the dated files and patient payments up to that date, detect
+    the rows' claims as of that date, approve the findings the checks repay and post the rows;
+    then the rest (and any bank deposits) and detect over everything. `work`: an empty folder for
+    the steps' copies. final_detect False leaves the last detect to the caller (bench/detect.py
+    times it).
+    """
     import csv
+    import io
     import shutil
 
     from edi_engine.outputs import decide
@@ -90,28 +104,66 @@ def _replay_with_refunds(engine: Engine, pack: Path, tmp: Path, as_of: date | st
     from edi_engine.rules import detect, list_findings
     from edi_engine.store.packs import load_folder
 
+    if not (pack / REFUNDS).is_file():
+        loaded = load_folder(engine, pack)
+        if final_detect:
+            detect(engine, as_of=as_of, rules_path=rules_path)
+        return tuple(r.file for r in loaded.ingest.results if not r.ok)
     with (pack / REFUNDS).open(newline="", encoding="utf-8") as fh:
-        rows = list(csv.DictReader(fh))
-    first = min(date.fromisoformat(r["issue_date"]) for r in rows)
-    before, after = tmp / "before", tmp / "after"
-    before.mkdir()
-    after.mkdir()
-    for f in sorted(pack.iterdir()):
-        if f.name in (REFUNDS, "expected.json", "README.md") or not f.is_file():
-            continue
-        stamp = f.name[:8]
-        later = stamp.isdigit() and date(int(stamp[:4]), int(stamp[4:6]), int(stamp[6:])) > first
-        shutil.copy(f, (after if later else before) / f.name)
-    loaded = [load_folder(engine, before)]
-    detect(engine, as_of=first, rules_path=rules_path)
-    with engine.connect() as conn:
-        found = list_findings(conn, "open")
-    for r in rows:  # a refund the provider sent was approved first
-        for finding in found:
-            if (finding.category, finding.claim_id, finding.payer_id or "") == (r["category"], r["claim_id"],
-                                                                                 r["payer_id"]):
-                decide(engine, finding.id, "approve", by="replay", note="refunded in the pack")
-    post_issued(engine, pack / REFUNDS, by="replay", today=first)
-    loaded.append(load_folder(engine, after))
-    detect(engine, as_of=as_of, rules_path=rules_path)
-    return tuple(r.file for load in loaded for r in load.ingest.results if not r.ok)
+        reader = csv.DictReader(fh)
+        header, rows = list(reader.fieldnames or ()), list(reader)
+    days = sorted({date.fromisoformat(r["issue_date"]) for r in rows})
+    payments_header: list[str] = []
+    payments: list[dict[str, str]] = []
+    if (pack / "patient_payments.csv").is_file():
+        with (pack / "patient_payments.csv").open(newline="", encoding="utf-8") as fh:
+            reader = csv.DictReader(fh)
+            payments_header, payments = list(reader.fieldnames or ()), list(reader)
+    dated = [f for f in sorted(pack.iterdir()) if f.is_file() and _stamp(f.name) is not None]
+    first_only = ("fee_schedule.csv", "payer_aliases.csv")
+    last_only = ("deposits.csv",)
+
+    def table(path: Path, columns: list[str], table_rows: list[dict[str, str]]) -> None:
+        out = io.StringIO()
+        writer = csv.DictWriter(out, columns, lineterminator="\n")
+        writer.writeheader()
+        writer.writerows(table_rows)
+        path.write_text(out.getvalue(), encoding="utf-8")
+
+    failed: list[str] = []
+    done: set[str] = set()
+    for i, day in enumerate([*days, None]):
+        stage = work / f"step-{i:03d}"
+        stage.mkdir()
+        for f in dated:
+            stamp = _stamp(f.name)
+            if f.name not in done and (day is None or (stamp is not None and stamp <= day)):
+                shutil.copy(f, stage / f.name)
+                done.add(f.name)
+        for f in sorted(pack.iterdir()):
+            if f.is_file() and _stamp(f.name) is None and (
+                    (i == 0 and f.name in first_only)
+                    or (day is None and (f.name in last_only or f.suffix == ".bai2"))):
+                shutil.copy(f, stage / f.name)
+        due = [r for r in payments if day is None or date.fromisoformat(r["payment_date"]) <= day]
+        payments = [r for r in payments if r not in due]
+        if due:
+            table(stage / "patient_payments.csv", payments_header, due)
+        loaded = load_folder(engine, stage)
+        failed += [r.file for r in loaded.ingest.results if not r.ok]
+        if day is None:
+            break
+        group = [r for r in rows if date.fromisoformat(r["issue_date"]) == day]
+        detect(engine, as_of=day, rules_path=rules_path, only=sorted({r["claim_id"] for r in group}))
+        with engine.connect() as conn:
+            found = list_findings(conn, "open")
+        for r in group:  # a refund the provider sent was approved first
+            for finding in found:
+                if (finding.category, finding.claim_id, finding.payer_id or "") == (r["category"], r["claim_id"],
+                                                                                     r["payer_id"]):
+                    decide(engine, finding.id, "approve", by="replay", note="refunded in the pack")
+        table(stage / REFUNDS, header, group)
+        post_issued(engine, stage / REFUNDS, by="replay", today=day)
+    if final_detect:
+        detect(engine, as_of=as_of, rules_path=rules_path)
+    return tuple(failed)

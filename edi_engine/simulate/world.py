@@ -29,13 +29,16 @@ from edi_engine.simulate.expected import Finding, dumps_expected
 from edi_engine.simulate.model import ClaimResult, Payer, PlbItem, Provider, Submission
 from edi_engine.simulate.packs import MIX, PACKS, readme
 from edi_engine.simulate.render import SUBMITTER_ID, render_835, render_837
-from edi_engine.simulate.scenarios import run_scenario
+from edi_engine.simulate.scenarios import SCENARIOS, run_scenario
 
 __all__ = ["DEFAULT_START", "DirectorySink", "MemorySink", "Sink", "World", "generate_world"]
 
 DEFAULT_START = date(2024, 10, 1)
 _BATCH_DAYS = 6
 PATIENT_PAYMENT_COLUMNS = ("claim_id", "payment_date", "amount", "method", "reference")
+REFUNDS = "refunds.csv"  # the provider's issued refund checks (outputs/refunds.py REGISTER_COLUMNS)
+REFUND_COLUMNS = ("finding_id", "category", "claim_id", "payer_id", "payee", "payee_name", "amount", "method",
+                  "number", "issue_date")
 
 
 class Sink(Protocol):
@@ -70,6 +73,7 @@ class World:
     findings: tuple[Finding, ...]
     counts: Mapping[str, int] = field(default_factory=dict)
     contents: Mapping[str, bytes] | None = None  # when generated in memory
+    situations: Mapping[str, int] = field(default_factory=dict)  # "scenario:variant" -> times placed
 
 
 @dataclass
@@ -138,12 +142,15 @@ def _span_days(claims: int) -> int:
 
 
 def generate_world(claims: int, seed: int, *, out: str | Path | Sink | None = None, scenario: str | None = None,
-                   start: date = DEFAULT_START, chunk_claims: int = 2000) -> World:
+                   start: date = DEFAULT_START, chunk_claims: int = 2000,
+                   mix: Mapping[str, float] | None = None, leading: Sequence[tuple[str, str]] = ()) -> World:
     """Generate a world of about `claims` claims (scenarios may add up to three more) and write it.
 
     `out`: a directory (created), a Sink, or None to keep the files in memory (World.contents).
     `scenario`: a pack name of packs.PACKS: its situations on the first day, then normal claims;
-    None mixes every situation at the rates of packs.MIX. Also writes patient_payments.csv (when
+    None mixes every situation at the rates of `mix` (default packs.MIX; a property test may weigh
+    some situations up to see them at volume), after the (scenario, variant) situations of
+    `leading` on the first day (the demo pack's guaranteed cases). Also writes patient_payments.csv (when
     any), fee_schedule.csv, payer_aliases.csv (when an aliased payer remitted), expected.json and
     README.md.
     """
@@ -165,12 +172,22 @@ def generate_world(claims: int, seed: int, *, out: str | Path | Sink | None = No
     years = range(start.year, (start + timedelta(days=span + 30)).year + 1)
     b = Builder(seed, start, years)
     w = _Writer(b, sink, chunk_claims)
-    pending = list(PACKS[scenario].instances) if scenario is not None else []
+    pending = list(PACKS[scenario].instances) if scenario is not None else list(leading)
     per_day = math.ceil(claims / span)
-    names = sorted(MIX)
-    weights = [MIX[n] for n in names]
+    rates = MIX if mix is None else mix
+    unknown = sorted(set(rates) - set(SCENARIOS))
+    if unknown:
+        raise UsageError(f"unknown situations in the mix: {', '.join(unknown)}")
+    names = sorted(n for n in rates if rates[n] > 0)
+    weights = [rates[n] for n in names]
     day = start
     last_check = start
+    placed: dict[str, int] = {}
+
+    def place(name: str, variant: str | None = None) -> None:
+        chosen = run_scenario(b, name, variant)
+        placed[f"{name}:{chosen}"] = placed.get(f"{name}:{chosen}", 0) + 1
+
     while b.claims_made < claims or b.events:
         b.today = day
         for _ in range(per_day):
@@ -178,11 +195,11 @@ def generate_world(claims: int, seed: int, *, out: str | Path | Sink | None = No
                 break
             if pending:
                 name, variant = pending.pop(0)
-                run_scenario(b, name, variant)
+                place(name, variant)
             elif scenario is not None:
-                run_scenario(b, "normal", "")
+                place("normal", "")
             else:
-                run_scenario(b, b.rng.choices(names, weights)[0])
+                place(b.rng.choices(names, weights)[0])
         checks: dict[tuple[str, str], _Check] = {}
         for event in b.events.pop(day, []):
             if event.kind == "submit":
@@ -215,10 +232,10 @@ def generate_world(claims: int, seed: int, *, out: str | Path | Sink | None = No
     w._write("README.md", readme(scenario, seed, claims, findings).encode("utf-8"))
     counts = dict(w.counts, claims=b.claims_made, patient_payments=len(b.patient_payments), findings=len(findings))
     return World(seed, b.claims_made, scenario, start, last_check, tuple(w.files), findings, counts,
-                 memory.files if memory is not None else None)
+                 memory.files if memory is not None else None, dict(sorted(placed.items())))
 
 
-def _csv(header: tuple[str, ...], rows: Sequence[tuple[str, ...]]) -> bytes:
+def _csv(header: tuple[str, ...], rows: Sequence[Sequence[str]]) -> bytes:
     out = io.StringIO()
     writer = csv.writer(out, lineterminator="\n")
     writer.writerow(header)
@@ -233,5 +250,9 @@ def _write_tables(b: Builder, w: _Writer) -> None:
         rows.sort(key=lambda r: (r[1], r[0], r[4]))
         w._write("patient_payments.csv", _csv(PATIENT_PAYMENT_COLUMNS, rows))
     w._write("fee_schedule.csv", b.fees.to_csv())
+    if b.refunds:  # the provider's issued refund checks, in the register `refunds post` reads
+        register = [("", r.category, r.claim_id, r.payer.payer_id, "payer", r.payer.name, f"{r.amount:.2f}", "check",
+                 r.number, r.issued.isoformat()) for r in sorted(b.refunds, key=lambda r: (r.issued, r.number))]
+        w._write(REFUNDS, _csv(REFUND_COLUMNS, register))
     if w.aliased:
         w._write("payer_aliases.csv", _csv(("alias", "payer_id"), sorted(w.aliased.items())))

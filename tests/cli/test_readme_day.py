@@ -111,8 +111,11 @@ def test_every_readme_command_runs_as_written_on_the_demo_database(tmp_path: Pat
     # Each did something on the demo data, not merely exit 0.
     assert "0 checks" not in outputs["refunds batch"] and "1 checks" in outputs["refunds batch"]
     assert "1 refunds recorded" in outputs["refunds post"]
-    assert (tmp_path / "refund-7.pdf").read_bytes().startswith(b"%PDF")
+    assert (tmp_path / "refund-14.pdf").read_bytes().startswith(b"%PDF")
     assert (tmp_path / "void.837").read_bytes().startswith(b"ISA")
     report = "\n".join(page.extract_text() for page in PdfReader(tmp_path / "cms838.pdf").pages)
     assert "not configured" not in report, report
+    # the demo pack holds open credits on Medicare Part A inpatient claims (837I): the report lists them
+    assert "no lines" not in report, report
+    assert re.search(r"\b[1-9]\d* lines?\b", report) and re.search(r"\b111\b", report), report  # TOB 111
     assert "imported" in outputs["import deposits"]

@@ -15,7 +15,7 @@ from edi_engine.store import imports, open_store, payers
 from edi_engine.store.ingest import ingest_paths
 
 FIXTURES = Path(__file__).resolve().parents[2] / "fixtures"
-AS_OF = "2025-02-18"  # the day after the mixed world's last check: no credit is identified before its money came
+AS_OF = "2025-02-19"  # the day after the mixed world's last check: no credit is identified before its money came
 
 
 def load_pack(engine: Engine, folder: Path) -> None:

@@ -12,7 +12,7 @@ from sqlalchemy import text
 
 from edi_engine.ledger import analyse, build_postings, credit, iter_accounts, load_store_facts, match_account
 from edi_engine.outputs import credit_balance_report, decide, reconcile_report, render_report
-from edi_engine.rules import list_findings
+from edi_engine.rules import categories, list_findings
 
 D = Decimal
 
@@ -47,7 +47,7 @@ def test_reconcile_ties_out_to_the_835s_and_the_ledger(pack_store) -> None:  # t
 
 def test_credit_balances_tie_out_to_findings_and_ledger(pack_store) -> None:  # type: ignore[no-untyped-def]
     engine = pack_store("mixed")
-    refund = ("duplicate_payment", "payer_overpayment", "cob_overpayment", "patient_overpayment")
+    refund = tuple(c.name for c in categories.all_categories() if c.refund)  # voids and MSP too
     with engine.connect() as conn:
         findings = [f for f in list_findings(conn, "all") if f.category in refund]
     open_ = [f for f in findings if f.status == "open"]
@@ -72,8 +72,8 @@ def test_credit_balances_tie_out_to_findings_and_ledger(pack_store) -> None:  # 
             view = analyse(account, match_account(account, facts), facts)
             payer_credit, patient_credit = credit(build_postings(view))
             mine = [f for f in open_ if f.claim_id == account.clm01]
-            assert sum(f.amount for f in mine if f.category != "patient_overpayment") <= D(payer_credit).scaleb(-2)
-            assert sum(f.amount for f in mine if f.category == "patient_overpayment") <= D(patient_credit).scaleb(-2)
+            assert sum(f.amount for f in mine if f.refund_to == "payer") <= D(payer_credit).scaleb(-2)
+            assert sum(f.amount for f in mine if f.refund_to != "payer") <= D(patient_credit).scaleb(-2)
     out = render_report(rows, "csv").decode()
     parsed = list(csv.DictReader(io.StringIO(out)))
     assert sum(D(r["total"]) for r in parsed) == expected

@@ -68,7 +68,7 @@ def test_fixture_packs_concatenated_have_the_same_verdicts() -> None:
 
 
 def _interchange(isa13: str) -> bytes:
-    data = (REPO / "fixtures" / "mixed" / "20241021-835-MCRB1-24102110117952.835").read_bytes().rstrip()
+    data = (REPO / "fixtures" / "mixed" / "20241021-835-MCRB1-24102110117954.835").read_bytes().rstrip()
     return data.replace(b"*000000001*", f"*{isa13}*".encode(), 1).replace(b"IEA*1*000000001", f"IEA*1*{isa13}".encode())
 
 

@@ -41,6 +41,7 @@ class Read:
         default_factory=lambda: defaultdict(list))
     aliases: dict[str, str] = field(default_factory=dict)
     problems: list[str] = field(default_factory=list)
+    refunds: list[dict[str, str]] = field(default_factory=list)  # refunds.csv: the provider's refund checks
     balances: list[tuple[str, Decimal, Decimal]] = field(default_factory=list)  # (file, BPR02, sum CLP04 - PLB)
 
     def contract(self, payer_id: str, code: str, modifiers: tuple[str, ...], units: Decimal,
@@ -94,6 +95,7 @@ def read_world(files: dict[str, bytes]) -> Read:
                         total -= adj.amount
                     out.balances.append((name, header.total_payment, total))
             out.problems += [f"{p.severity} {p.code} {p}" for p in run.problems]
+    out.refunds = _csv(files.get("refunds.csv", b"claim_id\n"))
     for row in _csv(files.get("patient_payments.csv", b"claim_id\n")):
         out.patient_paid[row["claim_id"]] += Decimal(row["amount"])
     for row in _csv(files["fee_schedule.csv"]):

@@ -59,6 +59,8 @@ def test_mixed_pack_holds_every_trap() -> None:
     assert any(len(v) > 1 for v in clp07_by_clp01.values())  # duplicates and splits
     findings = load_expected(FIXTURES / MIXED / "expected.json").findings
     assert {f.category for f in findings} == {"duplicate_payment", "payer_overpayment", "cob_overpayment",
-                                              "patient_overpayment", "unmatched_payment"}
+                                              "patient_overpayment", "unmatched_payment", "voided_claim_paid",
+                                              "voided_claim_patient_paid", "msp_overpayment", "pending_recoupment"}
+    assert "19" in statuses  # Medicare crossovers
     assert {f.refund_to for f in findings} == {"payer", "patient", "offset", "none"}  # none: unmatched
     assert {f.status for f in findings} == {"open", "resolved"}

@@ -81,3 +81,21 @@ def test_simulate_command(tmp_path: Path) -> None:
     assert (out / "expected.json").is_file()
     bad = CliRunner().invoke(main, ["simulate", "--claims", "3", "-o", str(out), "--scenario", "nope"])
     assert bad.exit_code == 2
+
+
+def test_provider_refunds_are_written_as_the_issued_checks_register() -> None:
+    from edi_engine.outputs.refunds import REGISTER_COLUMNS
+
+    world = generate_world(40, 3, mix={"normal": 1.0, "provider_refund": 1.0})
+    assert world.contents is not None
+    lines = world.contents["refunds.csv"].decode().splitlines()
+    assert tuple(lines[0].split(",")) == REGISTER_COLUMNS  # what `refunds post` reads
+    refunded = sorted((f.claim_id, f.payer_id, f.amount) for f in world.findings if f.status == "refunded")
+    rows = sorted((r[2], r[3], r[6]) for r in (line.split(",") for line in lines[1:]))
+    assert rows == refunded and len(rows) == sum(n for k, n in world.situations.items()
+                                                 if k.startswith("provider_refund:"))
+
+
+def test_an_unknown_situation_in_the_mix_is_a_usage_error() -> None:
+    with pytest.raises(UsageError):
+        generate_world(5, 1, mix={"normal": 1.0, "no_such_thing": 1.0})

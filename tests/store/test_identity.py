@@ -195,7 +195,9 @@ def test_same_check_with_other_amounts_is_held_for_review_never_a_refund(db_url:
 
 def _multi_set(kind: str, n: int = 6) -> bytes:
     pattern = "*.835" if kind == "835" else "*-837P-*.837"
-    files = [p.read_bytes() for p in sorted((FIXTURES / "mixed").glob(pattern))[:n]]
+    # the pack's largest files: sets of several claims each
+    files = [p.read_bytes() for p in sorted((FIXTURES / "mixed").glob(pattern),
+                                            key=lambda p: (-p.stat().st_size, p.name))[:n]]
     return interchange_of_sets(files, 424)
 
 

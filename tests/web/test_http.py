@@ -205,9 +205,9 @@ def test_queue_pages(engine, as_user, monkeypatch) -> None:  # type: ignore[no-u
 
 
 def test_detail_shows_claim_ledger_segments_read_from_the_store(as_user) -> None:  # type: ignore[no-untyped-def]
-    page = as_user("rita").get("/findings/1").get_data(as_text=True)
-    assert "PCN0680002" in page and "71046:26" in page
-    assert "<code>CLP*PCN0680002*" in page  # from the store's copy of the 835, at the stored byte offset
+    page = as_user("rita").get("/findings/4").get_data(as_text=True)  # a re-coded line paid above what was owed
+    assert "PCN0680004" in page and "99203" in page
+    assert "<code>SVC*HC:99203*344*157.98***HC:99204~" in page  # the store's copy of the 835, at its byte offset
     assert "Ledger" in page and "payment" in page
     assert as_user("rita").get("/findings/99999").status_code == 404
 
@@ -261,15 +261,15 @@ def test_phi_never_reaches_the_log(app: Flask, as_user, caplog, monkeypatch) -> 
     caplog.set_level(logging.DEBUG)
     client = as_user("abe")
     page = client.get("/findings/1").get_data(as_text=True)
-    assert "WILLIAMS, MATTHEW" in page  # shown behind sign-in ...
+    assert "GONZALEZ, JAMES" in page  # shown behind sign-in ...
 
     def boom(*_a, **_k):  # type: ignore[no-untyped-def]
-        raise ValueError("patient WILLIAMS, MATTHEW born 1961-02-03")
+        raise ValueError("patient GONZALEZ, JAMES born 1956-07-16")
     monkeypatch.setattr(routes, "detail_page", boom)
     resp = client.get("/findings/1")
-    assert resp.status_code == 500 and "WILLIAMS" not in resp.get_data(as_text=True)
+    assert resp.status_code == 500 and "GONZALEZ" not in resp.get_data(as_text=True)
     assert "ValueError" in caplog.text
-    assert "WILLIAMS" not in caplog.text and "1961" not in caplog.text  # ... never in the log
+    assert "GONZALEZ" not in caplog.text and "1956" not in caplog.text  # ... never in the log
 
 
 def test_the_web_package_exports_its_declared_names() -> None:
