@@ -91,7 +91,9 @@ def demo_cmd(ctx: click.Context, as_of: str | None) -> None:
     with engine.connect() as conn:
         rows = [r.to_json() for r in list_findings(conn, "open")]
         recovered = sum(1 for r in list_findings(conn, "resolved"))
-    click.echo(f"Detect as of {summary.as_of}: {summary.accounts} accounts, {summary.inserted} new findings; "
+    looked = f"{summary.accounts} accounts" if summary.mode == "full" else \
+        f"{summary.accounts} accounts touched since the last run"
+    click.echo(f"Detect as of {summary.as_of}: {looked}, {summary.inserted} new findings; "
                f"{len(rows)} open, {recovered} already recovered by the payer.\n")
     echo_table(rows)
     credits = [r for r in rows if categories.get(r["category"]).refund]
@@ -108,6 +110,7 @@ def demo_cmd(ctx: click.Context, as_of: str | None) -> None:
             if key == "payer_id" and r.get("payer_name"):
                 names[r[key]] = r["payer_name"]
         click.echo(f"\n{title}")
+        width = max(22, *(len(name) for name in sums))  # voided_claim_patient_paid is 25
         for name, amounts in sorted(sums.items()):
-            click.echo(f"  {name:<22} {len(amounts):>4}  {sum(amounts, Decimal(0)):>12.2f}"
+            click.echo(f"  {name:<{width}} {len(amounts):>4}  {sum(amounts, Decimal(0)):>12.2f}"
                        + (f"  {names[name]}" if name in names else ""))
