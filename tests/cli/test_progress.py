@@ -93,9 +93,10 @@ def test_detect_reports_every_account_once_in_order(world: Path, tmp_path: Path)
 def test_letters_draw_a_bar_over_the_findings_written(world: Path, tmp_path: Path) -> None:
     from edi_engine.outputs import decide
     from edi_engine.rules import categories, list_findings
+    from edi_engine.store.packs import load_folder
     db = f"sqlite:///{tmp_path / 'l.db'}"
-    assert CliRunner().invoke(main, ["--db", db, "ingest", str(world)]).exit_code == 0
     engine = open_store(db)
+    load_folder(engine, world)  # the payer aliases too: without them its 835s match no 837
     detect(engine, as_of="2026-01-01")
     with engine.connect() as conn:
         refunds = [f for f in list_findings(conn, "open") if categories.get(f.category).refund][:3]
