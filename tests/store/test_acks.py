@@ -218,8 +218,9 @@ def test_claims_without_acknowledgment_after_n_days_are_listed(db_url: str, tmp_
                                        "2024-01-20", "--format", "csv"])
     assert result.exit_code == 0, result.output
     lines = result.output.splitlines()
+    # No payers imported: the payer_name column is empty.
     assert lines[0] == "claim_id,payer_id,payer_name,charge,sent,days,set_999" and lines[1:3] == [
-        "PCN1,PAYER1,,150.00,2024-01-02,18,accepted", "PCN4,PAYER1,,150.00,2024-01-02,18,none"]  # no payers imported: no name
+        "PCN1,PAYER1,,150.00,2024-01-02,18,accepted", "PCN4,PAYER1,,150.00,2024-01-02,18,none"]
 
 
 ACK_SAMPLES = ["imsweb__x12-parser/x12_999_rejected.txt", "staedi/simple999.edi", "X12Parser/DHS_Wisconsin_Sample.txt",
