@@ -508,7 +508,8 @@ def _scope(conn: Connection, at: runs.Reach, fingerprint: str, as_of: date, full
     if last.fingerprint != fingerprint:
         if last.as_of != as_of:
             return everything(f"as of {as_of.isoformat()}, the last run as of {last.as_of.isoformat()}")
-        return everything("the rule pack, payer aliases or edi-engine itself changed since the last run")
+        return everything("the rule pack, the payers imported (their types), payer aliases or edi-engine itself "
+                          "changed since the last run")
     if at == last.reach and links == last.account_links:
         return _Scope(set(), "", links, last.rejected_claims, idle=True)
     touched = runs.touched_since(conn, last.reach, at)
