@@ -66,7 +66,8 @@ def _detail(status: str, chain: ApprovalChain = ONE_STEP, taken: tuple[Taken, ..
                                                   if i <= len(taken) else ()))
                   for i, st in enumerate(state.steps, 1)) if status == "open" else ()
     return DetailContext(CHROME, e, "near", (claim,), (HistoryItem("2025-08-01 09:30 UTC", "approved", "abe", "ok"),),
-                         "payer", "", state, steps, status in RELEASED, ("abe 2025-08-05", "rita 2025-08-04"))
+                         "payer", "", approval=state, steps=steps, released=status in RELEASED,
+                         viewers=("abe 2025-08-05", "rita 2025-08-04"))
 
 
 def _queue() -> QueueContext:
