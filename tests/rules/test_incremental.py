@@ -157,7 +157,7 @@ _SLOW = dict(deadline=None, phases=[Phase.explicit, Phase.reuse, Phase.generate]
              suppress_health_check=[HealthCheck.function_scoped_fixture, HealthCheck.too_slow])
 
 
-@settings(max_examples=12, **_SLOW)  # type: ignore[arg-type]
+@settings(max_examples=8, **_SLOW)  # type: ignore[arg-type]
 @given(data=st.data())
 def test_incremental_equals_full_on_the_hand_written_packs(store_kind: str, data: st.DataObject) -> None:
     pack = data.draw(st.sampled_from(PACKS), label="pack")
@@ -169,7 +169,7 @@ def test_incremental_equals_full_on_the_hand_written_packs(store_kind: str, data
     _replay(store_kind, files, cuts, decisions, str(rules) if rules.is_file() else None)
 
 
-@settings(max_examples=6, **_SLOW)  # type: ignore[arg-type]
+@settings(max_examples=4, **_SLOW)  # type: ignore[arg-type]
 @given(seed=st.integers(0, 10_000), claims=st.integers(20, 60), data=st.data())
 def test_incremental_equals_full_on_generated_worlds(store_kind: str, seed: int, claims: int,
                                                      data: st.DataObject) -> None:
