@@ -22,7 +22,7 @@ from edi_engine.store.tables import EVENTS
 
 __all__ = [
     "EVENTS", "AuditRow", "MatchKey", "StoredFinding", "StoredMatch", "all_findings", "audit_rows",
-    "delete_matches", "finding_by_id", "finding_ids", "finding_record", "finding_statuses", "findings",
+    "delete_matches", "finding_by_id", "finding_ids", "finding_record", "findings",
     "findings_by_key", "insert_audit_event", "insert_findings", "insert_matches", "mark_reported_if",
     "open_categories", "set_status_if", "stored_matches", "unidentified_findings", "update_finding", "update_match",
     "viewed_since",
@@ -109,10 +109,6 @@ def finding_ids(conn: Connection, *, status: str, categories: Collection[str]) -
     """Ids of the findings in `status` of any of `categories`, oldest first."""
     return [r[0] for r in conn.execute(select(_F.c.id).where(_F.c.status == status,
                                                              _F.c.category.in_(sorted(categories))).order_by(_F.c.id))]
-
-
-def finding_statuses(conn: Connection) -> dict[int, str]:
-    return {r[0]: r[1] for r in conn.execute(select(_F.c.id, _F.c.status))}
 
 
 def open_categories(conn: Connection) -> list[str]:

@@ -146,16 +146,15 @@ def _finish(context: JobContext, token: str, parts: int, as_of: str | None, rule
         raise PartitionsPending(f"{parts - len(blobs)} of {parts} partitions still running")
     # Written by our own workers into our own database, in this run: trusted as the database is.
     scans = [pickle.loads(blobs[part]) for part in range(parts)]  # noqa: S301
-    with engine.connect() as conn:
-        before = stored.finding_statuses(conn)
     summary = detect_with_audit(engine, as_of=as_of, rules_path=rules_path, scans=scans,
                                 reach=detect_runs.Reach(**reach))
-    with engine.begin() as conn:
-        after = stored.all_findings(conn)
+    with engine.begin() as conn:  # the moves the run reports (summary.transitions), not a re-read of every finding
+        moved = stored.findings_by_key(conn, [key for key, _, _ in summary.transitions])
         staging.clear_partitions(conn, token)
-    opened = [(r.id, r.category) for r in after if r.status == "open" and before.get(r.id) in (None, "resolved")]
-    resolved = [(r.id, r.category) for r in after
-                if r.status == "resolved" and before.get(r.id) in ("open", "approved")]
+    opened = sorted((moved[k].id, moved[k].category) for k, old, new in summary.transitions
+                    if k in moved and new == "open" and old in (None, "resolved"))
+    resolved = sorted((moved[k].id, moved[k].category) for k, old, new in summary.transitions
+                      if k in moved and new == "resolved" and old in ("open", "approved"))
     for kind, rows in (("finding.opened", opened), ("finding.resolved", resolved)):
         for i in range(0, len(rows), _FINDING_IDS_PER_EVENT):
             part = rows[i:i + _FINDING_IDS_PER_EVENT]
