@@ -162,3 +162,9 @@ def test_sqlite_has_no_queue_uploads_are_ingested_by_the_web_app(tmp_path: Any) 
         create_app(lite, WebConfig(api_ingest="queue"))
     with pytest.raises(UsageError, match="not one of"):
         create_app(lite, WebConfig(api_ingest="later"))
+
+
+def test_serve_api_ingest_queue_on_sqlite_is_a_usage_error(tmp_path: Any) -> None:
+    url = f"sqlite:///{tmp_path / 'store.db'}"
+    result = CliRunner().invoke(main, ["--db", url, "serve", "--port", "8099", "--api-ingest", "queue"])
+    assert result.exit_code == 2 and "--api-ingest queue: the task queue needs a PostgreSQL store" in result.output

@@ -90,3 +90,13 @@ def test_a_storage_that_cannot_count_is_refused_at_start(engine: Engine) -> None
     with pytest.raises(UsageError, match="does not answer") as refused:
         create_app(engine, WebConfig(rate_limit_storage="redis://:sesame@127.0.0.1:1/0"))
     assert "sesame" not in str(refused.value)
+
+
+def test_serve_refuses_a_bad_storage_before_it_listens(tmp_path: object) -> None:
+    from click.testing import CliRunner
+
+    from edi_engine.cli import main
+    url = f"sqlite:///{tmp_path}/store.db"
+    result = CliRunner().invoke(main, ["--db", url, "serve", "--port", "8099", "--rate-limit-storage", "nothing://"])
+    assert result.exit_code == 2 and "rate limit storage 'nothing://'" in result.output, result.output
+    assert "Traceback" not in result.output
