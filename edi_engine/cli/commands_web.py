@@ -32,10 +32,17 @@ def _roles() -> tuple[str, ...]:
               help="The rule pack detect runs with (its aging buckets age the dashboard).")
 @click.option("--api-rate-limit", default="120/minute", show_default=True, metavar="LIMIT",
               help="Requests per API token (or signed-in user) to /api/v1, e.g. 10/second;1000/hour.")
+@click.option("--rate-limit-storage", default="memory://", show_default=True, metavar="URI",
+              help="Where the API rate limit counts: memory:// in this process only; with several web processes, "
+                   "one shared storage, e.g. redis://127.0.0.1:6379 (pip install 'edi-engine[redis]').")
+@click.option("--api-ingest", type=click.Choice(["auto", "queue", "direct"]), default="auto", show_default=True,
+              help="API uploads: queue them for the workers (PostgreSQL with the task queue), or ingest them in "
+                   "the web app (direct); auto queues when the store has the queue.")
 @click.pass_context
 @handle_errors
 def serve_cmd(ctx: click.Context, host: str, port: int, secure_cookies: bool, trusted_proxies: int,
-              idle_minutes: int, rules_path: str | None, api_rate_limit: str) -> None:
+              idle_minutes: int, rules_path: str | None, api_rate_limit: str, rate_limit_storage: str,
+              api_ingest: str) -> None:
     """Start the review web app and its HTTP API (/api/v1) on the same database (sign in with a user from
     `users add`; API clients use a token from `users token create`).
 
@@ -60,7 +67,8 @@ def serve_cmd(ctx: click.Context, host: str, port: int, secure_cookies: bool, tr
     click.echo(f"edi-engine review app on http://{host}:{port}/ (Ctrl-C stops it)", err=True)
     try:
         serve(engine, host, port, secure_cookies=secure_cookies, trusted_proxies=trusted_proxies,
-              idle_minutes=idle_minutes, rules_path=rules_path, api_rate_limit=api_rate_limit)
+              idle_minutes=idle_minutes, rules_path=rules_path, api_rate_limit=api_rate_limit,
+              rate_limit_storage=rate_limit_storage, api_ingest=api_ingest)
     except OSError as exc:  # waitress binds in its constructor: port in use, address not on this machine
         raise InputError(f"cannot listen on {host}:{port}: {exc.strerror or exc}") from None
 

@@ -322,6 +322,7 @@ class FileRow:
     claims: int
     payments: int
     warnings: str | None = None  # one a line: re-deliveries, held remittances, resubmissions, reused ISA13
+    content_hash: str = ""  # SHA-256 of its bytes: what a queued upload's answer names it by
 
 
 @dataclass(frozen=True, slots=True)
@@ -336,7 +337,7 @@ def file_activity(conn: Connection, limit: int) -> FileActivity:
 
     def rows(query: Any) -> tuple[FileRow, ...]:
         return tuple(FileRow(r.id, r.name, r.kind, r.status, r.received_at, r.error, r.claims, r.payments,
-                             r.warnings) for r in conn.execute(query))
+                             r.warnings, r.content_hash or "") for r in conn.execute(query))
 
     recent = rows(select(sf).order_by(sf.c.received_at.desc(), sf.c.id.desc()).limit(limit))
     failures = rows(select(sf).where(sf.c.status == "failed").order_by(sf.c.received_at.desc()).limit(limit))

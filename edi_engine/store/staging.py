@@ -21,7 +21,7 @@ from dataclasses import dataclass
 from datetime import UTC, datetime
 from pathlib import Path
 
-from sqlalchemy import delete, insert, inspect, select
+from sqlalchemy import delete, func, insert, inspect, select
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.engine import Connection, Engine
 
@@ -29,8 +29,8 @@ from edi_engine.errors import InputError
 from edi_engine.store import tables
 from edi_engine.store.sourcefile import INGESTED, content_hash, existing_status
 
-__all__ = ["MAX_STAGED_BYTES", "Staged", "clear_partitions", "has_table", "partition_scans", "save_partition",
-           "source_file_id", "stage", "staged_copy", "unstage"]
+__all__ = ["MAX_STAGED_BYTES", "Staged", "StagedFile", "clear_partitions", "has_table", "partition_scans",
+           "save_partition", "source_file_id", "stage", "staged_copy", "staged_files", "unstage"]
 
 # PostgreSQL's bytea holds up to 1 GiB; X12 compresses 5-6x (content.py), so this leaves room.
 MAX_STAGED_BYTES = 2 << 30
@@ -70,6 +70,25 @@ def stage(engine: Engine, path: str | os.PathLike[str], name: str | None = None)
         conn.execute(_insert_ignore(conn, _F, ["content_hash"]).values(
             content_hash=digest, name=name, size=size, data=zlib.compress(data, 6), staged_at=datetime.now(UTC)))
     return Staged(digest, name, size, False)
+
+
+@dataclass(frozen=True, slots=True)
+class StagedFile:
+    """A file waiting for a worker (or in one's hands): its row until the worker has stored it."""
+
+    digest: str
+    name: str
+    size: int
+    staged_at: datetime
+
+
+def staged_files(engine: Engine, limit: int) -> tuple[int, list[StagedFile]]:
+    """How many files are staged, and the newest `limit` of them (the bytes are not read)."""
+    with engine.connect() as conn:
+        count = conn.execute(select(func.count()).select_from(_F)).scalar_one()
+        rows = conn.execute(select(_F.c.content_hash, _F.c.name, _F.c.size, _F.c.staged_at)
+                            .order_by(_F.c.staged_at.desc(), _F.c.content_hash).limit(limit))
+        return int(count), [StagedFile(r.content_hash, r.name, r.size, r.staged_at) for r in rows]
 
 
 @contextmanager

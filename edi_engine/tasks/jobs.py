@@ -30,6 +30,7 @@ from __future__ import annotations
 import logging
 import pickle
 from dataclasses import asdict
+from typing import Any
 
 from procrastinate import App, JobContext, PsycopgConnector, RetryStrategy, builtin_tasks
 from sqlalchemy.engine import URL, Engine, make_url
@@ -175,9 +176,11 @@ async def _remove_old_jobs(context: JobContext, timestamp: int) -> None:
     await builtin_tasks.remove_old_jobs(context, max_hours=OLD_JOBS_HOURS, remove_failed=False)
 
 
-def make_app(url: str | URL) -> App:
-    """The procrastinate App of the store at `url` (PostgreSQL), with edi-engine's tasks."""
-    app = App(connector=PsycopgConnector(conninfo=libpq_url(url)))
+def make_app(url: str | URL, pool_size: tuple[int, int] | None = None) -> App:
+    """The procrastinate App of the store at `url` (PostgreSQL), with edi-engine's tasks; `pool_size` is
+    its connection pool's (min, max), psycopg_pool's default without it."""
+    sizes: dict[str, Any] = {} if pool_size is None else {"min_size": pool_size[0], "max_size": pool_size[1]}
+    app = App(connector=PsycopgConnector(conninfo=libpq_url(url), **sizes))
     # A database that went away mid-file (ingest raises it; a bad file is a result, never raised): later.
     app.task(name="edi.ingest", queue=INGEST_QUEUE, pass_context=True,
              retry=RetryStrategy(max_attempts=5, exponential_wait=5, retry_exceptions={OperationalError}))(_ingest)

@@ -18,6 +18,7 @@ import socket
 from collections.abc import Callable, Iterable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
+from datetime import datetime
 from pathlib import Path
 from typing import Any
 
@@ -32,10 +33,15 @@ from edi_engine.store.ingest import ALREADY, FAILED_STATUS, QUEUED_STATUS, FileR
 from edi_engine.tasks.jobs import DETECT_QUEUE, INGEST_QUEUE, ingest_lock, make_app, require_postgresql
 from edi_engine.tasks.webhooks import WebhookConfig
 
-__all__ = ["QUEUED", "Enqueued", "enqueue_detect", "enqueue_file", "enqueue_paths", "ensure_queue_schema",
-           "open_queue", "queue_schema_present", "run_worker", "run_workers", "watch_taker"]
+__all__ = ["ALREADY_QUEUED", "QUEUED", "Enqueued", "QueuedFile", "enqueue_detect", "enqueue_file", "enqueue_paths",
+           "ensure_queue_schema", "open_queue", "open_queue_app", "queue_schema_present", "queued_files", "run_worker",
+           "run_workers", "watch_taker"]
 
 QUEUED = QUEUED_STATUS
+ALREADY_QUEUED = "already queued"
+# A queued file's job, in procrastinate's words: todo (waiting), doing (a worker has it); failed, cancelled or
+# aborted when it stopped for good (the file stays staged: queue it again).
+_PENDING = ("doing", "todo")
 _QUEUE_TABLE = "procrastinate_jobs"
 
 
@@ -96,9 +102,52 @@ def enqueue_file(engine: Engine, app: App, path: str | os.PathLike[str], name: s
     try:
         job_id = app.configure_task("edi.ingest", queue=INGEST_QUEUE, lock=lock, queueing_lock=lock).defer(
             digest=staged.digest)
-    except AlreadyEnqueued:
-        return Enqueued(staged.name, "already queued", staged.digest)
+    except AlreadyEnqueued:  # the job that waits: its id, so the caller can follow it (gone if it just started)
+        waiting = app.job_manager.list_jobs(queueing_lock=lock, status="todo")
+        return Enqueued(staged.name, ALREADY_QUEUED, staged.digest, waiting[0].id if waiting else None)
     return Enqueued(staged.name, QUEUED, staged.digest, job_id)
+
+
+@dataclass(frozen=True, slots=True)
+class QueuedFile:
+    """A staged file and the ingest job that takes it."""
+
+    file: str
+    digest: str
+    size: int
+    staged_at: datetime
+    job_id: int | None  # None: no job holds it (one stopped for good long ago and was removed)
+    job_status: str  # procrastinate's: todo, doing, failed, cancelled, aborted; "" with no job
+
+
+def open_queue_app(url: str | URL) -> App:
+    """The store's queue for a long-running front door (the web app), opened: it defers jobs and reads
+    their state on a small pool of its own (one connection kept, four at most). The caller closes it."""
+    app = make_app(require_postgresql(url), pool_size=(1, 4))
+    app.open()
+    return app
+
+
+def queued_files(engine: Engine, app: App, limit: int) -> tuple[int, list[QueuedFile]]:
+    """How many files wait in the queue (staged, not yet stored by a worker), and the newest `limit` with
+    their jobs. A stored file leaves this list: its result is the store's (source_file, by content hash)."""
+    count, staged = staging.staged_files(engine, limit)
+    if not staged:
+        return count, []
+    # The pending jobs, two queries whatever the backlog: procrastinate's list_jobs filters but cannot
+    # take a list of locks, and one query per file would scan the jobs table once each.
+    jobs = {job.lock: job for status in _PENDING for job in app.job_manager.list_jobs(task="edi.ingest",
+                                                                                        status=status)}
+    out = []
+    for f in staged:
+        lock = ingest_lock(f.digest)
+        job = jobs.get(lock)
+        if job is None:  # not pending: its job stopped for good (rare), the last one says how
+            past = app.job_manager.list_jobs(task="edi.ingest", lock=lock)
+            job = past[-1] if past else None
+        out.append(QueuedFile(f.name, f.digest, f.size, f.staged_at, job.id if job else None,
+                              str(job.status or "") if job else ""))
+    return count, out
 
 
 def enqueue_paths(url: str | URL, paths: Iterable[str | os.PathLike[str]],

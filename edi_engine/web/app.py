@@ -15,12 +15,16 @@ from __future__ import annotations
 
 import hmac
 import logging
+import re
+import weakref
 from typing import Any
 
 from flask import Flask, Response, abort, g, redirect, request, url_for
 from flask_limiter import Limiter
 from jinja2 import StrictUndefined
 from limits import parse_many
+from limits.errors import ConfigurationError
+from limits.storage import storage_from_string
 from sqlalchemy.engine import Engine
 from werkzeug.exceptions import HTTPException
 from werkzeug.middleware.proxy_fix import ProxyFix
@@ -57,17 +61,42 @@ def create_app(engine: Engine, config: WebConfig | None = None) -> Flask:
     app.register_blueprint(bp)
     app.register_blueprint(api.bp)
     app.before_request(_guard)
-    # After the guard, so the limit's key is the caller it found: one bucket per token (or user), kept in
-    # this process's memory (one waitress process serves the app; several would each count their own).
-    limiter = Limiter(api.rate_key, app=app, storage_uri="memory://", headers_enabled=True,
-                      strategy="sliding-window-counter")
-    limiter.limit(lambda: config.api_rate_limit)(api.bp)
+    _limit(app, config)
+    intake = api.intake_for(engine, config.api_ingest)
+    if intake is not None:
+        app.extensions["edi_api_intake"] = intake
+        weakref.finalize(app, intake.close)  # the queue's pool goes with the app (tests make many)
     app.after_request(api.record_use)
     app.after_request(_headers)
     app.register_error_handler(HTTPException, _http_error)
     app.register_error_handler(UsageError, _usage_error)
     app.register_error_handler(Exception, _unexpected)
     return app
+
+
+def _limit(app: Flask, config: WebConfig) -> None:
+    """The API's rate limit, registered after the guard so its key is the caller the guard found: one
+    bucket per token (or user). Counted where `rate_limit_storage` says: memory:// is this process's own
+    count (one waitress process); a shared storage (Redis) makes one count for every web process on it."""
+    try:
+        storage = storage_from_string(config.rate_limit_storage)
+    except ConfigurationError as exc:  # an unknown scheme, or its client library is not installed
+        why = str(exc).replace(config.rate_limit_storage, _uri(config.rate_limit_storage))
+        hint = " (pip install 'edi-engine[redis]')" if "redis" in why else ""
+        raise UsageError(f"rate limit storage {_uri(config.rate_limit_storage)!r}: {why}{hint}") from None
+    if not storage.check():
+        raise UsageError(f"rate limit storage {_uri(config.rate_limit_storage)!r} does not answer")
+    # If the storage goes away later, each process counts in its memory until it answers again: the API
+    # stays up (the limit is per process meanwhile) rather than failing every request.
+    limiter = Limiter(api.rate_key, app=app, storage_uri=config.rate_limit_storage, headers_enabled=True,
+                      strategy="sliding-window-counter", key_prefix=config.rate_limit_prefix,
+                      in_memory_fallback_enabled=True)
+    limiter.limit(lambda: config.api_rate_limit)(api.bp)
+
+
+def _uri(uri: str) -> str:
+    """The storage URI without its password, for messages."""
+    return re.sub(r"//[^@/]*@", "//***@", uri)
 
 
 def _guard() -> Any:

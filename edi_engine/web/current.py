@@ -50,6 +50,12 @@ class WebConfig:
     # Requests per API token (or signed-in user) in Flask-Limiter's notation: "120/minute", "10/second;1000/hour".
     api_rate_limit: str = "120/minute"
     api_upload_bytes: int = 64 * 1024 * 1024  # the largest upload POST /api/v1/files takes
+    # Where API uploads go (api/intake.py): auto (the task queue when the store has one, else here), queue, direct.
+    api_ingest: str = "auto"
+    # Where the API rate limit counts, as a `limits` storage URI: memory:// counts in this process only (one web
+    # process); several web processes share one count in e.g. redis://127.0.0.1:6379 (pip install 'edi-engine[redis]').
+    rate_limit_storage: str = "memory://"
+    rate_limit_prefix: str = "edi-engine"  # the storage's key prefix: deployments that share one Redis set their own
 
 
 def engine() -> Engine:

@@ -201,6 +201,7 @@ class FileRow:
     claims: int
     payments: int
     notes: tuple[str, ...] = ()  # what ingest noted: re-delivered or held remittances, resubmitted claims, ISA13 reuse
+    content_hash: str = ""  # SHA-256 of the bytes: links a queued upload (API) to its result
 
 
 @dataclass(frozen=True, slots=True)
@@ -369,7 +370,7 @@ def dashboard_page(engine: Engine, chrome: Chrome, pack: RulePack) -> DashboardC
 
 def _file(r: stored.FileRow) -> FileRow:
     return FileRow(r.id, Path(r.name).name, r.kind, r.status, r.received_at, r.error or "", r.claims, r.payments,
-                   tuple((r.warnings or "").splitlines()))
+                   tuple((r.warnings or "").splitlines()), r.content_hash)
 
 
 def ingest_page(engine: Engine, chrome: Chrome, limit: int = 50) -> IngestContext:

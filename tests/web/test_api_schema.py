@@ -28,7 +28,7 @@ from edi_engine.store import open_store
 from edi_engine.web import WebConfig, create_app
 from edi_engine.web.api.spec import build_spec
 from edi_engine.web.tokens import create_token
-from tests.web.conftest import TODAY
+from tests.web.conftest import REPO, TODAY
 
 MAX_EXAMPLES = 10  # per operation and mode: about 210 requests a database
 KNOWN_IDS = "known ids"  # positive cases on the findings the world has, so their answers are checked too
@@ -85,5 +85,44 @@ def test_the_api_keeps_its_openapi_document(method: str, path: str, mode: Genera
               suppress_health_check=list(HealthCheck))
     def run(case: schemathesis.Case) -> None:
         case.call_and_validate(headers=headers, checks=CHECKS)
+
+    run()
+
+
+@pytest.fixture
+def queued_schema(pg_url: str) -> Iterator[tuple[schemathesis.BaseSchema, str]]:
+    """The schema as served by an app whose uploads go to the task queue (PostgreSQL after `db upgrade`),
+    and an admin token: the 202 answers and the queued files' status are checked too."""
+    from edi_engine.tasks import ensure_queue_schema
+    from edi_engine.web import add_user
+    from tests.web.conftest import PASSWORD
+    engine = open_store(pg_url)
+    ensure_queue_schema(pg_url)
+    add_user(engine, "ada", PASSWORD, "admin")
+    token = create_token(engine, "ada", name="schemathesis")[1]
+    app = create_app(engine, WebConfig(today=lambda: TODAY, api_rate_limit="100000/minute"))
+    assert "edi_api_intake" in app.extensions
+    fixture = REPO / "fixtures" / "payer_overpayment" / "20241016-835-HWT05-00810868.835"
+    queued = app.test_client().post("/api/v1/files", headers={"Authorization": f"Bearer {token}"},
+                                    data={"file": (fixture.open("rb"), fixture.name)},
+                                    content_type="multipart/form-data")
+    assert queued.status_code == 202  # so GET /files has a queued file to list
+    yield schemathesis.openapi.from_wsgi("/api/v1/openapi.json", app), token
+    app.extensions["edi_api_intake"].close()
+    engine.dispose()
+
+
+@pytest.mark.postgres
+@pytest.mark.parametrize(("method", "path", "mode"), [op for op in _operations() if op[1] == "/api/v1/files"])
+def test_queued_uploads_keep_the_openapi_document(method: str, path: str, mode: GenerationMode | str,
+                                                  queued_schema: tuple[schemathesis.BaseSchema, str]) -> None:
+    schema, token = queued_schema
+    operation = schema[path][method]
+
+    @given(case=operation.as_strategy(generation_mode=GenerationMode(mode)))
+    @settings(max_examples=MAX_EXAMPLES, deadline=None, derandomize=True, database=None,
+              suppress_health_check=list(HealthCheck))
+    def run(case: schemathesis.Case) -> None:
+        case.call_and_validate(headers={"Authorization": f"Bearer {token}"}, checks=CHECKS)
 
     run()

@@ -8,11 +8,13 @@ Public API:
     guard() -> None             before each API request: who is calling (bearer token or session + CSRF)
     problem(status, title, detail, headers=None) -> Response
     record_use(resp) -> Response   after each request made with a token: its use row
+    intake_for(engine, mode) -> Intake | None   where uploads go: the task queue, or None (ingested here)
 """
 
 from __future__ import annotations
 
 from edi_engine.web.api.access import PREFIX, guard, is_api, problem, rate_key, record_use
+from edi_engine.web.api.intake import MODES, Intake, intake_for
 from edi_engine.web.api.routes import bp
 
-__all__ = ["PREFIX", "bp", "guard", "is_api", "problem", "rate_key", "record_use"]
+__all__ = ["MODES", "PREFIX", "Intake", "bp", "guard", "intake_for", "is_api", "problem", "rate_key", "record_use"]

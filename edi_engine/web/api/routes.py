@@ -16,6 +16,7 @@ from flask import Blueprint, Response, abort, current_app, make_response, reques
 
 from edi_engine.errors import NotPermitted, UsageError
 from edi_engine.web.api import schemas as s
+from edi_engine.web.api.intake import Intake, totals
 from edi_engine.web.api.spec import Operation, build_spec, operation
 from edi_engine.web.context import chrome_for
 from edi_engine.web.current import config, current, engine, require
@@ -61,6 +62,11 @@ def _body(struct: type[T]) -> T:
     if bad_text(_strings(value)):
         abort(400, description="The body holds a character no field may contain (a NUL byte).")
     return value
+
+
+def _intake() -> Intake | None:
+    """The task queue uploads go to (api/intake.py), or None: ingested here."""
+    return current_app.extensions.get("edi_api_intake")
 
 
 def _today() -> date:
@@ -221,40 +227,55 @@ def _file_name(given: str | None, index: int) -> str:
 
 @bp.post("/files")
 @operation(Operation("Ingest uploaded X12 files: each stored completely or not at all, each once", "ingest",
-                     s.IngestResult, upload=True, errors=(413,),
-                     description="The answer is `edi-engine ingest --json`'s: a summary and one result per file "
-                                 "(ingested, already ingested, conflict or failed with its reason)."))
+                     s.IngestResult, accepted=s.QueuedUpload, upload=True, errors=(413,),
+                     description="Ingested by the web app (SQLite, or `serve --api-ingest direct`), the answer is "
+                                 "200 and `edi-engine ingest --json`'s: a summary and one result per file "
+                                 "(ingested, already ingested, conflict or failed with its reason). With the task "
+                                 "queue (PostgreSQL after `db upgrade`, `serve --api-ingest auto|queue`), each file "
+                                 "is staged and queued for the workers instead and the answer is 202: queued, "
+                                 "already queued or already ingested, with its job id and content hash; GET "
+                                 "/files lists it as queued, then its result once a worker has stored it."))
 def upload() -> Response:
     from edi_engine.store.ingest import IngestSummary, ingest_file
     require("ingest")
     parts = request.files.getlist("file")
     if not parts:
         abort(400, description="Send one or more X12 files as multipart/form-data parts named 'file'.")
-    summary = IngestSummary()
+    queue = _intake()
+    summary, queued = IngestSummary(), []
     with tempfile.TemporaryDirectory(prefix="edi-upload-") as tmp:
         for i, part in enumerate(parts):
-            path = Path(tmp) / f"{i}.x12"
+            path, name = Path(tmp) / f"{i}.x12", _file_name(part.filename, i)
             part.save(path)
-            summary.results.append(ingest_file(engine(), path, name=_file_name(part.filename, i)))
+            if queue is not None:
+                queued.append(queue.enqueue(path, name))
+            else:
+                summary.results.append(ingest_file(engine(), path, name=name))
+    if queue is not None:
+        return _json(s.QueuedUpload(summary=totals(queued), files=queued), status=202)
     files = [msgspec.convert(asdict(r), s.UploadedFile) for r in summary.results]
     return _json(s.IngestResult(summary=msgspec.convert(summary.totals(), s.IngestTotals), files=files))
 
 
 @bp.get("/files")
-@operation(Operation("Ingest status: the files received lately and their results, newest first", "view",
-                     s.IngestStatus, query=s.FilesQuery))
+@operation(Operation("Ingest status: the files received lately and their results, newest first, and the files "
+                     "waiting for a worker", "view", s.IngestStatus, query=s.FilesQuery))
 def files() -> Response:
     from edi_engine.web.pages import ingest_page
     require("view")
     q = _query(s.FilesQuery)
     ctx = ingest_page(engine(), chrome_for(current(), _today()), q.limit)
+    queue = _intake()
+    queued_count, queued = queue.queued(q.limit) if queue is not None else (0, [])
 
     def out(r: Any) -> s.FileStatus:
         return s.FileStatus(id=r.id, name=r.name, kind=r.kind, status=r.status, received_at=r.received_at,
-                            error=r.error, claims=r.claims, payments=r.payments, notes=list(r.notes))
+                            error=r.error, claims=r.claims, payments=r.payments, notes=list(r.notes),
+                            content_hash=r.content_hash)
 
     return _json(s.IngestStatus(ingested_count=ctx.ingested_count, failed_count=ctx.failed_count,
-                                recent=[out(r) for r in ctx.recent], failures=[out(r) for r in ctx.failures]))
+                                recent=[out(r) for r in ctx.recent], failures=[out(r) for r in ctx.failures],
+                                queued_count=queued_count, queued=queued))
 
 
 @bp.get("/reports/credit-balances")

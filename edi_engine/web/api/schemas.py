@@ -17,7 +17,8 @@ __all__ = [
     "AuditEntry", "ClaimLine", "ClaimOut", "CorrectedClaimRequest", "CreditBalanceRow", "CreditBalances",
     "DecisionRequest", "DecisionResult", "FileStatus", "FilesQuery", "FindingDetail", "FindingItem", "FindingList",
     "FindingsQuery", "IngestResult", "IngestStatus", "IngestTotals", "LedgerEntry", "LetterRequest", "Problem",
-    "ReportQuery", "SegmentOut", "UploadedFile", "Id",
+    "QueuedFile", "QueuedTotals", "QueuedUpload", "QueuedUploadFile", "ReportQuery", "SegmentOut", "UploadedFile",
+    "Id",
 ]
 
 Id = Annotated[int, msgspec.Meta(ge=1, le=MAX_ID, description="A row id.")]
@@ -229,6 +230,31 @@ class IngestResult(msgspec.Struct, kw_only=True):
     files: list[UploadedFile]
 
 
+class QueuedUploadFile(msgspec.Struct, kw_only=True):
+    """One file of an upload handed to the workers, as `edi-engine enqueue --json` reports it."""
+
+    file: str
+    status: Literal["queued", "already queued", "already ingested", "failed"]
+    content_hash: str  # SHA-256 of the bytes: GET /files lists the file under it, queued and then stored
+    job_id: int | None  # the ingest job that takes it (queued, already queued)
+    error: str | None = None  # why it could not be queued (failed)
+
+
+class QueuedTotals(msgspec.Struct, kw_only=True):
+    files: int
+    queued: int
+    already_queued: int
+    already_ingested: int
+    failed: int
+
+
+class QueuedUpload(msgspec.Struct, kw_only=True):
+    """An upload handed to the workers (202): nothing is stored yet; GET /files follows each file."""
+
+    summary: QueuedTotals
+    files: list[QueuedUploadFile]
+
+
 class FilesQuery(msgspec.Struct, kw_only=True):
     limit: Annotated[int, msgspec.Meta(ge=1, le=500)] = 50
 
@@ -243,15 +269,32 @@ class FileStatus(msgspec.Struct, kw_only=True):
     claims: int
     payments: int
     notes: list[str]
+    content_hash: str
+
+
+class QueuedFile(msgspec.Struct, kw_only=True):
+    """A file waiting for a worker, or in one's hands: listed until it is stored (then it is in `recent`)."""
+
+    file: str
+    content_hash: str
+    size: int
+    queued_at: datetime
+    job_id: int | None
+    job_status: Annotated[str, msgspec.Meta(description=(
+        "The ingest job's state: todo (waiting), doing (a worker has it); failed, cancelled or aborted when it "
+        "stopped for good (upload the file again); empty when no job is known."))]
 
 
 class IngestStatus(msgspec.Struct, kw_only=True):
-    """Recent files handed to ingest, newest first, and how many were stored or failed."""
+    """Recent files handed to ingest, newest first, and how many were stored or failed; with the task queue,
+    also the files waiting for a worker."""
 
     ingested_count: int
     failed_count: int
     recent: list[FileStatus]
     failures: list[FileStatus]
+    queued_count: int
+    queued: list[QueuedFile]  # newest first, at most `limit`
 
 
 # ---- reports --------------------------------------------------------------------------------------

@@ -37,6 +37,7 @@ class Operation:
     summary: str
     action: str | None  # the least role action it needs (auth.ACTIONS); None: public
     response: type[msgspec.Struct] | None = None  # a JSON body
+    accepted: type[msgspec.Struct] | None = None  # the JSON body of a 202 (handed to the task queue), if it may
     media: tuple[str, ...] = ()  # or other media types (downloads); with `response`, alternatives to JSON
     query: type[msgspec.Struct] | None = None
     body: type[msgspec.Struct] | None = None
@@ -93,6 +94,9 @@ def _operation(name: str, op: Operation, components: dict[str, Any]) -> dict[str
         content[media] = {"schema": {"type": "object"} if media == "application/json" else
                           {"type": "string", "format": "binary"}}
     responses: dict[str, Any] = {"200": {"description": "OK", "content": content}}
+    if op.accepted is not None:
+        responses["202"] = {"description": "Accepted: handed to the task queue's workers",
+                            "content": _json({"$ref": REF.format(name=op.accepted.__name__)})}
     codes = (400, 429) if op.action is None else (400, 401, 403, 429)
     for code in sorted({*codes, *op.errors}):
         responses[str(code)] = {"description": _WHY[code],
