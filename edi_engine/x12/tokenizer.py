@@ -389,7 +389,11 @@ class Tokenizer:
         The C loop stops at the first segment it leaves to Python (an envelope segment, an id not
         seen before, whitespace, non-ASCII, outside a transaction set); `_split` then reads that
         one segment alone, as the whole buffer's split would have, and the C loop goes on after it.
+        At the end of input all of it goes to `_split`, which reports a last segment without its
+        terminator before the segments of the same buffer (a bare ST..SE is only read at the end).
         """
+        if eof:
+            return self._split(out, eof)
         scan = self._scan
         assert scan is not None and self._term is not None
         buf, base = self._buf, self._base
