@@ -257,7 +257,8 @@ def _build_service(svc: Segment, segs: list[Segment], separator: str, problems: 
     """Loop 2110 from its SVC and the segments that followed it."""
     e = svc.elements
     n = len(e)
-    get = _AMOUNTS.get
+    cached, dates = _AMOUNTS, _DATES
+    get = cached.get
     charge = get(e[2]) if n > 2 else None
     if charge is None:
         charge = _amount(svc, 2, problems)
@@ -287,7 +288,9 @@ def _build_service(svc: Segment, segs: list[Segment], separator: str, problems: 
         elif sid == "DTM":
             qualifier = s[1] if ns > 1 else ""
             if qualifier == "472" and date_from is None:
-                if ns > 6 and s[6] and not s[2].strip():  # 4010 style: DTM05 D8/RD8, DTM06 period
+                if ns == 3 and s[2] in dates:  # the usual DTM*472*CCYYMMDD, a date read before
+                    date_from = date_to = dates[s[2]]
+                elif ns > 6 and s[6] and not s[2].strip():  # 4010 style: DTM05 D8/RD8, DTM06 period
                     date_from, date_to = date_range(seg, 5, 6)
                 else:
                     date_from = date_to = _date(seg, 2)
@@ -302,6 +305,8 @@ def _build_service(svc: Segment, segs: list[Segment], separator: str, problems: 
                 line_control = s[2]
             else:
                 references.append((_get(s, 1), _get(s, 2)))
+        elif sid == "AMT" and ns == 3 and s[2] in cached:  # the usual AMT*B6*amount, an amount read before
+            amounts.append((s[1], cached[s[2]]))
         elif sid == "AMT" or sid == "QTY":
             value = _optional(seg, 2) if sid == "AMT" else _soft_number(seg, 2, problems, "a quantity")
             if value is None:
