@@ -71,7 +71,8 @@ _DATES: dict[str, date] = {}
 # Ids that close a 2100/2110 loop; ids of 2100 that may turn up (out of order) after an SVC.
 _LOOP_ENDS = frozenset({"CLP", "LX", "PLB", "SE"})
 _CLAIM_ONLY = frozenset({"NM1", "MIA", "MOA", "PER"})
-_CLAIM_PARTIES = ("QC", "IL", "74", "82", "TT", "PR", "GB")
+_CLAIM_PARTIES = frozenset({"QC", "IL", "74", "82", "TT", "PR", "GB"})
+_CLAIM_DATE_QUALIFIERS = frozenset(_CLAIM_DATES)
 _SERVICE_PERIOD = frozenset({"232", "233"})  # 2100 DTM statement from/to: service dates, which must read
 
 
@@ -335,6 +336,7 @@ def _build_claim(clp: Segment, segs: list[Segment], services: list[ServicePaymen
     """Loop 2100 from its CLP, the 2100 segments that followed it and its finished 2110 loops."""
     e = clp.elements
     n = len(e)
+    read_dates = _DATES
     adjustments: list[Adjustment] = []
     parties: dict[str, Party] = {}
     dates: dict[str, date | None] = {}
@@ -351,16 +353,19 @@ def _build_claim(clp: Segment, segs: list[Segment], services: list[ServicePaymen
             _adjustments(seg, adjustments, problems)
             continue
         if sid == "NM1":
-            entity = _get(s, 1)
+            entity = s[1] if len(s) > 1 else ""
             if entity in _CLAIM_PARTIES and entity not in parties:
                 parties[entity] = _party(s)
                 continue
         elif sid == "DTM":
-            qualifier = _get(s, 1)
-            if qualifier in _CLAIM_DATES and qualifier not in dates:
+            qualifier = s[1] if len(s) > 1 else ""
+            if qualifier in _CLAIM_DATE_QUALIFIERS and qualifier not in dates:
                 # DTM*232/233 (the claim's service period) must read; 036/050 are not money.
-                dates[qualifier] = _date(seg, 2) if qualifier in _SERVICE_PERIOD else \
-                    _soft_date(seg, 2, problems, f"DTM*{qualifier}")
+                if qualifier in _SERVICE_PERIOD:
+                    day = read_dates.get(s[2]) if len(s) > 2 else None
+                    dates[qualifier] = day if day is not None else _date(seg, 2)
+                else:
+                    dates[qualifier] = _soft_date(seg, 2, problems, f"DTM*{qualifier}")
                 continue
         elif sid == "REF":
             references.append((_get(s, 1), _get(s, 2)))
@@ -556,32 +561,16 @@ def walk_835(st: Segment, run: Iterator[Segment], info: TransactionInfo,
     in_trailer = warned_lx = False
     se: Segment | None = None
     loop_ends = _LOOP_ENDS
-    for seg in chain((first,), segments) if first is not None else segments:
+    it = chain((first,), segments) if first is not None else segments
+    pending: Segment | None = None  # the segment that closed a claim, read between claims next
+    while True:
+        if pending is None:
+            seg = next(it, None)
+            if seg is None:
+                break
+        else:
+            seg, pending = pending, None
         sid = seg.id
-        if clp is not None:
-            if sid not in loop_ends:
-                if sid == "SVC":
-                    if svc is not None:
-                        services.append(_build_service(svc, svc_segs, separator, problems))
-                    svc, svc_segs = seg, []
-                elif svc is None:
-                    claim_segs.append(seg)
-                elif sid not in _CLAIM_ONLY:
-                    svc_segs.append(seg)
-                else:
-                    problems.append(Problem("warning", "segment-order",
-                                            f"{sid} after a service line belongs to the claim; kept with the claim",
-                                            seg.position))
-                    claim_segs.append(seg)
-                continue
-            if svc is not None:
-                services.append(_build_service(svc, svc_segs, separator, problems))
-                svc = None
-            done = _build_claim(clp, claim_segs, services, lx, problems)
-            clp = None
-            check_claim(done, base, problems)
-            balance.add_claim(done)
-            yield done
         # Between claims: LX, CLP, PLB, SE, and whatever sits in an LX before its first CLP.
         if sid == "CLP":
             if lx_seg is not None:
@@ -594,6 +583,36 @@ def walk_835(st: Segment, run: Iterator[Segment], info: TransactionInfo,
             if in_trailer:
                 problems.append(Problem("warning", "segment-order", "claim payment (CLP) after the PLB", seg.position))
             clp, claim_segs, services = seg, [], []
+            add_claim_seg = claim_segs.append
+            svc = None
+            # The open 2100 loop, in a loop of its own: its segments (most of the file) are only
+            # appended, to the claim or to its open 2110, until the next CLP, LX, PLB or SE.
+            for seg in it:
+                sid = seg.id
+                if sid in loop_ends:
+                    pending = seg
+                    break
+                if sid == "SVC":
+                    if svc is not None:
+                        services.append(_build_service(svc, svc_segs, separator, problems))
+                    svc, svc_segs = seg, []
+                    add_svc_seg = svc_segs.append
+                elif svc is None:
+                    add_claim_seg(seg)
+                elif sid not in _CLAIM_ONLY:
+                    add_svc_seg(seg)
+                else:
+                    problems.append(Problem("warning", "segment-order",
+                                            f"{sid} after a service line belongs to the claim; kept with the claim",
+                                            seg.position))
+                    add_claim_seg(seg)
+            # Closed by the next loop's segment, or the set ended without SE.
+            if svc is not None:
+                services.append(_build_service(svc, svc_segs, separator, problems))
+            done = _build_claim(clp, claim_segs, services, lx, problems)
+            check_claim(done, base, problems)
+            balance.add_claim(done)
+            yield done
         elif sid == "LX":
             if lx_seg is not None:
                 _orphan_lx(lx_seg, lx_other, trailer_other, problems)
@@ -611,14 +630,6 @@ def walk_835(st: Segment, run: Iterator[Segment], info: TransactionInfo,
             lx_other.append(_raw(seg.elements))
         else:
             trailer_other.append(_raw(seg.elements))
-    else:
-        if clp is not None:  # the set ended without SE
-            if svc is not None:
-                services.append(_build_service(svc, svc_segs, separator, problems))
-            done = _build_claim(clp, claim_segs, services, lx, problems)
-            check_claim(done, base, problems)
-            balance.add_claim(done)
-            yield done
     if lx_seg is not None:
         _orphan_lx(lx_seg, lx_other, trailer_other, problems)
     balance.check(header.total_payment, (se or st).position, problems, header.credit_debit)

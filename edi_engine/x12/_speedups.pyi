@@ -4,4 +4,5 @@ from edi_engine.x12.segment import Segment
 MAX_SEGMENT_BYTES: int
 
 def scan(buf: bytes, pos: int, base: int, index: int, terminator: int, separator: int, envelope: object,
-         segment_type: type, valid_ids: set[str], envelope_ids: frozenset[str], out: list[Segment], /) -> tuple[int, int]: ...
+         segment_type: type, valid_ids: set[str], envelope_ids: frozenset[str], out: list[Segment],
+         /) -> tuple[int, int]: ...
