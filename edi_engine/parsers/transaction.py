@@ -216,11 +216,11 @@ class _Run:
         starts = loop_starts or frozenset()
         try:
             for seg in segments:
-                sid = seg.id
+                sid = seg[0]  # seg.id; by position, as seg[3] is seg.index: a NamedTuple's name costs more
                 if sid in _RUN_STOPS:
                     self.pending = seg
                     return
-                if seg.index != expected:
+                if seg[3] != expected:
                     # The tokenizer numbered a segment it could not read (over-long, skipped): what
                     # follows would attach to the loop before it, so the set cannot be trusted.
                     raise X12Error(f"segment {expected} before this one could not be read (segment-too-long), so "

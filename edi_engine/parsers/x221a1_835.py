@@ -13,10 +13,12 @@ short. The walker reads what is there, warns through `problems`, and raises X12E
 required amount reads as 0 with a warning, so a claim is never lost to a truncated segment.
 
 Speed: a remittance holds millions of segments. The walker only appends each 2100/2110 segment
-to its open loop (a few comparisons on the segment id); the loop is read in one tight function when
-it closes; amounts and dates go through small caches (remits repeat the same few values); and the
-frozen models are built through mutable twins (see `_twin`). Nothing but the models is allocated
-per segment.
+to its open loop (a few comparisons on the segment id, in a loop of its own while a claim is open);
+the loop is read in one tight function when it closes; amounts and dates go through small caches
+(remits repeat the same few values); and the frozen models are built through mutable twins (see
+`_twin`). Nothing but the models is allocated per segment. The hot paths read a Segment by position
+(`seg[0]` id, `seg[1]` elements, `seg[2]` offset, `seg[3]` index): a NamedTuple's field by name
+costs about three times its index, and the walk reads several fields of every segment.
 """
 
 from __future__ import annotations
@@ -115,7 +117,7 @@ def _raw(e: tuple[str, ...]) -> RawSegment:
 
 def _amount(seg: Segment, n: int, problems: list[Problem]) -> Decimal:
     """A required amount; absent reads as 0 with a warning, malformed raises X12Error."""
-    e = seg.elements
+    e = seg[1]
     text = e[n] if n < len(e) else ""
     value = _AMOUNTS.get(text)
     if value is not None:
@@ -131,7 +133,7 @@ def _amount(seg: Segment, n: int, problems: list[Problem]) -> Decimal:
 
 
 def _optional(seg: Segment, n: int) -> Decimal | None:
-    e = seg.elements
+    e = seg[1]
     text = e[n] if n < len(e) else ""
     if not text:
         return None
@@ -147,7 +149,7 @@ def _optional(seg: Segment, n: int) -> Decimal | None:
 
 
 def _date(seg: Segment, n: int) -> date | None:
-    e = seg.elements
+    e = seg[1]
     text = e[n] if n < len(e) else ""
     value = _DATES.get(text)
     if value is not None:
@@ -192,10 +194,10 @@ def _get(e: tuple[str, ...], n: int) -> str:
 
 def _adjustments(seg: Segment, out: list[Adjustment], problems: list[Problem]) -> None:
     """CAS01 group, then up to six reason/amount/quantity triplets: one Adjustment per triplet."""
-    e = seg.elements
+    e = seg[1]
     n = len(e)
     group = e[1] if n > 1 else ""
-    index, offset = seg.index, seg.offset
+    index, offset = seg[3], seg[2]
     get = _AMOUNTS.get
     for i in range(2, n, 3):
         reason = e[i]
@@ -256,7 +258,7 @@ def _procedure_parts(parts: list[str]) -> tuple[str, str, tuple[str, ...], str]:
 
 def _build_service(svc: Segment, segs: list[Segment], separator: str, problems: list[Problem]) -> ServicePayment:
     """Loop 2110 from its SVC and the segments that followed it."""
-    e = svc.elements
+    e = svc[1]
     n = len(e)
     cached, dates = _AMOUNTS, _DATES
     get = cached.get
@@ -276,14 +278,14 @@ def _build_service(svc: Segment, segs: list[Segment], separator: str, problems: 
     remarks: list[tuple[str, str]] = []
     other: list[RawSegment] = []
     for seg in segs:
-        sid, s = seg.id, seg.elements
+        sid, s = seg[0], seg[1]
         ns = len(s)
         if sid == "CAS":
             value = get(s[3]) if ns == 4 else None
             if value is None:
                 _adjustments(seg, adjustments, problems)
             else:  # the usual single triplet without quantity
-                adjustment = _AdjustmentT(s[1], s[2], value, None, seg.index, seg.offset)
+                adjustment = _AdjustmentT(s[1], s[2], value, None, seg[3], seg[2])
                 adjustment.__class__ = Adjustment
                 adjustments.append(adjustment)
         elif sid == "DTM":
@@ -325,7 +327,7 @@ def _build_service(svc: Segment, segs: list[Segment], separator: str, problems: 
         qualifier, code, modifiers, charge, paid, description, e[4] if n > 4 else "",
         _optional(svc, 5) if n > 5 else None, submitted, _optional(svc, 7) if n > 7 else None,
         date_from, date_to, tuple(adjustments), line_control, tuple(references),
-        tuple(amounts), tuple(quantities), tuple(remarks), tuple(other), svc.index, svc.offset,
+        tuple(amounts), tuple(quantities), tuple(remarks), tuple(other), svc[3], svc[2],
     )
     service.__class__ = ServicePayment
     return service  # type: ignore[no-any-return]
@@ -334,7 +336,7 @@ def _build_service(svc: Segment, segs: list[Segment], separator: str, problems: 
 def _build_claim(clp: Segment, segs: list[Segment], services: list[ServicePayment],
                  header_number: HeaderNumber | None, problems: list[Problem]) -> ClaimPayment:
     """Loop 2100 from its CLP, the 2100 segments that followed it and its finished 2110 loops."""
-    e = clp.elements
+    e = clp[1]
     n = len(e)
     read_dates = _DATES
     adjustments: list[Adjustment] = []
@@ -348,7 +350,7 @@ def _build_claim(clp: Segment, segs: list[Segment], services: list[ServicePaymen
     references: list[tuple[str, str]] = []
     other: list[RawSegment] = []
     for seg in segs:
-        sid, s = seg.id, seg.elements
+        sid, s = seg[0], seg[1]
         if sid == "CAS":
             _adjustments(seg, adjustments, problems)
             continue
@@ -405,7 +407,7 @@ def _build_claim(clp: Segment, segs: list[Segment], services: list[ServicePaymen
         inpatient, outpatient,
         dates.get("232"), dates.get("233"), dates.get("036"), dates.get("050"),
         tuple(contacts), tuple(amounts), tuple(quantities), tuple(references),
-        tuple(services), header_number, tuple(other), clp.index, clp.offset,
+        tuple(services), header_number, tuple(other), clp[3], clp[2],
     )
     claim.__class__ = ClaimPayment
     return claim  # type: ignore[no-any-return]
@@ -570,7 +572,7 @@ def walk_835(st: Segment, run: Iterator[Segment], info: TransactionInfo,
                 break
         else:
             seg, pending = pending, None
-        sid = seg.id
+        sid = seg[0]
         # Between claims: LX, CLP, PLB, SE, and whatever sits in an LX before its first CLP.
         if sid == "CLP":
             if lx_seg is not None:
@@ -588,7 +590,7 @@ def walk_835(st: Segment, run: Iterator[Segment], info: TransactionInfo,
             # The open 2100 loop, in a loop of its own: its segments (most of the file) are only
             # appended, to the claim or to its open 2110, until the next CLP, LX, PLB or SE.
             for seg in it:
-                sid = seg.id
+                sid = seg[0]
                 if sid in loop_ends:
                     pending = seg
                     break
