@@ -19,6 +19,9 @@
 #define MAX_SEGMENT_BYTES (64 * 1024)
 #define MAX_ELEMENTS 1024
 #define ID_CACHE 16
+/* tokenizer.py uses this module only when its API matches: a stale build (scan() with other
+ * arguments) is then left unused rather than failing. Raise it whenever scan() changes. */
+#define API 1
 
 /* What str.strip() removes among ASCII characters (str.isspace). */
 static int
@@ -290,7 +293,8 @@ PyInit__speedups(void)
         return NULL;
     }
     PyObject *m = PyModule_Create(&module);
-    if (m != NULL && PyModule_AddIntConstant(m, "MAX_SEGMENT_BYTES", MAX_SEGMENT_BYTES) < 0) {
+    if (m != NULL && (PyModule_AddIntConstant(m, "MAX_SEGMENT_BYTES", MAX_SEGMENT_BYTES) < 0
+                      || PyModule_AddIntConstant(m, "API", API) < 0)) {
         Py_DECREF(m);
         return NULL;
     }

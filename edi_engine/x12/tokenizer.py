@@ -28,13 +28,17 @@ __all__ = ["COMPILED", "MAX_SEGMENT_BYTES", "PURE_ENV", "Tokenizer"]
 # Set (to anything but "" or "0") to read with the pure-Python loop even where the C one is built.
 PURE_ENV = "EDI_ENGINE_PURE_TOKENIZER"
 
+_SPEEDUPS_API = 1  # _speedups.c's API: the scan() signature this file calls
 _Scan = Callable[[bytes, int, int, int, int, int, object, type, set[str], frozenset[str], list[Segment]],
                  tuple[int, int]]
 _scan: _Scan | None
 try:
     if os.environ.get(PURE_ENV, "") not in ("", "0"):
         raise ImportError(PURE_ENV)
-    from edi_engine.x12._speedups import scan as _scan
+    from edi_engine.x12 import _speedups
+
+    # A build left from another version of scan() (an old in-place build) is not used.
+    _scan = _speedups.scan if getattr(_speedups, "API", None) == _SPEEDUPS_API else None
 except ImportError:  # not built (no compiler at install time) or turned off: the loop below in Python
     _scan = None
 COMPILED = _scan is not None  # whether Tokenizers made now use the C loop for plain segments

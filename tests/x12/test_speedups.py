@@ -58,6 +58,7 @@ def test_the_c_loop_is_used_when_built() -> None:
     wanted = os.environ.get(tokenizer_module.PURE_ENV, "") in ("", "0")
     assert tokenizer_module.COMPILED is wanted
     assert speedups.MAX_SEGMENT_BYTES == MAX_SEGMENT_BYTES
+    assert speedups.API == tokenizer_module._SPEEDUPS_API
 
 
 def test_the_environment_variable_forces_the_pure_loop() -> None:
