@@ -12,7 +12,7 @@ import io
 import os
 from collections.abc import Iterator
 from functools import partial
-from itertools import chain
+from itertools import chain, takewhile
 from typing import BinaryIO
 
 from edi_engine.errors import InputError, Position, Problem, ProblemLog
@@ -76,7 +76,9 @@ class SegmentStream:
         if codec is None:
             # The segments of each chunk's feed(), chained in C: a generator between the tokenizer
             # and the parser would cost a resumption per segment. close() runs once they are used up.
-            chunks = chain((first,), iter(partial(handle.read, self.chunk_size), b"")) if first else iter(())
+            # Up to the first empty read (b"", or None from a non-blocking stream), as `while chunk` would.
+            rest = takewhile(bool, iter(partial(handle.read, self.chunk_size), b""))
+            chunks = chain((first,), rest) if first else iter(())
             return chain(chain.from_iterable(map(tokenizer.feed, chunks)), _closing(tokenizer))
         return self._transcoded(handle, first, bom, codec, tokenizer)
 
