@@ -18,6 +18,9 @@ Then, side by side in --rounds interleaved rounds on one --compare-mb 835 of a s
   edi-835-parser         edi_835_parser.parse(file).to_dataframe(), the PyPI package, installed
                          here in bench/out/edi835-venv unless this Python can import it
 Imports are done before the clock starts in these (pandas' import would swamp edi-835-parser's).
+With --against DIR (another checkout, e.g. main), instead, side by side on the --mb file in --rounds
+interleaved rounds: the floor, then the tokenizer and typed claims of DIR, of this tree, and of this
+tree with EDI_ENGINE_PURE_TOKENIZER=1 (the pure-Python tokenizer, as without a compiler).
 Record the figures in bench/RESULTS.md.
 """
 
@@ -220,8 +223,9 @@ def _peak_rss_mb() -> float:
     return float("nan")
 
 
-def run_child(kind: str, path: Path, python: str = sys.executable) -> dict[str, float]:
-    proc = subprocess.run([python, __file__, "--measure", kind, str(path)], stdout=subprocess.PIPE, text=True)
+def run_child(kind: str, path: Path, python: str = sys.executable, script: str = __file__,
+              env: dict[str, str] | None = None) -> dict[str, float]:
+    proc = subprocess.run([python, script, "--measure", kind, str(path)], stdout=subprocess.PIPE, text=True, env=env)
     if proc.returncode != 0:
         raise SystemExit(f"{kind} failed")
     return json.loads(proc.stdout)
@@ -235,12 +239,17 @@ def main() -> None:
                         help="size of the single-check 835 for json against the floor and edi-835-parser (default 3)")
     parser.add_argument("--rounds", type=int, default=3, help="interleaved rounds of the side-by-side (default 3)")
     parser.add_argument("--skip-typed", action="store_true", help="only the side-by-side (no --mb file)")
+    parser.add_argument("--against", metavar="DIR",
+                        help="another checkout: floor, tokenizer and typed of it and of this tree, side by side")
     parser.add_argument("--measure", nargs=2, metavar=("KIND", "FILE"), help=argparse.SUPPRESS)
     args = parser.parse_args()
     if args.measure:
         print(json.dumps(measure(*args.measure)))
         return
     OUT.mkdir(exist_ok=True)
+    if args.against:
+        against_figures(args)
+        return
     if not args.skip_typed:
         typed_figures(args)
     compare_figures(args)
@@ -282,6 +291,38 @@ def compare_figures(args: argparse.Namespace) -> None:
               f"{ratio('json', 'json-before')}x the export before msgspec; {ratio('json', 'typed')} of typed parse "
               f"alone; jsonl {ratio('jsonl', 'json')} and xml {ratio('xml', 'json')} of json; xml "
               f"{ratio('xml', 'xml-before')}x the XML export before")
+
+
+def against_figures(args: argparse.Namespace) -> None:
+    """The floor, and the tokenizer and typed claims of `--against` and of this tree, in interleaved rounds."""
+    big = OUT / "bench-big.835"
+    claims = generate(big, int(args.mb * 1e6))
+    other = str(Path(args.against).resolve() / "bench" / "parse.py")
+    pure = {**os.environ, "EDI_ENGINE_PURE_TOKENIZER": "1"}
+    runs = (("floor (split)", "split", __file__, None),
+            ("tokenizer, other", "segments", other, None), ("tokenizer", "segments", __file__, None),
+            ("tokenizer, pure", "segments", __file__, pure),
+            ("typed, other", "typed", other, None), ("typed", "typed", __file__, None),
+            ("typed, pure", "typed", __file__, pure))
+    print(f"generated {big.name}: {big.stat().st_size / 1e6:.1f} MB, {claims} claims; other = {args.against}; "
+          f"load average {os.getloadavg()[0]:.1f}")
+    wall: dict[str, list[float]] = {label: [] for label, *_ in runs}
+    cpu: dict[str, list[float]] = {label: [] for label, *_ in runs}
+    for n in range(args.rounds):
+        for label, kind, script, env in runs:
+            r = run_child(kind, big, script=script, env=env)
+            wall[label].append(r["bytes"] / 1e6 / r["seconds"])
+            cpu[label].append(r["bytes"] / 1e6 / r["cpu_seconds"])
+            print(f"{_row(label, r)} {cpu[label][-1]:>8.2f} CPU MB/s", flush=True)
+        print(f"-- round {n + 1}: load average {os.getloadavg()[0]:.1f}", flush=True)
+    print(f"{'':<17} {'MB/s wall':>17} {'MB/s CPU':>17} {'of the floor (CPU)':>24} {'of the floor (wall)':>24}")
+    for label, *_ in runs:
+        by_cpu = sorted(x / y for x, y in zip(cpu[label], cpu["floor (split)"], strict=True))
+        by_wall = sorted(x / y for x, y in zip(wall[label], wall["floor (split)"], strict=True))
+        print(f"{label:<17} {min(wall[label]):>8.1f}-{max(wall[label]):<8.1f} {min(cpu[label]):>8.1f}-"
+              f"{max(cpu[label]):<8.1f} {statistics.median(by_cpu):>8.3f} ({by_cpu[0]:.3f}-{by_cpu[-1]:.3f})"
+              f"{'':>4} {statistics.median(by_wall):>8.3f} ({by_wall[0]:.3f}-{by_wall[-1]:.3f})")
+    print("target: typed at least 0.33 of the floor")
 
 
 def typed_figures(args: argparse.Namespace) -> None:

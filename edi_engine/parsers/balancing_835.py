@@ -117,17 +117,35 @@ def check_service(service: ServicePayment, position: Position, problems: list[Pr
 
 
 def check_claim(claim: ClaimPayment, position: Position, problems: list[Problem]) -> None:
-    """Each line of the claim, CLP03 - claim CAS - line CAS = CLP04, and CLP04 = sum(SVC03)."""
+    """Each line of the claim, CLP03 - claim CAS - line CAS = CLP04, and CLP04 = sum(SVC03).
+
+    This runs once per claim of every file: the exact (Decimal) sums of the three equations are
+    taken in one pass, subtracting in the same order as the functions above, and only an equation
+    that does not hold exactly goes on to them (check_service, _check_lines, cents).
+    """
     services = claim.services
+    total = claim.charge
+    for a in claim.adjustments:
+        total -= a.amount
     for service in services:
-        check_service(service, position, problems)
+        line = service.charge
+        for a in service.adjustments:
+            amount = a.amount
+            line -= amount
+            total -= amount
+        if line - service.paid:
+            check_service(service, position, problems)
     if services and not claim.adjustments:
-        _check_lines(claim, position, problems)
+        lines = claim.paid
+        for service in services:
+            lines -= service.paid
+        if lines:
+            _check_lines(claim, position, problems)
+    if not total - claim.paid:
+        return
     amounts = [a.amount for a in claim.adjustments]
     for service in services:
         amounts.extend(a.amount for a in service.adjustments)
-    if not adjustment_difference(claim.charge, amounts, claim.paid):
-        return
     charge, paid = round_cents(claim.charge), round_cents(claim.paid)
     adjusted = [round_cents(a) for a in amounts]
     if not adjustment_difference(charge, adjusted, paid):

@@ -210,24 +210,22 @@ class _Run:
 
     def _segments(self, st: Segment, segments: Iterator[Segment],
                   loop_starts: frozenset[str] | None) -> Iterator[Segment]:
-        count = 1
-        expected = st.index + 1
+        first = expected = st.index + 1
         last, repeated, in_loop = "", 0, 0
         max_repeated, max_loop = MAX_REPEATED, MAX_LOOP if loop_starts is not None else 1 << 62
         starts = loop_starts or frozenset()
         try:
             for seg in segments:
-                sid = seg.id
+                sid = seg[0]  # seg.id; by position, as seg[3] is seg.index: a NamedTuple's name costs more
                 if sid in _RUN_STOPS:
                     self.pending = seg
                     return
-                if seg.index != expected:
+                if seg[3] != expected:
                     # The tokenizer numbered a segment it could not read (over-long, skipped): what
                     # follows would attach to the loop before it, so the set cannot be trusted.
                     raise X12Error(f"segment {expected} before this one could not be read (segment-too-long), so "
                                    "this segment cannot be placed in its loop", seg.position)
                 expected += 1
-                count += 1
                 if sid == last:
                     repeated += 1
                     if repeated > max_repeated and self._too_many(seg, repeated):
@@ -246,7 +244,7 @@ class _Run:
                 if sid == "SE":
                     return
         finally:
-            self.count = count
+            self.count = expected - first + 1  # the ST and each segment that passed the number check
 
     def _too_many(self, seg: Segment, repeated: int) -> bool:
         """True to drop `seg`, the repeated-th of its id in a row; raises when money depends on it."""

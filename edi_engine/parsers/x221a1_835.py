@@ -13,10 +13,12 @@ short. The walker reads what is there, warns through `problems`, and raises X12E
 required amount reads as 0 with a warning, so a claim is never lost to a truncated segment.
 
 Speed: a remittance holds millions of segments. The walker only appends each 2100/2110 segment
-to its open loop (a few comparisons on the segment id); the loop is read in one tight function when
-it closes; amounts and dates go through small caches (remits repeat the same few values); and the
-frozen models are built through mutable twins (see `_twin`). Nothing but the models is allocated
-per segment.
+to its open loop (a few comparisons on the segment id, in a loop of its own while a claim is open);
+the loop is read in one tight function when it closes; amounts and dates go through small caches
+(remits repeat the same few values); and the frozen models are built through mutable twins (see
+`_twin`). Nothing but the models is allocated per segment. The hot paths read a Segment by position
+(`seg[0]` id, `seg[1]` elements, `seg[2]` offset, `seg[3]` index): a NamedTuple's field by name
+costs about three times its index, and the walk reads several fields of every segment.
 """
 
 from __future__ import annotations
@@ -71,7 +73,8 @@ _DATES: dict[str, date] = {}
 # Ids that close a 2100/2110 loop; ids of 2100 that may turn up (out of order) after an SVC.
 _LOOP_ENDS = frozenset({"CLP", "LX", "PLB", "SE"})
 _CLAIM_ONLY = frozenset({"NM1", "MIA", "MOA", "PER"})
-_CLAIM_PARTIES = ("QC", "IL", "74", "82", "TT", "PR", "GB")
+_CLAIM_PARTIES = frozenset({"QC", "IL", "74", "82", "TT", "PR", "GB"})
+_CLAIM_DATE_QUALIFIERS = frozenset(_CLAIM_DATES)
 _SERVICE_PERIOD = frozenset({"232", "233"})  # 2100 DTM statement from/to: service dates, which must read
 
 
@@ -114,7 +117,7 @@ def _raw(e: tuple[str, ...]) -> RawSegment:
 
 def _amount(seg: Segment, n: int, problems: list[Problem]) -> Decimal:
     """A required amount; absent reads as 0 with a warning, malformed raises X12Error."""
-    e = seg.elements
+    e = seg[1]
     text = e[n] if n < len(e) else ""
     value = _AMOUNTS.get(text)
     if value is not None:
@@ -130,7 +133,7 @@ def _amount(seg: Segment, n: int, problems: list[Problem]) -> Decimal:
 
 
 def _optional(seg: Segment, n: int) -> Decimal | None:
-    e = seg.elements
+    e = seg[1]
     text = e[n] if n < len(e) else ""
     if not text:
         return None
@@ -146,7 +149,7 @@ def _optional(seg: Segment, n: int) -> Decimal | None:
 
 
 def _date(seg: Segment, n: int) -> date | None:
-    e = seg.elements
+    e = seg[1]
     text = e[n] if n < len(e) else ""
     value = _DATES.get(text)
     if value is not None:
@@ -191,10 +194,10 @@ def _get(e: tuple[str, ...], n: int) -> str:
 
 def _adjustments(seg: Segment, out: list[Adjustment], problems: list[Problem]) -> None:
     """CAS01 group, then up to six reason/amount/quantity triplets: one Adjustment per triplet."""
-    e = seg.elements
+    e = seg[1]
     n = len(e)
     group = e[1] if n > 1 else ""
-    index, offset = seg.index, seg.offset
+    index, offset = seg[3], seg[2]
     get = _AMOUNTS.get
     for i in range(2, n, 3):
         reason = e[i]
@@ -255,9 +258,10 @@ def _procedure_parts(parts: list[str]) -> tuple[str, str, tuple[str, ...], str]:
 
 def _build_service(svc: Segment, segs: list[Segment], separator: str, problems: list[Problem]) -> ServicePayment:
     """Loop 2110 from its SVC and the segments that followed it."""
-    e = svc.elements
+    e = svc[1]
     n = len(e)
-    get = _AMOUNTS.get
+    cached, dates = _AMOUNTS, _DATES
+    get = cached.get
     charge = get(e[2]) if n > 2 else None
     if charge is None:
         charge = _amount(svc, 2, problems)
@@ -274,20 +278,22 @@ def _build_service(svc: Segment, segs: list[Segment], separator: str, problems: 
     remarks: list[tuple[str, str]] = []
     other: list[RawSegment] = []
     for seg in segs:
-        sid, s = seg.id, seg.elements
+        sid, s = seg[0], seg[1]
         ns = len(s)
         if sid == "CAS":
             value = get(s[3]) if ns == 4 else None
             if value is None:
                 _adjustments(seg, adjustments, problems)
             else:  # the usual single triplet without quantity
-                adjustment = _AdjustmentT(s[1], s[2], value, None, seg.index, seg.offset)
+                adjustment = _AdjustmentT(s[1], s[2], value, None, seg[3], seg[2])
                 adjustment.__class__ = Adjustment
                 adjustments.append(adjustment)
         elif sid == "DTM":
             qualifier = s[1] if ns > 1 else ""
             if qualifier == "472" and date_from is None:
-                if ns > 6 and s[6] and not s[2].strip():  # 4010 style: DTM05 D8/RD8, DTM06 period
+                if ns == 3 and s[2] in dates:  # the usual DTM*472*CCYYMMDD, a date read before
+                    date_from = date_to = dates[s[2]]
+                elif ns > 6 and s[6] and not s[2].strip():  # 4010 style: DTM05 D8/RD8, DTM06 period
                     date_from, date_to = date_range(seg, 5, 6)
                 else:
                     date_from = date_to = _date(seg, 2)
@@ -302,6 +308,8 @@ def _build_service(svc: Segment, segs: list[Segment], separator: str, problems: 
                 line_control = s[2]
             else:
                 references.append((_get(s, 1), _get(s, 2)))
+        elif sid == "AMT" and ns == 3 and s[2] in cached:  # the usual AMT*B6*amount, an amount read before
+            amounts.append((s[1], cached[s[2]]))
         elif sid == "AMT" or sid == "QTY":
             value = _optional(seg, 2) if sid == "AMT" else _soft_number(seg, 2, problems, "a quantity")
             if value is None:
@@ -319,7 +327,7 @@ def _build_service(svc: Segment, segs: list[Segment], separator: str, problems: 
         qualifier, code, modifiers, charge, paid, description, e[4] if n > 4 else "",
         _optional(svc, 5) if n > 5 else None, submitted, _optional(svc, 7) if n > 7 else None,
         date_from, date_to, tuple(adjustments), line_control, tuple(references),
-        tuple(amounts), tuple(quantities), tuple(remarks), tuple(other), svc.index, svc.offset,
+        tuple(amounts), tuple(quantities), tuple(remarks), tuple(other), svc[3], svc[2],
     )
     service.__class__ = ServicePayment
     return service  # type: ignore[no-any-return]
@@ -328,8 +336,9 @@ def _build_service(svc: Segment, segs: list[Segment], separator: str, problems: 
 def _build_claim(clp: Segment, segs: list[Segment], services: list[ServicePayment],
                  header_number: HeaderNumber | None, problems: list[Problem]) -> ClaimPayment:
     """Loop 2100 from its CLP, the 2100 segments that followed it and its finished 2110 loops."""
-    e = clp.elements
+    e = clp[1]
     n = len(e)
+    read_dates = _DATES
     adjustments: list[Adjustment] = []
     parties: dict[str, Party] = {}
     dates: dict[str, date | None] = {}
@@ -341,21 +350,24 @@ def _build_claim(clp: Segment, segs: list[Segment], services: list[ServicePaymen
     references: list[tuple[str, str]] = []
     other: list[RawSegment] = []
     for seg in segs:
-        sid, s = seg.id, seg.elements
+        sid, s = seg[0], seg[1]
         if sid == "CAS":
             _adjustments(seg, adjustments, problems)
             continue
         if sid == "NM1":
-            entity = _get(s, 1)
+            entity = s[1] if len(s) > 1 else ""
             if entity in _CLAIM_PARTIES and entity not in parties:
                 parties[entity] = _party(s)
                 continue
         elif sid == "DTM":
-            qualifier = _get(s, 1)
-            if qualifier in _CLAIM_DATES and qualifier not in dates:
+            qualifier = s[1] if len(s) > 1 else ""
+            if qualifier in _CLAIM_DATE_QUALIFIERS and qualifier not in dates:
                 # DTM*232/233 (the claim's service period) must read; 036/050 are not money.
-                dates[qualifier] = _date(seg, 2) if qualifier in _SERVICE_PERIOD else \
-                    _soft_date(seg, 2, problems, f"DTM*{qualifier}")
+                if qualifier in _SERVICE_PERIOD:
+                    day = read_dates.get(s[2]) if len(s) > 2 else None
+                    dates[qualifier] = day if day is not None else _date(seg, 2)
+                else:
+                    dates[qualifier] = _soft_date(seg, 2, problems, f"DTM*{qualifier}")
                 continue
         elif sid == "REF":
             references.append((_get(s, 1), _get(s, 2)))
@@ -395,7 +407,7 @@ def _build_claim(clp: Segment, segs: list[Segment], services: list[ServicePaymen
         inpatient, outpatient,
         dates.get("232"), dates.get("233"), dates.get("036"), dates.get("050"),
         tuple(contacts), tuple(amounts), tuple(quantities), tuple(references),
-        tuple(services), header_number, tuple(other), clp.index, clp.offset,
+        tuple(services), header_number, tuple(other), clp[3], clp[2],
     )
     claim.__class__ = ClaimPayment
     return claim  # type: ignore[no-any-return]
@@ -551,32 +563,16 @@ def walk_835(st: Segment, run: Iterator[Segment], info: TransactionInfo,
     in_trailer = warned_lx = False
     se: Segment | None = None
     loop_ends = _LOOP_ENDS
-    for seg in chain((first,), segments) if first is not None else segments:
-        sid = seg.id
-        if clp is not None:
-            if sid not in loop_ends:
-                if sid == "SVC":
-                    if svc is not None:
-                        services.append(_build_service(svc, svc_segs, separator, problems))
-                    svc, svc_segs = seg, []
-                elif svc is None:
-                    claim_segs.append(seg)
-                elif sid not in _CLAIM_ONLY:
-                    svc_segs.append(seg)
-                else:
-                    problems.append(Problem("warning", "segment-order",
-                                            f"{sid} after a service line belongs to the claim; kept with the claim",
-                                            seg.position))
-                    claim_segs.append(seg)
-                continue
-            if svc is not None:
-                services.append(_build_service(svc, svc_segs, separator, problems))
-                svc = None
-            done = _build_claim(clp, claim_segs, services, lx, problems)
-            clp = None
-            check_claim(done, base, problems)
-            balance.add_claim(done)
-            yield done
+    it = chain((first,), segments) if first is not None else segments
+    pending: Segment | None = None  # the segment that closed a claim, read between claims next
+    while True:
+        if pending is None:
+            seg = next(it, None)
+            if seg is None:
+                break
+        else:
+            seg, pending = pending, None
+        sid = seg[0]
         # Between claims: LX, CLP, PLB, SE, and whatever sits in an LX before its first CLP.
         if sid == "CLP":
             if lx_seg is not None:
@@ -589,6 +585,36 @@ def walk_835(st: Segment, run: Iterator[Segment], info: TransactionInfo,
             if in_trailer:
                 problems.append(Problem("warning", "segment-order", "claim payment (CLP) after the PLB", seg.position))
             clp, claim_segs, services = seg, [], []
+            add_claim_seg = claim_segs.append
+            svc = None
+            # The open 2100 loop, in a loop of its own: its segments (most of the file) are only
+            # appended, to the claim or to its open 2110, until the next CLP, LX, PLB or SE.
+            for seg in it:
+                sid = seg[0]
+                if sid in loop_ends:
+                    pending = seg
+                    break
+                if sid == "SVC":
+                    if svc is not None:
+                        services.append(_build_service(svc, svc_segs, separator, problems))
+                    svc, svc_segs = seg, []
+                    add_svc_seg = svc_segs.append
+                elif svc is None:
+                    add_claim_seg(seg)
+                elif sid not in _CLAIM_ONLY:
+                    add_svc_seg(seg)
+                else:
+                    problems.append(Problem("warning", "segment-order",
+                                            f"{sid} after a service line belongs to the claim; kept with the claim",
+                                            seg.position))
+                    add_claim_seg(seg)
+            # Closed by the next loop's segment, or the set ended without SE.
+            if svc is not None:
+                services.append(_build_service(svc, svc_segs, separator, problems))
+            done = _build_claim(clp, claim_segs, services, lx, problems)
+            check_claim(done, base, problems)
+            balance.add_claim(done)
+            yield done
         elif sid == "LX":
             if lx_seg is not None:
                 _orphan_lx(lx_seg, lx_other, trailer_other, problems)
@@ -606,14 +632,6 @@ def walk_835(st: Segment, run: Iterator[Segment], info: TransactionInfo,
             lx_other.append(_raw(seg.elements))
         else:
             trailer_other.append(_raw(seg.elements))
-    else:
-        if clp is not None:  # the set ended without SE
-            if svc is not None:
-                services.append(_build_service(svc, svc_segs, separator, problems))
-            done = _build_claim(clp, claim_segs, services, lx, problems)
-            check_claim(done, base, problems)
-            balance.add_claim(done)
-            yield done
     if lx_seg is not None:
         _orphan_lx(lx_seg, lx_other, trailer_other, problems)
     balance.check(header.total_payment, (se or st).position, problems, header.credit_debit)

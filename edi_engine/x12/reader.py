@@ -11,6 +11,8 @@ import dataclasses
 import io
 import os
 from collections.abc import Iterator
+from functools import partial
+from itertools import chain, takewhile
 from typing import BinaryIO
 
 from edi_engine.errors import InputError, Position, Problem, ProblemLog
@@ -72,12 +74,16 @@ class SegmentStream:
         self.tokenizer = tokenizer = Tokenizer(self.name, self.problems, base_offset=bom if codec is None else 0)
         first = first[bom:]
         if codec is None:
-            chunk = first
-            while chunk:
-                yield from tokenizer.feed(chunk)
-                chunk = handle.read(self.chunk_size)
-            yield from tokenizer.close()
-            return
+            # The segments of each chunk's feed(), chained in C: a generator between the tokenizer
+            # and the parser would cost a resumption per segment. close() runs once they are used up.
+            # Up to the first empty read (b"", or None from a non-blocking stream), as `while chunk` would.
+            rest = takewhile(bool, iter(partial(handle.read, self.chunk_size), b""))
+            chunks = chain((first,), rest) if first else iter(())
+            return chain(chain.from_iterable(map(tokenizer.feed, chunks)), _closing(tokenizer))
+        return self._transcoded(handle, first, bom, codec, tokenizer)
+
+    def _transcoded(self, handle: BinaryIO, first: bytes, bom: int, codec: str,
+                    tokenizer: Tokenizer) -> Iterator[Segment]:
         # UTF-16: transcode to UTF-8. X12 text is ASCII, so a transcoded offset maps back exactly.
         self.encoding = codec
         self.problems.append(Problem("warning", "utf16", f"file is {codec.upper()}; read as text",
@@ -97,6 +103,10 @@ class SegmentStream:
             yield from remap(tokenizer.close())
         finally:
             self.problems[:] = [_remap_problem(p, bom) for p in self.problems]
+
+
+def _closing(tokenizer: Tokenizer) -> Iterator[Segment]:
+    yield from tokenizer.close()
 
 
 def _remap_problem(problem: Problem, bom: int) -> Problem:

@@ -15,13 +15,33 @@ splitting itself.
 
 from __future__ import annotations
 
+import os
 import re
+from collections.abc import Callable
 
 from edi_engine.errors import Position, Problem, ProblemLog, Severity, X12Error
 from edi_engine.x12.envelope import ENVELOPE_IDS, EnvelopeTracker
 from edi_engine.x12.segment import Delimiters, Segment
 
-__all__ = ["MAX_SEGMENT_BYTES", "Tokenizer"]
+__all__ = ["COMPILED", "MAX_SEGMENT_BYTES", "PURE_ENV", "Tokenizer"]
+
+# Set (to anything but "" or "0") to read with the pure-Python loop even where the C one is built.
+PURE_ENV = "EDI_ENGINE_PURE_TOKENIZER"
+
+_SPEEDUPS_API = 1  # _speedups.c's API: the scan() signature this file calls
+_Scan = Callable[[bytes, int, int, int, int, int, object, type, set[str], frozenset[str], list[Segment]],
+                 tuple[int, int]]
+_scan: _Scan | None
+try:
+    if os.environ.get(PURE_ENV, "") not in ("", "0"):
+        raise ImportError(PURE_ENV)
+    from edi_engine.x12 import _speedups
+
+    # A build left from another version of scan() (an old in-place build) is not used.
+    _scan = _speedups.scan if getattr(_speedups, "API", None) == _SPEEDUPS_API else None
+except ImportError:  # not built (no compiler at install time) or turned off: the loop below in Python
+    _scan = None
+COMPILED = _scan is not None  # whether Tokenizers made now use the C loop for plain segments
 
 # No 5010 segment comes near this (the longest elements are a few hundred bytes); a "segment"
 # this long is a missing terminator, and holding it would unbound the reader's memory.
@@ -45,7 +65,11 @@ def _is_alnum(byte: bytes) -> bool:
 
 
 class Tokenizer:
-    def __init__(self, file: str = "", problems: list[Problem] | None = None, base_offset: int = 0) -> None:
+    """`compiled`: None uses the C loop when it is built (COMPILED); False forces the Python loop.
+    Either way the segments, positions and problems are the same (tests/x12/test_speedups.py)."""
+
+    def __init__(self, file: str = "", problems: list[Problem] | None = None, base_offset: int = 0,
+                 compiled: bool | None = None) -> None:
         self.file = file
         self.problems: list[Problem] = problems if problems is not None else ProblemLog()
         self.tracker = EnvelopeTracker(file, self.problems)
@@ -58,6 +82,8 @@ class Tokenizer:
         self._skipping = False  # inside an over-long segment, discarding up to its terminator
         self._stopped = False  # unreadable data after an interchange: the rest is not read
         self._valid_ids: set[str] = set()
+        self._scan = _scan if compiled is None or compiled else None
+        self._fast = False  # the C loop for this interchange (one-byte terminator other than newline)
 
     @property
     def segments_read(self) -> int:
@@ -103,7 +129,8 @@ class Tokenizer:
             if self._term is None:
                 if not self._detect(out, eof):
                     return
-            elif not self._split(out, eof):
+                self._fast = self._scan is not None and self._term not in (None, b"\n", b"\r")
+            elif not (self._split_compiled(out, eof) if self._fast else self._split(out, eof)):
                 return
 
     def _detect(self, out: list[Segment], eof: bool) -> bool:
@@ -359,3 +386,37 @@ class Tokenizer:
             tail = ""
         self._buf = tail.encode("latin-1")
         return False
+
+    def _split_compiled(self, out: list[Segment], eof: bool) -> bool:
+        """`_split` with the C loop cutting the plain segments (see _speedups.c); same result.
+
+        The C loop stops at the first segment it leaves to Python (an envelope segment, an id not
+        seen before, whitespace, non-ASCII, outside a transaction set); `_split` then reads that
+        one segment alone, as the whole buffer's split would have, and the C loop goes on after it.
+        At the end of input all of it goes to `_split`, which reports a last segment without its
+        terminator before the segments of the same buffer (a bare ST..SE is only read at the end).
+        """
+        if eof:
+            return self._split(out, eof)
+        scan = self._scan
+        assert scan is not None and self._term is not None
+        buf, base = self._buf, self._base
+        term, tbyte = self._term, self._term[0]
+        ebyte = self._esep.encode("latin-1")[0]
+        tracker, valid_ids = self.tracker, self._valid_ids
+        pos = 0
+        while True:
+            if tracker.in_transaction and not self._skipping:
+                pos, self._index = scan(buf, pos, base, self._index, tbyte, ebyte, tracker.envelope, Segment,
+                                        valid_ids, ENVELOPE_IDS, out)
+            end = buf.find(term, pos)
+            if end < 0:
+                break
+            self._buf, self._base = buf[pos : end + 1], base + pos
+            if self._split(out, eof=False):
+                # An interchange boundary: `_split` left its own buffer from the ISA (or after the IEA) on.
+                self._buf += buf[end + 1 :]
+                return True
+            pos = end + 1
+        self._buf, self._base = buf[pos:], base + pos
+        return self._split(out, eof)
