@@ -21,7 +21,7 @@ from dataclasses import dataclass
 from datetime import UTC, datetime
 from pathlib import Path
 
-from sqlalchemy import delete, func, insert, inspect, select
+from sqlalchemy import delete, func, insert, inspect, select, text
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.engine import Connection, Engine
 
@@ -132,6 +132,26 @@ def has_table(engine: Engine, name: str) -> bool:
     """Whether the database has table `name` in the schema the store uses (the task queue's, say)."""
     with engine.connect() as conn:
         return bool(inspect(conn).has_table(name))
+
+
+def refresh_statistics(engine: Engine, table: str) -> bool:
+    """ANALYZE `table` (PostgreSQL) when its planner statistics are stale by autovacuum's own measure
+    (50 rows changed plus a tenth of the table; 500 here, to stay cheap); True when it ran.
+
+    For the task queue's job table: on a server with autovacuum off, or behind a bulk enqueue,
+    PostgreSQL plans procrastinate's job fetch as a walk over every waiting job per waiting job. With
+    12,000 files queued and no statistics a worker took 2-3 s to fetch each job; after ANALYZE, a few
+    milliseconds (bench/workers.py, bench/RESULTS.md)."""
+    if engine.dialect.name != "postgresql":
+        return False
+    with engine.begin() as conn:
+        stale = conn.execute(text(
+            "SELECT coalesce(n_mod_since_analyze > 500 + n_live_tup / 10, false) FROM pg_stat_user_tables"
+            " WHERE relid = to_regclass(:table)"), {"table": table}).scalar()
+        if not stale:
+            return False
+        conn.execute(text(f'ANALYZE "{table}"'))
+    return True
 
 
 def source_file_id(engine: Engine, digest: str) -> int | None:

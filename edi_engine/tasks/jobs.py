@@ -17,6 +17,8 @@ store/ or rules/. The queue engine's own mechanisms do the distributed work, non
   (procrastinate's worker heartbeat; `stalled_after` seconds, see run_worker) goes back to `todo` with
   procrastinate's `retry_job`. A worker killed mid-file (SIGKILL) has its transaction rolled back by
   PostgreSQL, so the retried job stores the file whole, once.
+- `edi.queue_statistics` (periodic, every minute): ANALYZE the job table when its statistics are stale
+  (store/staging.refresh_statistics): without them a large backlog makes every job fetch slow.
 - `edi.remove_old_jobs` (periodic, hourly): procrastinate's builtin cleanup of finished jobs.
 - `edi.webhook` (queue "webhooks"): one signed event POSTed (webhooks.py), retried by procrastinate
   until the receiver takes it. Ingest jobs emit file.ingested / file.failed / file.redelivered, the
@@ -51,6 +53,7 @@ log = logging.getLogger("edi_engine.tasks")
 
 INGEST_QUEUE, DETECT_QUEUE, WEBHOOK_QUEUE = "ingest", "detect", "webhooks"
 _FINDING_IDS_PER_EVENT = 1000
+QUEUE_TABLE = "procrastinate_jobs"
 STALLED_SWEEP = 5  # seconds between sweeps for stalled jobs
 OLD_JOBS_HOURS = 72  # finished jobs kept this long
 
@@ -172,6 +175,11 @@ async def _retry_stalled(context: JobContext, timestamp: int) -> None:
         await manager.retry_job(job)
 
 
+def _queue_statistics(context: JobContext, timestamp: int) -> None:
+    if staging.refresh_statistics(_engine(context), QUEUE_TABLE):
+        log.info("job table statistics refreshed (ANALYZE)")
+
+
 async def _remove_old_jobs(context: JobContext, timestamp: int) -> None:
     await builtin_tasks.remove_old_jobs(context, max_hours=OLD_JOBS_HOURS, remove_failed=False)
 
@@ -193,6 +201,9 @@ def make_app(url: str | URL, pool_size: tuple[int, int] | None = None) -> App:
                                  retry_exceptions={webhooks.WebhookFailed}))(_deliver)
     app.periodic(cron=f"* * * * * */{STALLED_SWEEP}", periodic_id="retry_stalled")(
         app.task(name="edi.retry_stalled", pass_context=True, queueing_lock="edi.retry_stalled")(_retry_stalled))
+    app.periodic(cron="* * * * *", periodic_id="queue_statistics")(
+        app.task(name="edi.queue_statistics", pass_context=True, queueing_lock="edi.queue_statistics")(
+            _queue_statistics))
     app.periodic(cron="17 * * * *", periodic_id="remove_old_jobs")(
         app.task(name="edi.remove_old_jobs", pass_context=True, queueing_lock="edi.remove_old_jobs")(
             _remove_old_jobs))

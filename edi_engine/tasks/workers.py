@@ -30,7 +30,7 @@ from edi_engine.errors import InputError, UsageError
 from edi_engine.store import staging
 from edi_engine.store.engine import create_store_engine, open_store
 from edi_engine.store.ingest import ALREADY, FAILED_STATUS, QUEUED_STATUS, FileResult, expand_paths
-from edi_engine.tasks.jobs import DETECT_QUEUE, INGEST_QUEUE, ingest_lock, make_app, require_postgresql
+from edi_engine.tasks.jobs import DETECT_QUEUE, INGEST_QUEUE, QUEUE_TABLE, ingest_lock, make_app, require_postgresql
 from edi_engine.tasks.webhooks import WebhookConfig
 
 __all__ = ["ALREADY_QUEUED", "QUEUED", "Enqueued", "QueuedFile", "enqueue_detect", "enqueue_file", "enqueue_paths",
@@ -42,7 +42,6 @@ ALREADY_QUEUED = "already queued"
 # A queued file's job, in procrastinate's words: todo (waiting), doing (a worker has it); failed, cancelled or
 # aborted when it stopped for good (the file stays staged: queue it again).
 _PENDING = ("doing", "todo")
-_QUEUE_TABLE = "procrastinate_jobs"
 
 
 @dataclass(frozen=True, slots=True)
@@ -54,7 +53,7 @@ class Enqueued:
 
 
 def queue_schema_present(engine: Engine) -> bool:
-    return staging.has_table(engine, _QUEUE_TABLE)
+    return staging.has_table(engine, QUEUE_TABLE)
 
 
 def ensure_queue_schema(url: str | URL) -> bool:
@@ -158,6 +157,8 @@ def enqueue_paths(url: str | URL, paths: Iterable[str | os.PathLike[str]],
             out.append(enqueue_file(engine, app, path))
             if progress is not None:
                 progress(out[-1])
+        # A bulk enqueue outruns autovacuum: the workers' first fetches would walk the whole backlog.
+        staging.refresh_statistics(engine, QUEUE_TABLE)
     return out
 
 
