@@ -27,7 +27,7 @@ from sqlalchemy import create_engine, select, text
 from sqlalchemy.engine import Engine
 
 from edi_engine.outputs.decisions import decide, record_refund
-from edi_engine.rules import detect
+from edi_engine.rules import categories, detect
 from edi_engine.simulate.world import generate_world
 from edi_engine.store import open_store
 from edi_engine.store.imports import import_fee_schedule, import_patient_payments
@@ -107,8 +107,8 @@ def _decide(engine: Engine, pick: int, action: str) -> None:
     with engine.connect() as conn:
         rows = conn.execute(select(finding.c.id, finding.c.category, finding.c.amount).where(
             finding.c.status == "open").order_by(finding.c.natural_key)).fetchall()
-    refunds = [r for r in rows if r.category not in ("unmatched_payment", "unbalanced_remittance",
-                                                      "era_without_deposit", "deposit_without_era")]
+    # Only a category that is a refund takes approve (outputs/decisions.py): the registry says which.
+    refunds = [r for r in rows if categories.get(r.category).refund]
     if action == "dismiss" and rows:
         decide(engine, rows[pick % len(rows)].id, "dismiss", by="ana", note="checked the EOB")
     elif refunds:
