@@ -235,10 +235,16 @@ def audit_rows(conn: Connection, finding_id: int | None = None) -> list[AuditRow
 
 def unidentified_findings(conn: Connection) -> list[StoredFinding]:
     """Findings with no `identified` event yet: new, or older than the audit trail."""
-    # NOT IN over the events, not a correlated NOT EXISTS: SQLite ran that one through the `event` index
-    # once per finding (4 s at 20,000 claims).
     identified = select(_A.c.finding_id).where(_A.c.event == "identified", _A.c.finding_id.is_not(None))
-    return [finding_record(r) for r in conn.execute(select(_F).where(_F.c.id.not_in(identified)))]
+    if conn.dialect.name == "postgresql":
+        # An anti-join: PostgreSQL runs NOT IN (SELECT ...) as a scan of the events per finding once they
+        # outgrow work_mem (a store of 100,000s of findings).
+        query = select(_F).where(~identified.where(_A.c.finding_id == _F.c.id).exists())
+    else:
+        # NOT IN over the events, not a correlated NOT EXISTS: SQLite ran that one through the `event`
+        # index once per finding (4 s at 20,000 claims).
+        query = select(_F).where(_F.c.id.not_in(identified))
+    return [finding_record(r) for r in conn.execute(query)]
 
 
 def findings_by_key(conn: Connection, natural_keys: Collection[str]) -> dict[str, StoredFinding]:

@@ -227,10 +227,15 @@ def import_patient_payments(engine: Engine, path: str | os.PathLike[str],
         return result
     with engine.connect() as conn:
         unknown = tuple(r[0] for r in conn.execute(text(
+            # NOT EXISTS, an anti-join: PostgreSQL runs `NOT IN (SELECT ...)` as a scan of the subquery
+            # per row once the claims outgrow work_mem (658,000 payments against 1.1 million claims ran
+            # for minutes in bench/workers.py).
             "SELECT pp.segment FROM patient_payment pp JOIN source_file f ON f.id = pp.source_file_id"
-            " WHERE f.content_hash = :digest AND pp.patient_control_number NOT IN"
-            " (SELECT patient_control_number FROM claim) AND pp.patient_control_number NOT IN"
-            " (SELECT patient_control_number FROM claim_payment) ORDER BY pp.segment"),
+            " WHERE f.content_hash = :digest"
+            " AND NOT EXISTS (SELECT 1 FROM claim c WHERE c.patient_control_number = pp.patient_control_number)"
+            " AND NOT EXISTS (SELECT 1 FROM claim_payment cp"
+            " WHERE cp.patient_control_number = pp.patient_control_number)"
+            " ORDER BY pp.segment"),
             {"digest": content_hash(os.fspath(path))[0]}))
     return dataclasses.replace(result, unknown_claim_lines=unknown)
 
