@@ -124,72 +124,19 @@ def wait(what: str, done: object, procs: list[Proc], timeout: float = 6 * 3600) 
 
 
 def run(base: str, world: Path, workers: int, partitions: int, as_of: str, single: bool, keep: bool,
-        logs: Path) -> list[Phase]:
-    schema = f"bench_w{workers}_{uuid.uuid4().hex[:8]}"
+        logs: Path, resume: str | None = None) -> list[Phase]:
+    schema = resume or f"bench_w{workers}_{uuid.uuid4().hex[:8]}"
     admin = create_engine(base)
-    with admin.begin() as conn:
-        conn.execute(text(f'CREATE SCHEMA "{schema}"'))
+    if resume is None:
+        with admin.begin() as conn:
+            conn.execute(text(f'CREATE SCHEMA "{schema}"'))
     url = schema_url(base, schema)
     phases: list[Phase] = []
     try:
-        up = start("upgrade", url, ["db", "upgrade"], logs)
-        finish([up], stop=False)
+        if resume is None:
+            ingest(url, world, workers, logs, phases)
         engine = open_store(url)
-        # As a folder load does (store/packs.py): the payers and their aliases before any file.
-        if (world / "payers.csv").exists():
-            import_payers(engine, world / "payers.csv")
-        if (world / "payer_aliases.csv").exists():
-            _load_aliases(engine, world / "payer_aliases.csv")
-        x12 = sorted(p for p in world.iterdir() if p.suffix in (".835", ".837"))
-        t = time.perf_counter()
-        queued = enqueue_paths(url, x12)
-        phases.append(Phase(f"enqueue {len(queued)} files (stage their bytes)", time.perf_counter() - t))
-        print(phases[-1].line(), flush=True)
-
-        t = time.perf_counter()
-        procs = [start(f"worker{i + 1}", url, ["worker", "--queue", "ingest"], logs) for i in range(workers)]
-        wait("ingest", lambda: scalar(engine, "SELECT count(*) FROM ingest_staged") == 0
-             and scalar(engine, "SELECT count(*) FROM procrastinate_jobs WHERE task_name = 'edi.ingest'"
-                                 " AND status IN ('todo', 'doing')") == 0,
-             procs)
-        wall = time.perf_counter() - t
-        finish(procs, stop=True)
-        claims = scalar(engine, "SELECT count(*) FROM claim")
-        clps = scalar(engine, "SELECT count(*) FROM claim_payment")
-        failed = scalar(engine, "SELECT count(*) FROM source_file WHERE status <> 'ingested'")
-        phases.append(Phase(f"ingest by {workers} worker(s): {claims:,} claims, {clps:,} CLPs, {failed} files not "
-                            f"ingested, {claims / wall:,.0f} claims/s", wall, procs))
-        print(phases[-1].line(), flush=True)
-
-        t = time.perf_counter()
-        for name, importer in CSVS.items():
-            if (world / name).exists():
-                importer(engine, world / name)
-        phases.append(Phase("CSV imports (fee schedule, patient payments)", time.perf_counter() - t))
-        print(phases[-1].line(), flush=True)
-
-        t = time.perf_counter()
-        procs = [start(f"worker{i + 1}", url, ["worker", "--queue", "detect"], logs) for i in range(workers)]
-        queue = start("detect-enqueue", url, ["detect", "--partitions", str(partitions), "--as-of", as_of], logs)
-        finish([queue], stop=False)
-        done = ("SELECT count(*) FROM procrastinate_jobs WHERE task_name = 'edi.detect_finish'"
-                " AND status = 'succeeded'")
-        wait("partitioned detect", lambda: scalar(engine, done) == 1, procs)
-        wall = time.perf_counter() - t
-        finish(procs, stop=True)
-        findings = scalar(engine, "SELECT count(*) FROM finding")
-        phases.append(Phase(f"detect in {partitions} partitions by {workers} worker(s): {findings:,} findings",
-                            wall, procs))
-        print(phases[-1].line(), flush=True)
-
-        if single:
-            t = time.perf_counter()
-            one = start("detect", url, ["detect", "--full", "--as-of", as_of], logs)
-            finish([one], stop=False)
-            if one.popen.returncode:
-                raise SystemExit(f"detect --full failed: see {one.log}")
-            phases.append(Phase("one-process detect --full over the same store", time.perf_counter() - t, [one]))
-            print(phases[-1].line(), flush=True)
+        detect_phases(url, engine, world, workers, partitions, as_of, single, logs, phases)
         engine.dispose()
     finally:
         if not keep:
@@ -197,6 +144,71 @@ def run(base: str, world: Path, workers: int, partitions: int, as_of: str, singl
                 conn.execute(text(f'DROP SCHEMA "{schema}" CASCADE'))
         admin.dispose()
     return phases
+
+
+def ingest(url: str, world: Path, workers: int, logs: Path, phases: list[Phase]) -> None:
+    up = start("upgrade", url, ["db", "upgrade"], logs)
+    finish([up], stop=False)
+    engine = open_store(url)
+    # As a folder load does (store/packs.py): the payers and their aliases before any file.
+    if (world / "payers.csv").exists():
+        import_payers(engine, world / "payers.csv")
+    if (world / "payer_aliases.csv").exists():
+        _load_aliases(engine, world / "payer_aliases.csv")
+    x12 = sorted(p for p in world.iterdir() if p.suffix in (".835", ".837"))
+    t = time.perf_counter()
+    queued = enqueue_paths(url, x12)
+    phases.append(Phase(f"enqueue {len(queued)} files (stage their bytes)", time.perf_counter() - t))
+    print(phases[-1].line(), flush=True)
+
+    t = time.perf_counter()
+    procs = [start(f"worker{i + 1}", url, ["worker", "--queue", "ingest"], logs) for i in range(workers)]
+    wait("ingest", lambda: scalar(engine, "SELECT count(*) FROM ingest_staged") == 0
+         and scalar(engine, "SELECT count(*) FROM procrastinate_jobs WHERE task_name = 'edi.ingest'"
+                             " AND status IN ('todo', 'doing')") == 0,
+         procs)
+    wall = time.perf_counter() - t
+    finish(procs, stop=True)
+    claims = scalar(engine, "SELECT count(*) FROM claim")
+    clps = scalar(engine, "SELECT count(*) FROM claim_payment")
+    failed = scalar(engine, "SELECT count(*) FROM source_file WHERE status <> 'ingested'")
+    phases.append(Phase(f"ingest by {workers} worker(s): {claims:,} claims, {clps:,} CLPs, {failed} files not "
+                        f"ingested, {claims / wall:,.0f} claims/s", wall, procs))
+    print(phases[-1].line(), flush=True)
+    engine.dispose()
+
+
+def detect_phases(url: str, engine: Engine, world: Path, workers: int, partitions: int, as_of: str, single: bool,
+                  logs: Path, phases: list[Phase]) -> None:
+    t = time.perf_counter()
+    for name, importer in CSVS.items():
+        if (world / name).exists():
+            importer(engine, world / name)
+    phases.append(Phase("CSV imports (fee schedule, patient payments)", time.perf_counter() - t))
+    print(phases[-1].line(), flush=True)
+
+    t = time.perf_counter()
+    procs = [start(f"worker{i + 1}", url, ["worker", "--queue", "detect"], logs) for i in range(workers)]
+    queue = start("detect-enqueue", url, ["detect", "--partitions", str(partitions), "--as-of", as_of], logs)
+    finish([queue], stop=False)
+    done = ("SELECT count(*) FROM procrastinate_jobs WHERE task_name = 'edi.detect_finish'"
+            " AND status = 'succeeded'")
+    wait("partitioned detect", lambda: scalar(engine, done) == 1, procs)
+    wall = time.perf_counter() - t
+    finish(procs, stop=True)
+    findings = scalar(engine, "SELECT count(*) FROM finding")
+    phases.append(Phase(f"detect in {partitions} partitions by {workers} worker(s): {findings:,} findings",
+                        wall, procs))
+    print(phases[-1].line(), flush=True)
+
+    if single:
+        t = time.perf_counter()
+        one = start("detect", url, ["detect", "--full", "--as-of", as_of], logs)
+        finish([one], stop=False)
+        if one.popen.returncode:
+            raise SystemExit(f"detect --full failed: see {one.log}")
+        phases.append(Phase("one-process detect --full over the same store", time.perf_counter() - t, [one]))
+        print(phases[-1].line(), flush=True)
 
 
 def main() -> None:
@@ -210,6 +222,8 @@ def main() -> None:
     ap.add_argument("--pg", default=os.environ.get("EDI_ENGINE_TEST_PG_URL"))
     ap.add_argument("--single-detect", action="store_true", help="also a one-process detect --full on the first store")
     ap.add_argument("--keep-schemas", action="store_true")
+    ap.add_argument("--resume", metavar="SCHEMA", help="a kept schema whose ingest is done: from the CSV imports on "
+                    "(with the first --workers count)")
     args = ap.parse_args()
     if not args.pg:
         raise SystemExit("give --pg URL or set EDI_ENGINE_TEST_PG_URL")
@@ -225,7 +239,7 @@ def main() -> None:
     for i, n in enumerate(args.workers):
         print(f"--- {n} worker(s)", flush=True)
         run(args.pg, args.world, n, args.partitions, args.as_of, args.single_detect and i == 0, args.keep_schemas,
-            logs)
+            logs, args.resume if i == 0 else None)
         print(f"load average: {os.getloadavg()}", flush=True)
 
 
