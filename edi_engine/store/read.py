@@ -349,6 +349,12 @@ class StoreFacts:
         return None
 
 
+# Above this many accounts a scoped read loads the whole store's facts instead: one bind parameter an
+# account would pass PostgreSQL's limit of 65,535 (SQLite's 32,766) in a partition of a million-claim
+# store, and a scan of each table is then cheaper than the lists anyway.
+_SCOPE_LIMIT = 5_000
+
+
 def load_store_facts(conn: Connection, accounts: Sequence[str] | None = None) -> StoreFacts:
     """The store-wide facts; with `accounts` (CLM01 values), only what those accounts touch.
 
@@ -367,7 +373,10 @@ def load_store_facts(conn: Connection, accounts: Sequence[str] | None = None) ->
         wanted = set(accounts) | roots | {k for k, v in links.items() if v in roots}
         # The CLP01 of a payment matched by hand into one of these accounts: its payment and PLBs too.
         wanted |= {m.clp01 for m in manual.values() if m.root in roots}
-        scope = {f"a{j}": v for j, v in enumerate(sorted(wanted))}
+        if len(wanted) > _SCOPE_LIMIT:
+            accounts = None  # the whole store's facts: every read below is by key, so more is harmless
+        else:
+            scope = {f"a{j}": v for j, v in enumerate(sorted(wanted))}
     in_scope = ", ".join(":" + k for k in scope) or "NULL"
     plb_sql = ("SELECT id, payment_id, source_file_id, segment, byte_offset, reason_code, reference, amount"
                " FROM provider_adjustment WHERE reference IS NOT NULL AND reference <> ''")

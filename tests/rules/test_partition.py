@@ -17,6 +17,7 @@ import pytest
 from edi_engine.rules import detect
 from edi_engine.rules.partition import detect_in_partitions, partition_of
 from edi_engine.simulate.world import generate_world
+from edi_engine.store import read
 from tests.rules.test_incremental import AS_OF, PACKS, _add, _pack_files, _snapshot, _store_kind, _stores
 
 
@@ -50,7 +51,13 @@ def test_partitioned_detect_equals_one_run_on_the_hand_written_packs(store_kind:
     _both(store_kind, _pack_files(pack), 3, str(rules) if rules.is_file() else None)
 
 
-def test_partitioned_detect_equals_one_run_on_a_generated_world(store_kind: str) -> None:
+@pytest.mark.parametrize("scope_limit", [None, 10])
+def test_partitioned_detect_equals_one_run_on_a_generated_world(store_kind: str, scope_limit: int | None,
+                                                               monkeypatch: pytest.MonkeyPatch) -> None:
+    """With scope_limit 10, each partition is past store.read's limit on a scoped read and loads the
+    whole store's facts, as a partition of a million-claim store does: still the findings of one run."""
+    if scope_limit is not None:
+        monkeypatch.setattr(read, "_SCOPE_LIMIT", scope_limit)
     folder = Path(tempfile.mkdtemp(prefix="edi-part-world-"))
     try:
         generate_world(300, 7, out=folder)
