@@ -479,7 +479,36 @@ def ingest_file(engine: Engine, path: str | os.PathLike[str], *, name: str | Non
     `write_lock`, when given, is held around the file's transaction (not its parse): ingest_paths'
     SQLite workers queue on it, woken as soon as it is free, instead of polling SQLite's busy lock.
     """
-    name = name or os.fspath(path)
+    read = _read(engine, path, name or os.fspath(path))
+    if isinstance(read, FileResult):
+        return read
+    return _ingest_read(engine, read, _parsed(read), on_batch, write_lock)
+
+
+@dataclass(frozen=True, slots=True)
+class _File:
+    """A file whose content is not stored yet: what the attempts at it need."""
+
+    path: str | os.PathLike[str]
+    name: str
+    digest: str
+    size: int
+
+
+@dataclass(frozen=True, slots=True)
+class _Parsed:
+    """A file parsed ahead of its transaction: its items in database form (None for a file streamed in
+    its transaction, over PREPARSE_BYTES, with the digests of its remittances from a first pass) and its
+    bytes to keep. Or the reason it cannot be stored (`error`, raised again where the attempt is made)."""
+
+    events: list[object] | None = None
+    digests: list[str | None] = field(default_factory=list)
+    kept: content.PreparedContent | None = None
+    error: Exception | None = None
+
+
+def _read(engine: Engine, path: str | os.PathLike[str], name: str) -> _File | FileResult:
+    """The content's hash, and whether it is stored already (a result then, as for a file that cannot be read)."""
     try:
         digest, size = content_hash(path)
     except OSError as exc:
@@ -487,10 +516,15 @@ def ingest_file(engine: Engine, path: str | os.PathLike[str], *, name: str | Non
     if existing_status(engine, digest) == INGESTED:
         content.keep_missing(engine, digest, path)  # stored before contents were kept (migration 0008)
         return FileResult(name, ALREADY)
+    return _File(path, name, digest, size)
+
+
+def _ingest_read(engine: Engine, f: _File, parsed: _Parsed, on_batch: Callable[[int], None] | None,
+                 write_lock: AbstractContextManager[Any] | None) -> FileResult:
     error = "database refused a row; nothing of the file was stored"
-    for _attempt in range(_ATTEMPTS):
+    for attempt in range(_ATTEMPTS):
         try:
-            return _store(engine, path, name, digest, size, on_batch, write_lock)
+            return _write(engine, f, parsed if attempt == 0 else _parsed(f), on_batch, write_lock)
         except (_Unreadable, InputError) as exc:
             error = str(exc)
             break
@@ -504,17 +538,18 @@ def ingest_file(engine: Engine, path: str | os.PathLike[str], *, name: str | Non
         except DataError as exc:  # a value the database cannot hold; the message may hold PHI, so not echoed
             error = f"database refused a value ({type(exc.orig).__name__}); nothing of the file was stored"
             break
-    record_failure(engine, digest, name, size, "unknown", error)
-    return FileResult(name, FAILED_STATUS, error=error)
+    record_failure(engine, f.digest, f.name, f.size, "unknown", error)
+    return FileResult(f.name, FAILED_STATUS, error=error)
 
 
 @contextmanager
 def _gc_paused() -> Iterator[None]:
-    """The cyclic garbage collector off while one file is parsed, built and written. The file's parse items
-    and rows are hundreds of thousands of small acyclic objects, all alive until the file is written, so
-    each automatic collection would walk them all and free nothing (a sixth of ingest's CPU, measured
-    in bench/RESULTS.md "ingest"); reference counting still frees everything else. Process-wide: it is
-    turned back on only by the call that turned it off, so concurrent ingests leave it on at the end."""
+    """The cyclic garbage collector off while one file is parsed and built, and while it is written. The
+    file's parse items and rows are hundreds of thousands of small acyclic objects, all alive until the
+    file is written, so each automatic collection would walk them all and free nothing (a sixth of
+    ingest's CPU, measured in bench/RESULTS.md "ingest"); reference counting still frees everything
+    else. Process-wide: it is turned back on only by the call that turned it off, so overlapping
+    ingests (the web app's threads) leave it on at the end."""
     was_enabled = gc.isenabled()
     gc.disable()
     try:
@@ -524,49 +559,51 @@ def _gc_paused() -> Iterator[None]:
             gc.enable()
 
 
-def _store(engine: Engine, path: str | os.PathLike[str], name: str, digest: str, size: int,
-           on_batch: Callable[[int], None] | None, write_lock: AbstractContextManager[Any] | None) -> FileResult:
+def _parsed(f: _File) -> _Parsed:
+    """Parse and build the rows before the write lock is taken (parallel workers then do that while one
+    writes); never raises for a bad file: the error goes in the result."""
+    try:
+        if f.size <= PREPARSE_BYTES:
+            with _gc_paused():
+                run = parse_file(f.path, name=f.name)
+                events = list(_prepared(run, f.name))
+            reason = incomplete_reason(run.problems)
+            if reason is not None:
+                raise _Unreadable(reason)
+            return _Parsed(events, kept=content.prepare(f.path, f.digest, eager=True))
+        # A first pass for the remittances' digests, which decide before their claims are written.
+        run = parse_file(f.path, name=f.name)
+        starts = [e for e in _prepared(run, f.name) if isinstance(e, _SetStart)]
+        reason = incomplete_reason(run.problems)
+        if reason is not None:
+            raise _Unreadable(reason)
+        return _Parsed(None, [e.digest for e in starts], content.prepare(f.path, f.digest, eager=False))
+    except (_Unreadable, InputError) as exc:
+        return _Parsed(error=exc)
+
+
+def _write(engine: Engine, f: _File, parsed: _Parsed, on_batch: Callable[[int], None] | None,
+           write_lock: AbstractContextManager[Any] | None) -> FileResult:
     """One attempt, in one transaction; raises _Unreadable or InputError for a file that cannot be stored whole."""
-    if size > PREPARSE_BYTES:  # streamed in bounded memory: nothing kept to walk
-        return _store_once(engine, path, name, digest, size, on_batch, write_lock)
-    with _gc_paused():
-        return _store_once(engine, path, name, digest, size, on_batch, write_lock)
-
-
-def _store_once(engine: Engine, path: str | os.PathLike[str], name: str, digest: str, size: int,
-                  on_batch: Callable[[int], None] | None, write_lock: AbstractContextManager[Any] | None) -> FileResult:
-    events: list[object] | None = None
-    if size <= PREPARSE_BYTES:
-        # Parse and build the rows before taking the write lock: parallel workers then do that while one writes.
-        run = parse_file(path, name=name)
-        events = list(_prepared(run, name))
-        reason = incomplete_reason(run.problems)
-        if reason is not None:
-            raise _Unreadable(reason)
-        digests: list[str | None] = []
-    else:  # a first pass for the remittances' digests, which decide before their claims are written
-        run = parse_file(path, name=name)
-        starts = [e for e in _prepared(run, name) if isinstance(e, _SetStart)]
-        reason = incomplete_reason(run.problems)
-        if reason is not None:
-            raise _Unreadable(reason)
-        digests = [e.digest for e in starts]
-    kept_bytes = content.prepare(path, digest, eager=size <= PREPARSE_BYTES)
-    with write_lock or nullcontext(), engine.begin() as conn:
-        file_id = claim_file(conn, digest, name, size, "unknown")
+    if parsed.error is not None:
+        raise parsed.error
+    assert parsed.kept is not None
+    with (_gc_paused() if parsed.events is not None else nullcontext()), write_lock or nullcontext(), \
+            engine.begin() as conn:
+        file_id = claim_file(conn, f.digest, f.name, f.size, "unknown")
         if file_id is None:
-            return FileResult(name, ALREADY)
-        content.store(conn, file_id, kept_bytes)  # the evidence, in the file's own transaction
-        writer = _FileWriter(conn, file_id, name, on_batch)
-        if events is None:
-            run = parse_file(path, name=name)
-            for event in _prepared(run, name, iter(digests)):
+            return FileResult(f.name, ALREADY)
+        content.store(conn, file_id, parsed.kept)  # the evidence, in the file's own transaction
+        writer = _FileWriter(conn, file_id, f.name, on_batch)
+        if parsed.events is None:
+            run = parse_file(f.path, name=f.name)
+            for event in _prepared(run, f.name, iter(parsed.digests)):
                 writer.add(event)
             reason = incomplete_reason(run.problems)  # the file may have changed between the passes
             if reason is not None:
                 raise _Unreadable(reason)
         else:
-            for event in events:
+            for event in parsed.events:
                 writer.add(event)
         return writer.finish()
 
