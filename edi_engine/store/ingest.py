@@ -634,15 +634,33 @@ def expand_paths(paths: Iterable[str | os.PathLike[str]], skipped: list[Path] | 
             yield path
 
 
+class _Turn:
+    """The SQLite workers' turn at writing: a process lock waited on for as long as SQLite's own busy
+    timeout, then gone without (a worker killed while holding it must not stop the others for good;
+    SQLite's lock still orders their transactions)."""
+
+    def __init__(self, lock: Any) -> None:
+        self.lock, self.held = lock, False
+
+    def __enter__(self) -> None:
+        from edi_engine.store.engine import SQLITE_BUSY_TIMEOUT_MS
+        self.held = self.lock.acquire(timeout=SQLITE_BUSY_TIMEOUT_MS / 1000)
+
+    def __exit__(self, *exc: object) -> None:
+        if self.held:
+            self.held = False
+            self.lock.release()
+
+
 _WORKER_ENGINE: Engine | None = None
 _WORKER_LOCK: AbstractContextManager[Any] | None = None
 
 
-def _init_worker(url: str, lock: AbstractContextManager[Any] | None) -> None:
+def _init_worker(url: str, lock: Any) -> None:
     global _WORKER_ENGINE, _WORKER_LOCK
     from edi_engine.store.engine import create_store_engine
     _WORKER_ENGINE = create_store_engine(url)
-    _WORKER_LOCK = lock
+    _WORKER_LOCK = _Turn(lock) if lock is not None else None
 
 
 def _worker_ingest(path: str) -> FileResult:
