@@ -16,9 +16,12 @@ read by no ledger) for a remittance_conflict finding. An 837 claim whose signatu
 claim_signature) is stored already is another submission (claim_submission), not another claim. The
 same (ISA06, ISA13) from another file is a warning: senders reuse control numbers.
 
-Rows go in through SQLAlchemy Core executemany in batches of BATCH claims with their lines,
-services and adjustments; ids of parents are chosen before the insert (see _FileWriter._ids), so
-nothing is inserted one row at a time except the few envelope and header rows.
+A file goes in three steps (ingest_file): read (its hash; stored already?), parse (the items, each
+claim built into its rows, rows.py, before any lock is taken, so --jobs workers parse while one
+writes), write (the transaction). Rows go in through executemany (SQLite) or COPY (PostgreSQL) in
+batches of BATCH claims with their lines, services and adjustments; ids of parents are chosen
+before the insert (see _FileWriter._ids), so nothing is inserted one row at a time except the few
+envelope and header rows.
 
 The file's bytes are kept too, compressed, in the same transaction (content.py): the evidence
 outputs show. Knows nothing of folders, watching or printing (watch.py and the CLI).

@@ -1,4 +1,5 @@
-"""Parsed 835/837 models to row dicts for the store's tables.
+"""Parsed 835/837 models to rows for the store's tables: dicts for the few rows of a set's envelope and
+header, tuples (see "bulk rows") for claims, lines, claim payments, services and adjustments.
 
 Owns which model field lands in which column, and the money boundary (Decimal to integer cents,
 exact, through edi_engine.money, with the segment's position on a sub-cent amount). Reads the
