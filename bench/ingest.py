@@ -6,9 +6,10 @@ and one 835 per 837 file remitting every claim. Each backend gets a fresh databa
 bench/out/; for PostgreSQL a fresh schema, dropped afterwards) and one `ingest_paths` call.
 
 Each backend is measured with 1 and 2 worker processes (--jobs; `edi-engine ingest --jobs N`).
-Reported: wall time, and claims/s counted as 837 claims (CLM) plus 835 claim payments (CLP), so a
-world of 100,000 claims is 200,000 "claims" (the target counts 837 and 835 together); also the
-parse-only time of the same files, to show what the store itself costs. --pg defaults to env
+Reported: wall time, and claims/s two ways: world claims/s (an 837 claim with its 835 remittance,
+counted once: issue 14's reading of the target), and 837 claims (CLM) plus 835 claim payments (CLP),
+so a world of 100,000 claims is 200,000 of those; also the parse-only time of the same files, to
+show what the store itself costs. --pg defaults to env
 EDI_ENGINE_TEST_PG_URL; without either PostgreSQL is skipped. Record figures in bench/RESULTS.md.
 """
 
@@ -23,7 +24,10 @@ from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent
 OUT = ROOT / "bench" / "out"
-sys.path.insert(0, str(ROOT))  # run from a checkout without installing
+# bench/ is sys.path[0] when run as a script, and bench/queue.py would shadow the standard library's queue
+# (psycopg imports it); the checkout goes first instead (run from a checkout without installing).
+sys.path[:] = [p for p in sys.path if Path(p or ".").resolve() != Path(__file__).resolve().parent]
+sys.path.insert(0, str(ROOT))
 
 from sqlalchemy import create_engine, text  # noqa: E402
 from sqlalchemy.engine import make_url  # noqa: E402
@@ -44,17 +48,24 @@ def world(claims: int, per_file: int) -> list[Path]:
     return sorted(p for p in folder.iterdir() if not p.name.startswith("."))
 
 
+def cpu() -> float:
+    """User + system seconds of this process and of its finished children (the --jobs workers)."""
+    t = os.times()
+    return t.user + t.system + t.children_user + t.children_system
+
+
 def run(label: str, url: str, files: list[Path], jobs: int) -> None:
     engine = open_store(url)
-    t = time.perf_counter()
+    t, c = time.perf_counter(), cpu()
     summary = ingest_paths(engine, files, jobs=jobs)
-    dt = time.perf_counter() - t
+    dt, dc = time.perf_counter() - t, cpu() - c
     s = summary.totals()
     assert s["failed"] == 0 and s["conflicts"] == 0, s
     items = s["claims"] + s["payments"]
     label = f"{label} -j{jobs}"
     print(f"{label:14s} {s['files']} files, {s['claims']} claims + {s['payments']} claim payments in {dt:.1f}s: "
-          f"{items / dt:,.0f} claims/s (837+835 together), {s['claims'] / dt:,.0f} world claims/s")
+          f"{items / dt:,.0f} claims/s (837+835 together), {s['claims'] / dt:,.0f} world claims/s; "
+          f"CPU {dc:.1f}s (this process and its workers; not the database server's)")
     engine.dispose()
 
 
@@ -70,10 +81,11 @@ def main() -> None:
     files = world(args.claims, args.per_file)
     print(f"machine: {os.cpu_count()} cores; python {sys.version.split()[0]}")
     if not args.skip_parse:
-        t = time.perf_counter()
+        t, c = time.perf_counter(), cpu()
         n = sum(1 for f in files for _ in parse_file(f))
-        dt = time.perf_counter() - t
-        print(f"{'parse only':10s} {n} items in {dt:.1f}s: {2 * args.claims / dt:,.0f} claims/s (837+835 together)")
+        dt, dc = time.perf_counter() - t, cpu() - c
+        print(f"{'parse only':10s} {n} items in {dt:.1f}s: {2 * args.claims / dt:,.0f} claims/s (837+835 together), "
+              f"{args.claims / dt:,.0f} world claims/s; CPU {dc:.1f}s")
     for jobs in (int(j) for j in args.jobs.split(",")):
         db = OUT / "ingest-bench.db"
         for suffix in ("", "-wal", "-shm"):

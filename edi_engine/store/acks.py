@@ -40,12 +40,18 @@ from edi_engine.parsers.x231a1_999 import AckHeader999, AckTrailer999, Interchan
 from edi_engine.store import tables
 
 __all__ = [
-    "ACK_KINDS", "AckWriter", "ClaimAck", "UnacknowledgedClaim", "claim_acknowledgments", "unacknowledged_claims",
+    "ACK_KINDS", "AckWriter", "ClaimAck", "UnacknowledgedClaim", "claim_acknowledgments", "is_ack",
+    "unacknowledged_claims",
 ]
 
 ACK_KINDS = frozenset({"TA1", "999", "277", "277CA"})
 _T = tables.acknowledgment
 _AckItem = InterchangeAck | SetAck999 | ClaimStatus277 | StatusLevel277
+
+
+def is_ack(item: object) -> bool:
+    """A TA1, 999 or 277CA verdict among the parse items: AckWriter.add takes it."""
+    return isinstance(item, _AckItem)
 
 
 def _control(value: str | None) -> str:

@@ -3,6 +3,10 @@
 SQLite gets WAL (readers never block the writer), synchronous=NORMAL (durable at each commit
 in WAL mode, without an fsync per page), foreign keys on, a long busy timeout, and BEGIN
 IMMEDIATE so two writers queue for the lock instead of deadlocking on a read-to-write upgrade.
+The WAL is checkpointed into the database every WAL_CHECKPOINT_PAGES rather than SQLite's 1,000
+(4 MB): one ingested file of 5,000 claims writes about 12 MB, so the default copied every file's
+pages back at its commit, the index pages shared by the files once per file; checkpoints move
+pages between two files of the same database and change nothing of what a commit makes durable.
 Knows nothing of tables.
 """
 
@@ -19,6 +23,7 @@ from edi_engine.store.url import resolve_url
 __all__ = ["create_store_engine", "open_store"]
 
 SQLITE_BUSY_TIMEOUT_MS = 600_000  # a watcher may hold the write lock for a whole large file
+WAL_CHECKPOINT_PAGES = 16_384  # 64 MB of 4 KB pages; the WAL file is cut back to that size after a checkpoint
 
 
 def create_store_engine(url: str | URL | None = None) -> Engine:
@@ -34,6 +39,8 @@ def create_store_engine(url: str | URL | None = None) -> Engine:
             cur.execute("PRAGMA synchronous=NORMAL")
             cur.execute("PRAGMA foreign_keys=ON")
             cur.execute(f"PRAGMA busy_timeout={SQLITE_BUSY_TIMEOUT_MS}")
+            cur.execute(f"PRAGMA wal_autocheckpoint={WAL_CHECKPOINT_PAGES}")
+            cur.execute(f"PRAGMA journal_size_limit={WAL_CHECKPOINT_PAGES * 4096}")
             cur.close()
 
         @event.listens_for(engine, "begin")

@@ -16,9 +16,12 @@ read by no ledger) for a remittance_conflict finding. An 837 claim whose signatu
 claim_signature) is stored already is another submission (claim_submission), not another claim. The
 same (ISA06, ISA13) from another file is a warning: senders reuse control numbers.
 
-Rows go in through SQLAlchemy Core executemany in batches of BATCH claims with their lines,
-services and adjustments; ids of parents are chosen before the insert (see _FileWriter._ids), so
-nothing is inserted one row at a time except the few envelope and header rows.
+A file goes in three steps (ingest_file): read (its hash; stored already?), parse (the items, each
+claim built into its rows, rows.py, before any lock is taken, so --jobs workers parse while one
+writes), write (the transaction). Rows go in through executemany (SQLite) or COPY (PostgreSQL) in
+batches of BATCH claims with their lines, services and adjustments; ids of parents are chosen
+before the insert (see _FileWriter._ids), so nothing is inserted one row at a time except the few
+envelope and header rows.
 
 The file's bytes are kept too, compressed, in the same transaction (content.py): the evidence
 outputs show. Knows nothing of folders, watching or printing (watch.py and the CLI).
@@ -26,14 +29,16 @@ outputs show. Knows nothing of folders, watching or printing (watch.py and the C
 
 from __future__ import annotations
 
+import gc
 import os
-from collections.abc import Callable, Iterable, Iterator
+from collections.abc import Callable, Iterable, Iterator, Sequence
+from contextlib import AbstractContextManager, contextmanager, nullcontext
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
-from sqlalchemy import Date, delete, func, insert, select, text, update
+from sqlalchemy import delete, func, insert, select, text, update
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.engine import Connection, Engine
 from sqlalchemy.exc import DataError, IntegrityError, OperationalError
@@ -42,7 +47,7 @@ from edi_engine.errors import InputError, Problem
 from edi_engine.money import to_cents
 from edi_engine.parsers import TransactionEnd, TransactionStart, parse_file
 from edi_engine.store import content, rows, tables
-from edi_engine.store.acks import ACK_KINDS, AckWriter
+from edi_engine.store.acks import ACK_KINDS, AckWriter, is_ack
 from edi_engine.store.sourcefile import INGESTED, claim_file, content_hash, existing_status, record_failure
 
 __all__ = ["BATCH", "FileResult", "IngestSummary", "expand_paths", "ingest_file", "ingest_paths"]
@@ -147,59 +152,66 @@ def incomplete_reason(problems: list[Problem]) -> str | None:
     return f"the file is incomplete, nothing of it was stored: {shown}{more}"
 
 
-def remittance_digests(items: Iterable[object], name: str) -> list[str | None]:
-    """The money digest of each transaction set in order (None for 837 and broken sets)."""
-    out: list[str | None] = []
+class _SetStart:
+    """A transaction set's start, with the digest of its remittance's money (835; None for others and for a
+    broken set), which decides before its claims are written whether they are posted (see _identify)."""
+
+    __slots__ = ("digest", "item")
+
+    def __init__(self, item: TransactionStart, digest: str | None = None) -> None:
+        self.item, self.digest = item, digest
+
+
+def _prepared(items: Iterable[object], name: str, digests: Iterator[str | None] | None = None) -> Iterator[object]:
+    """The parse items with each claim in database form (rows.Claim837, rows.Payment835): the CPU of the
+    rows is spent here, before the file's transaction when the file was parsed ahead (_store), so under
+    --jobs the write lock is held for the inserts only. A set's start is a _SetStart: its digest is set
+    at the set's end, or taken from `digests` (a first pass's, for a file streamed in its transaction)."""
+    start: _SetStart | None = None
     digest: rows.RemittanceDigest | None = None
+    is_835 = False
     for item in items:
-        if isinstance(item, TransactionStart):  # one entry per start, as the writer takes them
-            digest = rows.RemittanceDigest(name) if item.info.kind == "835" else None
-            out.append(None)
+        if isinstance(item, TransactionStart):
+            start = _SetStart(item, next(digests, None) if digests is not None else None)
+            is_835 = item.info.kind == "835"
+            digest = rows.RemittanceDigest(name) if is_835 and digests is None else None
+            yield start
         elif isinstance(item, TransactionEnd):
-            if digest is not None and item.complete:
-                out[-1] = digest.trailer(item.trailer)
+            if digest is not None and item.complete and start is not None:
+                start.digest = digest.trailer(item.trailer)
             digest = None
-        elif digest is not None:
-            digest.claim(item)
-    return out
+            yield item
+        elif is_ack(item):
+            yield item
+        elif is_835:
+            payment = rows.payment_835(item, name)
+            if digest is not None:
+                digest.claim(payment)
+            yield payment
+        else:
+            yield rows.claim_837(item, name)
 
 
-_SQL_CACHE: dict[tuple[str, str, tuple[str, ...]], tuple[str, tuple[bool, ...]]] = {}
+_SQL_CACHE: dict[tuple[str, str, tuple[str, ...]], str] = {}
 
 
-def bulk_insert(conn: Connection, table: Any, batch: list[dict[str, Any]]) -> None:
-    """One batch into one table, in database form (money as int cents, quantities as text).
-
-    SQLite: executemany of one prepared INSERT through the Core connection (exec_driver_sql),
-    skipping SQLAlchemy's per-row parameter processing, which costs more than SQLite's own insert;
-    dates go as ISO text (SQLAlchemy's own SQLite DATE format). PostgreSQL: COPY (see _pg_copy).
-    """
-    if not batch:
+def _insert(conn: Connection, table: Any, cols: tuple[str, ...], params: list[tuple[Any, ...]]) -> None:
+    """Rows (tuples in `cols` order, already in database form: int cents, ISO dates, quantities as text)
+    into one table. SQLite: executemany of one prepared INSERT through the Core connection
+    (exec_driver_sql), skipping SQLAlchemy's per-row parameter processing, which costs more than
+    SQLite's own insert. PostgreSQL: COPY (see _pg_copy)."""
+    if not params:
         return
-    cols = tuple(batch[0])
-    dialect = conn.dialect
-    key = (dialect.name, table.name, cols)
-    if key not in _SQL_CACHE:
-        quote = dialect.identifier_preparer.quote
-        mark = "?" if dialect.paramstyle == "qmark" else "%s"
-        sql = (f"INSERT INTO {quote(table.name)} ({', '.join(quote(c) for c in cols)}) "
-               f"VALUES ({', '.join(mark for _ in cols)})")
-        is_date = tuple(dialect.name == "sqlite" and isinstance(table.c[c].type, Date) for c in cols)
-        _SQL_CACHE[key] = (sql, is_date)
-    sql, is_date = _SQL_CACHE[key]
-    if dialect.name == "postgresql":
-        _pg_copy(conn, table, cols, [tuple(row.values()) for row in batch])
+    if conn.dialect.name == "postgresql":
+        _pg_copy(conn, table, cols, params)
         return
-    dates = [i for i, d in enumerate(is_date) if d]
-    if dates:
-        params = [list(row.values()) for row in batch]
-        for i in dates:
-            for p in params:
-                if p[i] is not None:
-                    p[i] = p[i].isoformat()
-        conn.exec_driver_sql(sql, [tuple(p) for p in params])
-    else:
-        conn.exec_driver_sql(sql, [tuple(row.values()) for row in batch])
+    key = (conn.dialect.name, table.name, cols)
+    sql = _SQL_CACHE.get(key)
+    if sql is None:
+        quote = conn.dialect.identifier_preparer.quote
+        sql = _SQL_CACHE[key] = (f"INSERT INTO {quote(table.name)} ({', '.join(quote(c) for c in cols)}) "
+                                 f"VALUES ({', '.join('?' for _ in cols)})")
+    conn.exec_driver_sql(sql, params)
 
 
 def _pg_copy(conn: Connection, table: Any, cols: tuple[str, ...], params: list[tuple[Any, ...]]) -> None:
@@ -231,10 +243,8 @@ def _insert_ignore(conn: Connection, table: Any, index_elements: list[str]) -> A
 class _FileWriter:
     """Turns one file's parse items into batched inserts on one connection (one transaction)."""
 
-    def __init__(self, conn: Connection, file_id: int, name: str, on_batch: Callable[[int], None] | None,
-                 digests: list[str | None]) -> None:
+    def __init__(self, conn: Connection, file_id: int, name: str, on_batch: Callable[[int], None] | None) -> None:
         self.conn, self.file_id, self.name, self.on_batch = conn, file_id, name, on_batch
-        self.digests = iter(digests)
         self.received_at = datetime.now(UTC)
         self.interchanges: dict[tuple[str | None, str | None], int] = {}
         self.set_id = 0
@@ -246,27 +256,30 @@ class _FileWriter:
         self.redelivered_from: list[str] = []
         self.warnings: list[str] = []
         self.signatures: dict[str, int] = {}  # claims stored by this file: signature -> claim id
-        self.pending_837: list[tuple[int, Any]] = []  # (transaction_set_id, Claim837)
-        self.pending_835: list[tuple[int, Any]] = []  # (payment_id, ClaimPayment)
+        self.pending_837: list[tuple[int, rows.Claim837]] = []  # (transaction_set_id, claim)
+        self.pending_835: list[tuple[int, rows.Payment835]] = []  # (payment_id, claim payment)
         self.next_id: dict[str, int] = {}
         self.acks = AckWriter(conn, file_id)
 
     def add(self, item: object) -> None:
-        if self.acks.add(self.set_id, item):  # TA1, 999 and 277CA verdicts: store/acks.py
-            return
-        if isinstance(item, TransactionStart):
-            self._start(item)
-        elif isinstance(item, TransactionEnd):
-            self._end(item)
-        elif self.is_835:
+        """One of _prepared's items."""
+        if isinstance(item, rows.Claim837):
+            self.pending_837.append((self.set_id, item))
+            if len(self.pending_837) >= BATCH:
+                self.flush()
+        elif isinstance(item, rows.Payment835):
             if self.payment_id is not None:  # a re-delivery posts nothing
                 self.pending_835.append((self.payment_id, item))
                 if len(self.pending_835) >= BATCH:
                     self.flush()
+        elif isinstance(item, _SetStart):
+            self.acks.add(self.set_id, item.item)  # looked at only
+            self._start(item.item, item.digest)
+        elif isinstance(item, TransactionEnd):
+            self.acks.add(self.set_id, item)  # looked at only
+            self._end(item)
         else:
-            self.pending_837.append((self.set_id, item))
-            if len(self.pending_837) >= BATCH:
-                self.flush()
+            self.acks.add(self.set_id, item)  # TA1, 999 and 277CA verdicts: store/acks.py
 
     def _file_name(self, file_id: int) -> str:
         return str(self.conn.execute(select(_T["file"].c.name).where(_T["file"].c.id == file_id)).scalar_one())
@@ -289,7 +302,7 @@ class _FileWriter:
             self.interchanges[key] = self.conn.execute(insert(t).values(row).returning(t.c.id)).scalar_one()
         return self.interchanges[key]
 
-    def _start(self, item: TransactionStart) -> None:
+    def _start(self, item: TransactionStart, digest: str | None) -> None:
         info = item.info
         row = rows.transaction_set_row(self.file_id, self._interchange_id(info), info)
         self.set_id = self.conn.execute(insert(_T["set"]).values(row).returning(_T["set"].c.id)).scalar_one()
@@ -298,12 +311,10 @@ class _FileWriter:
         self.is_835 = info.kind == "835"
         if self.is_835:
             prow = rows.payment_row(self.file_id, self.set_id, item.header, self.name)
-            prow["content_digest"] = next(self.digests, None)
+            prow["content_digest"] = digest
             self.payment_id = self.conn.execute(
                 insert(_T["payment"]).values(prow).returning(_T["payment"].c.id)).scalar_one()
             self._identify(prow, item.header)
-        else:
-            next(self.digests, None)
 
     def _identify(self, prow: dict[str, Any], header: Any) -> None:
         """Post the payment, record it as a re-delivery, or hold it as a conflict (see the module's note)."""
@@ -349,9 +360,9 @@ class _FileWriter:
         self.conn.execute(update(_T["set"]).where(_T["set"].c.id == self.set_id)
                           .values(segment_count=item.segment_count))
         if self.payment_id is not None:
-            plbs = rows.provider_adjustment_rows(self.file_id, self.payment_id, item.trailer, self.name)
-            if plbs:
-                bulk_insert(self.conn, _T["plb"], plbs)
+            lead = (self.payment_id, self.file_id)
+            _insert(self.conn, _T["plb"], rows.PLB_LEAD + rows.PLB_REST,
+                    [lead + p for p in rows.provider_adjustments_835(item.trailer, self.name)])
 
     def flush(self) -> None:
         if self.pending_837:
@@ -362,25 +373,19 @@ class _FileWriter:
         if self.on_batch is not None:
             self.on_batch(self.batches)
 
-    def _ids(self, table: Any, batch: list[dict[str, Any]]) -> list[int]:
-        """Insert with ids chosen here, so children can point at them without a RETURNING round trip
+    def _ids(self, table: Any, n: int) -> Sequence[int]:
+        """Ids for n new rows, chosen here, so children can point at them without a RETURNING round trip
         per row. PostgreSQL: a block from the table's own sequence (safe under concurrency).
         SQLite: max(id)+1 onwards, safe because the file's transaction holds the write lock
         (BEGIN IMMEDIATE) from its first statement."""
-        n = len(batch)
         if self.conn.dialect.name == "postgresql":
-            ids = list(self.conn.execute(text("SELECT nextval(pg_get_serial_sequence(:t, 'id')) "
-                                              "FROM generate_series(1, :n)"), {"t": table.name, "n": n}).scalars())
-        else:
-            start = self.next_id.get(table.name)
-            if start is None:
-                start = (self.conn.execute(select(func.max(table.c.id))).scalar() or 0) + 1
-            ids = list(range(start, start + n))
-            self.next_id[table.name] = start + n
-        for row, new_id in zip(batch, ids, strict=True):
-            row["id"] = new_id
-        bulk_insert(self.conn, table, batch)
-        return ids
+            return list(self.conn.execute(text("SELECT nextval(pg_get_serial_sequence(:t, 'id')) "
+                                               "FROM generate_series(1, :n)"), {"t": table.name, "n": n}).scalars())
+        start = self.next_id.get(table.name)
+        if start is None:
+            start = (self.conn.execute(select(func.max(table.c.id))).scalar() or 0) + 1
+        self.next_id[table.name] = start + n
+        return range(start, start + n)
 
     def _stored_signatures(self, signatures: set[str]) -> dict[str, int]:
         c = _T["claim"]
@@ -393,60 +398,63 @@ class _FileWriter:
 
     def _flush_837(self) -> None:
         pending, self.pending_837 = self.pending_837, []
-        fid, name = self.file_id, self.name
-        built = []
-        for set_id, clm in pending:
-            crow = rows.claim_row(fid, set_id, clm, name)
-            lines = rows.claim_line_rows(fid, 0, clm, name)
-            crow["signature"] = rows.claim_signature(crow, lines)
-            built.append((set_id, clm, crow, lines))
-        known = self._stored_signatures({b[2]["signature"] for b in built})
+        fid = self.file_id
+        known = self._stored_signatures({clm.signature for _, clm in pending})
         known.update(self.signatures)
-        new: list[tuple[dict[str, Any], list[dict[str, Any]]]] = []
-        again: list[tuple[int, Any, str]] = []  # (set id, claim, signature) of claims already stored
+        new: list[tuple[int, rows.Claim837]] = []
+        again: list[tuple[int, rows.Claim837]] = []  # claims already stored
         seen: set[str] = set()
-        for set_id, clm, crow, lines in built:
-            sig = crow["signature"]
-            if sig in known or sig in seen:
-                again.append((set_id, clm, sig))
+        for set_id, clm in pending:
+            if clm.signature in known or clm.signature in seen:
+                again.append((set_id, clm))
             else:
-                seen.add(sig)
-                new.append((crow, lines))
-        ids = self._ids(_T["claim"], [crow for crow, _ in new]) if new else []
-        line_rows = []
-        for cid, (crow, lines) in zip(ids, new, strict=True):
-            self.signatures[crow["signature"]] = cid
-            for ln in lines:
-                ln["claim_id"] = cid
-            line_rows.extend(lines)
-        if line_rows:
-            bulk_insert(self.conn, _T["line"], line_rows)
+                seen.add(clm.signature)
+                new.append((set_id, clm))
+        claim_rows: list[tuple[Any, ...]] = []
+        line_rows: list[tuple[Any, ...]] = []
+        for cid, (set_id, clm) in zip(self._ids(_T["claim"], len(new)), new, strict=True):
+            self.signatures[clm.signature] = cid
+            claim_rows.append((cid, fid, set_id) + clm.row)
+            lead = (cid, fid)
+            line_rows.extend([lead + ln for ln in clm.lines])
+        _insert(self.conn, _T["claim"], rows.CLAIM_LEAD + rows.CLAIM_REST, claim_rows)
+        _insert(self.conn, _T["line"], rows.LINE_LEAD + rows.LINE_REST, line_rows)
         if again:
             known.update(self.signatures)
-            bulk_insert(self.conn, _T["submission"], [
-                {"claim_id": known[sig], "source_file_id": fid, "transaction_set_id": set_id, "segment": clm.segment,
-                 "byte_offset": clm.offset, "received_at": self.received_at} for set_id, clm, sig in again])
+            self.conn.execute(insert(_T["submission"]), [
+                {"claim_id": known[clm.signature], "source_file_id": fid, "transaction_set_id": set_id,
+                 "segment": clm.segment, "byte_offset": clm.offset, "received_at": self.received_at}
+                for set_id, clm in again])
         self.claims += len(new)
         self.resubmitted += len(again)
 
     def _flush_835(self) -> None:
         pending, self.pending_835 = self.pending_835, []
-        fid, name = self.file_id, self.name
-        ids = self._ids(_T["clp"], [rows.claim_payment_row(fid, pid, clp, name) for pid, clp in pending])
-        cas: list[dict[str, Any]] = []
-        svc_rows: list[dict[str, Any]] = []
-        svc_models: list[tuple[int, Any]] = []
-        for cid, (_, clp) in zip(ids, pending, strict=True):
-            cas.extend(rows.adjustment_rows(fid, cid, None, clp.adjustments, name))
-            for svc in clp.services:
-                svc_rows.append(rows.service_payment_row(fid, cid, svc, name))
-                svc_models.append((cid, svc))
+        fid = self.file_id
+        clp_rows: list[tuple[Any, ...]] = []
+        svc_rows: list[tuple[Any, ...]] = []
+        cas_rows: list[tuple[Any, ...]] = []
+        svc_cas: list[list[tuple[Any, ...]]] = []
+        svc_parent: list[int] = []
+        for cid, (pid, clp) in zip(self._ids(_T["clp"], len(pending)), pending, strict=True):
+            clp_rows.append((cid, pid, fid) + clp.row)
+            if clp.adjustments:
+                claim_level = (cid, None, fid)
+                cas_rows.extend([claim_level + a for a in clp.adjustments])
+            for svc, adjustments in clp.services:
+                svc_rows.append((cid, fid) + svc)  # its id goes in front below
+                svc_cas.append(adjustments)
+                svc_parent.append(cid)
         if svc_rows:
-            for sid, (cid, svc) in zip(self._ids(_T["svc"], svc_rows), svc_models, strict=True):
-                if svc.adjustments:
-                    cas.extend(rows.adjustment_rows(fid, cid, sid, svc.adjustments, name))
-        if cas:
-            bulk_insert(self.conn, _T["cas"], cas)
+            ids = self._ids(_T["svc"], len(svc_rows))
+            svc_rows = [(sid,) + row for sid, row in zip(ids, svc_rows, strict=True)]
+            for sid, cid, adjustments in zip(ids, svc_parent, svc_cas, strict=True):
+                if adjustments:
+                    lead = (cid, sid, fid)
+                    cas_rows.extend([lead + a for a in adjustments])
+        _insert(self.conn, _T["clp"], rows.CLP_LEAD + rows.CLP_REST, clp_rows)
+        _insert(self.conn, _T["svc"], rows.SVC_LEAD + rows.SVC_REST, svc_rows)
+        _insert(self.conn, _T["cas"], rows.CAS_LEAD + rows.CAS_REST, cas_rows)
         self.payments += len(pending)
 
     def finish(self) -> FileResult:
@@ -466,12 +474,44 @@ class _FileWriter:
 
 
 def ingest_file(engine: Engine, path: str | os.PathLike[str], *, name: str | None = None,
-                on_batch: Callable[[int], None] | None = None) -> FileResult:
+                on_batch: Callable[[int], None] | None = None,
+                write_lock: AbstractContextManager[Any] | None = None) -> FileResult:
     """Store one file completely, or not at all; never raises for a bad file (see FileResult.status).
 
     `on_batch(n)` is called after the n-th batch is written, inside the file's transaction.
+    `write_lock`, when given, is held around the file's transaction (not its parse): ingest_paths'
+    SQLite workers queue on it, woken as soon as it is free, instead of polling SQLite's busy lock.
     """
-    name = name or os.fspath(path)
+    read = _read(engine, path, name or os.fspath(path))
+    if isinstance(read, FileResult):
+        return read
+    return _ingest_read(engine, read, _parsed(read), on_batch, write_lock)
+
+
+@dataclass(frozen=True, slots=True)
+class _File:
+    """A file whose content is not stored yet: what the attempts at it need."""
+
+    path: str | os.PathLike[str]
+    name: str
+    digest: str
+    size: int
+
+
+@dataclass(frozen=True, slots=True)
+class _Parsed:
+    """A file parsed ahead of its transaction: its items in database form (None for a file streamed in
+    its transaction, over PREPARSE_BYTES, with the digests of its remittances from a first pass) and its
+    bytes to keep. Or the reason it cannot be stored (`error`, raised again where the attempt is made)."""
+
+    events: list[object] | None = None
+    digests: list[str | None] = field(default_factory=list)
+    kept: content.PreparedContent | None = None
+    error: Exception | None = None
+
+
+def _read(engine: Engine, path: str | os.PathLike[str], name: str) -> _File | FileResult:
+    """The content's hash, and whether it is stored already (a result then, as for a file that cannot be read)."""
     try:
         digest, size = content_hash(path)
     except OSError as exc:
@@ -479,10 +519,15 @@ def ingest_file(engine: Engine, path: str | os.PathLike[str], *, name: str | Non
     if existing_status(engine, digest) == INGESTED:
         content.keep_missing(engine, digest, path)  # stored before contents were kept (migration 0008)
         return FileResult(name, ALREADY)
+    return _File(path, name, digest, size)
+
+
+def _ingest_read(engine: Engine, f: _File, parsed: _Parsed, on_batch: Callable[[int], None] | None,
+                 write_lock: AbstractContextManager[Any] | None) -> FileResult:
     error = "database refused a row; nothing of the file was stored"
-    for _attempt in range(_ATTEMPTS):
+    for attempt in range(_ATTEMPTS):
         try:
-            return _store(engine, path, name, digest, size, on_batch)
+            return _write(engine, f, parsed if attempt == 0 else _parsed(f), on_batch, write_lock)
         except (_Unreadable, InputError) as exc:
             error = str(exc)
             break
@@ -496,45 +541,73 @@ def ingest_file(engine: Engine, path: str | os.PathLike[str], *, name: str | Non
         except DataError as exc:  # a value the database cannot hold; the message may hold PHI, so not echoed
             error = f"database refused a value ({type(exc.orig).__name__}); nothing of the file was stored"
             break
-    record_failure(engine, digest, name, size, "unknown", error)
-    return FileResult(name, FAILED_STATUS, error=error)
+    record_failure(engine, f.digest, f.name, f.size, "unknown", error)
+    return FileResult(f.name, FAILED_STATUS, error=error)
 
 
-def _store(engine: Engine, path: str | os.PathLike[str], name: str, digest: str, size: int,
-           on_batch: Callable[[int], None] | None) -> FileResult:
+@contextmanager
+def _gc_paused() -> Iterator[None]:
+    """The cyclic garbage collector off while one file is parsed and built, and while it is written. The
+    file's parse items and rows are hundreds of thousands of small acyclic objects, all alive until the
+    file is written, so each automatic collection would walk them all and free nothing (a sixth of
+    ingest's CPU, measured in bench/RESULTS.md "ingest"); reference counting still frees everything
+    else. Process-wide: it is turned back on only by the call that turned it off, so overlapping
+    ingests (the web app's threads) leave it on at the end."""
+    was_enabled = gc.isenabled()
+    gc.disable()
+    try:
+        yield
+    finally:
+        if was_enabled:
+            gc.enable()
+
+
+def _parsed(f: _File) -> _Parsed:
+    """Parse and build the rows before the write lock is taken (parallel workers then do that while one
+    writes); never raises for a bad file: the error goes in the result."""
+    try:
+        if f.size <= PREPARSE_BYTES:
+            with _gc_paused():
+                run = parse_file(f.path, name=f.name)
+                events = list(_prepared(run, f.name))
+            reason = incomplete_reason(run.problems)
+            if reason is not None:
+                raise _Unreadable(reason)
+            return _Parsed(events, kept=content.prepare(f.path, f.digest, eager=True))
+        # A first pass for the remittances' digests, which decide before their claims are written.
+        run = parse_file(f.path, name=f.name)
+        starts = [e for e in _prepared(run, f.name) if isinstance(e, _SetStart)]
+        reason = incomplete_reason(run.problems)
+        if reason is not None:
+            raise _Unreadable(reason)
+        return _Parsed(None, [e.digest for e in starts], content.prepare(f.path, f.digest, eager=False))
+    except (_Unreadable, InputError) as exc:
+        return _Parsed(error=exc)
+
+
+def _write(engine: Engine, f: _File, parsed: _Parsed, on_batch: Callable[[int], None] | None,
+           write_lock: AbstractContextManager[Any] | None) -> FileResult:
     """One attempt, in one transaction; raises _Unreadable or InputError for a file that cannot be stored whole."""
-    items: list[object] | None = None
-    if size <= PREPARSE_BYTES:
-        # Parse before taking the write lock: parallel workers then parse while one writes.
-        run = parse_file(path, name=name)
-        items = list(run)
-        reason = incomplete_reason(run.problems)
-        if reason is not None:
-            raise _Unreadable(reason)
-        digests = remittance_digests(items, name)
-    else:  # a first pass for the remittances' digests, which decide before their claims are written
-        run = parse_file(path, name=name)
-        digests = remittance_digests(run, name)
-        reason = incomplete_reason(run.problems)
-        if reason is not None:
-            raise _Unreadable(reason)
-    kept_bytes = content.prepare(path, digest, eager=size <= PREPARSE_BYTES)
-    with engine.begin() as conn:
-        file_id = claim_file(conn, digest, name, size, "unknown")
+    if parsed.error is not None:
+        raise parsed.error
+    assert parsed.kept is not None
+    with (_gc_paused() if parsed.events is not None else nullcontext()), write_lock or nullcontext(), \
+            engine.begin() as conn:
+        file_id = claim_file(conn, f.digest, f.name, f.size, "unknown")
         if file_id is None:
-            return FileResult(name, ALREADY)
-        content.store(conn, file_id, kept_bytes)  # the evidence, in the file's own transaction
-        writer = _FileWriter(conn, file_id, name, on_batch, digests)
-        if items is None:
-            run = parse_file(path, name=name)
-            for item in run:
-                writer.add(item)
+            return FileResult(f.name, ALREADY)
+        content.store(conn, file_id, parsed.kept)  # the evidence, in the file's own transaction
+        writer = _FileWriter(conn, file_id, f.name, on_batch)
+        if parsed.events is None:
+            run = parse_file(f.path, name=f.name)
+            for event in _prepared(run, f.name, iter(parsed.digests)):
+                writer.add(event)
             reason = incomplete_reason(run.problems)  # the file may have changed between the passes
             if reason is not None:
                 raise _Unreadable(reason)
         else:
-            for kept in items:
-                writer.add(kept)
+            for event in parsed.events:
+                writer.add(event)
         return writer.finish()
 
 
@@ -564,26 +637,46 @@ def expand_paths(paths: Iterable[str | os.PathLike[str]], skipped: list[Path] | 
             yield path
 
 
+class _Turn:
+    """The SQLite workers' turn at writing: a process lock waited on for as long as SQLite's own busy
+    timeout, then gone without (a worker killed while holding it must not stop the others for good;
+    SQLite's lock still orders their transactions)."""
+
+    def __init__(self, lock: Any) -> None:
+        self.lock, self.held = lock, False
+
+    def __enter__(self) -> None:
+        from edi_engine.store.engine import SQLITE_BUSY_TIMEOUT_MS
+        self.held = self.lock.acquire(timeout=SQLITE_BUSY_TIMEOUT_MS / 1000)
+
+    def __exit__(self, *exc: object) -> None:
+        if self.held:
+            self.held = False
+            self.lock.release()
+
+
 _WORKER_ENGINE: Engine | None = None
+_WORKER_LOCK: AbstractContextManager[Any] | None = None
 
 
-def _init_worker(url: str) -> None:
-    global _WORKER_ENGINE
+def _init_worker(url: str, lock: Any) -> None:
+    global _WORKER_ENGINE, _WORKER_LOCK
     from edi_engine.store.engine import create_store_engine
     _WORKER_ENGINE = create_store_engine(url)
+    _WORKER_LOCK = _Turn(lock) if lock is not None else None
 
 
 def _worker_ingest(path: str) -> FileResult:
     assert _WORKER_ENGINE is not None
-    return ingest_file(_WORKER_ENGINE, path)
+    return ingest_file(_WORKER_ENGINE, path, write_lock=_WORKER_LOCK)
 
 
 def ingest_paths(engine: Engine, paths: Iterable[str | os.PathLike[str]],
                  progress: Callable[[FileResult], None] | None = None, jobs: int = 1) -> IngestSummary:
     """Ingest every file (folders recursively); with jobs > 1, in that many worker processes.
 
-    Each file is still one transaction of one worker; on SQLite the workers parse in parallel and
-    take turns at the write lock. Results are in the order of the paths.
+    Each file is still one transaction of one worker; on SQLite the workers parse and build rows in
+    parallel and take turns at the write lock. Results are in the order of the paths.
     """
     files = [os.fspath(p) for p in expand_paths(paths)]
     summary = IngestSummary()
@@ -593,11 +686,17 @@ def ingest_paths(engine: Engine, paths: Iterable[str | os.PathLike[str]],
             if progress is not None:
                 progress(summary.results[-1])
         return summary
+    import multiprocessing
     from concurrent.futures import ProcessPoolExecutor, as_completed
 
     url = engine.url.render_as_string(hide_password=False)
     results: dict[int, FileResult] = {}
-    with ProcessPoolExecutor(min(jobs, len(files)), initializer=_init_worker, initargs=(url,)) as pool:
+    context = multiprocessing.get_context()
+    # SQLite has one writer: the workers parse and build rows in parallel and queue on this lock for their
+    # transactions. PostgreSQL takes their transactions side by side.
+    lock = context.Lock() if engine.dialect.name == "sqlite" else None
+    with ProcessPoolExecutor(min(jobs, len(files)), mp_context=context, initializer=_init_worker,
+                             initargs=(url, lock)) as pool:
         futures = {pool.submit(_worker_ingest, path): i for i, path in enumerate(files)}
         for future in as_completed(futures):
             results[futures[future]] = result = future.result()

@@ -1,4 +1,5 @@
-"""Parsed 835/837 models to row dicts for the store's tables.
+"""Parsed 835/837 models to rows for the store's tables: dicts for the few rows of a set's envelope and
+header, tuples (see "bulk rows") for claims, lines, claim payments, services and adjustments.
 
 Owns which model field lands in which column, and the money boundary (Decimal to integer cents,
 exact, through edi_engine.money, with the segment's position on a sub-cent amount). Reads the
@@ -9,6 +10,8 @@ from __future__ import annotations
 
 import hashlib
 import json
+from dataclasses import dataclass
+from datetime import date
 from decimal import Decimal
 from typing import Any
 
@@ -17,9 +20,10 @@ from edi_engine.money import Cents, to_cents
 from edi_engine.parsers.transaction import TransactionInfo
 from edi_engine.store.payers import payer_id_835
 
-__all__ = ["RemittanceDigest", "adjustment_rows", "claim_line_rows", "claim_payment_row", "claim_row",
-           "claim_signature", "interchange_row", "payer_key_835", "payment_row", "provider_adjustment_rows",
-           "service_payment_row", "transaction_set_row"]
+__all__ = ["CAS_LEAD", "CAS_REST", "CLAIM_LEAD", "CLAIM_REST", "CLP_LEAD", "CLP_REST", "LINE_LEAD", "LINE_REST",
+           "PLB_LEAD", "PLB_REST", "SVC_LEAD", "SVC_REST", "Claim837", "Payment835", "RemittanceDigest", "claim_837",
+           "claim_signature", "interchange_row", "payer_key_835", "payment_835", "payment_row",
+           "provider_adjustments_835", "transaction_set_row"]
 
 Row = dict[str, Any]
 
@@ -43,7 +47,13 @@ def _s(value: str | None) -> str | None:
 
 
 def _mods(modifiers: tuple[str, ...]) -> str:
-    return ":".join(m for m in modifiers if m)
+    return ":".join(filter(None, modifiers))
+
+
+def _day(value: date | None) -> str | None:
+    """A date in the bulk rows' database form: ISO text (SQLAlchemy's own SQLite DATE format; PostgreSQL's
+    COPY reads it as a date), so the rows go to executemany or COPY as they are."""
+    return None if value is None else value.isoformat()
 
 
 def interchange_row(file_id: int, info: TransactionInfo, isa_segment: int, isa_offset: int) -> Row:
@@ -60,45 +70,42 @@ def transaction_set_row(file_id: int, interchange_id: int | None, info: Transact
             "group_date": info.group_date, "segment_count": 0}
 
 
+# ---- bulk rows --------------------------------------------------------------------------------
+# The tables written in bulk take tuples: the columns the file's own data fills (REST), built before the
+# file's transaction begins (ingest.py), and in front of them the ids and parents only the write knows
+# (LEAD), so a row goes in as `lead + rest` without a dict per row. Dates are ISO text (_day).
+
+CLAIM_LEAD = ("id", "source_file_id", "transaction_set_id")
+CLAIM_REST = ("segment", "byte_offset", "variant", "patient_control_number", "charge", "facility_code",
+              "frequency_code", "original_reference", "payer_id", "payer_name", "subscriber_member_id",
+              "subscriber_last_name", "subscriber_first_name", "subscriber_birth_date", "patient_last_name",
+              "patient_first_name", "patient_birth_date", "billing_provider_id", "billing_provider_name",
+              "statement_from", "statement_to", "signature")
+LINE_LEAD = ("claim_id", "source_file_id")
+LINE_REST = ("segment", "byte_offset", "line_number", "procedure_qualifier", "procedure_code", "modifiers",
+             "revenue_code", "charge", "units", "service_date_from", "service_date_to", "line_control_number")
+CLP_LEAD = ("id", "payment_id", "source_file_id")
+CLP_REST = ("segment", "byte_offset", "patient_control_number", "status_code", "charge", "paid",
+            "patient_responsibility", "filing_indicator", "payer_claim_control_number", "facility_code",
+            "frequency_code", "patient_last_name", "patient_first_name", "patient_member_id", "insured_last_name",
+            "insured_first_name", "insured_member_id", "statement_from", "statement_to", "received_date")
+SVC_LEAD = ("id", "claim_payment_id", "source_file_id")
+SVC_REST = ("segment", "byte_offset", "procedure_qualifier", "procedure_code", "modifiers", "charge", "paid",
+            "revenue_code", "units", "submitted_procedure_qualifier", "submitted_procedure_code",
+            "submitted_modifiers", "original_units", "service_date_from", "service_date_to", "line_control_number",
+            "allowed")
+CAS_LEAD = ("claim_payment_id", "service_payment_id", "source_file_id")
+CAS_REST = ("segment", "byte_offset", "group_code", "reason_code", "amount", "quantity")
+PLB_LEAD = ("payment_id", "source_file_id")
+PLB_REST = ("segment", "byte_offset", "provider_id", "fiscal_period_date", "reason_code", "reference", "amount")
+
+
 # ---- 835 -------------------------------------------------------------------------------------
 
 def payer_key_835(header: Any) -> str | None:
     """The payer of the payment identity (domain.md 1.11): TRN03, else N1*PR N104."""
     n104 = header.payer.party.id if header.payer is not None else ""
     return _s((header.payer_identifier or "").strip()) or _s((n104 or "").strip())
-
-
-class RemittanceDigest:
-    """SHA-256 over a remittance's money, fed claim by claim as the parser yields them (nothing kept):
-    per CLP its CLP01/02/03/04/05/07, its CAS, and each SVC's code, amounts, units and CAS; then the PLBs.
-    Names, addresses and references (REF*6R, corrected patient data) are left out, so a payer's re-sent
-    835 with added detail is still the same payment; a changed amount or claim is not (domain.md 1.11)."""
-
-    def __init__(self, file: str) -> None:
-        self.file = file
-        self._hash = hashlib.sha256()
-
-    def _feed(self, value: object) -> None:
-        self._hash.update(json.dumps(value, default=str, separators=(",", ":")).encode())
-        self._hash.update(b"\n")
-
-    def _cas(self, adjustments: tuple[Any, ...]) -> list[object]:
-        return [(a.group, a.reason, _money(a.amount, "CAS amount", self.file, a)) for a in adjustments]
-
-    def claim(self, clp: Any) -> None:
-        f = self.file
-        self._feed(("CLP", clp.patient_control_number, clp.status, _money(clp.charge, "CLP03", f, clp),
-                    _money(clp.paid, "CLP04", f, clp), _money(clp.patient_responsibility, "CLP05", f, clp),
-                    clp.payer_claim_control_number, self._cas(clp.adjustments),
-                    [(s.qualifier, s.procedure_code, _mods(s.modifiers), _money(s.charge, "SVC02", f, s),
-                      _money(s.paid, "SVC03", f, s), _qty(s.units_paid), self._cas(s.adjustments))
-                     for s in clp.services]))
-
-    def trailer(self, trailer: Any) -> str:
-        plbs = trailer.provider_adjustments if trailer is not None else ()
-        self._feed(("PLB", [(p.provider_id, p.reason, p.reference, _money(p.amount, "PLB amount", self.file, p))
-                            for p in plbs]))
-        return self._hash.hexdigest()
 
 
 def payment_row(file_id: int, set_id: int, header: Any, file: str) -> Row:
@@ -119,97 +126,142 @@ def payment_row(file_id: int, set_id: int, header: Any, file: str) -> Row:
             "production_date": header.production_date, "payer_key": payer_key_835(header)}
 
 
-def claim_payment_row(file_id: int, payment_id: int, clp: Any, file: str) -> Row:
+# ---- 837 -------------------------------------------------------------------------------------
+
+
+@dataclass(slots=True)
+class Payment835:
+    """One 835 claim payment (2100 CLP) in database form: its row, its claim-level CAS, and each service
+    (2110) with that service's CAS; `money` is what RemittanceDigest hashes of it."""
+
+    row: tuple[Any, ...]
+    adjustments: list[tuple[Any, ...]]
+    services: list[tuple[tuple[Any, ...], list[tuple[Any, ...]]]]
+    money: tuple[Any, ...]
+
+
+def _cas(adjustments: tuple[Any, ...], file: str) -> list[tuple[Any, ...]]:
+    return [(a.segment, a.offset, a.group, a.reason, _money(a.amount, "CAS amount", file, a),
+             None if a.quantity is None else str(a.quantity)) for a in adjustments]
+
+
+def payment_835(clp: Any, file: str) -> Payment835:
+    """CLP_REST, its CAS (CAS_REST) and services (SVC_REST with theirs), each amount converted once."""
     patient, insured = clp.patient, clp.insured
-    return {"payment_id": payment_id, "source_file_id": file_id, "segment": clp.segment, "byte_offset": clp.offset,
-            "patient_control_number": clp.patient_control_number, "status_code": clp.status,
-            "charge": _money(clp.charge, "CLP03", file, clp), "paid": _money(clp.paid, "CLP04", file, clp),
-            "patient_responsibility": _money(clp.patient_responsibility, "CLP05", file, clp),
-            "filing_indicator": _s(clp.filing_indicator),
-            "payer_claim_control_number": _s(clp.payer_claim_control_number),
-            "facility_code": _s(clp.facility_type), "frequency_code": _s(clp.frequency),
-            "patient_last_name": _s(patient.last_or_organization) if patient else None,
-            "patient_first_name": _s(patient.first) if patient else None,
-            "patient_member_id": _s(patient.id) if patient else None,
-            "insured_last_name": _s(insured.last_or_organization) if insured else None,
-            "insured_first_name": _s(insured.first) if insured else None,
-            "insured_member_id": _s(insured.id) if insured else None,
-            "statement_from": clp.statement_from, "statement_to": clp.statement_to,
-            "received_date": clp.received_date}
+    charge, paid = _money(clp.charge, "CLP03", file, clp), _money(clp.paid, "CLP04", file, clp)
+    responsibility = _money(clp.patient_responsibility, "CLP05", file, clp)
+    row = (clp.segment, clp.offset, clp.patient_control_number, clp.status, charge, paid, responsibility,
+           clp.filing_indicator or None, clp.payer_claim_control_number or None, clp.facility_type or None,
+           clp.frequency or None,
+           (patient.last_or_organization or None) if patient else None, (patient.first or None) if patient else None,
+           (patient.id or None) if patient else None,
+           (insured.last_or_organization or None) if insured else None, (insured.first or None) if insured else None,
+           (insured.id or None) if insured else None,
+           _day(clp.statement_from), _day(clp.statement_to), _day(clp.received_date))
+    cas = _cas(clp.adjustments, file)
+    services = []
+    service_money = []
+    for svc in clp.services:
+        sub = svc.submitted_procedure
+        mods = _mods(svc.modifiers)
+        s_charge, s_paid = _money(svc.charge, "SVC02", file, svc), _money(svc.paid, "SVC03", file, svc)
+        units = _qty(svc.units_paid)
+        s_cas = _cas(svc.adjustments, file)
+        services.append(((svc.segment, svc.offset, svc.qualifier or None, svc.procedure_code or None, mods, s_charge,
+                          s_paid, svc.revenue_code or None, units, (sub.qualifier or None) if sub else None,
+                          (sub.code or None) if sub else None, _mods(sub.modifiers) if sub else "",
+                          _qty(svc.original_units), _day(svc.service_date_from), _day(svc.service_date_to),
+                          svc.line_control_number or None, _money(svc.allowed_amount, "AMT02", file, svc)), s_cas))
+        service_money.append((svc.qualifier, svc.procedure_code, mods, s_charge, s_paid, units,
+                              [(a[2], a[3], a[4]) for a in s_cas]))
+    money = ("CLP", clp.patient_control_number, clp.status, charge, paid, responsibility,
+             clp.payer_claim_control_number, [(a[2], a[3], a[4]) for a in cas], service_money)
+    return Payment835(row, cas, services, money)
 
 
-def service_payment_row(file_id: int, claim_payment_id: int, svc: Any, file: str) -> Row:
-    sub = svc.submitted_procedure
-    return {"claim_payment_id": claim_payment_id, "source_file_id": file_id, "segment": svc.segment,
-            "byte_offset": svc.offset, "procedure_qualifier": _s(svc.qualifier),
-            "procedure_code": _s(svc.procedure_code), "modifiers": _mods(svc.modifiers),
-            "charge": _money(svc.charge, "SVC02", file, svc), "paid": _money(svc.paid, "SVC03", file, svc),
-            "revenue_code": _s(svc.revenue_code), "units": _qty(svc.units_paid),
-            "submitted_procedure_qualifier": _s(sub.qualifier) if sub else None,
-            "submitted_procedure_code": _s(sub.code) if sub else None,
-            "submitted_modifiers": _mods(sub.modifiers) if sub else "",
-            "original_units": _qty(svc.original_units), "service_date_from": svc.service_date_from,
-            "service_date_to": svc.service_date_to, "line_control_number": _s(svc.line_control_number),
-            "allowed": _money(svc.allowed_amount, "AMT02", file, svc)}
-
-
-def adjustment_rows(file_id: int, claim_payment_id: int, service_payment_id: int | None,
-                    adjustments: tuple[Any, ...], file: str) -> list[Row]:
-    return [{"claim_payment_id": claim_payment_id, "service_payment_id": service_payment_id,
-             "source_file_id": file_id, "segment": a.segment, "byte_offset": a.offset, "group_code": a.group,
-             "reason_code": a.reason, "amount": _money(a.amount, "CAS amount", file, a), "quantity": _qty(a.quantity)}
-            for a in adjustments]
-
-
-def provider_adjustment_rows(file_id: int, payment_id: int, trailer: Any, file: str) -> list[Row]:
-    return [{"payment_id": payment_id, "source_file_id": file_id, "segment": p.segment, "byte_offset": p.offset,
-             "provider_id": p.provider_id, "fiscal_period_date": p.fiscal_period_date, "reason_code": p.reason,
-             "reference": _s(p.reference), "amount": _money(p.amount, "PLB amount", file, p)}
+def provider_adjustments_835(trailer: Any, file: str) -> list[tuple[Any, ...]]:
+    """The set's PLB pairs (PLB_REST)."""
+    return [(p.segment, p.offset, p.provider_id, _day(p.fiscal_period_date), p.reason, p.reference or None,
+             _money(p.amount, "PLB amount", file, p))
             for p in (trailer.provider_adjustments if trailer is not None else ())]
+
+
+# One encoder for every digest: json.dumps with these arguments builds one per call, for the same output.
+_JSON = json.JSONEncoder(default=str, separators=(",", ":"))
+
+
+class RemittanceDigest:
+    """SHA-256 over a remittance's money, fed claim by claim as the parser yields them (nothing kept):
+    per CLP its CLP01/02/03/04/05/07, its CAS, and each SVC's code, amounts, units and CAS; then the PLBs.
+    Names, addresses and references (REF*6R, corrected patient data) are left out, so a payer's re-sent
+    835 with added detail is still the same payment; a changed amount or claim is not (domain.md 1.11).
+    The bytes hashed are those of the stored digests (payment.content_digest): they must not change."""
+
+    def __init__(self, file: str) -> None:
+        self.file = file
+        self._hash = hashlib.sha256()
+
+    def _feed(self, value: object) -> None:
+        self._hash.update(_JSON.encode(value).encode())
+        self._hash.update(b"\n")
+
+    def claim(self, payment: Payment835) -> None:
+        self._feed(payment.money)
+
+    def trailer(self, trailer: Any) -> str:
+        plbs = trailer.provider_adjustments if trailer is not None else ()
+        self._feed(("PLB", [(p.provider_id, p.reason, p.reference, _money(p.amount, "PLB amount", self.file, p))
+                            for p in plbs]))
+        return self._hash.hexdigest()
 
 
 # ---- 837 -------------------------------------------------------------------------------------
 
-def claim_row(file_id: int, set_id: int, clm: Any, file: str) -> Row:
+@dataclass(slots=True)
+class Claim837:
+    """One 837 claim in database form: CLAIM_REST (its signature last) and its lines (LINE_REST)."""
+
+    row: tuple[Any, ...]
+    lines: list[tuple[Any, ...]]
+    signature: str
+    segment: int
+    offset: int
+
+
+def claim_837(clm: Any, file: str) -> Claim837:
     sub = clm.subscriber
     sub_name = sub.name if sub is not None else None
     pat = clm.patient
     pat_name = pat.name if pat is not None else sub_name  # no 2000C: the subscriber is the patient
     pat_dob = pat.birth_date if pat is not None else (sub.birth_date if sub is not None else None)
     billing = clm.billing_provider.provider if clm.billing_provider is not None else None
-    return {"source_file_id": file_id, "transaction_set_id": set_id, "segment": clm.segment,
-            "byte_offset": clm.offset, "variant": clm.variant, "patient_control_number": clm.patient_control_number,
-            "charge": _money(clm.charge, "CLM02", file, clm), "facility_code": _s(clm.facility_code),
-            "frequency_code": _s(clm.frequency), "original_reference": _s(clm.original_reference),
-            "payer_id": _s(clm.payer.id) if clm.payer else None,
-            "payer_name": _s(clm.payer.name) if clm.payer else None,
-            "subscriber_member_id": _s(sub_name.id) if sub_name else None,
-            "subscriber_last_name": _s(sub_name.name) if sub_name else None,
-            "subscriber_first_name": _s(sub_name.first) if sub_name else None,
-            "subscriber_birth_date": sub.birth_date if sub is not None else None,
-            "patient_last_name": _s(pat_name.name) if pat_name else None,
-            "patient_first_name": _s(pat_name.first) if pat_name else None,
-            "patient_birth_date": pat_dob,
-            "billing_provider_id": _s(billing.id) if billing else None,
-            "billing_provider_name": _s(billing.name) if billing else None,
-            "statement_from": clm.statement_from, "statement_to": clm.statement_to}
+    payer = clm.payer
+    charge = _money(clm.charge, "CLM02", file, clm)
+    payer_id = (payer.id or None) if payer else None
+    frequency = clm.frequency or None
+    statement_from, statement_to = _day(clm.statement_from), _day(clm.statement_to)
+    lines = [(ln.segment, ln.offset, ln.line_number, ln.procedure_qualifier or None, ln.procedure_code or None,
+              _mods(ln.modifiers), ln.revenue_code or None, _money(ln.charge, "line charge", file, ln), _qty(ln.units),
+              _day(ln.service_date_from), _day(ln.service_date_to), ln.line_control_number or None)
+             for ln in clm.lines]
+    signature = claim_signature(clm.patient_control_number, payer_id, frequency, charge, clm.variant,
+                                statement_from, statement_to, lines)
+    row = (clm.segment, clm.offset, clm.variant, clm.patient_control_number, charge, clm.facility_code or None,
+           frequency, clm.original_reference or None, payer_id, (payer.name or None) if payer else None,
+           (sub_name.id or None) if sub_name else None, (sub_name.name or None) if sub_name else None,
+           (sub_name.first or None) if sub_name else None, _day(sub.birth_date) if sub is not None else None,
+           (pat_name.name or None) if pat_name else None, (pat_name.first or None) if pat_name else None,
+           _day(pat_dob), (billing.id or None) if billing else None, (billing.name or None) if billing else None,
+           statement_from, statement_to, signature)
+    return Claim837(row, lines, signature, clm.segment, clm.offset)
 
 
-def claim_signature(claim: Row, lines: list[Row]) -> str:
+def claim_signature(patient_control_number: str, payer_id: str | None, frequency: str | None, charge: int | None,
+                    variant: str, statement_from: str | None, statement_to: str | None,
+                    lines: list[tuple[Any, ...]]) -> str:
     """What makes two 837 claims the same claim sent again: CLM01, payer, frequency, charge, statement
-    dates, and each line's number, procedure, modifiers, revenue code, charge, units and dates."""
-    key = [claim["patient_control_number"], claim["payer_id"], claim["frequency_code"], claim["charge"],
-           claim["variant"], claim["statement_from"], claim["statement_to"],
-           [(ln["line_number"], ln["procedure_qualifier"], ln["procedure_code"], ln["modifiers"], ln["revenue_code"],
-             ln["charge"], ln["units"], ln["service_date_from"], ln["service_date_to"]) for ln in lines]]
-    return hashlib.sha256(json.dumps(key, default=str, separators=(",", ":")).encode()).hexdigest()
-
-
-def claim_line_rows(file_id: int, claim_id: int, clm: Any, file: str) -> list[Row]:
-    return [{"claim_id": claim_id, "source_file_id": file_id, "segment": ln.segment, "byte_offset": ln.offset,
-             "line_number": ln.line_number, "procedure_qualifier": _s(ln.procedure_qualifier),
-             "procedure_code": _s(ln.procedure_code), "modifiers": _mods(ln.modifiers),
-             "revenue_code": _s(ln.revenue_code), "charge": _money(ln.charge, "line charge", file, ln),
-             "units": _qty(ln.units), "service_date_from": ln.service_date_from,
-             "service_date_to": ln.service_date_to, "line_control_number": _s(ln.line_control_number)}
-            for ln in clm.lines]
+    dates, and each line's number, procedure, modifiers, revenue code, charge, units and dates. The bytes
+    hashed are those of the stored signatures (claim.signature): they must not change."""
+    key = [patient_control_number, payer_id, frequency, charge, variant, statement_from, statement_to,
+           [(ln[2], ln[3], ln[4], ln[5], ln[6], ln[7], ln[8], ln[9], ln[10]) for ln in lines]]
+    return hashlib.sha256(_JSON.encode(key).encode()).hexdigest()

@@ -6,6 +6,7 @@ import json
 from decimal import Decimal
 from pathlib import Path
 
+import pytest
 from click.testing import CliRunner
 from sqlalchemy import func, select, text
 
@@ -169,6 +170,42 @@ def test_corpus_files_are_stored_or_reported(tmp_path: Path, corpus: Path) -> No
         stored = conn.execute(select(func.sum(text("claims")), func.sum(text("payments")))
                               .select_from(text("source_file"))).one()
     assert tuple(stored) == (t["claims"], t["payments"])
+
+
+def test_a_workers_turn_at_writing_is_not_waited_on_for_ever(monkeypatch: pytest.MonkeyPatch) -> None:
+    """The SQLite workers' lock, left held (its worker killed), delays the next writer by the busy timeout only."""
+    import multiprocessing
+
+    from edi_engine.store import engine as store_engine
+    from edi_engine.store.ingest import _Turn
+
+    monkeypatch.setattr(store_engine, "SQLITE_BUSY_TIMEOUT_MS", 50)
+    lock = multiprocessing.get_context().Lock()
+    with _Turn(lock):  # free: taken for the transaction, given back after it
+        assert not lock.acquire(block=False)
+    assert lock.acquire(block=False)  # held now, as by a killed worker
+    turn = _Turn(lock)
+    with turn:
+        assert not turn.held
+    lock.release()  # still the holder's to release: the turn that did not get it left it alone
+
+
+@pytest.mark.parametrize("enabled", [True, False])
+def test_ingest_leaves_the_garbage_collector_as_it_found_it(tmp_path: Path, enabled: bool) -> None:
+    import gc
+
+    world = write_world(tmp_path / "in", claims=6, per_file=3)
+    engine = open_store(f"sqlite:///{tmp_path / 'store.db'}")
+    was = gc.isenabled()
+    (gc.enable if enabled else gc.disable)()
+    try:
+        assert ingest_file(engine, world.files_837[0]).status == "ingested"
+        cut = tmp_path / "cut.837"  # fails inside the parse: nothing stored
+        cut.write_bytes(world.files_837[1].read_bytes()[:-40])
+        assert ingest_file(engine, cut).status == "failed"
+        assert gc.isenabled() is enabled
+    finally:
+        (gc.enable if was else gc.disable)()
 
 
 def test_parallel_workers_store_the_same_as_one(db_url: str, tmp_path: Path) -> None:
