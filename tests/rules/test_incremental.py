@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import contextlib
 import os
+import re
 import shutil
 import tempfile
 import uuid
@@ -85,11 +86,17 @@ def store_kind(request: pytest.FixtureRequest) -> str:
     return _store_kind(request)
 
 
+# A wall-clock instant in the evidence (when a person matched a payment by hand): the two stores get
+# the same decision a moment apart, so it may fall in different seconds; business dates stay compared.
+_INSTANT = re.compile(r"\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d(?:\.\d+)?(?:[+-]\d\d:\d\d|Z)?")
+
+
 def _snapshot(engine: Engine) -> tuple[list[tuple[Any, ...]], list[tuple[Any, ...]]]:
     skip = {"id", "updated_at"}
     columns = [c for c in finding.c if c.name not in skip]
     with engine.connect() as conn:
-        findings = sorted(tuple(r) for r in conn.execute(select(*columns)))
+        findings = sorted(tuple(_INSTANT.sub("<instant>", v) if isinstance(v, str) else v for v in r)
+                          for r in conn.execute(select(*columns)))
         matches = sorted(tuple(r) for r in conn.execute(select(*[c for c in payment_match.c if c.name != "id"])))
     return findings, matches
 
