@@ -20,13 +20,11 @@ from __future__ import annotations
 
 import dataclasses
 import functools
-import gc
 import hashlib
 import json
 import os
 from collections import defaultdict
-from collections.abc import Callable, Iterable, Iterator, Sequence
-from contextlib import contextmanager
+from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass, field, replace
 from datetime import UTC, date, datetime
 from pathlib import Path
@@ -35,6 +33,7 @@ from typing import Any
 from sqlalchemy.engine import Connection, Engine
 
 from edi_engine import __version__
+from edi_engine.collector import cycle_collector_paused
 from edi_engine.errors import UsageError
 from edi_engine.ledger import (
     AccountView,
@@ -419,21 +418,6 @@ class _MatchWriter:
         self.written += len(gone)
 
 
-@contextmanager
-def _cycle_collector_paused() -> Iterator[None]:
-    """Detect allocates millions of small objects (rows read, facts, views, candidates) and reference
-    counting frees them: almost none are in cycles (a 20,000-claim run left about 800). Each full pass
-    of the cyclic collector walks every live object, which cost a fifth of detect's CPU at 20,000 claims
-    and grows with the store, so it is paused for the run and left as it was found."""
-    was_enabled = gc.isenabled()
-    gc.disable()
-    try:
-        yield
-    finally:
-        if was_enabled:
-            gc.enable()
-
-
 def detect(engine: Engine, *, as_of: date | str | None = None, pack: RulePack | None = None,
            rules_path: str | None = None, only: Sequence[str] | None = None,
            progress: Callable[[int, int], None] | None = None, full: bool = False,
@@ -452,7 +436,7 @@ def detect(engine: Engine, *, as_of: date | str | None = None, pack: RulePack | 
     recorded as reaching `reach`, read before the partitions began."""
     if scans is not None and only is not None:
         raise UsageError("a partitioned run's final step covers every account: `only` does not apply")
-    with _cycle_collector_paused():
+    with cycle_collector_paused():
         return _detect(engine, as_of, pack, rules_path, only, progress, full or scans is not None, scans, reach)
 
 
@@ -608,7 +592,7 @@ def scan_accounts(conn: Connection, roots: Sequence[str], *, pack: RulePack | No
     store.read.account_roots), write their match rows on `conn`, and return what they found for the
     run's final step. Writes no finding."""
     pack = _with_stored_payer_types(conn, pack or load_pack(rules_path))
-    with _cycle_collector_paused():
+    with cycle_collector_paused():
         facts = load_store_facts(conn, sorted(roots))
         keep = set(roots) | {k for k, root in facts.account_links.items() if root in set(roots)}
         notes = _Reconciler(conn, pack, date.today(), DetectSummary(date.today()), keep)

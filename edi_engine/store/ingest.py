@@ -29,10 +29,9 @@ outputs show. Knows nothing of folders, watching or printing (watch.py and the C
 
 from __future__ import annotations
 
-import gc
 import os
 from collections.abc import Callable, Iterable, Iterator, Sequence
-from contextlib import AbstractContextManager, contextmanager, nullcontext
+from contextlib import AbstractContextManager, nullcontext
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from pathlib import Path
@@ -43,6 +42,7 @@ from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.engine import Connection, Engine
 from sqlalchemy.exc import DataError, IntegrityError, OperationalError
 
+from edi_engine.collector import cycle_collector_paused
 from edi_engine.errors import InputError, Problem
 from edi_engine.money import to_cents
 from edi_engine.parsers import TransactionEnd, TransactionStart, parse_file
@@ -545,29 +545,12 @@ def _ingest_read(engine: Engine, f: _File, parsed: _Parsed, on_batch: Callable[[
     return FileResult(f.name, FAILED_STATUS, error=error)
 
 
-@contextmanager
-def _gc_paused() -> Iterator[None]:
-    """The cyclic garbage collector off while one file is parsed and built, and while it is written. The
-    file's parse items and rows are hundreds of thousands of small acyclic objects, all alive until the
-    file is written, so each automatic collection would walk them all and free nothing (a sixth of
-    ingest's CPU, measured in bench/RESULTS.md "ingest"); reference counting still frees everything
-    else. Process-wide: it is turned back on only by the call that turned it off, so overlapping
-    ingests (the web app's threads) leave it on at the end."""
-    was_enabled = gc.isenabled()
-    gc.disable()
-    try:
-        yield
-    finally:
-        if was_enabled:
-            gc.enable()
-
-
 def _parsed(f: _File) -> _Parsed:
     """Parse and build the rows before the write lock is taken (parallel workers then do that while one
     writes); never raises for a bad file: the error goes in the result."""
     try:
         if f.size <= PREPARSE_BYTES:
-            with _gc_paused():
+            with cycle_collector_paused():
                 run = parse_file(f.path, name=f.name)
                 events = list(_prepared(run, f.name))
             reason = incomplete_reason(run.problems)
@@ -591,7 +574,7 @@ def _write(engine: Engine, f: _File, parsed: _Parsed, on_batch: Callable[[int], 
     if parsed.error is not None:
         raise parsed.error
     assert parsed.kept is not None
-    with (_gc_paused() if parsed.events is not None else nullcontext()), write_lock or nullcontext(), \
+    with (cycle_collector_paused() if parsed.events is not None else nullcontext()), write_lock or nullcontext(), \
             engine.begin() as conn:
         file_id = claim_file(conn, f.digest, f.name, f.size, "unknown")
         if file_id is None:
