@@ -29,6 +29,7 @@ import subprocess
 import sys
 import time
 import uuid
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -112,9 +113,9 @@ def _children(pid: int) -> list[int]:
     return [int(x) for x in out]
 
 
-def wait(what: str, done: object, procs: list[Proc], timeout: float = 6 * 3600) -> None:
+def wait(what: str, done: Callable[[], bool], procs: list[Proc], timeout: float = 6 * 3600) -> None:
     end = time.monotonic() + timeout
-    while not done():  # type: ignore[operator]
+    while not done():
         dead = [p for p in procs if p.popen.poll() is not None]
         if dead:
             raise SystemExit(f"{dead[0].label} stopped during {what}: see {dead[0].log}")
